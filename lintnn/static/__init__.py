@@ -1,0 +1,1 @@
+"""The static half of lintnn: a libcst analyzer. Imports neither torch nor jax."""

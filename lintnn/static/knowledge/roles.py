@@ -1,0 +1,58 @@
+"""The roles that rules are written against.
+
+A role says what a function's result, or an instance of a class, *is* for training
+(a softmax output, a loss that expects logits, a dropout layer, a data loader, ...),
+independently of the framework that spells it. The per-framework tables map
+qualified names onto these roles.
+"""
+
+# What a function's result (or the output of calling a layer instance) is.
+SOFTMAX = "makes.softmax"
+SIGMOID = "makes.sigmoid"
+LOG_SOFTMAX = "makes.log_softmax"
+LOG_SIGMOID = "makes.log_sigmoid"
+LOG = "makes.log"
+ACTIVATION = "makes.activation"  # relu, gelu, tanh, ...: not probabilities, not logits
+PROBABILITIES = frozenset({SOFTMAX, SIGMOID})
+LOG_PROBABILITIES = frozenset({LOG_SOFTMAX, LOG_SIGMOID})
+
+# Losses, by what their prediction argument must be.
+LOSS_SOFTMAX_LOGITS = "loss.softmax_logits"  # CrossEntropyLoss, optax.softmax_cross_entropy
+LOSS_SIGMOID_LOGITS = "loss.sigmoid_logits"  # BCEWithLogitsLoss, sigmoid_binary_cross_entropy
+LOSS_PROBABILITIES = "loss.probabilities"  # BCELoss
+LOSS_LOG_PROBABILITIES = "loss.log_probabilities"  # NLLLoss
+LOSS_KERAS_FROM_LOGITS = "loss.keras_from_logits"  # keras losses with a from_logits= switch
+LOGITS_LOSSES = frozenset({LOSS_SOFTMAX_LOGITS, LOSS_SIGMOID_LOGITS})
+
+# Layers and containers.
+MODULE_BASE = "module.base"  # nn.Module, flax.linen.Module, keras.Model / Layer
+SEQUENTIAL = "module.sequential"
+DROPOUT = "layer.dropout"
+BATCHNORM = "layer.batchnorm"
+LINEAR = "layer.linear"
+CONV = "layer.conv"
+FUNCTIONAL_DROPOUT = "op.dropout"  # F.dropout(x, p, training=...)
+KERAS_ACTIVATION_LAYER = "layer.keras_activation"  # keras.layers.Activation("softmax")
+KERAS_DENSE = "layer.keras_dense"  # Dense(..., activation=...)
+
+# Data.
+DATA_LOADER = "data.loader"
+DATA_SAMPLER = "data.sampler"
+ITERABLE_DATASET = "data.iterable_dataset"
+SPLIT_FUNCTION = "data.split"  # train_test_split, random_split: returns the parts
+SPLITTER = "data.splitter"  # KFold & co: .split(X) yields index arrays
+PERMUTATION = "data.permutation"  # np.random.permutation, jax.random.permutation
+SHUFFLE_IN_PLACE = "data.shuffle_in_place"  # np.random.shuffle, random.shuffle
+
+# Statistics fitted on data.
+FITS_STATISTICS = "stats.estimator"  # StandardScaler & co: .fit / .fit_transform
+ADAPTS_STATISTICS = "stats.adapt"  # keras Normalization: .adapt(data)
+PIPELINE = "stats.pipeline"  # sklearn Pipeline: fitting inside it is the right way
+MOMENT = "stats.moment"  # np.mean / np.std over data
+
+# Modes and contexts.
+NO_GRAD = "context.no_grad"  # torch.no_grad(), torch.inference_mode()
+
+# Optimization.
+OPTIMIZER = "optim.optimizer"
+SCHEDULER = "optim.scheduler"

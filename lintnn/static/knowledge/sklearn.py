@@ -1,0 +1,42 @@
+"""scikit-learn and NumPy: estimators that fit statistics, splitters, permutations."""
+
+from __future__ import annotations
+
+from lintnn.static.knowledge import roles as R
+from lintnn.static.knowledge.base import Entry, cls, expand, fn
+
+FRAMEWORK = "sklearn"
+ROOTS = ("sklearn", "numpy")
+
+ENTRIES: dict[str, Entry] = {
+    # Estimators whose fit() learns statistics of the data they see.
+    **expand(
+        "sklearn.preprocessing.StandardScaler sklearn.preprocessing.MinMaxScaler "
+        "sklearn.preprocessing.RobustScaler sklearn.preprocessing.MaxAbsScaler "
+        "sklearn.preprocessing.QuantileTransformer sklearn.preprocessing.PowerTransformer "
+        "sklearn.preprocessing.KBinsDiscretizer sklearn.decomposition.PCA "
+        "sklearn.decomposition.TruncatedSVD sklearn.impute.SimpleImputer "
+        "sklearn.impute.KNNImputer sklearn.feature_selection.SelectKBest "
+        "sklearn.feature_selection.VarianceThreshold",
+        cls(R.FITS_STATISTICS),
+    ),
+    **expand(
+        "sklearn.pipeline.Pipeline sklearn.pipeline.make_pipeline "
+        "sklearn.compose.ColumnTransformer sklearn.compose.make_column_transformer",
+        cls(R.PIPELINE),
+    ),
+    "sklearn.model_selection.train_test_split": fn(R.SPLIT_FUNCTION),
+    **expand(
+        "sklearn.model_selection.KFold sklearn.model_selection.StratifiedKFold "
+        "sklearn.model_selection.GroupKFold sklearn.model_selection.ShuffleSplit "
+        "sklearn.model_selection.StratifiedShuffleSplit sklearn.model_selection.TimeSeriesSplit "
+        "sklearn.model_selection.RepeatedKFold sklearn.model_selection.StratifiedGroupKFold",
+        cls(R.SPLITTER),
+    ),
+    **expand("numpy.random.permutation", fn(R.PERMUTATION)),
+    **expand("numpy.random.shuffle random.shuffle", fn(R.SHUFFLE_IN_PLACE)),
+    **expand("numpy.mean numpy.std numpy.var numpy.nanmean numpy.nanstd", fn(R.MOMENT)),
+    "sklearn.utils.shuffle": fn(R.PERMUTATION),
+}
+
+METHODS: dict[str, Entry] = {}

@@ -1,0 +1,110 @@
+"""PyTorch: qualified names and their roles."""
+
+from __future__ import annotations
+
+from lintnn.static.knowledge import roles as R
+from lintnn.static.knowledge.base import Arg, Entry, cls, expand, fn
+
+FRAMEWORK = "torch"
+ROOTS = ("torch",)
+
+_INPUT = Arg(0, "input")
+_TARGET = Arg(1, "target")
+_DIM1 = Arg(1, "dim")
+_DIM0 = Arg(0, "dim")
+
+ENTRIES: dict[str, Entry] = {
+    # Functions that turn logits into (log-)probabilities.
+    **expand(
+        "torch.nn.functional.softmax torch.softmax torch.special.softmax",
+        fn(R.SOFTMAX, dim=_DIM1),
+    ),
+    **expand(
+        "torch.nn.functional.log_softmax torch.log_softmax torch.special.log_softmax",
+        fn(R.LOG_SOFTMAX, dim=_DIM1),
+    ),
+    **expand(
+        "torch.sigmoid torch.nn.functional.sigmoid torch.special.expit", fn(R.SIGMOID)
+    ),
+    "torch.nn.functional.logsigmoid": fn(R.LOG_SIGMOID),
+    **expand("torch.log torch.log2 torch.log10", fn(R.LOG)),
+    **expand(
+        "torch.relu torch.nn.functional.relu torch.nn.functional.gelu torch.tanh "
+        "torch.nn.functional.leaky_relu torch.nn.functional.elu torch.nn.functional.silu "
+        "torch.nn.functional.relu6 torch.nn.functional.softplus",
+        fn(R.ACTIVATION),
+    ),
+    # Layers whose output is (log-)probabilities.
+    "torch.nn.Softmax": cls(R.SOFTMAX, dim=_DIM0),
+    "torch.nn.LogSoftmax": cls(R.LOG_SOFTMAX, dim=_DIM0),
+    "torch.nn.Sigmoid": cls(R.SIGMOID),
+    **expand(
+        "torch.nn.ReLU torch.nn.GELU torch.nn.Tanh torch.nn.LeakyReLU torch.nn.ELU "
+        "torch.nn.SiLU torch.nn.ReLU6 torch.nn.Softplus torch.nn.Mish",
+        cls(R.ACTIVATION),
+    ),
+    # Losses.
+    "torch.nn.CrossEntropyLoss": cls(R.LOSS_SOFTMAX_LOGITS, prediction=_INPUT, target=_TARGET),
+    "torch.nn.functional.cross_entropy": fn(
+        R.LOSS_SOFTMAX_LOGITS, prediction=_INPUT, target=_TARGET
+    ),
+    "torch.nn.BCEWithLogitsLoss": cls(R.LOSS_SIGMOID_LOGITS, prediction=_INPUT, target=_TARGET),
+    "torch.nn.functional.binary_cross_entropy_with_logits": fn(
+        R.LOSS_SIGMOID_LOGITS, prediction=_INPUT, target=_TARGET
+    ),
+    "torch.nn.BCELoss": cls(R.LOSS_PROBABILITIES, prediction=_INPUT, target=_TARGET),
+    "torch.nn.functional.binary_cross_entropy": fn(
+        R.LOSS_PROBABILITIES, prediction=_INPUT, target=_TARGET
+    ),
+    "torch.nn.NLLLoss": cls(R.LOSS_LOG_PROBABILITIES, prediction=_INPUT, target=_TARGET),
+    "torch.nn.functional.nll_loss": fn(
+        R.LOSS_LOG_PROBABILITIES, prediction=_INPUT, target=_TARGET
+    ),
+    # Modules.
+    "torch.nn.Module": cls(R.MODULE_BASE),
+    "torch.nn.Sequential": cls(R.SEQUENTIAL, R.MODULE_BASE),
+    **expand(
+        "torch.nn.Dropout torch.nn.Dropout1d torch.nn.Dropout2d torch.nn.Dropout3d "
+        "torch.nn.AlphaDropout torch.nn.FeatureAlphaDropout",
+        cls(R.DROPOUT),
+    ),
+    **expand(
+        "torch.nn.BatchNorm1d torch.nn.BatchNorm2d torch.nn.BatchNorm3d torch.nn.SyncBatchNorm "
+        "torch.nn.LazyBatchNorm1d torch.nn.LazyBatchNorm2d torch.nn.LazyBatchNorm3d",
+        cls(R.BATCHNORM),
+    ),
+    **expand("torch.nn.Linear torch.nn.LazyLinear torch.nn.Bilinear", cls(R.LINEAR)),
+    **expand(
+        "torch.nn.Conv1d torch.nn.Conv2d torch.nn.Conv3d torch.nn.ConvTranspose1d "
+        "torch.nn.ConvTranspose2d torch.nn.ConvTranspose3d torch.nn.LazyConv1d "
+        "torch.nn.LazyConv2d torch.nn.LazyConv3d",
+        cls(R.CONV),
+    ),
+    **expand(
+        "torch.nn.functional.dropout torch.nn.functional.dropout1d "
+        "torch.nn.functional.dropout2d torch.nn.functional.dropout3d "
+        "torch.nn.functional.alpha_dropout torch.nn.functional.feature_alpha_dropout "
+        "torch.dropout",
+        fn(R.FUNCTIONAL_DROPOUT),
+    ),
+    # Data.
+    "torch.utils.data.DataLoader": cls(R.DATA_LOADER),
+    "torch.utils.data.IterableDataset": cls(R.ITERABLE_DATASET),
+    **expand(
+        "torch.utils.data.RandomSampler torch.utils.data.SequentialSampler "
+        "torch.utils.data.SubsetRandomSampler torch.utils.data.WeightedRandomSampler "
+        "torch.utils.data.BatchSampler torch.utils.data.DistributedSampler",
+        cls(R.DATA_SAMPLER),
+    ),
+    "torch.utils.data.random_split": fn(R.SPLIT_FUNCTION),
+    "torch.randperm": fn(R.PERMUTATION),
+    # Contexts.
+    **expand("torch.no_grad torch.inference_mode", cls(R.NO_GRAD)),
+}
+
+# Tensor methods that play a role whatever the receiver (``logits.softmax(-1)``).
+METHODS: dict[str, Entry] = {
+    "softmax": fn(R.SOFTMAX, dim=_DIM0),
+    "log_softmax": fn(R.LOG_SOFTMAX, dim=_DIM0),
+    "sigmoid": fn(R.SIGMOID),
+}
