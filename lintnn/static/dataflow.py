@@ -177,6 +177,10 @@ class Flow:
             self.local_names.add(stmt.name.value)
             out = dict(env)
             out.pop(stmt.name.value, None)
+            if isinstance(stmt, cst.ClassDef) and isinstance(self.scope, cst.Module):
+                reference = self._reference(stmt.name)
+                if reference is not None:
+                    out[stmt.name.value] = reference
             return out
         if isinstance(stmt, cst.Match):
             out: dict[str, Value] | None = None

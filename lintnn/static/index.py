@@ -56,11 +56,9 @@ class NodeIndex(cst.CSTVisitor):
             self.withs.append(node)  # type: ignore[arg-type]
         elif kind is cst.Import:
             self.imports.add_import(node)  # type: ignore[arg-type]
-            self._stack.pop()
             return False
         elif kind is cst.ImportFrom:
             self.imports.add_import_from(node)  # type: ignore[arg-type]
-            self._stack.pop()
             return False
         elif kind is cst.AssignTarget:
             target = node.target  # type: ignore[attr-defined]

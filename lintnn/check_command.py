@@ -1,0 +1,117 @@
+"""``lintnn check``: settings from config and flags, the engine, the formatter, the exit code."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from pathlib import Path
+
+from lintnn.cli import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, UsageError
+from lintnn.config import ConfigError, Settings, load_settings, split_codes
+from lintnn.diagnostics import Diagnostic
+from lintnn.report import FORMATTERS, FormatOptions, write
+from lintnn.static.engine import Engine, RunResult
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    paths = args.paths or [Path(".")]
+    start = args.stdin_filename or paths[0]
+    try:
+        settings = load_settings(args.config, start if start.exists() else Path.cwd())
+    except ConfigError as error:
+        raise UsageError(str(error)) from None
+    if args.select:
+        settings.select = split_codes(args.select)
+    if args.extend_select:
+        settings.extend_select += split_codes(args.extend_select)
+    if args.ignore:
+        settings.ignore += split_codes(args.ignore)
+    if args.exclude:
+        settings.exclude = list(args.exclude)
+    settings.exclude += args.extend_exclude
+    return settings
+
+
+def run_check(args: argparse.Namespace) -> int:
+    if args.output_format not in FORMATTERS:
+        raise UsageError(
+            f"unknown output format {args.output_format!r}; "
+            f"choose from {', '.join(sorted(FORMATTERS))}"
+        )
+    settings = settings_from_args(args)
+    _validate_codes(settings)
+    engine = Engine(settings, use_cache=not args.no_cache, jobs=args.jobs,
+                    progress=_progress_printer() if not args.quiet else None)
+    reading_stdin = [str(p) for p in args.paths] == ["-"]
+    if reading_stdin:
+        name = args.stdin_filename or Path("<stdin>.py")
+        result = engine.check_source(name, sys.stdin.read())
+    else:
+        paths = args.paths or [Path(".")]
+        for path in paths:
+            if not path.exists() and not path.is_symlink():
+                raise UsageError(f"{path}: no such file or directory")
+        result = engine.check_paths(paths)
+    for path, reason in result.skipped:
+        print(f"lintnn: warning: skipped {path}: {reason}", file=sys.stderr)
+
+    diagnostics = result.diagnostics
+    if args.fix or args.diff or args.unsafe_fixes and (args.fix or args.diff):
+        from lintnn.fix_command import apply_fixes
+
+        diagnostics = apply_fixes(engine, result, args, reading_stdin)
+        if args.diff:
+            return EXIT_CLEAN if not diagnostics else EXIT_FINDINGS
+
+    options = FormatOptions(color=_use_color(args), show_fixes=args.show_fixes,
+                            quiet=args.quiet)
+    if args.statistics:
+        _print_statistics(diagnostics)
+    else:
+        write(diagnostics, args.output_format, sys.stdout, options)
+    if args.exit_zero:
+        return EXIT_CLEAN
+    return EXIT_FINDINGS if diagnostics else EXIT_CLEAN
+
+
+def _validate_codes(settings: Settings) -> None:
+    from lintnn.static.rule import all_rules
+
+    known = list(all_rules()) + ["NN001", "NN002"]
+    for prefix in [*settings.select, *settings.extend_select, *settings.ignore]:
+        if prefix != "ALL" and not any(code.startswith(prefix) for code in known):
+            raise UsageError(f"unknown rule selector {prefix!r}; `lintnn rules` lists the codes")
+
+
+def _use_color(args: argparse.Namespace) -> bool:
+    if args.color == "always":
+        return True
+    if args.color == "never" or args.output_format != "text":
+        return False
+    import os
+
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def _progress_printer():
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        if total >= 50 and (done % 25 == 0 or done == total):
+            end = "\n" if done == total else ""
+            print(f"\rlintnn: {done}/{total} files", end=end, file=sys.stderr, flush=True)
+
+    return show
+
+
+def _print_statistics(diagnostics: list[Diagnostic]) -> None:
+    counts = Counter((d.code, d.rule) for d in diagnostics)
+    fixable = Counter(d.code for d in diagnostics if d.fix is not None)
+    for (code, rule), count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        marker = "[*]" if fixable[code] else "   "
+        print(f"{count:>5}\t{code}\t{marker} {rule}")
+
+
+__all__ = ["EXIT_CLEAN", "EXIT_ERROR", "RunResult", "run_check"]

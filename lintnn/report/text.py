@@ -1,0 +1,74 @@
+"""``text``: ``path:line:col: CODE message``, colored on a terminal, then a summary."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from lintnn.diagnostics import Diagnostic, Severity
+
+if TYPE_CHECKING:
+    from lintnn.report import FormatOptions
+
+_COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
+
+
+def display_path(filename: str, cwd: Path | None = None) -> str:
+    """Relative to the working directory when the file is below it, else as given."""
+    path = Path(filename).absolute()
+    base = (cwd or Path.cwd()).absolute()
+    try:
+        return path.relative_to(base).as_posix()
+    except ValueError:
+        return filename
+
+
+def _paint(text: str, code: str, color: bool) -> str:
+    return f"\x1b[{code}m{text}\x1b[0m" if color else text
+
+
+def location(diagnostic: Diagnostic, options: FormatOptions) -> str:
+    if diagnostic.filename is None:
+        return diagnostic.module or "<runtime>"
+    path = display_path(diagnostic.filename, options.cwd)
+    row, column = diagnostic.location.row, diagnostic.location.column
+    if diagnostic.cell is not None:
+        return f"{path}:cell {diagnostic.cell}:line {row}:{column}"
+    return f"{path}:{row}:{column}"
+
+
+def format_line(diagnostic: Diagnostic, options: FormatOptions) -> str:
+    color = options.color
+    where = _paint(location(diagnostic, options), "1", color)
+    code = _paint(diagnostic.code, _COLORS[diagnostic.severity] + ";1", color)
+    marker = " [*]" if diagnostic.fix is not None else ""
+    line = f"{where}: {code}{marker} {diagnostic.message}"
+    if diagnostic.filename is None and diagnostic.source:
+        line += f" ({diagnostic.source})"
+    return line
+
+
+def summary(diagnostics: list[Diagnostic]) -> str:
+    if not diagnostics:
+        return "All checks passed!"
+    counts = Counter(d.severity for d in diagnostics)
+    parts = [
+        f"{counts[s]} {s.value}{'s' if counts[s] != 1 and s is not Severity.INFO else ''}"
+        for s in (Severity.ERROR, Severity.WARNING, Severity.INFO) if counts[s]
+    ]
+    total = len(diagnostics)
+    text = f"Found {total} problem{'s' if total != 1 else ''} ({', '.join(parts)})."
+    fixable = sum(1 for d in diagnostics if d.fix is not None)
+    if fixable:
+        text += f"\n[*] {fixable} fixable with the `--fix` option."
+    return text
+
+
+def write(diagnostics: list[Diagnostic], stream: TextIO, options: FormatOptions) -> None:
+    for diagnostic in diagnostics:
+        stream.write(format_line(diagnostic, options) + "\n")
+        if options.show_fixes and diagnostic.fix is not None:
+            stream.write(f"    fix: {diagnostic.fix.message}\n")
+    if not options.quiet:
+        stream.write(summary(diagnostics) + "\n")

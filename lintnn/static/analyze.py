@@ -1,0 +1,148 @@
+"""Analyse one file: parse once, run the rules, summarise its classes.
+
+This runs in worker processes; everything it returns is plain, picklable data.
+"""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from lintnn.diagnostics import Diagnostic, Edit, Fix, Location, Severity
+from lintnn.static.context import FileContext, RawFinding
+from lintnn.static.noqa import NoqaMap, parse_noqa
+from lintnn.static.project import ClassSummary, Requirement, module_name_for
+from lintnn.static.rule import Rule
+from lintnn.static.source import SourceError, decode
+from lintnn.static.summary import summarize_classes
+
+# A file that names none of these cannot define a model class worth indexing.
+_MODEL_WORDS = ("torch", "flax", "keras", "tensorflow", "nn.", "Module")
+
+
+@dataclass
+class FileResult:
+    """What one file contributes to a run."""
+
+    path: str
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    conditional: list[tuple[Diagnostic, tuple[Requirement, ...]]] = field(default_factory=list)
+    classes: list[ClassSummary] = field(default_factory=list)
+    noqa: NoqaMap = field(default_factory=dict)
+    encoding: str = "utf-8"
+
+
+def error_diagnostic(path: str, message: str, row: int = 1, column: int = 1,
+                     code: str = "NN001", rule: str = "syntax-error") -> Diagnostic:
+    return Diagnostic(
+        code=code, rule=rule, severity=Severity.ERROR, message=message, filename=path,
+        location=Location(row, column), end_location=Location(row, column),
+    )
+
+
+def analyze_bytes(path: Path, data: bytes, rules: list[Rule]) -> FileResult:
+    """Decode, parse and check one file's bytes."""
+    name = str(path)
+    try:
+        decoded = decode(data)
+    except SourceError as error:
+        return FileResult(name, [error_diagnostic(name, str(error), error.row, error.column)])
+    return analyze_text(path, decoded.text, rules, encoding=decoded.encoding)
+
+
+def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-8",
+                 module_name: str | None = None) -> FileResult:
+    name = str(path)
+    result = FileResult(name, noqa=parse_noqa(text), encoding=encoding)
+    active = [rule for rule in rules if rule.applies_to(text)]
+    wants_summary = "class " in text and any(word in text for word in _MODEL_WORDS)
+    if not active and not wants_summary:
+        return result
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError as error:
+        message = f"SyntaxError: {error.message}"
+        result.diagnostics.append(
+            error_diagnostic(name, message, error.raw_line, error.raw_column + 1)
+        )
+        return result
+    except RecursionError:
+        result.diagnostics.append(
+            error_diagnostic(name, "file too deeply nested to parse (recursion limit)")
+        )
+        return result
+    if module_name is None:
+        module_name, is_package = module_name_for(path)
+    else:
+        is_package = path.name == "__init__.py"
+    try:
+        ctx = FileContext(path, text, module, module_name, is_package)
+    except RecursionError:
+        result.diagnostics.append(error_diagnostic(
+            name, "file too deeply nested to analyse (recursion limit)", code="NN002",
+            rule="internal-error"))
+        return result
+    for rule in active:
+        ctx.current_rule = rule
+        try:
+            rule.check(ctx)
+        except Exception as error:  # one rule's bug must not stop the run
+            where = traceback.extract_tb(error.__traceback__)[-1]
+            result.diagnostics.append(error_diagnostic(
+                name,
+                f"internal error in rule {rule.code} ({rule.name}): "
+                f"{type(error).__name__}: {error} [{Path(where.filename).name}:{where.lineno}]; "
+                "please report it",
+                code="NN002", rule="internal-error",
+            ))
+    ctx.current_rule = None
+    if wants_summary:
+        try:
+            result.classes = summarize_classes(ctx)
+        except Exception:  # the index is best effort: a class we cannot summarise is unknown
+            result.classes = []
+    if ctx.findings:
+        _add_findings(ctx, result)
+    return result
+
+
+def _add_findings(ctx: FileContext, result: FileResult) -> None:
+    positions = MetadataWrapper(ctx.module, unsafe_skip_copy=True).resolve(PositionProvider)
+    for finding in ctx.findings:
+        diagnostic = _to_diagnostic(ctx, finding, positions, result.path)
+        if diagnostic is None:
+            continue
+        if finding.requires:
+            result.conditional.append((diagnostic, finding.requires))
+        else:
+            result.diagnostics.append(diagnostic)
+
+
+def _to_diagnostic(ctx: FileContext, finding: RawFinding, positions, path: str) -> Diagnostic | None:
+    start = positions.get(finding.node)
+    if start is None:
+        return None
+    end = positions.get(finding.end_node) if finding.end_node is not None else start
+    fix = None
+    if finding.fix is not None:
+        edits = []
+        for old, new in finding.fix.replacements:
+            span = positions.get(old)
+            if span is None:
+                break
+            edits.append(Edit(_loc(span.start), _loc(span.end), ctx.module.code_for_node(new)))
+        else:
+            fix = Fix(finding.fix.message, tuple(edits), finding.fix.applicability)
+    rule = finding.rule
+    return Diagnostic(
+        code=rule.code, rule=rule.name, severity=rule.severity, message=finding.message,
+        filename=path, location=_loc(start.start), end_location=_loc((end or start).end), fix=fix,
+    )
+
+
+def _loc(position) -> Location:
+    return Location(position.line, position.column + 1)

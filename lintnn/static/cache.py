@@ -1,0 +1,64 @@
+"""A content-keyed cache of per-file results, so an unchanged tree re-checks in a blink.
+
+One pickle per (lintnn version, enabled rules): path -> (content digest, FileResult).
+Written atomically; a missing, stale or corrupt cache is simply ignored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from pathlib import Path
+
+from lintnn import __version__
+from lintnn.static.analyze import FileResult
+
+Entry = tuple[str, FileResult]
+
+
+def digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+class Cache:
+    def __init__(self, directory: Path, fingerprint: str) -> None:
+        self.directory = directory
+        self.file = directory / f"v{__version__}-{fingerprint}.pickle"
+        self.entries: dict[str, Entry] = {}
+        self.dirty = False
+
+    def load(self) -> None:
+        try:
+            with self.file.open("rb") as handle:
+                data = pickle.load(handle)
+        except Exception:  # noqa: BLE001  (any unreadable cache is just a cold start)
+            return
+        if isinstance(data, dict):
+            self.entries = data
+
+    def get(self, path: str, content_digest: str) -> FileResult | None:
+        entry = self.entries.get(path)
+        if entry is not None and entry[0] == content_digest:
+            return entry[1]
+        return None
+
+    def put(self, path: str, content_digest: str, result: FileResult) -> None:
+        self.entries[path] = (content_digest, result)
+        self.dirty = True
+
+    def save(self) -> None:
+        if not self.dirty:
+            return
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            gitignore = self.directory / ".gitignore"
+            if not gitignore.exists():
+                gitignore.write_text("# Automatically created by lintnn.\n*\n")
+            fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
+            with os.fdopen(fd, "wb") as handle:
+                pickle.dump(self.entries, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, self.file)
+        except OSError:
+            pass  # a read-only tree still gets linted, just not cached

@@ -1,0 +1,87 @@
+"""Summaries of the classes in one file, for the project index."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from lintnn.static.context import FileContext
+from lintnn.static.dataflow import Kind, Value
+from lintnn.static.knowledge import roles as R
+from lintnn.static.project import ClassSummary
+
+OUTPUT_METHODS = ("forward", "__call__", "call")
+CONTAINED_ROLES = frozenset({R.DROPOUT, R.BATCHNORM})
+_FUNCTIONAL = {R.FUNCTIONAL_DROPOUT: R.DROPOUT}
+
+
+def summarize_classes(ctx: FileContext) -> list[ClassSummary]:
+    summaries = []
+    for class_def in ctx.local_classes.values():
+        summaries.append(_summarize(ctx, class_def))
+    return summaries
+
+
+def _summarize(ctx: FileContext, class_def: cst.ClassDef) -> ClassSummary:
+    bases = tuple(
+        q for q in (ctx.qualname_of_class(arg.value) for arg in class_def.bases) if q
+    )
+    output = ctx.method(class_def, *OUTPUT_METHODS)
+    returns: frozenset[str] = frozenset()
+    returns_via: str | None = None
+    if output is not None:
+        returns, returns_via = _returns(ctx, output)
+    contains: set[str] = set()
+    submodules: set[str] = set()
+    for call in ctx.index.calls:
+        if not ctx.index.is_inside(call, class_def):
+            continue
+        _, entry = ctx.callee(call)
+        if entry is not None:
+            contains.update(entry.roles & CONTAINED_ROLES)
+            contains.update(_FUNCTIONAL[r] for r in entry.roles if r in _FUNCTIONAL)
+            continue
+        qualname = ctx.qualname_of_class(call.func)
+        if qualname and ctx.may_be_project_class(qualname):
+            submodules.add(qualname)
+    return ClassSummary(
+        qualname=ctx.class_qualname(class_def),
+        bases=bases,
+        returns=returns,
+        returns_via=returns_via,
+        defines_output=output is not None,
+        contains=frozenset(contains),
+        submodules=tuple(sorted(submodules)),
+    )
+
+
+def _returns(ctx: FileContext, method: cst.FunctionDef) -> tuple[frozenset[str], str | None]:
+    """Roles every ``return`` of the method agrees on, or the class they all delegate to."""
+    values: list[Value | None] = []
+    for node in _return_values(method):
+        values.append(ctx.value(node) if node is not None else None)
+    if not values or any(v is None or v.kind is not Kind.RESULT for v in values):
+        return frozenset(), None
+    roles = frozenset.intersection(*(v.roles for v in values))  # type: ignore[union-attr]
+    vias = {v.project_class for v in values}  # type: ignore[union-attr]
+    via = vias.pop() if len(vias) == 1 else None
+    return frozenset(r for r in roles if r.startswith("makes.")), via
+
+
+def _return_values(method: cst.FunctionDef) -> list[cst.BaseExpression | None]:
+    found: list[cst.BaseExpression | None] = []
+
+    class _Returns(cst.CSTVisitor):
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            return node is method
+
+        def visit_Lambda(self, node: cst.Lambda) -> bool:
+            return False
+
+        def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+            return False
+
+        def visit_Return(self, node: cst.Return) -> None:
+            found.append(node.value)
+
+    method.visit(_Returns())
+    return found
