@@ -57,7 +57,7 @@ def run_check(args: argparse.Namespace) -> int:
         print(f"lintnn: warning: skipped {path}: {reason}", file=sys.stderr)
 
     diagnostics = result.diagnostics
-    if args.fix or args.diff or args.unsafe_fixes and (args.fix or args.diff):
+    if args.fix or args.diff or (args.unsafe_fixes and (args.fix or args.diff)):
         from lintnn.fix_command import apply_fixes
 
         diagnostics = apply_fixes(engine, result, args, reading_stdin)

@@ -33,7 +33,7 @@ class Cache:
         try:
             with self.file.open("rb") as handle:
                 data = pickle.load(handle)
-        except Exception:  # noqa: BLE001  (any unreadable cache is just a cold start)
+        except Exception:
             return
         if isinstance(data, dict):
             self.entries = data

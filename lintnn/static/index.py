@@ -6,6 +6,7 @@ traversal per file whatever the number of rules.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 import libcst as cst
@@ -16,8 +17,58 @@ LOOP_TYPES = (cst.For, cst.While)
 SCOPE_TYPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 
 
-class NodeIndex(cst.CSTVisitor):
-    """Parents, and every call, function, class, loop and ``with`` of a module."""
+# Fields that hold only whitespace, punctuation or formatting: never worth a visit.
+_SKIPPED_FIELDS = frozenset({
+    "lpar", "rpar", "comma", "semicolon", "colon", "dot", "equal", "star", "operator",
+    "leading_lines", "lines_after_decorators", "header", "footer", "newline", "indent",
+    "trailing_whitespace", "empty_lines", "lbrace", "rbrace", "lbracket", "rbracket",
+    "first_colon", "second_colon", "asynchronous", "default_indent", "default_newline",
+    "encoding", "has_trailing_newline", "comment", "posonly_ind", "separator",
+    "trailing_comma", "leading_whitespace", "whitespace",
+})
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(kind: type) -> tuple[str, ...]:
+    fields = _CHILD_FIELDS.get(kind)
+    if fields is None:
+        fields = tuple(
+            f.name for f in dataclasses.fields(kind)
+            if f.name not in _SKIPPED_FIELDS and not f.name.startswith("whitespace")
+        )
+        _CHILD_FIELDS[kind] = fields
+    return fields
+
+
+def iter_children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """The syntactic children of a node, skipping whitespace and punctuation.
+
+    Reads the dataclass fields directly: libcst's own visitor rebuilds every node it
+    passes, which costs about as much as the parse.
+    """
+    for name in _child_fields(type(node)):
+        value = getattr(node, name)
+        kind = type(value)
+        if kind is tuple or kind is list:
+            for item in value:
+                if _is_node(type(item)):
+                    yield item
+        elif _is_node(kind):
+            yield value
+
+
+_NODE_TYPES: dict[type, bool] = {}
+
+
+def _is_node(kind: type) -> bool:
+    known = _NODE_TYPES.get(kind)
+    if known is None:
+        known = _NODE_TYPES[kind] = issubclass(kind, cst.CSTNode)
+    return known
+
+
+class NodeIndex:
+    """Parents, and every call, function, class, loop, ``with`` and ``return`` of a module."""
 
     def __init__(self, imports: ImportMap) -> None:
         self.imports = imports
@@ -27,47 +78,51 @@ class NodeIndex(cst.CSTVisitor):
         self.classes: list[cst.ClassDef] = []
         self.loops: list[cst.For | cst.While] = []
         self.withs: list[cst.With] = []
+        self.returns: list[cst.Return] = []
         self.assigned_names: set[str] = set()
-        self._stack: list[cst.CSTNode] = []
 
     @classmethod
     def build(cls, module: cst.Module, imports: ImportMap) -> NodeIndex:
         index = cls(imports)
-        module.visit(index)
+        index._walk(module)
         imports.shadow(index.assigned_names)
         return index
 
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if self._stack:
-            self.parents[node] = self._stack[-1]
-        self._stack.append(node)
-        kind = type(node)
-        if kind is cst.Call:
-            self.calls.append(node)  # type: ignore[arg-type]
-        elif kind is cst.FunctionDef:
-            self.functions.append(node)  # type: ignore[arg-type]
-            self.assigned_names.add(node.name.value)  # type: ignore[attr-defined]
-        elif kind is cst.ClassDef:
-            self.classes.append(node)  # type: ignore[arg-type]
-            self.assigned_names.add(node.name.value)  # type: ignore[attr-defined]
-        elif kind is cst.For or kind is cst.While:
-            self.loops.append(node)  # type: ignore[arg-type]
-        elif kind is cst.With:
-            self.withs.append(node)  # type: ignore[arg-type]
-        elif kind is cst.Import:
-            self.imports.add_import(node)  # type: ignore[arg-type]
-            return False
-        elif kind is cst.ImportFrom:
-            self.imports.add_import_from(node)  # type: ignore[arg-type]
-            return False
-        elif kind is cst.AssignTarget:
-            target = node.target  # type: ignore[attr-defined]
-            if isinstance(target, cst.Name):
-                self.assigned_names.add(target.value)
-        return True
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        self._stack.pop()
+    def _walk(self, root: cst.CSTNode) -> None:
+        parents = self.parents
+        stack: list[cst.CSTNode] = [root]
+        while stack:
+            node = stack.pop()
+            kind = type(node)
+            if kind is cst.Call:
+                self.calls.append(node)  # type: ignore[arg-type]
+            elif kind is cst.FunctionDef:
+                self.functions.append(node)  # type: ignore[arg-type]
+                self.assigned_names.add(node.name.value)  # type: ignore[attr-defined]
+            elif kind is cst.ClassDef:
+                self.classes.append(node)  # type: ignore[arg-type]
+                self.assigned_names.add(node.name.value)  # type: ignore[attr-defined]
+            elif kind is cst.For or kind is cst.While:
+                self.loops.append(node)  # type: ignore[arg-type]
+            elif kind is cst.With:
+                self.withs.append(node)  # type: ignore[arg-type]
+            elif kind is cst.Return:
+                self.returns.append(node)  # type: ignore[arg-type]
+            elif kind is cst.Import:
+                self.imports.add_import(node)  # type: ignore[arg-type]
+                continue
+            elif kind is cst.ImportFrom:
+                self.imports.add_import_from(node)  # type: ignore[arg-type]
+                continue
+            elif kind is cst.AssignTarget:
+                target = node.target  # type: ignore[attr-defined]
+                if type(target) is cst.Name:
+                    self.assigned_names.add(target.value)
+            children = list(iter_children(node))
+            for child in children:
+                parents[child] = node
+            # Reversed so that nodes are popped (and lists filled) in source order.
+            stack.extend(reversed(children))
 
     # Navigation -----------------------------------------------------------------
 

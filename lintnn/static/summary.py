@@ -15,13 +15,20 @@ _FUNCTIONAL = {R.FUNCTIONAL_DROPOUT: R.DROPOUT}
 
 
 def summarize_classes(ctx: FileContext) -> list[ClassSummary]:
-    summaries = []
-    for class_def in ctx.local_classes.values():
-        summaries.append(_summarize(ctx, class_def))
-    return summaries
+    calls_by_class: dict[cst.ClassDef, list[cst.Call]] = {}
+    for call in ctx.index.calls:
+        outer = None
+        for ancestor in ctx.index.ancestors(call):
+            if isinstance(ancestor, cst.ClassDef):
+                outer = ancestor
+        if outer is not None:
+            calls_by_class.setdefault(outer, []).append(call)
+    return [_summarize(ctx, c, calls_by_class) for c in ctx.local_classes.values()]
 
 
-def _summarize(ctx: FileContext, class_def: cst.ClassDef) -> ClassSummary:
+def _summarize(
+    ctx: FileContext, class_def: cst.ClassDef, calls_by_class: dict[cst.ClassDef, list[cst.Call]]
+) -> ClassSummary:
     bases = tuple(
         q for q in (ctx.qualname_of_class(arg.value) for arg in class_def.bases) if q
     )
@@ -32,9 +39,7 @@ def _summarize(ctx: FileContext, class_def: cst.ClassDef) -> ClassSummary:
         returns, returns_via = _returns(ctx, output)
     contains: set[str] = set()
     submodules: set[str] = set()
-    for call in ctx.index.calls:
-        if not ctx.index.is_inside(call, class_def):
-            continue
+    for call in calls_by_class.get(class_def, ()):
         _, entry = ctx.callee(call)
         if entry is not None:
             contains.update(entry.roles & CONTAINED_ROLES)
@@ -57,7 +62,7 @@ def _summarize(ctx: FileContext, class_def: cst.ClassDef) -> ClassSummary:
 def _returns(ctx: FileContext, method: cst.FunctionDef) -> tuple[frozenset[str], str | None]:
     """Roles every ``return`` of the method agrees on, or the class they all delegate to."""
     values: list[Value | None] = []
-    for node in _return_values(method):
+    for node in _return_values(ctx, method):
         values.append(ctx.value(node) if node is not None else None)
     if not values or any(v is None or v.kind is not Kind.RESULT for v in values):
         return frozenset(), None
@@ -67,21 +72,5 @@ def _returns(ctx: FileContext, method: cst.FunctionDef) -> tuple[frozenset[str],
     return frozenset(r for r in roles if r.startswith("makes.")), via
 
 
-def _return_values(method: cst.FunctionDef) -> list[cst.BaseExpression | None]:
-    found: list[cst.BaseExpression | None] = []
-
-    class _Returns(cst.CSTVisitor):
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-            return node is method
-
-        def visit_Lambda(self, node: cst.Lambda) -> bool:
-            return False
-
-        def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-            return False
-
-        def visit_Return(self, node: cst.Return) -> None:
-            found.append(node.value)
-
-    method.visit(_Returns())
-    return found
+def _return_values(ctx: FileContext, method: cst.FunctionDef) -> list[cst.BaseExpression | None]:
+    return [r.value for r in ctx.index.returns if ctx.index.enclosing_function(r) is method]

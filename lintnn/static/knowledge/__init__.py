@@ -49,4 +49,4 @@ def is_framework_name(qualname: str) -> bool:
     }
 
 
-__all__ = ["Arg", "Entry", "lookup", "method", "is_framework_name", "KNOWN_ROOTS"]
+__all__ = ["KNOWN_ROOTS", "Arg", "Entry", "is_framework_name", "lookup", "method"]
