@@ -5,6 +5,7 @@ This runs in worker processes; everything it returns is plain, picklable data.
 
 from __future__ import annotations
 
+import ast
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +62,11 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
     active = [rule for rule in rules if rule.applies_to(text)]
     wants_summary = "class " in text and any(word in text for word in _MODEL_WORDS)
     if not active and not wants_summary:
+        # Nothing to analyse, but a syntax error is still reported: ``ast`` checks it at a
+        # fifth of libcst's cost.
+        syntax_error = _python_syntax_error(text)
+        if syntax_error is not None:
+            result.diagnostics.append(error_diagnostic(name, *syntax_error))
         return result
     try:
         module = cst.parse_module(text)
@@ -108,6 +114,16 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
     if ctx.findings:
         _add_findings(ctx, result)
     return result
+
+
+def _python_syntax_error(text: str) -> tuple[str, int, int] | None:
+    try:
+        ast.parse(text)
+    except SyntaxError as error:
+        return f"SyntaxError: {error.msg}", error.lineno or 1, error.offset or 1
+    except (ValueError, RecursionError, MemoryError) as error:
+        return f"cannot parse: {error}", 1, 1
+    return None
 
 
 def _add_findings(ctx: FileContext, result: FileResult) -> None:

@@ -24,7 +24,7 @@ _CANONICAL_PREFIXES: tuple[tuple[str, str], ...] = (
     ("tensorflow.", "tensorflow."),
 )
 _TORCH_SUBMODULE = re.compile(r"^torch\.nn\.modules\.[a-z_]+\.")
-_KERAS_SUBMODULE = re.compile(r"^keras\.(layers|losses|models|activations)\.[a-z_]+\.(?=[A-Z])")
+_KERAS_SUBMODULE = re.compile(r"^keras\.(layers|losses|models|activations)\.(?:[a-z_0-9]+\.)+(?=[A-Z])")
 
 
 def canonical(qualname: str) -> str:

@@ -26,7 +26,8 @@ class ProbabilitiesIntoLogitsLoss(Rule):
     severity = Severity.ERROR
     message = "probabilities passed to a loss that expects logits"
     frameworks = ("torch", "jax", "keras")
-    triggers = ("softmax", "sigmoid", "Softmax", "Sigmoid", "from_logits")
+    # The loss must be in the file; the softmax may be in another one.
+    triggers = ("CrossEntropy", "cross_entropy", "WithLogits", "with_logits", "from_logits")
     fixable = True
 
     def check(self, ctx: FileContext) -> None:
