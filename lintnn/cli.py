@@ -137,7 +137,9 @@ def _probe(args: argparse.Namespace) -> int:
     try:
         from lintnn.runtime import probe_command
     except ImportError:
-        raise UsageError("`lintnn probe` needs the runtime extra: pip install 'lintnn[torch]'")
+        raise UsageError(
+            "`lintnn probe` needs the runtime extra: pip install 'lintnn[torch]'"
+        ) from None
     return probe_command.run(args)
 
 

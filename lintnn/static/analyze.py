@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from lintnn.diagnostics import Diagnostic, Edit, Fix, Location, Severity
 from lintnn.static.context import FileContext, RawFinding
 from lintnn.static.noqa import NoqaMap, parse_noqa
+from lintnn.static.positions import positions_for
 from lintnn.static.project import ClassSummary, Requirement, module_name_for
 from lintnn.static.rule import Rule
 from lintnn.static.source import SourceError, decode
@@ -127,7 +127,9 @@ def _python_syntax_error(text: str) -> tuple[str, int, int] | None:
 
 
 def _add_findings(ctx: FileContext, result: FileResult) -> None:
-    positions = MetadataWrapper(ctx.module, unsafe_skip_copy=True).resolve(PositionProvider)
+    nodes = [n for f in ctx.findings for n in (f.node, f.end_node) if n is not None]
+    nodes += [old for f in ctx.findings if f.fix for old, _ in f.fix.replacements]
+    positions = positions_for(ctx.module, ctx.source, nodes, ctx.index.parents)
     for finding in ctx.findings:
         diagnostic = _to_diagnostic(ctx, finding, positions, result.path)
         if diagnostic is None:
@@ -138,7 +140,9 @@ def _add_findings(ctx: FileContext, result: FileResult) -> None:
             result.diagnostics.append(diagnostic)
 
 
-def _to_diagnostic(ctx: FileContext, finding: RawFinding, positions, path: str) -> Diagnostic | None:
+def _to_diagnostic(
+    ctx: FileContext, finding: RawFinding, positions, path: str
+) -> Diagnostic | None:
     start = positions.get(finding.node)
     if start is None:
         return None

@@ -96,8 +96,7 @@ class Flow:
         env: dict[str, Value] = {}
         if isinstance(scope, cst.FunctionDef):
             env = self._parameters(scope)
-            self.final = self._block(scope.body.body if isinstance(scope.body, cst.IndentedBlock)
-                                     else scope.body.body, env)  # type: ignore[arg-type]
+            self.final = self._block(scope.body.body, env)  # type: ignore[arg-type]
         else:
             self.final = self._block(scope.body, env)
 
@@ -112,9 +111,8 @@ class Flow:
             annotated = None
             if param.annotation is not None:
                 annotated = self.ctx.qualname_of_class(param.annotation.annotation)
-            env[name] = Value(Kind.PARAM, qualname=annotated, node=param,
-                              project_class=annotated if annotated and not knowledge.lookup(annotated)
-                              else None)
+            project = annotated if annotated and not knowledge.lookup(annotated) else None
+            env[name] = Value(Kind.PARAM, qualname=annotated, node=param, project_class=project)
         for star in (params.star_arg, params.star_kwarg):
             if isinstance(star, cst.Param):
                 self.local_names.add(star.name.value)
@@ -293,9 +291,10 @@ class Flow:
         if isinstance(func, cst.Attribute) and not is_self_attribute(func):
             receiver = self.eval(func.value, env)
             name = func.attr.value
-            if receiver is not None and receiver.kind is not Kind.REF:
-                if name in _PASSTHROUGH_METHODS:
-                    return replace(receiver, node=call)
+            if receiver is not None and receiver.kind is not Kind.REF and (
+                name in _PASSTHROUGH_METHODS
+            ):
+                return replace(receiver, node=call)
             method_entry = knowledge.method(name, self.ctx.frameworks)
             if method_entry is not None and (receiver is None or receiver.kind is not Kind.REF):
                 return Value(Kind.RESULT, qualname=name, entry=method_entry,

@@ -24,7 +24,9 @@ _CANONICAL_PREFIXES: tuple[tuple[str, str], ...] = (
     ("tensorflow.", "tensorflow."),
 )
 _TORCH_SUBMODULE = re.compile(r"^torch\.nn\.modules\.[a-z_]+\.")
-_KERAS_SUBMODULE = re.compile(r"^keras\.(layers|losses|models|activations)\.(?:[a-z_0-9]+\.)+(?=[A-Z])")
+_KERAS_SUBMODULE = re.compile(
+    r"^keras\.(layers|losses|models|activations)\.(?:[a-z_0-9]+\.)+(?=[A-Z])"
+)
 
 
 def canonical(qualname: str) -> str:
@@ -105,11 +107,10 @@ class ImportMap:
 
     def _bind(self, local: str, qualname: str) -> None:
         previous = self.aliases.get(local)
-        if previous is not None and previous != qualname:
-            # The same name imported from two places (try/except fallbacks):
-            # keep both only if they mean the same object.
-            if canonical(previous) != canonical(qualname):
-                self.shadowed.add(local)
+        # The same name imported from two places (try/except fallbacks) resolves only
+        # if both mean the same object.
+        if previous is not None and canonical(previous) != canonical(qualname):
+            self.shadowed.add(local)
         self.aliases[local] = qualname
 
     def shadow(self, names: Iterable[str]) -> None:

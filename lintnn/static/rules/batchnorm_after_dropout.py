@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import libcst as cst
 
 from lintnn.diagnostics import Severity
@@ -40,7 +42,7 @@ class BatchNormAfterDropout(Rule):
     def _check_sequence(self, ctx: FileContext, sequential: Value | None) -> None:
         if sequential is None or sequential.kind is not Kind.INSTANCE:
             return
-        for before, after in zip(sequential.items, sequential.items[1:]):
+        for before, after in zip(sequential.items, sequential.items[1:], strict=False):
             if _is(before, R.DROPOUT) and _is(after, R.BATCHNORM) and after.node is not None:
                 ctx.report(after.node)
 
@@ -57,7 +59,7 @@ class BatchNormAfterDropout(Rule):
             ctx.report(call)
 
     def _check_keras_add(self, ctx: FileContext) -> None:
-        """``model.add(Dropout(...))`` immediately followed by ``model.add(BatchNormalization())``."""
+        """``model.add(Dropout(...))`` right before ``model.add(BatchNormalization())``."""
         if "keras" not in ctx.frameworks:
             return
         adds = []
@@ -70,9 +72,8 @@ class BatchNormAfterDropout(Rule):
             statement = ctx.index.statement_of(call)
             line = ctx.index.parent(statement)
             adds.append((call, dotted_name(call.func.value), ctx.value(args[0]), line))
-        for (_, receiver, layer, line), (call, next_receiver, next_layer, next_line) in zip(
-            adds, adds[1:]
-        ):
+        for first, second in itertools.pairwise(adds):
+            (_, receiver, layer, line), (call, next_receiver, next_layer, next_line) = first, second
             if receiver is None or receiver != next_receiver:
                 continue
             if _is(layer, R.DROPOUT) and _is(next_layer, R.BATCHNORM) and _consecutive(

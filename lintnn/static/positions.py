@@ -1,0 +1,80 @@
+"""Source positions of the few nodes that findings point at, without a whole-module pass.
+
+libcst's PositionProvider regenerates the code of the whole module (about twice the cost
+of the parse). Findings sit in a few top-level statements: each of those is regenerated
+alone, and its line offset comes from ``ast`` (five times cheaper than libcst), whose
+top-level statements map one to one onto libcst's.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Mapping
+
+import libcst as cst
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+
+
+def positions_for(
+    module: cst.Module,
+    text: str,
+    nodes: Iterable[cst.CSTNode],
+    parents: Mapping[cst.CSTNode, cst.CSTNode],
+) -> Mapping[cst.CSTNode, CodeRange]:
+    """A mapping that holds at least the positions of ``nodes``."""
+    wanted = list(nodes)
+    tops: dict[int, cst.CSTNode] = {}
+    index_of = {id(stmt): i for i, stmt in enumerate(module.body)}
+    for node in wanted:
+        top = _top_statement(node, parents, module)
+        if top is None or id(top) not in index_of:
+            return _whole_module(module)
+        tops[index_of[id(top)]] = top
+    lines = _statement_lines(module, text)
+    if lines is None:
+        return _whole_module(module)
+    found: dict[cst.CSTNode, CodeRange] = {}
+    for i, stmt in tops.items():
+        local = MetadataWrapper(cst.Module(body=[stmt]), unsafe_skip_copy=True).resolve(
+            PositionProvider
+        )
+        shift = lines[i] - local[stmt].start.line
+        for node, span in local.items():
+            found[node] = CodeRange(
+                (span.start.line + shift, span.start.column),
+                (span.end.line + shift, span.end.column),
+            )
+    return found
+
+
+def _top_statement(
+    node: cst.CSTNode, parents: Mapping[cst.CSTNode, cst.CSTNode], module: cst.Module
+) -> cst.CSTNode | None:
+    current = node
+    while True:
+        parent = parents.get(current)
+        if parent is None:
+            return None
+        if parent is module:
+            return current
+        current = parent
+
+
+def _statement_lines(module: cst.Module, text: str) -> list[int] | None:
+    """The first line of every top-level libcst statement, from ``ast``."""
+    try:
+        body = ast.parse(text).body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    lines: list[int] = []
+    position = 0
+    for stmt in module.body:
+        if position >= len(body):
+            return None
+        lines.append(body[position].lineno)
+        position += len(stmt.body) if isinstance(stmt, cst.SimpleStatementLine) else 1
+    return lines if position == len(body) else None
+
+
+def _whole_module(module: cst.Module) -> Mapping[cst.CSTNode, CodeRange]:
+    return MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)

@@ -1,0 +1,48 @@
+"""Positions computed per top-level statement equal libcst's whole-module positions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import libcst as cst
+import pytest
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+import lintnn
+from lintnn.static.imports import ImportMap
+from lintnn.static.index import NodeIndex
+from lintnn.static.positions import positions_for
+
+TRICKY = '''\
+#!/usr/bin/env python
+"""Doc."""
+import torch  # comment
+
+@decorator
+@other(1,
+       2)
+class A:
+    def f(self):
+        return g(1); h(2)
+
+a = f(x); b = g(
+    y)
+if a:
+    pass
+'''
+
+
+def sources() -> list[str]:
+    package = Path(lintnn.__file__).parent
+    return [TRICKY, *(p.read_text() for p in sorted(package.rglob("*.py"))[:25])]
+
+
+@pytest.mark.parametrize("text", sources())
+def test_matches_whole_module_positions(text: str) -> None:
+    module = cst.parse_module(text)
+    index = NodeIndex.build(module, ImportMap())
+    expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    nodes = index.calls[::3] + index.functions
+    found = positions_for(module, text, nodes, index.parents)
+    for node in nodes:
+        assert found[node] == expected[node]
