@@ -2,7 +2,8 @@
 
 Linting runs in one worker process. libcst's native parser holds the GIL for the whole
 parse (seconds on a 50,000-line file), so a thread would freeze the server; a process
-keeps it answering, and a crash there (or a runaway document) cannot kill it.
+keeps it answering, a crash there cannot kill it, and a long lint of a text that has
+since changed can be stopped (restarting the worker costs about a second).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -20,6 +22,8 @@ from lintnn.diagnostics import Diagnostic
 from lintnn.lsp.worker import init_worker, internal_error, lint_text
 
 logger = logging.getLogger(__name__)
+
+RESTART_AFTER_S = 1.0  # an outdated lint running longer than this is cheaper to kill
 
 
 class Linter:
@@ -33,6 +37,8 @@ class Linter:
         self.on_config_error = on_config_error
         self._settings: dict[Path, Settings] = {}
         self._executor: Executor | None = None
+        self._in_flight: dict[object, tuple[str | None, float]] = {}  # -> (key, submitted)
+        self._stopped: list[Executor] = []  # executors stopped on purpose
 
     # Settings -----------------------------------------------------------------------
 
@@ -55,17 +61,43 @@ class Linter:
 
     # Linting ------------------------------------------------------------------------
 
-    async def lint(self, path: Path, text: str) -> list[Diagnostic]:
-        """The diagnostics of ``text`` checked as the file ``path``."""
+    async def lint(self, path: Path, text: str, key: str | None = None) -> list[Diagnostic] | None:
+        """The diagnostics of ``text`` checked as the file ``path``.
+
+        None when the lint was stopped by :meth:`abandon` (its text is outdated).
+        """
         settings = self.settings_for(path)
-        loop = asyncio.get_running_loop()
+        executor = self.executor
+        token = object()
+        self._in_flight[token] = (key, time.monotonic())
         try:
-            return await loop.run_in_executor(self.executor, lint_text, settings, str(path), text)
+            future = executor.submit(lint_text, settings, str(path), text)
+            return await asyncio.wrap_future(future)
         except BrokenProcessPool:
+            if self._executor is executor:
+                self._executor = None
+            if executor in self._stopped:
+                return None
             logger.error("lint worker died on %s; starting a new one", path)
-            self._executor = None
             return [internal_error(str(path), "internal error: the lint worker crashed on "
                                    "this document; please report it")]
+        finally:
+            del self._in_flight[token]
+
+    def abandon(self, key: str) -> bool:
+        """Stop the worker if it has spent long on an outdated text of ``key``.
+
+        Every lint in flight then returns None; the caller lints again what it still needs.
+        """
+        now = time.monotonic()
+        if not isinstance(self._executor, ProcessPoolExecutor) or not any(
+            k == key and now - since > RESTART_AFTER_S for k, since in self._in_flight.values()
+        ):
+            return False
+        logger.info("stopping an outdated lint of %s", key)
+        self._stopped.append(self._executor)
+        self.close(wait=0.0)
+        return True
 
     @property
     def executor(self) -> Executor:
@@ -87,15 +119,15 @@ class Linter:
         """Start the worker and import the rules now rather than on the first keystroke."""
         self.executor.submit(lint_text, Settings(), "warmup.py", "import torch\n")
 
-    def close(self) -> None:
-        """Stop the worker without waiting for a lint in progress."""
+    def close(self, wait: float = 1.0) -> None:
+        """Stop the worker, waiting at most ``wait`` seconds for a lint in progress."""
         executor, self._executor = self._executor, None
         if executor is None:
             return
         processes = list((getattr(executor, "_processes", None) or {}).values())  # no public API
         executor.shutdown(wait=False, cancel_futures=True)
         for process in processes:
-            process.join(timeout=1.0)
+            process.join(timeout=wait)
             if process.is_alive():  # busy on a long document
                 process.terminate()
                 process.join(timeout=1.0)

@@ -90,6 +90,14 @@ class LintnnServer(LanguageServer):
         else:
             self._enqueue(uri)
 
+    def cancel(self, uri: str) -> None:
+        """Drop any pending or running lint of ``uri``."""
+        timer = self._timers.pop(uri, None)
+        if timer is not None:
+            timer.cancel()
+        self._queue.pop(uri, None)
+        self.linter.abandon(uri)
+
     def _enqueue(self, uri: str) -> None:
         self._timers.pop(uri, None)
         self._queue[uri] = None
@@ -113,16 +121,21 @@ class LintnnServer(LanguageServer):
                 except Exception:  # keep serving: log and go on with the next document
                     logger.exception("linting %s failed", uri)
 
-    async def lint(self, document: TextDocument) -> Linted:
+    async def lint(self, document: TextDocument) -> Linted | None:
+        """Lint the document's current text; None if the lint was abandoned."""
         version, text = document.version, document.source
-        diagnostics = await self.linter.lint(self.path_of(document), text)
-        return Linted(version, text, diagnostics)
+        diagnostics = await self.linter.lint(self.path_of(document), text, key=document.uri)
+        return None if diagnostics is None else Linted(version, text, diagnostics)
 
     async def lint_and_publish(self, uri: str) -> None:
         document = self.document(uri)
         if document is None:
             return
         linted = await self.lint(document)
+        if linted is None:  # the worker was stopped for an outdated text, maybe not this one
+            if uri not in self._timers:
+                self.schedule(uri)
+            return
         current = self.document(uri)
         if current is None or current.version != linted.version or current.source != linted.text:
             return  # edited meanwhile: the newer text is already scheduled
@@ -192,6 +205,7 @@ def create_server(debounce: float = DEBOUNCE_S, use_process: bool = True) -> Lin
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: LintnnServer, params: types.DidChangeTextDocumentParams) -> None:
+        ls.linter.abandon(params.text_document.uri)
         ls.schedule(params.text_document.uri, ls.debounce)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE, types.SaveOptions(include_text=False))
@@ -204,10 +218,7 @@ def create_server(debounce: float = DEBOUNCE_S, use_process: bool = True) -> Lin
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: LintnnServer, params: types.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri
-        timer = ls._timers.pop(uri, None)
-        if timer is not None:
-            timer.cancel()
-        ls._queue.pop(uri, None)
+        ls.cancel(uri)
         if ls.results.pop(uri, None) is not None:
             ls.publish(uri, None)
 
@@ -231,6 +242,8 @@ def create_server(debounce: float = DEBOUNCE_S, use_process: bool = True) -> Lin
         linted = ls.results.get(uri)
         if linted is None or linted.version != document.version or linted.text != document.source:
             linted = await ls.lint(document)
+        if linted is None:
+            return []
         target = Target(
             uri, linted.version, linted.text, ls.workspace.position_encoding or "utf-16",
             bool(get_capability(ls.client_capabilities,
