@@ -343,10 +343,12 @@ def test_a_syntax_error_is_nn001_and_the_server_keeps_answering(client, workspac
 
 def test_malformed_messages_and_unknown_methods_do_not_stop_the_server(client, workspace):
     client.send_raw(b"{this is not json")
-    client.send_raw(b'{"jsonrpc": "2.0", "id": 99, "method": "textDocument/codeAction", '
-                    b'"params": {"nonsense": true}}')
     client.send_raw(b'[1, 2, 3]')
+    client.send_raw(b'{"id": 98, "method": "textDocument/codeAction"}')  # no "jsonrpc"
     client.notify("$/unknownNotification", {})
+    client.notify("textDocument/didOpen", {"bogus": 1})
+    invalid = client.request("textDocument/codeAction", {"nonsense": True}, timeout=TIMEOUT)
+    assert invalid["error"]["code"] == types.ErrorCodes.InvalidParams.value
     unknown = client.request("lintnn/noSuchMethod", {}, timeout=TIMEOUT)
     assert unknown["error"]["code"] == types.ErrorCodes.MethodNotFound.value
     uri = (workspace / "after_garbage.py").as_uri()

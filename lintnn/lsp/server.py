@@ -24,6 +24,7 @@ from lintnn import __version__
 from lintnn.diagnostics import Diagnostic
 from lintnn.lsp.actions import Target, code_actions
 from lintnn.lsp.linter import Linter
+from lintnn.lsp.protocol import LintnnProtocol
 from lintnn.report.lsp import to_lsp_all
 
 logger = logging.getLogger(__name__)
@@ -48,7 +49,8 @@ class LintnnServer(LanguageServer):
 
     def __init__(self, debounce: float = DEBOUNCE_S, use_process: bool = True) -> None:
         super().__init__("lintnn", __version__,
-                         text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+                         text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+                         protocol_cls=LintnnProtocol)
         self.debounce = debounce
         self.linter = Linter(use_process, on_config_error=self.show_error_once)
         self.results: dict[str, Linted] = {}
@@ -152,9 +154,10 @@ class LintnnServer(LanguageServer):
         """A pyproject.toml changed: forget settings, re-lint every open document."""
         self.linter.invalidate_settings()
         self._shown.clear()
-        for uri in list(self.workspace.text_documents):
-            if self.document(uri) is not None:
-                self.schedule(uri)
+        self.results.clear()
+        for document in list(self.workspace.text_documents.values()):
+            if self.document(document.uri) is not None:
+                self.schedule(document.uri)
 
     # Messages -----------------------------------------------------------------------
 
