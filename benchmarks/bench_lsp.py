@@ -1,0 +1,215 @@
+"""Re-lint latency of the language server on an edit of a 3,000-line training file.
+
+Measured through the real server over stdio: the time from sending ``didChange`` to
+receiving the ``publishDiagnostics`` for that version, minus the debounce; compared with
+``Engine.check_source`` called directly, and (``--phases``) that time split by stage.
+
+    python benchmarks/bench_lsp.py [--lines 3000] [--edits 20] [--phases]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from lintnn.config import Settings  # noqa: E402
+from lintnn.lsp.server import DEBOUNCE_S  # noqa: E402
+from lintnn.lsp.stdio_client import StdioClient  # noqa: E402
+from lintnn.static.engine import Engine  # noqa: E402
+
+HEADER = '''"""A generated training module for the language-server benchmark."""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+'''
+
+BLOCK = '''
+
+class Net{i}(nn.Module):
+    """Model {i}: a small classifier."""
+
+    def __init__(self, width: int = {width}) -> None:
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Linear(width, width),
+            nn.ReLU(),
+            nn.Dropout(0.{drop}),
+            nn.BatchNorm1d(width),
+        )
+        self.drop = nn.Dropout(0.1)
+        self.bn = nn.BatchNorm1d(width)
+        self.head = nn.Linear(width, 10)
+
+    def forward(self, x):
+        x = self.features(x)
+        x = self.drop(x)
+        x = self.bn(x)
+        return F.softmax(self.head(x), dim=1)
+
+
+def train_{i}(model, loader, epochs: int = 3):
+    """Train model {i}: softmax output fed to a loss that expects logits."""
+    criterion = nn.CrossEntropyLoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    for epoch in range(epochs):
+        for inputs, targets in loader:
+            optimizer.zero_grad()
+            logits = model(inputs)
+            probs = torch.softmax(logits, dim=1)
+            loss = criterion(probs, targets)
+            loss.backward()
+            optimizer.step()
+    return model
+
+
+def evaluate_{i}(model, loader):
+    correct = 0
+    with torch.no_grad():
+        for inputs, targets in loader:
+            out = model(inputs)
+            correct += (out.argmax(1) == targets).sum().item()
+    return correct / max(1, len(loader))
+'''
+
+
+def generate(lines: int = 3000) -> str:
+    """Model classes and training functions that exercise the rules, ``lines`` long."""
+    parts = [HEADER]
+    count = HEADER.count("\n")
+    i = 0
+    while count < lines:
+        block = BLOCK.format(i=i, width=16 + i % 8, drop=1 + i % 8)
+        parts.append(block)
+        count += block.count("\n")
+        i += 1
+    return "".join(parts)
+
+
+def summary(samples: list[float]) -> str:
+    ordered = sorted(samples)
+    p90 = ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
+    return (f"median {statistics.median(ordered) * 1000:.0f} ms, p90 {p90 * 1000:.0f} ms, "
+            f"min {ordered[0] * 1000:.0f} ms (n={len(ordered)})")
+
+
+def timed(function: Callable[[], object], repeat: int) -> tuple[list[float], list[float]]:
+    """Wall-clock and CPU seconds of each call (CPU time is what a loaded machine hides)."""
+    wall, cpu = [], []
+    for _ in range(repeat):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        function()
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return wall, cpu
+
+
+def bench_engine(text: str, repeat: int) -> tuple[list[float], list[float]]:
+    engine = Engine(Settings(), use_cache=False, jobs=1)
+    path = Path(tempfile.gettempdir()) / "bench_lsp_train.py"
+    engine.check_source(path, text)  # warm: imports, rule instances
+    return timed(lambda: engine.check_source(path, text), repeat)
+
+
+def bench_phases(text: str, repeat: int) -> dict[str, list[float]]:
+    """``check_source`` split by stage, mirroring ``analyze_text`` (read-only use of the core)."""
+    import libcst as cst
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    from lintnn.static.context import FileContext
+    from lintnn.static.engine import enabled_rules
+    from lintnn.static.summary import summarize_classes
+
+    rules = enabled_rules(Settings())
+    path = Path("bench_lsp_train.py")
+    stages: dict[str, list[float]] = {}
+    for _ in range(repeat):
+        clock = time.process_time  # CPU seconds: stable on a shared machine
+        marks = [clock()]
+        module = cst.parse_module(text)
+        marks.append(clock())
+        ctx = FileContext(path, text, module, "bench_lsp_train", False)
+        marks.append(clock())
+        for rule in rules:
+            ctx.current_rule = rule
+            rule.check(ctx)
+        marks.append(clock())
+        summarize_classes(ctx)
+        marks.append(clock())
+        MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        marks.append(clock())
+        names = ("libcst parse", "FileContext (index, imports)", "rules",
+                 "summarize_classes", "PositionProvider (findings)")
+        for name, start, end in zip(names, marks[:-1], marks[1:], strict=True):
+            stages.setdefault(name, []).append(end - start)
+    return stages
+
+
+def bench_server(text: str, edits: int) -> tuple[float, list[float]]:
+    """(first lint after didOpen, re-lint latencies minus the debounce) over real stdio."""
+    with tempfile.TemporaryDirectory() as directory:
+        root = Path(directory)
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        client = StdioClient([sys.executable, "-m", "lintnn", "server"], cwd=root, env=env)
+        try:
+            client.initialize(root)
+            uri = (root / "train.py").as_uri()
+            time.sleep(3.0)  # let the worker finish starting (done at `initialized`)
+            start = time.perf_counter()
+            client.notify("textDocument/didOpen", {"textDocument": {
+                "uri": uri, "languageId": "python", "version": 1, "text": text}})
+            client.diagnostics(uri, timeout=300)
+            first = time.perf_counter() - start
+            lines = text.splitlines()
+            targets = [n for n, line in enumerate(lines) if "lr=0.01" in line]
+            latencies = []
+            for version in range(2, edits + 2):
+                row = targets[version % len(targets)]
+                column = lines[row].index("lr=0.01") + len("lr=0.0")
+                mark = len(client.received)
+                start = time.perf_counter()
+                client.notify("textDocument/didChange", {
+                    "textDocument": {"uri": uri, "version": version},
+                    "contentChanges": [{"range": {
+                        "start": {"line": row, "character": column},
+                        "end": {"line": row, "character": column + 1}},
+                        "text": str(version % 9 + 1)}]})
+                client.wait_for(
+                    lambda m, v=version: m.get("method") == "textDocument/publishDiagnostics"
+                    and m["params"].get("version") == v, timeout=300, after=mark)
+                latencies.append(time.perf_counter() - start - DEBOUNCE_S)
+        finally:
+            client.close()
+    return first, latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, default=3000)
+    parser.add_argument("--edits", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=10, help="direct check_source runs")
+    parser.add_argument("--phases", action="store_true", help="also time each stage")
+    args = parser.parse_args()
+    text = generate(args.lines)
+    print(f"document: {text.count(chr(10))} lines, {len(text)} characters; "
+          f"debounce {DEBOUNCE_S * 1000:.0f} ms (subtracted)")
+    wall, cpu = bench_engine(text, args.repeat)
+    print(f"Engine.check_source, in process: wall {summary(wall)}; cpu {summary(cpu)}")
+    if args.phases:
+        for name, samples in bench_phases(text, max(3, args.repeat // 2)).items():
+            print(f"  cpu {name:<30} {summary(samples)}")
+    first, latencies = bench_server(text, args.edits)
+    print(f"server, didOpen -> publishDiagnostics: {first * 1000:.0f} ms")
+    print(f"server, didChange -> publishDiagnostics - debounce: {summary(latencies)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""What runs in the lint worker process: the engine over one unsaved buffer.
+
+Kept free of pygls, and the analyzer is imported on first use: the server process
+itself never needs libcst when linting runs in the worker.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lintnn.config import Settings
+from lintnn.diagnostics import Diagnostic
+
+if TYPE_CHECKING:
+    from lintnn.static.engine import Engine
+
+_ENGINES: dict[str, Engine] = {}
+_MAX_ENGINES = 16
+
+
+def init_worker() -> None:
+    """Point the worker's stdout at stderr: a stray print must not corrupt the LSP stream."""
+    sys.stdout.flush()
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+
+
+def engine_for(settings: Settings) -> Engine:
+    """One engine (rules instantiated once) per distinct settings."""
+    from lintnn.static.engine import Engine
+
+    key = repr(settings)
+    engine = _ENGINES.get(key)
+    if engine is None:
+        if len(_ENGINES) >= _MAX_ENGINES:
+            _ENGINES.clear()
+        engine = _ENGINES[key] = Engine(settings, use_cache=False, jobs=1)
+    return engine
+
+
+def lint_text(settings: Settings, path: str, text: str) -> list[Diagnostic]:
+    """Diagnostics for ``text`` checked as ``path``; an engine crash becomes NN002."""
+    try:
+        return engine_for(settings).check_source(Path(path), text).diagnostics
+    except Exception as error:  # one bad document must not take the worker down
+        where = traceback.extract_tb(error.__traceback__)[-1]
+        message = (f"internal error: {type(error).__name__}: {error} "
+                   f"[{Path(where.filename).name}:{where.lineno}]; please report it")
+        return [internal_error(path, message)]
+
+
+def internal_error(path: str, message: str) -> Diagnostic:
+    """An NN002 finding at the top of ``path``."""
+    from lintnn.static.analyze import error_diagnostic
+
+    return error_diagnostic(path, message, code="NN002", rule="internal-error")
