@@ -34,7 +34,9 @@ def location(diagnostic: Diagnostic, options: FormatOptions) -> str:
     path = display_path(diagnostic.filename, options.cwd)
     row, column = diagnostic.location.row, diagnostic.location.column
     if diagnostic.cell is not None:
-        return f"{path}:cell {diagnostic.cell}:line {row}:{column}"
+        # ``location`` is the row in the notebook's concatenated code; show the cell's own.
+        within = diagnostic.extra.get("cell_location", {"row": row, "column": column})
+        return f"{path}:cell {diagnostic.cell}:line {within['row']}:{within['column']}"
     return f"{path}:{row}:{column}"
 
 
