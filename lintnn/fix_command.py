@@ -28,6 +28,7 @@ from lintnn.diagnostics import Diagnostic
 from lintnn.static.cache import digest
 from lintnn.static.engine import Engine, RunResult
 from lintnn.static.fixer import Apply, Lint, apply_fixes_to_text, fix_text, is_applicable
+from lintnn.static.notebook import NotebookError, apply_fixes_to_notebook, parse_notebook
 from lintnn.static.source import SourceError, decode
 
 
@@ -134,8 +135,6 @@ def read_document(engine: Engine, path: Path) -> Document | str:
     except OSError as error:
         return f"cannot read it: {error.strerror}"
     if path.suffix == ".ipynb":
-        from lintnn.static.notebook import notebook_document
-
         return notebook_document(engine, path, data)
     try:
         decoded = decode(data)
@@ -149,14 +148,33 @@ def read_document(engine: Engine, path: Path) -> Document | str:
 def text_document(engine: Engine, path: Path, text: str) -> Document | str:
     """The document for unsaved text (stdin) named ``path``."""
     if path.suffix == ".ipynb":
-        from lintnn.static.notebook import notebook_document
-
         document = notebook_document(engine, path, text.encode("utf-8"))
         if not isinstance(document, str):
             document.original_digest = None
         return document
     return Document(str(path), text, python_linter(engine, path), apply_fixes_to_text,
                     lambda t: t.encode("utf-8"))
+
+
+def notebook_document(engine: Engine, path: Path, data: bytes) -> Document | str:
+    """A notebook: fixed through its JSON text, only the changed cells' sources rewritten."""
+    try:
+        text = data.decode("utf-8")
+        parse_notebook(text)
+    except UnicodeDecodeError as error:
+        return f"not valid UTF-8: {error.reason}"
+    except NotebookError as error:
+        return str(error)
+
+    def lint(raw: str) -> list[Diagnostic] | None:
+        try:
+            cst.parse_module(parse_notebook(raw).text)
+        except (NotebookError, cst.ParserSyntaxError, RecursionError):
+            return None
+        return engine.check_source(path, raw).diagnostics
+
+    return Document(str(path), text, lint, apply_fixes_to_notebook,
+                    lambda t: t.encode("utf-8"), digest(data))
 
 
 def python_linter(engine: Engine, path: Path) -> Lint:
