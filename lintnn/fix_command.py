@@ -88,8 +88,9 @@ def run_fixes(engine: Engine, result: RunResult, args: argparse.Namespace,
             _warn(f"{name}: not fixed: {document}")
             outcome.remaining += diagnostics
             continue
-        run = fix_text(document.text, document.lint, document.apply, unsafe=unsafe,
-                       diagnostics=diagnostics)
+        # Re-lint what was just read: the positions of ``diagnostics`` are stale if the
+        # file changed since the run.
+        run = fix_text(document.text, document.lint, document.apply, unsafe=unsafe)
         for reason in run.dropped:
             _warn(f"{name}:{reason}")
         changed = run.text != document.text
@@ -107,7 +108,8 @@ def run_fixes(engine: Engine, result: RunResult, args: argparse.Namespace,
         if changed:
             outcome.changed.append(name)
             outcome.fixed[name] = run.fixed
-        outcome.remaining += run.remaining
+        # An unchanged file keeps the run's findings (cross-file ones included).
+        outcome.remaining += run.remaining if changed else diagnostics
     outcome.remaining.sort(key=lambda d: d.sort_key)
     return outcome
 

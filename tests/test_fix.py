@@ -169,3 +169,20 @@ def test_show_fixes_lists_the_fixed_codes(tmp_path: Path, capsys) -> None:
     check(path, "--fix", "--show-fixes")
     out = capsys.readouterr().out
     assert "Fixed 2 errors:" in out and "2 x NN981" in out
+
+
+def test_fix_uses_the_text_on_disk_not_stale_positions(tmp_path: Path) -> None:
+    from argparse import Namespace
+
+    from lintnn.config import Settings
+    from lintnn.static.engine import Engine
+
+    path = tmp_path / "train.py"
+    path.write_text("bad_call(1)\n")
+    engine = Engine(Settings(select=["NN98"], root=tmp_path), use_cache=False, jobs=1)
+    result = engine.check_paths([path])
+    path.write_text("# a new first line\nbad_call(1)\n")
+    args = Namespace(unsafe_fixes=False, diff=False)
+    outcome = fix_command.run_fixes(engine, result, args)
+    assert path.read_text() == "# a new first line\ngood_call(1)\n"
+    assert outcome.remaining == [] and outcome.fixed_count == 1
