@@ -74,7 +74,7 @@ def run_check(args: argparse.Namespace) -> int:
             fixed_note = fixed_summary(outcome, args.show_fixes)
 
     options = FormatOptions(color=_use_color(args), show_fixes=args.show_fixes,
-                            quiet=args.quiet)
+                            quiet=args.quiet, unsafe_fixes=args.unsafe_fixes)
     if args.statistics:
         _print_statistics(diagnostics)
     else:

@@ -23,6 +23,7 @@ class FormatOptions:
     cwd: Path | None = None
     show_fixes: bool = False
     quiet: bool = False
+    unsafe_fixes: bool = False  # whether unsafe fixes count as applicable ([*])
 
 
 Formatter = Callable[[list[Diagnostic], TextIO, FormatOptions], None]
