@@ -186,3 +186,16 @@ def test_fix_uses_the_text_on_disk_not_stale_positions(tmp_path: Path) -> None:
     outcome = fix_command.run_fixes(engine, result, args)
     assert path.read_text() == "# a new first line\ngood_call(1)\n"
     assert outcome.remaining == [] and outcome.fixed_count == 1
+
+
+def test_unsafe_fixes_are_not_offered_as_fixable(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "train.py"
+    path.write_text("bad_call(1)\nrisky(2)\n")
+    check(path)
+    out = capsys.readouterr().out
+    assert "train.py:1:1: NN981 [*]" in out and "train.py:2:1: NN982 risky" in out
+    assert "[*] 1 fixable with the `--fix` option." in out
+    assert "1 hidden fix can be enabled with the `--unsafe-fixes` option." in out
+    check(path, "--unsafe-fixes")
+    out = capsys.readouterr().out
+    assert "NN982 [*]" in out and "[*] 2 fixable with the `--fix --unsafe-fixes` option." in out
