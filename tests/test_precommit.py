@@ -21,10 +21,15 @@ CLEAN = "import torch.nn as nn\n\nnet = nn.Sequential(nn.BatchNorm1d(4), nn.Drop
 _OFFLINE = ("Could not find a version", "NewConnectionError", "Network is unreachable",
             "Temporary failure in name resolution", "No matching distribution")
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed"),
-]
+needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+
+
+def test_hook_definition() -> None:
+    yaml = pytest.importorskip("yaml")
+    [hook] = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert hook["id"] == "lintnn" and hook["entry"] == "lintnn check"
+    assert hook["language"] == "python" and hook["types_or"] == ["python", "jupyter"]
+    assert hook["require_serial"] is False
 
 
 def _git(cwd: Path, *args: str) -> str:
@@ -59,6 +64,8 @@ def _try_repo(project: Path, hooks: Path, home: Path) -> subprocess.CompletedPro
     )
 
 
+@pytest.mark.slow
+@needs_git
 def test_hook_fails_on_a_bug_and_passes_on_clean_code(tmp_path: Path) -> None:
     pytest.importorskip("pre_commit")
     hooks = _snapshot_of_this_checkout(tmp_path / "lintnn")
