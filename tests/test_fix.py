@@ -199,3 +199,16 @@ def test_unsafe_fixes_are_not_offered_as_fixable(tmp_path: Path, capsys) -> None
     check(path, "--unsafe-fixes")
     out = capsys.readouterr().out
     assert "NN982 [*]" in out and "[*] 2 fixable with the `--fix --unsafe-fixes` option." in out
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="symlinks")
+def test_fix_writes_through_a_symlink(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "train.py").write_text("bad_call(1)\n")
+    link = tmp_path / "link.py"
+    link.symlink_to(real / "train.py")
+    check(link, "--fix")
+    assert link.is_symlink()
+    assert (real / "train.py").read_text() == "good_call(1)\n"
+    assert sorted(p.name for p in real.iterdir()) == ["train.py"]
