@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lintnn import fix_command
 from lintnn.cli import main
@@ -212,3 +214,26 @@ def test_fix_writes_through_a_symlink(tmp_path: Path) -> None:
     assert link.is_symlink()
     assert (real / "train.py").read_text() == "good_call(1)\n"
     assert sorted(p.name for p in real.iterdir()) == ["train.py"]
+
+
+@given(
+    calls=st.lists(st.tuples(st.sampled_from(["bad_call", "risky", "other"]),
+                             st.integers(0, 3)), min_size=1, max_size=6),
+    newline=st.sampled_from(["\n", "\r\n"]),
+)
+@settings(max_examples=25, deadline=None)
+def test_fixing_any_mix_of_calls(calls: list[tuple[str, int]], newline: str) -> None:
+    from lintnn.config import Settings
+    from lintnn.static.engine import Engine
+    from lintnn.static.fixer import fix_text
+
+    def nest(name: str, depth: int) -> str:
+        return f"{name}(" * (depth + 1) + "x" + ")" * (depth + 1)
+
+    source = newline.join(nest(n, d) for n, d in calls) + newline
+    engine = Engine(Settings(select=["NN98"], root=Path.cwd()), use_cache=False, jobs=1)
+    run = fix_text(source, fix_command.python_linter(engine, Path("t.py")))
+    expected = source.replace("bad_call(", "good_call(")
+    assert run.text == expected
+    assert {d.code for d in run.remaining} <= {"NN982"}
+    assert run.fixed["NN981"] == source.count("bad_call(")
