@@ -28,7 +28,12 @@ from lintnn.diagnostics import Diagnostic
 from lintnn.static.cache import digest
 from lintnn.static.engine import Engine, RunResult
 from lintnn.static.fixer import Apply, Lint, apply_fixes_to_text, fix_text, is_applicable
-from lintnn.static.notebook import NotebookError, apply_fixes_to_notebook, parse_notebook
+from lintnn.static.notebook import (
+    NotebookError,
+    apply_fixes_to_notebook,
+    changed_cells,
+    parse_notebook,
+)
 from lintnn.static.source import SourceError, decode
 
 
@@ -97,7 +102,7 @@ def run_fixes(engine: Engine, result: RunResult, args: argparse.Namespace,
         if stdin_text is not None and not args.diff:
             out.write(run.text)
         elif changed and args.diff:
-            out.write(unified_diff(name, document.text, run.text))
+            out.write(document_diff(name, document.text, run.text))
         elif changed:
             try:
                 write_atomically(Path(name), document.encode(run.text), document.original_digest)
@@ -191,6 +196,14 @@ def python_linter(engine: Engine, path: Path) -> Lint:
 
 
 # Output ---------------------------------------------------------------------------------
+
+def document_diff(name: str, old: str, new: str) -> str:
+    """A unified diff; for a notebook, one per changed cell, of the cell's code."""
+    if not name.endswith(".ipynb"):
+        return unified_diff(name, old, new)
+    return "".join(unified_diff(f"{name}:cell {number}", before, after)
+                   for number, before, after in changed_cells(old, new))
+
 
 def unified_diff(name: str, old: str, new: str) -> str:
     lines = difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),

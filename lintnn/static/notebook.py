@@ -182,6 +182,14 @@ def _to_cell(notebook: Notebook, fix: Fix) -> tuple[int, Fix] | None:
     return cells.pop(), Fix(fix.message, tuple(edits), fix.applicability)
 
 
+def changed_cells(old: str, new: str) -> list[tuple[int, str, str]]:
+    """``(cell number, old source, new source)`` of the cells whose source differs."""
+    before, after = json.loads(old)["cells"], json.loads(new)["cells"]
+    return [(number, cell_source(a), cell_source(b))
+            for number, (a, b) in enumerate(zip(before, after, strict=True), start=1)
+            if cell_source(a) != cell_source(b)]
+
+
 def dump_like(data: dict[str, Any], original: str) -> str:
     """Serialise ``data`` with the indentation, escaping and final newline of ``original``."""
     indent = re.search(r"\n([ \t]+)\S", original)
