@@ -84,8 +84,8 @@ def fix_text(text: str, lint: Lint, apply: Apply = apply_fixes_to_text, *,
              max_passes: int = MAX_PASSES) -> FixRun:
     """Fix ``text`` as far as possible; ``diagnostics`` are its findings if already known."""
     current = diagnostics if diagnostics is not None else lint(text)
-    if current is None:
-        return FixRun(text, [], dropped=["the file does not parse; nothing fixed"])
+    if current is None:  # invalid code has no fixable findings: nothing to do
+        return FixRun(text, [])
     run = FixRun(text, current)
     rejected: set[tuple[str, ...]] = set()
     for _ in range(max_passes):
