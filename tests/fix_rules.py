@@ -18,7 +18,7 @@ import libcst as cst
 
 from lintnn.diagnostics import Applicability, Severity
 from lintnn.static.context import FileContext, NodeFix
-from lintnn.static.rule import Rule
+from lintnn.static.rule import Rule, all_rules
 
 
 def _calls_named(ctx: FileContext, name: str) -> Iterator[cst.Call]:
@@ -82,9 +82,10 @@ def _make_rules() -> list[type[Rule]]:
 
 @contextlib.contextmanager
 def registered() -> Iterator[list[type[Rule]]]:
-    before = dict(Rule.registry)
+    all_rules()  # import the real rules first: they must outlive the fakes
+    rules = _make_rules()
     try:
-        yield _make_rules()
+        yield rules
     finally:
-        Rule.registry.clear()
-        Rule.registry.update(before)
+        for rule in rules:
+            Rule.registry.pop(rule.code, None)
