@@ -131,6 +131,7 @@ def test_noqa_in_a_cell(tmp_path: Path, capsys) -> None:
     ('{"cells": [', "invalid notebook: not valid JSON"),
     ('{"nbformat": 3, "worksheets": []}', "invalid notebook: no list of cells"),
     ("[1, 2]", "invalid notebook: no list of cells"),
+    ('{"cells": [{"cell_type": "code", "source": [1]}]}', "the source of cell 1 is not text"),
 ])
 def test_invalid_notebook_is_nn001(tmp_path: Path, capsys, content: str, message: str) -> None:
     path = tmp_path / "bad.ipynb"

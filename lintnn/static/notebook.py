@@ -86,6 +86,10 @@ def parse_notebook(raw: bytes | str) -> Notebook:
     for number, cell in enumerate(cells, start=1):
         if cell.get("cell_type") != "code":
             continue
+        source = cell.get("source", "")
+        if not isinstance(source, str) and not (
+                isinstance(source, list) and all(isinstance(line, str) for line in source)):
+            raise NotebookError(f"invalid notebook: the source of cell {number} is not text")
         lines = _LINES.findall(cell_source(cell))
         if lines and not lines[-1].endswith(("\n", "\r")):
             lines[-1] += "\n"
