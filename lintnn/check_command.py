@@ -46,7 +46,8 @@ def run_check(args: argparse.Namespace) -> int:
     reading_stdin = [str(p) for p in args.paths] == ["-"]
     if reading_stdin:
         name = args.stdin_filename or Path("<stdin>.py")
-        result = engine.check_source(name, sys.stdin.read())
+        args.stdin_text = sys.stdin.read()
+        result = engine.check_source(name, args.stdin_text)
     else:
         paths = args.paths or [Path(".")]
         for path in paths:
@@ -57,19 +58,29 @@ def run_check(args: argparse.Namespace) -> int:
         print(f"lintnn: warning: skipped {path}: {reason}", file=sys.stderr)
 
     diagnostics = result.diagnostics
-    if args.fix or args.diff or (args.unsafe_fixes and (args.fix or args.diff)):
-        from lintnn.fix_command import apply_fixes
+    stream, fixed_note = sys.stdout, None
+    if args.fix or args.diff:
+        from lintnn.fix_command import fixed_summary, run_fixes
 
-        diagnostics = apply_fixes(engine, result, args, reading_stdin)
+        outcome = run_fixes(engine, result, args, args.stdin_text if reading_stdin else None)
         if args.diff:
-            return EXIT_CLEAN if not diagnostics else EXIT_FINDINGS
+            if not args.quiet:
+                print(fixed_summary(outcome, args.show_fixes, would=True), file=sys.stderr)
+            return EXIT_FINDINGS if outcome.changed else EXIT_CLEAN
+        diagnostics = outcome.remaining
+        if reading_stdin:  # stdout carries the fixed source
+            stream = sys.stderr
+        if outcome.fixed_count and not args.quiet:
+            fixed_note = fixed_summary(outcome, args.show_fixes)
 
     options = FormatOptions(color=_use_color(args), show_fixes=args.show_fixes,
-                            quiet=args.quiet)
+                            quiet=args.quiet, unsafe_fixes=args.unsafe_fixes)
     if args.statistics:
         _print_statistics(diagnostics)
     else:
-        write(diagnostics, args.output_format, sys.stdout, options)
+        write(diagnostics, args.output_format, stream, options)
+    if fixed_note:
+        print(fixed_note, file=stream if args.output_format == "text" else sys.stderr)
     if args.exit_zero:
         return EXIT_CLEAN
     return EXIT_FINDINGS if diagnostics else EXIT_CLEAN

@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import TextIO
 
 from lintnn.diagnostics import Diagnostic
+from lintnn.report import github as github_format
 from lintnn.report import json as json_format
+from lintnn.report import sarif as sarif_format
 from lintnn.report import text as text_format
 
 
@@ -21,6 +23,7 @@ class FormatOptions:
     cwd: Path | None = None
     show_fixes: bool = False
     quiet: bool = False
+    unsafe_fixes: bool = False  # whether unsafe fixes count as applicable ([*])
 
 
 Formatter = Callable[[list[Diagnostic], TextIO, FormatOptions], None]
@@ -29,6 +32,8 @@ FORMATTERS: dict[str, Formatter] = {
     "text": text_format.write,
     "json": json_format.write,
     "json-lines": json_format.write_lines,
+    "github": github_format.write,
+    "sarif": sarif_format.write,
 }
 
 

@@ -14,6 +14,8 @@ if TYPE_CHECKING:
 
 def _object(diagnostic: Diagnostic) -> dict[str, Any]:
     data = diagnostic.to_json()
+    if "cell_location" in diagnostic.extra:  # a notebook: the place within the cell
+        data["cell_location"] = diagnostic.extra["cell_location"]
     if data["filename"] is not None:
         data["filename"] = str(Path(data["filename"]).absolute())
     return data

@@ -6,7 +6,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from lintnn.diagnostics import Diagnostic, Severity
+from lintnn.diagnostics import Applicability, Diagnostic, Severity
 
 if TYPE_CHECKING:
     from lintnn.report import FormatOptions
@@ -34,7 +34,9 @@ def location(diagnostic: Diagnostic, options: FormatOptions) -> str:
     path = display_path(diagnostic.filename, options.cwd)
     row, column = diagnostic.location.row, diagnostic.location.column
     if diagnostic.cell is not None:
-        return f"{path}:cell {diagnostic.cell}:line {row}:{column}"
+        # ``location`` is the row in the notebook's concatenated code; show the cell's own.
+        within = diagnostic.extra.get("cell_location", {"row": row, "column": column})
+        return f"{path}:cell {diagnostic.cell}:line {within['row']}:{within['column']}"
     return f"{path}:{row}:{column}"
 
 
@@ -42,14 +44,19 @@ def format_line(diagnostic: Diagnostic, options: FormatOptions) -> str:
     color = options.color
     where = _paint(location(diagnostic, options), "1", color)
     code = _paint(diagnostic.code, _COLORS[diagnostic.severity] + ";1", color)
-    marker = " [*]" if diagnostic.fix is not None else ""
+    marker = " [*]" if _applicable(diagnostic, options.unsafe_fixes) else ""
     line = f"{where}: {code}{marker} {diagnostic.message}"
     if diagnostic.filename is None and diagnostic.source:
         line += f" ({diagnostic.source})"
     return line
 
 
-def summary(diagnostics: list[Diagnostic]) -> str:
+def _applicable(diagnostic: Diagnostic, unsafe: bool) -> bool:
+    fix = diagnostic.fix
+    return fix is not None and (unsafe or fix.applicability is Applicability.SAFE)
+
+
+def summary(diagnostics: list[Diagnostic], unsafe: bool = False) -> str:
     if not diagnostics:
         return "All checks passed!"
     counts = Counter(d.severity for d in diagnostics)
@@ -59,9 +66,14 @@ def summary(diagnostics: list[Diagnostic]) -> str:
     ]
     total = len(diagnostics)
     text = f"Found {total} problem{'s' if total != 1 else ''} ({', '.join(parts)})."
-    fixable = sum(1 for d in diagnostics if d.fix is not None)
+    fixable = sum(1 for d in diagnostics if _applicable(d, unsafe))
+    hidden = sum(1 for d in diagnostics if d.fix is not None) - fixable
+    flag = "`--fix --unsafe-fixes`" if unsafe else "`--fix`"
     if fixable:
-        text += f"\n[*] {fixable} fixable with the `--fix` option."
+        text += f"\n[*] {fixable} fixable with the {flag} option."
+    if hidden:
+        text += (f"\n{hidden} hidden fix{'es' if hidden != 1 else ''} can be enabled with "
+                 "the `--unsafe-fixes` option.")
     return text
 
 
@@ -71,4 +83,4 @@ def write(diagnostics: list[Diagnostic], stream: TextIO, options: FormatOptions)
         if options.show_fixes and diagnostic.fix is not None:
             stream.write(f"    fix: {diagnostic.fix.message}\n")
     if not options.quiet:
-        stream.write(summary(diagnostics) + "\n")
+        stream.write(summary(diagnostics, options.unsafe_fixes) + "\n")

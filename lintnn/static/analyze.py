@@ -48,6 +48,10 @@ def error_diagnostic(path: str, message: str, row: int = 1, column: int = 1,
 def analyze_bytes(path: Path, data: bytes, rules: list[Rule]) -> FileResult:
     """Decode, parse and check one file's bytes."""
     name = str(path)
+    if path.suffix == ".ipynb":
+        from lintnn.static.notebook import analyze_notebook
+
+        return analyze_notebook(path, data, rules)
     try:
         decoded = decode(data)
     except SourceError as error:

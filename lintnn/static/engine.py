@@ -80,15 +80,18 @@ class Engine:
 
     def check_source(self, path: Path, text: str) -> RunResult:
         """Check unsaved text (stdin, an editor buffer) as if it were ``path``."""
-        result = analyze_text(path, text, self.rules)
+        if path.suffix == ".ipynb":
+            result = analyze_bytes(path, text.encode("utf-8"), self.rules)
+        else:
+            result = analyze_text(path, text, self.rules)
         results = {str(path): result}
         return RunResult(self._finish(results), [path], results)
 
     # Internals --------------------------------------------------------------------
 
     def _extra_source(self, path: Path) -> bool:
-        """Hook for other source kinds (notebooks); plain .py/.pyi only by default."""
-        return False
+        """Hook for other source kinds: Jupyter notebooks."""
+        return path.suffix == ".ipynb"
 
     def _analyze_files(self, files: list[Path]) -> tuple[dict[str, FileResult], int]:
         cache = self._open_cache()
