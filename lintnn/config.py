@@ -94,8 +94,10 @@ def find_pyproject(start: Path) -> Path | None:
         if path.is_file():
             try:
                 data = tomllib.loads(path.read_text(encoding="utf-8"))
-            except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+            except OSError:
                 continue
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+                raise ConfigError(f"{path} is not valid TOML: {error}") from None
             if "lintnn" in data.get("tool", {}):
                 return path
     return None

@@ -75,10 +75,11 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as error:
-        message = f"SyntaxError: {error.message}"
-        result.diagnostics.append(
-            error_diagnostic(name, message, error.raw_line, error.raw_column + 1)
-        )
+        # CPython's own parser places the error more precisely than libcst's.
+        located = _python_syntax_error(text)
+        if located is None:
+            located = (f"SyntaxError: {error.message}", error.raw_line, error.raw_column + 1)
+        result.diagnostics.append(error_diagnostic(name, *located))
         return result
     except RecursionError:
         result.diagnostics.append(

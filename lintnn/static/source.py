@@ -27,6 +27,10 @@ def decode(data: bytes) -> DecodedSource:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as error:
+        if "invalid or missing encoding declaration" in error.msg:
+            raise SourceError(
+                "file is not valid UTF-8 and declares no other encoding (PEP 263)"
+            ) from None
         raise SourceError(f"cannot determine the file's encoding: {error.msg}") from None
     try:
         text = data.decode(encoding)
