@@ -38,7 +38,7 @@ def engine_for(settings: Settings) -> Engine:
     if engine is None:
         if len(_ENGINES) >= _MAX_ENGINES:
             _ENGINES.clear()
-        engine = _ENGINES[key] = Engine(settings, use_cache=False, jobs=1)
+        engine = _ENGINES[key] = Engine(settings, use_cache=False, jobs=1, incremental=True)
     return engine
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,7 +61,8 @@ def analyze_bytes(path: Path, data: bytes, rules: list[Rule]) -> FileResult:
 
 
 def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-8",
-                 module_name: str | None = None) -> FileResult:
+                 module_name: str | None = None,
+                 parse: Callable[[str], cst.Module] = cst.parse_module) -> FileResult:
     name = str(path)
     result = FileResult(name, noqa=parse_noqa(text), encoding=encoding)
     active = [rule for rule in rules if rule.applies_to(text)]
@@ -73,7 +75,7 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
             result.diagnostics.append(error_diagnostic(name, *syntax_error))
         return result
     try:
-        module = cst.parse_module(text)
+        module = parse(text)
     except cst.ParserSyntaxError as error:
         # CPython's own parser places the error more precisely than libcst's.
         located = _python_syntax_error(text)

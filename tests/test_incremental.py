@@ -1,0 +1,85 @@
+"""The incremental parser rebuilds exactly the text, and lints exactly like a full parse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import libcst as cst
+import pytest
+
+import lintnn
+from lintnn.config import Settings
+from lintnn.static.engine import Engine
+from lintnn.static.incremental import IncrementalParser
+
+EDGE_CASES = [
+    "",
+    "\n\n",
+    "# only a comment\n",
+    "x = 1",  # no trailing newline
+    "a = 1; b = 2\nc = 3\n",
+    "#!/usr/bin/env python\n# header\n\n\n@dec\n@dec2(1,\n  2)\nclass A:\n    pass\n# tail\n",
+    "def f():\n    pass\n\n\ndef f():\n    pass\n",  # identical chunks
+    "x = (1,\n     2)\nif x:\n    y = 1\nelse:\n    y = 2\n\n\n# trailing comment",
+    "x = 1\r\ny = 2\r\n",
+]
+
+
+def sources() -> list[str]:
+    package = Path(lintnn.__file__).parent
+    return [*EDGE_CASES, *(p.read_text() for p in sorted(package.rglob("*.py")))]
+
+
+@pytest.mark.parametrize("text", sources())
+def test_joined_module_reproduces_the_text(text: str) -> None:
+    parser = IncrementalParser()
+    assert parser.parse(text).code == text
+    edited = text.replace("=", "= ", 1)
+    assert parser.parse(edited).code == edited
+
+
+def test_only_changed_statements_are_reparsed() -> None:
+    text = "".join(f"def f{i}(x):\n    return x + {i}\n\n\n" for i in range(50))
+    parser = IncrementalParser()
+    parser.parse(text)
+    assert parser.parsed == 50
+    parser.parse(text.replace("x + 7", "x * 7"))
+    assert parser.parsed == 51 and parser.reused == 49
+
+
+def test_identical_chunks_get_distinct_nodes() -> None:
+    module = IncrementalParser().parse("def f():\n    pass\n\n\ndef f():\n    pass\n")
+    assert module.body[0] is not module.body[1]
+
+
+def test_syntax_error_falls_back_to_libcst_error() -> None:
+    with pytest.raises(cst.ParserSyntaxError):
+        IncrementalParser().parse("def f(:\n")
+
+
+BUGGY = """\
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def forward(self, x):
+        return F.softmax(x, dim=1)
+
+
+def train(x, y):
+    return nn.CrossEntropyLoss()(Net()(x), y)
+
+
+head = nn.Sequential(nn.Dropout(0.5), nn.BatchNorm1d(8))
+"""
+
+
+def test_incremental_engine_finds_the_same() -> None:
+    full = Engine(Settings(), use_cache=False, jobs=1)
+    incremental = Engine(Settings(), use_cache=False, jobs=1, incremental=True)
+    path = Path("buffer.py")
+    for text in (BUGGY, BUGGY.replace("dim=1", "dim=-1"), BUGGY + "\nx = 1\n", BUGGY):
+        assert incremental.check_source(path, text).diagnostics == (
+            full.check_source(path, text).diagnostics
+        )
