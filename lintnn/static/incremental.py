@@ -9,6 +9,7 @@ statements are joined into one module whose code is exactly the text.
 from __future__ import annotations
 
 import ast
+import itertools
 from collections import OrderedDict
 
 import libcst as cst
@@ -76,7 +77,7 @@ def _split(text: str) -> list[str] | None:
         return [text]
     cuts[0] = 0
     bounds = [*cuts, len(lines)]
-    return ["".join(lines[a:b]) for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+    return ["".join(lines[a:b]) for a, b in itertools.pairwise(bounds) if b > a]
 
 
 def _join(modules: list[cst.Module]) -> cst.Module | None:
