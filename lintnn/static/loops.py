@@ -357,15 +357,26 @@ class _NameFinder(cst.CSTVisitor):
 
 
 def bound_names(node: cst.CSTNode) -> Iterator[tuple[str, cst.CSTNode]]:
-    """Every plain name bound inside ``node`` (assignments, loop targets, ``as``), with where."""
-    collector = _BindingCollector()
+    """Every plain name bound in ``node`` (assignments, loop targets, ``as``), with where;
+    not inside nested definitions, whose names are their own."""
+    collector = _BindingCollector(node)
     node.visit(collector)
     return iter(collector.bound)
 
 
 class _BindingCollector(cst.CSTVisitor):
-    def __init__(self) -> None:
+    def __init__(self, root: cst.CSTNode) -> None:
+        self.root = root
         self.bound: list[tuple[str, cst.CSTNode]] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return node is self.root
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return node is self.root
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
 
     def _target(self, target: cst.BaseExpression, where: cst.CSTNode) -> None:
         if isinstance(target, cst.Name):

@@ -1,0 +1,80 @@
+"""NN508: optax's pure update functions called and their results dropped."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from lintnn.diagnostics import Severity
+from lintnn.static.context import FileContext
+from lintnn.static.dataflow import Kind
+from lintnn.static.knowledge import roles as R
+from lintnn.static.loops import is_optimizer_name
+from lintnn.static.nodes import argument, dotted_name, method_name, positional
+from lintnn.static.rule import Rule
+
+_APPLY_UPDATES = frozenset({"optax.apply_updates", "optax.tree_utils.tree_add"})
+
+
+class OptaxResultDiscarded(Rule):
+    """``opt.update(...)`` / ``optax.apply_updates(...)`` results (or the new state) dropped."""
+
+    code = "NN508"
+    name = "optax-result-discarded"
+    severity = Severity.ERROR
+    message = (
+        "optax functions are pure: this call returns the new value and changes nothing in "
+        "place, so discarding its result leaves the parameters (or optimizer state) as "
+        "they were; assign the result"
+    )
+    frameworks = ("jax",)
+    triggers = ("optax",)
+
+    def check(self, ctx: FileContext) -> None:
+        for call in ctx.index.calls:
+            statement = ctx.index.statement_of(call)
+            if ctx.qualname(call.func) in _APPLY_UPDATES:
+                if isinstance(statement, cst.Expr) and statement.value is call:
+                    ctx.report(call, (
+                        "the result of optax.apply_updates is discarded: it returns the "
+                        "new parameters and does not change them in place; write "
+                        "params = optax.apply_updates(params, updates)"))
+            elif method_name(call) == "update" and _is_optax_update(ctx, call):
+                self._check_update(ctx, call, statement)
+
+    def _check_update(self, ctx: FileContext, call: cst.Call, statement: cst.CSTNode) -> None:
+        if isinstance(statement, cst.Expr) and statement.value is call:
+            ctx.report(call, (
+                "the result of the optimizer's update() is discarded: it returns the updates "
+                "and the new state and changes nothing in place; write "
+                "updates, opt_state = optimizer.update(grads, opt_state, params)"))
+            return
+        if not isinstance(statement, cst.Assign) or statement.value is not call:
+            return
+        target = statement.targets[0].target
+        state = argument(call, 1, "state")
+        if isinstance(target, (cst.Tuple, cst.List)) and len(target.elements) == 2:
+            second = target.elements[1].value
+            if isinstance(second, cst.Name) and second.value == "_" and isinstance(
+                state, (cst.Name, cst.Attribute)
+            ):
+                ctx.report(second, (
+                    "the new optimizer state returned by update() is discarded: the next "
+                    "step reuses the old state (momentum and Adam moments never advance); "
+                    "write updates, opt_state = optimizer.update(grads, opt_state, params)"))
+
+
+def _is_optax_update(ctx: FileContext, call: cst.Call) -> bool:
+    """``optimizer.update(grads, state[, params])`` on an optax GradientTransformation."""
+    receiver = call.func.value  # type: ignore[attr-defined]
+    value = ctx.value(receiver)
+    known = value is not None and value.kind is not Kind.REF and (
+        value.kind is not Kind.PARAM or value.qualname is not None)
+    if known:
+        return R.OPTIMIZER in value.roles and value.entry is not None \
+            and value.entry.framework == "jax"  # type: ignore[union-attr]
+    # An optimizer received as a parameter or attribute: go by its usual names.
+    name = (dotted_name(receiver) or "").rsplit(".", 1)[-1]
+    return "jax" in ctx.frameworks and len(positional(call)) >= 2 and (
+        name == "tx" or is_optimizer_name(name))
+
+
