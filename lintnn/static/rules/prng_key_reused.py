@@ -87,8 +87,11 @@ def _key_uses(ctx: FileContext, call: cst.Call) -> list[tuple[str, cst.CSTNode, 
 
 
 def _innermost_loop(ctx: FileContext, call: cst.Call) -> cst.CSTNode | None:
-    loops = ctx.index.enclosing_loops(call)
-    return loops[0] if loops else None
+    """The innermost loop that runs ``call`` on every iteration (not its ``for`` header)."""
+    for loop in ctx.index.enclosing_loops(call):
+        if ctx.index.is_inside(call, loop.body) or isinstance(loop, cst.While):
+            return loop
+    return None
 
 
 def _dominates(ctx: FileContext, first: cst.Call, second: cst.Call) -> bool:
