@@ -501,6 +501,14 @@ def test_nn508_parameter_named_optimizer() -> None:
     assert_findings(OPTAX + """
 def step(optimizer, params, opt_state, grads):
     updates, _ = optimizer.update(grads, opt_state, params)  # expect: NN508
+    return optax.apply_updates(params, updates), opt_state
+""", "NN508")
+
+
+def test_nn508_state_dropped_but_never_needed_again() -> None:
+    assert_findings(OPTAX + """
+def step(optimizer, params, opt_state, grads):
+    updates, _ = optimizer.update(grads, opt_state, params)
     return optax.apply_updates(params, updates)
 """, "NN508")
 

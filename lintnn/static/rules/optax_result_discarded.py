@@ -8,7 +8,7 @@ from lintnn.diagnostics import Severity
 from lintnn.static.context import FileContext
 from lintnn.static.dataflow import Kind
 from lintnn.static.knowledge import roles as R
-from lintnn.static.loops import is_optimizer_name
+from lintnn.static.loops import is_optimizer_name, source_order
 from lintnn.static.nodes import argument, dotted_name, method_name, positional
 from lintnn.static.rule import Rule
 
@@ -42,6 +42,8 @@ class OptaxResultDiscarded(Rule):
                 self._check_update(ctx, call, statement)
 
     def _check_update(self, ctx: FileContext, call: cst.Call, statement: cst.CSTNode) -> None:
+        if not _trains(ctx, call):
+            return  # e.g. a test calling update() for its exceptions or its output
         if isinstance(statement, cst.Expr) and statement.value is call:
             ctx.report(call, (
                 "the result of the optimizer's update() is discarded: it returns the updates "
@@ -56,7 +58,7 @@ class OptaxResultDiscarded(Rule):
             second = target.elements[1].value
             if isinstance(second, cst.Name) and second.value == "_" and isinstance(
                 state, (cst.Name, cst.Attribute)
-            ):
+            ) and _state_reused(ctx, call, state):
                 ctx.report(second, (
                     "the new optimizer state returned by update() is discarded: the next "
                     "step reuses the old state (momentum and Adam moments never advance); "
@@ -78,3 +80,36 @@ def _is_optax_update(ctx: FileContext, call: cst.Call) -> bool:
         name == "tx" or is_optimizer_name(name))
 
 
+
+
+_GRADIENT_FUNCTIONS = frozenset({"grad", "value_and_grad"})
+
+
+def _trains(ctx: FileContext, call: cst.Call) -> bool:
+    """The code around ``call`` is a training step: it computes gradients or applies updates."""
+    scope = ctx.scope_of(call)
+    for other in ctx.index.calls:
+        if ctx.scope_of(other) is not scope:
+            continue
+        qualname = ctx.qualname(other.func) or ""
+        if qualname in _APPLY_UPDATES or (
+            qualname.split(".")[0] in ("jax", "flax", "equinox")
+            and qualname.rsplit(".", 1)[-1] in _GRADIENT_FUNCTIONS
+        ):
+            return True
+    return False
+
+
+def _state_reused(ctx: FileContext, call: cst.Call, state: cst.BaseExpression) -> bool:
+    """The old state is used again: on the next iteration of a loop, or later in the code."""
+    if ctx.index.enclosing_loops(call):
+        return True
+    name = dotted_name(state)
+    scope = ctx.scope_of(call)
+    order = source_order(ctx, scope)
+    statement = ctx.index.statement_of(call)
+    for node, position in order.items():
+        if position > order[statement] and isinstance(node, (cst.Name, cst.Attribute)) \
+                and dotted_name(node) == name and not ctx.index.is_inside(node, statement):
+            return True
+    return False
