@@ -41,7 +41,8 @@ class ConstantWeightInit(Rule):
         "(with zeros and ReLU, they never learn at all); use a random initializer"
     )
     frameworks = ("torch", "jax", "keras")
-    triggers = ("zeros", "ones", "constant", "fill_", "zero_", "Zeros", "Ones", "Constant")
+    triggers = ("zeros_", "ones_", "constant_", "fill_(", "zero_(", "initializer", "kernel_init",
+                "embedding_init")
 
     def check(self, ctx: FileContext) -> None:
         for call in ctx.index.calls:

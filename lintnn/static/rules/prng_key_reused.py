@@ -29,7 +29,7 @@ class PrngKeyReused(Rule):
         "split it first: key, subkey = jax.random.split(key)"
     )
     frameworks = ("jax",)
-    triggers = ("jax",)
+    triggers = ("random.", "rngs")
 
     def check(self, ctx: FileContext) -> None:
         uses = [u for call in ctx.index.calls for u in _key_uses(ctx, call)]
