@@ -252,7 +252,7 @@ class _Walker:
             return event(EventKind.BACKWARD, tensor=tensor)
         if name == "manual_backward":
             return event(EventKind.OPAQUE_BACKWARD)
-        if qualname is None and name == "zero_grad":
+        if name == "zero_grad":
             return event(EventKind.ZERO_GRAD, receiver=receiver_name)
         if name in ("zero_", "fill_") and ".grad." in f"{receiver_name}.":
             return event(EventKind.ZERO_GRAD)
