@@ -214,7 +214,7 @@ class _Walker:
 
     def _expression_events(self, node: cst.CSTNode, guard: Guard, nested: bool,
                            site: cst.CSTNode | None) -> None:
-        for call in _calls_in_evaluation_order(node):
+        for call in calls_in(node):
             event = self._classify(call, guard, nested, site)
             if event is not None:
                 self.events.append(event)
@@ -287,7 +287,7 @@ class _Walker:
         return candidates[0]
 
 
-def _calls_in_evaluation_order(node: cst.CSTNode) -> Iterator[cst.Call]:
+def calls_in(node: cst.CSTNode) -> Iterator[cst.Call]:
     """Calls in ``node`` with arguments before the call, skipping lambdas and definitions."""
     collector = _CallCollector()
     node.visit(collector)

@@ -8,7 +8,7 @@ from lintnn.diagnostics import Severity
 from lintnn.static.context import FileContext
 from lintnn.static.dataflow import Kind
 from lintnn.static.knowledge import roles as R
-from lintnn.static.loops import EventKind, Iteration, is_optimizer_name, iterations
+from lintnn.static.loops import EventKind, Iteration, calls_in, is_optimizer_name, iterations
 from lintnn.static.losses import loss_call
 from lintnn.static.nodes import dotted_name, method_name
 from lintnn.static.rule import Rule
@@ -54,7 +54,7 @@ class BackwardWithoutStep(Rule):
         if not optimizers:
             return
         for region in _stepping_region(ctx, iteration.loop):
-            for call in _calls(region):
+            for call in calls_in(region):
                 name = method_name(call) or dotted_name(call.func) or ""
                 if name.rsplit(".", 1)[-1] in ("step", "apply_gradients", "optimizer_step"):
                     return
@@ -103,17 +103,6 @@ def _stepping_region(ctx: FileContext, loop: cst.CSTNode) -> list[cst.CSTNode]:
                 break
             region.append(stmt)
     return region
-
-
-def _calls(node: cst.CSTNode) -> list[cst.Call]:
-    found: list[cst.Call] = []
-
-    class _Collect(cst.CSTVisitor):
-        def visit_Call(self, call: cst.Call) -> None:
-            found.append(call)
-
-    node.visit(_Collect())
-    return found
 
 
 def _is_optimizer(ctx: FileContext, event: object) -> bool:
