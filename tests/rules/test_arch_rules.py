@@ -53,6 +53,10 @@ class Block(nn.Module):
         elif isinstance(module, CustomLayer):
             module.weight.data.fill_(1.0)
 
+    def single_output(self):
+        self.score = nn.Linear(8, 1)
+        nn.init.constant_(self.score.weight, 0.1)
+
     def unknown(self, layer, value):
         nn.init.constant_(layer.weight, value)
         nn.init.ones_(layer.weight)
@@ -70,6 +74,7 @@ model = keras.Sequential([
     layers.Dense(64, kernel_initializer=keras.initializers.Constant(0.1)),  # expect: NN402
     layers.Dense(10, kernel_initializer="zeros"),
     layers.Dense(10, bias_initializer="ones"),
+    layers.Dense(1, kernel_initializer="ones"),
 ])
 
 class Head(nn.Module):

@@ -6,7 +6,7 @@ import libcst as cst
 
 from lintnn.diagnostics import Severity
 from lintnn.static.context import FileContext
-from lintnn.static.dataflow import Kind
+from lintnn.static.dataflow import Kind, Value
 from lintnn.static.knowledge import lookup
 from lintnn.static.knowledge import roles as R
 from lintnn.static.nodes import (
@@ -58,6 +58,8 @@ class ConstantWeightInit(Rule):
         roles, generic = _layer_kind(ctx, call, layer)
         if not roles or any(r & _NORMS for r in roles) or not all(r & _WEIGHTED for r in roles):
             return
+        if not generic and _single_unit(ctx.value(layer)):
+            return
         if value is None:
             return
         if value != 0.0 or generic:
@@ -67,6 +69,8 @@ class ConstantWeightInit(Rule):
         """keras ``kernel_initializer="ones"``, flax ``kernel_init=initializers.ones``."""
         built = ctx.value(call)
         if built is None or built.kind is not Kind.INSTANCE or not built.roles & _WEIGHTED:
+            return
+        if _single_unit(built):
             return
         for name in ("kernel_initializer", "embeddings_initializer", "kernel_init",
                      "embedding_init"):
@@ -79,6 +83,21 @@ class ConstantWeightInit(Rule):
             activation = string_value(keyword(call, "activation"))
             if value != 0.0 or activation in _HIDDEN_ACTIVATIONS:
                 ctx.report(init)
+
+
+def _single_unit(layer: Value | None) -> bool:
+    """A layer with one output unit (``Dense(1)``, ``nn.Linear(64, 1)``): no two units to
+    be alike, and its input weights still diverge through their different inputs."""
+    built = layer.node if layer is not None else None
+    if not isinstance(built, cst.Call) or layer is None:
+        return False
+    torch = layer.entry is not None and layer.entry.framework == "torch"
+    size = argument(built, 1, "out_features") if torch else argument(built, 0, "units")
+    if torch and size is None:
+        size = keyword(built, "out_channels") or keyword(built, "embedding_dim")
+    if not torch and size is None:
+        size = keyword(built, "filters") or keyword(built, "features")
+    return float_value(size) == 1.0
 
 
 def _torch_weight_constant(ctx: FileContext,
