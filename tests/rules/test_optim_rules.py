@@ -627,3 +627,16 @@ for x, y in loader:
     scaler.step(opt)
     scaler.update()
 """, "NN510")
+
+
+def test_nn509_same_seed_for_two_displacement_fields() -> None:
+    # Reduced from a real bug: both fields drawn from one key are identical.
+    assert_findings("""
+import jax
+
+def elastic_transform(images, seed, sigma):
+    seed = draw_seed(seed)
+    dx = jax.random.normal(seed, images.shape) * sigma
+    dy = jax.random.normal(seed, images.shape) * sigma  # expect: NN509
+    return dx, dy
+""", "NN509")
