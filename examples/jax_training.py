@@ -32,7 +32,7 @@ def loss_fn(params, x, y, dropout_key):
     return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
 
 
-for step in range(100):
+for _ in range(100):
     noise = 0.01 * jax.random.normal(key, x.shape)
     grads = jax.grad(loss_fn)(params, x + noise, y, key)
     updates, _ = optimizer.update(grads, opt_state, params)

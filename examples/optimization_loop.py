@@ -39,7 +39,7 @@ for x, y in loader:
     running += loss
 
 # Main training.
-for epoch in range(10):
+for _epoch in range(10):
     for x, y in loader:
         loss = criterion(model(x.cuda()), y.cuda())
         loss.backward()
