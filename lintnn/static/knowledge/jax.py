@@ -52,6 +52,21 @@ ENTRIES: dict[str, Entry] = {
     **expand("flax.linen.Conv flax.nnx.Conv", cls(R.CONV)),
     # Data.
     **expand("jax.random.permutation jax.random.shuffle", fn(R.PERMUTATION)),
+    # --- optim ---
+    **expand(
+        "optax.sgd optax.adam optax.adamw optax.adagrad optax.adadelta optax.adamax "
+        "optax.adamaxw optax.adafactor optax.amsgrad optax.fromage optax.lamb optax.lars "
+        "optax.lion optax.nadam optax.nadamw optax.noisy_sgd optax.novograd optax.radam "
+        "optax.rmsprop optax.sm3 optax.yogi optax.adabelief optax.lbfgs optax.chain "
+        "optax.multi_transform optax.MultiSteps optax.contrib.muon optax.contrib.prodigy",
+        fn(R.OPTIMIZER),
+    ),
+    **expand(
+        "flax.linen.LayerNorm flax.linen.GroupNorm flax.linen.RMSNorm flax.nnx.LayerNorm "
+        "flax.nnx.GroupNorm flax.nnx.RMSNorm",
+        cls(R.NORM),
+    ),
+    **expand("flax.linen.Embed flax.nnx.Embed", cls(R.EMBEDDING)),
 }
 
 METHODS: dict[str, Entry] = {}

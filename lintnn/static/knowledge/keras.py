@@ -67,6 +67,20 @@ ENTRIES: dict[str, Entry] = {
     "keras.layers.Normalization": cls(R.ADAPTS_STATISTICS),
     # Data.
     "tensorflow.random.shuffle": fn(R.PERMUTATION),
+    # --- optim ---
+    **expand(
+        "keras.optimizers.SGD keras.optimizers.Adam keras.optimizers.AdamW "
+        "keras.optimizers.RMSprop keras.optimizers.Adagrad keras.optimizers.Adadelta "
+        "keras.optimizers.Adamax keras.optimizers.Nadam keras.optimizers.Ftrl "
+        "keras.optimizers.Lion keras.optimizers.Adafactor keras.optimizers.Optimizer",
+        cls(R.OPTIMIZER),
+    ),
+    **expand(
+        "keras.layers.LayerNormalization keras.layers.GroupNormalization "
+        "keras.layers.UnitNormalization",
+        cls(R.NORM),
+    ),
+    "keras.layers.Embedding": cls(R.EMBEDDING),
 }
 
 # Strings accepted by ``activation=`` and ``Activation(...)`` that make probabilities.

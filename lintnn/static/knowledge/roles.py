@@ -56,3 +56,9 @@ NO_GRAD = "context.no_grad"  # torch.no_grad(), torch.inference_mode()
 # Optimization.
 OPTIMIZER = "optim.optimizer"
 SCHEDULER = "optim.scheduler"
+
+# --- optim ---
+GRAD_SCALER = "optim.grad_scaler"  # torch GradScaler: scaler.step(opt) steps the optimizer
+AUTOCAST = "context.autocast"  # torch.autocast & co (mixed precision)
+EMBEDDING = "layer.embedding"
+NORM = "layer.norm"  # LayerNorm, GroupNorm, InstanceNorm, RMSNorm (weight 1 is standard)

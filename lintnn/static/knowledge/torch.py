@@ -100,6 +100,52 @@ ENTRIES: dict[str, Entry] = {
     "torch.randperm": fn(R.PERMUTATION),
     # Contexts.
     **expand("torch.no_grad torch.inference_mode", cls(R.NO_GRAD)),
+    # --- optim ---
+    **expand(
+        "torch.optim.SGD torch.optim.Adam torch.optim.AdamW torch.optim.Adagrad "
+        "torch.optim.Adadelta torch.optim.Adamax torch.optim.ASGD torch.optim.LBFGS "
+        "torch.optim.NAdam torch.optim.RAdam torch.optim.RMSprop torch.optim.Rprop "
+        "torch.optim.SparseAdam torch.optim.Adafactor torch.optim.Optimizer "
+        "transformers.AdamW transformers.Adafactor transformers.optimization.Adafactor",
+        cls(R.OPTIMIZER),
+    ),
+    **expand(
+        "torch.optim.lr_scheduler.LambdaLR torch.optim.lr_scheduler.MultiplicativeLR "
+        "torch.optim.lr_scheduler.StepLR torch.optim.lr_scheduler.MultiStepLR "
+        "torch.optim.lr_scheduler.ConstantLR torch.optim.lr_scheduler.LinearLR "
+        "torch.optim.lr_scheduler.ExponentialLR torch.optim.lr_scheduler.SequentialLR "
+        "torch.optim.lr_scheduler.CosineAnnealingLR torch.optim.lr_scheduler.ChainedScheduler "
+        "torch.optim.lr_scheduler.ReduceLROnPlateau torch.optim.lr_scheduler.CyclicLR "
+        "torch.optim.lr_scheduler.CosineAnnealingWarmRestarts "
+        "torch.optim.lr_scheduler.OneCycleLR torch.optim.lr_scheduler.PolynomialLR "
+        "torch.optim.lr_scheduler.LRScheduler",
+        cls(R.SCHEDULER),
+    ),
+    **expand(
+        "transformers.get_scheduler transformers.get_linear_schedule_with_warmup "
+        "transformers.get_cosine_schedule_with_warmup transformers.get_constant_schedule "
+        "transformers.get_constant_schedule_with_warmup "
+        "transformers.get_polynomial_decay_schedule_with_warmup "
+        "transformers.optimization.get_scheduler "
+        "transformers.optimization.get_linear_schedule_with_warmup "
+        "transformers.optimization.get_cosine_schedule_with_warmup",
+        fn(R.SCHEDULER),
+    ),
+    **expand(
+        "torch.cuda.amp.GradScaler torch.amp.GradScaler torch.cpu.amp.GradScaler "
+        "torch.distributed.fsdp.sharded_grad_scaler.ShardedGradScaler",
+        cls(R.GRAD_SCALER),
+    ),
+    **expand(
+        "torch.autocast torch.cuda.amp.autocast torch.amp.autocast torch.cpu.amp.autocast",
+        cls(R.AUTOCAST),
+    ),
+    **expand("torch.nn.Embedding torch.nn.EmbeddingBag", cls(R.EMBEDDING)),
+    **expand(
+        "torch.nn.LayerNorm torch.nn.GroupNorm torch.nn.InstanceNorm1d torch.nn.InstanceNorm2d "
+        "torch.nn.InstanceNorm3d torch.nn.RMSNorm torch.nn.LocalResponseNorm",
+        cls(R.NORM),
+    ),
 }
 
 # Tensor methods that play a role whatever the receiver (``logits.softmax(-1)``).

@@ -1,0 +1,61 @@
+"""A small PyTorch training script with the optimization-loop mistakes lintnn finds.
+
+Run ``lintnn check examples/`` to see them.
+"""
+
+import torch
+import torch.nn as nn
+from torch.utils.data import DataLoader, TensorDataset
+
+
+class Classifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Linear(64, 3))
+
+    def forward(self, x):
+        return self.body(x)
+
+
+data = TensorDataset(torch.randn(512, 20), torch.randint(0, 3, (512,)))
+loader = DataLoader(data, batch_size=32, shuffle=True)
+criterion = nn.CrossEntropyLoss()
+
+model = Classifier()
+optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=100)
+model = Classifier().to("cuda")
+
+# Warm-up epoch: mixed precision, clipping, a running loss for the log.
+running = 0.0
+for x, y in loader:
+    optimizer.zero_grad()
+    scheduler.step()
+    with torch.autocast(device_type="cuda", dtype=torch.float16):
+        loss = criterion(model(x.cuda()), y.cuda())
+    loss.backward()
+    optimizer.step()
+    nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
+    running += loss
+
+# Main training.
+for _epoch in range(10):
+    for x, y in loader:
+        loss = criterion(model(x.cuda()), y.cuda())
+        loss.backward()
+        optimizer.step()
+
+# Fine-tuning the head.
+for x, y in loader:
+    loss = criterion(model(x.cuda()), y.cuda())
+    loss.backward()
+    optimizer.zero_grad()
+    optimizer.step()
+
+# Probe of the head's gradients, meant to update it too.
+for x, y in loader:
+    optimizer.zero_grad()
+    loss = criterion(model(x.cuda()), y.cuda())
+    loss.backward()
+
+print("done", running)

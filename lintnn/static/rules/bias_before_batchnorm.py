@@ -1,0 +1,77 @@
+"""NN403: a layer's bias directly followed by BatchNorm, which subtracts it again."""
+
+from __future__ import annotations
+
+import itertools
+
+import libcst as cst
+
+from lintnn.diagnostics import Severity
+from lintnn.static.context import FileContext
+from lintnn.static.dataflow import Kind, Value
+from lintnn.static.knowledge import roles as R
+from lintnn.static.nodes import keyword, positional
+from lintnn.static.rule import Rule
+
+_BIASED = frozenset({R.LINEAR, R.CONV})
+# Where torch layers take ``bias`` positionally; a call that reaches it is left alone.
+_BIAS_POSITION = {"torch.nn.Linear": 2, "torch.nn.Bilinear": 3, "torch.nn.LazyLinear": 1}
+_TORCH_CONV_BIAS = 7
+
+
+class BiasBeforeBatchNorm(Rule):
+    """Conv/Linear with a bias whose output goes straight into BatchNorm."""
+
+    code = "NN403"
+    name = "bias-before-batchnorm"
+    severity = Severity.INFO
+    message = (
+        "this layer's bias feeds BatchNorm directly, which subtracts the batch mean and "
+        "cancels it: the bias is dead weight; build the layer with bias=False "
+        "(use_bias=False)"
+    )
+    frameworks = ("torch", "jax", "keras")
+    triggers = ("BatchNorm",)
+
+    def check(self, ctx: FileContext) -> None:
+        reported: set[cst.CSTNode] = set()
+        for call in ctx.index.calls:
+            value = ctx.value(call) if isinstance(call.func, (cst.Name, cst.Attribute)) else None
+            if value is not None and value.kind is Kind.INSTANCE and R.SEQUENTIAL in value.roles:
+                for before, after in itertools.pairwise(value.items):
+                    if _is(after, R.BATCHNORM):
+                        self._report(ctx, before, reported)
+            elif isinstance(call.func, (cst.Name, cst.Attribute, cst.Call)):
+                layer = ctx.value(call.func)
+                if not _is(layer, R.BATCHNORM):
+                    continue
+                args = positional(call)
+                fed = ctx.value(args[0]) if args else None
+                if fed is not None and fed.kind is Kind.RESULT and isinstance(fed.node, cst.Call):
+                    self._report(ctx, ctx.value(fed.node.func), reported)
+
+    def _report(self, ctx: FileContext, layer: Value | None, reported: set[cst.CSTNode]) -> None:
+        if layer is None or layer.kind is not Kind.INSTANCE or not layer.roles & _BIASED:
+            return
+        built = layer.node
+        if isinstance(built, cst.Call) and built not in reported and _has_bias(layer, built):
+            reported.add(built)
+            ctx.report(built)
+
+
+def _has_bias(layer: Value, built: cst.Call) -> bool:
+    """True only when the layer surely has a bias (the default, or bias=True)."""
+    if any(arg.star for arg in built.args):
+        return False
+    for name in ("bias", "use_bias"):
+        flag = keyword(built, name)
+        if flag is not None:
+            return isinstance(flag, cst.Name) and flag.value == "True"
+    if layer.entry is not None and layer.entry.framework == "torch":
+        limit = _BIAS_POSITION.get(layer.qualname or "", _TORCH_CONV_BIAS)
+        return len(positional(built)) <= limit
+    return True
+
+
+def _is(value: Value | None, role: str) -> bool:
+    return value is not None and value.kind is Kind.INSTANCE and role in value.roles

@@ -1,0 +1,118 @@
+"""NN506: the backpropagated loss summed across iterations as a tensor."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from lintnn.diagnostics import Severity
+from lintnn.static.context import FileContext
+from lintnn.static.knowledge import roles as R
+from lintnn.static.loops import EventKind, bound_names, iterations, source_order
+from lintnn.static.nodes import method_name, positional
+from lintnn.static.rule import Rule
+
+
+class LossAccumulatedAsTensor(Rule):
+    """``total += loss`` where ``loss`` is the tensor that was backpropagated."""
+
+    code = "NN506"
+    name = "loss-accumulated-as-tensor"
+    severity = Severity.WARNING
+    message = (
+        "the training loss tensor is accumulated across iterations: every iteration's "
+        "autograd graph stays referenced and memory grows with each step; accumulate "
+        "loss.item() (or loss.detach())"
+    )
+    frameworks = ("torch",)
+    triggers = ("backward",)
+
+    def check(self, ctx: FileContext) -> None:
+        reported: set[cst.CSTNode] = set()
+        for iteration in iterations(ctx):
+            loop = iteration.loop
+            backward = [e for e in iteration.of(EventKind.BACKWARD, nested=None)
+                        if e.site is None and isinstance(e.tensor, cst.Name)]
+            if not backward:
+                continue
+            order = source_order(ctx, ctx.scope_of(loop))
+            bindings = list(bound_names(loop.body))
+            backpropagated = {e.tensor.value for e in iteration.of(  # type: ignore[union-attr]
+                EventKind.BACKWARD, nested=None) if isinstance(e.tensor, cst.Name)}
+            for event in backward:
+                loss = event.tensor.value  # type: ignore[union-attr]
+                for statement, total in _accumulations(loop, loss):
+                    if statement in reported or total in backpropagated:
+                        continue
+                    if any(name == total and where is not statement for name, where in bindings):
+                        continue  # reset inside the loop: not across iterations
+                    first = min(order[statement], order[event.node])
+                    if any(name == loss and order[where] > first for name, where in bindings):
+                        continue  # ``loss`` rebound in between: maybe a float by then
+                    if _under_no_grad(ctx, statement):
+                        continue
+                    reported.add(statement)
+                    ctx.report(statement)
+
+
+def _accumulations(loop: cst.CSTNode, loss: str) -> list[tuple[cst.CSTNode, str]]:
+    """``total += loss``, ``total = total + loss``, ``losses.append(loss)`` in ``loop``."""
+    finder = _Accumulations(loss)
+    loop.visit(finder)
+    return finder.found
+
+
+class _Accumulations(cst.CSTVisitor):
+    def __init__(self, loss: str) -> None:
+        self.loss = loss
+        self.found: list[tuple[cst.CSTNode, str]] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        if isinstance(node.target, cst.Name) and isinstance(node.operator, cst.AddAssign) \
+                and _tensor_operand(node.value, self.loss):
+            self.found.append((node, node.target.value))
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if len(node.targets) != 1 or not isinstance(node.targets[0].target, cst.Name):
+            return
+        total = node.targets[0].target.value
+        value = node.value
+        if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Add):
+            operands = (value.left, value.right)
+            if any(isinstance(o, cst.Name) and o.value == total for o in operands) and any(
+                _tensor_operand(o, self.loss) for o in operands
+            ):
+                self.found.append((node, total))
+
+    def visit_Expr(self, node: cst.Expr) -> None:
+        call = node.value
+        if isinstance(call, cst.Call) and method_name(call) == "append" \
+                and isinstance(call.func.value, cst.Name):  # type: ignore[attr-defined]
+            args = positional(call)
+            if len(args) == 1 and _tensor_operand(args[0], self.loss):
+                self.found.append((node, call.func.value.value))  # type: ignore[attr-defined]
+
+
+def _tensor_operand(expr: cst.BaseExpression, loss: str) -> bool:
+    """``loss`` itself, or arithmetic on it (``loss * x.size(0)``): still a graph node."""
+    if isinstance(expr, cst.Name):
+        return expr.value == loss
+    if isinstance(expr, cst.BinaryOperation):
+        return _tensor_operand(expr.left, loss) or _tensor_operand(expr.right, loss)
+    return False
+
+
+def _under_no_grad(ctx: FileContext, node: cst.CSTNode) -> bool:
+    for ancestor in ctx.index.ancestors(node):
+        if isinstance(ancestor, cst.With):
+            for item in ancestor.items:
+                value = ctx.value(item.item)
+                if value is not None and R.NO_GRAD in value.roles:
+                    return True
+    return False
+

@@ -1,0 +1,115 @@
+"""NN508: optax's pure update functions called and their results dropped."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from lintnn.diagnostics import Severity
+from lintnn.static.context import FileContext
+from lintnn.static.dataflow import Kind
+from lintnn.static.knowledge import roles as R
+from lintnn.static.loops import is_optimizer_name, source_order
+from lintnn.static.nodes import argument, dotted_name, method_name, positional
+from lintnn.static.rule import Rule
+
+_APPLY_UPDATES = frozenset({"optax.apply_updates", "optax.tree_utils.tree_add"})
+
+
+class OptaxResultDiscarded(Rule):
+    """``opt.update(...)`` / ``optax.apply_updates(...)`` results (or the new state) dropped."""
+
+    code = "NN508"
+    name = "optax-result-discarded"
+    severity = Severity.ERROR
+    message = (
+        "optax functions are pure: this call returns the new value and changes nothing in "
+        "place, so discarding its result leaves the parameters (or optimizer state) as "
+        "they were; assign the result"
+    )
+    frameworks = ("jax",)
+    triggers = ("optax",)
+
+    def check(self, ctx: FileContext) -> None:
+        for call in ctx.index.calls:
+            statement = ctx.index.statement_of(call)
+            if ctx.qualname(call.func) in _APPLY_UPDATES:
+                if isinstance(statement, cst.Expr) and statement.value is call:
+                    ctx.report(call, (
+                        "the result of optax.apply_updates is discarded: it returns the "
+                        "new parameters and does not change them in place; write "
+                        "params = optax.apply_updates(params, updates)"))
+            elif method_name(call) == "update" and _is_optax_update(ctx, call):
+                self._check_update(ctx, call, statement)
+
+    def _check_update(self, ctx: FileContext, call: cst.Call, statement: cst.CSTNode) -> None:
+        if not _trains(ctx, call):
+            return  # e.g. a test calling update() for its exceptions or its output
+        if isinstance(statement, cst.Expr) and statement.value is call:
+            ctx.report(call, (
+                "the result of the optimizer's update() is discarded: it returns the updates "
+                "and the new state and changes nothing in place; write "
+                "updates, opt_state = optimizer.update(grads, opt_state, params)"))
+            return
+        if not isinstance(statement, cst.Assign) or statement.value is not call:
+            return
+        target = statement.targets[0].target
+        state = argument(call, 1, "state")
+        if isinstance(target, (cst.Tuple, cst.List)) and len(target.elements) == 2:
+            second = target.elements[1].value
+            if isinstance(second, cst.Name) and second.value == "_" and isinstance(
+                state, (cst.Name, cst.Attribute)
+            ) and _state_reused(ctx, call, state):
+                ctx.report(second, (
+                    "the new optimizer state returned by update() is discarded: the next "
+                    "step reuses the old state (momentum and Adam moments never advance); "
+                    "write updates, opt_state = optimizer.update(grads, opt_state, params)"))
+
+
+def _is_optax_update(ctx: FileContext, call: cst.Call) -> bool:
+    """``optimizer.update(grads, state[, params])`` on an optax GradientTransformation."""
+    receiver = call.func.value  # type: ignore[attr-defined]
+    value = ctx.value(receiver)
+    known = value is not None and value.kind is not Kind.REF and (
+        value.kind is not Kind.PARAM or value.qualname is not None)
+    if known:
+        return R.OPTIMIZER in value.roles and value.entry is not None \
+            and value.entry.framework == "jax"  # type: ignore[union-attr]
+    # An optimizer received as a parameter or attribute: go by its usual names.
+    name = (dotted_name(receiver) or "").rsplit(".", 1)[-1]
+    return "jax" in ctx.frameworks and len(positional(call)) >= 2 and (
+        name == "tx" or is_optimizer_name(name))
+
+
+
+
+_GRADIENT_FUNCTIONS = frozenset({"grad", "value_and_grad"})
+
+
+def _trains(ctx: FileContext, call: cst.Call) -> bool:
+    """The code around ``call`` is a training step: it computes gradients or applies updates."""
+    scope = ctx.scope_of(call)
+    for other in ctx.index.calls:
+        if ctx.scope_of(other) is not scope:
+            continue
+        qualname = ctx.qualname(other.func) or ""
+        if qualname in _APPLY_UPDATES or (
+            qualname.split(".")[0] in ("jax", "flax", "equinox")
+            and qualname.rsplit(".", 1)[-1] in _GRADIENT_FUNCTIONS
+        ):
+            return True
+    return False
+
+
+def _state_reused(ctx: FileContext, call: cst.Call, state: cst.BaseExpression) -> bool:
+    """The old state is used again: on the next iteration of a loop, or later in the code."""
+    if ctx.index.enclosing_loops(call):
+        return True
+    name = dotted_name(state)
+    scope = ctx.scope_of(call)
+    order = source_order(ctx, scope)
+    statement = ctx.index.statement_of(call)
+    for node, position in order.items():
+        if position > order[statement] and isinstance(node, (cst.Name, cst.Attribute)) \
+                and dotted_name(node) == name and not ctx.index.is_inside(node, statement):
+            return True
+    return False

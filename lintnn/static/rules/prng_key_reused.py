@@ -1,0 +1,107 @@
+"""NN509: a JAX PRNG key used for randomness twice (or on every loop iteration)."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from lintnn.diagnostics import Severity
+from lintnn.static.context import FileContext
+from lintnn.static.loops import bound_names, source_order
+from lintnn.static.nodes import positional
+from lintnn.static.rule import Rule
+
+# jax.random functions that do not draw from the key they are given.
+_NOT_SAMPLERS = frozenset({
+    "PRNGKey", "key", "fold_in", "key_data", "wrap_key_data", "key_impl", "clone",
+    "default_prng_impl", "split",
+})
+
+
+class PrngKeyReused(Rule):
+    """The same PRNG key passed to random functions again without ``split``."""
+
+    code = "NN509"
+    name = "prng-key-reused"
+    severity = Severity.ERROR
+    message = (
+        "this PRNG key was already used for random numbers: JAX keys are not stateful, so "
+        "the same key gives the same numbers (identical dropout masks, identical noise); "
+        "split it first: key, subkey = jax.random.split(key)"
+    )
+    frameworks = ("jax",)
+    triggers = ("random.", "rngs")
+
+    def check(self, ctx: FileContext) -> None:
+        uses = [u for call in ctx.index.calls for u in _key_uses(ctx, call)]
+        reported: set[cst.CSTNode] = set()
+        for name, node, call, _ in uses:
+            loop = _innermost_loop(ctx, call)
+            if loop is not None and not any(n == name for n, _ in bound_names(loop)):
+                reported.add(node)
+                ctx.report(node, (
+                    f"the PRNG key `{name}` is used on every iteration of this loop "
+                    "without being split inside it: every iteration draws the same "
+                    f"random numbers; split it in the loop: {name}, sub = "
+                    f"jax.random.split({name})"))
+        self._check_twice(ctx, [u for u in uses if not u[3]], reported)
+
+    def _check_twice(self, ctx: FileContext, uses: list[tuple[str, cst.CSTNode, cst.Call, bool]],
+                     reported: set[cst.CSTNode]) -> None:
+        for index, (name, _, call, _) in enumerate(uses):
+            scope = ctx.scope_of(call)
+            order = source_order(ctx, scope)
+            rebinds = [order[w] for n, w in bound_names(scope) if n == name]
+            for other, other_node, other_call, _ in uses[index + 1:]:
+                if other != name or other_node in reported or ctx.scope_of(other_call) is not scope:
+                    continue
+                if other_call is call or order[other_call] < order[call]:
+                    continue
+                if not _dominates(ctx, call, other_call):
+                    continue
+                if any(order[call] < r < order[other_call] for r in rebinds):
+                    continue
+                reported.add(other_node)
+                ctx.report(other_node)
+                break
+
+
+def _key_uses(ctx: FileContext, call: cst.Call) -> list[tuple[str, cst.CSTNode, cst.Call, bool]]:
+    """(key name, key node, call, is a split) for each key a call draws from."""
+    qualname = ctx.qualname(call.func) or ""
+    found = []
+    if qualname.startswith("jax.random."):
+        last = qualname.rsplit(".", 1)[-1]
+        args = positional(call)
+        if (last not in _NOT_SAMPLERS or last == "split") and args and isinstance(
+            args[0], cst.Name
+        ):
+            found.append((args[0].value, args[0], call, last == "split"))
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "rngs" and isinstance(
+            arg.value, cst.Dict
+        ):
+            for element in arg.value.elements:
+                if isinstance(element, cst.DictElement) and isinstance(element.value, cst.Name):
+                    found.append((element.value.value, element.value, call, False))
+    return found
+
+
+def _innermost_loop(ctx: FileContext, call: cst.Call) -> cst.CSTNode | None:
+    """The innermost loop that runs ``call`` on every iteration (not its ``for`` header)."""
+    for loop in ctx.index.enclosing_loops(call):
+        if ctx.index.is_inside(call, loop.body) or isinstance(loop, cst.While):
+            return loop
+    return None
+
+
+def _dominates(ctx: FileContext, first: cst.Call, second: cst.Call) -> bool:
+    """``second`` runs whenever ``first`` has run (same block, or nested below it)."""
+    block = ctx.index.parent(ctx.index.parent(ctx.index.statement_of(first)))
+    if block is None or not ctx.index.is_inside(second, block):
+        return False
+    for ancestor in ctx.index.ancestors(second):
+        if ancestor is block:
+            return True
+        if isinstance(ancestor, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            return False
+    return False

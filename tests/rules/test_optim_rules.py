@@ -1,0 +1,642 @@
+"""NN501-NN510: optimization-loop rules, with true positives and tricky negatives."""
+
+from __future__ import annotations
+
+from tests.helpers import assert_findings
+
+HEADER = """
+import torch
+import torch.nn as nn
+
+model = nn.Linear(4, 2)
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+sched = torch.optim.lr_scheduler.StepLR(opt, 10)
+crit = nn.CrossEntropyLoss()
+"""
+
+
+def check(body: str, code: str) -> None:
+    assert_findings(HEADER + body, code)
+
+
+# NN501 missing-zero-grad -----------------------------------------------------------
+
+
+def test_nn501_loop_without_zero_grad() -> None:
+    check("""
+for x, y in loader:
+    loss = crit(model(x), y)
+    loss.backward()
+    opt.step()  # expect: NN501
+""", "NN501")
+
+
+def test_nn501_zero_grad_only_before_the_loop() -> None:
+    check("""
+def train(model, optimizer, loader):
+    optimizer.zero_grad()
+    for x, y in loader:
+        loss = crit(model(x), y)
+        loss.backward()
+        optimizer.step()  # expect: NN501
+""", "NN501")
+
+
+def test_nn501_zero_grad_forms_are_all_accepted() -> None:
+    check("""
+for x, y in loader:
+    crit(model(x), y).backward()
+    opt.step()
+    model.zero_grad(set_to_none=True)
+for x, y in loader:
+    crit(model(x), y).backward()
+    opt.step()
+    for p in model.parameters():
+        p.grad = None
+for x, y in loader:
+    crit(model(x), y).backward()
+    opt.step()
+    for p in model.parameters():
+        p.grad.zero_()
+""", "NN501")
+
+
+def test_nn501_gradient_accumulation_is_fine() -> None:
+    check("""
+for i, (x, y) in enumerate(loader):
+    loss = crit(model(x), y) / 4
+    loss.backward()
+    if (i + 1) % 4 == 0:
+        opt.step()
+        opt.zero_grad()
+""", "NN501")
+
+
+def test_nn501_zero_grad_in_a_helper_of_the_same_file() -> None:
+    check("""
+def reset(optimizer):
+    optimizer.zero_grad()
+
+def step(optimizer):
+    optimizer.step()
+    reset(optimizer)
+
+for x, y in loader:
+    crit(model(x), y).backward()
+    step(opt)
+""", "NN501")
+
+
+def test_nn501_silent_with_accelerate_or_manual_backward() -> None:
+    check("""
+for x, y in loader:
+    loss = crit(model(x), y)
+    accelerator.backward(loss)
+    opt.step()
+
+class Module:
+    def training_step(self, batch):
+        for x, y in batch:
+            self.manual_backward(crit(model(x), y))
+            opt.step()
+""", "NN501")
+
+
+def test_nn501_silent_when_the_optimizer_goes_to_unseen_code() -> None:
+    check("""
+from utils import clear
+for x, y in loader:
+    crit(model(x), y).backward()
+    opt.step()
+    clear(opt)
+""", "NN501")
+
+
+def test_nn501_lbfgs_closure_is_fine() -> None:
+    check("""
+lbfgs = torch.optim.LBFGS(model.parameters())
+for x, y in loader:
+    def closure():
+        lbfgs.zero_grad()
+        loss = crit(model(x), y)
+        loss.backward()
+        return loss
+    lbfgs.step(closure)
+""", "NN501")
+
+
+def test_nn501_with_grad_scaler() -> None:
+    check("""
+scaler = torch.cuda.amp.GradScaler()
+for x, y in loader:
+    scaler.scale(crit(model(x), y)).backward()
+    scaler.step(opt)  # expect: NN501
+    scaler.update()
+""", "NN501")
+
+
+# NN502 zero-grad-between-backward-and-step -----------------------------------------
+
+
+def test_nn502_zero_grad_erases_the_gradients() -> None:
+    check("""
+for x, y in loader:
+    loss = crit(model(x), y)
+    loss.backward()
+    opt.zero_grad()  # expect: NN502
+    opt.step()
+""", "NN502")
+
+
+def test_nn502_usual_orders_are_fine() -> None:
+    check("""
+for x, y in loader:
+    opt.zero_grad()
+    crit(model(x), y).backward()
+    opt.step()
+for x, y in loader:
+    crit(model(x), y).backward()
+    opt.step()
+    opt.zero_grad()
+""", "NN502")
+
+
+def test_nn502_gan_with_two_optimizers() -> None:
+    check("""
+opt_d = torch.optim.Adam(disc.parameters())
+opt_g = torch.optim.Adam(gen.parameters())
+for x in loader:
+    opt_d.zero_grad()
+    d_loss = disc(x).mean() - disc(gen(z)).mean()
+    d_loss.backward()
+    opt_g.zero_grad()
+    opt_d.step()
+    g_loss = -disc(gen(z)).mean()
+    g_loss.backward()
+    opt_g.step()
+""", "NN502")
+
+
+def test_nn502_zero_grad_in_another_branch_than_the_step() -> None:
+    check("""
+for i, (x, y) in enumerate(loader):
+    crit(model(x), y).backward()
+    if i % 2:
+        opt.zero_grad()
+    else:
+        opt.step()
+""", "NN502")
+
+
+# NN503 backward-without-step -------------------------------------------------------
+
+
+def test_nn503_backward_never_applied() -> None:
+    check("""
+for x, y in loader:
+    opt.zero_grad()
+    loss = crit(model(x), y)
+    loss.backward()  # expect: NN503
+""", "NN503")
+
+
+def test_nn503_step_without_backward() -> None:
+    check("""
+for x, y in loader:
+    opt.zero_grad()
+    loss = crit(model(x), y)
+    opt.step()  # expect: NN503
+""", "NN503")
+
+
+def test_nn503_accumulation_loop_then_step_after_it() -> None:
+    check("""
+for batch in loader:
+    opt.zero_grad()
+    for x, y in batch:
+        loss = crit(model(x), y)
+        loss.backward()
+    opt.step()
+for x, y in loader:
+    opt.zero_grad()
+    for chunk in x.chunk(4):
+        crit(model(chunk), y).backward()
+opt.step()
+""", "NN503")
+
+
+def test_nn503_closure_and_unseen_backward() -> None:
+    check("""
+lbfgs = torch.optim.LBFGS(model.parameters())
+for x, y in loader:
+    def closure():
+        lbfgs.zero_grad()
+        loss = crit(model(x), y)
+        loss.backward()
+        return loss
+    lbfgs.step(closure)
+for x, y in loader:
+    opt.zero_grad()
+    loss = crit(model(x), y)
+    backprop(loss)
+    opt.step()
+for x, y in loader:
+    opt.zero_grad()
+    loss = crit(model(x), y)
+    grads = torch.autograd.grad(loss, list(model.parameters()))
+    for p, g in zip(model.parameters(), grads):
+        p.grad = g
+    opt.step()
+""", "NN503")
+
+
+def test_nn503_gradients_for_analysis_have_no_optimizer() -> None:
+    check("""
+saliency = []
+for x, y in loader:
+    x.requires_grad_(True)
+    crit(model(x), y).backward()
+    saliency.append(x.grad.abs())
+""", "NN503")
+
+
+# NN504 scheduler-step-before-optimizer-step -----------------------------------------
+
+
+def test_nn504_scheduler_first() -> None:
+    check("""
+for x, y in loader:
+    opt.zero_grad()
+    sched.step()  # expect: NN504
+    crit(model(x), y).backward()
+    opt.step()
+""", "NN504")
+
+
+def test_nn504_per_epoch_scheduler_and_plateau() -> None:
+    check("""
+plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(opt)
+for epoch in range(10):
+    for x, y in loader:
+        opt.zero_grad()
+        crit(model(x), y).backward()
+        opt.step()
+    sched.step()
+    val_loss = evaluate(model)
+    plateau.step(val_loss)
+for x, y in loader:
+    opt.zero_grad()
+    crit(model(x), y).backward()
+    opt.step()
+    sched.step()
+""", "NN504")
+
+
+def test_nn504_scheduler_of_another_optimizer() -> None:
+    check("""
+opt_d = torch.optim.Adam(disc.parameters())
+opt_g = torch.optim.Adam(gen.parameters())
+sched_d = torch.optim.lr_scheduler.StepLR(opt_d, 10)
+for x in loader:
+    opt_d.zero_grad()
+    disc(x).mean().backward()
+    opt_d.step()
+    sched_d.step()
+    opt_g.zero_grad()
+    gen(x).mean().backward()
+    opt_g.step()
+""", "NN504")
+
+
+# NN505 clip-grad-outside-backward-step ---------------------------------------------
+
+
+def test_nn505_clip_after_step_and_before_backward() -> None:
+    check("""
+for x, y in loader:
+    opt.zero_grad()
+    crit(model(x), y).backward()
+    opt.step()
+    nn.utils.clip_grad_norm_(model.parameters(), 1.0)  # expect: NN505
+for x, y in loader:
+    opt.zero_grad()
+    torch.nn.utils.clip_grad_value_(model.parameters(), 1.0)  # expect: NN505
+    crit(model(x), y).backward()
+    opt.step()
+""", "NN505")
+
+
+def test_nn505_clip_between_backward_and_step() -> None:
+    check("""
+scaler = torch.cuda.amp.GradScaler()
+for i, (x, y) in enumerate(loader):
+    scaler.scale(crit(model(x), y)).backward()
+    if (i + 1) % 4 == 0:
+        scaler.unscale_(opt)
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        scaler.step(opt)
+        scaler.update()
+        opt.zero_grad()
+""", "NN505")
+
+
+def test_nn505_delayed_step_order_is_still_between() -> None:
+    check("""
+for x, y in loader:
+    nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+    opt.zero_grad()
+    crit(model(x), y).backward()
+""", "NN505")
+
+
+# NN506 loss-accumulated-as-tensor --------------------------------------------------
+
+
+def test_nn506_tensor_accumulation() -> None:
+    check("""
+total = 0
+history = []
+for x, y in loader:
+    opt.zero_grad()
+    loss = crit(model(x), y)
+    loss.backward()
+    opt.step()
+    total += loss  # expect: NN506
+    history.append(loss)  # expect: NN506
+""", "NN506")
+
+
+def test_nn506_item_detach_and_no_grad_are_fine() -> None:
+    check("""
+total = 0
+seen = 0
+history = []
+for x, y in loader:
+    opt.zero_grad()
+    loss = crit(model(x), y)
+    loss.backward()
+    opt.step()
+    total += loss.item()
+    history.append(loss.detach())
+    with torch.no_grad():
+        seen = seen + loss
+""", "NN506")
+
+
+def test_nn506_accumulated_loss_that_is_backpropagated() -> None:
+    check("""
+for batch in loader:
+    opt.zero_grad()
+    accumulated = 0
+    for x, y in batch:
+        loss = crit(model(x), y) / len(batch)
+        accumulated += loss
+    accumulated.backward()
+    opt.step()
+""", "NN506")
+
+
+def test_nn506_loss_rebound_to_a_float() -> None:
+    check("""
+total = 0
+for x, y in loader:
+    opt.zero_grad()
+    loss = crit(model(x), y)
+    loss.backward()
+    opt.step()
+    loss = loss.item()
+    total += loss
+""", "NN506")
+
+
+# NN507 optimizer-on-stale-model ----------------------------------------------------
+
+
+def test_nn507_model_rebuilt_after_the_optimizer() -> None:
+    check("""
+class Net(nn.Module):
+    pass
+
+net = Net()
+optimizer = torch.optim.Adam(net.parameters())
+net = Net()  # expect: NN507
+for x, y in loader:
+    optimizer.zero_grad()
+    crit(net(x), y).backward()
+    optimizer.step()
+""", "NN507")
+
+
+def test_nn507_wrappers_share_parameters() -> None:
+    check("""
+import copy
+from torch.nn.parallel import DistributedDataParallel as DDP
+
+class Net(nn.Module):
+    pass
+
+def train():
+    net = Net()
+    optimizer = torch.optim.Adam(net.parameters())
+    net = net.to("cuda")
+    net = torch.compile(net)
+    net = DDP(net)
+    fit(net, optimizer)
+
+def folds():
+    for fold in range(5):
+        net = Net()
+        optimizer = torch.optim.Adam(net.parameters())
+        fit(net, optimizer)
+
+def rebuilt_with_optimizer():
+    net = Net()
+    optimizer = torch.optim.Adam(net.parameters())
+    net = Net()
+    optimizer = torch.optim.Adam(net.parameters())
+    fit(net, optimizer)
+
+def exclusive(resume):
+    if resume:
+        net = Net()
+        optimizer = torch.optim.Adam(net.parameters())
+    else:
+        net = Net()
+    fit(net)
+""", "NN507")
+
+
+def test_nn507_deepcopy_is_a_new_model() -> None:
+    check("""
+import copy
+net = nn.Linear(3, 3)
+optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+net = copy.deepcopy(other)  # expect: NN507
+optimizer.step()
+""", "NN507")
+
+
+# NN508 optax-result-discarded ------------------------------------------------------
+
+OPTAX = """
+import jax
+import optax
+
+tx = optax.adam(1e-3)
+"""
+
+
+def test_nn508_discarded_results() -> None:
+    assert_findings(OPTAX + """
+def step(params, opt_state, grads):
+    updates, _ = tx.update(grads, opt_state, params)  # expect: NN508
+    optax.apply_updates(params, updates)  # expect: NN508
+    tx.update(grads, opt_state)  # expect: NN508
+    return params, opt_state
+""", "NN508")
+
+
+def test_nn508_parameter_named_optimizer() -> None:
+    assert_findings(OPTAX + """
+def step(optimizer, params, opt_state, grads):
+    updates, _ = optimizer.update(grads, opt_state, params)  # expect: NN508
+    return optax.apply_updates(params, updates), opt_state
+""", "NN508")
+
+
+def test_nn508_state_dropped_but_never_needed_again() -> None:
+    assert_findings(OPTAX + """
+def step(optimizer, params, opt_state, grads):
+    updates, _ = optimizer.update(grads, opt_state, params)
+    return optax.apply_updates(params, updates)
+""", "NN508")
+
+
+def test_nn508_correct_step_and_other_updates() -> None:
+    assert_findings(OPTAX + """
+def step(params, opt_state, grads, metrics, cfg):
+    updates, opt_state = tx.update(grads, opt_state, params)
+    params = optax.apply_updates(params, updates)
+    metrics.update(loss=1.0)
+    cfg.update({"lr": 1e-3})
+    stateless, _ = optax.scale(-1.0).update(grads, None)
+    return params, opt_state
+""", "NN508")
+
+
+# NN509 prng-key-reused -------------------------------------------------------------
+
+
+def test_nn509_key_reused_in_a_loop_and_twice() -> None:
+    assert_findings("""
+import jax
+
+key = jax.random.PRNGKey(0)
+for step in range(100):
+    noise = jax.random.normal(key, (3,))  # expect: NN509
+    out = model.apply(params, x, rngs={"dropout": key})  # expect: NN509
+
+def init(key):
+    w = jax.random.normal(key, (3, 3))
+    b = jax.random.uniform(key, (3,))  # expect: NN509
+    return w, b
+""", "NN509")
+
+
+def test_nn509_split_and_fold_in_are_fine() -> None:
+    assert_findings("""
+import jax
+
+def train(key, steps):
+    for step in range(steps):
+        key, sub = jax.random.split(key)
+        noise = jax.random.normal(sub, (3,))
+    for step in range(steps):
+        k = jax.random.fold_in(key, step)
+        noise = jax.random.normal(k, (3,))
+    for k in jax.random.split(key, steps):
+        noise = jax.random.normal(k, (3,))
+
+def branches(key, train):
+    if train:
+        x = jax.random.normal(key, (3,))
+    else:
+        x = jax.random.uniform(key, (3,))
+    k1, k2 = jax.random.split(key)
+    return jax.random.normal(k1, (2,)), jax.random.normal(k2, (2,))
+
+def rebound(key):
+    a = jax.random.normal(key, (2,))
+    key = jax.random.fold_in(key, 1)
+    b = jax.random.normal(key, (2,))
+    return a, b
+""", "NN509")
+
+
+# NN510 fp16-autocast-without-grad-scaler -------------------------------------------
+
+
+def test_nn510_fp16_autocast_in_training() -> None:
+    check("""
+for x, y in loader:
+    opt.zero_grad()
+    with torch.autocast(device_type="cuda", dtype=torch.float16):  # expect: NN510
+        loss = crit(model(x), y)
+    loss.backward()
+    opt.step()
+
+def legacy(x, y):
+    with torch.cuda.amp.autocast():  # expect: NN510
+        loss = crit(model(x), y)
+    loss.backward()
+""", "NN510")
+
+
+def test_nn510_bf16_scaler_and_eval_are_fine() -> None:
+    check("""
+def bf16(x, y):
+    with torch.autocast("cuda", dtype=torch.bfloat16):
+        loss = crit(model(x), y)
+    loss.backward()
+
+def cpu(x, y):
+    with torch.autocast("cpu"):
+        loss = crit(model(x), y)
+    loss.backward()
+
+def evaluate(x):
+    with torch.autocast("cuda", dtype=torch.float16):
+        return model(x)
+
+def disabled(x, y):
+    with torch.cuda.amp.autocast(enabled=False):
+        loss = crit(model(x), y)
+    loss.backward()
+""", "NN510")
+
+
+def test_nn510_scaler_in_the_file() -> None:
+    check("""
+scaler = torch.amp.GradScaler("cuda")
+for x, y in loader:
+    opt.zero_grad()
+    with torch.autocast(device_type="cuda", dtype=torch.float16):
+        loss = crit(model(x), y)
+    scaler.scale(loss).backward()
+    scaler.step(opt)
+    scaler.update()
+""", "NN510")
+
+
+def test_nn509_same_seed_for_two_displacement_fields() -> None:
+    # Reduced from a real bug: both fields drawn from one key are identical.
+    assert_findings("""
+import jax
+
+def elastic_transform(images, seed, sigma):
+    seed = draw_seed(seed)
+    dx = jax.random.normal(seed, images.shape) * sigma
+    dy = jax.random.normal(seed, images.shape) * sigma  # expect: NN509
+    return dx, dy
+""", "NN509")
