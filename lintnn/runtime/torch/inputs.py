@@ -25,7 +25,7 @@ class Inputs:
         if isinstance(inputs, dict):
             return cls((), dict(inputs), ())
         args = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
-        return cls(args, {}, _positional_names(model, len(args)))
+        return cls(args, {}, positional_names(model, len(args)))
 
     def named(self) -> dict[str, Any]:
         """Every input by name, positional ones first."""
@@ -47,7 +47,7 @@ class Inputs:
         return {k: v for k, v in self.named().items() if isinstance(v, torch.Tensor)}
 
 
-def _positional_names(model: nn.Module, count: int) -> tuple[str, ...]:
+def positional_names(model: nn.Module, count: int) -> tuple[str, ...]:
     try:
         params = [
             p.name
