@@ -62,7 +62,8 @@ def test_health_failure_names_the_values(run) -> None:
     result = run("""
 def test_labels(lintnn_probe):
     x, _ = classification_batch()
-    lintnn_probe.assert_healthy(mlp(), x, nn.CrossEntropyLoss(), torch.zeros(16, dtype=torch.long), steps=2)
+    y = torch.zeros(16, dtype=torch.long)
+    lintnn_probe.assert_healthy(mlp(), x, nn.CrossEntropyLoss(), y, steps=2)
 """)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*NR308*all 16 labels in the batch are 0*"])
