@@ -113,3 +113,4 @@ def test_probe_costs_no_real_tensor_compute_on_meta_model() -> None:
         model = mlp()
     rep = lt.probe_shapes(model, torch.randn(2, 10))
     assert rep.findings == [] and rep.data["shapes"]["ops"] > 0
+    assert rep.data["shapes"]["mode"] == "meta"

@@ -160,8 +160,9 @@ def _run(
     loss_fn: Callable[..., Any] | None,
     spec: DimSpec,
     primes: Mapping[str, int],
-    fake: bool,
+    mode: str,
 ) -> ProbeRun:
+    """One probe in ``mode``: "meta" (model already on meta), "fake" or "real" tensors."""
     gen = torch.Generator().manual_seed(0)
     layers: list[dict[str, Any]] = []
     entered: dict[str, str] = {}
@@ -176,7 +177,7 @@ def _run(
             "output": describe(out.shape, primes) if out is not None else None,
         })
 
-    run = ProbeRun(ok=False, mode="fake" if fake else "real", layers=layers)
+    run = ProbeRun(ok=False, mode=mode, layers=layers)
     named = dict(inp.named())
     if target is not None:
         named["target"] = target
@@ -184,7 +185,7 @@ def _run(
         es.enter_context(warnings.catch_warnings())
         warnings.simplefilter("ignore")
         es.enter_context(torch.no_grad())
-        if fake:
+        if mode == "fake":
             es.enter_context(FakeTensorMode(allow_non_fake_inputs=True))
         probe: dict[str, Any] = {}
         for key, value in named.items():
@@ -192,8 +193,9 @@ def _run(
                 probe[key] = value
                 continue
             shape = probe_shape(value, spec.get(key, ()), primes)
-            device = _device(model, value.device) if key != "target" or fake else value.device
-            if fake:
+            device = _device(model, value.device) if key != "target" or mode != "real" \
+                else value.device
+            if mode != "real":
                 probe[key] = torch.empty(shape, dtype=value.dtype, device=device)
             else:
                 probe[key] = real_like(value, shape, device, gen)
@@ -295,11 +297,12 @@ def probe_shapes(
 def _probe(model: nn.Module, inp: Inputs, target: Any, loss_fn: Any, spec: DimSpec,
            tensors: Mapping[str, torch.Tensor], report: Report) -> tuple[ProbeRun, dict]:
     primes = primes_for(model, tensors, spec)
-    run = _run(model, inp, target, loss_fn, spec, primes, fake=True)
     on_meta = any(p.is_meta for p in model.parameters())
+    # A model on meta needs no fake tensors: meta kernels propagate shapes directly.
+    run = _run(model, inp, target, loss_fn, spec, primes, "meta" if on_meta else "fake")
     if run.ok or on_meta:
         return run, primes
-    real = _run(model, inp, target, loss_fn, spec, primes, fake=False)
+    real = _run(model, inp, target, loss_fn, spec, primes, "real")
     if real.ok:
         report.findings.append(finding(
             "NR104",
