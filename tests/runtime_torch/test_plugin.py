@@ -67,3 +67,16 @@ def test_labels(lintnn_probe):
 """)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*NR308*all 16 labels in the batch are 0*"])
+
+
+def test_docs_example_runs(pytester, warm) -> None:
+    """The pytest example in docs/runtime-torch.md is executed as written."""
+    import re
+    from pathlib import Path
+
+    docs = Path(__file__).resolve().parents[2] / "docs" / "runtime-torch.md"
+    block = re.search(r"```python\n(# test_model_sound.py\n.*?)```", docs.read_text(), re.S)
+    assert block is not None
+    pytester.makepyfile(test_model_sound=block.group(1))
+    result = pytester.runpytest_inprocess("-p", "lintnn.pytest_plugin", "-q")
+    result.assert_outcomes(passed=2)
