@@ -75,8 +75,9 @@ def bench(name: str, rounds: int, steps: int) -> dict[str, float]:
     for _ in range(3):
         step()  # warm up
     times: dict[str, list[float]] = {m: [] for m in MODES}
-    for _ in range(rounds):
-        for mode, ctx in MODES.items():
+    for r in range(rounds):
+        order = list(MODES.items())
+        for mode, ctx in order if r % 2 == 0 else order[::-1]:  # cancel drift
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 with ctx(model):
@@ -91,7 +92,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch intra-op threads (1 avoids OpenMP spinning on a busy box)")
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, "
           f"rounds {args.rounds} x {args.steps} steps, best round per step (robust to load)")
     print("| model | plain (ms) | watch (ms) | watch / plain | detect_anomaly (ms) | "

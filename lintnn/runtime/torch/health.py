@@ -24,6 +24,7 @@ from lintnn.runtime.torch.data_checks import check_inputs, check_labels, check_r
 from lintnn.runtime.torch.diag import finding
 from lintnn.runtime.torch.inputs import Inputs, first_tensor, is_float
 from lintnn.runtime.torch.modules import ModuleStack
+from lintnn.runtime.torch.replay import graph_nodes
 from lintnn.runtime.torch.state import preserved
 
 CHANCE_BAND = (0.5, 1.6)  # initial loss / ln(C) outside this band: NR301
@@ -79,23 +80,11 @@ def _init_pass(model: nn.Module, inp: Inputs, target: Any, loss_fn: Callable) ->
         output = inp.call(model)
     loss = _call_loss(loss_fn, output, target)
     functions = {}
-    for node in _nodes(loss):
+    for node in graph_nodes([loss]):
         cls = getattr(node, "_forward_cls", None)
         if cls is not None and cls not in functions:
             functions[cls] = node
     return InitPass(loss, output, act, relus.dead, functions)
-
-
-def _nodes(root: torch.Tensor) -> list[Any]:
-    seen: dict[Any, None] = {}
-    todo = [root.grad_fn]
-    while todo:
-        node = todo.pop()
-        if node is None or node in seen:
-            continue
-        seen[node] = None
-        todo.extend(n for n, _ in node.next_functions)
-    return list(seen)
 
 
 def _classes(output: Any, target: Any, num_classes: int | None) -> int | None:

@@ -87,7 +87,8 @@ def node_op(node: Any) -> str:
     return "aten." + re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-def _graph(roots: Sequence[torch.Tensor]) -> list[Any]:
+def graph_nodes(roots: Sequence[torch.Tensor]) -> list[Any]:
+    """Every autograd node reachable from ``roots``, roots first."""
     seen: dict[Any, None] = {}
     todo = [t.grad_fn for t in roots if t.grad_fn is not None]
     while todo:
@@ -118,9 +119,9 @@ def first_nonfinite_backward(
 
         return hook
 
-    handles = [n.register_hook(hook_for(n)) for n in _graph(outputs)
+    handles = [n.register_hook(hook_for(n)) for n in graph_nodes(outputs)
                if type(n).__name__ != "AccumulateGrad"]
-    leaves = [n.variable for n in _graph(outputs) if type(n).__name__ == "AccumulateGrad"]
+    leaves = [n.variable for n in graph_nodes(outputs) if type(n).__name__ == "AccumulateGrad"]
     try:
         if leaves:
             torch.autograd.grad(list(outputs), leaves, list(grads), allow_unused=True)
