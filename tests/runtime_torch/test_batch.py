@@ -4,7 +4,8 @@ import torch
 from torch import nn
 
 import lintnn.torch as lt
-from tests.runtime_torch.models import BNNet, SeqModel, tiny_bert, token_batch
+
+from .models import BNNet, SeqModel, tiny_bert, token_batch
 
 
 def test_lstm_without_batch_first_mixes_samples() -> None:

@@ -5,7 +5,8 @@ import torch
 from torch import nn
 
 import lintnn.torch as lt
-from tests.runtime_torch.models import BNNet, Encoder, SeqModel
+
+from .models import BNNet, Encoder, SeqModel
 
 pytestmark = pytest.mark.gpu
 

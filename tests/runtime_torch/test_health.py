@@ -5,7 +5,8 @@ import torch
 from torch import nn
 
 import lintnn.torch as lt
-from tests.runtime_torch.models import classification_batch, mlp
+
+from .models import classification_batch, mlp
 
 
 def _codes(model, batch=None, loss_fn=None, **kw) -> list[str]:

@@ -6,7 +6,8 @@ from torch import nn
 
 import lintnn
 import lintnn.torch as lt
-from tests.runtime_torch.models import line_of, mlp, tiny_bert, token_batch
+
+from .models import line_of, mlp, tiny_bert, token_batch
 
 
 class Net(nn.Module):

@@ -18,7 +18,8 @@ def warm() -> None:
     from torch import nn
 
     import lintnn.torch as lt
-    from tests.runtime_torch.models import classification_batch, mlp
+
+    from .models import classification_batch, mlp
 
     x, y = classification_batch()
     lt.check_all(mlp(), x, target=y, loss_fn=nn.CrossEntropyLoss(), steps=2)

@@ -5,8 +5,9 @@ import torch
 from torch import nn
 
 import lintnn.torch as lt
-from tests.runtime_torch import models
-from tests.runtime_torch.models import Encoder, line_of, mlp, tiny_bert, tiny_gpt2, token_batch
+
+from . import models
+from .models import Encoder, line_of, mlp, tiny_bert, tiny_gpt2, token_batch
 
 
 def test_head_split_by_view_is_found_with_module_path_and_source() -> None:

@@ -10,7 +10,8 @@ import torch
 from torch import nn
 
 import lintnn.torch as lt
-from tests.runtime_torch.models import BNNet, Raises, SeqModel, tiny_bert, token_batch
+
+from .models import BNNet, Raises, SeqModel, tiny_bert, token_batch
 
 
 def _snapshot(model: nn.Module, ids: bool = True) -> dict[str, Any]:
