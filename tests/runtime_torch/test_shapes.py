@@ -115,3 +115,30 @@ def test_probe_costs_no_real_tensor_compute_on_meta_model() -> None:
     rep = lt.probe_shapes(model, torch.randn(2, 10))
     assert rep.findings == [] and rep.data["shapes"]["ops"] > 0
     assert rep.data["shapes"]["mode"] == "meta"
+
+
+def test_merged_dims_from_multihead_attention_are_not_flagged() -> None:
+    class SeqFirstAttention(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.attn = nn.MultiheadAttention(16, 2)
+
+        def forward(self, x):
+            return self.attn(x, x, x)[0]
+
+    rep = lt.probe_shapes(SeqFirstAttention(), torch.randn(5, 2, 16), dims={"x": ("T", "B", None)})
+    assert rep.findings == []
+
+
+@pytest.mark.parametrize("before, after, mixed", [
+    ((7, 11, 16), (7, 2, 11, 8), "T"),  # heads split by view
+    ((7, 2, 11, 8), (7, 11, 16), "T"),  # heads merged without permute
+    ((7, 11, 16), (11, 7, 16), "B"),  # batch and time swapped by view
+    ((7, 11, 16), (77, 16), None),  # merge neighbours
+    ((77, 16), (7, 11, 16), None),  # split them back
+    ((11, 14, 8), (77, 16), None),  # (T, B*H, D) -> (T*B, H*D), as in MultiheadAttention
+])
+def test_mixed_dim(before, after, mixed) -> None:
+    from lintnn.runtime.torch.shapes import mixed_dim
+
+    assert mixed_dim(before, after, {"B": 7, "T": 11}) == mixed

@@ -47,8 +47,10 @@ def _names(shape: Any, primes: Mapping[str, int]) -> list[tuple[str, ...]]:
 def mixed_dim(in_shape: Any, out_shape: Any, primes: Mapping[str, int]) -> str | None:
     """The named dim a row-major view moves across other factors, if any.
 
-    A view keeps a named dim's elements together only if the dim's stride range
-    ``[inner, inner * size)`` in the input and in the output are nested.
+    In row-major order a dim of size ``p`` occupies the stride range ``[inner, inner * p)``.
+    A view keeps the dim's elements together only if that range is the same before and
+    after. When the dim is merged with others (``B*H``) only the merged dim's range is
+    known, so the check asks whether the two ranges overlap enough to hold it.
     """
     if 0 in tuple(in_shape) or 0 in tuple(out_shape):
         return None
@@ -62,10 +64,7 @@ def mixed_dim(in_shape: Any, out_shape: Any, primes: Mapping[str, int]) -> str |
         hi_i = lo_i * in_shape[ins[0]]
         lo_o = math.prod(out_shape[outs[0] + 1:])
         hi_o = lo_o * out_shape[outs[0]]
-        nested = (lo_i % lo_o == 0 and hi_o % hi_i == 0) or (
-            lo_o % lo_i == 0 and hi_i % hi_o == 0
-        )
-        if not nested:
+        if max(lo_i, lo_o) * primes[name] > min(hi_i, hi_o):
             return name
     return None
 
