@@ -24,7 +24,7 @@ class Inputs:
     def of(cls, model: nn.Module, inputs: Any) -> Inputs:
         if isinstance(inputs, dict):
             return cls((), dict(inputs), ())
-        args = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+        args = inputs if isinstance(inputs, tuple) else (inputs,)  # a list is one argument
         return cls(args, {}, positional_names(model, len(args)))
 
     def named(self) -> dict[str, Any]:
