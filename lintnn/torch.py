@@ -39,11 +39,15 @@ def check_all(
     health: bool = True,
     **health_options: Any,
 ) -> Report:
-    """Shapes, batch independence, NaN behaviour and (with a loss and target) health."""
+    """Shapes, batch independence, NaN behaviour and (with a loss and target) health.
+
+    A model on the meta device gets the shape probe only.
+    """
     report = Report("lintnn.torch")
     report.extend(probe_shapes(model, inputs, target=target, loss_fn=loss_fn, dims=dims))
-    if any(f.code == "NR104" and f.severity.value == "error" for f in report.findings):
-        return report
+    failed = any(f.code == "NR104" and f.severity.value == "error" for f in report.findings)
+    if failed or any(p.is_meta for p in model.parameters()):
+        return report  # the other checks need real values
     report.extend(check_batch_independence(model, inputs))
     report.extend(check_nonfinite(model, inputs, target=target, loss_fn=loss_fn))
     if health and loss_fn is not None and not report.findings_with_prefix("NR2"):

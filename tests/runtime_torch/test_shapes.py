@@ -142,3 +142,10 @@ def test_mixed_dim(before, after, mixed) -> None:
     from lintnn.runtime.torch.shapes import mixed_dim
 
     assert mixed_dim(before, after, {"B": 7, "T": 11}) == mixed
+
+
+def test_check_all_on_meta_model_probes_shapes_only() -> None:
+    with torch.device("meta"):
+        model = Encoder(bug_layer=0)
+    rep = lt.check_all(model, torch.randn(2, 5, 16))
+    assert rep.codes() == ["NR101"] and rep.check == "lintnn.torch"

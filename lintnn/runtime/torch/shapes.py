@@ -192,8 +192,7 @@ def _run(
                 probe[key] = value
                 continue
             shape = probe_shape(value, spec.get(key, ()), primes)
-            device = _device(model, value.device) if key != "target" or mode != "real" \
-                else value.device
+            device = _device(model, value.device)
             if mode != "real":
                 probe[key] = torch.empty(shape, dtype=value.dtype, device=device)
             else:
