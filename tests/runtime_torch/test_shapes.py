@@ -66,6 +66,7 @@ def test_failure_names_module_error_and_dims() -> None:
     rep = lt.probe_shapes(Hardcoded(), torch.randn(4, 6))
     (f,) = rep.findings
     assert f.code == "NR104" and f.severity.value == "error"
+    assert f.module == "" and "in the root module" in f.message
     assert "B=7" in f.message and "RuntimeError" in f.message
     assert f.source == f"{__file__}:{line_of(__file__, 'inner(x).view(4, 2, 3)')}"
 
@@ -149,3 +150,13 @@ def test_check_all_on_meta_model_probes_shapes_only() -> None:
         model = Encoder(bug_layer=0)
     rep = lt.check_all(model, torch.randn(2, 5, 16))
     assert rep.codes() == ["NR101"] and rep.check == "lintnn.torch"
+
+
+def test_failure_inside_a_submodule_names_it_and_its_input_dims() -> None:
+    class Bad(nn.Module):
+        def forward(self, x):
+            return x.view(4, -1, 3)
+
+    model = nn.Sequential(nn.Linear(6, 6), nn.Sequential(nn.ReLU(), Bad()))
+    (f,) = lt.probe_shapes(model, torch.randn(4, 6)).findings
+    assert f.module == "1.1" and "whose inputs were (B, 6)" in f.message
