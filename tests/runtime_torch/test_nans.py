@@ -141,3 +141,21 @@ def test_forward_origin_on_cuda() -> None:
     with pytest.raises(lintnn.NonFiniteError) as info, lt.watch(model):
         _step(model, x, y, opt)
     assert info.value.origin.module == "head" and info.value.origin.op == "aten.log"
+
+
+def test_nan_output_with_finite_gradients_is_caught_before_the_step() -> None:
+    class WithLoss(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 3)
+
+        def forward(self, x):
+            logits = self.fc(x)
+            return {"logits": logits, "loss": torch.log(logits - 100).mean()}
+
+    model = WithLoss()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(lintnn.NonFiniteError) as info, lt.watch(model):
+        model(torch.randn(8, 4))["logits"].sum().backward()
+        opt.step()
+    assert info.value.origin.phase == "forward" and info.value.origin.op == "aten.log"

@@ -67,9 +67,10 @@ class _Step:
 class watch:
     """Raise :class:`lintnn.NonFiniteError` when a NaN/Inf appears while training ``model``.
 
-    Checks the gradients before every optimizer step taken inside the block, and the
-    last outputs and gradients when the block ends. The error's ``origin`` names the
-    phase, module, aten op and user line where the first non-finite value was made.
+    Checks the gradients and the latest outputs before every optimizer step taken inside
+    the block (before the weights are written), and again when the block ends. The
+    error's ``origin`` names the phase, module, aten op and user line where the first
+    non-finite value was made.
     """
 
     def __init__(self, model: nn.Module) -> None:
@@ -130,7 +131,8 @@ class watch:
                  if id(p) in self._param_ids and p.grad is not None]
         if not grads:
             return
-        self._check(grads)
+        # The outputs ride along (a transformers model's loss is one): one more norm each.
+        self._check(grads + (self.step.outputs if self.step else []))
 
     def _check(self, tensors: list[torch.Tensor]) -> None:
         self.pending = False
