@@ -93,7 +93,7 @@ class watch:
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         try:
             if exc_type is None and self.pending:
-                tensors = [p.grad for p in self._params() if p.grad is not None]
+                tensors = [p.grad for p in self.model.parameters() if p.grad is not None]
                 tensors += self.step.outputs if self.step else []
                 self._check(tensors)
         finally:
@@ -101,9 +101,6 @@ class watch:
                 h.remove()
             self._handles.clear()
             self.step = None
-
-    def _params(self) -> list[nn.Parameter]:
-        return list(self.model.parameters())
 
     def _pre(self, module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         self.step = _Step(args, kwargs)
