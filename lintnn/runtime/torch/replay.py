@@ -22,9 +22,14 @@ from lintnn.runtime.torch.inputs import tensor_leaves
 from lintnn.runtime.torch.modules import ModuleStack
 from lintnn.runtime.torch.source import user_frame
 
-# Ops that write +-inf on purpose (attention masks); an inf they make is not a bug.
-_FILLS = {"aten.full", "aten.fill", "aten.masked_fill", "aten.where", "aten.scalar_tensor",
-          "aten.full_like", "aten.copy", "aten._to_copy", "aten.lift_fresh", "aten.clone"}
+# Ops that are never the origin: fills write +-inf on purpose (attention masks), and
+# uninitialized allocations may hold NaN garbage until an op writes into them.
+_NOT_ORIGINS = {
+    "aten.full", "aten.fill", "aten.masked_fill", "aten.where", "aten.scalar_tensor",
+    "aten.full_like", "aten.copy", "aten._to_copy", "aten.lift_fresh", "aten.clone",
+    "aten.empty", "aten.empty_like", "aten.empty_strided", "aten.new_empty",
+    "aten.new_empty_strided", "aten.resize", "aten.set", "aten.detach", "aten.alias",
+}
 
 
 def nonfinite(t: Any) -> bool:
@@ -53,7 +58,7 @@ class FirstNonFinite(TorchDispatchMode):
         out = func(*args, **(kwargs or {}))
         if self.site is None:
             op = str(func.overloadpacket)
-            if op not in _FILLS and any(nonfinite(t) for t in tensor_leaves(out)):
+            if op not in _NOT_ORIGINS and any(nonfinite(t) for t in tensor_leaves(out)):
                 ins = tensor_leaves(list(args) + list((kwargs or {}).values()))
                 if not any(nonfinite(t) for t in ins):
                     module = self.stack.current if self.stack else None
