@@ -32,6 +32,10 @@ class Report:
     def codes(self) -> list[str]:
         return [f.code for f in self.findings]
 
+    def findings_with_prefix(self, prefix: str) -> list[Diagnostic]:
+        """Findings whose code starts with ``prefix`` (``"NR1"``: the shape group)."""
+        return [f for f in self.findings if f.code.startswith(prefix)]
+
     def extend(self, other: Report) -> None:
         self.findings.extend(other.findings)
         self.data.update(other.data)

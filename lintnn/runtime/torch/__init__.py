@@ -1,0 +1,1 @@
+"""PyTorch runtime checks; the public API is :mod:`lintnn.torch`."""

@@ -1,0 +1,44 @@
+"""Name the user's line: the innermost stack frame outside torch and lintnn."""
+
+from __future__ import annotations
+
+import os
+import sys
+import types
+
+import torch
+
+import lintnn
+
+_SKIP = tuple(
+    os.path.dirname(os.path.abspath(mod.__file__)) + os.sep
+    for mod in (torch, lintnn)
+    if mod.__file__
+)
+_SKIP_NAMES = ("<frozen", "contextlib.py", "_contextlib.py", "functools.py")
+
+
+def is_user_file(filename: str) -> bool:
+    path = os.path.abspath(filename) if not filename.startswith("<") else filename
+    return not path.startswith(_SKIP) and not any(s in path for s in _SKIP_NAMES)
+
+
+def user_frame(frame: types.FrameType | None = None) -> str | None:
+    """``file:line`` of the innermost frame in user code, walking outwards from ``frame``."""
+    f = frame if frame is not None else sys._getframe(1)
+    while f is not None:
+        if is_user_file(f.f_code.co_filename):
+            return f"{f.f_code.co_filename}:{f.f_lineno}"
+        f = f.f_back
+    return None
+
+
+def user_frame_of(exc: BaseException) -> str | None:
+    """The innermost user frame of an exception's traceback."""
+    tb = exc.__traceback__
+    found = None
+    while tb is not None:
+        if is_user_file(tb.tb_frame.f_code.co_filename):
+            found = f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return found
