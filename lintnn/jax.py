@@ -1,0 +1,9 @@
+"""JAX runtime shim: ``import lintnn.jax as lj`` (needs jax, flax and optax).
+
+``probe_shapes`` finds dimension bugs on abstract values, ``watch`` names the first
+primitive that produced a NaN/Inf, ``check_health`` runs the first-step sanity checks.
+"""
+
+from lintnn.runtime.jax.watch import watch
+
+__all__ = ["watch"]

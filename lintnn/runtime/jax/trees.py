@@ -1,0 +1,80 @@
+"""Pytree helpers shared by the JAX checks: finiteness, parameter leaves, flax roots."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+
+def is_float_array(x: Any) -> bool:
+    """An array (or abstract value) with an inexact dtype."""
+    dtype = getattr(x, "dtype", None)
+    return dtype is not None and jnp.issubdtype(dtype, jnp.inexact)
+
+
+def all_finite(tree: Any) -> jax.Array:
+    """One boolean: every inexact leaf of ``tree`` is finite (traceable, fuses under jit)."""
+    flags = [jnp.isfinite(x).all() for x in jax.tree_util.tree_leaves(tree) if is_float_array(x)]
+    return functools.reduce(jnp.logical_and, flags, jnp.asarray(True))
+
+
+def nonfinite_paths(tree: Any, prefix: str = "") -> list[str]:
+    """Paths (``params/head/fc/kernel``) of inexact leaves holding a NaN or Inf."""
+    bad = []
+    for path, leaf in jax.tree_util.tree_leaves_with_path(tree):
+        if is_float_array(leaf) and not bool(np.isfinite(np.asarray(leaf)).all()):
+            bad.append(prefix + path_str(path))
+    return bad
+
+
+def path_str(path: tuple[Any, ...]) -> str:
+    """``('params', 'head', 'fc', 'kernel')`` style key path as ``params/head/fc/kernel``."""
+    parts = []
+    for key in path:
+        for attr in ("key", "name", "idx"):
+            if hasattr(key, attr):
+                parts.append(str(getattr(key, attr)))
+                break
+        else:
+            parts.append(str(key))
+    return "/".join(parts)
+
+
+def unwrap(fn: Callable[..., Any]) -> Iterator[Callable[..., Any]]:
+    """``fn`` and what it wraps: partials, ``jax.jit`` and ``functools.wraps`` chains."""
+    seen = 0
+    while fn is not None and seen < 16:
+        yield fn
+        seen += 1
+        fn = getattr(fn, "func", None) or getattr(fn, "__wrapped__", None)
+
+
+def bound_parameters(fn: Callable[..., Any]) -> list[Any]:
+    """Arguments bound by ``functools.partial`` (``partial(model.apply, params)``)."""
+    bound: list[Any] = []
+    for f in unwrap(fn):
+        if isinstance(f, functools.partial):
+            bound.extend(f.args)
+            bound.extend(f.keywords.values())
+    return bound
+
+
+def flax_root_names() -> frozenset[str]:
+    """Class names of every flax ``linen.Module`` subclass (the root scope of a name stack)."""
+    linen = sys.modules.get("flax.linen")
+    if linen is None:
+        return frozenset()
+    names, todo = set(), [linen.Module]
+    while todo:
+        cls = todo.pop()
+        for sub in cls.__subclasses__():
+            if sub.__name__ not in names:
+                names.add(sub.__name__)
+                todo.append(sub)
+    return frozenset(names)

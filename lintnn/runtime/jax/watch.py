@@ -1,0 +1,85 @@
+"""``watch(fn)``: one fused ``isfinite`` reduction per call; an exact origin when it fires."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Hashable
+from typing import Any
+
+import jax
+import numpy as np
+
+from lintnn.runtime.jax.origin import nonfinite_error
+from lintnn.runtime.jax.trees import all_finite
+
+_EAGER = object()
+_check_outputs = jax.jit(all_finite)
+
+
+def _dynamic(leaf: Any) -> bool:
+    """Leaves passed to the compiled wrapper as arrays; the rest are static (hashed)."""
+    return isinstance(leaf, jax.Array | np.ndarray | np.generic | float | complex)
+
+
+class _Watched:
+    """Caches one compiled ``(fn(...), all_finite)`` wrapper per argument structure."""
+
+    def __init__(self, fn: Callable[..., Any], jit: bool) -> None:
+        self.fn = fn
+        self.jit = jit
+        self.cache: dict[Hashable, Any] = {}
+
+    def _compiled(self, treedef: Any, static: tuple[Any, ...], mask: tuple[bool, ...]) -> Any:
+        def checked(*dyn: Any) -> tuple[Any, jax.Array]:
+            it_dyn, it_static = iter(dyn), iter(static)
+            leaves = [next(it_dyn) if d else next(it_static) for d in mask]
+            args, kwargs = jax.tree_util.tree_unflatten(treedef, leaves)
+            out = self.fn(*args, **kwargs)
+            return out, all_finite(out)
+
+        return jax.jit(checked)
+
+    def __call__(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        leaves, treedef = jax.tree_util.tree_flatten((args, kwargs))
+        if any(isinstance(leaf, jax.core.Tracer) for leaf in leaves):
+            return self.fn(*args, **kwargs)  # under an outer transform: values are abstract
+        mask = tuple(_dynamic(leaf) for leaf in leaves)
+        static = tuple(leaf for leaf, d in zip(leaves, mask, strict=True) if not d)
+        try:
+            key: Hashable = (treedef, static, mask)
+            hash(key)
+        except TypeError:
+            key = None
+        compiled = self.cache.get(key, _EAGER) if self.jit and key is not None else _EAGER
+        if self.jit and key is not None and key not in self.cache:
+            compiled = self.cache[key] = self._compiled(treedef, static, mask)
+        if compiled is not _EAGER:
+            try:
+                out, ok = compiled(*[leaf for leaf, d in zip(leaves, mask, strict=True) if d])
+            except (jax.errors.ConcretizationTypeError, TypeError):
+                self.cache[key] = _EAGER  # not traceable as a whole: check outputs eagerly
+                out = self.fn(*args, **kwargs)
+                ok = _check_outputs(out)
+        else:
+            out = self.fn(*args, **kwargs)
+            ok = _check_outputs(out)
+        if not bool(ok):
+            raise nonfinite_error(self.fn, args, kwargs)
+        return out
+
+
+def watch(fn: Callable[..., Any], *, jit: bool = True) -> Callable[..., Any]:
+    """``fn`` with the same signature and results that raises :class:`lintnn.NonFiniteError`.
+
+    With ``jit=True`` (default) the finiteness flag is computed inside one compiled wrapper
+    around ``fn`` (cached per argument structure); ``jit=False`` calls ``fn`` as is and
+    reduces its outputs in a second, cached, compiled call.
+    """
+    watched = _Watched(fn, jit)
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return watched(args, kwargs)
+
+    wrapper.__lintnn_watched__ = watched  # type: ignore[attr-defined]
+    return wrapper

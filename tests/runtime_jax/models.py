@@ -1,0 +1,90 @@
+"""Small flax models for the JAX runtime tests: healthy ones and one per bug."""
+
+from __future__ import annotations
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+
+class MLP(nn.Module):
+    """A healthy classifier."""
+
+    hidden: int = 32
+    classes: int = 4
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        x = nn.relu(nn.Dense(self.hidden, name="fc1")(x))
+        x = nn.relu(nn.Dense(self.hidden, name="fc2")(x))
+        return nn.Dense(self.classes, name="out")(x)
+
+
+class LogHead(nn.Module):
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        return jnp.log(nn.Dense(4, name="fc")(x))  # log of a negative logit: NaN
+
+
+class NaNMLP(nn.Module):
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        x = nn.relu(nn.Dense(8, name="fc1")(x))
+        return LogHead(name="head")(x)
+
+
+class Attention(nn.Module):
+    """Multi-head self-attention; ``buggy`` splits heads with a reshape that mixes T and H."""
+
+    heads: int = 2
+    dim: int = 8
+    buggy: bool = False
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        b, t, _ = x.shape
+        h, d = self.heads, self.dim // self.heads
+        q, k, v = (nn.Dense(self.dim, name=n)(x) for n in ("q", "k", "v"))
+        if self.buggy:
+            q, k, v = (a.reshape(b, h, t, d) for a in (q, k, v))
+        else:
+            q, k, v = (a.reshape(b, t, h, d).transpose(0, 2, 1, 3) for a in (q, k, v))
+        w = jax.nn.softmax(q @ k.transpose(0, 1, 3, 2) / jnp.sqrt(d), axis=-1)
+        y = (w @ v).transpose(0, 2, 1, 3).reshape(b, t, self.dim)
+        return nn.Dense(self.dim, name="proj")(y)
+
+
+class Block(nn.Module):
+    """A pre-norm transformer block."""
+
+    buggy: bool = False
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        x = x + Attention(buggy=self.buggy, name="attn")(nn.LayerNorm(name="ln1")(x))
+        h = nn.gelu(nn.Dense(16, name="up")(nn.LayerNorm(name="ln2")(x)))
+        return x + nn.Dense(8, name="down")(h)
+
+
+class BatchSoftmax(nn.Module):
+    """Softmax over the batch axis: row i of the output depends on every row."""
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        return jax.nn.softmax(nn.Dense(4, name="fc")(x), axis=0)
+
+
+class CNN(nn.Module):
+    classes: int = 4
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        x = nn.relu(nn.Conv(8, (3, 3), name="conv1")(x))
+        x = nn.avg_pool(x, (2, 2), strides=(2, 2))
+        x = x.reshape(x.shape[0], -1)
+        return nn.Dense(self.classes, name="out")(x)
+
+
+def xent(logits: jax.Array, labels: jax.Array) -> jax.Array:
+    logp = jax.nn.log_softmax(logits)
+    return -jnp.take_along_axis(logp, labels[:, None], axis=-1).mean()
