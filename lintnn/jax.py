@@ -4,6 +4,7 @@
 primitive that produced a NaN/Inf, ``check_health`` runs the first-step sanity checks.
 """
 
+from lintnn.runtime.jax.probe import probe_shapes
 from lintnn.runtime.jax.watch import watch
 
-__all__ = ["watch"]
+__all__ = ["probe_shapes", "watch"]

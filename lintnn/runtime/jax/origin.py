@@ -50,9 +50,7 @@ def explain(fn: Callable[..., Any], args: tuple[Any, ...],
     if culprit is None:
         origin = Origin("forward", detail="could not replay the step to a single primitive")
         return origin, finding("NR201", origin.describe())
-    roots = flax_root_names()
-    scopes = culprit.where.scopes
-    module = "/".join(scopes[1:] if scopes and scopes[0] in roots else scopes)
+    module = culprit.where.module(flax_root_names())
     phase = "backward" if culprit.backward else "forward"
     origin = Origin(phase, module=module, op=culprit.op, source=culprit.source)
     code = "NR202" if phase == "backward" else "NR201"

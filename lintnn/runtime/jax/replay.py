@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jax
+import jax.extend
 import numpy as np
 
 from lintnn.runtime.jax.sourceinfo import Where, user_source, where
@@ -37,7 +38,7 @@ def _read(env: dict[Any, Any], var: Any) -> Any:
     return var.val if isinstance(var, jax.extend.core.Literal) else env[var]
 
 
-def _inner(eqn: Any) -> Any | None:
+def inner_jaxpr(eqn: Any) -> Any | None:
     """The sub-jaxpr that a call-like equation applies to exactly its own inputs."""
     for name in _SUBJAXPR_PARAMS:
         sub = eqn.params.get(name)
@@ -92,7 +93,7 @@ def find_culprit(closed: Any, args: list[Any], outer: Where | None = None) -> Cu
             inherited = next((origin[v] for v in eqn.invars
                               if not isinstance(v, jax.extend.core.Literal) and v in origin), None)
             if inherited is None:
-                sub = _inner(eqn)
+                sub = inner_jaxpr(eqn)
                 inherited = find_culprit(sub, invals, here) if sub is not None else None
             origin[var] = inherited or Culprit(eqn.primitive.name, here, user_source(eqn),
                                                _backward(here, consumers.get(var, [])))

@@ -37,11 +37,9 @@ class Where:
         """True for equations of a transpose (the backward pass of ``grad``/``vjp``)."""
         return "transpose" in self.transforms
 
-    def module(self, root: str | None = None) -> str:
-        """Dotted flax path (``head/fc``); drops the root module's class name."""
-        scopes = list(self.scopes)
-        if scopes and root is not None and scopes[0] == root:
-            scopes = scopes[1:]
+    def module(self, roots: frozenset[str] = frozenset()) -> str:
+        """Flax module path (``head/fc``); drops the root module's class name."""
+        scopes = self.scopes[1:] if self.scopes and self.scopes[0] in roots else self.scopes
         return "/".join(scopes)
 
 
