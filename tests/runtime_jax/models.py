@@ -88,3 +88,13 @@ class CNN(nn.Module):
 def xent(logits: jax.Array, labels: jax.Array) -> jax.Array:
     logp = jax.nn.log_softmax(logits)
     return -jnp.take_along_axis(logp, labels[:, None], axis=-1).mean()
+
+
+def abstract_bind(model: nn.Module, x: jax.Array):
+    """``partial(model.apply, params)`` with zero params built from ``eval_shape`` (no init
+    compile): enough for shape probes, which never look at values."""
+    import functools
+
+    shapes = jax.eval_shape(model.init, jax.random.PRNGKey(0), x)
+    params = jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
+    return functools.partial(model.apply, params)

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import functools
-
 import jax
 import jax.numpy as jnp
 import pytest
 
 import lintnn.jax as lj
-from tests.runtime_jax.models import CNN, MLP, BatchSoftmax, Block, xent
+from tests.runtime_jax.models import CNN, MLP, BatchSoftmax, Block, abstract_bind, xent
 
 SEQ = jnp.ones((4, 10, 8))
 FEATS = jnp.ones((4, 5))
 
 
-def _bind(model, x):
-    return functools.partial(model.apply, model.init(jax.random.PRNGKey(0), x))
+_bind = abstract_bind
 
 
 def test_healthy_transformer_block_has_no_findings_and_names_every_module() -> None:
