@@ -4,7 +4,8 @@
 primitive that produced a NaN/Inf, ``check_health`` runs the first-step sanity checks.
 """
 
+from lintnn.runtime.jax.health import check_health
 from lintnn.runtime.jax.probe import probe_shapes
 from lintnn.runtime.jax.watch import watch
 
-__all__ = ["probe_shapes", "watch"]
+__all__ = ["check_health", "probe_shapes", "watch"]

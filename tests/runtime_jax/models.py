@@ -98,3 +98,13 @@ def abstract_bind(model: nn.Module, x: jax.Array):
     shapes = jax.eval_shape(model.init, jax.random.PRNGKey(0), x)
     params = jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
     return functools.partial(model.apply, params)
+
+
+class DeadMLP(nn.Module):
+    """Hidden bias initialised far below zero: every ReLU unit of fc1 is off."""
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        x = nn.relu(nn.Dense(32, bias_init=nn.initializers.constant(-50.0), name="fc1")(x))
+        x = nn.relu(nn.Dense(32, name="fc2")(x))
+        return nn.Dense(4, name="out")(x)

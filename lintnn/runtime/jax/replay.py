@@ -70,8 +70,10 @@ def _backward(here: Where, uses: list[Where]) -> bool:
     return "jvp" in here.transforms and bool(uses) and all(u.backward for u in uses)
 
 
-def find_culprit(closed: Any, args: list[Any], outer: Where | None = None) -> Culprit | None:
-    """The origin of the first non-finite output of ``closed`` evaluated at ``args``."""
+def find_culprit(closed: Any, args: list[Any], outer: Where | None = None,
+                 source: str | None = None) -> Culprit | None:
+    """The origin of the first non-finite output of ``closed`` evaluated at ``args``;
+    ``source`` is the enclosing call's user line, used where an equation has none."""
     outer = outer or Where()
     jaxpr = closed.jaxpr
     env: dict[Any, Any] = dict(zip(jaxpr.constvars, closed.consts, strict=True))
@@ -94,7 +96,32 @@ def find_culprit(closed: Any, args: list[Any], outer: Where | None = None) -> Cu
                               if not isinstance(v, jax.extend.core.Literal) and v in origin), None)
             if inherited is None:
                 sub = inner_jaxpr(eqn)
-                inherited = find_culprit(sub, invals, here) if sub is not None else None
-            origin[var] = inherited or Culprit(eqn.primitive.name, here, user_source(eqn),
+                inner_source = user_source(eqn) or source
+                inherited = (find_culprit(sub, invals, here, inner_source)
+                             if sub is not None else None)
+            origin[var] = inherited or Culprit(eqn.primitive.name, here,
+                                               user_source(eqn) or source,
                                                _backward(here, consumers.get(var, [])))
     return next((origin[v] for v in jaxpr.outvars if v in origin), None)
+
+
+def evaluate(closed: Any, args: list[Any], visit: Any, outer: Where | None = None,
+             source: str | None = None) -> list[Any]:
+    """Evaluate ``closed`` equation by equation, entering call-like equations, and call
+    ``visit(eqn, where, source, outvals)`` for every primitive equation."""
+    outer = outer or Where()
+    jaxpr = closed.jaxpr
+    env: dict[Any, Any] = dict(zip(jaxpr.constvars, closed.consts, strict=True))
+    env.update(zip(jaxpr.invars, args, strict=True))
+    for eqn in jaxpr.eqns:
+        invals = [_read(env, v) for v in eqn.invars]
+        here = outer + where(eqn)
+        sub = inner_jaxpr(eqn)
+        line = user_source(eqn) or source
+        if sub is not None:
+            outvals = evaluate(sub, invals, visit, here, line)
+        else:
+            outvals = _eval(eqn, invals)
+            visit(eqn, here, line, outvals)
+        env.update(zip(eqn.outvars, outvals, strict=True))
+    return [_read(env, v) for v in jaxpr.outvars]

@@ -89,6 +89,4 @@ def user_source(eqn: Any) -> str | None:
     for frame in frames:
         if _is_user_file(frame.file_name):
             return f"{frame.file_name}:{frame.start_line}"
-    if frames:
-        return f"{frames[0].file_name}:{frames[0].start_line}"
     return None
