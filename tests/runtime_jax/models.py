@@ -108,3 +108,18 @@ class DeadMLP(nn.Module):
         x = nn.relu(nn.Dense(32, bias_init=nn.initializers.constant(-50.0), name="fc1")(x))
         x = nn.relu(nn.Dense(32, name="fc2")(x))
         return nn.Dense(4, name="out")(x)
+
+
+class SqrtHead(nn.Module):
+    """Divides by the norm of each row: finite forward, NaN gradient for an all-zero row."""
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        h = nn.Dense(8, use_bias=False, name="fc")(x)
+        return nn.Dense(4, name="out")(h / (1.0 + jnp.linalg.norm(h, axis=-1, keepdims=True)))
+
+
+class SqrtMLP(nn.Module):
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        return SqrtHead(name="head")(x)

@@ -118,3 +118,36 @@ def test_untraceable_fn_falls_back_to_eager() -> None:
     assert float(lj.watch(f)(jnp.ones(3)).sum()) == 3.0
     with pytest.raises(lintnn.NonFiniteError):
         lj.watch(f)(jnp.array([1.0, jnp.inf]))
+
+
+def test_backward_nan_inside_a_flax_module_names_the_module() -> None:
+    from tests.runtime_jax.models import SqrtMLP
+
+    model = SqrtMLP()
+    params = model.init(jax.random.PRNGKey(0), X)
+    labels = jnp.arange(6) % 4
+    grad = jax.jit(jax.grad(lambda p, x, y: xent(model.apply(p, x), y)))
+    padded = X.at[0].set(0.0)  # a padding row: its norm is 0
+    np.testing.assert_array_equal(jnp.isfinite(model.apply(params, padded)), True)
+    with pytest.raises(lintnn.NonFiniteError) as info:
+        lj.watch(grad)(params, padded, labels)
+    origin = info.value.origin
+    assert (origin.phase, origin.module) == ("backward", "head")
+    assert origin.source.endswith("models.py:" + str(_models_line("jnp.linalg.norm(h")))
+
+
+def _models_line(text: str) -> int:
+    from tests.runtime_jax import models
+
+    with open(models.__file__) as f:
+        return next(i for i, line in enumerate(f, 1) if text in line)
+
+
+def test_forward_nan_under_grad_stays_forward(nan_model) -> None:
+    model, params = nan_model
+    grad = jax.value_and_grad(lambda p, x: model.apply(p, x).sum())
+    with pytest.raises(lintnn.NonFiniteError) as info:
+        lj.watch(grad)(params, X)
+    origin = info.value.origin
+    assert (origin.phase, origin.op, origin.module) == ("forward", "log", "head")
+    assert info.value.diagnostic.code == "NR201"

@@ -63,15 +63,57 @@ def _eval(eqn: Any, invals: list[Any]) -> list[Any]:
     return list(out) if eqn.primitive.multiple_results else [out]
 
 
-def _backward(here: Where, uses: list[Where]) -> bool:
-    """In a transpose, or a JVP residual (``0.5 / sqrt(x)``) used only by the transpose."""
-    if here.backward:
-        return True
-    return "jvp" in here.transforms and bool(uses) and all(u.backward for u in uses)
+class _Uses:
+    """Which equations read each variable, to tell JVP residuals from primal values.
+
+    ``out_backward`` says, for a nested jaxpr, which of its outputs the enclosing jaxpr
+    uses only in the backward pass.
+    """
+
+    def __init__(self, jaxpr: Any, outer: Where, out_backward: dict[Any, bool]) -> None:
+        self.outer = outer
+        self.out_backward = out_backward
+        self.outputs = {v for v in jaxpr.outvars if not isinstance(v, jax.extend.core.Literal)}
+        self.readers: dict[Any, list[Any]] = {}
+        for eqn in jaxpr.eqns:
+            for v in eqn.invars:
+                if not isinstance(v, jax.extend.core.Literal):
+                    self.readers.setdefault(v, []).append(eqn)
+
+    def backward(self, eqn: Any, depth: int = 0) -> bool:
+        """True for an equation of the transpose, or a JVP residual (``0.5 / sqrt(x)``)
+        whose values reach only the transpose through equations of the same source line."""
+        here = self.outer + where(eqn)
+        if here.backward:
+            return True
+        if "jvp" not in here.transforms or depth > 8:
+            return False
+        line = (user_source(eqn), here)
+        return all(self.var_backward(v, line, depth) for v in eqn.outvars)
+
+    def var_backward(self, var: Any, line: tuple[Any, Where], depth: int = 0) -> bool:
+        if var in self.outputs:
+            return self.out_backward.get(var, False)
+        readers = self.readers.get(var, [])
+        for reader in readers:
+            at = self.outer + where(reader)
+            same_line = (user_source(reader), at) == line
+            if not (at.backward or (same_line and self.backward(reader, depth + 1))):
+                return False
+        return bool(readers)
+
+
+def _sub_outputs(sub: Any, eqn: Any, uses: _Uses, here: Where) -> dict[Any, bool]:
+    """For a call equation: which outputs of its body are used only backward."""
+    line = (user_source(eqn), here)
+    return {inner: uses.var_backward(outer_var, line)
+            for inner, outer_var in zip(sub.jaxpr.outvars, eqn.outvars, strict=True)
+            if not isinstance(inner, jax.extend.core.Literal)}
 
 
 def find_culprit(closed: Any, args: list[Any], outer: Where | None = None,
-                 source: str | None = None) -> Culprit | None:
+                 source: str | None = None,
+                 out_backward: dict[Any, bool] | None = None) -> Culprit | None:
     """The origin of the first non-finite output of ``closed`` evaluated at ``args``;
     ``source`` is the enclosing call's user line, used where an equation has none."""
     outer = outer or Where()
@@ -79,11 +121,7 @@ def find_culprit(closed: Any, args: list[Any], outer: Where | None = None,
     env: dict[Any, Any] = dict(zip(jaxpr.constvars, closed.consts, strict=True))
     env.update(zip(jaxpr.invars, args, strict=True))
     origin: dict[Any, Culprit] = {}
-    consumers: dict[Any, list[Where]] = {}
-    for eqn in jaxpr.eqns:
-        for v in eqn.invars:
-            if not isinstance(v, jax.extend.core.Literal):
-                consumers.setdefault(v, []).append(outer + where(eqn))
+    uses = _Uses(jaxpr, outer, out_backward or {})
     for eqn in jaxpr.eqns:
         invals = [_read(env, v) for v in eqn.invars]
         outvals = _eval(eqn, invals)
@@ -96,12 +134,12 @@ def find_culprit(closed: Any, args: list[Any], outer: Where | None = None,
                               if not isinstance(v, jax.extend.core.Literal) and v in origin), None)
             if inherited is None:
                 sub = inner_jaxpr(eqn)
-                inner_source = user_source(eqn) or source
-                inherited = (find_culprit(sub, invals, here, inner_source)
-                             if sub is not None else None)
+                inherited = None if sub is None else find_culprit(
+                    sub, invals, here, user_source(eqn) or source,
+                    _sub_outputs(sub, eqn, uses, here))
             origin[var] = inherited or Culprit(eqn.primitive.name, here,
                                                user_source(eqn) or source,
-                                               _backward(here, consumers.get(var, [])))
+                                               uses.backward(eqn))
     return next((origin[v] for v in jaxpr.outvars if v in origin), None)
 
 

@@ -18,9 +18,19 @@ def is_float_array(x: Any) -> bool:
     return dtype is not None and jnp.issubdtype(dtype, jnp.inexact)
 
 
+def _leaf_finite(x: jax.Array) -> jax.Array:
+    """``x * 0`` is 0 where finite and NaN elsewhere, so its row sums are exact flags
+    (no overflow); reducing rows first leaves XLA a parallel loop rather than one scalar
+    reduction over the whole leaf."""
+    if x.ndim < 2:
+        return jnp.isfinite(jnp.sum(x * 0))
+    return jnp.isfinite(jnp.sum(x * 0, axis=tuple(range(1, x.ndim)))).all()
+
+
 def all_finite(tree: Any) -> jax.Array:
     """One boolean: every inexact leaf of ``tree`` is finite (traceable, fuses under jit)."""
-    flags = [jnp.isfinite(x).all() for x in jax.tree_util.tree_leaves(tree) if is_float_array(x)]
+    flags = [_leaf_finite(x) for x in jax.tree_util.tree_leaves(tree)
+             if is_float_array(x) and x.size]
     return functools.reduce(jnp.logical_and, flags, jnp.asarray(True))
 
 
