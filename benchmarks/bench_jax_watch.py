@@ -5,7 +5,8 @@
 Side by side in one process: the plain jitted step, ``lintnn.jax.watch``, the
 ``jax_debug_nans`` config flag (restored afterwards) and ``jax.experimental.checkify``
 with float checks. Each method's time is the median (and best) over interleaved rounds of
-``--steps`` steps, each step synchronised on its loss, so machine noise hits all alike.
+``--steps`` steps, each step synchronised on its loss, so machine noise hits all alike;
+the per-round ratio compares each method with the plain step timed just before it.
 Then one poisoned batch shows what each method reports.
 """
 
