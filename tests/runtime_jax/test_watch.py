@@ -151,3 +151,13 @@ def test_forward_nan_under_grad_stays_forward(nan_model) -> None:
     origin = info.value.origin
     assert (origin.phase, origin.op, origin.module) == ("forward", "log", "head")
     assert info.value.diagnostic.code == "NR201"
+
+
+def test_check_selects_what_is_reduced() -> None:
+    def step(x):
+        return x * 0.0 + jnp.inf, x.sum()  # a non-finite part outside the selection
+
+    out = lj.watch(step, check=lambda out: out[1])(X)
+    assert bool(jnp.isinf(out[0]).all())
+    with pytest.raises(lintnn.NonFiniteError):
+        lj.watch(step)(X)
