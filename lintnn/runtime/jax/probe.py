@@ -7,6 +7,7 @@ reshape cuts a named dim), NR102 (the loss broadcasts prediction against target)
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -59,8 +60,8 @@ def _event_finding(event: Event, naming: Naming) -> Diagnostic:
                f"axes with transpose")
         code = "NR101"
     else:
-        msg = (f"the loss broadcasts {event.before} into {event.after}: prediction and target "
-               f"shapes differ, so every prediction meets every target (#18, #19)")
+        msg = (f"the loss broadcasts {event.before} into {event.after}, so every prediction "
+               f"meets every target; make the shapes equal (#18, #19)")
         code = "NR102"
     module = event.site.module or (None if code == "NR102" else "")
     return finding(code, msg, module=module, source=event.site.source,
@@ -152,4 +153,5 @@ def _probe_loss(loss_fn: Callable[[Any, Any], Any], out_shape: Any, outs: list[S
                      for t in targets]
     walker.run(closed, [*(State(s.layout, data=True) for s in outs), *target_states])
     report.data["target"] = _shown(naming, targets)
-    return walker.events
+    pair = f"prediction {', '.join(report.data['output'])} against target {report.data['target']}"
+    return [dataclasses.replace(e, before=pair) for e in walker.events]
