@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import pytest
@@ -101,3 +103,19 @@ def test_dims_override_by_keyword_and_shared_names() -> None:
     rep = lj.probe_shapes(fn, SEQ, mask, dims={"x": ("B", "T", None), 1: ("B", "T")})
     assert rep.ok and rep.data["output"] == ["(B, 8*T)"]
     assert rep.data["dims"]["B"] != rep.data["dims"]["T"]
+
+
+def test_batchnorm_in_training_mode_is_reported_as_batch_mixing() -> None:
+    import flax.linen as nn
+
+    class BN(nn.Module):
+        @nn.compact
+        def __call__(self, x):
+            return nn.BatchNorm(use_running_average=False, name="bn")(nn.Dense(4)(x))
+
+    model = BN()
+    variables = jax.eval_shape(model.init, jax.random.PRNGKey(0), FEATS)
+    variables = jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), variables)
+    apply = functools.partial(model.apply, variables, mutable=["batch_stats"])
+    rep = lj.probe_shapes(apply, FEATS)
+    assert rep.codes() == ["NR103"] and rep.findings[0].module == "bn"
