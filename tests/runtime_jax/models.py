@@ -123,3 +123,14 @@ class SqrtMLP(nn.Module):
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
         return SqrtHead(name="head")(x)
+
+
+class DeepSigmoid(nn.Module):
+    """Twelve sigmoid layers with a tiny init: the first layers' gradients vanish."""
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        for i in range(12):
+            x = nn.sigmoid(nn.Dense(16, kernel_init=nn.initializers.normal(0.01),
+                                    name=f"l{i}")(x))
+        return nn.Dense(4, name="out")(x)

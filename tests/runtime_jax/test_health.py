@@ -89,3 +89,14 @@ def test_exploding_gradients_are_nr305(mlp) -> None:
     rep = lj.check_health(lambda p, b: 1e5 * _loss(model)(p, b), params, (X, Y), steps=5)
     exploding = {f.module for f in rep.findings if f.code == "NR305"}
     assert exploding == {"fc1", "fc2", "out"}
+
+
+def test_vanishing_gradients_in_early_layers_are_nr305() -> None:
+    from tests.runtime_jax.models import DeepSigmoid
+
+    model = DeepSigmoid()
+    params = model.init(jax.random.PRNGKey(0), X)
+    rep = lj.check_health(_loss(model), params, (X, Y), steps=5)
+    vanishing = {f.module for f in rep.findings if f.code == "NR305"}
+    assert "l0" in vanishing and "out" not in vanishing
+    assert rep.data["grad_norms"]["l0"] < rep.data["grad_norms"]["l11"]

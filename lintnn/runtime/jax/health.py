@@ -125,7 +125,7 @@ def _grad_norms(report: Report, grads: Any) -> None:
     for layer, norm in norms.items():
         if not math.isfinite(norm) or norm > GRAD_EXPLODE:
             kind = f"explodes ({norm:.3g} > {GRAD_EXPLODE:g})"
-        elif 0.0 < norm < GRAD_VANISH:
+        elif norm < GRAD_VANISH:
             kind = f"vanishes ({norm:.3g} < {GRAD_VANISH:g})"
         else:
             continue
