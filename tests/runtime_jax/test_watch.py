@@ -161,3 +161,21 @@ def test_check_selects_what_is_reduced() -> None:
     assert bool(jnp.isinf(out[0]).all())
     with pytest.raises(lintnn.NonFiniteError):
         lj.watch(step)(X)
+
+
+def test_flax_apply_with_static_flag_and_rngs_stays_compiled() -> None:
+    import flax.linen as nn
+
+    class Drop(nn.Module):
+        @nn.compact
+        def __call__(self, x, train: bool):
+            return jnp.log(nn.Dropout(0.5, deterministic=not train)(nn.Dense(4)(x)))
+
+    model = Drop()
+    variables = model.init(jax.random.PRNGKey(0), X, train=False)
+    watched = lj.watch(model.apply)
+    with pytest.raises(lintnn.NonFiniteError) as info:
+        watched(variables, X, train=True, rngs={"dropout": jax.random.PRNGKey(1)})
+    assert info.value.origin.op == "log"
+    cache = watched.__lintnn_watched__.cache
+    assert len(cache) == 1 and all(callable(c) for c in cache.values())

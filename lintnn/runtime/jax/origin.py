@@ -11,7 +11,13 @@ from lintnn.diagnostics import Diagnostic
 from lintnn.runtime.errors import NonFiniteError, Origin
 from lintnn.runtime.jax.replay import find_culprit
 from lintnn.runtime.jax.rules import finding
-from lintnn.runtime.jax.trees import bound_parameters, flax_root_names, nonfinite_paths
+from lintnn.runtime.jax.trees import (
+    bind_static,
+    bound_parameters,
+    flax_root_names,
+    is_dynamic,
+    nonfinite_paths,
+)
 
 _PARAM_KEYS = ("params",)
 
@@ -45,8 +51,11 @@ def explain(fn: Callable[..., Any], args: tuple[Any, ...],
         detail = "non-finite leaves: " + ", ".join(what[:5]) + (" ..." if len(what) > 5 else "")
         origin = Origin("input", parameters_nonfinite=bool(bad_params), detail=detail)
         return origin, finding(code, origin.describe(), leaves=what)
-    closed = jax.make_jaxpr(fn)(*args, **kwargs)
-    culprit = find_culprit(closed, jax.tree_util.tree_leaves((args, kwargs)))
+    leaves, treedef = jax.tree_util.tree_flatten((args, kwargs))
+    mask = [is_dynamic(leaf) for leaf in leaves]
+    dynamic = [leaf for leaf, d in zip(leaves, mask, strict=True) if d]
+    closed = jax.make_jaxpr(bind_static(fn, leaves, treedef, mask))(*dynamic)
+    culprit = find_culprit(closed, dynamic)
     if culprit is None:
         origin = Origin("forward", detail="could not replay the step to a single primitive")
         return origin, finding("NR201", origin.describe())

@@ -18,6 +18,7 @@ from lintnn.runtime.dims import describe
 from lintnn.runtime.jax.layout import by_size
 from lintnn.runtime.jax.naming import DimSpec, Naming, name_inputs, name_target
 from lintnn.runtime.jax.rules import finding
+from lintnn.runtime.jax.trees import bind_static
 from lintnn.runtime.jax.walk import Event, State, Walker
 from lintnn.runtime.report import Report
 
@@ -28,14 +29,8 @@ def _trace(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
     leaves, treedef = jax.tree_util.tree_flatten((args, kwargs))
     structs = [naming.struct(leaf, spec) for leaf, spec in zip(leaves, naming.specs, strict=True)]
     mask = [spec is not None for spec in naming.specs]
-
-    def flat(*dyn: Any) -> Any:
-        it = iter(dyn)
-        rebuilt = [next(it) if m else s for s, m in zip(structs, mask, strict=True)]
-        a, k = jax.tree_util.tree_unflatten(treedef, rebuilt)
-        return fn(*a, **k)
-
     dyn = [s for s, m in zip(structs, mask, strict=True) if m]
+    flat = bind_static(fn, structs, treedef, mask)
     closed, out_shape = jax.make_jaxpr(flat, return_shape=True)(*dyn)
     return closed, dyn, out_shape
 

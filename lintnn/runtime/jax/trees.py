@@ -88,3 +88,25 @@ def flax_root_names() -> frozenset[str]:
                 names.add(sub.__name__)
                 todo.append(sub)
     return frozenset(names)
+
+
+_DYNAMIC = (jax.Array, np.ndarray, np.generic, float, complex)
+
+
+def is_dynamic(leaf: Any) -> bool:
+    """Leaves traced as arrays; the others (ints, bools, strings) stay Python values."""
+    return isinstance(leaf, _DYNAMIC)
+
+
+def bind_static(fn: Callable[..., Any], leaves: list[Any], treedef: Any,
+                mask: list[bool] | tuple[bool, ...]) -> Callable[..., Any]:
+    """``fn`` as a function of the leaves where ``mask`` is true; the rest are baked in."""
+    kept = [None if dynamic else leaf for leaf, dynamic in zip(leaves, mask, strict=True)]
+
+    def flat(*dyn: Any) -> Any:
+        it = iter(dyn)
+        rebuilt = [next(it) if dynamic else leaf for leaf, dynamic in zip(kept, mask, strict=True)]
+        args, kwargs = jax.tree_util.tree_unflatten(treedef, rebuilt)
+        return fn(*args, **kwargs)
+
+    return flat

@@ -7,20 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 import jax
-import numpy as np
 
 from lintnn.runtime.jax.origin import nonfinite_error
-from lintnn.runtime.jax.trees import all_finite
+from lintnn.runtime.jax.trees import all_finite, bind_static, is_dynamic
 
 _EAGER = object()
 _check_outputs = jax.jit(all_finite)
 _TRACER = jax.core.Tracer  # looked up once: attribute access on jax.core is slow
-_DYNAMIC = (jax.Array, np.ndarray, np.generic, float, complex)
-
-
-def _dynamic(leaf: Any) -> bool:
-    """Leaves passed to the compiled wrapper as arrays; the rest are static (hashed)."""
-    return isinstance(leaf, _DYNAMIC)
 
 
 class _Watched:
@@ -34,11 +27,12 @@ class _Watched:
         self.cache: dict[Any, Any] = {}
 
     def _compiled(self, treedef: Any, static: tuple[Any, ...], mask: tuple[bool, ...]) -> Any:
+        it = iter(static)
+        leaves = [None if dynamic else next(it) for dynamic in mask]
+        call = bind_static(self.fn, leaves, treedef, mask)
+
         def checked(*dyn: Any) -> tuple[Any, jax.Array]:
-            it_dyn, it_static = iter(dyn), iter(static)
-            leaves = [next(it_dyn) if d else next(it_static) for d in mask]
-            args, kwargs = jax.tree_util.tree_unflatten(treedef, leaves)
-            out = self.fn(*args, **kwargs)
+            out = call(*dyn)
             return out, all_finite(self.check(out))
 
         return jax.jit(checked)
@@ -58,7 +52,7 @@ class _Watched:
         leaves, treedef = jax.tree_util.tree_flatten((args, kwargs))
         if any(isinstance(leaf, _TRACER) for leaf in leaves):
             return self.fn(*args, **kwargs)  # under an outer transform: values are abstract
-        mask = tuple(_dynamic(leaf) for leaf in leaves)
+        mask = tuple(is_dynamic(leaf) for leaf in leaves)
         static = tuple(leaf for leaf, d in zip(leaves, mask, strict=True) if not d)
         compiled, key = self._lookup(treedef, static, mask)
         out = ok = None
