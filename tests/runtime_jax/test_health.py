@@ -8,7 +8,8 @@ import optax
 import pytest
 
 import lintnn.jax as lj
-from tests.runtime_jax.models import MLP, DeadMLP, xent
+
+from .models import MLP, DeadMLP, xent
 
 X = jax.random.normal(jax.random.PRNGKey(1), (16, 8))
 Y = jax.random.randint(jax.random.PRNGKey(2), (16,), 0, 4)
@@ -78,7 +79,7 @@ def test_dead_relus_are_nr304() -> None:
 
 
 def _line(text: str) -> int:
-    from tests.runtime_jax import models
+    from . import models
 
     with open(models.__file__) as f:
         return next(i for i, line in enumerate(f, 1) if text in line)
@@ -92,7 +93,7 @@ def test_exploding_gradients_are_nr305(mlp) -> None:
 
 
 def test_vanishing_gradients_in_early_layers_are_nr305() -> None:
-    from tests.runtime_jax.models import DeepSigmoid
+    from .models import DeepSigmoid
 
     model = DeepSigmoid()
     params = model.init(jax.random.PRNGKey(0), X)

@@ -9,7 +9,8 @@ import jax.numpy as jnp
 import pytest
 
 import lintnn.jax as lj
-from tests.runtime_jax.models import CNN, MLP, BatchSoftmax, Block, abstract_bind, xent
+
+from .models import CNN, MLP, BatchSoftmax, Block, abstract_bind, xent
 
 SEQ = jnp.ones((4, 10, 8))
 FEATS = jnp.ones((4, 5))

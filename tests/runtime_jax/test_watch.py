@@ -11,7 +11,8 @@ import pytest
 
 import lintnn
 import lintnn.jax as lj
-from tests.runtime_jax.models import MLP, NaNMLP, xent
+
+from .models import MLP, NaNMLP, xent
 
 X = jax.random.normal(jax.random.PRNGKey(1), (6, 5))
 
@@ -121,7 +122,7 @@ def test_untraceable_fn_falls_back_to_eager() -> None:
 
 
 def test_backward_nan_inside_a_flax_module_names_the_module() -> None:
-    from tests.runtime_jax.models import SqrtMLP
+    from .models import SqrtMLP
 
     model = SqrtMLP()
     params = model.init(jax.random.PRNGKey(0), X)
@@ -137,7 +138,7 @@ def test_backward_nan_inside_a_flax_module_names_the_module() -> None:
 
 
 def _models_line(text: str) -> int:
-    from tests.runtime_jax import models
+    from . import models
 
     with open(models.__file__) as f:
         return next(i for i, line in enumerate(f, 1) if text in line)
