@@ -1,0 +1,11 @@
+"""JAX runtime shim: ``import lintnn.jax as lj`` (needs jax, flax and optax).
+
+``probe_shapes`` finds dimension bugs on abstract values, ``watch`` names the first
+primitive that produced a NaN/Inf, ``check_health`` runs the first-step sanity checks.
+"""
+
+from lintnn.runtime.jax.health import check_health
+from lintnn.runtime.jax.probe import probe_shapes
+from lintnn.runtime.jax.watch import watch
+
+__all__ = ["check_health", "probe_shapes", "watch"]
