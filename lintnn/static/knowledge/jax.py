@@ -52,6 +52,9 @@ ENTRIES: dict[str, Entry] = {
     **expand("flax.linen.Conv flax.nnx.Conv", cls(R.CONV)),
     # Data.
     **expand("jax.random.permutation jax.random.shuffle", fn(R.PERMUTATION)),
+    # --- loss rules ---
+    **expand("flax.linen.Dense flax.nnx.Linear", cls(R.LINEAR, R.LINEAR_OUTPUT)),
+    **expand("flax.linen.Conv flax.nnx.Conv", cls(R.CONV, R.LINEAR_OUTPUT)),
 }
 
 METHODS: dict[str, Entry] = {}

@@ -56,3 +56,8 @@ NO_GRAD = "context.no_grad"  # torch.no_grad(), torch.inference_mode()
 # Optimization.
 OPTIMIZER = "optim.optimizer"
 SCHEDULER = "optim.scheduler"
+
+# --- loss rules ---
+# The output of an affine layer (Linear, Conv, flax Dense): raw, unbounded scores. A role
+# of the layer class, so the project index learns which models end in one (RETURNS).
+LINEAR_OUTPUT = "makes.linear"

@@ -100,6 +100,20 @@ ENTRIES: dict[str, Entry] = {
     "torch.randperm": fn(R.PERMUTATION),
     # Contexts.
     **expand("torch.no_grad torch.inference_mode", cls(R.NO_GRAD)),
+    # --- loss rules ---
+    # Affine layers also *make* raw scores (same roles as above, plus LINEAR_OUTPUT).
+    **expand("torch.nn.Linear torch.nn.LazyLinear torch.nn.Bilinear",
+             cls(R.LINEAR, R.LINEAR_OUTPUT)),
+    **expand(
+        "torch.nn.Conv1d torch.nn.Conv2d torch.nn.Conv3d torch.nn.ConvTranspose1d "
+        "torch.nn.ConvTranspose2d torch.nn.ConvTranspose3d torch.nn.LazyConv1d "
+        "torch.nn.LazyConv2d torch.nn.LazyConv3d",
+        cls(R.CONV, R.LINEAR_OUTPUT),
+    ),
+    "torch.nn.functional.linear": fn(R.LINEAR_OUTPUT),
+    "torch.nn.LogSigmoid": cls(R.LOG_SIGMOID),
+    "torch.nn.functional.softmin": fn(R.SOFTMAX, dim=_DIM1),
+    "torch.nn.Softmin": cls(R.SOFTMAX, dim=_DIM0),
 }
 
 # Tensor methods that play a role whatever the receiver (``logits.softmax(-1)``).
