@@ -1,0 +1,43 @@
+"""NN102: log_softmax output fed to a loss that applies log_softmax itself."""
+
+from __future__ import annotations
+
+from lintnn.diagnostics import Severity
+from lintnn.static.context import FileContext
+from lintnn.static.knowledge import roles as R
+from lintnn.static.losses import (
+    LossCall,
+    Producer,
+    describe,
+    loss_calls,
+    prediction_producers,
+    report_producers,
+)
+from lintnn.static.rule import Rule
+
+_LOG_SOFTMAX = frozenset({R.LOG_SOFTMAX})
+
+
+class LogSoftmaxIntoCrossEntropy(Rule):
+    """log_softmax output passed to a cross-entropy that applies log_softmax itself."""
+
+    code = "NN102"
+    name = "log-softmax-into-cross-entropy"
+    severity = Severity.INFO
+    message = "log_softmax output passed to a loss that applies log_softmax itself"
+    frameworks = ("torch", "jax", "keras")
+    triggers = ("log_softmax", "LogSoftmax")
+
+    def check(self, ctx: FileContext) -> None:
+        for loss in loss_calls(ctx):
+            if loss.expects == R.LOSS_SOFTMAX_LOGITS:
+                found = prediction_producers(ctx, loss, _LOG_SOFTMAX)
+                report_producers(ctx, loss.call, found, lambda p, loss=loss: _message(p, loss))
+
+
+def _message(producer: Producer, loss: LossCall) -> str:
+    return (
+        f"{describe(producer, 'log_softmax')} is passed to {loss.name}, which applies "
+        f"log_softmax itself: harmless (log_softmax of log-probabilities changes nothing) "
+        f"but redundant; pass the logits, or use the negative log-likelihood loss"
+    )
