@@ -202,7 +202,7 @@ def _keras_loss(ctx: FileContext,
     if name is not None:
         return (R.LOSS_PROBABILITIES if name in KERAS_PROBABILITY_LOSS_NAMES else None), None
     value = ctx.value(loss)
-    if value is None or value.entry is None or R.LOSS_KERAS_FROM_LOGITS not in value.roles:
+    if value is None or value.entry is None or R.LOSS_KERAS_FROM_LOGITS not in value.entry.roles:
         return None, None
     if value.kind is Kind.REF:  # loss=keras.losses.categorical_crossentropy
         return R.LOSS_PROBABILITIES, None

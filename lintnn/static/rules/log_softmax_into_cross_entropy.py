@@ -26,7 +26,7 @@ class LogSoftmaxIntoCrossEntropy(Rule):
     severity = Severity.INFO
     message = "log_softmax output passed to a loss that applies log_softmax itself"
     frameworks = ("torch", "jax", "keras")
-    triggers = ("log_softmax", "LogSoftmax")
+    triggers = ("cross_entropy", "CrossEntropy")  # the log_softmax may be in another file
 
     def check(self, ctx: FileContext) -> None:
         for loss in loss_calls(ctx):

@@ -33,7 +33,8 @@ class ProbabilitiesIntoLogitsLoss(Rule):
     severity = Severity.ERROR
     message = "probabilities passed to a loss that expects logits"
     frameworks = ("torch", "jax", "keras")
-    triggers = ("softmax", "sigmoid", "Softmax", "Sigmoid", "from_logits")
+    # The losses' names, not the activations': the softmax may be in another file.
+    triggers = ("cross_entropy", "CrossEntropy", "with_logits", "WithLogits", "from_logits")
     fixable = True
 
     def check(self, ctx: FileContext) -> None:
