@@ -109,6 +109,7 @@ class Producer:
     role: str
     requirement: Requirement | None = None  # None: known in this file
     model: str | None = None  # the project model's class name, for messages
+    name: str | None = None  # what made it here (``relu``, ``Linear``), for messages
 
 
 def producers(ctx: FileContext, value: Value | None, roles: frozenset[str]) -> list[Producer]:
@@ -122,7 +123,8 @@ def producers(ctx: FileContext, value: Value | None, roles: frozenset[str]) -> l
         return []
     local = made_by(value, roles)
     if local is not None:
-        return [Producer(local)]
+        name = value.qualname.rsplit(".", 1)[-1] if value.qualname else None
+        return [Producer(local, name=name)]
     found = []
     for role in sorted(roles):
         requirement = ctx.requirement(value, RETURNS, role)
@@ -143,8 +145,9 @@ def prediction_producers(ctx: FileContext, loss: LossCall,
 def describe(producer: Producer, what: str) -> str:
     """``"softmax output"`` or ``"the output of Net, which ends in a softmax,"``."""
     if producer.model is None:
-        return f"{what} output"
-    return f"the output of {producer.model}, which ends in a {what},"
+        return f"{producer.name or what} output"
+    article = "an" if what[:1] in "aeiou" else "a"
+    return f"the output of {producer.model}, which ends in {article} {what},"
 
 
 def report_producers(ctx: FileContext, node: cst.CSTNode, found: list[Producer],

@@ -70,8 +70,8 @@ class LogOfSoftmax(Rule):
             fix = _fix(ctx, call, argument_node, value) if natural else None
             ctx.report(call, (
                 f"log of a {what} output: when the {what} underflows to 0 the log is -inf "
-                f"and the gradients NaN; use log_{what} (log_softmax / log_sigmoid), which "
-                f"computes the same value stably"), fix=fix)
+                f"and the gradients NaN; use log_{what}, which computes the same value "
+                f"stably"), fix=fix)
 
 
 def _log_argument(ctx: FileContext, call: cst.Call) -> tuple[cst.BaseExpression, bool] | None:
