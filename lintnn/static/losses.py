@@ -221,17 +221,20 @@ def _last_layer(ctx: FileContext, model: cst.BaseExpression) -> Value | None:
         return None
     if not value.items or value.items[-1] is None or value.items[-1].kind is not Kind.INSTANCE:
         return None
-    if isinstance(model, cst.Name) and _grown(ctx, model):
+    if _grown(ctx, model):
         return None
     return value.items[-1]
 
 
-def _grown(ctx: FileContext, model: cst.Name) -> bool:
+def _grown(ctx: FileContext, model: cst.BaseExpression) -> bool:
     """True when the file calls ``model.add(...)`` / ``model.pop()``: the layers change."""
+    name = dotted_name(model)
+    if name is None:
+        return True
     for call in ctx.index.calls:
         func = call.func
         if (isinstance(func, cst.Attribute) and func.attr.value in ("add", "pop")
-                and isinstance(func.value, cst.Name) and func.value.value == model.value):
+                and dotted_name(func.value) == name):
             return True
     return False
 

@@ -300,6 +300,12 @@ def test_nn104_keras_negatives() -> None:
         def my_activation(x):
             return tf.nn.softmax(x)
 
+        class Trainer:
+            def build(self):
+                self.model = keras.Sequential([layers.Dense(10)])
+                self.model.add(layers.Softmax())
+                self.model.compile("adam", loss="categorical_crossentropy")
+
         a = keras.Sequential([layers.Dense(64, activation="relu"), layers.Dense(10, "softmax")])
         a.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
         b = keras.Sequential([layers.Dense(10)])
@@ -402,9 +408,10 @@ def test_nn106_implicit_dim_and_dim0_on_batches() -> None:
             a = F.softmax(x)  # expect: NN106
             b = F.log_softmax(fc(x))  # expect: NN106
             c = F.softmax(fc(x), dim=0)  # expect: NN106
-            d = F.log_softmax(logits, 0)  # expect: NN106
+            d = F.log_softmax(model(x).logits, 0)  # expect: NN106
             e = torch.softmax(model.class_logits, dim=0)  # expect: NN106
-            return a, b, c, d, e
+            f = F.softmax(logits, dim=0)  # a bare name may be one sample's logits
+            return a, b, c, d, e, f
     """), "NN106")
 
 

@@ -49,13 +49,14 @@ class SoftmaxWithoutDim(Rule):
 
 
 def _batched(ctx: FileContext, node: cst.BaseExpression | None) -> bool:
-    """True when ``node`` is known to hold a batch: a layer or model output, or logits."""
+    """True when ``node`` is known to hold a batch: a layer or model output, or the
+    ``logits`` attribute of a model's output object (``outputs.logits``)."""
     if node is None:
         return False
     value = ctx.value(node)
     if value is not None and value.kind is Kind.RESULT and (
             R.LINEAR_OUTPUT in value.roles or value.project_class is not None):
         return True
-    name = node.attr.value if isinstance(node, cst.Attribute) else (
-        node.value if isinstance(node, cst.Name) else None)
-    return name is not None and (name == "logits" or name.endswith("_logits"))
+    # A bare name is not enough: ``for logits in per_sample: softmax(logits, dim=0)``.
+    return isinstance(node, cst.Attribute) and (
+        node.attr.value == "logits" or node.attr.value.endswith("_logits"))
