@@ -396,6 +396,29 @@ def test_nn105_no_fix_without_an_import_for_the_fused_form() -> None:
         assert len(found) == 1 and found[0].fix is None, (source, found)
 
 
+def test_nn105_log_of_model_ending_in_softmax_in_another_file(tmp_path) -> None:
+    found = lint_project(tmp_path, {
+        "models.py": TORCH + textwrap.dedent("""
+            class Net(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.fc = nn.Linear(4, 2)
+                def forward(self, x):
+                    return F.softmax(self.fc(x), dim=-1)
+
+            class Logits(Net):
+                def forward(self, x):
+                    return self.fc(x)
+        """),
+        "train.py": TORCH + textwrap.dedent("""
+            from models import Logits, Net
+            def step(x):
+                return torch.log(Net()(x)), torch.log(Logits()(x))
+        """),
+    }, select="NN105")
+    assert [(d.location.row, d.fix) for d in found] == [(7, None)]
+
+
 # NN106 -------------------------------------------------------------------------------
 
 
@@ -404,6 +427,9 @@ def test_nn106_implicit_dim_and_dim0_on_batches() -> None:
         fc = nn.Linear(8, 3)
         act = nn.Softmax()  # expect: NN106
         log_act = nn.LogSoftmax(dim=None)  # expect: NN106
+        head = nn.Sequential(nn.Linear(8, 3), nn.Softmax(dim=0))  # expect: NN106
+        pool = nn.Sequential(nn.ReLU(), nn.Softmax(0))
+        attn = nn.Softmax(dim=0)
         def step(x, model, logits):
             a = F.softmax(x)  # expect: NN106
             b = F.log_softmax(fc(x))  # expect: NN106

@@ -6,9 +6,10 @@ import libcst as cst
 
 from lintnn.diagnostics import Severity
 from lintnn.static.context import FileContext, NodeFix
-from lintnn.static.dataflow import Kind, Value
+from lintnn.static.dataflow import Value
 from lintnn.static.imports import canonical
 from lintnn.static.knowledge import roles as R
+from lintnn.static.losses import describe, producers
 from lintnn.static.nodes import argument, method_name, positional
 from lintnn.static.rule import Rule
 
@@ -61,17 +62,17 @@ class LogOfSoftmax(Rule):
                 continue
             argument_node, natural = found
             value = ctx.value(argument_node)
-            if value is None or value.kind is not Kind.RESULT:
-                continue
-            made = value.roles & R.PROBABILITIES
-            if not made:
-                continue
-            what = _WHAT[sorted(made)[0]]
-            fix = _fix(ctx, call, argument_node, value) if natural else None
-            ctx.report(call, (
-                f"log of a {what} output: when the {what} underflows to 0 the log is -inf "
-                f"and the gradients NaN; use log_{what}, which computes the same value "
-                f"stably"), fix=fix)
+            for producer in producers(ctx, value, R.PROBABILITIES):
+                what = _WHAT[producer.role]
+                message = (
+                    f"log of {describe(producer, what)}: when the {what} underflows to 0 the "
+                    f"log is -inf and the gradients NaN; use log_{what}, which computes the "
+                    f"same value stably")
+                if producer.requirement is not None:
+                    ctx.report(call, message, requires=(producer.requirement,))
+                else:
+                    fix = _fix(ctx, call, argument_node, value) if natural else None
+                    ctx.report(call, message, fix=fix)
 
 
 def _log_argument(ctx: FileContext, call: cst.Call) -> tuple[cst.BaseExpression, bool] | None:
@@ -92,9 +93,9 @@ def _log_argument(ctx: FileContext, call: cst.Call) -> tuple[cst.BaseExpression,
 
 
 def _fix(ctx: FileContext, log_call: cst.Call, inner: cst.BaseExpression,
-         value: Value) -> NodeFix | None:
+         value: Value | None) -> NodeFix | None:
     """``torch.log(F.softmax(x, 1))`` -> ``F.log_softmax(x, 1)`` when written inline."""
-    if not isinstance(inner, cst.Call) or value.node is not inner:
+    if value is None or not isinstance(inner, cst.Call) or value.node is not inner:
         return None
     qualname = ctx.qualname(inner.func)
     if qualname is None:

@@ -40,8 +40,9 @@ class SoftmaxWithoutDim(Rule):
                     f"{name} without dim: the implicit dim is deprecated and is 0 for 1-D "
                     f"and 3-D inputs, which normalizes across the batch (or the sequence); "
                     f"pass dim explicitly (usually dim=-1)"))
-            elif int_value(dim) == 0 and entry.kind == "function" and _batched(
-                    ctx, argument(call, 0, "input")):
+            elif int_value(dim) == 0 and (
+                    _after_layer_in_sequential(ctx, call) if entry.kind == "class"
+                    else _batched(ctx, argument(call, 0, "input"))):
                 ctx.report(dim, (
                     f"{name} over dim=0 of a batch of scores: each class is normalized "
                     f"across the samples of the batch instead of each sample across its "
@@ -60,3 +61,19 @@ def _batched(ctx: FileContext, node: cst.BaseExpression | None) -> bool:
     # A bare name is not enough: ``for logits in per_sample: softmax(logits, dim=0)``.
     return isinstance(node, cst.Attribute) and (
         node.attr.value == "logits" or node.attr.value.endswith("_logits"))
+
+
+def _after_layer_in_sequential(ctx: FileContext, layer: cst.Call) -> bool:
+    """``nn.Sequential(..., nn.Linear(8, 4), nn.Softmax(dim=0))``: a batch goes through it."""
+    arg = ctx.index.parent(layer)
+    sequential = ctx.index.parent(arg) if isinstance(arg, cst.Arg) else None
+    if not isinstance(sequential, cst.Call) or arg.keyword is not None:  # type: ignore[union-attr]
+        return False
+    _, entry = ctx.callee(sequential)
+    if entry is None or R.SEQUENTIAL not in entry.roles:
+        return False
+    position = sequential.args.index(arg)  # type: ignore[arg-type]
+    if position == 0 or not isinstance(sequential.args[position - 1].value, cst.Call):
+        return False
+    _, before = ctx.callee(sequential.args[position - 1].value)  # type: ignore[arg-type]
+    return before is not None and R.LINEAR_OUTPUT in before.roles
