@@ -134,14 +134,6 @@ def producers(ctx: FileContext, value: Value | None, roles: frozenset[str]) -> l
     return found
 
 
-def prediction_producers(ctx: FileContext, loss: LossCall,
-                         roles: frozenset[str]) -> list[Producer]:
-    """:func:`producers` of a loss call's prediction argument."""
-    if loss.prediction is None:
-        return []
-    return producers(ctx, ctx.value(loss.prediction), roles)
-
-
 def describe(producer: Producer, what: str) -> str:
     """``"softmax output"`` or ``"the output of Net, which ends in a softmax,"``."""
     if producer.model is None:
@@ -150,14 +142,31 @@ def describe(producer: Producer, what: str) -> str:
     return f"the output of {producer.model}, which ends in {article} {what},"
 
 
-def report_producers(ctx: FileContext, node: cst.CSTNode, found: list[Producer],
-                     message: Callable[[Producer], str], fix: NodeFix | None = None) -> None:
-    """Report one finding per producer (a local one carries the fix)."""
-    for producer in found:
-        if producer.requirement is None:
-            ctx.report(node, message(producer), fix=fix)
-        else:
-            ctx.report(node, message(producer), requires=(producer.requirement,))
+def report_producer(ctx: FileContext, node: cst.CSTNode, producer: Producer, message: str,
+                    fix: NodeFix | None = None) -> None:
+    """Report at ``node``: now if the producer is known here, else on its requirement."""
+    if producer.requirement is None:
+        ctx.report(node, message, fix=fix)
+    else:
+        ctx.report(node, message, requires=(producer.requirement,))
+
+
+def report_loss_inputs(
+    ctx: FileContext,
+    expects: frozenset[str],
+    roles: frozenset[str],
+    message: Callable[[Producer, LossCall], str],
+    fix: Callable[[FileContext, LossCall], NodeFix | None] | None = None,
+) -> None:
+    """The common shape of the loss-input rules: report every loss expecting one of
+    ``expects`` whose prediction one of ``roles`` made (here or in a project model)."""
+    for loss in loss_calls(ctx):
+        if loss.expects not in expects or loss.prediction is None:
+            continue
+        for producer in producers(ctx, ctx.value(loss.prediction), roles):
+            local_fix = fix(ctx, loss) if fix is not None and producer.requirement is None \
+                else None
+            report_producer(ctx, loss.call, producer, message(producer, loss), local_fix)
 
 
 # Keras: model.compile(loss=...) -------------------------------------------------------

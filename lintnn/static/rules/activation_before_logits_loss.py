@@ -11,9 +11,7 @@ from lintnn.static.losses import (
     describe,
     keras_activation,
     keras_compiles,
-    loss_calls,
-    prediction_producers,
-    report_producers,
+    report_loss_inputs,
 )
 from lintnn.static.rule import Rule
 
@@ -37,10 +35,7 @@ class ActivationBeforeLogitsLoss(Rule):
                 "with_logits", "Crossentropy")
 
     def check(self, ctx: FileContext) -> None:
-        for loss in loss_calls(ctx):
-            if loss.expects in R.LOGITS_LOSSES:
-                found = prediction_producers(ctx, loss, _ACTIVATION)
-                report_producers(ctx, loss.call, found, lambda p, loss=loss: _message(p, loss))
+        report_loss_inputs(ctx, R.LOGITS_LOSSES, _ACTIVATION, _message)
         for compiled in keras_compiles(ctx):
             activation = keras_activation(compiled.last_layer)
             if (compiled.expects in R.LOGITS_LOSSES and compiled.from_logits is not None

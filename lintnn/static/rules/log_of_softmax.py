@@ -9,7 +9,7 @@ from lintnn.static.context import FileContext, NodeFix
 from lintnn.static.dataflow import Value
 from lintnn.static.imports import canonical
 from lintnn.static.knowledge import roles as R
-from lintnn.static.losses import describe, producers
+from lintnn.static.losses import describe, producers, report_producer
 from lintnn.static.nodes import argument, method_name, positional
 from lintnn.static.rule import Rule
 
@@ -68,11 +68,9 @@ class LogOfSoftmax(Rule):
                     f"log of {describe(producer, what)}: when the {what} underflows to 0 the "
                     f"log is -inf and the gradients NaN; use log_{what}, which computes the "
                     f"same value stably")
-                if producer.requirement is not None:
-                    ctx.report(call, message, requires=(producer.requirement,))
-                else:
-                    fix = _fix(ctx, call, argument_node, value) if natural else None
-                    ctx.report(call, message, fix=fix)
+                fix = _fix(ctx, call, argument_node, value) \
+                    if natural and producer.requirement is None else None
+                report_producer(ctx, call, producer, message, fix)
 
 
 def _log_argument(ctx: FileContext, call: cst.Call) -> tuple[cst.BaseExpression, bool] | None:

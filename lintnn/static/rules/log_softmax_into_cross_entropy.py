@@ -9,9 +9,7 @@ from lintnn.static.losses import (
     LossCall,
     Producer,
     describe,
-    loss_calls,
-    prediction_producers,
-    report_producers,
+    report_loss_inputs,
 )
 from lintnn.static.rule import Rule
 
@@ -29,10 +27,7 @@ class LogSoftmaxIntoCrossEntropy(Rule):
     triggers = ("cross_entropy", "CrossEntropy")  # the log_softmax may be in another file
 
     def check(self, ctx: FileContext) -> None:
-        for loss in loss_calls(ctx):
-            if loss.expects == R.LOSS_SOFTMAX_LOGITS:
-                found = prediction_producers(ctx, loss, _LOG_SOFTMAX)
-                report_producers(ctx, loss.call, found, lambda p, loss=loss: _message(p, loss))
+        report_loss_inputs(ctx, frozenset({R.LOSS_SOFTMAX_LOGITS}), _LOG_SOFTMAX, _message)
 
 
 def _message(producer: Producer, loss: LossCall) -> str:

@@ -11,9 +11,7 @@ from lintnn.static.losses import (
     describe,
     keras_activation,
     keras_compiles,
-    loss_calls,
-    prediction_producers,
-    report_producers,
+    report_loss_inputs,
 )
 from lintnn.static.rule import Rule
 
@@ -31,10 +29,7 @@ class LogitsIntoProbabilityLoss(Rule):
     triggers = ("BCELoss", "binary_cross_entropy", "crossentropy", "Crossentropy")
 
     def check(self, ctx: FileContext) -> None:
-        for loss in loss_calls(ctx):
-            if loss.expects == R.LOSS_PROBABILITIES:
-                found = prediction_producers(ctx, loss, _LINEAR)
-                report_producers(ctx, loss.call, found, lambda p, loss=loss: _message(p, loss))
+        report_loss_inputs(ctx, frozenset({R.LOSS_PROBABILITIES}), _LINEAR, _message)
         for compiled in keras_compiles(ctx):
             if (compiled.expects == R.LOSS_PROBABILITIES
                     and keras_activation(compiled.last_layer) == "linear"):

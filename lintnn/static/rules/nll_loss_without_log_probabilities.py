@@ -9,9 +9,7 @@ from lintnn.static.losses import (
     LossCall,
     Producer,
     describe,
-    loss_calls,
-    prediction_producers,
-    report_producers,
+    report_loss_inputs,
 )
 from lintnn.static.rule import Rule
 
@@ -30,10 +28,7 @@ class NllLossWithoutLogProbabilities(Rule):
     triggers = ("nll_loss", "NLLLoss")
 
     def check(self, ctx: FileContext) -> None:
-        for loss in loss_calls(ctx):
-            if loss.expects == R.LOSS_LOG_PROBABILITIES:
-                found = prediction_producers(ctx, loss, _WRONG_INPUTS)
-                report_producers(ctx, loss.call, found, lambda p, loss=loss: _message(p, loss))
+        report_loss_inputs(ctx, frozenset({R.LOSS_LOG_PROBABILITIES}), _WRONG_INPUTS, _message)
 
 
 def _message(producer: Producer, loss: LossCall) -> str:

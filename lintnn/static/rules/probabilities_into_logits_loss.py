@@ -6,7 +6,6 @@ import libcst as cst
 
 from lintnn.diagnostics import Severity
 from lintnn.static.context import FileContext, NodeFix
-from lintnn.static.dataflow import Value
 from lintnn.static.knowledge import roles as R
 from lintnn.static.knowledge.keras import PROBABILITY_ACTIVATIONS
 from lintnn.static.losses import (
@@ -14,9 +13,7 @@ from lintnn.static.losses import (
     Producer,
     describe,
     keras_compiles,
-    loss_calls,
-    prediction_producers,
-    report_producers,
+    report_loss_inputs,
 )
 from lintnn.static.nodes import argument, method_name
 from lintnn.static.rule import Rule
@@ -38,16 +35,8 @@ class ProbabilitiesIntoLogitsLoss(Rule):
     fixable = True
 
     def check(self, ctx: FileContext) -> None:
-        for loss in loss_calls(ctx):
-            if loss.expects in R.LOGITS_LOSSES and loss.prediction is not None:
-                self._check_prediction(ctx, loss)
+        report_loss_inputs(ctx, R.LOGITS_LOSSES, R.PROBABILITIES, self._message, self._fix)
         self._check_keras_compile(ctx)
-
-    def _check_prediction(self, ctx: FileContext, loss: LossCall) -> None:
-        found = prediction_producers(ctx, loss, R.PROBABILITIES)
-        value = ctx.value(loss.prediction)  # type: ignore[arg-type]
-        fix = self._fix(ctx, loss, value) if value is not None else None
-        report_producers(ctx, loss.call, found, lambda p: self._message(p, loss), fix)
 
     def _message(self, producer: Producer, loss: LossCall) -> str:
         what = _WHAT[producer.role]
@@ -57,10 +46,11 @@ class ProbabilitiesIntoLogitsLoss(Rule):
             f"gradients vanish; pass the logits"
         )
 
-    def _fix(self, ctx: FileContext, loss: LossCall, value: Value) -> NodeFix | None:
+    def _fix(self, ctx: FileContext, loss: LossCall) -> NodeFix | None:
         """Drop a softmax written inline in the loss call: ``CE(softmax(z), y)`` -> ``CE(z, y)``."""
         node = loss.prediction
-        if not isinstance(node, cst.Call) or value.node is not node:
+        value = ctx.value(node) if isinstance(node, cst.Call) else None
+        if value is None or value.node is not node:
             return None
         if method_name(node) in ("softmax", "sigmoid") and not ctx.qualname(node.func):
             inner = node.func.value  # type: ignore[attr-defined]
