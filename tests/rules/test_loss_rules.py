@@ -20,6 +20,18 @@ def torch_snippet(body: str) -> str:
     return TORCH + textwrap.dedent(body)
 
 
+def net_module(returns: str) -> str:
+    """A ``models.py`` defining ``Net`` whose forward returns ``returns`` (of ``self.fc``)."""
+    return TORCH + textwrap.dedent(f"""
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(4, 2)
+            def forward(self, x):
+                return {returns}
+    """)
+
+
 def apply_fix(source: str, diagnostic: Diagnostic) -> str:
     """Apply a diagnostic's edits (1-based rows and columns) to ``source``."""
     assert diagnostic.fix is not None, f"no fix for {diagnostic}"
@@ -68,14 +80,7 @@ def test_nn101_keras_softmax_last_layer_with_from_logits() -> None:
 
 def test_nn101_model_in_another_file(tmp_path) -> None:
     found = lint_project(tmp_path, {
-        "models.py": TORCH + textwrap.dedent("""
-            class Net(nn.Module):
-                def __init__(self):
-                    super().__init__()
-                    self.fc = nn.Linear(4, 2)
-                def forward(self, x):
-                    return torch.sigmoid(self.fc(x))
-        """),
+        "models.py": net_module("torch.sigmoid(self.fc(x))"),
         "train.py": TORCH + textwrap.dedent("""
             from models import Net
             model = Net()
@@ -83,6 +88,13 @@ def test_nn101_model_in_another_file(tmp_path) -> None:
         """),
     })
     assert [(d.code, d.location.row) for d in found if d.code == "NN101"] == [("NN101", 7)]
+
+
+def test_nn101_fix_drops_the_inline_softmax() -> None:
+    assert fixed(TORCH + "loss = F.cross_entropy(F.softmax(z, dim=1), y)\n", "NN101").endswith(
+        "loss = F.cross_entropy(z, y)\n")
+    assert fixed(TORCH + "loss = nn.BCEWithLogitsLoss()(z.sigmoid(), y)\n", "NN101").endswith(
+        "loss = nn.BCEWithLogitsLoss()(z, y)\n")
 
 
 # NN102 -------------------------------------------------------------------------------
@@ -127,14 +139,7 @@ def test_nn102_negatives_nll_and_kl_divergence() -> None:
 
 def test_nn102_model_ending_in_log_softmax_in_another_file(tmp_path) -> None:
     found = lint_project(tmp_path, {
-        "models.py": TORCH + textwrap.dedent("""
-            class Net(nn.Module):
-                def __init__(self):
-                    super().__init__()
-                    self.fc = nn.Linear(4, 2)
-                def forward(self, x):
-                    return F.log_softmax(self.fc(x), dim=-1)
-        """),
+        "models.py": net_module("F.log_softmax(self.fc(x), dim=-1)"),
         "train.py": TORCH + textwrap.dedent("""
             from models import Net
             model = Net()
@@ -525,14 +530,7 @@ def test_nn107_keras_relu_last_layer_with_from_logits() -> None:
 
 def test_nn107_model_in_another_file(tmp_path) -> None:
     found = lint_project(tmp_path, {
-        "models.py": TORCH + textwrap.dedent("""
-            class Net(nn.Module):
-                def __init__(self):
-                    super().__init__()
-                    self.fc = nn.Linear(4, 2)
-                def forward(self, x):
-                    return torch.relu(self.fc(x))
-        """),
+        "models.py": net_module("torch.relu(self.fc(x))"),
         "train.py": TORCH + textwrap.dedent("""
             from models import Net
             model = Net()
