@@ -493,6 +493,36 @@ def test_nn107_activation_on_final_logits() -> None:
     """), "NN107")
 
 
+def test_nn107_optax_and_flax() -> None:
+    assert_findings("""
+        import flax.linen as nn
+        import jax
+        import optax
+
+        class Head(nn.Module):
+            @nn.compact
+            def __call__(self, x):
+                return nn.relu(nn.Dense(10)(x))
+
+        def loss_fn(params, x, labels):
+            logits = nn.Dense(10).apply(params, x)
+            a = optax.softmax_cross_entropy(jax.nn.gelu(logits), labels)  # expect: NN107
+            b = optax.softmax_cross_entropy(logits, labels)
+            return a + b
+    """, "NN107")
+
+
+def test_linear_outputs_into_logits_losses_are_clean() -> None:
+    # the makes.linear role of Linear layers must not make any logits-loss rule fire
+    source = torch_snippet("""
+        fc = nn.Linear(8, 3)
+        seq = nn.Sequential(nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 3))
+        def step(x, y):
+            return nn.CrossEntropyLoss()(fc(x), y) + F.cross_entropy(seq(x), y)
+    """)
+    assert [d.code for d in lint(source, select="NN1")] == []
+
+
 def test_nn107_negatives() -> None:
     assert_findings(torch_snippet("""
         class Net(nn.Module):
