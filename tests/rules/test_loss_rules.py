@@ -568,3 +568,23 @@ def test_nn107_model_in_another_file(tmp_path) -> None:
         """),
     }, select="NN107")
     assert [d.location.row for d in found] == [7]
+
+
+# True positives met in real code, reduced --------------------------------------------
+
+
+def test_real_world_positives() -> None:
+    # a detector's post-processing: implicit dim on (batch, queries, classes) is dim 0;
+    # a focal-style loss taking the log of a sigmoid kept in a variable
+    source = torch_snippet("""
+        def post_process(out_logits):
+            scores = torch.nn.functional.softmax(out_logits)[:, :, :-1]  # expect: NN106
+            return scores.max(dim=-1)
+
+        def loss_labels(outputs, pos_weights, neg_weights):
+            prob = outputs["logits"].sigmoid()
+            loss = -pos_weights * prob.log() - neg_weights * (1 - prob).log()  # expect: NN105
+            return loss.sum()
+    """)
+    assert_findings(source, "NN106")
+    assert_findings(source, "NN105")
