@@ -64,8 +64,11 @@ class LogOfSoftmax(Rule):
             value = ctx.value(argument_node)
             for producer in producers(ctx, value, R.PROBABILITIES):
                 what = _WHAT[producer.role]
+                source = describe(producer, what)
+                if producer.model is None:
+                    source = f"the {source}"
                 message = (
-                    f"log of {describe(producer, what)}: when the {what} underflows to 0 the "
+                    f"log of {source}: when the {what} underflows to 0 the "
                     f"log is -inf and the gradients NaN; use log_{what}, which computes the "
                     f"same value stably")
                 fix = _fix(ctx, call, argument_node, value) \
