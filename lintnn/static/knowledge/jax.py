@@ -48,8 +48,8 @@ ENTRIES: dict[str, Entry] = {
     **expand("flax.linen.Sequential flax.nnx.Sequential", cls(R.SEQUENTIAL, R.MODULE_BASE)),
     **expand("flax.linen.Dropout flax.nnx.Dropout", cls(R.DROPOUT)),
     **expand("flax.linen.BatchNorm flax.nnx.BatchNorm", cls(R.BATCHNORM)),
-    **expand("flax.linen.Dense flax.nnx.Linear", cls(R.LINEAR)),
-    **expand("flax.linen.Conv flax.nnx.Conv", cls(R.CONV)),
+    **expand("flax.linen.Dense flax.nnx.Linear", cls(R.LINEAR, R.LINEAR_OUTPUT)),
+    **expand("flax.linen.Conv flax.nnx.Conv", cls(R.CONV, R.LINEAR_OUTPUT)),
     # Data.
     **expand("jax.random.permutation jax.random.shuffle", fn(R.PERMUTATION)),
     # --- optim ---
@@ -67,6 +67,7 @@ ENTRIES: dict[str, Entry] = {
         cls(R.NORM),
     ),
     **expand("flax.linen.Embed flax.nnx.Embed", cls(R.EMBEDDING)),
+    # --- loss rules ---
 }
 
 METHODS: dict[str, Entry] = {}

@@ -62,3 +62,7 @@ GRAD_SCALER = "optim.grad_scaler"  # torch GradScaler: scaler.step(opt) steps th
 AUTOCAST = "context.autocast"  # torch.autocast & co (mixed precision)
 EMBEDDING = "layer.embedding"
 NORM = "layer.norm"  # LayerNorm, GroupNorm, InstanceNorm, RMSNorm (weight 1 is standard)
+# --- loss rules ---
+# The output of an affine layer (Linear, Conv, flax Dense): raw, unbounded scores. A role
+# of the layer class, so the project index learns which models end in one (RETURNS).
+LINEAR_OUTPUT = "makes.linear"

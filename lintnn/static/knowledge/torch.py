@@ -73,12 +73,15 @@ ENTRIES: dict[str, Entry] = {
         "torch.nn.LazyBatchNorm1d torch.nn.LazyBatchNorm2d torch.nn.LazyBatchNorm3d",
         cls(R.BATCHNORM),
     ),
-    **expand("torch.nn.Linear torch.nn.LazyLinear torch.nn.Bilinear", cls(R.LINEAR)),
+    # Affine layers make raw scores (LINEAR_OUTPUT): the project index learns which
+    # models end in one.
+    **expand("torch.nn.Linear torch.nn.LazyLinear torch.nn.Bilinear",
+             cls(R.LINEAR, R.LINEAR_OUTPUT)),
     **expand(
         "torch.nn.Conv1d torch.nn.Conv2d torch.nn.Conv3d torch.nn.ConvTranspose1d "
         "torch.nn.ConvTranspose2d torch.nn.ConvTranspose3d torch.nn.LazyConv1d "
         "torch.nn.LazyConv2d torch.nn.LazyConv3d",
-        cls(R.CONV),
+        cls(R.CONV, R.LINEAR_OUTPUT),
     ),
     **expand(
         "torch.nn.functional.dropout torch.nn.functional.dropout1d "
@@ -146,6 +149,11 @@ ENTRIES: dict[str, Entry] = {
         "torch.nn.InstanceNorm3d torch.nn.RMSNorm torch.nn.LocalResponseNorm",
         cls(R.NORM),
     ),
+    # --- loss rules ---
+    "torch.nn.functional.linear": fn(R.LINEAR_OUTPUT),
+    "torch.nn.LogSigmoid": cls(R.LOG_SIGMOID),
+    "torch.nn.functional.softmin": fn(R.SOFTMAX, dim=_DIM1),
+    "torch.nn.Softmin": cls(R.SOFTMAX, dim=_DIM0),
 }
 
 # Tensor methods that play a role whatever the receiver (``logits.softmax(-1)``).

@@ -1,0 +1,79 @@
+"""NN106: a PyTorch softmax with an implicit dim, or dim=0 over a batch."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from lintnn.diagnostics import Severity
+from lintnn.static.context import FileContext
+from lintnn.static.dataflow import Kind
+from lintnn.static.knowledge import roles as R
+from lintnn.static.nodes import argument, has_star_args, int_value
+from lintnn.static.rule import Rule
+
+_NORMALIZERS = frozenset({R.SOFTMAX, R.LOG_SOFTMAX})
+
+
+class SoftmaxWithoutDim(Rule):
+    """``F.softmax(x)`` / ``nn.Softmax()`` without ``dim``, or ``dim=0`` on batched logits."""
+
+    code = "NN106"
+    name = "softmax-without-dim-or-over-batch"
+    severity = Severity.WARNING
+    message = "softmax without dim, or over the batch dimension"
+    frameworks = ("torch",)
+    triggers = ("softmax", "Softmax", "softmin", "Softmin")
+
+    def check(self, ctx: FileContext) -> None:
+        if "torch" not in ctx.frameworks:
+            return
+        for call in ctx.index.calls:
+            qualname, entry = ctx.callee(call)
+            if (qualname is None or entry is None or entry.framework != "torch"
+                    or not entry.roles & _NORMALIZERS or entry.dim is None
+                    or has_star_args(call)):
+                continue
+            name = qualname.rsplit(".", 1)[-1]
+            dim = argument(call, entry.dim.position, entry.dim.keyword)
+            if dim is None or (isinstance(dim, cst.Name) and dim.value == "None"):
+                ctx.report(call, (
+                    f"{name} without dim: the implicit dim is deprecated and is 0 for 1-D "
+                    f"and 3-D inputs, which normalizes across the batch (or the sequence); "
+                    f"pass dim explicitly (usually dim=-1)"))
+            elif int_value(dim) == 0 and (
+                    _after_layer_in_sequential(ctx, call) if entry.kind == "class"
+                    else _batched(ctx, argument(call, 0, "input"))):
+                ctx.report(dim, (
+                    f"{name} over dim=0 of a batch of scores: each class is normalized "
+                    f"across the samples of the batch instead of each sample across its "
+                    f"classes; use dim=-1 (or dim=1)"))
+
+
+def _batched(ctx: FileContext, node: cst.BaseExpression | None) -> bool:
+    """True when ``node`` is known to hold a batch: a layer or model output, or the
+    ``logits`` attribute of a model's output object (``outputs.logits``)."""
+    if node is None:
+        return False
+    value = ctx.value(node)
+    if value is not None and value.kind is Kind.RESULT and (
+            R.LINEAR_OUTPUT in value.roles or value.project_class is not None):
+        return True
+    # A bare name is not enough: ``for logits in per_sample: softmax(logits, dim=0)``.
+    return isinstance(node, cst.Attribute) and (
+        node.attr.value == "logits" or node.attr.value.endswith("_logits"))
+
+
+def _after_layer_in_sequential(ctx: FileContext, layer: cst.Call) -> bool:
+    """``nn.Sequential(..., nn.Linear(8, 4), nn.Softmax(dim=0))``: a batch goes through it."""
+    arg = ctx.index.parent(layer)
+    sequential = ctx.index.parent(arg) if isinstance(arg, cst.Arg) else None
+    if not isinstance(sequential, cst.Call) or arg.keyword is not None:  # type: ignore[union-attr]
+        return False
+    _, entry = ctx.callee(sequential)
+    if entry is None or R.SEQUENTIAL not in entry.roles:
+        return False
+    position = sequential.args.index(arg)  # type: ignore[arg-type]
+    if position == 0 or not isinstance(sequential.args[position - 1].value, cst.Call):
+        return False
+    _, before = ctx.callee(sequential.args[position - 1].value)  # type: ignore[arg-type]
+    return before is not None and R.LINEAR_OUTPUT in before.roles
