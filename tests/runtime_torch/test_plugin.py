@@ -4,6 +4,18 @@ import pytest
 
 pytest_plugins = ["pytester"]
 
+
+def _plugin_args() -> tuple[str, ...]:
+    """``-p lintnn.pytest_plugin`` unless installed: the pytest11 entry point loads it then,
+    and loading it twice is an error."""
+    from importlib.metadata import entry_points
+
+    installed = any(ep.name == "lintnn" for ep in entry_points(group="pytest11"))
+    return () if installed else ("-p", "lintnn.pytest_plugin")
+
+
+PLUGIN_ARGS = _plugin_args()
+
 HEADER = """
 import torch
 from torch import nn
@@ -31,7 +43,7 @@ def run(pytester, warm):
 
     def go(body: str):
         pytester.makepyfile(HEADER + body)
-        return pytester.runpytest_inprocess("-p", "lintnn.pytest_plugin", "-q")
+        return pytester.runpytest_inprocess(*PLUGIN_ARGS, "-q")
 
     return go
 
@@ -79,5 +91,5 @@ def test_docs_example_runs(pytester, warm) -> None:
     block = re.search(r"```python\n(# test_model_sound.py\n.*?)```", docs.read_text(), re.S)
     assert block is not None
     pytester.makepyfile(test_model_sound=block.group(1))
-    result = pytester.runpytest_inprocess("-p", "lintnn.pytest_plugin", "-q")
+    result = pytester.runpytest_inprocess(*PLUGIN_ARGS, "-q")
     result.assert_outcomes(passed=2)
