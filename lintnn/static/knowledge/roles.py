@@ -56,3 +56,8 @@ NO_GRAD = "context.no_grad"  # torch.no_grad(), torch.inference_mode()
 # Optimization.
 OPTIMIZER = "optim.optimizer"
 SCHEDULER = "optim.scheduler"
+
+# --- mode rules ---
+# A module that behaves differently in training and evaluation (holds dropout or batch
+# norm): derived by the project index, asked for by the train/eval mode rules.
+MODE_DEPENDENT = "layer.mode_dependent"
