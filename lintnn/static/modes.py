@@ -65,6 +65,9 @@ def is_stochastic_name(name: str) -> bool:
         w.startswith(("mcdropout", "montecarlo")) for w in words)
 
 
+_CONTAINERS = (cst.FunctionDef, cst.For, cst.While, cst.If, cst.With)
+
+
 class Event(enum.Enum):
     """What a call (or an assignment to ``.training``) does to the mode, or to the model."""
 
@@ -91,6 +94,9 @@ class ModeIndex:
     _kinds: dict[cst.Call, frozenset[Event]] = field(default_factory=dict)
     _scope_events: dict[cst.CSTNode, list[tuple[cst.CSTNode, frozenset[Event]]]] = field(
         default_factory=dict)
+    _callers: dict[cst.FunctionDef, list[cst.Call]] | None = None
+    # The calls inside each function, loop, branch and with-block (one walk up per call).
+    _members: dict[cst.CSTNode, list[cst.Call]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         index = self.ctx.index
@@ -105,10 +111,19 @@ class ModeIndex:
                 for t in node.targets
             ):
                 self.events.append((node, frozenset({Event.UNKNOWN})))
+        top: list[cst.Call] = []
         for call in index.calls:
             kinds = self._direct(call)
             if kinds:
                 self.events.append((call, kinds))
+            in_function = False
+            for ancestor in index.ancestors(call):
+                if isinstance(ancestor, _CONTAINERS):
+                    self._members.setdefault(ancestor, []).append(call)
+                    in_function = in_function or isinstance(ancestor, cst.FunctionDef)
+            if not in_function:
+                top.append(call)
+        self._members[self.ctx.module] = top
         self.events.sort(key=lambda item: self.position.get(item[0], -1))
 
     # What one call does -----------------------------------------------------------
@@ -168,9 +183,8 @@ class ModeIndex:
             return frozenset()
         self._effects[fn] = frozenset()  # recursion guard
         found: set[Event] = set()
-        for call in self.ctx.index.calls:
-            if self.ctx.index.is_inside(call, fn):
-                found |= self.kinds(call, depth)
+        for call in self._members.get(fn, ()):
+            found |= self.kinds(call, depth)
         for node, kinds in self.events:
             if not isinstance(node, cst.Call) and self.ctx.index.is_inside(node, fn):
                 found |= kinds
@@ -196,19 +210,29 @@ class ModeIndex:
 
     def callers(self, fn: cst.FunctionDef) -> list[cst.Call]:
         """Calls of ``fn`` in this file (outside ``fn`` itself)."""
-        return [call for call in self.ctx.index.calls
-                if not self.ctx.index.is_inside(call, fn) and self.local_function(call) is fn]
+        if self._callers is None:
+            self._callers = {}
+            for call in self.ctx.index.calls:
+                target = self.local_function(call)
+                if target is not None:
+                    self._callers.setdefault(target, []).append(call)
+        return [call for call in self._callers.get(fn, ())
+                if not self.ctx.index.is_inside(call, fn)]
 
     def call_events(self, scope: cst.CSTNode) -> Iterator[tuple[cst.CSTNode, frozenset[Event]]]:
         """Events of a scope, local functions and helpers included."""
         cached = self._scope_events.get(scope)
         if cached is None:
-            cached = [(call, kinds) for call in self.ctx.index.calls
-                      if self.in_scope(call, scope) and (kinds := self.kinds(call))]
+            cached = [(call, kinds) for call in self.calls_in(scope)
+                      if (kinds := self.kinds(call))]
             cached += [(node, kinds) for node, kinds in self.events
                        if not isinstance(node, cst.Call) and self.in_scope(node, scope)]
             self._scope_events[scope] = cached
         return iter(cached)
+
+    def calls_in(self, scope: cst.CSTNode) -> list[cst.Call]:
+        """Calls inside a function, loop, ``if`` or ``with`` (the module: outside functions)."""
+        return self._members.get(scope, [])
 
     def in_scope(self, node: cst.CSTNode, scope: cst.CSTNode) -> bool:
         if isinstance(scope, cst.Module):

@@ -54,7 +54,6 @@ class EvalWithoutEvalMode(Rule):
     def check(self, ctx: FileContext) -> None:
         if "torch" not in ctx.frameworks:
             return
-        modes = mode_index(ctx)
         reported: set[cst.CSTNode] = set()
         for call in ctx.index.calls:
             unit = _evaluation_unit(ctx, call)
@@ -63,7 +62,7 @@ class EvalWithoutEvalMode(Rule):
             model_expr = _model_expression(call)
             if model_expr is None or _inside_module_class(ctx, model_expr):
                 continue
-            witness = _first_witness(ctx, modes, call, model_expr)
+            witness = _first_witness(ctx, mode_index(ctx), call, model_expr)
             if witness is None:
                 continue
             reported.add(unit)
