@@ -566,3 +566,18 @@ def evaluate(model, x):
     return model(x, training=True)
 """
     assert not [d for d in lint(source) if d.code.startswith("NN2")]
+
+
+def test_nn201_no_grad_inside_a_training_step_is_not_evaluation() -> None:
+    assert_findings(NET + """
+def fit(loader, val, opt):
+    gen, disc = Net(), Net()
+    for epoch in range(3):
+        for x, y in loader:
+            with torch.no_grad():
+                fake = gen(x)
+            disc(fake).mean().backward()
+            opt.step()
+        with torch.no_grad():  # expect: NN201
+            print(disc(val))
+""", "NN201")

@@ -13,6 +13,7 @@ from lintnn.static.dataflow import Kind, Value
 from lintnn.static.knowledge import roles as R
 from lintnn.static.modes import (
     SETS_EVAL,
+    Event,
     ModeIndex,
     evaluation_function,
     is_no_grad_block,
@@ -62,7 +63,10 @@ class EvalWithoutEvalMode(Rule):
             model_expr = _model_expression(call)
             if model_expr is None or _inside_module_class(ctx, model_expr):
                 continue
-            witness = _first_witness(ctx, mode_index(ctx), call, model_expr)
+            modes = mode_index(ctx)
+            if not isinstance(unit, cst.FunctionDef) and _part_of_training_step(ctx, modes, unit):
+                continue
+            witness = _first_witness(ctx, modes, call, model_expr)
             if witness is None:
                 continue
             reported.add(unit)
@@ -90,6 +94,17 @@ def _evaluation_unit(ctx: FileContext, call: cst.Call) -> cst.CSTNode | None:
         if named is scope:
             return scope
     return None
+
+
+def _part_of_training_step(ctx: FileContext, modes: ModeIndex, block: cst.CSTNode) -> bool:
+    """A no_grad block in the same loop iteration as a training step computes targets
+    (GAN fakes, teacher outputs, pseudo-labels), not an evaluation."""
+    loops = ctx.index.enclosing_loops(block)
+    if not loops:
+        return False
+    innermost = loops[0]
+    return any(Event.STEP in kinds and ctx.index.enclosing_loops(node)[:1] == [innermost]
+               for node, kinds in modes.call_events(innermost))
 
 
 def _managed_by_framework(ctx: FileContext, call: cst.Call) -> bool:
