@@ -75,6 +75,7 @@ class Event(enum.Enum):
     TRAIN = "train"  # model.train(), model.train(True)
     UNKNOWN = "unknown"  # model.train(flag), model.training = x, eval_mode(model), helpers
     STEP = "step"  # loss.backward(), optimizer.step(), or a local function that does one
+    UPDATE = "update"  # optimizer.step() / scaler.step(optimizer): the weights change
 
 
 SETS_EVAL = frozenset({Event.EVAL, Event.UNKNOWN})
@@ -140,16 +141,20 @@ class ModeIndex:
             if value is None:
                 return frozenset({Event.UNKNOWN})
             return frozenset({Event.TRAIN if value else Event.EVAL})
-        if name == "backward" or (name == "step" and self._is_optimizer(call)):
+        if name == "backward":
             return frozenset({Event.STEP})
+        if name == "step" and (
+            self._is_optimizer(call.func.value)  # type: ignore[attr-defined]
+            or any(self._is_optimizer(arg.value) for arg in call.args)
+        ):
+            return frozenset({Event.STEP, Event.UPDATE})
         return frozenset()
 
-    def _is_optimizer(self, call: cst.Call) -> bool:
-        receiver = call.func.value  # type: ignore[attr-defined]
-        value = self.ctx.value(receiver)
+    def _is_optimizer(self, expr: cst.BaseExpression) -> bool:
+        value = self.ctx.value(expr)
         if value is not None and R.OPTIMIZER in value.roles:
             return True
-        dotted = dotted_name(receiver)
+        dotted = dotted_name(expr)
         return dotted is not None and bool(_OPTIMIZER_NAME.search(dotted.rsplit(".", 1)[-1]))
 
     def kinds(self, call: cst.Call, depth: int = 0) -> frozenset[Event]:

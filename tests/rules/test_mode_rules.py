@@ -523,6 +523,7 @@ def fit(loader):
 def step(x, y):
     model.eval()
     F.mse_loss(model(x), y).backward()  # expect: NN205
+    opt.step()
 """, "NN205")
 
 
@@ -581,3 +582,19 @@ def fit(loader, val, opt):
         with torch.no_grad():  # expect: NN201
             print(disc(val))
 """, "NN201")
+
+
+def test_nn205_input_gradients_in_eval_mode_are_not_training() -> None:
+    assert_findings(TRAIN_HEAD + """
+def fgsm(x, y, eps):
+    model.eval()
+    x.requires_grad_(True)
+    F.cross_entropy(model(x), y).backward()
+    return x + eps * x.grad.sign()
+
+
+def amp_step(x, y, scaler):
+    model.eval()
+    scaler.scale(F.mse_loss(model(x), y)).backward()  # expect: NN205
+    scaler.step(opt)
+""", "NN205")

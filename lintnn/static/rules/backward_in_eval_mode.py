@@ -32,6 +32,8 @@ class BackwardInEvalMode(Rule):
             if method_name(call) != "backward":
                 continue
             scope = scope_of(ctx, call)
+            if not any(Event.UPDATE in kinds for _, kinds in modes.call_events(scope)):
+                continue  # input gradients (adversarial examples, saliency): no training
             for eval_call, model in evals:
                 if model is None or model not in trained:
                     continue

@@ -51,9 +51,9 @@ class EvalModeLeaksIntoTraining(Rule):
 
 
 def _training_loop(ctx: FileContext, modes: ModeIndex, call: cst.Call) -> cst.CSTNode | None:
-    """The innermost loop around ``call`` whose body runs a training step."""
+    """The innermost loop around ``call`` whose body updates weights (an optimizer step)."""
     for loop in ctx.index.enclosing_loops(call):
-        if any(Event.STEP in kinds for _, kinds in modes.call_events(loop)):
+        if any(Event.UPDATE in kinds for _, kinds in modes.call_events(loop)):
             return loop
     return None
 
