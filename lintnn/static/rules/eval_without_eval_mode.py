@@ -58,7 +58,8 @@ class EvalWithoutEvalMode(Rule):
         reported: set[cst.CSTNode] = set()
         for call in ctx.index.calls:
             unit = _evaluation_unit(ctx, call)
-            if unit is None or unit in reported or _managed_by_framework(ctx, call):
+            scope = scope_of(ctx, call)
+            if unit is None or {unit, scope} & reported or _managed_by_framework(ctx, call):
                 continue
             model_expr = _model_expression(call)
             if model_expr is None or _inside_module_class(ctx, model_expr):
@@ -70,6 +71,8 @@ class EvalWithoutEvalMode(Rule):
             if witness is None:
                 continue
             reported.add(unit)
+            if isinstance(scope, cst.FunctionDef):
+                reported.add(scope)  # one finding per evaluation function
             where = dotted_name(model_expr) or "the model"
             message = (f"`{where}` (it has dropout or batch norm) runs here in training mode: "
                        f"no `{where}.eval()` before this evaluation, here or in its caller; "
