@@ -598,3 +598,25 @@ def amp_step(x, y, scaler):
     scaler.scale(F.mse_loss(model(x), y)).backward()  # expect: NN205
     scaler.step(opt)
 """, "NN205")
+
+
+def test_nn203_fix_keeps_a_multiline_layout() -> None:
+    source = """
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def forward(self, x):
+        return F.dropout(  # expect: NN203
+            x,
+            p=0.1,
+        )
+"""
+    (found,) = assert_findings(source, "NN203")
+    assert found.fix is not None
+    content = found.fix.edits[0].content
+    # One argument per line, trailing comma kept (the engine renders the node without
+    # its block indentation, which is cosmetic inside parentheses).
+    assert "p=0.1,\n" in content and content.endswith("training=self.training,\n)")
+    compile(content, "<fix>", "eval")

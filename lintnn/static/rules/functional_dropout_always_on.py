@@ -48,7 +48,7 @@ class FunctionalDropoutAlwaysOn(Rule):
                     whitespace_after=cst.SimpleWhitespace(""),
                 ),
             )
-            fixed = call.with_changes(args=(*_with_comma(call.args), flag))
+            fixed = call.with_changes(args=_append(call.args, flag))
             ctx.report(call, fix=NodeFix(f"pass training={owner}.training", ((call, fixed),)))
 
 
@@ -73,11 +73,16 @@ def _forward_owner(ctx: FileContext, call: cst.Call) -> str | None:
     return None
 
 
-def _with_comma(args: tuple[cst.Arg, ...] | list[cst.Arg]) -> list[cst.Arg]:
-    """The call's arguments, the last one followed by ``, `` so one more can be appended."""
+def _append(args: tuple[cst.Arg, ...] | list[cst.Arg], new: cst.Arg) -> list[cst.Arg]:
+    """``args`` plus ``new`` at the end, keeping a trailing comma and the call's layout."""
     out = list(args)
-    if out:
-        out[-1] = out[-1].with_changes(
-            comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-        )
-    return out
+    if not out:
+        return [new]
+    last = out[-1]
+    if isinstance(last.comma, cst.Comma):  # trailing comma: the new argument inherits it
+        between = out[-2].comma if len(out) > 1 and isinstance(out[-2].comma, cst.Comma) \
+            else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        out[-1] = last.with_changes(comma=between)
+        return [*out, new.with_changes(comma=last.comma)]
+    out[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+    return [*out, new]
