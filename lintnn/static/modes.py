@@ -363,6 +363,13 @@ def _in_same_branch(ctx: FileContext, a: cst.CSTNode, b: cst.CSTNode, node: cst.
     return ctx.index.is_inside(a, node.body) == ctx.index.is_inside(b, node.body)
 
 
+def defined_in_test(ctx: FileContext, class_def: cst.ClassDef) -> bool:
+    """A class defined inside a ``test_*`` function: a fixture that exercises framework
+    behaviour on purpose (a layer that forces training mode to test the flag)."""
+    return any(isinstance(a, cst.FunctionDef) and a.name.value.startswith("test")
+               for a in ctx.index.ancestors(class_def))
+
+
 def scope_of(ctx: FileContext, node: cst.CSTNode) -> cst.FunctionDef | cst.Module:
     return ctx.index.enclosing_function(node) or ctx.module
 

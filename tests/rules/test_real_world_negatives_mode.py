@@ -101,3 +101,35 @@ for epoch in range(2):
             with torch.no_grad():
                 sample = gen(fixed)
 """) == []
+
+
+def test_layers_built_inside_test_functions_exercise_the_flag_on_purpose() -> None:
+    # A framework's own test suite defines a layer that forces dropout on, to check
+    # that an explicitly passed flag wins over the caller's.
+    source = """
+import keras
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class LayerTest:
+    def test_explicit_training_flag(self):
+        class Forced(keras.layers.Layer):
+            def __init__(self):
+                super().__init__()
+                self.dp = keras.layers.Dropout(0.9)
+
+            def call(self, x, training=False):
+                return self.dp(x, training=True)
+
+        return Forced()
+
+
+def test_functional_dropout_default():
+    class Net(nn.Module):
+        def forward(self, x):
+            return F.dropout(x, 0.5)
+
+    return Net()
+"""
+    assert [d for d in lint(source) if d.code.startswith("NN2")] == []

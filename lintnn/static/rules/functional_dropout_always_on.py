@@ -7,6 +7,7 @@ import libcst as cst
 from lintnn.diagnostics import Severity
 from lintnn.static.context import FileContext, NodeFix
 from lintnn.static.knowledge import roles as R
+from lintnn.static.modes import defined_in_test
 from lintnn.static.nodes import has_star_args, keyword, positional
 from lintnn.static.rule import Rule
 
@@ -64,7 +65,7 @@ def _forward_owner(ctx: FileContext, call: cst.Call) -> str | None:
             owner = ctx.index.enclosing_class(ancestor)
             if owner is None or ctx.index.parent(ctx.index.parent(ancestor)) is not owner:
                 return None
-            if not ctx.is_module_class(owner):
+            if not ctx.is_module_class(owner) or defined_in_test(ctx, owner):
                 return None
             params = ancestor.params.params
             if not params or ancestor.decorators:

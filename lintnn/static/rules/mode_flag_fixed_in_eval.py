@@ -8,7 +8,7 @@ from lintnn.diagnostics import Severity
 from lintnn.static.context import FileContext
 from lintnn.static.dataflow import Kind
 from lintnn.static.knowledge import roles as R
-from lintnn.static.modes import evaluation_function, is_stochastic_name
+from lintnn.static.modes import defined_in_test, evaluation_function, is_stochastic_name
 from lintnn.static.nodes import bool_value, dotted_name, keyword_arg, method_name
 from lintnn.static.rule import Rule
 
@@ -56,6 +56,8 @@ class ModeFlagFixedInEval(Rule):
         """``nn.Dropout(0.5, deterministic=False)`` inside a module: never switched off."""
         owner = ctx.index.enclosing_class(call)
         if owner is None or is_stochastic_name(owner.name.value) or not ctx.is_module_class(owner):
+            return
+        if defined_in_test(ctx, owner):
             return
         for ancestor in ctx.index.ancestors(call):
             if isinstance(ancestor, cst.FunctionDef) and is_stochastic_name(ancestor.name.value):
