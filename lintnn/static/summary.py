@@ -48,6 +48,8 @@ def _summarize(
         qualname = ctx.qualname_of_class(call.func)
         if qualname and ctx.may_be_project_class(qualname):
             submodules.add(qualname)
+    if contains & CONTAINED_ROLES:
+        contains.add(R.MODE_DEPENDENT)
     return ClassSummary(
         qualname=ctx.class_qualname(class_def),
         bases=bases,

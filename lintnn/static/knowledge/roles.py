@@ -66,3 +66,7 @@ NORM = "layer.norm"  # LayerNorm, GroupNorm, InstanceNorm, RMSNorm (weight 1 is 
 # The output of an affine layer (Linear, Conv, flax Dense): raw, unbounded scores. A role
 # of the layer class, so the project index learns which models end in one (RETURNS).
 LINEAR_OUTPUT = "makes.linear"
+# --- mode rules ---
+# A module that behaves differently in training and evaluation (holds dropout or batch
+# norm): derived by the project index, asked for by the train/eval mode rules.
+MODE_DEPENDENT = "layer.mode_dependent"

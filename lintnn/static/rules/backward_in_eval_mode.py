@@ -1,0 +1,51 @@
+"""NN205: ``loss.backward()`` after ``model.eval()`` with no ``.train()`` in between."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from lintnn.diagnostics import Severity
+from lintnn.static.context import FileContext
+from lintnn.static.modes import SETS_TRAIN, Event, dominates, mode_index, receiver_name, scope_of
+from lintnn.static.nodes import method_name
+from lintnn.static.rule import Rule
+
+
+class BackwardInEvalMode(Rule):
+    """Gradients computed while the trained model is in eval mode."""
+
+    code = "NN205"
+    name = "backward-in-eval-mode"
+    severity = Severity.WARNING
+    message = "backward() runs while the model is in eval mode"
+    frameworks = ("torch",)
+    triggers = (".eval()", ".train(")
+
+    def check(self, ctx: FileContext) -> None:
+        if "torch" not in ctx.frameworks:
+            return
+        modes = mode_index(ctx)
+        trained = modes.trained_names()
+        evals = [(node, receiver_name(node)) for node, kinds in modes.events
+                 if Event.EVAL in kinds and isinstance(node, cst.Call)]
+        for call in ctx.index.calls:
+            if method_name(call) != "backward":
+                continue
+            scope = scope_of(ctx, call)
+            if not any(Event.UPDATE in kinds for _, kinds in modes.call_events(scope)):
+                continue  # input gradients (adversarial examples, saliency): no training
+            for eval_call, model in evals:
+                if model is None or model not in trained:
+                    continue
+                if scope_of(ctx, eval_call) is not scope or not dominates(ctx, eval_call, call):
+                    continue
+                if modes.position[eval_call] > modes.position[call]:
+                    continue
+                if modes.between(eval_call, call, scope, SETS_TRAIN):
+                    continue
+                ctx.report(call, (
+                    f"backward() runs while `{model}` is in eval mode (`{model}.eval()` "
+                    f"above, no `.train()` since): dropout is off and batch norm uses its "
+                    f"running statistics, so the model trains as a different network than "
+                    f"intended; call `{model}.train()` before the training step"))
+                break

@@ -1,0 +1,86 @@
+"""NN202: ``model.eval()`` inside a training loop, never undone before the next step."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from lintnn.diagnostics import Severity
+from lintnn.static.context import FileContext
+from lintnn.static.modes import (
+    SETS_TRAIN,
+    Event,
+    ModeIndex,
+    chosen_by_branch,
+    dominates,
+    mode_index,
+    receiver_name,
+)
+from lintnn.static.rule import Rule
+
+
+class EvalModeLeaksIntoTraining(Rule):
+    """An ``eval()`` in a training loop that the next iteration trains under."""
+
+    code = "NN202"
+    name = "eval-mode-leaks-into-training"
+    severity = Severity.WARNING
+    message = "model.eval() in the training loop is never undone before the next training step"
+    frameworks = ("torch",)
+    triggers = (".eval()", ".train(")
+
+    def check(self, ctx: FileContext) -> None:
+        if "torch" not in ctx.frameworks:
+            return
+        modes = mode_index(ctx)
+        trained = modes.trained_names()
+        for node, kinds in modes.events:
+            if Event.EVAL not in kinds or not isinstance(node, cst.Call):
+                continue
+            model = receiver_name(node)
+            if model is None or model not in trained:
+                continue
+            loop = _training_loop(ctx, modes, node)
+            if chosen_by_branch(ctx, modes, node):
+                continue
+            if loop is not None and _leaks(ctx, modes, node, loop):
+                ctx.report(node, (
+                    f"`{model}` is put in eval mode inside the training loop and nothing "
+                    f"switches it back before the next training step: the following "
+                    f"iterations train with dropout off and frozen batch-norm statistics; "
+                    f"call `{model}.train()` at the start of each training step"))
+
+
+def _training_loop(ctx: FileContext, modes: ModeIndex, call: cst.Call) -> cst.CSTNode | None:
+    """The innermost loop around ``call`` whose body updates weights (an optimizer step)."""
+    for loop in ctx.index.enclosing_loops(call):
+        if any(Event.UPDATE in kinds for _, kinds in modes.call_events(loop)):
+            return loop
+    return None
+
+
+def _leaks(ctx: FileContext, modes: ModeIndex, eval_call: cst.Call, loop: cst.CSTNode) -> bool:
+    """Reading the loop body from the eval() on, wrapping around once, a training step
+    comes before anything that may switch back to training mode (or leave the loop).
+
+    A step reached in the same iteration after an eval() that always runs before it is
+    NN205's finding (backward in eval mode), not this one.
+    """
+    start = modes.position[eval_call]
+    events = sorted(modes.call_events(loop), key=lambda item: modes.position[item[0]])
+    after = [e for e in events if modes.position[e[0]] > start]
+    wrapped = [e for e in events if modes.position[e[0]] < start]
+    exits = [x for x in modes.exits if ctx.index.is_inside(x, loop)
+             and modes.position[x] > start]
+    first_exit = min((modes.position[x] for x in exits), default=None)
+    for same_iteration, sequence in ((True, after), (False, wrapped)):
+        for node, kinds in sequence:
+            if same_iteration and first_exit is not None and modes.position[node] > first_exit:
+                return False
+            if kinds & SETS_TRAIN:
+                return False
+            if Event.STEP in kinds:
+                return not (same_iteration and dominates(ctx, eval_call, node))
+        if same_iteration and first_exit is not None:
+            return False
+    return False
+

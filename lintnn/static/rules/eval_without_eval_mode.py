@@ -1,0 +1,243 @@
+"""NN201: evaluation code runs a model with dropout or batch norm in training mode."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import libcst as cst
+
+from lintnn.diagnostics import Severity
+from lintnn.static.context import FileContext
+from lintnn.static.dataflow import Kind, Value
+from lintnn.static.knowledge import roles as R
+from lintnn.static.modes import (
+    SETS_EVAL,
+    Event,
+    ModeIndex,
+    evaluation_function,
+    is_no_grad_block,
+    is_no_grad_function,
+    mode_index,
+    scope_of,
+)
+from lintnn.static.nodes import argument, dotted_name, method_name
+from lintnn.static.project import CONTAINS, Requirement
+from lintnn.static.rule import Rule
+
+_MODE_DEPENDENT = frozenset({R.DROPOUT, R.BATCHNORM})
+# Hooks of frameworks that switch the mode themselves (Lightning, Keras, Ignite, ...).
+_FRAMEWORK_HOOKS = ("validation_step", "test_step", "predict_step", "validation_epoch",
+                    "on_validation", "on_test", "on_predict")
+_SELF_MANAGING_ROOTS = ("lightning", "pytorch_lightning", "keras", "tensorflow", "ignite")
+_MAX_DEPTH = 4
+
+
+@dataclass(frozen=True)
+class _Witness:
+    """A path from the evaluation code up to where the model is known, with no eval()."""
+
+    model: Value
+    requirement: Requirement | None  # None: the model is known to hold dropout / BN
+
+
+class EvalWithoutEvalMode(Rule):
+    """Evaluation code calls a model that has dropout or batch norm without ``.eval()``."""
+
+    code = "NN201"
+    name = "eval-without-eval-mode"
+    severity = Severity.ERROR
+    message = ("evaluation runs a model with dropout or batch norm in training mode; "
+               "call model.eval() before evaluating")
+    frameworks = ("torch",)
+    triggers = ("no_grad", "inference_mode", "eval", "valid", "test", "predict", "infer")
+
+    def check(self, ctx: FileContext) -> None:
+        if "torch" not in ctx.frameworks:
+            return
+        reported: set[cst.CSTNode] = set()
+        for call in ctx.index.calls:
+            unit = _evaluation_unit(ctx, call)
+            scope = scope_of(ctx, call)
+            if unit is None or {unit, scope} & reported or _managed_by_framework(ctx, call):
+                continue
+            model_expr = _model_expression(call)
+            if model_expr is None or _inside_module_class(ctx, model_expr):
+                continue
+            modes = mode_index(ctx)
+            if not isinstance(unit, cst.FunctionDef) and _part_of_training_step(ctx, modes, unit):
+                continue
+            witness = _first_witness(ctx, modes, call, model_expr)
+            if witness is None:
+                continue
+            reported.add(unit)
+            if isinstance(scope, cst.FunctionDef):
+                reported.add(scope)  # one finding per evaluation function
+            where = dotted_name(model_expr) or "the model"
+            message = (f"`{where}` (it has dropout or batch norm) runs here in training mode: "
+                       f"no `{where}.eval()` before this evaluation, here or in its caller; "
+                       f"dropout stays on and batch norm uses batch statistics")
+            report_at = unit.name if isinstance(unit, cst.FunctionDef) else unit
+            requires = (witness.requirement,) if witness.requirement else ()
+            ctx.report(report_at, message, requires=requires)
+
+
+def _evaluation_unit(ctx: FileContext, call: cst.Call) -> cst.CSTNode | None:
+    """The no_grad block, or the evaluation function, that ``call`` runs in."""
+    scope = scope_of(ctx, call)
+    for ancestor in ctx.index.ancestors(call):
+        if ancestor is scope:
+            break
+        if isinstance(ancestor, cst.With) and is_no_grad_block(ctx, ancestor):
+            return ancestor
+    if isinstance(scope, cst.FunctionDef):
+        if is_no_grad_function(ctx, scope):
+            return scope
+        named = evaluation_function(ctx, call)
+        if named is scope:
+            return scope
+    return None
+
+
+def _part_of_training_step(ctx: FileContext, modes: ModeIndex, block: cst.CSTNode) -> bool:
+    """A no_grad block in the same loop iteration as a training step computes targets
+    (GAN fakes, teacher outputs, pseudo-labels), not an evaluation."""
+    loops = ctx.index.enclosing_loops(block)
+    if not loops:
+        return False
+    innermost = loops[0]
+    return any(Event.STEP in kinds and ctx.index.enclosing_loops(node)[:1] == [innermost]
+               for node, kinds in modes.call_events(innermost))
+
+
+def _managed_by_framework(ctx: FileContext, call: cst.Call) -> bool:
+    for ancestor in ctx.index.ancestors(call):
+        if isinstance(ancestor, cst.FunctionDef) and ancestor.name.value.startswith(
+            _FRAMEWORK_HOOKS
+        ):
+            return True
+        if isinstance(ancestor, cst.ClassDef):
+            for base in ancestor.bases:
+                qualname = ctx.qualname_of_class(base.value) or ""
+                if qualname.split(".")[0] in _SELF_MANAGING_ROOTS:
+                    return True
+    return False
+
+
+def _model_expression(call: cst.Call) -> cst.BaseExpression | None:
+    """``model`` in ``model(x)`` and ``model.forward(x)``."""
+    if method_name(call) == "forward":
+        return call.func.value  # type: ignore[attr-defined]
+    if isinstance(call.func, (cst.Name, cst.Attribute)):
+        return call.func
+    return None
+
+
+def _inside_module_class(ctx: FileContext, expr: cst.BaseExpression) -> bool:
+    """``self.encoder(x)`` inside a module follows the mode its owner is given."""
+    root = expr
+    while isinstance(root, cst.Attribute):
+        root = root.value
+    if not (isinstance(root, cst.Name) and root.value == "self"):
+        return False
+    owner = ctx.index.enclosing_class(expr)
+    return owner is not None and ctx.is_module_class(owner)
+
+
+def _first_witness(ctx: FileContext, modes: ModeIndex, site: cst.Call,
+                   expr: cst.BaseExpression) -> _Witness | None:
+    definite = None
+    for witness in _witnesses(ctx, modes, site, expr, None, 0):
+        if witness.requirement is None:
+            return witness
+        definite = definite or witness
+    return definite
+
+
+def _witnesses(ctx: FileContext, modes: ModeIndex, site: cst.CSTNode,
+               expr: cst.BaseExpression | None, known: Value | None,
+               depth: int) -> Iterator[_Witness]:
+    """Paths up the callers on which no ``eval()`` runs before ``site``."""
+    scope = scope_of(ctx, site)
+    if depth > _MAX_DEPTH or modes.sets_before(site, scope, SETS_EVAL):
+        return
+    value = known
+    if value is None and expr is not None:
+        value = ctx.value(expr)
+        if value is None or value.kind not in (Kind.PARAM, Kind.INSTANCE):
+            return
+        if value.kind is not Kind.PARAM and _set_elsewhere(ctx, modes, expr):
+            return
+    if value is None:
+        return
+    parameter = value.node if value.kind is Kind.PARAM and value.project_class is None \
+        else None
+    if parameter is not None and not isinstance(scope, cst.FunctionDef):
+        return
+    callers = modes.callers(scope) if isinstance(scope, cst.FunctionDef) else []
+    if parameter is not None:
+        for caller in callers:
+            passed = _argument_for(ctx, scope, parameter, caller)  # type: ignore[arg-type]
+            if passed is not None:
+                yield from _witnesses(ctx, modes, caller, passed, None, depth + 1)
+        return
+    if not callers:
+        witness = _witness(ctx, value)
+        if witness is not None:
+            yield witness
+        return
+    for caller in callers:
+        yield from _witnesses(ctx, modes, caller, None, value, depth + 1)
+
+
+def _set_elsewhere(ctx: FileContext, modes: ModeIndex, expr: cst.BaseExpression) -> bool:
+    """A global or ``self.`` model put in eval mode anywhere in the file (at load time,
+    in ``__init__``): its mode at this point cannot be known from the code around it."""
+    if not isinstance(expr, (cst.Name, cst.Attribute)):
+        return False  # ``evaluate(Net(), x)``: a fresh model
+    name = dotted_name(expr)
+    if name is None:
+        return True
+    scope = scope_of(ctx, expr)
+    local = isinstance(expr, cst.Name) and isinstance(scope, cst.FunctionDef) and (
+        name in ctx.flow(scope).local_names
+    )
+    if local:
+        return False
+    for node, kinds in modes.events:
+        if kinds & SETS_EVAL and isinstance(node, cst.Call):
+            receiver = node.func.value if isinstance(node.func, cst.Attribute) else None
+            if receiver is not None and dotted_name(receiver) in (name, None):
+                return True
+    return False
+
+
+def _argument_for(ctx: FileContext, fn: cst.FunctionDef, param: cst.Param,
+                  call: cst.Call) -> cst.BaseExpression | None:
+    params = [*fn.params.posonly_params, *fn.params.params]
+    if param not in params:
+        return argument(call, None, param.name.value)
+    position = params.index(param)
+    if ctx.index.enclosing_class(fn) is not None and isinstance(call.func, cst.Attribute):
+        position -= 1  # self.method(...): the receiver fills the first parameter
+        if position < 0:
+            return None
+    return argument(call, position, param.name.value)
+
+
+def _witness(ctx: FileContext, model: Value) -> _Witness | None:
+    if model.kind is Kind.PARAM:
+        requirement = ctx.requirement(model, CONTAINS, R.MODE_DEPENDENT)
+        return _Witness(model, requirement) if requirement else None
+    if model.kind is not Kind.INSTANCE:
+        return None
+    if model.roles & _MODE_DEPENDENT:
+        return _Witness(model, None)
+    if R.SEQUENTIAL in model.roles:
+        for item in model.items:
+            found = _witness(ctx, item) if item is not None else None
+            if found is not None:
+                return found
+        return None
+    requirement = ctx.requirement(model, CONTAINS, R.MODE_DEPENDENT)
+    return _Witness(model, requirement) if requirement else None

@@ -1,0 +1,622 @@
+"""NN201-NN205: train/eval mode rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.helpers import assert_findings, lint, lint_project
+
+NET = """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+        self.drop = nn.Dropout(0.5)
+
+    def forward(self, x):
+        return self.fc(self.drop(x))
+
+
+class Plain(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.fc(x)
+"""
+
+
+# NN201 ---------------------------------------------------------------------------
+
+def test_nn201_evaluate_function_called_without_eval() -> None:
+    assert_findings(NET + """
+def evaluate(model, loader):
+    with torch.no_grad():  # expect: NN201
+        return sum(model(x).sum() for x in loader)
+
+
+def main(loader):
+    model = Net()
+    model.train()
+    evaluate(model, loader)
+""", "NN201")
+
+
+def test_nn201_no_grad_block_in_script_and_eval_named_function() -> None:
+    assert_findings(NET + """
+model = Net().to("cpu")
+with torch.no_grad():  # expect: NN201
+    out = model(torch.zeros(1, 4))
+
+
+def predict(x):  # expect: NN201
+    return model(x)
+""", "NN201")
+
+
+def test_nn201_sequential_with_batchnorm_and_annotated_parameter() -> None:
+    assert_findings(NET + """
+seq = nn.Sequential(nn.Linear(4, 4), nn.BatchNorm1d(4))
+
+@torch.no_grad()
+def score(x):  # expect: NN201
+    return seq(x)
+
+
+def validate(model: Net, x):  # expect: NN201
+    return model(x)
+""", "NN201")
+
+
+def test_nn201_model_defined_in_another_file(tmp_path: Path) -> None:
+    found = lint_project(tmp_path, {
+        "models.py": NET,
+        "train.py": """
+import torch
+from models import Net, Plain
+
+def test_model(model, x):
+    with torch.no_grad():
+        return model(x)
+
+def run(x):
+    test_model(Net(), x)
+""",
+        "other.py": """
+import torch
+from models import Plain
+
+def test_model(model, x):
+    with torch.no_grad():
+        return model(x)
+
+def run(x):
+    test_model(Plain(), x)
+""",
+    }, select="NN201")
+    assert [(Path(d.filename or '').name, d.location.row) for d in found] == [("train.py", 6)]
+
+
+def test_nn201_negatives() -> None:
+    assert_findings(NET + """
+def evaluate(model, loader):
+    model.eval()
+    with torch.no_grad():
+        return [model(x) for x in loader]
+
+
+def evaluate_false(model, x):
+    model.train(False)
+    with torch.no_grad():
+        return model(x)
+
+
+def evaluate_plain(x):
+    plain = Plain()
+    with torch.no_grad():
+        return plain(x)
+
+
+def validate(model, x):
+    with torch.no_grad():
+        return model(x)
+
+
+def unknown_model(model, x):
+    with torch.no_grad():
+        return model(x)
+
+
+def main(x):
+    model = Net()
+    model.eval()
+    validate(model, x)
+""", "NN201")
+
+
+def test_nn201_mode_switched_by_helpers() -> None:
+    assert_findings(NET + """
+from contextlib import contextmanager
+
+
+@contextmanager
+def inference(model):
+    was = model.training
+    model.eval()
+    yield
+    model.train(was)
+
+
+def set_eval(model):
+    model.eval()
+
+
+def evaluate_ctx(x):
+    model = Net()
+    with inference(model), torch.no_grad():
+        return model(x)
+
+
+def evaluate_helper(x):
+    model = Net()
+    set_eval(model)
+    with torch.no_grad():
+        return model(x)
+
+
+def evaluate_imported(x, utils):
+    model = Net()
+    utils.eval_mode(model)
+    with torch.no_grad():
+        return model(x)
+""", "NN201")
+
+
+def test_nn201_weight_update_and_framework_hooks_are_silent() -> None:
+    assert_findings(NET + """
+import lightning as L
+
+
+def ema_update(ema, model, decay=0.99):
+    with torch.no_grad():
+        for e, p in zip(ema.parameters(), model.parameters()):
+            e.copy_(decay * e + (1 - decay) * p)
+
+
+class Lit(L.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.net = Net()
+
+    def validation_step(self, batch, idx):
+        return self.net(batch)
+
+    def predict(self, x):
+        with torch.no_grad():
+            return self.net(x)
+
+
+class Wrapper(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = Net()
+
+    def forward(self, x):
+        with torch.no_grad():
+            return self.net(x)
+""", "NN201")
+
+
+def test_nn201_global_model_put_in_eval_elsewhere() -> None:
+    assert_findings(NET + """
+model = Net()
+model.load_state_dict({})
+model.eval()
+
+
+def predict(x):
+    with torch.no_grad():
+        return model(x)
+
+
+class Service:
+    def __init__(self):
+        self.model = Net()
+        self.model.eval()
+
+    def predict(self, x):
+        return self.model(x)
+""", "NN201")
+
+
+def test_nn201_pytest_functions_are_not_evaluation() -> None:
+    assert_findings(NET + """
+def test_forward_shape():
+    model = Net()
+    assert model(torch.zeros(2, 4)).shape == (2, 2)
+""", "NN201")
+
+
+# NN202 ---------------------------------------------------------------------------
+
+TRAIN_HEAD = NET + """
+model = Net()
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+"""
+
+
+def test_nn202_eval_at_end_of_epoch_leaks() -> None:
+    assert_findings(TRAIN_HEAD + """
+def fit(loader, val):
+    model.train()
+    for epoch in range(10):
+        for x, y in loader:
+            opt.zero_grad()
+            F.mse_loss(model(x), y).backward()
+            opt.step()
+        model.eval()  # expect: NN202
+        with torch.no_grad():
+            print(sum(model(x).sum() for x, _ in val))
+
+
+def fit_periodic(loader):
+    model.train()
+    for step, (x, y) in enumerate(loader):
+        F.mse_loss(model(x), y).backward()
+        opt.step()
+        if step % 100 == 0:
+            model.eval()  # expect: NN202
+""", "NN202")
+
+
+def test_nn202_through_local_training_function() -> None:
+    assert_findings(TRAIN_HEAD + """
+def train_one_epoch(loader):
+    for x, y in loader:
+        F.mse_loss(model(x), y).backward()
+        opt.step()
+
+
+def fit(loader):
+    model.train()
+    for epoch in range(3):
+        train_one_epoch(loader)
+        model.eval()  # expect: NN202
+""", "NN202")
+
+
+def test_nn202_negatives() -> None:
+    assert_findings(TRAIN_HEAD + """
+teacher = Net()
+
+
+def fit(loader, val):
+    for epoch in range(10):
+        model.train()
+        for x, y in loader:
+            F.mse_loss(model(x), y).backward()
+            opt.step()
+        model.eval()
+
+
+def fit_if(loader):
+    for step, (x, y) in enumerate(loader):
+        F.mse_loss(model(x), y).backward()
+        opt.step()
+        if step % 100 == 0:
+            model.eval()
+            print(model(x))
+            model.train()
+
+
+def fit_before(loader):
+    model.eval()
+    for x, y in loader:
+        model.train()
+        F.mse_loss(model(x), y).backward()
+        opt.step()
+
+
+def distill(loader):
+    for x, y in loader:
+        teacher.eval()
+        F.mse_loss(model(x), teacher(x)).backward()
+        opt.step()
+
+
+def fit_phases(loaders):
+    for epoch in range(3):
+        for phase in ("train", "val"):
+            if phase == "train":
+                model.train()
+            else:
+                model.eval()
+            for x, y in loaders[phase]:
+                loss = F.mse_loss(model(x), y)
+                if phase == "train":
+                    loss.backward()
+                    opt.step()
+
+
+def fit_until(loader):
+    for x, y in loader:
+        F.mse_loss(model(x), y).backward()
+        opt.step()
+        if y.sum() > 3:
+            model.eval()
+            break
+""", "NN202")
+
+
+# NN203 ---------------------------------------------------------------------------
+
+def test_nn203_flags_and_fixes() -> None:
+    found = assert_findings("""
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def forward(self, x):
+        x = F.dropout(x, 0.5)  # expect: NN203
+        return F.dropout2d(x, p=0.1)  # expect: NN203
+""", "NN203")
+    edits = [d.fix.edits[0].content for d in found]  # type: ignore[union-attr]
+    assert edits == ["F.dropout(x, 0.5, training=self.training)",
+                     "F.dropout2d(x, p=0.1, training=self.training)"]
+
+
+def test_nn203_negatives() -> None:
+    assert_findings("""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def mlp(x, params, train):
+    return F.dropout(x @ params, 0.5, training=train)
+
+
+def augment(x):
+    return F.dropout(x, 0.1)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.drop = nn.Dropout(0.5)
+
+    def forward(self, x, mc=False):
+        a = F.dropout(x, 0.5, training=self.training)
+        b = F.dropout(x, 0.5, self.training)
+        c = F.dropout(x, 0.5, training=False)
+        d = F.dropout(x, 0.5, training=mc)
+        e = torch.dropout(x, 0.5, self.training)
+        return self.drop(a + b + c + d + e)
+
+
+class NotAModule:
+    def forward(self, x):
+        return F.dropout(x, 0.5, training=True)
+""", "NN203")
+
+
+# NN204 ---------------------------------------------------------------------------
+
+def test_nn204_flax_eval_step_and_hard_coded_layer() -> None:
+    assert_findings("""
+import jax
+import flax.linen as nn
+
+
+class CNN(nn.Module):
+    @nn.compact
+    def __call__(self, x, train: bool):
+        x = nn.Dense(8)(x)
+        x = nn.BatchNorm(use_running_average=not train)(x)
+        x = nn.Dropout(0.5, deterministic=False)(x)  # expect: NN204
+        return nn.Dense(2)(x)
+
+
+model = CNN()
+
+
+@jax.jit
+def eval_step(state, batch):
+    logits = state.apply_fn({"params": state.params}, batch, train=True)  # expect: NN204
+    return logits.argmax(-1)
+
+
+def predict(params, x):
+    return model.apply(params, x, deterministic=False)  # expect: NN204
+
+
+@jax.jit
+def train_step(state, batch, rng):
+    return state.apply_fn({"params": state.params}, batch, train=True, rngs={"dropout": rng})
+""", "NN204")
+
+
+def test_nn204_keras_training_true_in_evaluation() -> None:
+    assert_findings("""
+import keras
+
+
+model = keras.Sequential([keras.layers.Dense(4), keras.layers.Dropout(0.5)])
+
+
+def evaluate(x):
+    return model(x, training=True)  # expect: NN204
+
+
+class Block(keras.layers.Layer):
+    def __init__(self):
+        super().__init__()
+        self.drop = keras.layers.Dropout(0.2)
+
+    def call(self, x):
+        return self.drop(x, training=True)  # expect: NN204
+""", "NN204")
+
+
+def test_nn204_negatives() -> None:
+    assert_findings("""
+import jax
+import keras
+import flax.linen as nn
+
+
+class CNN(nn.Module):
+    @nn.compact
+    def __call__(self, x, train: bool):
+        x = nn.Dropout(0.5, deterministic=not train)(x)
+        return nn.BatchNorm(use_running_average=not train)(x)
+
+
+class MCDropout(keras.layers.Dropout):
+    def call(self, x):
+        return super().call(x, training=True)
+
+
+model = CNN()
+
+
+def evaluate(params, x, train):
+    return model.apply(params, x, train=train)
+
+
+def eval_step(params, x):
+    return model.apply(params, x, train=False)
+
+
+def train_epoch(params, x):
+    return model.apply(params, x, train=True)
+
+
+def predict_with_uncertainty(params, x):
+    return model.apply(params, x, train=True)
+
+
+def evaluate_data(loader_fn):
+    return loader_fn.load(train=True)
+""", "NN204")
+
+
+# NN205 ---------------------------------------------------------------------------
+
+def test_nn205_backward_after_eval() -> None:
+    assert_findings(TRAIN_HEAD + """
+def fit(loader):
+    model.eval()
+    for x, y in loader:
+        loss = F.mse_loss(model(x), y)
+        loss.backward()  # expect: NN205
+        opt.step()
+
+
+def step(x, y):
+    model.eval()
+    F.mse_loss(model(x), y).backward()  # expect: NN205
+    opt.step()
+""", "NN205")
+
+
+def test_nn205_negatives() -> None:
+    assert_findings(TRAIN_HEAD + """
+backbone = Net()
+
+
+def fit(loader):
+    model.eval()
+    model.train()
+    for x, y in loader:
+        F.mse_loss(model(x), y).backward()
+
+
+def finetune_frozen_bn(loader):
+    model.eval()
+    model.fc.train()
+    for x, y in loader:
+        F.mse_loss(model(x), y).backward()
+
+
+def frozen_backbone(loader):
+    backbone.eval()
+    for x, y in loader:
+        F.mse_loss(model(backbone(x)), y).backward()
+
+
+def evaluate_then_train(loader, check):
+    if check:
+        model.eval()
+    for x, y in loader:
+        F.mse_loss(model(x), y).backward()
+""", "NN205")
+
+
+def test_rules_are_silent_without_their_framework() -> None:
+    source = """
+def evaluate(model, x):
+    model.train()
+    return model(x, training=True)
+"""
+    assert not [d for d in lint(source) if d.code.startswith("NN2")]
+
+
+def test_nn201_no_grad_inside_a_training_step_is_not_evaluation() -> None:
+    assert_findings(NET + """
+def fit(loader, val, opt):
+    gen, disc = Net(), Net()
+    for epoch in range(3):
+        for x, y in loader:
+            with torch.no_grad():
+                fake = gen(x)
+            disc(fake).mean().backward()
+            opt.step()
+        with torch.no_grad():  # expect: NN201
+            print(disc(val))
+""", "NN201")
+
+
+def test_nn205_input_gradients_in_eval_mode_are_not_training() -> None:
+    assert_findings(TRAIN_HEAD + """
+def fgsm(x, y, eps):
+    model.eval()
+    x.requires_grad_(True)
+    F.cross_entropy(model(x), y).backward()
+    return x + eps * x.grad.sign()
+
+
+def amp_step(x, y, scaler):
+    model.eval()
+    scaler.scale(F.mse_loss(model(x), y)).backward()  # expect: NN205
+    scaler.step(opt)
+""", "NN205")
+
+
+def test_nn203_fix_keeps_a_multiline_layout() -> None:
+    source = """
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Net(nn.Module):
+    def forward(self, x):
+        return F.dropout(  # expect: NN203
+            x,
+            p=0.1,
+        )
+"""
+    (found,) = assert_findings(source, "NN203")
+    assert found.fix is not None
+    content = found.fix.edits[0].content
+    # One argument per line, trailing comma kept (the engine renders the node without
+    # its block indentation, which is cosmetic inside parentheses).
+    assert "p=0.1,\n" in content and content.endswith("training=self.training,\n)")
+    compile(content, "<fix>", "eval")
