@@ -6,6 +6,7 @@ Written atomically; a missing, stale or corrupt cache is simply ignored.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import pickle
@@ -22,10 +23,21 @@ def digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+@functools.lru_cache(maxsize=1)
+def analyzer_digest() -> str:
+    """A digest of the analyzer's own code: a cached result is only as good as the rules
+    that produced it, also between two commits of one version."""
+    package = Path(__file__).resolve().parent.parent
+    hasher = hashlib.blake2b(digest_size=8)
+    for path in sorted([*(package / "static").rglob("*.py"), package / "diagnostics.py"]):
+        hasher.update(path.read_bytes())
+    return hasher.hexdigest()
+
+
 class Cache:
     def __init__(self, directory: Path, fingerprint: str) -> None:
         self.directory = directory
-        self.file = directory / f"v{__version__}-{fingerprint}.pickle"
+        self.file = directory / f"v{__version__}-{analyzer_digest()}-{fingerprint}.pickle"
         self.entries: dict[str, Entry] = {}
         self.dirty = False
 
