@@ -72,5 +72,9 @@ class Cache:
             with os.fdopen(fd, "wb") as handle:
                 pickle.dump(self.entries, handle, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, self.file)
+            current = f"v{__version__}-{analyzer_digest()}-"
+            for stale in self.directory.glob("v*.pickle"):
+                if not stale.name.startswith(current):
+                    stale.unlink(missing_ok=True)  # written by another lintnn: never read again
         except OSError:
             pass  # a read-only tree still gets linted, just not cached
