@@ -237,3 +237,30 @@ def test_fixing_any_mix_of_calls(calls: list[tuple[str, int]], newline: str) -> 
     assert run.text == expected
     assert {d.code for d in run.remaining} <= {"NN982"}
     assert run.fixed["NN981"] == source.count("bad_call(")
+
+
+def test_multiline_fix_keeps_the_block_indentation(tmp_path) -> None:
+    """A fix replacing a call that spans lines inside nested blocks keeps their indent."""
+    import subprocess
+    import sys
+
+    from tests.conftest import subprocess_env
+
+    source = (
+        "import torch.nn as nn\nimport torch.nn.functional as F\n\n\n"
+        "class Net(nn.Module):\n"
+        "    def forward(self, x):\n"
+        "        if x is not None:\n"
+        "            x = F.dropout(\n"
+        "                x,\n"
+        "                0.5,\n"
+        "            )\n"
+        "        return x\n"
+    )
+    path = tmp_path / "net.py"
+    path.write_text(source)
+    subprocess.run([sys.executable, "-m", "lintnn", "check", "--fix", "--no-cache", str(path)],
+                   env=subprocess_env(), capture_output=True, timeout=120, check=False)
+    assert path.read_text() == source.replace(
+        "                0.5,\n", "                0.5,\n                training=self.training,\n"
+    )

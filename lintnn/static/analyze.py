@@ -17,6 +17,7 @@ from lintnn.diagnostics import Diagnostic, Edit, Fix, Location, Severity
 from lintnn.static.context import FileContext, RawFinding
 from lintnn.static.noqa import NoqaMap, parse_noqa
 from lintnn.static.positions import positions_for
+from lintnn.static.render import code_in_place
 from lintnn.static.project import ClassSummary, Requirement, module_name_for
 from lintnn.static.rule import Rule
 from lintnn.static.source import SourceError, decode
@@ -161,7 +162,8 @@ def _to_diagnostic(
             span = positions.get(old)
             if span is None:
                 break
-            edits.append(Edit(_loc(span.start), _loc(span.end), ctx.module.code_for_node(new)))
+            code = code_in_place(ctx.module, old, new, ctx.index.parents)
+            edits.append(Edit(_loc(span.start), _loc(span.end), code))
         else:
             fix = Fix(finding.fix.message, tuple(edits), finding.fix.applicability)
     rule = finding.rule
