@@ -17,8 +17,8 @@ from lintnn.diagnostics import Diagnostic, Edit, Fix, Location, Severity
 from lintnn.static.context import FileContext, RawFinding
 from lintnn.static.noqa import NoqaMap, parse_noqa
 from lintnn.static.positions import positions_for
-from lintnn.static.render import code_in_place
 from lintnn.static.project import ClassSummary, Requirement, module_name_for
+from lintnn.static.render import code_in_place
 from lintnn.static.rule import Rule
 from lintnn.static.source import SourceError, decode
 from lintnn.static.summary import summarize_classes
