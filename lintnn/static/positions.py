@@ -35,9 +35,7 @@ def positions_for(
         return _whole_module(module)
     found: dict[cst.CSTNode, CodeRange] = {}
     for i, stmt in tops.items():
-        local = MetadataWrapper(cst.Module(body=[stmt]), unsafe_skip_copy=True).resolve(
-            PositionProvider
-        )
+        local = _positions(cst.Module(body=[stmt]))
         shift = lines[i] - local[stmt].start.line
         for node, span in local.items():
             found[node] = CodeRange(
@@ -77,4 +75,15 @@ def _statement_lines(module: cst.Module, text: str) -> list[int] | None:
 
 
 def _whole_module(module: cst.Module) -> Mapping[cst.CSTNode, CodeRange]:
-    return MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    return _positions(module)
+
+
+def _positions(module: cst.Module) -> Mapping[cst.CSTNode, CodeRange]:
+    """PositionProvider's codegen pass alone: ``MetadataWrapper.resolve`` also visits the
+    whole tree first, which costs as much again."""
+    provider = PositionProvider()
+    try:
+        provider._gen_impl(module)  # libcst-internal, stable since 0.3
+        return provider._computed
+    except AttributeError:  # pragma: no cover - a libcst without these internals
+        return MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
