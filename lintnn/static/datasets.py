@@ -1,0 +1,285 @@
+"""Shared analysis for data rules: which names hold training or evaluation data, which
+loops train, and what a data expression is called.
+
+Training code says which split a value holds in its names (``X_train``, ``val_loader``,
+``test_transform``, ``def train_dataloader``); the data rules read those names. A name
+that says nothing about its split gives ``None``, and rules stay silent on ``None``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import libcst as cst
+
+from lintnn.static.context import FileContext
+from lintnn.static.knowledge import roles as R
+from lintnn.static.nodes import dotted_name, positional
+
+TRAIN = "train"
+EVAL = "eval"
+
+_EVAL_WORDS = frozenset({"val", "vali", "valid", "validation", "validate", "test", "testing",
+                         "eval", "evaluation", "evaluate", "holdout", "heldout"})
+_EVAL_PREFIXES = ("valid", "test", "eval", "holdout")
+# ``valset``, ``valloader``: "val" glued to a data word (but not "value", "valuation").
+_GLUED_SUFFIXES = frozenset({"set", "loader", "ds", "data", "dataset", "dl", "iter", "x", "y",
+                             "gen", "sampler", "transform", "transforms", "tf", "split",
+                             "idx", "indices", "images", "labels", "df", "batch", "batches"})
+_TRAIN_WORDS = frozenset({"tr", "trn"})
+_LABEL_WORDS = frozenset({"y", "ys", "label", "labels", "lbl", "lbls", "target", "targets",
+                          "gt", "classes", "class", "answer", "answers"})
+_INPUT_WORDS = frozenset({"x", "xs", "input", "inputs", "feature", "features", "feats", "data",
+                          "image", "images", "img", "imgs", "sample", "samples", "example",
+                          "examples", "text", "texts", "sentences", "tokens", "sequences",
+                          "seqs", "audio", "signals", "points", "documents", "docs"})
+# Ordered data (time series, sequences): the order may be the point, so loaders over it
+# are not asked to shuffle.
+_ORDERED_WORDS = frozenset({"time", "timeseries", "series", "seq", "sequence", "sequences",
+                            "sequential", "temporal", "stream", "streaming", "ordered",
+                            "sorted", "window", "windows", "forecast", "chronological"})
+# Deliberate debugging with one batch.
+_DEBUG_WORDS = frozenset({"overfit", "sanity", "single", "one", "debug", "fixed", "tiny",
+                          "smoke"})
+
+# Calls inside a loop that mean the loop takes optimization steps.
+_STEP_METHODS = frozenset({"backward", "step", "apply_gradients", "apply_updates",
+                           "train_on_batch", "minimize", "manual_backward"})
+_STEP_FUNCTIONS = frozenset({"train_step", "training_step", "train_batch", "update_step",
+                             "train_on_batch", "sgd_step", "update", "step", "apply_updates",
+                             "value_and_grad", "grad"})
+_CONVERSIONS = frozenset({"array", "asarray", "tensor", "as_tensor", "from_numpy",
+                          "asanyarray", "ascontiguousarray", "DataFrame", "Tensor"})
+_PASSTHROUGH = frozenset({"reshape", "astype", "to_numpy", "copy", "float", "double", "to",
+                          "numpy", "squeeze", "unsqueeze", "flatten", "view", "cpu", "cuda",
+                          "toarray", "todense", "ravel", "long", "int", "values", "iloc", "loc"})
+
+
+def words(name: str) -> list[str]:
+    """``valLoader_2`` -> ``["val", "loader", "2"]``."""
+    out: list[str] = []
+    for part in re.split(r"[^A-Za-z0-9]+", name):
+        out.extend(w.lower() for w in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+", part))
+    return out
+
+
+def _is_eval_word(word: str) -> bool:
+    if word in _EVAL_WORDS or word.startswith(_EVAL_PREFIXES):
+        return True
+    return word.startswith("val") and word[3:] in _GLUED_SUFFIXES
+
+
+def _is_train_word(word: str) -> bool:
+    return word in _TRAIN_WORDS or word.startswith(("train", "pretrain"))
+
+
+def split_of(name: str | None) -> str | None:
+    """``TRAIN``, ``EVAL`` (validation/test/holdout), or None when the name does not say.
+
+    A name that mentions both (``train_val_split``) is never training.
+    """
+    if not name:
+        return None
+    found = words(name)
+    if any(_is_eval_word(w) for w in found):
+        return EVAL
+    if any(_is_train_word(w) for w in found):
+        return TRAIN
+    return None
+
+
+def clear_split(name: str | None) -> str | None:
+    """Like :func:`split_of`, but None for names that mention both (``trainval``)."""
+    if not name:
+        return None
+    found = words(name)
+    is_eval = any(_is_eval_word(w) for w in found)
+    is_train = any(_is_train_word(w) for w in found)
+    if is_eval == is_train:
+        return None
+    return EVAL if is_eval else TRAIN
+
+
+def has_word(name: str | None, vocabulary: frozenset[str]) -> bool:
+    return bool(name) and any(w in vocabulary for w in words(name))  # type: ignore[arg-type]
+
+
+def is_label_name(name: str | None) -> bool:
+    """``y``, ``y_train``, ``labels``, ``targets``: the labels of a data set."""
+    return has_word(name, _LABEL_WORDS)
+
+
+def is_input_name(name: str | None) -> bool:
+    """``X``, ``x_train``, ``images``, ``features`` (and not a label name)."""
+    return has_word(name, _INPUT_WORDS) and not is_label_name(name)
+
+
+def is_ordered_name(name: str | None) -> bool:
+    """Names of time series and sequences, where the order may be deliberate."""
+    return has_word(name, _ORDERED_WORDS)
+
+
+def is_debug_name(name: str | None) -> bool:
+    """``overfit_batch``, ``single_batch``, ``sanity_check``: deliberate one-batch runs."""
+    return has_word(name, _DEBUG_WORDS)
+
+
+def data_name(expr: cst.BaseExpression | None) -> str | None:
+    """The name that says what ``expr`` holds: ``X_test.values`` -> ``X_test``,
+    ``data["val"]`` -> ``data val``, ``np.asarray(X_train)`` -> ``X_train``."""
+    if expr is None:
+        return None
+    if isinstance(expr, (cst.Name, cst.Attribute)):
+        if isinstance(expr, cst.Attribute) and expr.attr.value in _PASSTHROUGH:
+            return data_name(expr.value)
+        return dotted_name(expr)
+    if isinstance(expr, cst.Subscript):
+        base = data_name(expr.value)
+        keys = [e.slice.value for e in expr.slice if isinstance(e.slice, cst.Index)]
+        key = keys[0] if len(keys) == 1 and isinstance(keys[0], cst.SimpleString) else None
+        if key is not None:
+            return f"{base or ''} {key.evaluated_value}".strip()
+        return base
+    if isinstance(expr, cst.Call):
+        func = expr.func
+        if isinstance(func, cst.Attribute) and func.attr.value in _PASSTHROUGH:
+            return data_name(func.value)
+        callee = dotted_name(func)
+        args = positional(expr)
+        if callee is not None and callee.rsplit(".", 1)[-1] in _CONVERSIONS and args:
+            return data_name(args[0])
+        return callee
+    return None
+
+
+def assigned_name(ctx: FileContext, node: cst.CSTNode) -> str | None:
+    """The single name an expression is assigned to (``a = <node>``), if any."""
+    parent = ctx.index.parent(node)
+    if isinstance(parent, cst.Assign) and parent.value is node and len(parent.targets) == 1:
+        return dotted_name(parent.targets[0].target)
+    if isinstance(parent, cst.AnnAssign) and parent.value is node:
+        return dotted_name(parent.target)
+    return None
+
+
+def function_name(ctx: FileContext, node: cst.CSTNode) -> str | None:
+    fn = ctx.index.enclosing_function(node)
+    return fn.name.value if fn is not None else None
+
+
+class _Calls(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.calls: list[cst.Call] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.calls.append(node)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+
+class _Assigns(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.assigns: list[cst.Assign] = []
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        self.assigns.append(node)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+
+def assignments_in(scope: cst.FunctionDef | cst.Module) -> list[cst.Assign]:
+    """Every ``a = ...`` of a scope, in source order (not in nested functions)."""
+    collector = _Assigns()
+    body = scope.body if isinstance(scope, cst.FunctionDef) else scope
+    for child in body.children:
+        child.visit(collector)
+    return collector.assigns
+
+
+def target_names(assign: cst.Assign) -> set[str]:
+    from lintnn.static.nodes import target_names as names
+
+    return {n for t in assign.targets for n in names(t.target)}
+
+
+def mentions(node: cst.CSTNode, names: set[str]) -> bool:
+    """True when ``node`` reads one of ``names`` (plain or dotted)."""
+    if isinstance(node, (cst.Name, cst.Attribute)):
+        dotted = dotted_name(node)
+        if dotted is not None and dotted in names:
+            return True
+    return any(mentions(child, names) for child in node.children)
+
+
+def calls_in(node: cst.CSTNode) -> list[cst.Call]:
+    """Every call inside ``node`` (not inside nested functions or classes)."""
+    collector = _Calls()
+    node.visit(collector)
+    return collector.calls
+
+
+def is_training_loop(ctx: FileContext, loop: cst.CSTNode) -> bool:
+    """A loop whose body takes optimization steps (``loss.backward()``, ``opt.step()``,
+    ``optax.apply_updates``, ``train_step(...)``)."""
+    for call in calls_in(loop):
+        func = call.func
+        if isinstance(func, cst.Attribute) and func.attr.value in _STEP_METHODS:
+            return True
+        name = dotted_name(func)
+        if name is not None and name.rsplit(".", 1)[-1] in _STEP_FUNCTIONS:
+            return True
+    return False
+
+
+def loops_over(ctx: FileContext, name: str, scope: cst.CSTNode) -> Iterator[cst.For]:
+    """``for ... in <name>`` (also ``enumerate(name)``, ``tqdm(name)``) inside ``scope``."""
+    for loop in ctx.index.loops:
+        if not isinstance(loop, cst.For) or ctx.scope_of(loop) is not scope:
+            continue
+        if name in iterated_names(loop.iter):
+            yield loop
+
+
+def iterated_names(expr: cst.BaseExpression) -> set[str]:
+    """Names a ``for`` iterates over, through ``enumerate``/``tqdm``/``zip`` wrappers."""
+    names: set[str] = set()
+    dotted = dotted_name(expr)
+    if dotted is not None:
+        names.add(dotted)
+    elif isinstance(expr, cst.Call):
+        for arg in positional(expr):
+            names |= iterated_names(arg)
+    return names
+
+
+def is_permutation_call(ctx: FileContext, call: cst.Call) -> bool:
+    """``np.random.permutation``, ``torch.randperm``, ``rng.permutation``, ``random.shuffle``,
+    ``np.random.shuffle``, ``rng.shuffle``, ``sklearn.utils.shuffle``..."""
+    _, entry = ctx.callee(call)
+    if entry is not None and entry.roles & {R.PERMUTATION, R.SHUFFLE_IN_PLACE}:
+        return True
+    func = call.func
+    if isinstance(func, cst.Attribute) and func.attr.value in (
+        "permutation", "shuffle", "permuted", "randperm"
+    ):
+        return True
+    return False
+
+
+def order(ctx: FileContext, node: cst.CSTNode) -> int:
+    """Source order of a node (pre-order position), for "before"/"after" questions."""
+    cache: dict[cst.CSTNode, int] | None = getattr(ctx, "_data_order", None)
+    if cache is None:
+        # The index records parents in pre-order, which is source order.
+        cache = {node: i for i, node in enumerate(ctx.index.parents, start=1)}
+        ctx._data_order = cache  # type: ignore[attr-defined]
+    return cache.get(node, 0)
