@@ -71,7 +71,7 @@ def _is_eval_word(word: str) -> bool:
 
 
 def _is_train_word(word: str) -> bool:
-    return word in _TRAIN_WORDS or word.startswith(("train", "pretrain"))
+    return word in _TRAIN_WORDS or word.startswith("train") or word in ("pretrain", "pretraining")
 
 
 def split_of(name: str | None) -> str | None:
@@ -268,11 +268,9 @@ def is_permutation_call(ctx: FileContext, call: cst.Call) -> bool:
     if entry is not None and entry.roles & {R.PERMUTATION, R.SHUFFLE_IN_PLACE}:
         return True
     func = call.func
-    if isinstance(func, cst.Attribute) and func.attr.value in (
+    return isinstance(func, cst.Attribute) and func.attr.value in (
         "permutation", "shuffle", "permuted", "randperm"
-    ):
-        return True
-    return False
+    )
 
 
 def order(ctx: FileContext, node: cst.CSTNode) -> int:

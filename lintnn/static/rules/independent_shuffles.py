@@ -46,7 +46,7 @@ class IndependentShuffles(Rule):
         for call in ctx.index.calls:
             scope = ctx.scope_of(call)
             _, entry = ctx.callee(call)
-            if entry is not None and R.RESEED in entry.roles or _is_reseed_method(call):
+            if (entry is not None and R.RESEED in entry.roles) or _is_reseed_method(call):
                 reseeds.setdefault(scope, []).append(D.order(ctx, call))
                 continue
             shuffle = _shuffle(ctx, call)
@@ -134,9 +134,9 @@ class _Subscripts(cst.CSTVisitor):
         self.found: list[cst.Subscript] = []
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
-        if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
-            if isinstance(node.slice[0].slice.value, cst.Name):
-                self.found.append(node)
+        element = node.slice[0].slice if len(node.slice) == 1 else None
+        if isinstance(element, cst.Index) and isinstance(element.value, cst.Name):
+            self.found.append(node)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         return False

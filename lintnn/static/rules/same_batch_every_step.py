@@ -51,9 +51,8 @@ class SameBatchEveryStep(Rule):
             name = dotted_name(call.func)
             if name in ("next", "iter") or (name or "").endswith(("next_batch", "get_batch")):
                 return False
-        if isinstance(loop, cst.For) and not _is_counter(loop.iter):
-            return False  # iterating a loader or data: batches come from there
-        return True
+        # A loop over a loader or data draws its batches from there.
+        return not (isinstance(loop, cst.For) and not _is_counter(loop.iter))
 
 
 def _is_next_of_iter(call: cst.Call) -> bool:

@@ -43,6 +43,7 @@ class StatisticsFittedBeforeSplit(Rule):
 
     def check(self, ctx: FileContext) -> None:
         scopes = {ctx.scope_of(call) for call in ctx.index.calls}
+        reported: set[cst.CSTNode] = set()  # one finding per statement
         for scope in scopes:
             splits = _splits(ctx, scope)
             if not splits:
@@ -50,7 +51,11 @@ class StatisticsFittedBeforeSplit(Rule):
             for fit in _fits(ctx, scope):
                 names = {fit.data, *fit.derived}
                 start = D.order(ctx, fit.call)
+                statement = ctx.index.statement_of(fit.call)
+                if statement in reported:
+                    continue
                 if any(at > start and names & sources for at, sources in splits):
+                    reported.add(statement)
                     ctx.report(fit.call)
 
 
