@@ -154,8 +154,20 @@ def data_name(expr: cst.BaseExpression | None) -> str | None:
 
 
 def assigned_name(ctx: FileContext, node: cst.CSTNode) -> str | None:
-    """The single name an expression is assigned to (``a = <node>``), if any."""
+    """The single name an expression is assigned to (``a = <node>``, also ``a, b = <node>,
+    <other>``), if any."""
     parent = ctx.index.parent(node)
+    if isinstance(parent, cst.Element) and parent.value is node:
+        values = ctx.index.parent(parent)
+        assign = ctx.index.parent(values) if values is not None else None
+        if isinstance(values, cst.Tuple) and isinstance(assign, cst.Assign) and (
+            len(assign.targets) == 1 and isinstance(assign.targets[0].target, cst.Tuple)
+        ):
+            targets = assign.targets[0].target.elements  # type: ignore[attr-defined]
+            position = values.elements.index(parent)
+            if len(targets) == len(values.elements):
+                return dotted_name(targets[position].value)
+        return None
     if isinstance(parent, cst.Assign) and parent.value is node and len(parent.targets) == 1:
         return dotted_name(parent.targets[0].target)
     if isinstance(parent, cst.AnnAssign) and parent.value is node:
