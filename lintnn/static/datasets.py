@@ -39,6 +39,8 @@ _INPUT_WORDS = frozenset({"x", "xs", "input", "inputs", "feature", "features", "
 _ORDERED_WORDS = frozenset({"time", "timeseries", "series", "seq", "sequence", "sequences",
                             "sequential", "temporal", "stream", "streaming", "ordered",
                             "sorted", "window", "windows", "forecast", "chronological"})
+# Data that is random by construction: its order carries no information.
+_RANDOM_DATA_WORDS = frozenset({"random", "dummy", "fake", "synthetic", "noise", "boring"})
 # Deliberate debugging with one batch.
 _DEBUG_WORDS = frozenset({"overfit", "sanity", "single", "one", "debug", "fixed", "tiny",
                           "smoke"})
@@ -118,6 +120,18 @@ def is_input_name(name: str | None) -> bool:
 def is_ordered_name(name: str | None) -> bool:
     """Names of time series and sequences, where the order may be deliberate."""
     return has_word(name, _ORDERED_WORDS)
+
+
+def is_random_data_name(name: str | None) -> bool:
+    """``RandomDataset``, ``dummy_data``, ``fake_train``: samples drawn at random."""
+    return has_word(name, _RANDOM_DATA_WORDS)
+
+
+def is_test_module(ctx: FileContext) -> bool:
+    """Unit tests pin the data order on purpose, to assert exact numbers."""
+    name = ctx.path.name
+    return (name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
+            or "tests" in ctx.path.parts[:-1])
 
 
 def is_debug_name(name: str | None) -> bool:

@@ -39,6 +39,7 @@ def test_nn301_torch_training_loaders() -> None:
 
         train_loader = DataLoader(train_ds, batch_size=32)  # expect: NN301
         loader2 = DataLoader(dataset=train_set, batch_size=8, shuffle=False)  # expect: NN301
+        loader3 = DataLoader(train_set, batch_size=8, sampler=None)  # expect: NN301
 
         def train_dataloader():
             return DataLoader(ds, batch_size=32)  # expect: NN301

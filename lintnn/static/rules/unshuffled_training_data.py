@@ -6,6 +6,7 @@ import libcst as cst
 
 from lintnn.diagnostics import Severity
 from lintnn.static import datasets as D
+from lintnn.static import knowledge
 from lintnn.static.context import FileContext
 from lintnn.static.knowledge import roles as R
 from lintnn.static.nodes import argument, bool_value, dotted_name, has_star_args, keyword
@@ -31,6 +32,8 @@ class UnshuffledTrainingData(Rule):
     triggers = ("DataLoader", "shuffle", "train")
 
     def check(self, ctx: FileContext) -> None:
+        if D.is_test_module(ctx):
+            return
         for call in ctx.index.calls:
             _, entry = ctx.callee(call)
             if entry is not None and R.DATA_LOADER in entry.roles:
@@ -47,16 +50,20 @@ class UnshuffledTrainingData(Rule):
         shuffle = keyword(call, "shuffle")
         if shuffle is not None and bool_value(shuffle) is not False:
             return  # shuffle=True, or shuffle=<variable>: not known to be off
-        if keyword(call, "sampler") is not None or keyword(call, "batch_sampler") is not None:
-            return
+        for name in ("sampler", "batch_sampler"):
+            sampler = keyword(call, name)
+            if sampler is not None and not _is_none(sampler):
+                return
         dataset = argument(call, 0, "dataset")
-        value = ctx.value(dataset) if dataset is not None else None
-        if value is not None and value.has(R.ITERABLE_DATASET):
+        if dataset is None or _is_iterable_dataset(ctx, dataset):
             return
-        names = [D.data_name(dataset), D.assigned_name(ctx, call), D.function_name(ctx, call)]
+        in_lambda = any(isinstance(a, cst.Lambda) for a in ctx.index.ancestors(call))
+        function = None if in_lambda else D.function_name(ctx, call)
+        names = [D.data_name(dataset), D.assigned_name(ctx, call), function]
         if any(D.split_of(n) == D.EVAL for n in names):
             return
-        if any(D.is_ordered_name(n) or D.is_debug_name(n) for n in names):
+        if any(D.is_ordered_name(n) or D.is_debug_name(n) or D.is_random_data_name(n)
+               for n in names):
             return
         if any(D.split_of(n) == D.TRAIN for n in names) or self._trained_on(ctx, call):
             ctx.report(call)
@@ -103,6 +110,30 @@ class UnshuffledTrainingData(Rule):
                     ctx.report(loop)
                     reported.add(loop)
                     break
+
+
+def _is_iterable_dataset(ctx: FileContext, dataset: cst.BaseExpression) -> bool:
+    """An ``IterableDataset`` (a DataLoader cannot shuffle it), also a subclass defined
+    in this file."""
+    value = ctx.value(dataset)
+    if value is None:
+        return False
+    if value.has(R.ITERABLE_DATASET):
+        return True
+    if value.project_class is None:
+        return False
+    class_def = ctx.local_classes.get(value.project_class.rsplit(".", 1)[-1])
+    if class_def is None:
+        return False
+    for base in class_def.bases:
+        entry = knowledge.lookup(ctx.qualname_of_class(base.value))
+        if entry is not None and R.ITERABLE_DATASET in entry.roles:
+            return True
+    return False
+
+
+def _is_none(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "None"
 
 
 def _names_in(target: cst.BaseExpression) -> list[str]:
