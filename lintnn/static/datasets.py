@@ -299,6 +299,17 @@ def is_permutation_call(ctx: FileContext, call: cst.Call) -> bool:
     )
 
 
+def calls_by_scope(ctx: FileContext) -> dict[cst.CSTNode, list[cst.Call]]:
+    """Every call of the file grouped by its scope (function or module), in source order."""
+    cache: dict[cst.CSTNode, list[cst.Call]] | None = getattr(ctx, "_data_calls", None)
+    if cache is None:
+        cache = {}
+        for call in ctx.index.calls:
+            cache.setdefault(ctx.scope_of(call), []).append(call)
+        ctx._data_calls = cache  # type: ignore[attr-defined]
+    return cache
+
+
 def order(ctx: FileContext, node: cst.CSTNode) -> int:
     """Source order of a node (pre-order position), for "before"/"after" questions."""
     cache: dict[cst.CSTNode, int] | None = getattr(ctx, "_data_order", None)

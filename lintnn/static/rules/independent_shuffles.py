@@ -52,8 +52,9 @@ class IndependentShuffles(Rule):
             shuffle = _shuffle(ctx, call)
             if shuffle is not None:
                 events.setdefault(scope, []).append(shuffle)
-        for scope in {ctx.scope_of(call) for call in ctx.index.calls}:
-            events.setdefault(scope, []).extend(_indexed_by_name(ctx, scope))
+        for scope, calls in D.calls_by_scope(ctx).items():
+            if any(D.is_permutation_call(ctx, call) for call in calls):
+                events.setdefault(scope, []).extend(_indexed_by_name(ctx, scope))
         for scope, found in events.items():
             self._pairs(ctx, sorted(found, key=lambda s: s.at), reseeds.get(scope, []))
 

@@ -7,7 +7,6 @@ import libcst as cst
 from lintnn.diagnostics import Severity
 from lintnn.static import datasets as D
 from lintnn.static.context import FileContext
-from lintnn.static.dataflow import Kind
 from lintnn.static.knowledge import roles as R
 from lintnn.static.nodes import bool_value, dotted_name, float_value, keyword, positional
 from lintnn.static.nodes import string_value as text
@@ -48,14 +47,14 @@ class RandomAugmentationInEval(Rule):
 def _random_parts(ctx: FileContext, call: cst.Call) -> list[cst.Call]:
     """The random transforms of a pipeline call (``Compose([...])``, keras ``Sequential``),
     or the call itself when it is one random transform."""
-    value = ctx.value(call)
-    if value is None or value.kind is not Kind.INSTANCE:
+    _, entry = ctx.callee(call)
+    if entry is None or entry.kind != "class":
         return []
     if _is_random(ctx, call):
         parent = ctx.index.parent(ctx.index.parent(call))  # Element -> List
         inside_pipeline = isinstance(parent, (cst.List, cst.Tuple))
         return [] if inside_pipeline else [call]
-    if not value.has(R.AUGMENTATION_COMPOSE, R.SEQUENTIAL):
+    if not entry.roles & {R.AUGMENTATION_COMPOSE, R.SEQUENTIAL}:
         return []
     args = positional(call)
     if len(args) != 1 or not isinstance(args[0], (cst.List, cst.Tuple)):
