@@ -194,41 +194,28 @@ def function_name(ctx: FileContext, node: cst.CSTNode) -> str | None:
     return fn.name.value if fn is not None else None
 
 
-class _Calls(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.calls: list[cst.Call] = []
-
-    def visit_Call(self, node: cst.Call) -> None:
-        self.calls.append(node)
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
+def nodes_of(ctx: FileContext, kind: type[cst.CSTNode]) -> list[cst.CSTNode]:
+    """Every node of one type in the file, in source order (from the index, no new walk:
+    a libcst visit costs as much as the index build)."""
+    cache: dict[type, list[cst.CSTNode]] | None = getattr(ctx, "_data_nodes", None)
+    if cache is None:
+        cache = {}
+        for node in ctx.index.parents:
+            cache.setdefault(type(node), []).append(node)
+        ctx._data_nodes = cache  # type: ignore[attr-defined]
+    return cache.get(kind, [])
 
 
-class _Assigns(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.assigns: list[cst.Assign] = []
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        self.assigns.append(node)
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
-
-
-def assignments_in(scope: cst.FunctionDef | cst.Module) -> list[cst.Assign]:
+def assignments_in(ctx: FileContext, scope: cst.CSTNode) -> list[cst.Assign]:
     """Every ``a = ...`` of a scope, in source order (not in nested functions)."""
-    collector = _Assigns()
-    body = scope.body if isinstance(scope, cst.FunctionDef) else scope
-    for child in body.children:
-        child.visit(collector)
-    return collector.assigns
+    return [a for a in nodes_of(ctx, cst.Assign) if ctx.scope_of(a) is scope]  # type: ignore[misc]
+
+
+def descendants(ctx: FileContext, container: cst.CSTNode, kind: type[cst.CSTNode]) -> list:
+    """Nodes of ``kind`` inside ``container``, in its scope (not in nested functions)."""
+    scope = ctx.scope_of(container)
+    return [n for n in nodes_of(ctx, kind)
+            if ctx.index.is_inside(n, container) and ctx.scope_of(n) is scope]
 
 
 def target_names(assign: cst.Assign) -> set[str]:
@@ -246,17 +233,17 @@ def mentions(node: cst.CSTNode, names: set[str]) -> bool:
     return any(mentions(child, names) for child in node.children)
 
 
-def calls_in(node: cst.CSTNode) -> list[cst.Call]:
-    """Every call inside ``node`` (not inside nested functions or classes)."""
-    collector = _Calls()
-    node.visit(collector)
-    return collector.calls
+def calls_in(ctx: FileContext, node: cst.CSTNode) -> list[cst.Call]:
+    """Every call inside ``node`` (not inside nested functions)."""
+    scope = ctx.scope_of(node)
+    return [call for call in calls_by_scope(ctx).get(scope, ())
+            if ctx.index.is_inside(call, node)]
 
 
 def is_training_loop(ctx: FileContext, loop: cst.CSTNode) -> bool:
     """A loop whose body takes optimization steps (``loss.backward()``, ``opt.step()``,
     ``optax.apply_updates``, ``train_step(...)``)."""
-    for call in calls_in(loop):
+    for call in calls_in(ctx, loop):
         func = call.func
         if isinstance(func, cst.Attribute) and func.attr.value in _STEP_METHODS:
             return True

@@ -130,37 +130,25 @@ def _indexed_by(ctx: FileContext, call: cst.Call) -> cst.Subscript | None:
     return None
 
 
-class _Subscripts(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.found: list[cst.Subscript] = []
-
-    def visit_Subscript(self, node: cst.Subscript) -> None:
-        element = node.slice[0].slice if len(node.slice) == 1 else None
-        if isinstance(element, cst.Index) and isinstance(element.value, cst.Name):
-            self.found.append(node)
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-
 def _indexed_by_name(ctx: FileContext, scope: cst.FunctionDef | cst.Module) -> list[Shuffle]:
     """``perm = rng.permutation(n); X = X[perm]``: each ``A[perm]`` reorders ``A`` by the
     permutation call last assigned to ``perm`` before it."""
     bound: dict[str, list[tuple[int, cst.Call | None]]] = {}
-    for assign in D.assignments_in(scope):
+    for assign in D.assignments_in(ctx, scope):
         value = assign.value
         call = value if isinstance(value, cst.Call) and D.is_permutation_call(ctx, value) else None
         for name in D.target_names(assign):
             bound.setdefault(name, []).append((D.order(ctx, assign), call))
     if not any(call for uses in bound.values() for _, call in uses):
         return []
-    collector = _Subscripts()
-    body = scope.body if isinstance(scope, cst.FunctionDef) else scope
-    for child in body.children:
-        child.visit(collector)
     out = []
-    for subscript in collector.found:
-        index = subscript.slice[0].slice.value  # type: ignore[attr-defined]
+    for subscript in D.nodes_of(ctx, cst.Subscript):
+        element = subscript.slice[0].slice if len(subscript.slice) == 1 else None  # type: ignore[attr-defined]
+        if not isinstance(element, cst.Index) or not isinstance(element.value, cst.Name):
+            continue
+        if ctx.scope_of(subscript) is not scope:
+            continue
+        index = element.value
         at = D.order(ctx, subscript)
         earlier = [(o, c) for o, c in bound.get(index.value, []) if o < at]
         if not earlier or earlier[-1][1] is None:

@@ -47,9 +47,9 @@ class SameBatchEveryStep(Rule):
         """A training loop that reads the batch and never draws or rebinds one."""
         if not D.is_training_loop(ctx, loop) or not D.mentions(loop.body, batch):
             return False
-        if _rebinds(loop, batch):
+        if _rebinds(ctx, loop, batch):
             return False
-        for call in D.calls_in(loop):
+        for call in D.calls_in(ctx, loop):
             name = dotted_name(call.func)
             if name in ("next", "iter") or (name or "").endswith(("next_batch", "get_batch")):
                 return False
@@ -87,23 +87,13 @@ def _is_counter(expr: cst.BaseExpression) -> bool:
     )
 
 
-class _Binds(cst.CSTVisitor):
-    def __init__(self, names: set[str]) -> None:
-        self.names = names
-        self.found = False
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        bound = {n for t in node.targets for n in target_names(t.target)}
-        if bound & self.names and not D.mentions(node.value, self.names):
-            self.found = True  # ``x = x.to(device)`` keeps the batch; ``x = other`` does not
-
-    def visit_For(self, node: cst.For) -> None:
-        if set(target_names(node.target)) & self.names or not _is_counter(node.iter):
-            self.found = True  # an inner loop over data draws batches
-
-
-def _rebinds(loop: cst.For | cst.While, names: set[str]) -> bool:
+def _rebinds(ctx: FileContext, loop: cst.For | cst.While, names: set[str]) -> bool:
     """The loop body binds a batch name anew, or loops over data itself."""
-    binder = _Binds(names)
-    loop.body.visit(binder)
-    return binder.found
+    for assign in D.descendants(ctx, loop.body, cst.Assign):
+        bound = D.target_names(assign)
+        if bound & names and not D.mentions(assign.value, names):
+            return True  # ``x = x.to(device)`` keeps the batch; ``x = other`` does not
+    for inner in D.descendants(ctx, loop.body, cst.For):
+        if set(target_names(inner.target)) & names or not _is_counter(inner.iter):
+            return True  # an inner loop over data draws batches
+    return False

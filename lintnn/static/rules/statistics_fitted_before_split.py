@@ -92,7 +92,7 @@ def _full_data_name(expr: cst.BaseExpression | None) -> str | None:
 
 def _fits(ctx: FileContext, scope: cst.CSTNode, calls: list[cst.Call]) -> list[Fit]:
     fits: list[Fit] = []
-    assigns = D.assignments_in(scope)  # type: ignore[arg-type]
+    assigns = D.assignments_in(ctx, scope)
     for call in calls:
         data = fitted_data(ctx, call)
         if data is not None:
@@ -193,7 +193,7 @@ def _splits(
         if (entry is not None and R.SPLIT_FUNCTION in entry.roles) or splitter:
             names = {dotted_name(a) for a in positional(call)} - {None}
             out.append((D.order(ctx, call), names))  # type: ignore[arg-type]
-    for assign in D.assignments_in(scope):  # type: ignore[arg-type]
+    for assign in D.assignments_in(ctx, scope):
         if not any(D.split_of(n) for n in D.target_names(assign)):
             continue
         sliced = _sliced_names(assign.value)

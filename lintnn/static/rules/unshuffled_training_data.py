@@ -104,7 +104,7 @@ class UnshuffledTrainingData(Rule):
             variables = set(_names_in(loop.target))
             if not variables or not _is_range(loop.iter) or not D.is_training_loop(ctx, loop):
                 continue
-            for subscript in _batch_slices(loop, variables):
+            for subscript in _batch_slices(ctx, loop, variables):
                 name = D.data_name(subscript.value)
                 if D.split_of(name) == D.TRAIN and not D.is_ordered_name(name):
                     ctx.report(loop)
@@ -154,27 +154,21 @@ def _is_range(expr: cst.BaseExpression) -> bool:
     return any(_is_range(arg.value) for arg in expr.args if arg.keyword is None)
 
 
-class _Slices(cst.CSTVisitor):
-    def __init__(self, variables: set[str]) -> None:
-        self.variables = variables
-        self.found: list[cst.Subscript] = []
-
-    def visit_Subscript(self, node: cst.Subscript) -> None:
-        if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Slice):
-            return
-        lower = node.slice[0].slice.lower
-        if lower is not None and _mentions(lower, self.variables):
-            self.found.append(node)
-
-
 def _mentions(expr: cst.CSTNode, names: set[str]) -> bool:
     if isinstance(expr, cst.Name):
         return expr.value in names
     return any(_mentions(child, names) for child in expr.children)
 
 
-def _batch_slices(loop: cst.For, variables: set[str]) -> list[cst.Subscript]:
+def _batch_slices(
+    ctx: FileContext, loop: cst.For, variables: set[str]
+) -> list[cst.Subscript]:
     """``data[i:i + bs]`` whose start depends on the loop variable."""
-    collector = _Slices(variables)
-    loop.body.visit(collector)
-    return collector.found
+    found = []
+    for node in D.descendants(ctx, loop.body, cst.Subscript):
+        element = node.slice[0].slice if len(node.slice) == 1 else None
+        if isinstance(element, cst.Slice) and element.lower is not None and _mentions(
+            element.lower, variables
+        ):
+            found.append(node)
+    return found
