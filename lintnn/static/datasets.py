@@ -206,16 +206,31 @@ def nodes_of(ctx: FileContext, kind: type[cst.CSTNode]) -> list[cst.CSTNode]:
     return cache.get(kind, [])
 
 
+def nodes_in_scope(ctx: FileContext, kind: type[cst.CSTNode], scope: cst.CSTNode) -> list:
+    """Nodes of one type whose scope (function or module) is ``scope``, in source order."""
+    cache: dict[type, dict[cst.CSTNode, list[cst.CSTNode]]] | None = getattr(
+        ctx, "_data_scoped", None)
+    if cache is None:
+        cache = {}
+        ctx._data_scoped = cache  # type: ignore[attr-defined]
+    grouped = cache.get(kind)
+    if grouped is None:
+        grouped = {}
+        for node in nodes_of(ctx, kind):
+            grouped.setdefault(ctx.scope_of(node), []).append(node)
+        cache[kind] = grouped
+    return grouped.get(scope, [])
+
+
 def assignments_in(ctx: FileContext, scope: cst.CSTNode) -> list[cst.Assign]:
     """Every ``a = ...`` of a scope, in source order (not in nested functions)."""
-    return [a for a in nodes_of(ctx, cst.Assign) if ctx.scope_of(a) is scope]  # type: ignore[misc]
+    return nodes_in_scope(ctx, cst.Assign, scope)
 
 
 def descendants(ctx: FileContext, container: cst.CSTNode, kind: type[cst.CSTNode]) -> list:
     """Nodes of ``kind`` inside ``container``, in its scope (not in nested functions)."""
-    scope = ctx.scope_of(container)
-    return [n for n in nodes_of(ctx, kind)
-            if ctx.index.is_inside(n, container) and ctx.scope_of(n) is scope]
+    return [n for n in nodes_in_scope(ctx, kind, ctx.scope_of(container))
+            if ctx.index.is_inside(n, container)]
 
 
 def target_names(assign: cst.Assign) -> set[str]:

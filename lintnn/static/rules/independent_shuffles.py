@@ -142,11 +142,9 @@ def _indexed_by_name(ctx: FileContext, scope: cst.FunctionDef | cst.Module) -> l
     if not any(call for uses in bound.values() for _, call in uses):
         return []
     out = []
-    for subscript in D.nodes_of(ctx, cst.Subscript):
-        element = subscript.slice[0].slice if len(subscript.slice) == 1 else None  # type: ignore[attr-defined]
+    for subscript in D.nodes_in_scope(ctx, cst.Subscript, scope):
+        element = subscript.slice[0].slice if len(subscript.slice) == 1 else None
         if not isinstance(element, cst.Index) or not isinstance(element.value, cst.Name):
-            continue
-        if ctx.scope_of(subscript) is not scope:
             continue
         index = element.value
         at = D.order(ctx, subscript)
