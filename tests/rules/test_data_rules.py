@@ -227,6 +227,12 @@ def test_nn302_negatives() -> None:
             X_train, X_val = X[:10], X[10:]
             return X_train, X_val
 
+        def rebound(X, path):
+            scaler = StandardScaler().fit(X)
+            X = np.load(path)
+            X_train, X_test = train_test_split(X)
+            return scaler.transform(X_train)
+
         def split_before(X):
             X_train, X_val = train_test_split(X)
             scaler = StandardScaler()

@@ -47,15 +47,30 @@ class StatisticsFittedBeforeSplit(Rule):
             splits = _splits(ctx, scope, calls)
             if not splits:
                 continue
+            assigns = D.assignments_in(ctx, scope)
             for fit in _fits(ctx, scope, calls):
-                names = {fit.data, *fit.derived}
-                start = D.order(ctx, fit.call)
                 statement = ctx.index.statement_of(fit.call)
-                if statement in reported:
-                    continue
-                if any(at > start and names & sources for at, sources in splits):
+                if statement not in reported and _split_later(ctx, fit, splits, assigns):
                     reported.add(statement)
                     ctx.report(fit.call)
+
+
+def _split_later(
+    ctx: FileContext, fit: Fit, splits: list[tuple[int, set[str]]], assigns: list[cst.Assign]
+) -> bool:
+    """The fitted data (or its transform) is split after the fit, and the name was not
+    bound to unrelated data in between."""
+    names = {fit.data, *fit.derived}
+    start = D.order(ctx, fit.call)
+    for at, sources in splits:
+        for name in names & sources if at > start else ():
+            if not any(
+                start < D.order(ctx, a) < at and name in D.target_names(a)
+                and not D.mentions(a.value, names)
+                for a in assigns
+            ):
+                return True
+    return False
 
 
 def fitted_data(ctx: FileContext, call: cst.Call) -> cst.BaseExpression | None:
