@@ -178,6 +178,20 @@ def test_nn302_scaler_before_split() -> None:
     )
 
 
+def test_nn302_dataframe_columns() -> None:
+    assert_findings(
+        """
+        from sklearn.model_selection import train_test_split
+        from sklearn.preprocessing import StandardScaler
+
+        df[cols] = StandardScaler().fit_transform(df[cols])  # expect: NN302
+        df["age"] = (df["age"] - df["age"].mean()) / df["age"].std()  # expect: NN302
+        train_df, test_df = train_test_split(df, test_size=0.2)
+        """,
+        "NN302",
+    )
+
+
 def test_nn302_keras_adapt_before_split() -> None:
     assert_findings(
         """

@@ -96,7 +96,10 @@ def fitted_data(ctx: FileContext, call: cst.Call) -> cst.BaseExpression | None:
 
 
 def _full_data_name(expr: cst.BaseExpression | None) -> str | None:
-    """A plain name of data that is not already one split (``X``, ``df``, ``features``)."""
+    """A plain name of data that is not already one split (``X``, ``df``, ``features``);
+    for a column selection (``df[cols]``, ``df["age"]``), the frame's name."""
+    if isinstance(expr, cst.Subscript):
+        expr = expr.value
     if not isinstance(expr, (cst.Name, cst.Attribute)):
         return None
     name = dotted_name(expr)
