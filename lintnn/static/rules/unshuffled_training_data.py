@@ -154,12 +154,6 @@ def _is_range(expr: cst.BaseExpression) -> bool:
     return any(_is_range(arg.value) for arg in expr.args if arg.keyword is None)
 
 
-def _mentions(expr: cst.CSTNode, names: set[str]) -> bool:
-    if isinstance(expr, cst.Name):
-        return expr.value in names
-    return any(_mentions(child, names) for child in expr.children)
-
-
 def _batch_slices(
     ctx: FileContext, loop: cst.For, variables: set[str]
 ) -> list[cst.Subscript]:
@@ -167,7 +161,7 @@ def _batch_slices(
     found = []
     for node in D.descendants(ctx, loop.body, cst.Subscript):
         element = node.slice[0].slice if len(node.slice) == 1 else None
-        if isinstance(element, cst.Slice) and element.lower is not None and _mentions(
+        if isinstance(element, cst.Slice) and element.lower is not None and D.mentions(
             element.lower, variables
         ):
             found.append(node)
