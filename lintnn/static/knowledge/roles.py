@@ -60,5 +60,4 @@ SCHEDULER = "optim.scheduler"
 # --- data rules (NN3xx) ---
 RANDOM_AUGMENTATION = "augment.random"  # RandomCrop, HorizontalFlip(p=0.5), keras RandomFlip
 AUGMENTATION_COMPOSE = "augment.compose"  # transforms.Compose, albumentations.Compose
-RNG = "data.rng"  # numpy Generator / RandomState: .shuffle / .permutation as methods
 RESEED = "data.reseed"  # np.random.seed, set_state: makes the next shuffle repeat the last

@@ -38,8 +38,6 @@ ENTRIES: dict[str, Entry] = {
     **expand("numpy.mean numpy.std numpy.var numpy.nanmean numpy.nanstd", fn(R.MOMENT)),
     "sklearn.utils.shuffle": fn(R.PERMUTATION),
     # --- data rules (NN3xx) ---
-    **expand("numpy.random.default_rng numpy.random.RandomState numpy.random.Generator",
-             cls(R.RNG)),
     **expand("numpy.random.seed numpy.random.set_state random.seed random.setstate",
              fn(R.RESEED)),
 }
