@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from lintnn.static.context import FileContext
+from lintnn.static.dataflow import Kind
 from lintnn.static.knowledge import roles as R
 from lintnn.static.nodes import dotted_name, positional
 
@@ -45,6 +46,7 @@ _RANDOM_DATA_WORDS = frozenset({"random", "dummy", "fake", "synthetic", "noise",
 _DEBUG_WORDS = frozenset({"overfit", "sanity", "single", "one", "debug", "fixed", "tiny",
                           "smoke"})
 
+FIT_METHODS = frozenset({"fit", "fit_transform", "partial_fit"})
 # Calls inside a loop that mean the loop takes optimization steps.
 _STEP_METHODS = frozenset({"backward", "step", "apply_gradients", "apply_updates",
                            "train_on_batch", "minimize", "manual_backward"})
@@ -320,3 +322,25 @@ def order(ctx: FileContext, node: cst.CSTNode) -> int:
         cache = {node: i for i, node in enumerate(ctx.index.parents, start=1)}
         ctx._data_order = cache  # type: ignore[attr-defined]
     return cache.get(node, 0)
+
+
+def fitted_data(ctx: FileContext, call: cst.Call) -> cst.BaseExpression | None:
+    """The data a statistics estimator is fitted on: ``scaler.fit(X)`` -> ``X``.
+
+    Covers ``fit``/``fit_transform``/``partial_fit`` on sklearn scalers and keras
+    ``Normalization.adapt``; None for pipelines and anything unknown.
+    """
+    func = call.func
+    if not isinstance(func, cst.Attribute):
+        return None
+    method = func.attr.value
+    if method not in FIT_METHODS and method != "adapt":
+        return None
+    receiver = ctx.value(func.value)
+    if receiver is None or receiver.kind is not Kind.INSTANCE or receiver.has(R.PIPELINE):
+        return None
+    role = R.ADAPTS_STATISTICS if method == "adapt" else R.FITS_STATISTICS
+    if not receiver.has(role):
+        return None
+    args = positional(call)
+    return args[0] if args else None

@@ -8,7 +8,6 @@ from lintnn.diagnostics import Severity
 from lintnn.static import datasets as D
 from lintnn.static.context import FileContext
 from lintnn.static.rule import Rule
-from lintnn.static.rules.statistics_fitted_before_split import fitted_data
 
 
 class ScalerRefitOnEvalData(Rule):
@@ -28,7 +27,7 @@ class ScalerRefitOnEvalData(Rule):
     def check(self, ctx: FileContext) -> None:
         by_scope: dict[cst.CSTNode, list[tuple[cst.Call, str | None]]] = {}
         for call in ctx.index.calls:
-            data = fitted_data(ctx, call)
+            data = D.fitted_data(ctx, call)
             if data is not None:
                 split = D.clear_split(D.data_name(data))
                 by_scope.setdefault(ctx.scope_of(call), []).append((call, split))

@@ -9,12 +9,10 @@ import libcst as cst
 from lintnn.diagnostics import Severity
 from lintnn.static import datasets as D
 from lintnn.static.context import FileContext
-from lintnn.static.dataflow import Kind
 from lintnn.static.knowledge import roles as R
 from lintnn.static.nodes import dotted_name, positional
 from lintnn.static.rule import Rule
 
-FIT_METHODS = frozenset({"fit", "fit_transform", "partial_fit"})
 _MOMENT_METHODS = frozenset({"mean", "std", "var", "min", "max", "nanmean", "nanstd"})
 
 
@@ -73,28 +71,6 @@ def _split_later(
     return False
 
 
-def fitted_data(ctx: FileContext, call: cst.Call) -> cst.BaseExpression | None:
-    """The data a statistics estimator is fitted on: ``scaler.fit(X)`` -> ``X``.
-
-    Covers ``fit``/``fit_transform``/``partial_fit`` on sklearn scalers and keras
-    ``Normalization.adapt``; None for pipelines and anything unknown.
-    """
-    func = call.func
-    if not isinstance(func, cst.Attribute):
-        return None
-    method = func.attr.value
-    if method not in FIT_METHODS and method != "adapt":
-        return None
-    receiver = ctx.value(func.value)
-    if receiver is None or receiver.kind is not Kind.INSTANCE or receiver.has(R.PIPELINE):
-        return None
-    role = R.ADAPTS_STATISTICS if method == "adapt" else R.FITS_STATISTICS
-    if not receiver.has(role):
-        return None
-    args = positional(call)
-    return args[0] if args else None
-
-
 def _full_data_name(expr: cst.BaseExpression | None) -> str | None:
     """A plain name of data that is not already one split (``X``, ``df``, ``features``);
     for a column selection (``df[cols]``, ``df["age"]``), the frame's name."""
@@ -112,7 +88,7 @@ def _fits(ctx: FileContext, scope: cst.CSTNode, calls: list[cst.Call]) -> list[F
     fits: list[Fit] = []
     assigns = D.assignments_in(ctx, scope)
     for call in calls:
-        data = fitted_data(ctx, call)
+        data = D.fitted_data(ctx, call)
         if data is not None:
             name = _full_data_name(data)
             if name is not None:
