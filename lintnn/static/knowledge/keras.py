@@ -81,6 +81,14 @@ ENTRIES: dict[str, Entry] = {
         cls(R.NORM),
     ),
     "keras.layers.Embedding": cls(R.EMBEDDING),
+    # --- data rules (NN3xx) ---
+    **expand(
+        "keras.layers.RandomFlip keras.layers.RandomRotation keras.layers.RandomZoom "
+        "keras.layers.RandomCrop keras.layers.RandomTranslation keras.layers.RandomContrast "
+        "keras.layers.RandomBrightness",
+        cls(R.RANDOM_AUGMENTATION),
+    ),
+    **expand("tensorflow.random.set_seed keras.utils.set_random_seed", fn(R.RESEED)),
 }
 
 # Strings accepted by ``activation=`` and ``Activation(...)`` that make probabilities.

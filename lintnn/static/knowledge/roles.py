@@ -70,3 +70,7 @@ LINEAR_OUTPUT = "makes.linear"
 # A module that behaves differently in training and evaluation (holds dropout or batch
 # norm): derived by the project index, asked for by the train/eval mode rules.
 MODE_DEPENDENT = "layer.mode_dependent"
+# --- data rules (NN3xx) ---
+RANDOM_AUGMENTATION = "augment.random"  # RandomCrop, HorizontalFlip(p=0.5), keras RandomFlip
+AUGMENTATION_COMPOSE = "augment.compose"  # transforms.Compose, albumentations.Compose
+RESEED = "data.reseed"  # np.random.seed, set_state: makes the next shuffle repeat the last

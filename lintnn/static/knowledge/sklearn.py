@@ -37,6 +37,9 @@ ENTRIES: dict[str, Entry] = {
     **expand("numpy.random.shuffle random.shuffle", fn(R.SHUFFLE_IN_PLACE)),
     **expand("numpy.mean numpy.std numpy.var numpy.nanmean numpy.nanstd", fn(R.MOMENT)),
     "sklearn.utils.shuffle": fn(R.PERMUTATION),
+    # --- data rules (NN3xx) ---
+    **expand("numpy.random.seed numpy.random.set_state random.seed random.setstate",
+             fn(R.RESEED)),
 }
 
 METHODS: dict[str, Entry] = {}

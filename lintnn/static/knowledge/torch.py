@@ -13,6 +13,15 @@ _TARGET = Arg(1, "target")
 _DIM1 = Arg(1, "dim")
 _DIM0 = Arg(0, "dim")
 
+
+
+# --- data rules (NN3xx) ---
+def _prefixed(prefixes: tuple[str, ...], names: str) -> str:
+    """Every name under every prefix, as ``expand`` takes them."""
+    return " ".join(prefix + name for prefix in prefixes for name in names.split())
+# --- end data rules ---
+
+
 ENTRIES: dict[str, Entry] = {
     # Functions that turn logits into (log-)probabilities.
     **expand(
@@ -154,6 +163,31 @@ ENTRIES: dict[str, Entry] = {
     "torch.nn.LogSigmoid": cls(R.LOG_SIGMOID),
     "torch.nn.functional.softmin": fn(R.SOFTMAX, dim=_DIM1),
     "torch.nn.Softmin": cls(R.SOFTMAX, dim=_DIM0),
+    # --- data rules (NN3xx) ---
+    # torchvision and albumentations are linted, never imported.
+    **expand(_prefixed(("torchvision.transforms.", "torchvision.transforms.v2."),
+        "RandomCrop RandomResizedCrop RandomHorizontalFlip RandomVerticalFlip "
+        "RandomRotation ColorJitter RandomErasing RandAugment AutoAugment "
+        "TrivialAugmentWide AugMix RandomAffine RandomPerspective RandomGrayscale "
+        "RandomApply RandomChoice RandomOrder RandomInvert RandomPosterize RandomSolarize "
+        "RandomAdjustSharpness RandomAutocontrast RandomEqualize RandomPhotometricDistort "
+        "RandomZoomOut RandomIoUCrop RandomShortestSize RandomResize ElasticTransform "
+        "ScaleJitter "
+    ), cls(R.RANDOM_AUGMENTATION)),
+    # albumentations transforms are random with probability p (default 0.5).
+    **expand(_prefixed(("albumentations.", "albumentations.augmentations."),
+        "HorizontalFlip VerticalFlip Flip RandomCrop RandomResizedCrop RandomSizedCrop "
+        "RandomRotate90 Rotate SafeRotate ShiftScaleRotate Affine RandomScale Transpose "
+        "RandomBrightnessContrast ColorJitter HueSaturationValue RGBShift GaussNoise "
+        "GaussianBlur MotionBlur CoarseDropout RandomGamma CLAHE ElasticTransform "
+        "GridDistortion OpticalDistortion Perspective "
+    ), cls(R.RANDOM_AUGMENTATION, options={"probability": "p"})),
+    **expand(
+        "torchvision.transforms.Compose torchvision.transforms.v2.Compose "
+        "albumentations.Compose albumentations.core.composition.Compose",
+        cls(R.AUGMENTATION_COMPOSE),
+    ),
+    **expand("torch.manual_seed torch.random.manual_seed torch.random.set_rng_state", fn(R.RESEED)),
 }
 
 # Tensor methods that play a role whatever the receiver (``logits.softmax(-1)``).

@@ -1,0 +1,40 @@
+"""A small tabular script with the classic data-leakage and shuffling mistakes.
+
+Run ``lintnn check examples/`` to see them reported.
+"""
+
+import numpy as np
+from sklearn.datasets import make_classification
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+
+X, y = make_classification(n_samples=2000, n_features=20, random_state=0)
+
+# Scaled before the split: the test rows shape the training statistics.
+scaler = StandardScaler()
+X = scaler.fit_transform(X)
+X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2)
+
+# Inputs and labels shuffled by two different permutations.
+np.random.shuffle(X_train)
+np.random.shuffle(y_train)
+
+
+def standardize_then_split(features, labels):
+    mean, std = features.mean(axis=0), features.std(axis=0)
+    features = (features - mean) / std
+    train_x, val_x = features[:1500], features[1500:]
+    return train_x, val_x, labels[:1500], labels[1500:]
+
+
+def scale(X_train, X_test):
+    scaler = StandardScaler()
+    X_train = scaler.fit_transform(X_train)
+    # The test set is scaled with its own statistics instead of the training ones.
+    X_test = scaler.fit_transform(X_test)
+    return X_train, X_test
+
+
+X_train, X_test = scale(X_train, X_test)
+weights = np.linalg.lstsq(X_train, y_train, rcond=None)[0]
+print("test accuracy", ((X_test @ weights > 0) == y_test).mean())

@@ -1,0 +1,39 @@
+"""NN303: a scaler fitted again on validation or test data."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from lintnn.diagnostics import Severity
+from lintnn.static import datasets as D
+from lintnn.static.context import FileContext
+from lintnn.static.rule import Rule
+
+
+class ScalerRefitOnEvalData(Rule):
+    """``fit``/``fit_transform``/``adapt`` on evaluation data next to a fit on training data."""
+
+    code = "NN303"
+    name = "scaler-refit-on-eval-data"
+    severity = Severity.ERROR
+    message = (
+        "scaler fitted again on evaluation data: the test/validation features are scaled "
+        "with their own statistics, not the training ones the model learned; call "
+        "transform() (not fit/fit_transform/adapt) on them"
+    )
+    frameworks = ("sklearn", "keras")
+    triggers = ("fit", "adapt")
+
+    def check(self, ctx: FileContext) -> None:
+        by_scope: dict[cst.CSTNode, list[tuple[cst.Call, str | None]]] = {}
+        for call in ctx.index.calls:
+            data = D.fitted_data(ctx, call)
+            if data is not None:
+                split = D.clear_split(D.data_name(data))
+                by_scope.setdefault(ctx.scope_of(call), []).append((call, split))
+        for fits in by_scope.values():
+            if not any(split == D.TRAIN for _, split in fits):
+                continue
+            for call, split in fits:
+                if split == D.EVAL:
+                    ctx.report(call)

@@ -1,0 +1,168 @@
+"""NN301: training data fed in the same order every epoch."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from lintnn.diagnostics import Severity
+from lintnn.static import datasets as D
+from lintnn.static import knowledge
+from lintnn.static.context import FileContext
+from lintnn.static.knowledge import roles as R
+from lintnn.static.nodes import argument, bool_value, dotted_name, has_star_args, keyword
+from lintnn.static.rule import Rule
+
+# Names of data that keras does not shuffle anyway (datasets, generators, Sequences).
+_PIPELINE_WORDS = frozenset({"ds", "dataset", "datasets", "gen", "generator", "loader",
+                             "pipeline", "iterator", "iter", "flow", "sequence"})
+
+
+class UnshuffledTrainingData(Rule):
+    """A training loader, ``fit`` or batching loop that never shuffles the data."""
+
+    code = "NN301"
+    name = "unshuffled-training-data"
+    severity = Severity.WARNING
+    message = (
+        "training data is never shuffled: every epoch sees the batches in the same order "
+        "(and a sorted data set gives single-class batches); pass shuffle=True or a sampler, "
+        "or permute the indices each epoch"
+    )
+    frameworks = ("torch", "jax", "keras", "sklearn")
+    triggers = ("DataLoader", "shuffle", "train")
+
+    def check(self, ctx: FileContext) -> None:
+        if D.is_test_module(ctx):
+            return
+        for call in ctx.index.calls:
+            _, entry = ctx.callee(call)
+            if entry is not None and R.DATA_LOADER in entry.roles:
+                self._check_loader(ctx, call)
+            elif isinstance(call.func, cst.Attribute) and call.func.attr.value == "fit":
+                self._check_keras_fit(ctx, call)
+        self._check_manual_batching(ctx)
+
+    # torch DataLoader ---------------------------------------------------------------
+
+    def _check_loader(self, ctx: FileContext, call: cst.Call) -> None:
+        if has_star_args(call) or len([a for a in call.args if a.keyword is None]) > 2:
+            return
+        shuffle = keyword(call, "shuffle")
+        if shuffle is not None and bool_value(shuffle) is not False:
+            return  # shuffle=True, or shuffle=<variable>: not known to be off
+        for name in ("sampler", "batch_sampler"):
+            sampler = keyword(call, name)
+            if sampler is not None and not _is_none(sampler):
+                return
+        dataset = argument(call, 0, "dataset")
+        if dataset is None or _is_iterable_dataset(ctx, dataset):
+            return
+        in_lambda = any(isinstance(a, cst.Lambda) for a in ctx.index.ancestors(call))
+        function = None if in_lambda else D.function_name(ctx, call)
+        names = [D.data_name(dataset), D.assigned_name(ctx, call), function]
+        if any(D.split_of(n) == D.EVAL for n in names):
+            return
+        if any(D.is_ordered_name(n) or D.is_debug_name(n) or D.is_random_data_name(n)
+               for n in names):
+            return
+        if any(D.split_of(n) == D.TRAIN for n in names) or self._trained_on(ctx, call):
+            ctx.report(call)
+
+    @staticmethod
+    def _trained_on(ctx: FileContext, call: cst.Call) -> bool:
+        """The loader's variable is iterated by a loop that takes optimization steps."""
+        name = D.assigned_name(ctx, call)
+        if name is None:
+            return False
+        scope = ctx.scope_of(call)
+        return any(D.is_training_loop(ctx, loop) for loop in D.loops_over(ctx, name, scope))
+
+    # keras fit(shuffle=False) -------------------------------------------------------------
+
+    def _check_keras_fit(self, ctx: FileContext, call: cst.Call) -> None:
+        if "keras" not in ctx.frameworks or bool_value(keyword(call, "shuffle")) is not False:
+            return
+        data = argument(call, 0, "x")
+        if not isinstance(data, (cst.Name, cst.Attribute, cst.Subscript)):
+            return  # a generator or dataset built inline: keras ignores shuffle= there
+        name = D.data_name(data)
+        if name is None or D.has_word(name, _PIPELINE_WORDS) or D.is_ordered_name(name):
+            return
+        if D.split_of(name) == D.EVAL:
+            return
+        ctx.report(call)
+
+    # Manual batching: X_train[i:i + bs] ------------------------------------------------
+
+    def _check_manual_batching(self, ctx: FileContext) -> None:
+        if any(D.is_permutation_call(ctx, call) for call in ctx.index.calls):
+            return  # some permutation somewhere: assume it reorders the data
+        reported: set[cst.CSTNode] = set()
+        for loop in ctx.index.loops:
+            if not isinstance(loop, cst.For) or loop in reported:
+                continue
+            variables = set(_names_in(loop.target))
+            if not variables or not _is_range(loop.iter) or not D.is_training_loop(ctx, loop):
+                continue
+            for subscript in _batch_slices(ctx, loop, variables):
+                name = D.data_name(subscript.value)
+                if D.split_of(name) == D.TRAIN and not D.is_ordered_name(name):
+                    ctx.report(loop)
+                    reported.add(loop)
+                    break
+
+
+def _is_iterable_dataset(ctx: FileContext, dataset: cst.BaseExpression) -> bool:
+    """An ``IterableDataset`` (a DataLoader cannot shuffle it), also a subclass defined
+    in this file."""
+    value = ctx.value(dataset)
+    if value is None:
+        return False
+    if value.has(R.ITERABLE_DATASET):
+        return True
+    if value.project_class is None:
+        return False
+    class_def = ctx.local_classes.get(value.project_class.rsplit(".", 1)[-1])
+    if class_def is None:
+        return False
+    for base in class_def.bases:
+        entry = knowledge.lookup(ctx.qualname_of_class(base.value))
+        if entry is not None and R.ITERABLE_DATASET in entry.roles:
+            return True
+    return False
+
+
+def _is_none(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "None"
+
+
+def _names_in(target: cst.BaseExpression) -> list[str]:
+    if isinstance(target, cst.Name):
+        return [target.value]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return [n for el in target.elements for n in _names_in(el.value)]
+    return []
+
+
+def _is_range(expr: cst.BaseExpression) -> bool:
+    """``range(...)``, possibly wrapped in ``tqdm(...)``/``enumerate(...)``."""
+    if not isinstance(expr, cst.Call):
+        return False
+    name = dotted_name(expr.func)
+    if name == "range":
+        return True
+    return any(_is_range(arg.value) for arg in expr.args if arg.keyword is None)
+
+
+def _batch_slices(
+    ctx: FileContext, loop: cst.For, variables: set[str]
+) -> list[cst.Subscript]:
+    """``data[i:i + bs]`` whose start depends on the loop variable."""
+    found = []
+    for node in D.descendants(ctx, loop.body, cst.Subscript):
+        element = node.slice[0].slice if len(node.slice) == 1 else None
+        if isinstance(element, cst.Slice) and element.lower is not None and D.mentions(
+            element.lower, variables
+        ):
+            found.append(node)
+    return found

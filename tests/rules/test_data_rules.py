@@ -1,0 +1,507 @@
+"""Data rules NN301-NN306: true positives and the negatives a naive rule would flag."""
+
+from __future__ import annotations
+
+import pytest
+
+from lintnn.static import datasets as D
+from tests.helpers import assert_findings
+
+# --- shared analysis ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "split"),
+    [
+        ("X_train", D.TRAIN), ("trainloader", D.TRAIN), ("train_dataloader", D.TRAIN),
+        ("X_tr", D.TRAIN), ("val_loader", D.EVAL), ("valset", D.EVAL), ("X_test", D.EVAL),
+        ("validLoader", D.EVAL), ("holdout_df", D.EVAL), ("train_val_split", D.EVAL),
+        ("value", None), ("interval", None), ("latest", None), ("pretrained_model", None),
+        ("X", None), ("data", None),
+    ],
+)
+def test_split_of_reads_names(name: str, split: str | None) -> None:
+    assert D.split_of(name) == split
+
+
+def test_clear_split_refuses_mixed_names() -> None:
+    assert D.clear_split("train_val") is None
+    assert D.clear_split("X_val") == D.EVAL
+
+
+# --- NN301 unshuffled-training-data ----------------------------------------------------
+
+
+def test_nn301_torch_training_loaders() -> None:
+    assert_findings(
+        """
+        from torch.utils.data import DataLoader
+
+        train_loader = DataLoader(train_ds, batch_size=32)  # expect: NN301
+        loader2 = DataLoader(dataset=train_set, batch_size=8, shuffle=False)  # expect: NN301
+        loader3 = DataLoader(train_set, batch_size=8, sampler=None)  # expect: NN301
+
+        def train_dataloader():
+            return DataLoader(ds, batch_size=32)  # expect: NN301
+
+        loader = DataLoader(ds, batch_size=16)  # expect: NN301
+        for epoch in range(3):
+            for x, y in loader:
+                loss = model(x, y)
+                loss.backward()
+                opt.step()
+        """,
+        "NN301",
+    )
+
+
+def test_nn301_negatives_loaders() -> None:
+    assert_findings(
+        """
+        import torch
+        from torch.utils.data import DataLoader, DistributedSampler, IterableDataset
+
+        val_loader = DataLoader(train_ds_for_val, batch_size=32)
+        test_loader = DataLoader(test_ds, batch_size=32, shuffle=False)
+        a = DataLoader(train_ds, batch_size=32, shuffle=True)
+        b = DataLoader(train_ds, sampler=DistributedSampler(train_ds))
+        c = DataLoader(train_ds, batch_sampler=bucket_sampler)
+        d = DataLoader(train_ds, batch_size=32, shuffle=shuffle)
+        e = DataLoader(train_ds, **loader_kwargs)
+        f = DataLoader(IterableDataset(), batch_size=4)
+        train_series_loader = DataLoader(train_series, batch_size=64)
+        overfit_train_loader = DataLoader(train_ds, batch_size=64)
+
+        loader = DataLoader(ds, batch_size=16)
+        with torch.no_grad():
+            for x, y in loader:
+                preds.append(model(x))
+
+        def val_dataloader():
+            return DataLoader(train_ds, batch_size=32)
+        """,
+        "NN301",
+    )
+
+
+def test_nn301_keras_fit() -> None:
+    assert_findings(
+        """
+        import keras
+
+        model = keras.Sequential([keras.layers.Dense(1)])
+        model.fit(X_train, y_train, epochs=3, shuffle=False)  # expect: NN301
+        model.fit(X_train, y_train, epochs=3)
+        model.fit(train_ds, epochs=3, shuffle=False)
+        model.fit(make_generator(), epochs=3, shuffle=False)
+        model.fit(series_train, y, shuffle=False)
+        """,
+        "NN301",
+    )
+
+
+def test_nn301_manual_batching_without_permutation() -> None:
+    assert_findings(
+        """
+        import torch
+
+        for epoch in range(10):
+            for i in range(0, len(X_train), 32):  # expect: NN301
+                xb, yb = X_train[i:i + 32], y_train[i:i + 32]
+                loss = loss_fn(model(xb), yb)
+                loss.backward()
+                opt.step()
+        """,
+        "NN301",
+    )
+
+
+def test_nn301_manual_batching_negatives() -> None:
+    assert_findings(
+        """
+        import jax
+        import numpy as np
+
+        def predict_all(X_train):
+            return [model(X_train[i:i + 32]) for i in range(0, len(X_train), 32)]
+
+        def evaluate():
+            for i in range(0, len(X_train), 32):
+                preds.append(model(X_train[i:i + 32]))
+
+        def train(key, params, X_train, y_train):
+            for epoch in range(10):
+                key, sub = jax.random.split(key)
+                perm = jax.random.permutation(sub, len(X_train))
+                X_s, y_s = X_train[perm], y_train[perm]
+                for i in range(0, len(X_s), 32):
+                    params = train_step(params, X_train[i:i + 32], y_s[i:i + 32])
+            return params
+        """,
+        "NN301",
+    )
+
+
+# --- NN302 statistics-fitted-before-split ------------------------------------------------
+
+
+def test_nn302_scaler_before_split() -> None:
+    assert_findings(
+        """
+        import numpy as np
+        from sklearn.model_selection import KFold, train_test_split
+        from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+        X = StandardScaler().fit_transform(X)  # expect: NN302
+        X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2)
+
+        def folds(features, labels):
+            scaler = MinMaxScaler()
+            scaler.fit(features)  # expect: NN302
+            scaled = scaler.transform(features)
+            for tr, te in KFold(5).split(scaled):
+                yield scaled[tr], scaled[te]
+
+        def by_slicing(data):
+            mu = data.mean(axis=0)  # expect: NN302
+            sd = np.std(data, axis=0)  # expect: NN302
+            data = (data - mu) / sd
+            train, test = data[:800], data[800:]
+            return train, test
+
+        def inline(X):
+            X = (X - X.mean(0)) / X.std(0)  # expect: NN302
+            X_train, X_val = X[:100], X[100:]
+            return X_train, X_val
+        """,
+        "NN302",
+    )
+
+
+def test_nn302_dataframe_columns() -> None:
+    assert_findings(
+        """
+        from sklearn.model_selection import train_test_split
+        from sklearn.preprocessing import StandardScaler
+
+        df[cols] = StandardScaler().fit_transform(df[cols])  # expect: NN302
+        df["age"] = (df["age"] - df["age"].mean()) / df["age"].std()  # expect: NN302
+        train_df, test_df = train_test_split(df, test_size=0.2)
+        """,
+        "NN302",
+    )
+
+
+def test_nn302_keras_adapt_before_split() -> None:
+    assert_findings(
+        """
+        import keras
+        from sklearn.model_selection import train_test_split
+
+        norm = keras.layers.Normalization()
+        norm.adapt(features)  # expect: NN302
+        x_train, x_test = train_test_split(features)
+        """,
+        "NN302",
+    )
+
+
+def test_nn302_negatives() -> None:
+    assert_findings(
+        """
+        import numpy as np
+        import torchvision.transforms as T
+        from sklearn.model_selection import cross_val_score, train_test_split
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+        from sklearn.linear_model import LogisticRegression
+
+        X_train, X_test, y_train, y_test = train_test_split(X, y)
+        scaler = StandardScaler().fit(X_train)
+        X_test = scaler.transform(X_test)
+
+        pipe = make_pipeline(StandardScaler(), LogisticRegression())
+        pipe.fit(X, y)
+        scores = cross_val_score(pipe, X, y, cv=5)
+
+        normalize = T.Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225])
+
+        def train(losses, metrics):
+            avg = np.mean(losses)
+            print(metrics.mean(), avg)
+            parts = train_test_split(losses)
+
+        def stats_on_train(X):
+            X_tr, X_te = X[:800], X[800:]
+            mu, sd = X_tr.mean(0), X_tr.std(0)
+            return (X_tr - mu) / sd, (X_te - mu) / sd
+
+        def printed_only(X):
+            print(X.mean())
+            X_train, X_val = X[:10], X[10:]
+            return X_train, X_val
+
+        def rebound(X, path):
+            scaler = StandardScaler().fit(X)
+            X = np.load(path)
+            X_train, X_test = train_test_split(X)
+            return scaler.transform(X_train)
+
+        def split_before(X):
+            X_train, X_val = train_test_split(X)
+            scaler = StandardScaler()
+            X = scaler.fit_transform(X)
+            return X
+        """,
+        "NN302",
+    )
+
+
+# --- NN303 scaler-refit-on-eval-data -------------------------------------------------------
+
+
+def test_nn303_refit_on_eval() -> None:
+    assert_findings(
+        """
+        import keras
+        from sklearn.preprocessing import StandardScaler
+
+        scaler = StandardScaler()
+        X_train = scaler.fit_transform(X_train)
+        X_val = scaler.fit_transform(X_val)  # expect: NN303
+        X_test = StandardScaler().fit_transform(X_test)  # expect: NN303
+
+        def prepare(train_df, test_df):
+            norm = keras.layers.Normalization()
+            norm.adapt(train_df.values)
+            other = keras.layers.Normalization()
+            other.adapt(test_df.values)  # expect: NN303
+        """,
+        "NN303",
+    )
+
+
+def test_nn303_negatives() -> None:
+    assert_findings(
+        """
+        from sklearn.preprocessing import StandardScaler
+        from sklearn.pipeline import make_pipeline
+
+        scaler = StandardScaler()
+        X_train = scaler.fit_transform(X_train)
+        X_test = scaler.transform(X_test)
+
+        def only_test(X_test):
+            return StandardScaler().fit_transform(X_test)
+
+        def trainval(X_train, X_trainval_full):
+            StandardScaler().fit(X_train)
+            StandardScaler().fit(X_train_val)
+
+        def model_on_test(X_train, X_test, y_test):
+            StandardScaler().fit(X_train)
+            make_pipeline(StandardScaler()).fit(X_test, y_test)
+        """,
+        "NN303",
+    )
+
+
+# --- NN304 independent-shuffles --------------------------------------------------------
+
+
+def test_nn304_independent_shuffles() -> None:
+    assert_findings(
+        """
+        import random
+        import jax
+        import numpy as np
+        from sklearn.utils import shuffle
+
+        np.random.shuffle(X)
+        np.random.shuffle(y)  # expect: NN304
+
+        def permute(X_train, y_train, n):
+            X_train = X_train[np.random.permutation(n)]
+            y_train = y_train[np.random.permutation(n)]  # expect: NN304
+            return X_train, y_train
+
+        def lists(images, labels):
+            random.shuffle(images)
+            random.shuffle(labels)  # expect: NN304
+
+        def keys(k1, k2, inputs, targets):
+            inputs = jax.random.permutation(k1, inputs)
+            targets = jax.random.permutation(k2, targets)  # expect: NN304
+            return inputs, targets
+
+        def named(x, y, n):
+            p1 = np.random.permutation(n)
+            p2 = np.random.permutation(n)
+            return x[p1], y[p2]  # expect: NN304
+
+        def copies(X, y):
+            return shuffle(X), shuffle(y)  # expect: NN304
+        """,
+        "NN304",
+    )
+
+
+def test_nn304_negatives() -> None:
+    assert_findings(
+        """
+        import random
+        import jax
+        import numpy as np
+        from sklearn.utils import shuffle
+
+        perm = np.random.permutation(len(X))
+        X, y = X[perm], y[perm]
+
+        X, y = shuffle(X, y, random_state=0)
+        np.random.shuffle(X_train)
+
+        def same_key(key, inputs, targets):
+            return jax.random.permutation(key, inputs), jax.random.permutation(key, targets)
+
+        def reseeded(X, y):
+            np.random.seed(0)
+            np.random.shuffle(X)
+            np.random.seed(0)
+            np.random.shuffle(y)
+
+        def state(X, y):
+            st = np.random.get_state()
+            np.random.shuffle(X)
+            np.random.set_state(st)
+            np.random.shuffle(y)
+
+        def seeded(X, y):
+            return shuffle(X, random_state=1), shuffle(y, random_state=1)
+
+        def unrelated(train_files, val_files):
+            random.shuffle(train_files)
+            random.shuffle(val_files)
+
+        def per_epoch(X, y, rng):
+            for epoch in range(10):
+                idx = rng.permutation(len(X))
+                xb, yb = X[idx], y[idx]
+        """,
+        "NN304",
+    )
+
+
+# --- NN305 random-augmentation-in-eval --------------------------------------------------
+
+
+def test_nn305_random_eval_transforms() -> None:
+    assert_findings(
+        """
+        import albumentations as A
+        import keras
+        from torchvision import datasets, transforms
+        from torchvision.transforms import v2
+
+        val_transform = transforms.Compose([
+            transforms.RandomResizedCrop(224),  # expect: NN305
+            transforms.ToTensor(),
+        ])
+        data_transforms = {
+            "train": transforms.Compose([transforms.RandomHorizontalFlip()]),
+            "val": transforms.Compose([v2.ColorJitter(0.4)]),  # expect: NN305
+        }
+        transform = transforms.Compose([transforms.RandomCrop(32, padding=4)])  # expect: NN305
+        trainset = datasets.CIFAR10("data", train=True, transform=transform)
+        testset = datasets.CIFAR10("data", train=False, transform=transform)
+
+        def get_valid_transforms():
+            return A.Compose([A.HorizontalFlip(), A.Normalize()])  # expect: NN305
+
+        test_preprocess = keras.Sequential([keras.layers.RandomFlip("horizontal")])  # expect: NN305
+        """,
+        "NN305",
+    )
+
+
+def test_nn305_negatives() -> None:
+    assert_findings(
+        """
+        import albumentations as A
+        from torchvision import datasets, transforms
+
+        train_transform = transforms.Compose([transforms.RandomCrop(32), transforms.ToTensor()])
+        val_transform = transforms.Compose([transforms.Resize(256), transforms.CenterCrop(224)])
+        trainset = datasets.CIFAR10("data", train=True, transform=train_transform)
+        testset = datasets.CIFAR10("data", train=False, transform=val_transform)
+        tta_transform = transforms.Compose([transforms.RandomHorizontalFlip(p=1.0)])
+        test_aug = transforms.Compose([transforms.RandomHorizontalFlip()])
+        valid_tf = A.Compose([A.HorizontalFlip(p=0), A.Normalize()])
+
+        def get_test_transforms(p):
+            return A.Compose([A.HorizontalFlip(p=p)])
+        """,
+        "NN305",
+    )
+
+
+# --- NN306 same-batch-every-step ------------------------------------------------------
+
+
+def test_nn306_same_batch() -> None:
+    assert_findings(
+        """
+        batch = next(iter(train_loader))  # expect: NN306
+        for step in range(1000):
+            loss = model(batch)
+            loss.backward()
+            opt.step()
+
+        def train(model, loader, opt):
+            x, y = next(iter(loader))  # expect: NN306
+            x = x.to("cuda")
+            for epoch in range(10):
+                opt.zero_grad()
+                loss_fn(model(x), y).backward()
+                opt.step()
+        """,
+        "NN306",
+    )
+
+
+def test_nn306_negatives() -> None:
+    assert_findings(
+        """
+        def shapes(model, loader, opt):
+            sample = next(iter(loader))
+            model.build(sample[0].shape)
+            for epoch in range(10):
+                for x, y in loader:
+                    loss_fn(model(x), y).backward()
+                    opt.step()
+
+        def overfit_one_batch(model, loader, opt):
+            batch = next(iter(loader))
+            for step in range(500):
+                model(batch).backward()
+                opt.step()
+
+        def drawn_inside(model, loader, opt):
+            it = iter(loader)
+            batch = next(iter(loader))
+            for step in range(500):
+                model(batch).backward()
+                opt.step()
+                batch = next(it)
+
+        def not_training(model, loader):
+            batch = next(iter(loader))
+            for i in range(10):
+                print(model(batch))
+
+        single_batch = next(iter(train_loader))
+        for step in range(100):
+            model(single_batch).backward()
+            opt.step()
+        """,
+        "NN306",
+    )
