@@ -46,3 +46,10 @@ def test_matches_whole_module_positions(text: str) -> None:
     found = positions_for(module, text, nodes, index.parents)
     for node in nodes:
         assert found[node] == expected[node]
+
+
+def test_index_parents_iterate_in_source_order() -> None:
+    module = cst.parse_module("def f(a):\n    x = g(a)\n    for i in h(x):\n        k(i)\n")
+    index = NodeIndex.build(module, ImportMap())
+    names = [n.value for n in index.parents if isinstance(n, cst.Name)]
+    assert names == ["f", "a", "x", "g", "a", "i", "h", "x", "k", "i"]

@@ -68,7 +68,11 @@ def _is_node(kind: type) -> bool:
 
 
 class NodeIndex:
-    """Parents, and every call, function, class, loop, ``with`` and ``return`` of a module."""
+    """Parents, and every call, function, class, loop, ``with`` and ``return`` of a module.
+
+    ``parents`` iterates in pre-order: its keys are every node but the module, in source
+    order, so ``enumerate(index.parents)`` numbers nodes for before/after questions.
+    """
 
     def __init__(self, imports: ImportMap) -> None:
         self.imports = imports
@@ -90,9 +94,12 @@ class NodeIndex:
 
     def _walk(self, root: cst.CSTNode) -> None:
         parents = self.parents
-        stack: list[cst.CSTNode] = [root]
+        stack: list[tuple[cst.CSTNode, cst.CSTNode | None]] = [(root, None)]
         while stack:
-            node = stack.pop()
+            node, parent = stack.pop()
+            if parent is not None:
+                # Recorded when popped: ``parents`` iterates in pre-order (source order).
+                parents[node] = parent
             kind = type(node)
             if kind is cst.Call:
                 self.calls.append(node)  # type: ignore[arg-type]
@@ -118,11 +125,8 @@ class NodeIndex:
                 target = node.target  # type: ignore[attr-defined]
                 if type(target) is cst.Name:
                     self.assigned_names.add(target.value)
-            children = list(iter_children(node))
-            for child in children:
-                parents[child] = node
             # Reversed so that nodes are popped (and lists filled) in source order.
-            stack.extend(reversed(children))
+            stack.extend((child, node) for child in reversed(list(iter_children(node))))
 
     # Navigation -----------------------------------------------------------------
 

@@ -618,5 +618,6 @@ class Net(nn.Module):
     content = found.fix.edits[0].content
     # One argument per line, trailing comma kept (the engine renders the node without
     # its block indentation, which is cosmetic inside parentheses).
-    assert "p=0.1,\n" in content and content.endswith("training=self.training,\n)")
+    assert "p=0.1,\n" in content
+    assert content.endswith("training=self.training,\n        )")  # rendered in place
     compile(content, "<fix>", "eval")
