@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from lintnn.runtime import plots
 from lintnn.runtime.errors import NonFiniteError
-from lintnn.runtime.tables import Measurements, grid, layer_order, measurements, owner
+from lintnn.runtime.tables import Measurements, flagged, grid, layer_order, measurements, owner
 
 if TYPE_CHECKING:
     from lintnn.runtime.report import Report
@@ -35,8 +35,9 @@ _CSS = """
 .lintnn-report ul.findings li{margin:4px 0;padding:6px 10px;border-left:4px solid #999;
   background:#f7f7f7;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.88em;
   white-space:pre-wrap}
-.lintnn-report li.error{border-color:#d9534f}.lintnn-report li.warning{border-color:#f0ad4e}
-.lintnn-report li.info{border-color:#5bc0de}
+.lintnn-report ul.findings li.error{border-color:#d9534f}
+.lintnn-report ul.findings li.warning{border-color:#f0ad4e}
+.lintnn-report ul.findings li.info{border-color:#5bc0de}
 .lintnn-report .sev{font-weight:700;text-transform:uppercase;font-size:.8em;margin-right:6px}
 .lintnn-report table{border-collapse:collapse;font-size:.85em;margin:6px 0}
 .lintnn-report th,.lintnn-report td{border:1px solid #ddd;padding:2px 8px;text-align:right}
@@ -48,9 +49,11 @@ _CSS = """
 .lintnn-report .hint{background:#fcf8e3;padding:6px 10px;border-radius:4px}
 .lintnn-report ul.tree{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.88em;
   list-style:none;padding-left:1.2em;margin:0}
-.lintnn-report ul.tree li.on-path>span.node{font-weight:700;color:#a12622}
-.lintnn-report ul.tree li.origin>span.node{background:#d9534f;color:#fff;padding:0 4px;
-  border-radius:3px}
+.lintnn-report ul.tree ul.tree{font-size:1em}
+.lintnn-report li.on-path>span.node,.lintnn-report li.on-path>details>summary>span.node{
+  font-weight:700;color:#a12622}
+.lintnn-report li.origin>span.node,.lintnn-report li.origin>details>summary>span.node{
+  background:#d9534f;color:#fff;padding:0 4px;border-radius:3px}
 .lintnn-report .where{margin-left:8px;color:#a12622}
 .lintnn-report summary{cursor:pointer;color:#555}
 """
@@ -193,7 +196,6 @@ def render(report: Report, module_names: list[str] | None = None,
              "<h2>Findings</h2>", _findings(report, error)]
     if origin is not None:
         parts.append(_nonfinite(origin, module_names, m))
-    flagged = {f.module for f in report.findings if f.module is not None}
     header, cells, bad = grid(report)
     if cells:
         parts.append('<section data-view="summary"><h2>Per layer</h2>'
@@ -202,7 +204,7 @@ def render(report: Report, module_names: list[str] | None = None,
     if m.views() and not have_plots:
         parts.append(f'<p class="hint">Install matplotlib to see these numbers as plots: '
                      f"<code>{escape(INSTALL_HINT)}</code>.</p>")
-    figs = plots.figures(m, flagged, titles=False) if have_plots else {}
+    figs = plots.figures(m, flagged(report), titles=False) if have_plots else {}
     parts.append('<div class="views">')
     for name in m.views():
         title = plots.TITLES[name]

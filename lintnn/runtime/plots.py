@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 TITLES = {
     "activations": "Activation std at init, per layer (0.5-2.0 shaded)",
     "gradients": "Gradient at init, per layer",
-    "updates": "Update / weight ratio over the steps, log scale (1e-3 drawn)",
+    "updates": "Update / weight ratio, log scale (1e-3 drawn)",
     "dead_relu": "Dead ReLU units, per layer",
     "loss": "Overfitting one batch: loss vs chance level",
 }
@@ -61,7 +61,7 @@ def _activations(m: Measurements, bad: set[str]) -> Figure:
         ax.plot(range(len(names)), [m.act_mean[n] for n in names], "D", color="black",
                 label="mean")
     ax.set_ylabel("activation std")
-    if any(v > 0 for v in m.act_std.values()) and max(m.act_std.values()) > 20 * ACT_BAND[1]:
+    if any(v > 0 for v in m.act_std.values()) and max(m.act_std.values()) > 5 * ACT_BAND[1]:
         ax.set_yscale("log")
     ax.legend(loc="upper right", fontsize="small")
     return fig

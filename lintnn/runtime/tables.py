@@ -79,6 +79,11 @@ def measurements(report: Report) -> Measurements:
     return m
 
 
+def flagged(report: Report) -> set[str]:
+    """Module paths that some finding of ``report`` points at."""
+    return {f.module for f in report.findings if f.module is not None}
+
+
 def owner(name: str) -> str:
     """``layers.0.weight`` -> ``layers.0``; module paths of the other views pass unchanged."""
     head, _, last = name.rpartition(".")
@@ -112,7 +117,7 @@ def rows(report: Report) -> list[dict[str, Any]]:
         for name, value in values.items():
             cells.setdefault(owner(name), {})[column] = value
     for f in report.findings:
-        if f.module is not None and f.module in cells:
+        if f.module in cells:
             cells[f.module].setdefault("findings", []).append(f.code)
     return [{"layer": name, **cells[name]} for name in layer_order(list(cells))]
 
