@@ -318,3 +318,24 @@ def test_page_renders_in_headless_chromium(tmp_path: Path) -> None:
                     "--window-size=1200,1600", page.as_uri()],
                    capture_output=True, timeout=120, check=False)
     assert shot.exists() and shot.stat().st_size > 20_000
+
+
+def test_non_finite_numbers_are_shown_not_dropped(recwarn) -> None:
+    pytest.importorskip("matplotlib")
+    report = Report("check_health", data={
+        "activation_std": {"a": math.nan, "b": 1.0}, "grad_weight_ratio": {"a.weight": math.inf,
+                                                                          "b.weight": 0.0},
+        "update_weight_ratio": {"a.weight": 0.0}, "loss_curve": [1.0, 5.0, math.inf]})
+    text = report_html.page(report)
+    assert [str(w.message) for w in recwarn] == []
+    assert embedded(text)["measurements"]["loss_curve"] == [1.0, 5.0, None]
+    grads = report.plot()["gradients"].axes[0]
+    assert [t.get_text() for t in grads.get_xticklabels()] == ["a.weight", "b.weight"]
+    assert "inf" in [t.get_text() for t in grads.texts]
+    assert "nan" in table_text(report) and "inf" in table_text(report)
+
+
+def test_jax_relu_sites_are_matched_with_root_findings() -> None:
+    report = Report("check_health", [finding("NR304", "9/16 dead", module="")],
+                    {"dead_relus": {"<root>@model.py:9": 0.56}})
+    assert table_text(report).splitlines()[1].split()[-1] == "NR304"

@@ -11,7 +11,7 @@ import math
 import re
 from typing import TYPE_CHECKING
 
-from lintnn.runtime.tables import ACT_BAND, UPDATE_TARGET, Measurements, layer_order, owner
+from lintnn.runtime.tables import ACT_BAND, UPDATE_TARGET, Measurements, layer_order, module_of
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -43,11 +43,29 @@ def _figure() -> tuple[Figure, Axes]:
     return fig, fig.add_subplot()
 
 
+def _finite(values: dict[str, float]) -> dict[str, float]:
+    return {k: v for k, v in values.items() if math.isfinite(v)}
+
+
+def _log_scale(ax: Axes, values: list[float], spread: float = 10.0) -> None:
+    """Log y axis when the positive finite values span more than ``spread`` (a log axis
+    over less than a decade only has unreadable ticks; over no positive value, warnings)."""
+    positive = [v for v in values if 0 < v < math.inf]
+    if positive and max(positive) > spread * min(positive):
+        ax.set_yscale("log")
+
+
 def _bars(ax: Axes, values: dict[str, float], label: str, bad: set[str]) -> None:
+    """One bar per layer; a NaN/Inf value gets no bar but its name written in red."""
     names = layer_order(list(values))
-    heights = [values[n] for n in names]
-    colors = [_WARN if owner(n) in bad else _OK for n in names]
+    heights = [values[n] if math.isfinite(values[n]) else 0.0 for n in names]
+    colors = [_WARN if module_of(n) in bad or not math.isfinite(values[n]) else _OK
+              for n in names]
     ax.bar(range(len(names)), heights, color=colors, label=label)
+    for i, n in enumerate(names):
+        if not math.isfinite(values[n]):
+            ax.text(i, 0.03, str(values[n]), transform=ax.get_xaxis_transform(),
+                    ha="center", color=_WARN, fontweight="bold")
     ax.set_xticks(range(len(names)), [n or "<root>" for n in names],
                   rotation=30 if len(names) > 4 else 0, ha="right" if len(names) > 4 else "center")
 
@@ -55,23 +73,23 @@ def _bars(ax: Axes, values: dict[str, float], label: str, bad: set[str]) -> None
 def _activations(m: Measurements, bad: set[str]) -> Figure:
     fig, ax = _figure()
     ax.axhspan(*ACT_BAND, color="#5cb85c", alpha=0.2, label="0.5-2.0")
-    _bars(ax, m.act_std, "std", bad)
+    stds = _finite(m.act_std)
+    _bars(ax, m.act_std, "_std", bad)  # "_": kept out of the legend
     if m.act_mean:
         names = layer_order(list(m.act_mean))
         ax.plot(range(len(names)), [m.act_mean[n] for n in names], "D", color="black",
                 label="mean")
     ax.set_ylabel("activation std")
-    if any(v > 0 for v in m.act_std.values()) and max(m.act_std.values()) > 5 * ACT_BAND[1]:
-        ax.set_yscale("log")
+    if max(stds.values(), default=0.0) > 5 * ACT_BAND[1]:
+        _log_scale(ax, list(stds.values()), spread=1.0)
     ax.legend(loc="upper right", fontsize="small")
     return fig
 
 
 def _gradients(m: Measurements, bad: set[str]) -> Figure:
     fig, ax = _figure()
-    _bars(ax, {k: v for k, v in m.grad.items() if math.isfinite(v)}, m.grad_label, bad)
-    if any(v > 0 for v in m.grad.values()):
-        ax.set_yscale("log")
+    _bars(ax, m.grad, m.grad_label, bad)
+    _log_scale(ax, list(m.grad.values()))
     ax.set_ylabel(m.grad_label)
     return fig
 
@@ -79,7 +97,7 @@ def _gradients(m: Measurements, bad: set[str]) -> Figure:
 def _updates(m: Measurements, bad: set[str]) -> Figure:
     fig, ax = _figure()
     if all(len(r) == 1 for r in m.updates.values()):  # one step: a bar per parameter
-        _bars(ax, {k: r[0] for k, r in m.updates.items()}, "after step 1", bad)
+        _bars(ax, {k: r[0] for k, r in m.updates.items()}, "_after step 1", bad)
         ax.axhline(UPDATE_TARGET, color="black", linestyle="--", linewidth=1, label="1e-3")
         ax.set_yscale("log")
         ax.set_ylabel("|update| / |weight|")
@@ -88,7 +106,7 @@ def _updates(m: Measurements, bad: set[str]) -> Figure:
     for name in layer_order(list(m.updates)):
         ratios = m.updates[name]
         ax.plot(range(1, len(ratios) + 1), ratios, marker="o", label=name,
-                linewidth=2.5 if owner(name) in bad else 1.2)
+                linewidth=2.5 if module_of(name) in bad else 1.2)
     ax.axhline(UPDATE_TARGET, color="black", linestyle="--", linewidth=1, label="1e-3")
     ax.set_yscale("log")
     ax.xaxis.get_major_locator().set_params(integer=True)
@@ -109,10 +127,16 @@ def _dead(m: Measurements, bad: set[str]) -> Figure:
 
 def _loss(m: Measurements, bad: set[str]) -> Figure:
     fig, ax = _figure()
-    ax.plot(range(len(m.loss)), m.loss, color=_OK, label="loss")
+    finite = [v if math.isfinite(v) else math.nan for v in m.loss]
+    ax.plot(range(len(m.loss)), finite, color=_OK, label="loss")
+    if len(finite) > 1 and not math.isfinite(m.loss[-1]):
+        ax.annotate(f"{m.loss[-1]} at step {len(m.loss) - 1}", (1, 1), xycoords="axes fraction",
+                    ha="right", va="top", color=_WARN, xytext=(-6, -22),
+                    textcoords="offset points")
     if m.chance is not None:
         ax.axhline(m.chance, color=_WARN, linestyle="--",
                    label=f"chance -ln(1/C) = {m.chance:.3g}")
+    ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_xlabel("step")
     ax.set_ylabel("loss")
     ax.legend(loc="best", fontsize="small")

@@ -90,6 +90,13 @@ def owner(name: str) -> str:
     return head if last in ("weight", "kernel", "bias") else name
 
 
+def module_of(name: str) -> str:
+    """The module path a view's key belongs to: ``head.weight`` -> ``head``, JAX's
+    ``<root>@model.py:9`` -> ``""``; what findings' ``module`` is compared with."""
+    name = owner(name.partition("@")[0] if "@" in name else name)
+    return "" if name == "<root>" else name
+
+
 def layer_order(names: list[str]) -> list[str]:
     """Model order for dotted paths from different views: ``0, 1, 2`` for a Sequential's
     indices, first appearance for named children."""
@@ -116,9 +123,10 @@ def rows(report: Report) -> list[dict[str, Any]]:
     for column, values in views.items():
         for name, value in values.items():
             cells.setdefault(owner(name), {})[column] = value
-    for f in report.findings:
-        if f.module in cells:
-            cells[f.module].setdefault("findings", []).append(f.code)
+    for name, row in cells.items():
+        codes = [f.code for f in report.findings if f.module == module_of(name)]
+        if codes:
+            row["findings"] = codes
     return [{"layer": name, **cells[name]} for name in layer_order(list(cells))]
 
 
