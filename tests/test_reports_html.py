@@ -339,3 +339,19 @@ def test_jax_relu_sites_are_matched_with_root_findings() -> None:
     report = Report("check_health", [finding("NR304", "9/16 dead", module="")],
                     {"dead_relus": {"<root>@model.py:9": 0.56}})
     assert table_text(report).splitlines()[1].split()[-1] == "NR304"
+
+
+def test_table_uses_rich_on_a_terminal() -> None:
+    pytest.importorskip("rich")
+    import io
+
+    from lintnn.runtime.tables import print_table
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    out = Terminal()
+    print_table(synthetic(), out)
+    text = out.getvalue()
+    assert "per-layer measurements" in text and "NR304" in text and "75%" in text
