@@ -2,6 +2,8 @@
 
 The factory returns ``(model, inputs)``, ``(model, inputs, target, loss_fn)`` or a dict
 with those keys (and optionally ``dims``). Exit codes: 0 clean, 1 findings, 2 error.
+The text output ends with a per-layer table; ``--html PATH`` also writes the report as
+one self-contained page.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="skip the training-health checks (faster)")
     parser.add_argument("--steps", type=int, default=300,
                         help="bound on the overfit-one-batch steps (default 300)")
+    parser.add_argument("--html", metavar="PATH", default=None,
+                        help="also write a self-contained HTML report with per-layer plots")
 
 
 def load_factory(spec: str) -> Callable[[], Any]:
@@ -113,7 +117,17 @@ def run(args: argparse.Namespace) -> int:
         dims=parts["dims"], health=getattr(args, "health", True),
         steps=getattr(args, "steps", 300),
     )
-    _write(report.findings, getattr(args, "output_format", "text"), sys.stdout)
+    fmt = getattr(args, "output_format", "text")
+    _write(report.findings, fmt, sys.stdout)
+    if fmt == "text":
+        from lintnn.runtime.tables import print_table
+
+        print_table(report, sys.stdout)
+    html_path = getattr(args, "html", None)
+    if html_path:
+        names = [name for name, _ in parts["model"].named_modules()]
+        report.to_html(html_path, module_names=names)
+        print(f"lintnn probe: wrote {html_path}", file=sys.stderr)
     return 0 if report.ok else 1
 
 

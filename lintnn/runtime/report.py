@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from lintnn.diagnostics import Diagnostic, Severity
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from lintnn.runtime.errors import NonFiniteError
 
 
 class CheckFailed(AssertionError):
@@ -51,3 +57,28 @@ class Report:
         lines = [f"{self.check}: {len(self.findings)} finding(s)"]
         lines += [f"  {f.severity.value}: {f}" for f in self.findings]
         return "\n".join(lines)
+
+    def to_html(self, path: str | Path, module_names: list[str] | None = None,
+                error: NonFiniteError | None = None) -> Path:
+        """Write one self-contained HTML page (findings, per-layer plots and tables).
+
+        ``module_names`` (``[n for n, _ in model.named_modules()]``) draws the module tree
+        of a non-finite finding; ``error`` adds a :class:`NonFiniteError` caught outside.
+        """
+        from lintnn.runtime import html
+
+        return html.write(self, path, module_names, error)
+
+    def plot(self) -> dict[str, Figure]:
+        """Matplotlib figures of the measurements, by view name (needs ``lintnn[plot]``)."""
+        from lintnn.runtime import plots
+        from lintnn.runtime.tables import flagged, measurements
+
+        if not plots.available():
+            raise ImportError("Report.plot needs matplotlib: pip install 'lintnn[plot]'")
+        return plots.figures(measurements(self), flagged(self))
+
+    def _repr_html_(self) -> str:
+        from lintnn.runtime import html
+
+        return html.render(self)

@@ -1,0 +1,189 @@
+"""The per-layer numbers of a :class:`Report`, read once, and their compact terminal table.
+
+The PyTorch and JAX shims name their measurements differently (``loss_curve`` vs
+``overfit_losses``, ``dead_relu`` vs ``dead_relus``); :func:`measurements` reads either, so
+the table, the plots and the HTML page all show the same numbers.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from lintnn.runtime.report import Report
+
+ACT_BAND = (0.5, 2.0)  # the activation std a well-initialized layer keeps (shaded)
+UPDATE_TARGET = 1e-3  # the update/weight ratio of a sane learning rate (drawn)
+VIEWS = {"activations": "act_std", "gradients": "grad", "updates": "updates",
+         "dead_relu": "dead", "loss": "loss"}  # view name -> Measurements attribute
+
+
+@dataclass
+class Measurements:
+    """What the health check measured, per layer, in the shape the views need."""
+
+    act_mean: dict[str, float] = field(default_factory=dict)
+    act_std: dict[str, float] = field(default_factory=dict)
+    grad: dict[str, float] = field(default_factory=dict)
+    grad_label: str = "|grad| / |weight|"
+    updates: dict[str, list[float]] = field(default_factory=dict)
+    dead: dict[str, float] = field(default_factory=dict)
+    loss: list[float] = field(default_factory=list)
+    chance: float | None = None
+
+    def views(self) -> list[str]:
+        """The views (``activations``, ``gradients``, ...) that have numbers, in page order."""
+        return [name for name, attr in VIEWS.items() if getattr(self, attr)]
+
+    def to_json(self) -> dict[str, Any]:
+        """The numbers as JSON-safe values (non-finite floats become ``None``)."""
+        def clean(v: Any) -> Any:
+            if isinstance(v, dict):
+                return {k: clean(x) for k, x in v.items()}
+            if isinstance(v, list):
+                return [clean(x) for x in v]
+            return v if not isinstance(v, float) or math.isfinite(v) else None
+
+        return clean({"activation_mean": self.act_mean, "activation_std": self.act_std,
+                      "gradient": self.grad, "gradient_label": self.grad_label,
+                      "update_weight_ratio": self.updates, "dead_relu": self.dead,
+                      "loss_curve": self.loss, "chance_loss": self.chance})
+
+
+def _floats(value: Any) -> dict[str, float]:
+    return {str(k): float(v) for k, v in (value or {}).items()}
+
+
+def measurements(report: Report) -> Measurements:
+    """Read the measurements of ``report.data`` (PyTorch or JAX keys)."""
+    data = report.data
+    m = Measurements(act_mean=_floats(data.get("activation_mean")),
+                     act_std=_floats(data.get("activation_std")),
+                     dead=_floats(data.get("dead_relu") or data.get("dead_relus")),
+                     loss=[float(v) for v in data.get("loss_curve")
+                           or data.get("overfit_losses") or []])
+    if "grad_weight_ratio" in data:
+        m.grad = _floats(data["grad_weight_ratio"])
+    elif "grad_norms" in data:
+        m.grad, m.grad_label = _floats(data["grad_norms"]), "|grad|"
+    for name, ratio in (data.get("update_weight_ratio") or {}).items():
+        m.updates[str(name)] = ([float(r) for r in ratio] if isinstance(ratio, (list, tuple))
+                                else [float(ratio)])
+    chance = data.get("chance_loss")
+    if chance is None:
+        chance = next((f.extra["chance"] for f in report.findings if "chance" in f.extra), None)
+    m.chance = None if chance is None else float(chance)
+    return m
+
+
+def flagged(report: Report) -> set[str]:
+    """Module paths that some finding of ``report`` points at."""
+    return {f.module for f in report.findings if f.module is not None}
+
+
+def owner(name: str) -> str:
+    """``layers.0.weight`` -> ``layers.0``; module paths of the other views pass unchanged."""
+    head, _, last = name.rpartition(".")
+    return head if last in ("weight", "kernel", "bias") else name
+
+
+def module_of(name: str) -> str:
+    """The module path a view's key belongs to: ``head.weight`` -> ``head``, JAX's
+    ``<root>@model.py:9`` -> ``""``; what findings' ``module`` is compared with."""
+    name = owner(name.partition("@")[0] if "@" in name else name)
+    return "" if name == "<root>" else name
+
+
+def layer_order(names: list[str]) -> list[str]:
+    """Model order for dotted paths from different views: ``0, 1, 2`` for a Sequential's
+    indices, first appearance for named children."""
+    seen: dict[tuple[str, ...], int] = {}
+    for name in names:
+        parts = tuple(name.split("."))
+        for i in range(1, len(parts) + 1):
+            seen.setdefault(parts[:i], len(seen))
+
+    def key(name: str) -> tuple[tuple[int, int], ...]:
+        parts = tuple(name.split("."))
+        return tuple((0, int(p)) if p.isdigit() else (1, seen[parts[:i + 1]])
+                     for i, p in enumerate(parts))
+
+    return sorted(dict.fromkeys(names), key=key)
+
+
+def rows(report: Report) -> list[dict[str, Any]]:
+    """One row per layer: its numbers from each view and the codes of its findings."""
+    m = measurements(report)
+    cells: dict[str, dict[str, Any]] = {}
+    views = {"act std": m.act_std, "act mean": m.act_mean, "grad": m.grad,
+             "update/w": {k: v[-1] for k, v in m.updates.items() if v}, "dead ReLU": m.dead}
+    for column, values in views.items():
+        for name, value in values.items():
+            cells.setdefault(owner(name), {})[column] = value
+    for name, row in cells.items():
+        codes = [f.code for f in report.findings if f.module == module_of(name)]
+        if codes:
+            row["findings"] = codes
+    return [{"layer": name, **cells[name]} for name in layer_order(list(cells))]
+
+
+def _fmt(column: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if column == "findings":
+        return " ".join(dict.fromkeys(value))
+    if column == "dead ReLU":
+        return f"{value:.0%}"
+    return f"{value:.3g}"
+
+
+_COLUMNS = ("act mean", "act std", "grad", "update/w", "dead ReLU", "findings")
+
+
+def grid(report: Report) -> tuple[list[str], list[list[str]], list[bool]]:
+    """Header, formatted cells and which rows have findings."""
+    data = rows(report)
+    columns = ["layer"] + [c for c in _COLUMNS if any(c in r for r in data)]
+    grid = [[(r["layer"] or "<root>") if c == "layer" else _fmt(c, r.get(c)) for c in columns]
+            for r in data]
+    label = measurements(report).grad_label
+    header = [label if c == "grad" else c for c in columns]
+    return header, grid, [bool(r.get("findings")) for r in data]
+
+
+def table_text(report: Report) -> str:
+    """The per-layer table as aligned plain text ('' when nothing was measured)."""
+    header, cells, _ = grid(report)
+    if not cells:
+        return ""
+    widths = [max(len(x) for x in col) for col in zip(header, *cells, strict=True)]
+    lines = ["  ".join(x.ljust(w) if i == 0 else x.rjust(w)
+                       for i, (x, w) in enumerate(zip(line, widths, strict=True)))
+             for line in [header, *cells]]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def print_table(report: Report, stream: TextIO | None = None) -> None:
+    """Print the per-layer table: with rich on a terminal when it is installed."""
+    stream = stream or sys.stdout
+    header, cells, flagged = grid(report)
+    if not cells:
+        return
+    if stream.isatty():
+        try:
+            from rich.console import Console
+            from rich.table import Table
+        except ImportError:
+            pass
+        else:
+            table = Table(title="per-layer measurements", title_justify="left")
+            for c in header:
+                table.add_column(c, justify="left" if c in ("layer", "findings") else "right")
+            for row, bad in zip(cells, flagged, strict=True):
+                table.add_row(*row, style="yellow" if bad else None)
+            Console(file=stream).print(table)
+            return
+    stream.write(table_text(report) + "\n")
