@@ -20,6 +20,11 @@ class SmallCNN(nn.Module):
         )
         self.fc = nn.Linear(64, 128)
         self.bn = nn.BatchNorm1d(128)
+        self.neck = nn.Sequential(
+            nn.Dropout(0.3),
+            nn.BatchNorm1d(128),
+            nn.ReLU(),
+        )
         self.head = nn.Linear(128, classes)
         self.apply(self._init_weights)
 
@@ -33,4 +38,4 @@ class SmallCNN(nn.Module):
     def forward(self, x):
         x = self.features(x).flatten(1)
         x = self.bn(self.fc(x))
-        return self.head(x.relu())
+        return self.head(self.neck(x))
