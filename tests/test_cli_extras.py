@@ -112,7 +112,8 @@ def test_stdin_with_a_filename(tmp_path: Path, monkeypatch, capsys) -> None:
 
 def test_statistics_quiet_and_show_fixes(tmp_path: Path, monkeypatch, capsys) -> None:
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "a.py").write_text(NN101 + NN401 + "loss2 = F.cross_entropy(F.softmax(w, dim=1), y)\n")
+    extra = "loss2 = F.cross_entropy(F.softmax(w, dim=1), y)\n"
+    (tmp_path / "a.py").write_text(NN101 + NN401 + extra)
     _, stats = _check(monkeypatch, capsys, "--statistics", "a.py")
     assert stats.splitlines() == [
         "    2\tNN101\t[*] probabilities-into-logits-loss",
