@@ -103,6 +103,14 @@ class FileContext:
             return None, knowledge.method(name, self.frameworks)
         return None, None
 
+    @property
+    def is_test_file(self) -> bool:
+        """A unit-test module: tests pin weights, seeds, keys and data order on purpose,
+        to assert exact numbers, so rules about those stay silent there."""
+        name = self.path.name
+        return (name.startswith("test_") or name.endswith("_test.py")
+                or name == "conftest.py" or "tests" in self.path.parts[:-1])
+
     # Dataflow ---------------------------------------------------------------------
 
     def scope_of(self, node: cst.CSTNode) -> cst.FunctionDef | cst.Module:

@@ -131,9 +131,7 @@ def is_random_data_name(name: str | None) -> bool:
 
 def is_test_module(ctx: FileContext) -> bool:
     """Unit tests pin the data order on purpose, to assert exact numbers."""
-    name = ctx.path.name
-    return (name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
-            or "tests" in ctx.path.parts[:-1])
+    return ctx.is_test_file
 
 
 def is_debug_name(name: str | None) -> bool:

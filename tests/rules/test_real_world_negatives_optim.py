@@ -63,3 +63,17 @@ class Trainer:
                 self.lr_scheduler.step()
                 model.zero_grad()
 """, "NN501")
+
+
+def test_test_modules_are_exempt_from_nn402_and_nn509() -> None:
+    """Unit tests pin weights and keys on purpose (seen in keras and optax test suites)."""
+    from tests.helpers import lint
+
+    source = (
+        "import jax\nimport torch.nn as nn\n"
+        "layer = nn.Linear(4, 4)\nnn.init.constant_(layer.weight, 0.5)\n"
+        "key = jax.random.PRNGKey(0)\n"
+        "a = jax.random.normal(key, (2,))\nb = jax.random.normal(key, (2,))\n"
+    )
+    assert {d.code for d in lint(source, "train.py")} >= {"NN402", "NN509"}
+    assert not {d.code for d in lint(source, "layers_test.py")} & {"NN402", "NN509"}
