@@ -134,3 +134,22 @@ def test_custom_function_fails_gradcheck() -> None:
 
     rep = lt.check_health(Net(), nn.CrossEntropyLoss(), classification_batch(), steps=2)
     assert [f.extra["function"] for f in rep.findings if f.code == "NR311"] == ["BadSquare"]
+
+
+def test_report_data_has_chance_level_and_ratio_history() -> None:
+    """The numbers the HTML report plots: chance level and update ratios over steps."""
+    import math
+
+    import lintnn.torch as lt
+
+    x, y = classification_batch()
+    model = mlp()
+    report = lt.check_health(model, torch.nn.CrossEntropyLoss(), (x, y), steps=6)
+    classes = int(y.max()) + 1
+    assert report.data["chance_loss"] == pytest.approx(math.log(model(x).shape[-1]))
+    assert classes <= model(x).shape[-1]
+    history = report.data["update_weight_ratio"]
+    assert history and all(isinstance(v, list) for v in history.values())
+    steps = len(report.data["loss_curve"])
+    assert all(1 <= len(v) <= min(steps, 20) for v in history.values())
+    assert all(r > 0 for v in history.values() for r in v)

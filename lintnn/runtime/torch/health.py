@@ -33,6 +33,7 @@ DEAD_FRACTION = 0.5  # NR304
 VANISHING, EXPLODING = 1e-3, 1e2  # NR305: first/last grad ratio, grad/weight norm ratio
 ACT_STD = (0.1, 10.0)  # NR306: "far outside 0.5-2.0"
 UPDATE_RATIO = (1e-5, 1e-1)  # NR307: around 1e-3
+RATIO_HISTORY_STEPS = 20  # update/weight ratios recorded over the first steps, for plots
 _RELUS = {torch.relu, torch.nn.functional.relu, torch.Tensor.relu, torch.relu_,
           torch.nn.functional.relu6}
 
@@ -151,6 +152,15 @@ def _dead(dead: dict[str, float]) -> list[Diagnostic]:
 
 
 @torch.no_grad()
+def _update_ratios(before: dict[str, torch.Tensor], model: nn.Module) -> dict[str, float]:
+    """|update| / |weight| of each tracked parameter over one optimizer step."""
+    out = {}
+    for name, old in before.items():
+        delta = (model.get_parameter(name).detach() - old).norm()
+        out[name] = float(delta / (old.norm() + 1e-12))
+    return out
+
+
 def _after_step(before: dict[str, torch.Tensor], model: nn.Module) -> tuple[list, dict]:
     found: list[Diagnostic] = []
     ratios: dict[str, float] = {}
@@ -313,21 +323,30 @@ def _train(work: nn.Module, inp: Inputs, target: Any, loss_fn: Callable, num_cla
         if isinstance(m, nn.modules.dropout._DropoutNd):
             m.eval()  # overfitting one batch is judged without dropout (37 reasons #30)
     curve = [loss0]
-    for _ in range(steps - 1):
+    history = {name: [ratio] for name, ratio in updates.items()}
+    for step in range(steps - 1):
         opt.zero_grad()
         loss = _call_loss(loss_fn, inp.call(work), target)
         curve.append(float(loss.detach()))
         if not math.isfinite(curve[-1]) or curve[-1] <= OVERFIT_FALL * loss0:
             break
         loss.backward()
+        tracked = step + 1 < RATIO_HISTORY_STEPS
+        if tracked:
+            before = {n: work.get_parameter(n).detach().clone() for n in history}
         opt.step()
+        if tracked:
+            for name, ratio in _update_ratios(before, work).items():
+                history[name].append(ratio)
     if not curve[-1] <= OVERFIT_FALL * abs(loss0):
         found.append(finding("NR302", f"cannot overfit one batch: the loss went from "
                              f"{loss0:.3g} to {curve[-1]:.3g} in {len(curve)} steps (needs "
                              f"<= {OVERFIT_FALL:.0%} of the start): a bug in the model, loss "
                              f"or labels (37 reasons #27)", curve=curve[-5:]))
+    classes = _classes(init.output, target, num_classes)
     report.data.update({
         "loss_curve": curve, "activation_std": init.act_std, "dead_relu": init.dead,
-        "grad_weight_ratio": grads, "update_weight_ratio": updates, "initial_loss": loss0,
+        "grad_weight_ratio": grads, "update_weight_ratio": history, "initial_loss": loss0,
+        "chance_loss": math.log(classes) if classes and classes >= 2 else None,
     })
     return found
