@@ -106,7 +106,8 @@ def main() -> None:
     print(f"## whole tree\n\n{header}")
     print(row("lintnn (cold, no cache)", cold, len(files), None))
     print(row("lintnn (unchanged tree, cache)", warm, len(files), cold))
-    ruff = shutil.which("ruff")
+    beside = Path(sys.executable).with_name("ruff")
+    ruff = shutil.which("ruff") or (str(beside) if beside.exists() else None)
     if ruff:
         result = best_of([ruff, "check", "--no-cache", "--exit-zero", "-q", str(tree)],
                          args.repeat)
