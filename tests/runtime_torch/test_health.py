@@ -153,3 +153,12 @@ def test_report_data_has_chance_level_and_ratio_history() -> None:
     steps = len(report.data["loss_curve"])
     assert all(1 <= len(v) <= min(steps, 20) for v in history.values())
     assert all(r > 0 for v in history.values() for r in v)
+
+
+def test_report_data_has_activation_mean_per_layer() -> None:
+    import lintnn.torch as lt
+
+    x, y = classification_batch()
+    report = lt.check_health(mlp(), torch.nn.CrossEntropyLoss(), (x, y), steps=3)
+    assert set(report.data["activation_mean"]) == set(report.data["activation_std"])
+    assert all(isinstance(v, float) for v in report.data["activation_mean"].values())

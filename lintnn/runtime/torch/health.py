@@ -45,6 +45,7 @@ class InitPass:
     act_std: dict[str, float] = field(default_factory=dict)
     dead: dict[str, float] = field(default_factory=dict)
     functions: dict[type, Any] = field(default_factory=dict)
+    act_mean: dict[str, float] = field(default_factory=dict)
 
 
 class _ReluWatch(TorchFunctionMode):
@@ -71,11 +72,14 @@ def _init_pass(model: nn.Module, inp: Inputs, target: Any, loss_fn: Callable) ->
     weighted = {n for n, m in model.named_modules()
                 if not list(m.children()) and getattr(m, "weight", None) is not None}
     act: dict[str, float] = {}
+    mean: dict[str, float] = {}
 
     def on_exit(name: str, module: nn.Module, args: Any, output: Any) -> None:
         out = first_tensor(output)
         if name in weighted and out is not None and is_float(out) and out.numel() > 1:
-            act.setdefault(name, float(out.detach().float().std()))
+            values = out.detach().float()
+            act.setdefault(name, float(values.std()))
+            mean.setdefault(name, float(values.mean()))
 
     with ModuleStack(model, on_exit=on_exit) as stack, _ReluWatch(stack) as relus:
         output = inp.call(model)
@@ -85,7 +89,7 @@ def _init_pass(model: nn.Module, inp: Inputs, target: Any, loss_fn: Callable) ->
         cls = getattr(node, "_forward_cls", None)
         if cls is not None and cls not in functions:
             functions[cls] = node
-    return InitPass(loss, output, act, relus.dead, functions)
+    return InitPass(loss, output, act, relus.dead, functions, mean)
 
 
 def _classes(output: Any, target: Any, num_classes: int | None) -> int | None:
@@ -345,7 +349,8 @@ def _train(work: nn.Module, inp: Inputs, target: Any, loss_fn: Callable, num_cla
                              f"or labels (37 reasons #27)", curve=curve[-5:]))
     classes = _classes(init.output, target, num_classes)
     report.data.update({
-        "loss_curve": curve, "activation_std": init.act_std, "dead_relu": init.dead,
+        "loss_curve": curve, "activation_std": init.act_std,
+        "activation_mean": init.act_mean, "dead_relu": init.dead,
         "grad_weight_ratio": grads, "update_weight_ratio": history, "initial_loss": loss0,
         "chance_loss": math.log(classes) if classes and classes >= 2 else None,
     })
