@@ -1,50 +1,5 @@
-"""Build the runtime findings: one place for codes, rule names and severities."""
+"""Runtime findings of the PyTorch shim (the catalog is shared with JAX)."""
 
-from __future__ import annotations
+from lintnn.runtime.codes import RULES, finding
 
-from typing import Any
-
-from lintnn.diagnostics import Diagnostic, Severity
-
-RULES: dict[str, tuple[str, Severity]] = {
-    "NR101": ("dim-mixed-by-view", Severity.ERROR),
-    "NR102": ("loss-broadcast", Severity.ERROR),
-    "NR103": ("batch-mixing", Severity.ERROR),
-    "NR104": ("probe-shapes-failed", Severity.ERROR),
-    "NR201": ("nonfinite-forward", Severity.ERROR),
-    "NR202": ("nonfinite-backward", Severity.ERROR),
-    "NR203": ("nonfinite-input", Severity.ERROR),
-    "NR204": ("nonfinite-parameters", Severity.ERROR),
-    "NR301": ("initial-loss-off-chance", Severity.WARNING),
-    "NR302": ("cannot-overfit-batch", Severity.ERROR),
-    "NR303": ("parameter-not-updated", Severity.WARNING),
-    "NR304": ("dead-relu", Severity.WARNING),
-    "NR305": ("vanishing-exploding-gradients", Severity.WARNING),
-    "NR306": ("activation-scale-at-init", Severity.WARNING),
-    "NR307": ("update-weight-ratio", Severity.WARNING),
-    "NR308": ("degenerate-label-batch", Severity.WARNING),
-    "NR309": ("input-batch-suspicious", Severity.WARNING),
-    "NR310": ("output-ignores-input", Severity.ERROR),
-    "NR311": ("custom-function-gradcheck", Severity.ERROR),
-}
-
-
-def finding(
-    code: str,
-    message: str,
-    *,
-    module: str | None = None,
-    source: str | None = None,
-    severity: Severity | None = None,
-    **extra: Any,
-) -> Diagnostic:
-    rule, default = RULES[code]
-    return Diagnostic(
-        code=code,
-        rule=rule,
-        severity=severity or default,
-        message=message,
-        module=module,
-        source=source,
-        extra=extra,
-    )
+__all__ = ["RULES", "finding"]
