@@ -77,3 +77,24 @@ def test_test_modules_are_exempt_from_nn402_and_nn509() -> None:
     )
     assert {d.code for d in lint(source, "train.py")} >= {"NN402", "NN509"}
     assert not {d.code for d in lint(source, "layers_test.py")} & {"NN402", "NN509"}
+
+
+def test_optimizer_built_inside_each_iteration_is_not_a_training_loop() -> None:
+    """Seen in torch's numeric checks: compare two models over a few iterations, each with
+    a fresh optimizer stepped once; no zero_grad is needed to train anything."""
+    from tests.helpers import assert_findings
+
+    assert_findings(
+        """
+        import torch
+        def compare(model_a, model_b, x, iterations=10):
+            for _ in range(iterations):
+                model_a(x).sum().backward()
+                model_b(x).sum().backward()
+                opt_a = torch.optim.SGD(model_a.parameters(), lr=0.01)
+                opt_a.step()
+                opt_b = torch.optim.SGD(model_b.parameters(), lr=0.01)
+                opt_b.step()
+        """,
+        "NN501",
+    )

@@ -6,6 +6,7 @@ import libcst as cst
 
 from lintnn.diagnostics import Severity
 from lintnn.static.context import FileContext
+from lintnn.static.knowledge import roles as R
 from lintnn.static.loops import EventKind, Iteration, iterations
 from lintnn.static.nodes import dotted_name, method_name
 from lintnn.static.rule import Rule
@@ -34,9 +35,28 @@ class MissingZeroGrad(Rule):
                 EventKind.ZERO_GRAD, EventKind.OPAQUE_BACKWARD, nested=None
             ):
                 continue
-            if _optimizer_escapes(ctx, iteration, {s.receiver for s in steps}):
+            names = {s.receiver for s in steps}
+            if _optimizer_escapes(ctx, iteration, names) or _built_each_iteration(
+                ctx, iteration, names
+            ):
                 continue
             ctx.report(steps[0].anchor)
+
+
+def _built_each_iteration(ctx: FileContext, iteration: Iteration, names: set[str | None]) -> bool:
+    """A fresh optimizer per iteration steps once: a check, not a training loop."""
+    for call in ctx.index.calls:
+        if not ctx.index.is_inside(call, iteration.loop):
+            continue
+        _, entry = ctx.callee(call)
+        if entry is None or R.OPTIMIZER not in entry.roles:
+            continue
+        statement = ctx.index.statement_of(call)
+        if isinstance(statement, cst.Assign) and statement.value is call and any(
+            dotted_name(t.target) in names for t in statement.targets
+        ):
+            return True
+    return False
 
 
 def _optimizer_escapes(ctx: FileContext, iteration: Iteration, names: set[str | None]) -> bool:
