@@ -5,7 +5,6 @@ This runs in worker processes; everything it returns is plain, picklable data.
 
 from __future__ import annotations
 
-import ast
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from lintnn.static.positions import positions_for
 from lintnn.static.project import ClassSummary, Requirement, module_name_for
 from lintnn.static.render import code_in_place
 from lintnn.static.rule import Rule
+from lintnn.static.safe_parse import on_deep_stack, python_syntax_error
 from lintnn.static.source import SourceError, decode
 from lintnn.static.summary import summarize_classes
 
@@ -68,23 +68,20 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
     result = FileResult(name, noqa=parse_noqa(text), encoding=encoding)
     active = [rule for rule in rules if rule.applies_to(text)]
     wants_summary = "class " in text and any(word in text for word in _MODEL_WORDS)
+    # CPython's parser judges first: it refuses cleanly what would crash libcst's.
+    syntax_error = python_syntax_error(text)
+    if syntax_error is not None:
+        result.diagnostics.append(error_diagnostic(name, *syntax_error))
+        return result
     if not active and not wants_summary:
-        # Nothing to analyse, but a syntax error is still reported: ``ast`` checks it at a
-        # fifth of libcst's cost.
-        syntax_error = _python_syntax_error(text)
-        if syntax_error is not None:
-            result.diagnostics.append(error_diagnostic(name, *syntax_error))
         return result
     try:
-        module = parse(text)
+        module = on_deep_stack(parse, text)
     except cst.ParserSyntaxError as error:
-        # CPython's own parser places the error more precisely than libcst's.
-        located = _python_syntax_error(text)
-        if located is None:
-            located = (f"SyntaxError: {error.message}", error.raw_line, error.raw_column + 1)
-        result.diagnostics.append(error_diagnostic(name, *located))
+        result.diagnostics.append(error_diagnostic(
+            name, f"SyntaxError: {error.message}", error.raw_line, error.raw_column + 1))
         return result
-    except RecursionError:
+    except (RecursionError, MemoryError):
         result.diagnostics.append(
             error_diagnostic(name, "file too deeply nested to parse (recursion limit)")
         )
@@ -122,16 +119,6 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
     if ctx.findings:
         _add_findings(ctx, result)
     return result
-
-
-def _python_syntax_error(text: str) -> tuple[str, int, int] | None:
-    try:
-        ast.parse(text)
-    except SyntaxError as error:
-        return f"SyntaxError: {error.msg}", error.lineno or 1, error.offset or 1
-    except (ValueError, RecursionError, MemoryError) as error:
-        return f"cannot parse: {error}", 1, 1
-    return None
 
 
 def _add_findings(ctx: FileContext, result: FileResult) -> None:
