@@ -19,7 +19,7 @@ from lintnn.static.positions import positions_for
 from lintnn.static.project import ClassSummary, Requirement, module_name_for
 from lintnn.static.render import code_in_place
 from lintnn.static.rule import Rule
-from lintnn.static.safe_parse import on_deep_stack, python_syntax_error
+from lintnn.static.safe_parse import judge, on_deep_stack, too_deep
 from lintnn.static.source import SourceError, decode
 from lintnn.static.summary import summarize_classes
 
@@ -37,6 +37,7 @@ class FileResult:
     classes: list[ClassSummary] = field(default_factory=list)
     noqa: NoqaMap = field(default_factory=dict)
     encoding: str = "utf-8"
+    skipped: str | None = None  # why the file was not analysed (a message, not a finding)
 
 
 def error_diagnostic(path: str, message: str, row: int = 1, column: int = 1,
@@ -69,11 +70,15 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
     active = [rule for rule in rules if rule.applies_to(text)]
     wants_summary = "class " in text and any(word in text for word in _MODEL_WORDS)
     # CPython's parser judges first: it refuses cleanly what would crash libcst's.
-    syntax_error = python_syntax_error(text)
-    if syntax_error is not None:
-        result.diagnostics.append(error_diagnostic(name, *syntax_error))
+    verdict = judge(text)
+    if verdict.error is not None:
+        result.diagnostics.append(error_diagnostic(name, *verdict.error))
         return result
     if not active and not wants_summary:
+        return result
+    result.skipped = too_deep(verdict.tree)
+    del verdict  # the ast tree: libcst's tree is about to take its place
+    if result.skipped is not None:
         return result
     try:
         module = on_deep_stack(parse, text)

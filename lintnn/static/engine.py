@@ -31,6 +31,10 @@ class RunResult:
     cached: int = 0
 
 
+def _skipped(results: dict[str, FileResult]) -> list[tuple[Path, str]]:
+    return [(Path(key), r.skipped) for key, r in results.items() if r.skipped is not None]
+
+
 def enabled_rules(settings: Settings) -> list[Rule]:
     return [cls() for code, cls in all_rules().items() if settings.is_enabled(code)]
 
@@ -81,7 +85,8 @@ class Engine:
         files = [f for f in files if f.suffix in (".py", ".pyi") or self._extra_source(f)]
         results, cached = self._analyze_files(files)
         diagnostics = self._finish(results)
-        return RunResult(diagnostics, files, results, discovery.skipped, cached)
+        return RunResult(diagnostics, files, results, discovery.skipped + _skipped(results),
+                         cached)
 
     def check_source(self, path: Path, text: str) -> RunResult:
         """Check unsaved text (stdin, an editor buffer) as if it were ``path``."""
@@ -93,7 +98,7 @@ class Engine:
         else:
             result = analyze_text(path, text, self.rules)
         results = {str(path): result}
-        return RunResult(self._finish(results), [path], results)
+        return RunResult(self._finish(results), [path], results, _skipped(results))
 
     # Internals --------------------------------------------------------------------
 

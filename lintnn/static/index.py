@@ -6,8 +6,9 @@ traversal per file whatever the number of rules.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import libcst as cst
 
@@ -84,10 +85,16 @@ class NodeIndex:
         self.withs: list[cst.With] = []
         self.returns: list[cst.Return] = []
         self.assigned_names: set[str] = set()
+        self.root: cst.CSTNode | None = None
+        self._order: dict[cst.CSTNode, int] | None = None
+        self._nodes: list[cst.CSTNode] | None = None
+        self._spans: dict[cst.CSTNode, tuple[int, int]] = {}
+        self._list_orders: dict[int, tuple[Sequence[cst.CSTNode], list[int]]] = {}
 
     @classmethod
     def build(cls, module: cst.Module, imports: ImportMap) -> NodeIndex:
         index = cls(imports)
+        index.root = module
         index._walk(module)
         imports.shadow(index.assigned_names)
         return index
@@ -181,5 +188,55 @@ class NodeIndex:
             current = parent
         return current
 
+    # Containment in O(1): pre-order numbers --------------------------------------
+
     def is_inside(self, node: cst.CSTNode, container: cst.CSTNode) -> bool:
-        return node is container or any(a is container for a in self.ancestors(node))
+        if node is container:
+            return True
+        number = self.order.get(node)
+        if number is None:  # the module, or a name inside an import (not indexed)
+            return any(a is container for a in self.ancestors(node))
+        first, last = self.span(container)
+        return first < number <= last
+
+    @property
+    def order(self) -> dict[cst.CSTNode, int]:
+        """Every indexed node's pre-order number (built on first use)."""
+        if self._order is None:
+            self._order = {node: i for i, node in enumerate(self.parents)}
+        return self._order
+
+    @property
+    def nodes(self) -> list[cst.CSTNode]:
+        """Every indexed node in pre-order: ``nodes[order[n]] is n``."""
+        if self._nodes is None:
+            self._nodes = list(self.parents)
+        return self._nodes
+
+    def span(self, node: cst.CSTNode) -> tuple[int, int]:
+        """Pre-order numbers of ``node`` and of its last indexed descendant."""
+        cached = self._spans.get(node)
+        if cached is None:
+            order = self.order
+            first = order.get(node, -1)
+            if node is self.root:
+                cached = (-1, len(order) - 1)
+            elif first == -1:  # not in this tree (or inside an import): contains nothing
+                cached = (-1, -2)
+            else:
+                last = node
+                while (children := [c for c in iter_children(last) if c in order]):
+                    last = children[-1]
+                cached = (first, order.get(last, first))
+            self._spans[node] = cached
+        return cached
+
+    def within(self, nodes: Sequence[cst.CSTNode], container: cst.CSTNode) -> Sequence[cst.CSTNode]:
+        """The members of ``nodes`` (an index list, in source order) inside ``container``."""
+        entry = self._list_orders.get(id(nodes))
+        if entry is None or entry[0] is not nodes:
+            entry = (nodes, [self.order[n] for n in nodes])
+            self._list_orders[id(nodes)] = entry
+        numbers = entry[1]
+        first, last = self.span(container)
+        return nodes[bisect.bisect_left(numbers, first):bisect.bisect_right(numbers, last)]

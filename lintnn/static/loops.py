@@ -311,28 +311,27 @@ class _CallCollector(cst.CSTVisitor):
         self.calls.append(original_node)
 
 
-def source_order(ctx: FileContext, scope: cst.CSTNode) -> dict[cst.CSTNode, int]:
-    """Pre-order position of every node of ``scope``: compares where statements are."""
-    cache: dict[cst.CSTNode, dict[cst.CSTNode, int]] = ctx.__dict__.setdefault(
-        "_source_order", {})
-    order = cache.get(scope)
-    if order is None:
-        order = {}
-        _Numberer(order).visit_all(scope)
-        cache[scope] = order
-    return order
+def source_order(ctx: FileContext, scope: cst.CSTNode) -> SourceOrder:
+    """Pre-order numbers that compare where nodes of ``scope`` are (``order[a] < order[b]``)."""
+    return SourceOrder(ctx.index)
 
 
-class _Numberer(cst.CSTVisitor):
-    def __init__(self, order: dict[cst.CSTNode, int]) -> None:
-        self.order = order
+class SourceOrder:
+    """``order[node]``: the node's pre-order number in the file (that of its nearest indexed
+    ancestor for the few nodes the index skips, such as the names inside an import)."""
 
-    def visit_all(self, node: cst.CSTNode) -> None:
-        node.visit(self)
+    def __init__(self, index) -> None:
+        self.index = index
 
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        self.order[node] = len(self.order)
-        return True
+    def __getitem__(self, node: cst.CSTNode) -> int:
+        order = self.index.order
+        current: cst.CSTNode | None = node
+        while current is not None:
+            number = order.get(current)
+            if number is not None:
+                return number
+            current = self.index.parents.get(current)
+        return -1
 
 
 def mentions(node: cst.CSTNode, name: str) -> bool:

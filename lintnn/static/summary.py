@@ -75,4 +75,6 @@ def _returns(ctx: FileContext, method: cst.FunctionDef) -> tuple[frozenset[str],
 
 
 def _return_values(ctx: FileContext, method: cst.FunctionDef) -> list[cst.BaseExpression | None]:
-    return [r.value for r in ctx.index.returns if ctx.index.enclosing_function(r) is method]
+    index = ctx.index
+    return [r.value for r in index.within(index.returns, method)
+            if index.enclosing_function(r) is method]

@@ -66,7 +66,7 @@ class BackwardWithoutStep(Rule):
         """Only when the loss is computed in the loop and visibly goes nowhere else."""
         if any(e.has_arguments for e in iteration.of(EventKind.STEP, nested=None)):
             return
-        calls = [c for c in ctx.index.calls if ctx.index.is_inside(c, scope)]
+        calls = ctx.index.within(ctx.index.calls, scope)
         for call in calls:
             name = (method_name(call) or ctx.qualname(call.func) or dotted_name(call.func) or "")
             last = name.rsplit(".", 1)[-1]

@@ -8,7 +8,7 @@ from lintnn.diagnostics import Severity
 from lintnn.static.context import FileContext
 from lintnn.static.dataflow import Kind
 from lintnn.static.knowledge import roles as R
-from lintnn.static.loops import is_optimizer_name, source_order
+from lintnn.static.loops import is_optimizer_name
 from lintnn.static.nodes import argument, dotted_name, method_name, positional
 from lintnn.static.rule import Rule
 
@@ -105,11 +105,8 @@ def _state_reused(ctx: FileContext, call: cst.Call, state: cst.BaseExpression) -
     if ctx.index.enclosing_loops(call):
         return True
     name = dotted_name(state)
-    scope = ctx.scope_of(call)
-    order = source_order(ctx, scope)
-    statement = ctx.index.statement_of(call)
-    for node, position in order.items():
-        if position > order[statement] and isinstance(node, (cst.Name, cst.Attribute)) \
-                and dotted_name(node) == name and not ctx.index.is_inside(node, statement):
-            return True
-    return False
+    index = ctx.index
+    _, scope_end = index.span(ctx.scope_of(call))
+    _, statement_end = index.span(index.statement_of(call))
+    return any(isinstance(node, (cst.Name, cst.Attribute)) and dotted_name(node) == name
+               for node in index.nodes[statement_end + 1:scope_end + 1])

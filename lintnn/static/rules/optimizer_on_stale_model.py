@@ -8,7 +8,7 @@ from lintnn.diagnostics import Severity
 from lintnn.static.context import FileContext
 from lintnn.static.dataflow import Kind
 from lintnn.static.knowledge import roles as R
-from lintnn.static.loops import bound_names, mentions, source_order
+from lintnn.static.loops import SourceOrder, bound_names, mentions, source_order
 from lintnn.static.nodes import dotted_name, method_name, positional
 from lintnn.static.rule import Rule
 
@@ -61,7 +61,7 @@ class OptimizerOnStaleModel(Rule):
             if any(w for n, w in bindings if n == model and order[created] < order[w]
                    and w is not where and order[w] < order[where]):
                 return
-            if _used_after(ctx, order, where, optimizer):
+            if _used_after(ctx, order, scope, where, optimizer):
                 ctx.report(where)
             return
 
@@ -88,11 +88,11 @@ def _is_new_model(ctx: FileContext, value: cst.BaseExpression, model: str) -> bo
     )
 
 
-def _used_after(ctx: FileContext, order: dict[cst.CSTNode, int], where: cst.CSTNode,
-                optimizer: str) -> bool:
+def _used_after(ctx: FileContext, order: SourceOrder, scope: cst.CSTNode,
+                where: cst.CSTNode, optimizer: str) -> bool:
     """The optimizer steps, or is handed on, after the rebinding."""
-    for call in ctx.index.calls:
-        if call not in order or order[call] <= order[where]:
+    for call in ctx.index.within(ctx.index.calls, scope):
+        if order[call] <= order[where]:
             continue
         func = call.func
         if isinstance(func, cst.Attribute) and dotted_name(func.value) == optimizer \
