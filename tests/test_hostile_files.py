@@ -89,3 +89,64 @@ def test_a_skipped_file_keeps_the_exit_code_and_says_why(tmp_path: Path) -> None
     assert "bad.py:7" in run.stdout and "deep.py" not in run.stdout
     assert "lintnn: warning: skipped" in run.stderr and "deep.py" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_a_file_over_max_file_size_is_syntax_checked_only(tmp_path: Path) -> None:
+    big = TRAINING + BUGGY + "x = 1\n" * 400
+    (tmp_path / "big.py").write_text(big)
+    (tmp_path / "broken.py").write_text(TRAINING + "def (:\n" + "x = 1\n" * 400)
+    settings = Settings(root=tmp_path, max_file_size=2_000)
+    result = Engine(settings, use_cache=False, jobs=1).check_paths(
+        [tmp_path / "big.py", tmp_path / "broken.py"])
+    assert [(d.filename.endswith("broken.py"), d.code) for d in result.diagnostics] == [
+        (True, "NN001")]
+    [(path, reason)] = result.skipped
+    assert path.name == "big.py" and "max-file-size" in reason
+    roomy = Engine(Settings(root=tmp_path), use_cache=False, jobs=1)
+    assert [d.code for d in roomy.check_paths([tmp_path / "big.py"]).diagnostics] == ["NN101"]
+
+
+@pytest.mark.parametrize(("value", "size"), [
+    (4_000_000, 4_000_000), ("4MB", 4_000_000), ("500 KB", 500_000), ("1.5mb", 1_500_000)])
+def test_max_file_size_setting(tmp_path: Path, value, size: int) -> None:
+    from lintnn.config import settings_from_table
+
+    assert settings_from_table({"max-file-size": value}, tmp_path / "p.toml").max_file_size == size
+
+
+@pytest.mark.parametrize("value", ["big", 0, -5, "3TB", True])
+def test_bad_max_file_size_is_a_config_error(tmp_path: Path, value) -> None:
+    from lintnn.config import ConfigError, settings_from_table
+
+    with pytest.raises(ConfigError, match="max-file-size"):
+        settings_from_table({"max-file-size": value}, tmp_path / "p.toml")
+
+
+@pytest.mark.slow
+def test_a_5_mb_generated_file(tmp_path: Path) -> None:
+    """Skipped with a message (over max-file-size), syntax still checked; the run goes on."""
+    import subprocess
+    import sys
+
+    from tests.conftest import subprocess_env
+
+    block = "def step_{i}(model, x, y):\n    return loss_fn(F.softmax(model(x), dim=1), y)\n\n\n"
+    body = "".join(block.format(i=i) for i in range(65_000))
+    text = TRAINING + "loss_fn = nn.CrossEntropyLoss()\n" + body
+    assert len(text) > 5_000_000
+    (tmp_path / "huge.py").write_text(text)
+    (tmp_path / "huge_broken.py").write_text(text + "def (:\n")
+    (tmp_path / "small.py").write_text(TRAINING + BUGGY)
+    run = subprocess.run(
+        [sys.executable, "-m", "lintnn", "check", str(tmp_path), "--no-cache",
+         "--output-format", "json"],
+        capture_output=True, text=True, env=subprocess_env(), timeout=300,
+    )
+    assert run.returncode == 1
+    import json
+
+    found = {(Path(d["filename"]).name, d["code"], d["location"]["row"])
+             for d in json.loads(run.stdout)}
+    broken_row = text.count("\n") + 1
+    assert found == {("small.py", "NN101", 7), ("huge_broken.py", "NN001", broken_row)}
+    assert "skipped" in run.stderr and "huge.py" in run.stderr and "max-file-size" in run.stderr

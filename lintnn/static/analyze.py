@@ -12,6 +12,7 @@ from pathlib import Path
 
 import libcst as cst
 
+from lintnn.config import DEFAULT_MAX_FILE_SIZE
 from lintnn.diagnostics import Diagnostic, Edit, Fix, Location, Severity
 from lintnn.static.context import FileContext, RawFinding
 from lintnn.static.noqa import NoqaMap, parse_noqa
@@ -48,23 +49,26 @@ def error_diagnostic(path: str, message: str, row: int = 1, column: int = 1,
     )
 
 
-def analyze_bytes(path: Path, data: bytes, rules: list[Rule]) -> FileResult:
+def analyze_bytes(path: Path, data: bytes, rules: list[Rule],
+                  max_size: int = DEFAULT_MAX_FILE_SIZE) -> FileResult:
     """Decode, parse and check one file's bytes."""
     name = str(path)
     if path.suffix == ".ipynb":
         from lintnn.static.notebook import analyze_notebook
 
-        return analyze_notebook(path, data, rules)
+        return analyze_notebook(path, data, rules, max_size)
     try:
         decoded = decode(data)
     except SourceError as error:
         return FileResult(name, [error_diagnostic(name, str(error), error.row, error.column)])
-    return analyze_text(path, decoded.text, rules, encoding=decoded.encoding)
+    return analyze_text(path, decoded.text, rules, encoding=decoded.encoding, max_size=max_size)
 
 
 def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-8",
                  module_name: str | None = None,
-                 parse: Callable[[str], cst.Module] = cst.parse_module) -> FileResult:
+                 parse: Callable[[str], cst.Module] = cst.parse_module,
+                 max_size: int = DEFAULT_MAX_FILE_SIZE) -> FileResult:
+    """Check ``text``; files over ``max_size`` characters are only syntax-checked."""
     name = str(path)
     result = FileResult(name, noqa=parse_noqa(text), encoding=encoding)
     active = [rule for rule in rules if rule.applies_to(text)]
@@ -76,7 +80,7 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
         return result
     if not active and not wants_summary:
         return result
-    result.skipped = too_deep(verdict.tree)
+    result.skipped = too_large(len(text), max_size) or too_deep(verdict.tree)
     del verdict  # the ast tree: libcst's tree is about to take its place
     if result.skipped is not None:
         return result
@@ -124,6 +128,14 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
     if ctx.findings:
         _add_findings(ctx, result)
     return result
+
+
+def too_large(size: int, max_size: int) -> str | None:
+    if size <= max_size:
+        return None
+    return (f"{size / 1e6:.1f} MB, above max-file-size ({max_size / 1e6:g} MB): syntax-checked "
+            "only (libcst's tree takes about 600 bytes of memory per byte of source); raise "
+            "max-file-size in [tool.lintnn] to analyse it")
 
 
 def _add_findings(ctx: FileContext, result: FileResult) -> None:

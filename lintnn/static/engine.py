@@ -9,7 +9,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lintnn.config import Settings
+from lintnn.config import DEFAULT_MAX_FILE_SIZE, Settings
 from lintnn.diagnostics import Diagnostic
 from lintnn.static.analyze import FileResult, analyze_bytes, analyze_text, error_diagnostic
 from lintnn.static.cache import Cache, digest
@@ -41,11 +41,13 @@ def enabled_rules(settings: Settings) -> list[Rule]:
 
 # Worker-side state: rules are instantiated once per process.
 _WORKER_RULES: list[Rule] = []
+_WORKER_MAX_SIZE = [DEFAULT_MAX_FILE_SIZE]
 
 
-def _init_worker(codes: list[str]) -> None:
+def _init_worker(codes: list[str], max_size: int = DEFAULT_MAX_FILE_SIZE) -> None:
     registry = all_rules()
     _WORKER_RULES[:] = [registry[code]() for code in codes]
+    _WORKER_MAX_SIZE[0] = max_size
 
 
 def _analyze_path(path: str) -> tuple[str, FileResult]:
@@ -53,7 +55,7 @@ def _analyze_path(path: str) -> tuple[str, FileResult]:
         data = Path(path).read_bytes()
     except OSError as error:
         return "", FileResult(path, [error_diagnostic(path, f"cannot read file: {error.strerror}")])
-    return digest(data), analyze_bytes(Path(path), data, _WORKER_RULES)
+    return digest(data), analyze_bytes(Path(path), data, _WORKER_RULES, _WORKER_MAX_SIZE[0])
 
 
 class Engine:
@@ -90,13 +92,14 @@ class Engine:
 
     def check_source(self, path: Path, text: str) -> RunResult:
         """Check unsaved text (stdin, an editor buffer) as if it were ``path``."""
+        max_size = self.settings.max_file_size
         if path.suffix == ".ipynb":
-            result = analyze_bytes(path, text.encode("utf-8"), self.rules)
+            result = analyze_bytes(path, text.encode("utf-8"), self.rules, max_size)
         elif self._parsers is not None:
             parser = self._parsers.setdefault(str(path), IncrementalParser())
-            result = analyze_text(path, text, self.rules, parse=parser.parse)
+            result = analyze_text(path, text, self.rules, parse=parser.parse, max_size=max_size)
         else:
-            result = analyze_text(path, text, self.rules)
+            result = analyze_text(path, text, self.rules, max_size=max_size)
         results = {str(path): result}
         return RunResult(self._finish(results), [path], results, _skipped(results))
 
@@ -135,17 +138,19 @@ class Engine:
 
     def _run(self, paths: list[str]) -> Iterable[tuple[str, FileResult]]:
         codes = [rule.code for rule in self.rules]
+        max_size = self.settings.max_file_size
         total = len(paths)
         if self.jobs > 1 and total >= PARALLEL_THRESHOLD:
             workers = min(self.jobs, max(1, total // 4))
             chunk = max(1, min(32, total // (workers * 8)))
-            with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(codes,)) as pool:
+            with ProcessPoolExecutor(workers, initializer=_init_worker,
+                                     initargs=(codes, max_size)) as pool:
                 for done, item in enumerate(pool.map(_analyze_path, paths, chunksize=chunk), 1):
                     if self.progress:
                         self.progress(done, total)
                     yield item
             return
-        _init_worker(codes)
+        _init_worker(codes, max_size)
         for done, path in enumerate(paths, 1):
             if self.progress:
                 self.progress(done, total)

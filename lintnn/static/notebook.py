@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from lintnn.diagnostics import Diagnostic, Edit, Fix, Location
+from lintnn.config import DEFAULT_MAX_FILE_SIZE
 from lintnn.static.analyze import FileResult, analyze_text, error_diagnostic
 from lintnn.static.fixer import apply_fixes_to_text
 from lintnn.static.rule import Rule
@@ -124,14 +125,15 @@ def _newline(line: str) -> str:
 
 # Analysis -------------------------------------------------------------------------------
 
-def analyze_notebook(path: Path, raw: bytes, rules: list[Rule]) -> FileResult:
+def analyze_notebook(path: Path, raw: bytes, rules: list[Rule],
+                     max_size: int = DEFAULT_MAX_FILE_SIZE) -> FileResult:
     """Check a notebook; the findings carry their cell."""
     name = str(path)
     try:
         notebook = parse_notebook(raw)
     except NotebookError as error:
         return FileResult(name, [error_diagnostic(name, str(error), error.row, error.column)])
-    result = analyze_text(path, notebook.text, rules, module_name=path.stem)
+    result = analyze_text(path, notebook.text, rules, module_name=path.stem, max_size=max_size)
     result.diagnostics = [with_cell(notebook, d) for d in result.diagnostics]
     result.conditional = [(with_cell(notebook, d), req) for d, req in result.conditional]
     return result
