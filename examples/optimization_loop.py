@@ -59,3 +59,15 @@ for x, y in loader:
     loss.backward()
 
 print("done", running)
+
+
+def fine_tune(model, loader):
+    """Fine-tuning meant to decay the learning rate every epoch."""
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    decay = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=0.9)
+    for epoch in range(5):
+        for x, y in loader:
+            optimizer.zero_grad()
+            criterion(model(x), y).backward()
+            optimizer.step()
+        print(epoch, decay.get_last_lr())

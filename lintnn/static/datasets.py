@@ -342,3 +342,19 @@ def fitted_data(ctx: FileContext, call: cst.Call) -> cst.BaseExpression | None:
         return None
     args = positional(call)
     return args[0] if args else None
+
+
+def reads_of(ctx: FileContext, name: str, region: cst.CSTNode) -> Iterator[cst.Name]:
+    """Every occurrence of the plain ``name`` inside ``region`` (nested functions included)
+    that is not the target of an assignment: reads, and anything this cannot tell apart
+    from a read (parameters, ``global``, attribute names), which keeps callers silent."""
+    for node in nodes_of(ctx, cst.Name):
+        if node.value != name or not ctx.index.is_inside(node, region):  # type: ignore[attr-defined]
+            continue
+        child: cst.CSTNode = node
+        parent = ctx.index.parent(node)
+        while isinstance(parent, (cst.Element, cst.Tuple, cst.List, cst.StarredElement)):
+            child, parent = parent, ctx.index.parent(parent)
+        if isinstance(parent, cst.AssignTarget) and parent.target is child:
+            continue
+        yield node  # type: ignore[misc]

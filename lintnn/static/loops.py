@@ -138,6 +138,16 @@ def classify_step(ctx: FileContext, call: cst.Call) -> tuple[EventKind, str | No
     return None
 
 
+_GRADIENT_FUNCTIONS = frozenset({"grad", "value_and_grad"})
+
+
+def is_jax_gradient_call(ctx: FileContext, call: cst.Call) -> bool:
+    """``jax.grad(...)`` / ``value_and_grad`` (also flax's and equinox's versions)."""
+    qualname = ctx.qualname(call.func) or ""
+    return qualname.split(".")[0] in ("jax", "flax", "equinox") and (
+        qualname.rsplit(".", 1)[-1] in _GRADIENT_FUNCTIONS)
+
+
 def is_optimizer_name(name: str) -> bool:
     """``optimizer``, ``opt``, ``optim_g``, ``d_opt``: how optimizers are usually named."""
     last = name.rsplit(".", 1)[-1].lower()

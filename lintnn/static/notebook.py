@@ -20,8 +20,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from lintnn.diagnostics import Diagnostic, Edit, Fix, Location
 from lintnn.config import DEFAULT_MAX_FILE_SIZE
+from lintnn.diagnostics import Diagnostic, Edit, Fix, Location
 from lintnn.static.analyze import FileResult, analyze_text, error_diagnostic
 from lintnn.static.fixer import apply_fixes_to_text
 from lintnn.static.rule import Rule

@@ -133,3 +133,48 @@ def test_functional_dropout_default():
     return Net()
 """
     assert [d for d in lint(source) if d.code.startswith("NN2")] == []
+
+
+def test_nn206_sharpness_aware_second_pass_drops_its_statistics_on_purpose() -> None:
+    # SAM: the gradient at the perturbed weights needs a second forward pass; its batch
+    # statistics are thrown away on purpose, those of the first pass are kept.
+    source = """
+import jax
+
+def train_step(state, x, y, rho):
+    def first(params):
+        out, updates = state.apply_fn({"params": params, "batch_stats": state.batch_stats},
+                                      x, mutable=["batch_stats"])
+        return loss(out, y), updates
+
+    def perturbed(params):
+        out, _ = state.apply_fn({"params": params, "batch_stats": state.batch_stats},
+                                x, mutable=["batch_stats"])
+        return loss(out, y)
+
+    (value, updates), grads = jax.value_and_grad(first, has_aux=True)(state.params)
+    grads = jax.grad(perturbed)(ascend(state.params, grads, rho))
+    return state.apply_gradients(grads=grads, batch_stats=updates["batch_stats"])
+"""
+    assert [d for d in lint(source) if d.code == "NN206"] == []
+
+
+def test_nn206_forward_helper_that_no_gradient_goes_through() -> None:
+    # A research script trains with one loss function and keeps a second forward
+    # helper (for a kernel / NTK analysis) that asks for mutable statistics and keeps only
+    # the output; no gradient is taken through the helper.
+    source = """
+import jax
+
+def train_step(state, batch):
+    def loss_fn(params):
+        return ((state.apply_fn({"params": params}, batch["x"]) - batch["y"]) ** 2).mean()
+    loss, grads = jax.value_and_grad(loss_fn)(state.params)
+    return state.apply_gradients(grads=grads), loss
+
+def analysis(model, params, x):
+    def apply_fn(params, x):
+        return model.apply({"params": params}, x, mutable=["batch_stats"])[0]
+    return kernel_of(apply_fn, params, x)
+"""
+    assert [d for d in lint(source) if d.code == "NN206"] == []

@@ -98,3 +98,44 @@ def test_optimizer_built_inside_each_iteration_is_not_a_training_loop() -> None:
         """,
         "NN501",
     )
+
+
+def test_nn512_pallas_refs_are_written_in_place() -> None:
+    # In a Pallas kernel (and with jax.new_ref) ``ref.at[idx]`` is a view of a mutable
+    # reference, and ``.set(v)`` writes through it: jax's own primitives do this.
+    assert_findings("""
+import jax.numpy as jnp
+from jax.experimental import pallas as pl
+
+def kernel(x_ref, o_ref):
+    o_ref.at[0].set(x_ref[0] * 2)
+    out = o_ref.at[1]
+    out.set(jnp.zeros(4))
+""", "NN512")
+    assert_findings("""
+import jax
+
+def accumulate(x):
+    acc = jax.new_ref(x)
+    acc.at[0].add(1.0)
+    return acc[...]
+""", "NN512")
+
+
+def test_nn511_lightning_returns_schedulers_from_configure_optimizers() -> None:
+    # Lightning demo modules build a scheduler and return it in a list; the trainer
+    # steps it. The same module also has a manual-optimization path that steps opt.
+    assert_findings("""
+import torch
+
+class Demo:
+    def configure_optimizers(self):
+        optimizer = torch.optim.SGD(self.layer.parameters(), lr=0.1)
+        lr_scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1)
+        return [optimizer], [lr_scheduler]
+
+    def training_step(self, batch):
+        optimizer = self.optimizers()
+        self.manual_backward(self.loss(batch))
+        optimizer.step()
+""", "NN511")

@@ -43,6 +43,7 @@ SPLIT_FUNCTION = "data.split"  # train_test_split, random_split: returns the par
 SPLITTER = "data.splitter"  # KFold & co: .split(X) yields index arrays
 PERMUTATION = "data.permutation"  # np.random.permutation, jax.random.permutation
 SHUFFLE_IN_PLACE = "data.shuffle_in_place"  # np.random.shuffle, random.shuffle
+OVERSAMPLER = "data.oversampler"  # SMOTE & co: fit_resample(X, y) adds copied/synthetic rows
 
 # Statistics fitted on data.
 FITS_STATISTICS = "stats.estimator"  # StandardScaler & co: .fit / .fit_transform

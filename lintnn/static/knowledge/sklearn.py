@@ -1,4 +1,5 @@
-"""scikit-learn and NumPy: estimators that fit statistics, splitters, permutations."""
+"""scikit-learn, imbalanced-learn and NumPy: estimators that fit statistics, splitters,
+resamplers, permutations."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from lintnn.static.knowledge import roles as R
 from lintnn.static.knowledge.base import Entry, cls, expand, fn
 
 FRAMEWORK = "sklearn"
-ROOTS = ("sklearn", "numpy")
+ROOTS = ("sklearn", "numpy", "imblearn")
 
 ENTRIES: dict[str, Entry] = {
     # Estimators whose fit() learns statistics of the data they see.
@@ -38,6 +39,14 @@ ENTRIES: dict[str, Entry] = {
     **expand("numpy.mean numpy.std numpy.var numpy.nanmean numpy.nanstd", fn(R.MOMENT)),
     "sklearn.utils.shuffle": fn(R.PERMUTATION),
     # --- data rules (NN3xx) ---
+    **expand(
+        "imblearn.over_sampling.RandomOverSampler imblearn.over_sampling.SMOTE "
+        "imblearn.over_sampling.SMOTENC imblearn.over_sampling.SMOTEN "
+        "imblearn.over_sampling.ADASYN imblearn.over_sampling.BorderlineSMOTE "
+        "imblearn.over_sampling.KMeansSMOTE imblearn.over_sampling.SVMSMOTE "
+        "imblearn.combine.SMOTEENN imblearn.combine.SMOTETomek",
+        cls(R.OVERSAMPLER),
+    ),
     **expand("numpy.random.seed numpy.random.set_state random.seed random.setstate",
              fn(R.RESEED)),
 }

@@ -8,7 +8,7 @@ from lintnn.diagnostics import Severity
 from lintnn.static.context import FileContext
 from lintnn.static.dataflow import Kind
 from lintnn.static.knowledge import roles as R
-from lintnn.static.loops import is_optimizer_name
+from lintnn.static.loops import is_jax_gradient_call, is_optimizer_name
 from lintnn.static.nodes import argument, dotted_name, method_name, positional
 from lintnn.static.rule import Rule
 
@@ -81,21 +81,13 @@ def _is_optax_update(ctx: FileContext, call: cst.Call) -> bool:
 
 
 
-
-_GRADIENT_FUNCTIONS = frozenset({"grad", "value_and_grad"})
-
-
 def _trains(ctx: FileContext, call: cst.Call) -> bool:
     """The code around ``call`` is a training step: it computes gradients or applies updates."""
     scope = ctx.scope_of(call)
     for other in ctx.index.calls:
         if ctx.scope_of(other) is not scope:
             continue
-        qualname = ctx.qualname(other.func) or ""
-        if qualname in _APPLY_UPDATES or (
-            qualname.split(".")[0] in ("jax", "flax", "equinox")
-            and qualname.rsplit(".", 1)[-1] in _GRADIENT_FUNCTIONS
-        ):
+        if ctx.qualname(other.func) in _APPLY_UPDATES or is_jax_gradient_call(ctx, other):
             return True
     return False
 

@@ -8,6 +8,7 @@ import libcst as cst
 
 from lintnn.diagnostics import Severity
 from lintnn.static import datasets as D
+from lintnn.static import splits as S
 from lintnn.static.context import FileContext
 from lintnn.static.knowledge import roles as R
 from lintnn.static.nodes import dotted_name, positional
@@ -42,46 +43,17 @@ class StatisticsFittedBeforeSplit(Rule):
     def check(self, ctx: FileContext) -> None:
         reported: set[cst.CSTNode] = set()  # one finding per statement
         for scope, calls in D.calls_by_scope(ctx).items():
-            splits = _splits(ctx, scope, calls)
+            splits = S.splits_in(ctx, scope, calls)
             if not splits:
                 continue
             assigns = D.assignments_in(ctx, scope)
             for fit in _fits(ctx, scope, calls):
                 statement = ctx.index.statement_of(fit.call)
-                if statement not in reported and _split_later(ctx, fit, splits, assigns):
+                if statement not in reported and S.split_later(
+                    ctx, fit.call, {fit.data, *fit.derived}, splits, assigns
+                ):
                     reported.add(statement)
                     ctx.report(fit.call)
-
-
-def _split_later(
-    ctx: FileContext, fit: Fit, splits: list[tuple[int, set[str]]], assigns: list[cst.Assign]
-) -> bool:
-    """The fitted data (or its transform) is split after the fit, and the name was not
-    bound to unrelated data in between."""
-    names = {fit.data, *fit.derived}
-    start = D.order(ctx, fit.call)
-    for at, sources in splits:
-        for name in names & sources if at > start else ():
-            if not any(
-                start < D.order(ctx, a) < at and name in D.target_names(a)
-                and not D.mentions(a.value, names)
-                for a in assigns
-            ):
-                return True
-    return False
-
-
-def _full_data_name(expr: cst.BaseExpression | None) -> str | None:
-    """A plain name of data that is not already one split (``X``, ``df``, ``features``);
-    for a column selection (``df[cols]``, ``df["age"]``), the frame's name."""
-    if isinstance(expr, cst.Subscript):
-        expr = expr.value
-    if not isinstance(expr, (cst.Name, cst.Attribute)):
-        return None
-    name = dotted_name(expr)
-    if name is None or D.split_of(name) is not None:
-        return None
-    return name
 
 
 def _fits(ctx: FileContext, scope: cst.CSTNode, calls: list[cst.Call]) -> list[Fit]:
@@ -90,7 +62,7 @@ def _fits(ctx: FileContext, scope: cst.CSTNode, calls: list[cst.Call]) -> list[F
     for call in calls:
         data = D.fitted_data(ctx, call)
         if data is not None:
-            name = _full_data_name(data)
+            name = S.full_data_name(data)
             if name is not None:
                 fits.append(Fit(call, name, _transformed(ctx, call, assigns)))
             continue
@@ -125,12 +97,12 @@ def _moment_of(ctx: FileContext, call: cst.Call) -> str | None:
     _, entry = ctx.callee(call)
     if entry is not None and R.MOMENT in entry.roles:
         args = positional(call)
-        return _full_data_name(args[0]) if args else None
+        return S.full_data_name(args[0]) if args else None
     func = call.func
     if isinstance(func, cst.Attribute) and func.attr.value in _MOMENT_METHODS:
         if ctx.qualname(func.value) is not None:
             return None  # a module (``np.mean``, ``torch.max``) rather than data
-        return _full_data_name(func.value)
+        return S.full_data_name(func.value)
     return None
 
 
@@ -168,43 +140,3 @@ def _arithmetic_with(
             if isinstance(side, (cst.Name, cst.Attribute)) and dotted_name(side) in names:
                 return True
     return any(_arithmetic_with(child, names, node) for child in expr.children)
-
-
-def _splits(
-    ctx: FileContext, scope: cst.CSTNode, calls: list[cst.Call]
-) -> list[tuple[int, set[str]]]:
-    """Where data is split in ``scope``, and the names of what is split."""
-    out: list[tuple[int, set[str]]] = []
-    # KFold, ShuffleSplit...: skips the dataflow for the many ``str.split`` calls.
-    has_splitters = "Fold" in ctx.source or "Split" in ctx.source
-    for call in calls:
-        _, entry = ctx.callee(call)
-        splitter = False
-        if (isinstance(call.func, cst.Attribute) and call.func.attr.value == "split"
-                and has_splitters):
-            receiver = ctx.value(call.func.value)
-            splitter = receiver is not None and receiver.has(R.SPLITTER)
-        if (entry is not None and R.SPLIT_FUNCTION in entry.roles) or splitter:
-            names = {dotted_name(a) for a in positional(call)} - {None}
-            out.append((D.order(ctx, call), names))  # type: ignore[arg-type]
-    for assign in D.assignments_in(ctx, scope):
-        if not any(D.split_of(n) for n in D.target_names(assign)):
-            continue
-        sliced = _sliced_names(assign.value)
-        if sliced:
-            out.append((D.order(ctx, assign), sliced))
-    return out
-
-
-def _sliced_names(expr: cst.CSTNode) -> set[str]:
-    """``X[:n]``, ``df.iloc[n:]``: the names sliced by a start/stop slice."""
-    out: set[str] = set()
-    if isinstance(expr, cst.Subscript) and len(expr.slice) >= 1:
-        first = expr.slice[0].slice
-        if isinstance(first, cst.Slice) and first.step is None:
-            name = D.data_name(expr.value)
-            if name is not None:
-                out.add(name)
-    for child in expr.children:
-        out |= _sliced_names(child)
-    return out

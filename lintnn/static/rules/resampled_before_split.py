@@ -1,0 +1,60 @@
+"""NN307: data oversampled (SMOTE, RandomOverSampler) and split into train/test afterwards."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from lintnn.diagnostics import Severity
+from lintnn.static import datasets as D
+from lintnn.static import splits as S
+from lintnn.static.context import FileContext
+from lintnn.static.dataflow import Kind
+from lintnn.static.knowledge import roles as R
+from lintnn.static.rule import Rule
+
+_RESAMPLE_METHODS = frozenset({"fit_resample", "fit_sample"})
+
+
+class ResampledBeforeSplit(Rule):
+    """Oversampled data (copies and synthetic neighbours of rows) split afterwards."""
+
+    code = "NN307"
+    name = "resampled-before-split"
+    severity = Severity.ERROR
+    message = (
+        "the data is oversampled before the train/test split: copies of test rows, and "
+        "synthetic rows interpolated from them, land in the training set, so the "
+        "evaluation is optimistic; split first and resample the training part only"
+    )
+    frameworks = ("sklearn",)
+    triggers = ("fit_resample", "fit_sample")
+
+    def check(self, ctx: FileContext) -> None:
+        for scope, calls in D.calls_by_scope(ctx).items():
+            resamples = [c for c in calls if _is_oversampling(ctx, c)]
+            if not resamples:
+                continue
+            splits = S.splits_in(ctx, scope, calls)
+            assigns = D.assignments_in(ctx, scope)
+            for call in resamples:
+                resampled = _resampled_names(ctx, call)
+                if resampled and S.split_later(ctx, call, resampled, splits, assigns):
+                    ctx.report(call)
+
+
+def _is_oversampling(ctx: FileContext, call: cst.Call) -> bool:
+    """``sampler.fit_resample(X, y)`` on an imbalanced-learn oversampler."""
+    func = call.func
+    if not isinstance(func, cst.Attribute) or func.attr.value not in _RESAMPLE_METHODS:
+        return False
+    receiver = ctx.value(func.value)
+    return receiver is not None and receiver.kind is Kind.INSTANCE and receiver.has(
+        R.OVERSAMPLER)
+
+
+def _resampled_names(ctx: FileContext, call: cst.Call) -> set[str]:
+    """The names the resampled data is bound to (``X_res, y_res = ...fit_resample(X, y)``)."""
+    statement = ctx.index.statement_of(call)
+    if isinstance(statement, cst.Assign) and statement.value is call:
+        return D.target_names(statement)
+    return set()
