@@ -59,3 +59,33 @@ def assert_findings(source: str, code: str, filename: str = "example.py") -> lis
         + "\n".join(f"  {d.location.row}: {d.message}" for d in diagnostics if d.code == code)
     )
     return [d for d in diagnostics if d.code == code]
+
+
+def fail_writes_halfway(monkeypatch) -> None:
+    """Make the fix writer's ``os.write`` write half its data, then fail (disk full)."""
+    import os
+
+    from lintnn import fix_command
+
+    real_write = os.write
+
+    def write_half_then_fail(fd: int, data) -> int:
+        real_write(fd, bytes(data[: len(data) // 2]))
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(fix_command.os, "write", write_half_then_fail)
+
+
+def edit_during_write(monkeypatch, path: Path, text: str) -> None:
+    """Someone saves ``text`` to ``path`` while the fix writer syncs its temporary file."""
+    import os
+
+    from lintnn import fix_command
+
+    real_fsync = os.fsync
+
+    def someone_edits(fd: int) -> None:
+        real_fsync(fd)
+        path.write_text(text)
+
+    monkeypatch.setattr(fix_command.os, "fsync", someone_edits)

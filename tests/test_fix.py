@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 import sys
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from lintnn.cli import main
 from lintnn.diagnostics import Edit, Fix, Location
 from lintnn.static.fixer import apply_fixes_to_text, select_non_overlapping
 from tests.fix_rules import registered
+from tests.helpers import edit_during_write, fail_writes_halfway
 
 
 @pytest.fixture(autouse=True)
@@ -117,13 +117,7 @@ def test_interrupted_write_leaves_the_original_intact(tmp_path: Path, monkeypatc
     path = tmp_path / "train.py"
     original = "bad_call(1)\n" + "x = 1\n" * 50
     path.write_text(original)
-    real_write = os.write
-
-    def write_half_then_fail(fd: int, data) -> int:
-        real_write(fd, bytes(data[: len(data) // 2]))
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(fix_command.os, "write", write_half_then_fail)
+    fail_writes_halfway(monkeypatch)
     assert check(path, "--fix") == 1
     assert path.read_text() == original
     assert sorted(p.name for p in tmp_path.iterdir()) == ["train.py"]  # no temporary left
@@ -133,13 +127,7 @@ def test_interrupted_write_leaves_the_original_intact(tmp_path: Path, monkeypatc
 def test_file_changed_on_disk_is_not_overwritten(tmp_path: Path, monkeypatch, capsys) -> None:
     path = tmp_path / "train.py"
     path.write_text("bad_call(1)\n")
-    real_fsync = os.fsync
-
-    def someone_edits(fd: int) -> None:
-        real_fsync(fd)
-        path.write_text("bad_call(1)\nedited = True\n")
-
-    monkeypatch.setattr(fix_command.os, "fsync", someone_edits)
+    edit_during_write(monkeypatch, path, "bad_call(1)\nedited = True\n")
     check(path, "--fix")
     assert path.read_text() == "bad_call(1)\nedited = True\n"
     assert "changed on disk" in capsys.readouterr().err

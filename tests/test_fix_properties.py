@@ -11,15 +11,14 @@ final newline are kept.
 from __future__ import annotations
 
 import ast
-import os
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lintnn import fix_command
 from lintnn.cli import main
+from tests.helpers import edit_during_write, fail_writes_halfway
 
 HEADER = (
     "import torch\n"
@@ -133,13 +132,7 @@ def test_each_fix_is_atomic_when_the_write_fails(tmp_path: Path, monkeypatch, ca
     path = tmp_path / "train.py"
     original = HEADER + "\n\n" + old.format(i=0) + "x = 1\n" * 200
     path.write_text(original)
-    real_write = os.write
-
-    def write_half_then_fail(fd: int, data) -> int:
-        real_write(fd, bytes(data[: len(data) // 2]))
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(fix_command.os, "write", write_half_then_fail)
+    fail_writes_halfway(monkeypatch)
     assert fix(path) == 1
     assert path.read_text() == original
     assert sorted(p.name for p in tmp_path.iterdir()) == ["train.py"]
@@ -152,13 +145,7 @@ def test_each_fix_leaves_a_file_edited_meanwhile_alone(tmp_path: Path, monkeypat
     path = tmp_path / "train.py"
     path.write_text(HEADER + "\n\n" + old.format(i=0))
     edited = HEADER + "\n\n" + old.format(i=0) + "edited = True\n"
-    real_fsync = os.fsync
-
-    def someone_edits(fd: int) -> None:
-        real_fsync(fd)
-        path.write_text(edited)
-
-    monkeypatch.setattr(fix_command.os, "fsync", someone_edits)
+    edit_during_write(monkeypatch, path, edited)
     fix(path)
     assert path.read_text() == edited
     assert "changed on disk" in capsys.readouterr().err
