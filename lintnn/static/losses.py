@@ -224,15 +224,41 @@ def _keras_loss(ctx: FileContext,
 
 
 def _last_layer(ctx: FileContext, model: cst.BaseExpression) -> Value | None:
-    """The last layer of a Sequential built in one call and never ``.add``-ed to."""
+    """The last layer of a Sequential built in one call and never ``.add``-ed to, or of a
+    functional ``keras.Model(inputs, outputs)`` whose ``outputs`` one layer call made."""
     value = ctx.value(model)
-    if value is None or value.kind is not Kind.INSTANCE or R.SEQUENTIAL not in value.roles:
+    if value is None or value.kind is not Kind.INSTANCE:
+        return None
+    if value.qualname in KERAS_FUNCTIONAL_MODELS and isinstance(value.node, cst.Call):
+        return _output_layer(ctx, value.node)
+    if R.SEQUENTIAL not in value.roles:
         return None
     if not value.items or value.items[-1] is None or value.items[-1].kind is not Kind.INSTANCE:
         return None
     if _grown(ctx, model):
         return None
     return value.items[-1]
+
+
+KERAS_FUNCTIONAL_MODELS = frozenset({"keras.Model", "keras.models.Model"})
+
+
+def _output_layer(ctx: FileContext, model_call: cst.Call) -> Value | None:
+    """``outputs = layers.Dense(10)(x)``: the layer instance whose call made the output.
+
+    None for several outputs (a list or dict), or an output not made by a layer call."""
+    outputs = argument(model_call, 1, "outputs")
+    if outputs is None:
+        return None
+    produced = ctx.value(outputs)
+    if produced is None or produced.kind is not Kind.RESULT \
+            or not isinstance(produced.node, cst.Call):
+        return None
+    layer = ctx.value(produced.node.func)
+    if layer is None or layer.kind is not Kind.INSTANCE or layer.entry is None \
+            or layer.entry.framework != "keras":
+        return None
+    return layer
 
 
 def _grown(ctx: FileContext, model: cst.BaseExpression) -> bool:

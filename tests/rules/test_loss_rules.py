@@ -296,6 +296,58 @@ def test_nn104_keras_linear_last_layer_with_probability_loss() -> None:
     """, "NN104")
 
 
+def test_keras_functional_model_last_layer() -> None:
+    """``keras.Model(inputs, outputs)``: the layer whose call made ``outputs`` is the head."""
+    source = """
+        import keras
+        from tensorflow import keras as tfk
+        from keras import layers
+
+        inputs = keras.Input(shape=(784,))
+        x = layers.Dense(64, activation="relu")(inputs)
+        logits = layers.Dense(10)(x)
+        a = keras.Model(inputs, logits)
+        a.compile("adam", loss="sparse_categorical_crossentropy")  # expect: NN104
+        head = layers.Dense(10, activation="softmax")
+        b = tfk.Model(inputs=inputs, outputs=head(x))
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)  # expect: NN101
+        b.compile("adam", loss)
+        relu_out = layers.Dense(10, activation="relu")(x)
+        c = keras.models.Model(inputs=inputs, outputs=relu_out)
+        c.compile("adam", keras.losses.CategoricalCrossentropy(from_logits=True))  # expect: NN107
+    """
+    for code in ("NN101", "NN104", "NN107"):
+        assert_findings(source, code)
+
+
+def test_keras_functional_model_negatives() -> None:
+    """Right pairings, several outputs, an output not made by one layer call."""
+    source = """
+        import keras
+        from keras import layers
+
+        def build_head(x):
+            return layers.Dense(10)(x)
+
+        inputs = keras.Input(shape=(784,))
+        x = layers.Dense(64, activation="relu")(inputs)
+        probs = layers.Dense(10, activation="softmax")(x)
+        ok = keras.Model(inputs, probs)
+        ok.compile("adam", loss="sparse_categorical_crossentropy")
+        logits = layers.Dense(10)(x)
+        ok2 = keras.Model(inputs=inputs, outputs=logits)
+        ok2.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        two = keras.Model(inputs, [logits, probs])
+        two.compile("adam", loss="sparse_categorical_crossentropy")
+        built = keras.Model(inputs, build_head(x))
+        built.compile("adam", loss="sparse_categorical_crossentropy")
+        scaled = keras.Model(inputs, logits * 2.0)
+        scaled.compile("adam", loss="sparse_categorical_crossentropy")
+    """
+    for code in ("NN101", "NN104", "NN107"):
+        assert_findings(source, code)
+
+
 def test_nn104_keras_negatives() -> None:
     assert_findings("""
         import tensorflow as tf

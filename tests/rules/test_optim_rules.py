@@ -410,6 +410,48 @@ for x, y in loader:
 """, "NN506")
 
 
+def test_nn506_accumulator_on_self() -> None:
+    check("""
+class Trainer:
+    def fit(self, loader):
+        self.running = 0
+        self.history = []
+        for x, y in loader:
+            self.opt.zero_grad()
+            loss = self.crit(self.model(x), y)
+            loss.backward()
+            self.opt.step()
+            self.running += loss  # expect: NN506
+            self.history.append(loss)  # expect: NN506
+            self.total = self.total + loss  # expect: NN506
+""", "NN506")
+
+
+def test_nn506_self_accumulators_that_are_safe() -> None:
+    """Reset every iteration, a float by then, another object's attribute, or backpropagated."""
+    check("""
+class Trainer:
+    def fit(self, loader, other):
+        for x, y in loader:
+            self.opt.zero_grad()
+            self.step_loss = 0
+            loss = self.crit(self.model(x), y)
+            loss.backward()
+            self.opt.step()
+            self.step_loss += loss
+            self.seen += loss.item()
+            other.total += loss
+        for batch in loader:
+            self.opt.zero_grad()
+            self.acc = 0
+            for x, y in batch:
+                loss = self.crit(self.model(x), y)
+                self.acc += loss
+            self.acc.backward()
+            self.opt.step()
+""", "NN506")
+
+
 # NN507 optimizer-on-stale-model ----------------------------------------------------
 
 

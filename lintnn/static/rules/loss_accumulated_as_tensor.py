@@ -45,6 +45,9 @@ class LossAccumulatedAsTensor(Rule):
                         continue
                     if any(name == total and where is not statement for name, where in bindings):
                         continue  # reset inside the loop: not across iterations
+                    if total.startswith("self.") and any(
+                            where is not statement for where in _attribute_resets(loop, total)):
+                        continue
                     first = min(order[statement], order[event.node])
                     if any(name == loss and order[where] > first for name, where in bindings):
                         continue  # ``loss`` rebound in between: maybe a float by then
@@ -73,29 +76,61 @@ class _Accumulations(cst.CSTVisitor):
         return False
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        if isinstance(node.target, cst.Name) and isinstance(node.operator, cst.AddAssign) \
+        total = _accumulator(node.target)
+        if total is not None and isinstance(node.operator, cst.AddAssign) \
                 and _tensor_operand(node.value, self.loss):
-            self.found.append((node, node.target.value))
+            self.found.append((node, total))
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        if len(node.targets) != 1 or not isinstance(node.targets[0].target, cst.Name):
+        if len(node.targets) != 1:
             return
-        total = node.targets[0].target.value
+        total = _accumulator(node.targets[0].target)
         value = node.value
-        if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Add):
+        if total is not None and isinstance(value, cst.BinaryOperation) \
+                and isinstance(value.operator, cst.Add):
             operands = (value.left, value.right)
-            if any(isinstance(o, cst.Name) and o.value == total for o in operands) and any(
+            if any(_accumulator(o) == total for o in operands) and any(
                 _tensor_operand(o, self.loss) for o in operands
             ):
                 self.found.append((node, total))
 
     def visit_Expr(self, node: cst.Expr) -> None:
         call = node.value
-        if isinstance(call, cst.Call) and method_name(call) == "append" \
-                and isinstance(call.func.value, cst.Name):  # type: ignore[attr-defined]
+        if isinstance(call, cst.Call) and method_name(call) == "append":
+            total = _accumulator(call.func.value)  # type: ignore[attr-defined]
             args = positional(call)
-            if len(args) == 1 and _tensor_operand(args[0], self.loss):
-                self.found.append((node, call.func.value.value))  # type: ignore[attr-defined]
+            if total is not None and len(args) == 1 and _tensor_operand(args[0], self.loss):
+                self.found.append((node, total))
+
+
+def _accumulator(expr: cst.BaseExpression) -> str | None:
+    """``total`` or ``self.total``: a name, or an attribute of the method's object."""
+    if isinstance(expr, cst.Name):
+        return expr.value
+    if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) \
+            and expr.value.value == "self":
+        return f"self.{expr.attr.value}"
+    return None
+
+
+def _attribute_resets(loop: cst.CSTNode, total: str) -> list[cst.CSTNode]:
+    """``self.total = ...`` statements in ``loop``, outside nested definitions."""
+    finder = _AttributeAssignments(total)
+    loop.visit(finder)
+    return finder.found
+
+
+class _AttributeAssignments(cst.CSTVisitor):
+    def __init__(self, total: str) -> None:
+        self.total = total
+        self.found: list[cst.CSTNode] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if any(_accumulator(t.target) == self.total for t in node.targets):
+            self.found.append(node)
 
 
 def _tensor_operand(expr: cst.BaseExpression, loss: str) -> bool:
