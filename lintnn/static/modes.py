@@ -306,6 +306,18 @@ def mode_index(ctx: FileContext) -> ModeIndex:
     return cached
 
 
+def evals_of_trained_models(modes: ModeIndex) -> list[tuple[cst.Call, str]]:
+    """``(model.eval() call, "model")`` for each eval() on an object the file trains."""
+    trained = modes.trained_names()
+    found = []
+    for node, kinds in modes.events:
+        if Event.EVAL in kinds and isinstance(node, cst.Call):
+            model = receiver_name(node)
+            if model is not None and model in trained:
+                found.append((node, model))
+    return found
+
+
 def receiver_name(call: cst.Call) -> str | None:
     """``model`` for ``model.eval()``, ``self.net`` for ``self.net.train()``."""
     if isinstance(call.func, cst.Attribute):

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-import libcst as cst
-
 from lintnn.diagnostics import Severity
 from lintnn.static.context import FileContext
-from lintnn.static.modes import SETS_TRAIN, Event, dominates, mode_index, receiver_name, scope_of
+from lintnn.static.modes import (
+    SETS_TRAIN,
+    Event,
+    dominates,
+    evals_of_trained_models,
+    mode_index,
+    scope_of,
+)
 from lintnn.static.nodes import method_name
 from lintnn.static.rule import Rule
 
@@ -25,9 +30,7 @@ class BackwardInEvalMode(Rule):
         if "torch" not in ctx.frameworks:
             return
         modes = mode_index(ctx)
-        trained = modes.trained_names()
-        evals = [(node, receiver_name(node)) for node, kinds in modes.events
-                 if Event.EVAL in kinds and isinstance(node, cst.Call)]
+        evals = evals_of_trained_models(modes)
         for call in ctx.index.calls:
             if method_name(call) != "backward":
                 continue
@@ -35,8 +38,6 @@ class BackwardInEvalMode(Rule):
             if not any(Event.UPDATE in kinds for _, kinds in modes.call_events(scope)):
                 continue  # input gradients (adversarial examples, saliency): no training
             for eval_call, model in evals:
-                if model is None or model not in trained:
-                    continue
                 if scope_of(ctx, eval_call) is not scope or not dominates(ctx, eval_call, call):
                     continue
                 if modes.position[eval_call] > modes.position[call]:

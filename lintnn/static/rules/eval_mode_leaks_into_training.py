@@ -12,8 +12,8 @@ from lintnn.static.modes import (
     ModeIndex,
     chosen_by_branch,
     dominates,
+    evals_of_trained_models,
     mode_index,
-    receiver_name,
 )
 from lintnn.static.rule import Rule
 
@@ -32,13 +32,7 @@ class EvalModeLeaksIntoTraining(Rule):
         if "torch" not in ctx.frameworks:
             return
         modes = mode_index(ctx)
-        trained = modes.trained_names()
-        for node, kinds in modes.events:
-            if Event.EVAL not in kinds or not isinstance(node, cst.Call):
-                continue
-            model = receiver_name(node)
-            if model is None or model not in trained:
-                continue
+        for node, model in evals_of_trained_models(modes):
             loop = _training_loop(ctx, modes, node)
             if chosen_by_branch(ctx, modes, node):
                 continue
