@@ -6,11 +6,12 @@ This runs in worker processes; everything it returns is plain, picklable data.
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import libcst as cst
+from libcst.metadata import CodeRange
 
 from lintnn.diagnostics import Diagnostic, Edit, Fix, Location, Severity
 from lintnn.static.context import FileContext, RawFinding
@@ -61,15 +62,22 @@ def analyze_bytes(path: Path, data: bytes, rules: list[Rule]) -> FileResult:
     return analyze_text(path, decoded.text, rules, encoding=decoded.encoding)
 
 
+# Runs the active rules over a file's context, summarises its classes if asked, and
+# adds the findings to the result: :func:`run_rules`, or the language server's cached run.
+Runner = Callable[[FileContext, list[Rule], FileResult, bool], None]
+
+
 def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-8",
                  module_name: str | None = None,
-                 parse: Callable[[str], cst.Module] = cst.parse_module) -> FileResult:
+                 parse: Callable[[str], cst.Module] = cst.parse_module,
+                 syntax_check: Callable[[str], tuple[str, int, int] | None] = python_syntax_error,
+                 run: Runner | None = None) -> FileResult:
     name = str(path)
     result = FileResult(name, noqa=parse_noqa(text), encoding=encoding)
     active = [rule for rule in rules if rule.applies_to(text)]
     wants_summary = "class " in text and any(word in text for word in _MODEL_WORDS)
     # CPython's parser judges first: it refuses cleanly what would crash libcst's.
-    syntax_error = python_syntax_error(text)
+    syntax_error = syntax_check(text)
     if syntax_error is not None:
         result.diagnostics.append(error_diagnostic(name, *syntax_error))
         return result
@@ -97,19 +105,15 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
             name, "file too deeply nested to analyse (recursion limit)", code="NN002",
             rule="internal-error"))
         return result
+    (run or run_rules)(ctx, active, result, wants_summary)
+    return result
+
+
+def run_rules(ctx: FileContext, active: list[Rule], result: FileResult,
+              wants_summary: bool) -> None:
+    """Every active rule over the whole file, then the class summaries and the findings."""
     for rule in active:
-        ctx.current_rule = rule
-        try:
-            rule.check(ctx)
-        except Exception as error:  # one rule's bug must not stop the run
-            where = traceback.extract_tb(error.__traceback__)[-1]
-            result.diagnostics.append(error_diagnostic(
-                name,
-                f"internal error in rule {rule.code} ({rule.name}): "
-                f"{type(error).__name__}: {error} [{Path(where.filename).name}:{where.lineno}]; "
-                "please report it",
-                code="NN002", rule="internal-error",
-            ))
+        run_rule(ctx, rule, result)
     ctx.current_rule = None
     if wants_summary:
         try:
@@ -118,15 +122,32 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
             result.classes = []
     if ctx.findings:
         _add_findings(ctx, result)
-    return result
+
+
+def run_rule(ctx: FileContext, rule: Rule, result: FileResult) -> None:
+    """``rule.check(ctx)``; a crash becomes an NN002 finding in ``result``."""
+    ctx.current_rule = rule
+    try:
+        rule.check(ctx)
+    except Exception as error:  # one rule's bug must not stop the run
+        result.diagnostics.append(rule_error(result.path, rule, error))
+
+
+def rule_error(path: str, rule: Rule, error: Exception) -> Diagnostic:
+    where = traceback.extract_tb(error.__traceback__)[-1]
+    return error_diagnostic(
+        path,
+        f"internal error in rule {rule.code} ({rule.name}): "
+        f"{type(error).__name__}: {error} [{Path(where.filename).name}:{where.lineno}]; "
+        "please report it",
+        code="NN002", rule="internal-error",
+    )
 
 
 def _add_findings(ctx: FileContext, result: FileResult) -> None:
-    nodes = [n for f in ctx.findings for n in (f.node, f.end_node) if n is not None]
-    nodes += [old for f in ctx.findings if f.fix for old, _ in f.fix.replacements]
-    positions = positions_for(ctx.module, ctx.source, nodes, ctx.index.parents)
+    positions = finding_positions(ctx, ctx.findings)
     for finding in ctx.findings:
-        diagnostic = _to_diagnostic(ctx, finding, positions, result.path)
+        diagnostic = to_diagnostic(ctx, finding, positions, result.path)
         if diagnostic is None:
             continue
         if finding.requires:
@@ -135,8 +156,21 @@ def _add_findings(ctx: FileContext, result: FileResult) -> None:
             result.diagnostics.append(diagnostic)
 
 
-def _to_diagnostic(
-    ctx: FileContext, finding: RawFinding, positions, path: str
+def finding_nodes(findings: list[RawFinding]) -> list[cst.CSTNode]:
+    """Every node a finding needs the position of (its span, its fix's replaced nodes)."""
+    nodes = [n for f in findings for n in (f.node, f.end_node) if n is not None]
+    nodes += [old for f in findings if f.fix for old, _ in f.fix.replacements]
+    return nodes
+
+
+def finding_positions(ctx: FileContext, findings: list[RawFinding],
+                      lines: list[int] | None = None) -> Mapping[cst.CSTNode, CodeRange]:
+    return positions_for(ctx.module, ctx.source, finding_nodes(findings), ctx.index.parents,
+                         lines)
+
+
+def to_diagnostic(
+    ctx: FileContext, finding: RawFinding, positions: Mapping[cst.CSTNode, CodeRange], path: str
 ) -> Diagnostic | None:
     start = positions.get(finding.node)
     if start is None:

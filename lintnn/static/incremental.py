@@ -25,8 +25,9 @@ class IncrementalParser:
         self.reused = 0
         self.parsed = 0
 
-    def parse(self, text: str) -> cst.Module:
-        pieces = _split(text)
+    def parse(self, text: str, body: list[ast.stmt] | None = None) -> cst.Module:
+        """``body``: ``ast.parse(text).body`` when the caller has it (saves a parse)."""
+        pieces = _split(text, body)
         if pieces is None:
             return cst.parse_module(text)  # a syntax error: let libcst report it
         modules = self._modules(pieces)
@@ -58,12 +59,13 @@ class IncrementalParser:
         return modules
 
 
-def _split(text: str) -> list[str] | None:
+def _split(text: str, body: list[ast.stmt] | None = None) -> list[str] | None:
     """The text cut before each top-level statement's leading comments; None if invalid."""
-    try:
-        body = ast.parse(text).body
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
+    if body is None:
+        try:
+            body = ast.parse(text).body
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
     lines = text.splitlines(keepends=True)
     cuts: list[int] = []  # 0-based line where each chunk starts
     previous_end = 0

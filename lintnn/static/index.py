@@ -92,6 +92,17 @@ class NodeIndex:
         imports.shadow(index.assigned_names)
         return index
 
+    def restricted_to(self, tops: list[cst.CSTNode]) -> NodeIndex:
+        """A view whose node lists hold only the nodes inside ``tops`` (top-level
+        statements); parents, imports and assigned names stay the whole file's."""
+        view = NodeIndex(ImportMap(self.imports.module_name, self.imports.is_package))
+        for top in tops:
+            view._walk(top)
+        view.parents = self.parents
+        view.imports = self.imports
+        view.assigned_names = self.assigned_names
+        return view
+
     def _walk(self, root: cst.CSTNode) -> None:
         parents = self.parents
         stack: list[tuple[cst.CSTNode, cst.CSTNode | None]] = [(root, None)]

@@ -105,9 +105,10 @@ class ModeIndex:
         for fn in index.functions:
             self._functions.setdefault(fn.name.value, []).append(fn)
         for node in index.parents:
-            if isinstance(node, (cst.Break, cst.Return, cst.Raise)):
+            kind = type(node)  # exact types: isinstance on libcst's ABCs is slow
+            if kind is cst.Break or kind is cst.Return or kind is cst.Raise:
                 self.exits.append(node)
-            elif isinstance(node, cst.Assign) and any(
+            elif kind is cst.Assign and any(
                 isinstance(t.target, cst.Attribute) and t.target.attr.value == "training"
                 for t in node.targets
             ):

@@ -22,17 +22,22 @@ _PARSE_STACK_BYTES = 256 * 1024 * 1024  # reserved, not committed: only touched 
 
 def python_syntax_error(text: str) -> tuple[str, int, int] | None:
     """CPython's verdict on ``text``: None, or (message, line, column) of its refusal."""
+    return python_ast(text)[1]
+
+
+def python_ast(text: str) -> tuple[ast.Module | None, tuple[str, int, int] | None]:
+    """(CPython's tree, None), or (None, (message, line, column) of its refusal)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # invalid escape sequences and the like
-            ast.parse(text)
+            return ast.parse(text), None
     except SyntaxError as error:
-        return f"SyntaxError: {error.msg}", error.lineno or 1, error.offset or 1
+        return None, (f"SyntaxError: {error.msg}", error.lineno or 1, error.offset or 1)
     except RecursionError:
-        return "SyntaxError: too deeply nested for Python's parser (recursion limit)", 1, 1
+        return None, ("SyntaxError: too deeply nested for Python's parser (recursion limit)",
+                      1, 1)
     except (ValueError, MemoryError) as error:
-        return f"cannot parse: {error}", 1, 1
-    return None
+        return None, (f"cannot parse: {error}", 1, 1)
 
 
 def on_deep_stack(parse: Callable[[str], T], text: str) -> T:

@@ -41,8 +41,9 @@ class StatisticsFittedBeforeSplit(Rule):
 
     def check(self, ctx: FileContext) -> None:
         reported: set[cst.CSTNode] = set()  # one finding per statement
+        has_splitters = "Fold" in ctx.source or "Split" in ctx.source  # once, not per scope
         for scope, calls in D.calls_by_scope(ctx).items():
-            splits = _splits(ctx, scope, calls)
+            splits = _splits(ctx, scope, calls, has_splitters)
             if not splits:
                 continue
             assigns = D.assignments_in(ctx, scope)
@@ -171,12 +172,14 @@ def _arithmetic_with(
 
 
 def _splits(
-    ctx: FileContext, scope: cst.CSTNode, calls: list[cst.Call]
+    ctx: FileContext, scope: cst.CSTNode, calls: list[cst.Call], has_splitters: bool
 ) -> list[tuple[int, set[str]]]:
-    """Where data is split in ``scope``, and the names of what is split."""
+    """Where data is split in ``scope``, and the names of what is split.
+
+    ``has_splitters``: the file names a KFold, ShuffleSplit... (searched once per file);
+    without one the dataflow is skipped for the many ``str.split`` calls.
+    """
     out: list[tuple[int, set[str]]] = []
-    # KFold, ShuffleSplit...: skips the dataflow for the many ``str.split`` calls.
-    has_splitters = "Fold" in ctx.source or "Split" in ctx.source
     for call in calls:
         _, entry = ctx.callee(call)
         splitter = False
