@@ -13,6 +13,7 @@ import libcst as cst
 
 from lintnn.static.imports import ImportMap
 
+_UNKNOWN = object()
 LOOP_TYPES = (cst.For, cst.While)
 SCOPE_TYPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 
@@ -84,6 +85,7 @@ class NodeIndex:
         self.withs: list[cst.With] = []
         self.returns: list[cst.Return] = []
         self.assigned_names: set[str] = set()
+        self._function_of: dict[cst.CSTNode, cst.FunctionDef | None] = {}
 
     @classmethod
     def build(cls, module: cst.Module, imports: ImportMap) -> NodeIndex:
@@ -160,10 +162,15 @@ class NodeIndex:
         return None
 
     def enclosing_function(self, node: cst.CSTNode) -> cst.FunctionDef | None:
-        for ancestor in self.ancestors(node):
-            if isinstance(ancestor, cst.FunctionDef):
-                return ancestor
-        return None
+        found = self._function_of.get(node, _UNKNOWN)
+        if found is _UNKNOWN:  # remembered: rules ask this of every call, many times
+            found = None
+            for ancestor in self.ancestors(node):
+                if isinstance(ancestor, cst.FunctionDef):
+                    found = ancestor
+                    break
+            self._function_of[node] = found
+        return found  # type: ignore[return-value]
 
     def enclosing_class(self, node: cst.CSTNode) -> cst.ClassDef | None:
         """The class whose method (at any depth of nesting in it) contains ``node``."""

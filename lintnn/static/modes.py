@@ -10,6 +10,7 @@ modes) counts as *both* modes, so every rule built on it stays silent when unsur
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -33,8 +34,9 @@ _OPTIMIZER_CALL = re.compile(r"Optimizer|^(SGD|Adam|AdamW|RMSprop|Adagrad|Adadel
                              r"Lion|Adafactor|NAdam|RAdam|Adamax|SparseAdam)$|clip_grad")
 
 
-def _words(name: str) -> list[str]:
-    return [w for w in re.split(r"_+|(?<=[a-z])(?=[A-Z])", name.lower()) if w]
+@functools.lru_cache(maxsize=4096)  # asked for every function around every call
+def _words(name: str) -> tuple[str, ...]:
+    return tuple(w for w in re.split(r"_+|(?<=[a-z])(?=[A-Z])", name.lower()) if w)
 
 
 def is_evaluation_name(name: str) -> bool:

@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
+from lintnn.static.statements import Span, spans_of
+
 
 def positions_for(
     module: cst.Module,
@@ -69,10 +71,10 @@ def _statement_lines(module: cst.Module, text: str) -> list[int] | None:
         body = ast.parse(text).body
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    return statement_lines(module, body)
+    return statement_lines(module, spans_of(body))
 
 
-def statement_lines(module: cst.Module, body: list[ast.stmt]) -> list[int] | None:
+def statement_lines(module: cst.Module, body: list[Span]) -> list[int] | None:
     """The first line (``ast``'s ``lineno``) of every top-level libcst statement; None when
     the two trees' top-level statements do not line up."""
     lines: list[int] = []

@@ -14,7 +14,6 @@ statement it was run on, or crashes, is run over the whole file instead, as
 
 from __future__ import annotations
 
-import ast
 import copy
 from collections.abc import Hashable
 from dataclasses import dataclass, field, replace
@@ -35,7 +34,7 @@ from lintnn.static.fingerprint import Fingerprints
 from lintnn.static.index import NodeIndex
 from lintnn.static.project import ClassSummary, Requirement
 from lintnn.static.rule import Rule
-from lintnn.static.statements import Statement, statements, top_statement
+from lintnn.static.statements import Span, Statement, statements, top_statement
 from lintnn.static.summary import calls_by_outer_class, summarize_class
 
 # FileContext attributes a view shares with the file's context; helpers' caches
@@ -44,6 +43,7 @@ _SHARED = frozenset({"path", "source", "module", "module_name", "is_package", "i
                      "frameworks", "local_classes", "_flows", "_class_attrs"})
 
 Conditional = tuple[Diagnostic, tuple[Requirement, ...]]
+_MAX_ENVIRONMENTS = 50_000  # numbered environments kept before starting afresh
 
 
 @dataclass
@@ -88,13 +88,14 @@ class StatementCache:
         # (statement key, rule code) where the rule reported outside the statement (or
         # crashed): while such a statement is in the file, the rule runs on all of it.
         self._whole_file: set[tuple[Hashable, str]] = set()
+        self._environments: dict[Hashable, int] = {}  # module-level environment -> number
         self.reused = 0  # (statement, rule) results taken from the cache, for tests
         self.analysed = 0  # (statement, rule) results computed
 
     def run(self, ctx: FileContext, active: list[Rule], result: FileResult,
-            wants_summary: bool, body: list[ast.stmt]) -> None:
+            wants_summary: bool, spans: list[Span]) -> None:
         """Like :func:`~lintnn.static.analyze.run_rules`, with the same outcome."""
-        found = statements(ctx.module, body, ctx.source)
+        found = statements(ctx.module, spans, ctx.source)
         local = [rule for rule in active if rule.statement_local(ctx)]
         if found is None or not (local or wants_summary):
             run_rules(ctx, active, result, wants_summary)
@@ -123,13 +124,22 @@ class StatementCache:
     def _begin(self, ctx: FileContext, found: list[Statement]) -> _Check:
         prints = Fingerprints(ctx)
         module_key = prints.module()
-        if module_key != self._module_key:
+        if module_key != self._module_key or len(self._environments) > _MAX_ENVIRONMENTS:
             self._module_key = module_key
             self._found.clear()
             self._summaries.clear()
             self._whole_file.clear()
+            self._environments.clear()
+        # Only a class body runs in the module-level environment of its place; decorators,
+        # defaults and bodies of functions belong to the function's scope, which reads
+        # module-level values from the final environment (in the module key).
+        # Environments are numbered: a key is then cheap to hash (a tuple does not keep
+        # its hash, and the cache is asked once per statement and rule).
+        environments = self._environments
         keys: list[Hashable | None] = [
-            (s.text, prints.before(s.node)) if s.cacheable else None for s in found]
+            None if not s.cacheable else (s.text, environments.setdefault(
+                prints.before(s.node), len(environments)))
+            if isinstance(s.node, cst.ClassDef) else (s.text, -1) for s in found]
         order = {id(s.node): i for i, s in enumerate(found)}
         return _Check(ctx, found, keys, order)
 
@@ -275,9 +285,10 @@ def _moved(diagnostic: Diagnostic, delta: int) -> Diagnostic:
     def move(location: Location) -> Location:
         return Location(location.row + delta, location.column)
 
-    fix = diagnostic.fix
-    if fix is not None:
-        fix = replace(fix, edits=tuple(replace(e, start=move(e.start), end=move(e.end))
-                                       for e in fix.edits))
-    return replace(diagnostic, location=move(diagnostic.location),
-                   end_location=move(diagnostic.end_location), fix=fix)
+    moved = copy.copy(diagnostic)  # ``replace`` would run __post_init__ again
+    object.__setattr__(moved, "location", move(diagnostic.location))
+    object.__setattr__(moved, "end_location", move(diagnostic.end_location))
+    if diagnostic.fix is not None:
+        object.__setattr__(moved, "fix", replace(diagnostic.fix, edits=tuple(
+            replace(e, start=move(e.start), end=move(e.end)) for e in diagnostic.fix.edits)))
+    return moved

@@ -17,6 +17,39 @@ _NEWLINE = re.compile(r"\r\n|\r|\n")  # the line breaks CPython's tokenizer coun
 
 
 @dataclass(frozen=True)
+class Span:
+    """The lines of one ``ast`` top-level statement (1-based, inclusive)."""
+
+    first: int  # its first line, decorators included
+    lineno: int  # ``ast``'s lineno: the ``def``/``class`` line of a decorated one
+    end: int
+
+    @classmethod
+    def of(cls, stmt: ast.stmt) -> Span:
+        decorators = getattr(stmt, "decorator_list", ())
+        end = stmt.end_lineno or stmt.lineno
+        return cls(min([stmt.lineno, *(d.lineno for d in decorators)]), stmt.lineno, end)
+
+    def moved(self, lines: int) -> Span:
+        return Span(self.first + lines, self.lineno + lines, self.end + lines)
+
+
+def spans_of(body: list[ast.stmt]) -> list[Span]:
+    return [Span.of(stmt) for stmt in body]
+
+
+def line_starts(text: str) -> list[int]:
+    """The offset of every line's start, then ``len(text)``: line n is
+    ``text[starts[n - 1]:starts[n]]`` (lines as CPython counts them, not ``splitlines``)."""
+    return [0, *(m.end() for m in _NEWLINE.finditer(text)), len(text)]
+
+
+def count_lines(text: str) -> int:
+    """Line breaks in ``text``, as CPython counts them."""
+    return len(_NEWLINE.findall(text))
+
+
+@dataclass(frozen=True)
 class Statement:
     """One top-level libcst statement."""
 
@@ -26,25 +59,22 @@ class Statement:
     cacheable: bool  # a function or class: its body has its own scope
 
 
-def statements(module: cst.Module, body: list[ast.stmt], text: str) -> list[Statement] | None:
-    """The module's top-level statements; None when ``body`` (``ast.parse(text).body``)
-    does not line up with ``module.body``."""
-    starts = [0, *(m.end() for m in _NEWLINE.finditer(text)), len(text)]
+def statements(module: cst.Module, spans: list[Span], text: str) -> list[Statement] | None:
+    """The module's top-level statements; None when ``spans`` (of ``ast.parse(text)``'s
+    statements) do not line up with ``module.body``."""
+    starts = line_starts(text)
     out: list[Statement] = []
     position = 0
     for node in module.body:
         count = len(node.body) if isinstance(node, cst.SimpleStatementLine) else 1
-        if position + count > len(body):
+        if position + count > len(spans):
             return None
-        first, last = body[position], body[position + count - 1]
+        first, last = spans[position], spans[position + count - 1]
         position += count
-        top = min([first.lineno, *(d.lineno for d in getattr(first, "decorator_list", ()))])
-        end = last.end_lineno or last.lineno
-        out.append(Statement(
-            node, first.lineno, text[starts[top - 1]:starts[min(end, len(starts) - 1)]],
-            isinstance(node, (cst.FunctionDef, cst.ClassDef)),
-        ))
-    return out if position == len(body) else None
+        end = starts[min(last.end, len(starts) - 1)]
+        out.append(Statement(node, first.lineno, text[starts[first.first - 1]:end],
+                             isinstance(node, (cst.FunctionDef, cst.ClassDef))))
+    return out if position == len(spans) else None
 
 
 def top_statement(node: cst.CSTNode, parents: dict[cst.CSTNode, cst.CSTNode],
