@@ -161,18 +161,29 @@ def bench_phases(text: str, repeat: int) -> dict[str, list[float]]:
     return stages
 
 
-def edited_texts(text: str, edits: int) -> list[str]:
-    """``edits`` successive texts, each changing one digit on an indented line (inside a
-    function or class), at places spread over the file."""
+def digit_edits(text: str, edits: int) -> list[tuple[int, int, str]]:
+    """``edits`` successive edits (row, column, new digit), each changing one digit on an
+    indented line (inside a function or class), at places spread over the file."""
     lines = text.splitlines(keepends=True)
     rows = [i for i, line in enumerate(lines) if line[:1] in " \t" and any(
         c in line for c in "123456789")]
-    texts = []
+    out = []
     for k in range(edits):
         row = rows[(k * len(rows)) // edits]
         line = lines[row]
         at = next(i for i, c in enumerate(line) if c in "123456789")
-        lines[row] = line[:at] + str(int(line[at]) % 9 + 1) + line[at + 1:]
+        digit = str(int(line[at]) % 9 + 1)
+        lines[row] = line[:at] + digit + line[at + 1:]
+        out.append((row, at, digit))
+    return out
+
+
+def edited_texts(text: str, edits: int) -> list[str]:
+    """The texts after each of :func:`digit_edits`."""
+    lines = text.splitlines(keepends=True)
+    texts = []
+    for row, at, digit in digit_edits(text, edits):
+        lines[row] = lines[row][:at] + digit + lines[row][at + 1:]
         texts.append("".join(lines))
     return texts
 
@@ -216,12 +227,8 @@ def bench_server(text: str, edits: int) -> tuple[float, list[float]]:
                 "uri": uri, "languageId": "python", "version": 1, "text": text}})
             client.diagnostics(uri, timeout=300)
             first = time.perf_counter() - start
-            lines = text.splitlines()
-            targets = [n for n, line in enumerate(lines) if "lr=0.01" in line]
             latencies = []
-            for version in range(2, edits + 2):
-                row = targets[version % len(targets)]
-                column = lines[row].index("lr=0.01") + len("lr=0.0")
+            for version, (row, column, digit) in enumerate(digit_edits(text, edits), 2):
                 mark = len(client.received)
                 start = time.perf_counter()
                 client.notify("textDocument/didChange", {
@@ -229,7 +236,7 @@ def bench_server(text: str, edits: int) -> tuple[float, list[float]]:
                     "contentChanges": [{"range": {
                         "start": {"line": row, "character": column},
                         "end": {"line": row, "character": column + 1}},
-                        "text": str(version % 9 + 1)}]})
+                        "text": digit}]})
                 client.wait_for(
                     lambda m, v=version: m.get("method") == "textDocument/publishDiagnostics"
                     and m["params"].get("version") == v, timeout=300, after=mark)
@@ -249,12 +256,20 @@ def main() -> None:
                         help="time the engine's re-lint after each edit, without the server")
     parser.add_argument("--file", type=Path, help="a real file instead of the generated one")
     parser.add_argument("--repo", type=Path, help="import lintnn from this checkout")
+    parser.add_argument("--server-only", action="store_true",
+                        help="only the stdio server measurement")
     args = parser.parse_args()
     text = args.file.read_text(encoding="utf-8") if args.file else generate(args.lines)
     if args.in_process:
         print(f"lintnn from {REPO}; document: {text.count(chr(10))} lines; {args.edits} edits")
         for name, (wall, cpu) in bench_in_process(text, args.edits).items():
             print(f"  {name:<20} cpu {summary(cpu)}; wall {summary(wall)}")
+        return
+    if args.server_only:
+        first, latencies = bench_server(text, args.edits)
+        print(f"lintnn from {REPO}; document: {text.count(chr(10))} lines")
+        print(f"server, didOpen -> publishDiagnostics: {first * 1000:.0f} ms")
+        print(f"server, didChange -> publishDiagnostics - debounce: {summary(latencies)}")
         return
     print(f"document: {text.count(chr(10))} lines, {len(text)} characters; "
           f"debounce {DEBOUNCE_S * 1000:.0f} ms (subtracted)")

@@ -14,10 +14,12 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import ParamSpec, TypeVar
 
+import libcst as cst
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
-SIZE = 8192  # answers kept per function: a few checks' worth for a 3,000-line file
+SIZE = 4096  # answers kept per function: a few checks' worth for a 3,000-line file
 
 
 def subtree_memo(function: Callable[P, T]) -> Callable[P, T]:
@@ -27,6 +29,8 @@ def subtree_memo(function: Callable[P, T]) -> Callable[P, T]:
 
     @functools.wraps(function)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        if type(args[0]) is cst.Module:  # a new object every parse: it would never be
+            return function(*args, **kwargs)  # asked again, and would hold a whole file
         key = (*args, *sorted(kwargs.items()))
         try:
             cache.move_to_end(key)

@@ -100,7 +100,11 @@ class StatementCache:
         if found is None or not (local or wants_summary):
             run_rules(ctx, active, result, wants_summary)
             return
-        check = self._begin(ctx, found)
+        try:
+            check = self._begin(ctx, found)
+        except Exception:  # e.g. the dataflow fails here: the whole-file run reports it
+            run_rules(ctx, active, result, wants_summary)
+            return
         used: set[Hashable] = set()
         fresh: dict[Rule, list[tuple[int, RawFinding]]] = {}
         for rule in active:
