@@ -5,6 +5,12 @@ receiving the ``publishDiagnostics`` for that version, minus the debounce; compa
 ``Engine.check_source`` called directly, and (``--phases``) that time split by stage.
 
     python benchmarks/bench_lsp.py [--lines 3000] [--edits 20] [--phases]
+    python benchmarks/bench_lsp.py --in-process [--file PATH] [--repo CHECKOUT]
+
+``--in-process`` times the server's engine without the server: ``Engine(incremental=True)``
+re-checking the document after each edit (one digit changed inside a function), next to a
+full ``check_source`` of the same texts. ``--repo`` imports lintnn from another checkout
+(an older commit, for before/after tables).
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+if "--repo" in sys.argv:  # lintnn from another checkout: before/after comparisons
+    REPO = Path(sys.argv[sys.argv.index("--repo") + 1]).resolve()
 sys.path.insert(0, str(REPO))
 
 from lintnn.config import Settings  # noqa: E402
@@ -153,6 +161,57 @@ def bench_phases(text: str, repeat: int) -> dict[str, list[float]]:
     return stages
 
 
+def digit_edits(text: str, edits: int) -> list[tuple[int, int, str]]:
+    """``edits`` successive edits (row, column, new digit), each changing one digit on an
+    indented line (inside a function or class), at places spread over the file."""
+    lines = text.splitlines(keepends=True)
+    rows = [i for i, line in enumerate(lines) if line[:1] in " \t" and any(
+        c in line for c in "123456789")]
+    out = []
+    for k in range(edits):
+        row = rows[(k * len(rows)) // edits]
+        line = lines[row]
+        at = next(i for i, c in enumerate(line) if c in "123456789")
+        digit = str(int(line[at]) % 9 + 1)
+        lines[row] = line[:at] + digit + line[at + 1:]
+        out.append((row, at, digit))
+    return out
+
+
+def edited_texts(text: str, edits: int) -> list[str]:
+    """The texts after each of :func:`digit_edits`."""
+    lines = text.splitlines(keepends=True)
+    texts = []
+    for row, at, digit in digit_edits(text, edits):
+        lines[row] = lines[row][:at] + digit + lines[row][at + 1:]
+        texts.append("".join(lines))
+    return texts
+
+
+def bench_in_process(text: str, edits: int) -> dict[str, tuple[list[float], list[float]]]:
+    """(wall, cpu) seconds per edit: incremental re-check, and a full check of each text."""
+    path = Path(tempfile.gettempdir()) / "bench_lsp_document.py"
+    texts = edited_texts(text, edits)
+    out: dict[str, tuple[list[float], list[float]]] = {}
+    incremental = Engine(Settings(), use_cache=False, jobs=1, incremental=True)
+    incremental.check_source(path, text)  # didOpen: the first, full lint
+    samples: tuple[list[float], list[float]] = ([], [])
+    for edited in texts:
+        wall, cpu = timed(lambda t=edited: incremental.check_source(path, t), 1)
+        samples[0].extend(wall)
+        samples[1].extend(cpu)
+    out["incremental re-lint"] = samples
+    full = Engine(Settings(), use_cache=False, jobs=1)
+    full.check_source(path, text)
+    samples = ([], [])
+    for edited in texts[: max(3, edits // 2)]:
+        wall, cpu = timed(lambda t=edited: full.check_source(path, t), 1)
+        samples[0].extend(wall)
+        samples[1].extend(cpu)
+    out["full check_source"] = samples
+    return out
+
+
 def bench_server(text: str, edits: int) -> tuple[float, list[float]]:
     """(first lint after didOpen, re-lint latencies minus the debounce) over real stdio."""
     with tempfile.TemporaryDirectory() as directory:
@@ -168,12 +227,8 @@ def bench_server(text: str, edits: int) -> tuple[float, list[float]]:
                 "uri": uri, "languageId": "python", "version": 1, "text": text}})
             client.diagnostics(uri, timeout=300)
             first = time.perf_counter() - start
-            lines = text.splitlines()
-            targets = [n for n, line in enumerate(lines) if "lr=0.01" in line]
             latencies = []
-            for version in range(2, edits + 2):
-                row = targets[version % len(targets)]
-                column = lines[row].index("lr=0.01") + len("lr=0.0")
+            for version, (row, column, digit) in enumerate(digit_edits(text, edits), 2):
                 mark = len(client.received)
                 start = time.perf_counter()
                 client.notify("textDocument/didChange", {
@@ -181,7 +236,7 @@ def bench_server(text: str, edits: int) -> tuple[float, list[float]]:
                     "contentChanges": [{"range": {
                         "start": {"line": row, "character": column},
                         "end": {"line": row, "character": column + 1}},
-                        "text": str(version % 9 + 1)}]})
+                        "text": digit}]})
                 client.wait_for(
                     lambda m, v=version: m.get("method") == "textDocument/publishDiagnostics"
                     and m["params"].get("version") == v, timeout=300, after=mark)
@@ -197,8 +252,25 @@ def main() -> None:
     parser.add_argument("--edits", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=10, help="direct check_source runs")
     parser.add_argument("--phases", action="store_true", help="also time each stage")
+    parser.add_argument("--in-process", action="store_true",
+                        help="time the engine's re-lint after each edit, without the server")
+    parser.add_argument("--file", type=Path, help="a real file instead of the generated one")
+    parser.add_argument("--repo", type=Path, help="import lintnn from this checkout")
+    parser.add_argument("--server-only", action="store_true",
+                        help="only the stdio server measurement")
     args = parser.parse_args()
-    text = generate(args.lines)
+    text = args.file.read_text(encoding="utf-8") if args.file else generate(args.lines)
+    if args.in_process:
+        print(f"lintnn from {REPO}; document: {text.count(chr(10))} lines; {args.edits} edits")
+        for name, (wall, cpu) in bench_in_process(text, args.edits).items():
+            print(f"  {name:<20} cpu {summary(cpu)}; wall {summary(wall)}")
+        return
+    if args.server_only:
+        first, latencies = bench_server(text, args.edits)
+        print(f"lintnn from {REPO}; document: {text.count(chr(10))} lines")
+        print(f"server, didOpen -> publishDiagnostics: {first * 1000:.0f} ms")
+        print(f"server, didChange -> publishDiagnostics - debounce: {summary(latencies)}")
+        return
     print(f"document: {text.count(chr(10))} lines, {len(text)} characters; "
           f"debounce {DEBOUNCE_S * 1000:.0f} ms (subtracted)")
     wall, cpu = bench_engine(text, args.repeat)

@@ -83,3 +83,12 @@ def test_incremental_engine_finds_the_same() -> None:
         assert incremental.check_source(path, text).diagnostics == (
             full.check_source(path, text).diagnostics
         )
+
+
+def test_unchanged_statements_stay_the_same_objects() -> None:
+    text = "".join(f"def f{i}(x):\n    return x + {i}\n\n\n" for i in range(5))
+    parser = IncrementalParser()
+    before = parser.parse(text).body
+    after = parser.parse(text.replace("x + 3", "x * 3")).body
+    assert [a is b for a, b in zip(before, after, strict=True)] == [
+        True, True, True, False, True]

@@ -6,11 +6,12 @@ This runs in worker processes; everything it returns is plain, picklable data.
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import libcst as cst
+from libcst.metadata import CodeRange
 
 from lintnn.config import DEFAULT_MAX_FILE_SIZE
 from lintnn.diagnostics import Diagnostic, Edit, Fix, Location, Severity
@@ -20,7 +21,7 @@ from lintnn.static.positions import positions_for
 from lintnn.static.project import ClassSummary, Requirement, module_name_for
 from lintnn.static.render import code_in_place
 from lintnn.static.rule import Rule
-from lintnn.static.safe_parse import judge, on_deep_stack, too_deep
+from lintnn.static.safe_parse import Verdict, judge, on_deep_stack, too_deep
 from lintnn.static.source import SourceError, decode
 from lintnn.static.summary import summarize_classes
 
@@ -64,23 +65,36 @@ def analyze_bytes(path: Path, data: bytes, rules: list[Rule],
     return analyze_text(path, decoded.text, rules, encoding=decoded.encoding, max_size=max_size)
 
 
+# Runs the active rules over a file's context, summarises its classes if asked, and
+# adds the findings to the result: :func:`run_rules`, or the language server's cached run.
+Runner = Callable[[FileContext, list[Rule], FileResult, bool], None]
+
+
 def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-8",
                  module_name: str | None = None,
                  parse: Callable[[str], cst.Module] = cst.parse_module,
+                 syntax_check: Callable[[str], Verdict] = judge,
+                 run: Runner | None = None,
                  max_size: int = DEFAULT_MAX_FILE_SIZE) -> FileResult:
-    """Check ``text``; files over ``max_size`` characters are only syntax-checked."""
+    """Check ``text``; files over ``max_size`` characters are only syntax-checked.
+
+    ``syntax_check`` is CPython's verdict (the language server's re-judges only the
+    edited statements, and gives no tree then); ``run`` runs the rules (the server's
+    reuses the findings of unchanged statements).
+    """
     name = str(path)
     result = FileResult(name, noqa=parse_noqa(text), encoding=encoding)
     active = [rule for rule in rules if rule.applies_to(text)]
     wants_summary = "class " in text and any(word in text for word in _MODEL_WORDS)
     # CPython's parser judges first: it refuses cleanly what would crash libcst's.
-    verdict = judge(text)
+    verdict = syntax_check(text)
     if verdict.error is not None:
         result.diagnostics.append(error_diagnostic(name, *verdict.error))
         return result
     if not active and not wants_summary:
         return result
-    result.skipped = too_large(len(text), max_size) or too_deep(verdict.tree)
+    result.skipped = too_large(len(text), max_size) or (
+        too_deep(verdict.tree) if verdict.tree is not None else None)
     del verdict  # the ast tree: libcst's tree is about to take its place
     if result.skipped is not None:
         return result
@@ -106,19 +120,15 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
             name, "file too deeply nested to analyse (recursion limit)", code="NN002",
             rule="internal-error"))
         return result
+    (run or run_rules)(ctx, active, result, wants_summary)
+    return result
+
+
+def run_rules(ctx: FileContext, active: list[Rule], result: FileResult,
+              wants_summary: bool) -> None:
+    """Every active rule over the whole file, then the class summaries and the findings."""
     for rule in active:
-        ctx.current_rule = rule
-        try:
-            rule.check(ctx)
-        except Exception as error:  # one rule's bug must not stop the run
-            where = traceback.extract_tb(error.__traceback__)[-1]
-            result.diagnostics.append(error_diagnostic(
-                name,
-                f"internal error in rule {rule.code} ({rule.name}): "
-                f"{type(error).__name__}: {error} [{Path(where.filename).name}:{where.lineno}]; "
-                "please report it",
-                code="NN002", rule="internal-error",
-            ))
+        run_rule(ctx, rule, result)
     ctx.current_rule = None
     if wants_summary:
         try:
@@ -127,7 +137,26 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
             result.classes = []
     if ctx.findings:
         _add_findings(ctx, result)
-    return result
+
+
+def run_rule(ctx: FileContext, rule: Rule, result: FileResult) -> None:
+    """``rule.check(ctx)``; a crash becomes an NN002 finding in ``result``."""
+    ctx.current_rule = rule
+    try:
+        rule.check(ctx)
+    except Exception as error:  # one rule's bug must not stop the run
+        result.diagnostics.append(rule_error(result.path, rule, error))
+
+
+def rule_error(path: str, rule: Rule, error: Exception) -> Diagnostic:
+    where = traceback.extract_tb(error.__traceback__)[-1]
+    return error_diagnostic(
+        path,
+        f"internal error in rule {rule.code} ({rule.name}): "
+        f"{type(error).__name__}: {error} [{Path(where.filename).name}:{where.lineno}]; "
+        "please report it",
+        code="NN002", rule="internal-error",
+    )
 
 
 def too_large(size: int, max_size: int) -> str | None:
@@ -139,11 +168,9 @@ def too_large(size: int, max_size: int) -> str | None:
 
 
 def _add_findings(ctx: FileContext, result: FileResult) -> None:
-    nodes = [n for f in ctx.findings for n in (f.node, f.end_node) if n is not None]
-    nodes += [old for f in ctx.findings if f.fix for old, _ in f.fix.replacements]
-    positions = positions_for(ctx.module, ctx.source, nodes, ctx.index.parents)
+    positions = finding_positions(ctx, ctx.findings)
     for finding in ctx.findings:
-        diagnostic = _to_diagnostic(ctx, finding, positions, result.path)
+        diagnostic = to_diagnostic(ctx, finding, positions, result.path)
         if diagnostic is None:
             continue
         if finding.requires:
@@ -152,8 +179,21 @@ def _add_findings(ctx: FileContext, result: FileResult) -> None:
             result.diagnostics.append(diagnostic)
 
 
-def _to_diagnostic(
-    ctx: FileContext, finding: RawFinding, positions, path: str
+def finding_nodes(findings: list[RawFinding]) -> list[cst.CSTNode]:
+    """Every node a finding needs the position of (its span, its fix's replaced nodes)."""
+    nodes = [n for f in findings for n in (f.node, f.end_node) if n is not None]
+    nodes += [old for f in findings if f.fix for old, _ in f.fix.replacements]
+    return nodes
+
+
+def finding_positions(ctx: FileContext, findings: list[RawFinding],
+                      lines: list[int] | None = None) -> Mapping[cst.CSTNode, CodeRange]:
+    return positions_for(ctx.module, ctx.source, finding_nodes(findings), ctx.index.parents,
+                         lines)
+
+
+def to_diagnostic(
+    ctx: FileContext, finding: RawFinding, positions: Mapping[cst.CSTNode, CodeRange], path: str
 ) -> Diagnostic | None:
     start = positions.get(finding.node)
     if start is None:

@@ -14,7 +14,7 @@ from lintnn.diagnostics import Diagnostic
 from lintnn.static.analyze import FileResult, analyze_bytes, analyze_text, error_diagnostic
 from lintnn.static.cache import Cache, digest
 from lintnn.static.discovery import Discovery
-from lintnn.static.incremental import IncrementalParser
+from lintnn.static.document import Document
 from lintnn.static.noqa import is_suppressed
 from lintnn.static.project import ClassSummary, ProjectIndex
 from lintnn.static.rule import Rule, all_rules
@@ -69,10 +69,11 @@ class Engine:
         progress: Callable[[int, int], None] | None = None,
         incremental: bool = False,
     ) -> None:
-        """``incremental`` keeps parsed chunks of each checked buffer between calls of
-        :meth:`check_source`, so an editor's re-lint re-parses only what changed."""
+        """``incremental`` keeps each checked buffer's parsed statements and the findings
+        of statement-local rules between calls of :meth:`check_source`, so an editor's
+        re-lint re-parses and re-checks only what changed."""
         self.settings = settings
-        self._parsers: dict[str, IncrementalParser] | None = {} if incremental else None
+        self._documents: dict[str, Document] | None = {} if incremental else None
         self.rules = enabled_rules(settings)
         self.use_cache = use_cache
         self.jobs = jobs if jobs is not None else (os.cpu_count() or 1)
@@ -95,9 +96,9 @@ class Engine:
         max_size = self.settings.max_file_size
         if path.suffix == ".ipynb":
             result = analyze_bytes(path, text.encode("utf-8"), self.rules, max_size)
-        elif self._parsers is not None:
-            parser = self._parsers.setdefault(str(path), IncrementalParser())
-            result = analyze_text(path, text, self.rules, parse=parser.parse, max_size=max_size)
+        elif self._documents is not None:
+            document = self._documents.setdefault(str(path), Document())
+            result = document.analyze(path, text, self.rules, max_size)
         else:
             result = analyze_text(path, text, self.rules, max_size=max_size)
         results = {str(path): result}

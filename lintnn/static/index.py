@@ -14,6 +14,7 @@ import libcst as cst
 
 from lintnn.static.imports import ImportMap
 
+_UNKNOWN = object()
 LOOP_TYPES = (cst.For, cst.While)
 SCOPE_TYPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 
@@ -90,6 +91,7 @@ class NodeIndex:
         self._nodes: list[cst.CSTNode] | None = None
         self._spans: dict[cst.CSTNode, tuple[int, int]] = {}
         self._list_orders: dict[int, tuple[Sequence[cst.CSTNode], list[int]]] = {}
+        self._function_of: dict[cst.CSTNode, cst.FunctionDef | None] = {}
 
     @classmethod
     def build(cls, module: cst.Module, imports: ImportMap) -> NodeIndex:
@@ -98,6 +100,17 @@ class NodeIndex:
         index._walk(module)
         imports.shadow(index.assigned_names)
         return index
+
+    def restricted_to(self, tops: list[cst.CSTNode]) -> NodeIndex:
+        """A view whose node lists hold only the nodes inside ``tops`` (top-level
+        statements); parents, imports and assigned names stay the whole file's."""
+        view = NodeIndex(ImportMap(self.imports.module_name, self.imports.is_package))
+        for top in tops:
+            view._walk(top)
+        view.parents = self.parents
+        view.imports = self.imports
+        view.assigned_names = self.assigned_names
+        return view
 
     def _walk(self, root: cst.CSTNode) -> None:
         parents = self.parents
@@ -156,10 +169,15 @@ class NodeIndex:
         return None
 
     def enclosing_function(self, node: cst.CSTNode) -> cst.FunctionDef | None:
-        for ancestor in self.ancestors(node):
-            if isinstance(ancestor, cst.FunctionDef):
-                return ancestor
-        return None
+        found = self._function_of.get(node, _UNKNOWN)
+        if found is _UNKNOWN:  # remembered: rules ask this of every call, many times
+            found = None
+            for ancestor in self.ancestors(node):
+                if isinstance(ancestor, cst.FunctionDef):
+                    found = ancestor
+                    break
+            self._function_of[node] = found
+        return found  # type: ignore[return-value]
 
     def enclosing_class(self, node: cst.CSTNode) -> cst.ClassDef | None:
         """The class whose method (at any depth of nesting in it) contains ``node``."""

@@ -20,6 +20,7 @@ import libcst as cst
 from lintnn.static.context import FileContext
 from lintnn.static.dataflow import Kind
 from lintnn.static.knowledge import roles as R
+from lintnn.static.memo import subtree_memo
 from lintnn.static.nodes import dotted_name, method_name, positional
 
 _CLIP_FUNCTIONS = frozenset({
@@ -299,9 +300,14 @@ class _Walker:
 
 def calls_in(node: cst.CSTNode) -> Iterator[cst.Call]:
     """Calls in ``node`` with arguments before the call, skipping lambdas and definitions."""
+    return iter(_calls_in(node))
+
+
+@subtree_memo
+def _calls_in(node: cst.CSTNode) -> tuple[cst.Call, ...]:
     collector = _CallCollector()
     node.visit(collector)
-    return iter(collector.calls)
+    return tuple(collector.calls)
 
 
 class _CallCollector(cst.CSTVisitor):
@@ -344,6 +350,7 @@ class SourceOrder:
         return -1
 
 
+@subtree_memo
 def mentions(node: cst.CSTNode, name: str) -> bool:
     """``node`` contains the plain name ``name`` (outside attribute names)."""
     finder = _NameFinder(name)
@@ -368,9 +375,14 @@ class _NameFinder(cst.CSTVisitor):
 def bound_names(node: cst.CSTNode) -> Iterator[tuple[str, cst.CSTNode]]:
     """Every plain name bound in ``node`` (assignments, loop targets, ``as``), with where;
     not inside nested definitions, whose names are their own."""
+    return iter(_bound_names(node))
+
+
+@subtree_memo
+def _bound_names(node: cst.CSTNode) -> tuple[tuple[str, cst.CSTNode], ...]:
     collector = _BindingCollector(node)
     node.visit(collector)
-    return iter(collector.bound)
+    return tuple(collector.bound)
 
 
 class _BindingCollector(cst.CSTVisitor):

@@ -10,6 +10,7 @@ modes) counts as *both* modes, so every rule built on it stays silent when unsur
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -33,8 +34,9 @@ _OPTIMIZER_CALL = re.compile(r"Optimizer|^(SGD|Adam|AdamW|RMSprop|Adagrad|Adadel
                              r"Lion|Adafactor|NAdam|RAdam|Adamax|SparseAdam)$|clip_grad")
 
 
-def _words(name: str) -> list[str]:
-    return [w for w in re.split(r"_+|(?<=[a-z])(?=[A-Z])", name.lower()) if w]
+@functools.lru_cache(maxsize=4096)  # asked for every function around every call
+def _words(name: str) -> tuple[str, ...]:
+    return tuple(w for w in re.split(r"_+|(?<=[a-z])(?=[A-Z])", name.lower()) if w)
 
 
 def is_evaluation_name(name: str) -> bool:
@@ -105,9 +107,10 @@ class ModeIndex:
         for fn in index.functions:
             self._functions.setdefault(fn.name.value, []).append(fn)
         for node in index.parents:
-            if isinstance(node, (cst.Break, cst.Return, cst.Raise)):
+            kind = type(node)  # exact types: isinstance on libcst's ABCs is slow
+            if kind is cst.Break or kind is cst.Return or kind is cst.Raise:
                 self.exits.append(node)
-            elif isinstance(node, cst.Assign) and any(
+            elif kind is cst.Assign and any(
                 isinstance(t.target, cst.Attribute) and t.target.attr.value == "training"
                 for t in node.targets
             ):

@@ -14,14 +14,20 @@ from collections.abc import Iterable, Mapping
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
+from lintnn.static.statements import Span, spans_of
+
 
 def positions_for(
     module: cst.Module,
     text: str,
     nodes: Iterable[cst.CSTNode],
     parents: Mapping[cst.CSTNode, cst.CSTNode],
+    lines: list[int] | None = None,
 ) -> Mapping[cst.CSTNode, CodeRange]:
-    """A mapping that holds at least the positions of ``nodes``."""
+    """A mapping that holds at least the positions of ``nodes``.
+
+    ``lines``: :func:`statement_lines` of the module, when the caller has them.
+    """
     wanted = list(nodes)
     tops: dict[int, cst.CSTNode] = {}
     index_of = {id(stmt): i for i, stmt in enumerate(module.body)}
@@ -30,7 +36,8 @@ def positions_for(
         if top is None or id(top) not in index_of:
             return _whole_module(module)
         tops[index_of[id(top)]] = top
-    lines = _statement_lines(module, text)
+    if lines is None:
+        lines = _statement_lines(module, text)
     if lines is None:
         return _whole_module(module)
     found: dict[cst.CSTNode, CodeRange] = {}
@@ -64,6 +71,12 @@ def _statement_lines(module: cst.Module, text: str) -> list[int] | None:
         body = ast.parse(text).body
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
+    return statement_lines(module, spans_of(body))
+
+
+def statement_lines(module: cst.Module, body: list[Span]) -> list[int] | None:
+    """The first line (``ast``'s ``lineno``) of every top-level libcst statement; None when
+    the two trees' top-level statements do not line up."""
     lines: list[int] = []
     position = 0
     for stmt in module.body:

@@ -25,6 +25,11 @@ class Rule:
     # a cheap byte-level prefilter that skips most files without parsing them.
     triggers: ClassVar[tuple[str, ...]] = ()
     fixable: ClassVar[bool] = False
+    # "statement": what the rule reports in a top-level function or class depends only on
+    # that statement and on module-level facts (imports, module-level values, the names of
+    # the file's classes), never on another function's body; the language server then
+    # reuses its findings in the statements an edit left alone. "module": anything else.
+    scope: ClassVar[str] = "module"
 
     registry: ClassVar[dict[str, type[Rule]]] = {}
 
@@ -39,6 +44,10 @@ class Rule:
 
     def applies_to(self, source: str) -> bool:
         return not self.triggers or any(t in source for t in self.triggers)
+
+    def statement_local(self, ctx: FileContext) -> bool:
+        """True when this file's findings can be cached per top-level statement."""
+        return self.scope == "statement"
 
     def check(self, ctx: FileContext) -> None:
         raise NotImplementedError

@@ -34,7 +34,7 @@ MAX_NESTING = 1000
 class Verdict:
     """CPython's judgement of a text: its syntax tree, or why it refuses the text."""
 
-    tree: ast.Module | None
+    tree: ast.Module | None  # None when refused, or when only part of the text was judged
     error: tuple[str, int, int] | None = None  # (message, line, column) of a refusal
 
 

@@ -51,8 +51,7 @@ def full_data_name(expr: cst.BaseExpression | None) -> str | None:
 def splits_in(ctx: FileContext, scope: cst.CSTNode, calls: list[cst.Call]) -> list[Split]:
     """Where data is split in ``scope``, and the names of what is split."""
     out: list[Split] = []
-    # KFold, ShuffleSplit...: skips the dataflow for the many ``str.split`` calls.
-    has_splitters = "Fold" in ctx.source or "Split" in ctx.source
+    has_splitters = _names_splitters(ctx)
     for call in calls:
         _, entry = ctx.callee(call)
         splitter = False
@@ -70,6 +69,15 @@ def splits_in(ctx: FileContext, scope: cst.CSTNode, calls: list[cst.Call]) -> li
         if sliced:
             out.append((D.order(ctx, assign), sliced))
     return out
+
+
+def _names_splitters(ctx: FileContext) -> bool:
+    """The file names a KFold, ShuffleSplit...: else the dataflow is skipped for the many
+    ``str.split`` calls. Searched once per file, not once per scope."""
+    found = ctx.__dict__.get("_names_splitters")
+    if found is None:
+        found = ctx.__dict__["_names_splitters"] = "Fold" in ctx.source or "Split" in ctx.source
+    return found
 
 
 def _sliced_names(expr: cst.CSTNode) -> set[str]:

@@ -15,15 +15,29 @@ _FUNCTIONAL = {R.FUNCTIONAL_DROPOUT: R.DROPOUT}
 
 
 def summarize_classes(ctx: FileContext) -> list[ClassSummary]:
+    calls_by_class = calls_by_outer_class(ctx, ctx.index.calls)
+    return [_summarize(ctx, c, calls_by_class) for c in ctx.local_classes.values()]
+
+
+def calls_by_outer_class(
+    ctx: FileContext, calls: list[cst.Call]
+) -> dict[cst.ClassDef, list[cst.Call]]:
+    """``calls`` grouped by the outermost class around each (calls in no class dropped)."""
     calls_by_class: dict[cst.ClassDef, list[cst.Call]] = {}
-    for call in ctx.index.calls:
+    for call in calls:
         outer = None
         for ancestor in ctx.index.ancestors(call):
             if isinstance(ancestor, cst.ClassDef):
                 outer = ancestor
         if outer is not None:
             calls_by_class.setdefault(outer, []).append(call)
-    return [_summarize(ctx, c, calls_by_class) for c in ctx.local_classes.values()]
+    return calls_by_class
+
+
+def summarize_class(ctx: FileContext, class_def: cst.ClassDef,
+                    calls_by_class: dict[cst.ClassDef, list[cst.Call]]) -> ClassSummary:
+    """The summary of one top-level class; ``calls_by_class`` must hold its calls."""
+    return _summarize(ctx, class_def, calls_by_class)
 
 
 def _summarize(

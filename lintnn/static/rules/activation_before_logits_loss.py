@@ -29,10 +29,15 @@ class ActivationBeforeLogitsLoss(Rule):
     code = "NN107"
     name = "activation-before-logits-loss"
     severity = Severity.WARNING
+    scope = "statement"
     message = "an activation is applied to the logits fed to a loss that expects raw logits"
     frameworks = ("torch", "jax", "keras")
     triggers = ("cross_entropy", "CrossEntropy", "BCEWithLogits", "from_logits",
                 "with_logits", "Crossentropy")
+
+    def statement_local(self, ctx: FileContext) -> bool:
+        """keras ``model.compile`` checks read every ``model.add`` of the file."""
+        return super().statement_local(ctx) and "keras" not in ctx.frameworks
 
     def check(self, ctx: FileContext) -> None:
         report_loss_inputs(ctx, R.LOGITS_LOSSES, _ACTIVATION, _message)

@@ -10,6 +10,7 @@ from lintnn.static.dataflow import Kind
 from lintnn.static.knowledge import roles as R
 from lintnn.static.loops import EventKind, Iteration, calls_in, is_optimizer_name, iterations
 from lintnn.static.losses import loss_call
+from lintnn.static.memo import subtree_memo
 from lintnn.static.nodes import dotted_name, method_name
 from lintnn.static.rule import Rule
 
@@ -117,6 +118,11 @@ def _is_optimizer(ctx: FileContext, event: object) -> bool:
 
 def _assigns_grad(ctx: FileContext, scope: cst.CSTNode) -> bool:
     """``p.grad = g`` (gradients computed with autograd.grad and set by hand)."""
+    return _grad_assigned(scope)
+
+
+@subtree_memo
+def _grad_assigned(scope: cst.CSTNode) -> bool:
     finder = _GradAssignment()
     scope.visit(finder)
     return finder.found

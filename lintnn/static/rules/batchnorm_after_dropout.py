@@ -22,6 +22,7 @@ class BatchNormAfterDropout(Rule):
     code = "NN401"
     name = "batchnorm-after-dropout"
     severity = Severity.WARNING
+    scope = "statement"
     message = (
         "BatchNorm directly after Dropout: dropout shifts the variance BatchNorm learns in "
         "training, so the running statistics are wrong at evaluation; put Dropout after "

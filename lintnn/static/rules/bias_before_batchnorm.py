@@ -25,6 +25,7 @@ class BiasBeforeBatchNorm(Rule):
     code = "NN403"
     name = "bias-before-batchnorm"
     severity = Severity.INFO
+    scope = "statement"
     message = (
         "this layer's bias feeds BatchNorm directly, which subtracts the batch mean and "
         "cancels it: the bias is dead weight; build the layer with bias=False "

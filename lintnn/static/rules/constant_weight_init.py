@@ -35,6 +35,7 @@ class ConstantWeightInit(Rule):
     code = "NN402"
     name = "constant-weight-init"
     severity = Severity.WARNING
+    scope = "statement"
     message = (
         "layer weights initialized to a constant: every unit of the layer computes the "
         "same output and receives the same gradient, so they never become different "

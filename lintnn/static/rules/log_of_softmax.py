@@ -50,6 +50,7 @@ class LogOfSoftmax(Rule):
     code = "NN105"
     name = "log-of-softmax"
     severity = Severity.WARNING
+    scope = "statement"
     message = "log of a softmax: use log_softmax"
     frameworks = ("torch", "jax", "keras")
     triggers = ("log",)

@@ -22,6 +22,7 @@ class LogSoftmaxIntoCrossEntropy(Rule):
     code = "NN102"
     name = "log-softmax-into-cross-entropy"
     severity = Severity.INFO
+    scope = "statement"
     message = "log_softmax output passed to a loss that applies log_softmax itself"
     frameworks = ("torch", "jax", "keras")
     triggers = ("cross_entropy", "CrossEntropy")  # the log_softmax may be in another file

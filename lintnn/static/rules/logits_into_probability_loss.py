@@ -24,9 +24,14 @@ class LogitsIntoProbabilityLoss(Rule):
     code = "NN104"
     name = "logits-into-probability-loss"
     severity = Severity.ERROR
+    scope = "statement"
     message = "raw logits passed to a loss that expects probabilities"
     frameworks = ("torch", "keras")
     triggers = ("BCELoss", "binary_cross_entropy", "crossentropy", "Crossentropy")
+
+    def statement_local(self, ctx: FileContext) -> bool:
+        """keras ``model.compile`` checks read every ``model.add`` of the file."""
+        return super().statement_local(ctx) and "keras" not in ctx.frameworks
 
     def check(self, ctx: FileContext) -> None:
         report_loss_inputs(ctx, frozenset({R.LOSS_PROBABILITIES}), _LINEAR, _message)

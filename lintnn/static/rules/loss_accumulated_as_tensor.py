@@ -8,6 +8,7 @@ from lintnn.diagnostics import Severity
 from lintnn.static.context import FileContext
 from lintnn.static.knowledge import roles as R
 from lintnn.static.loops import EventKind, bound_names, iterations, source_order
+from lintnn.static.memo import subtree_memo
 from lintnn.static.nodes import method_name, positional
 from lintnn.static.rule import Rule
 
@@ -57,11 +58,12 @@ class LossAccumulatedAsTensor(Rule):
                     ctx.report(statement)
 
 
-def _accumulations(loop: cst.CSTNode, loss: str) -> list[tuple[cst.CSTNode, str]]:
+@subtree_memo
+def _accumulations(loop: cst.CSTNode, loss: str) -> tuple[tuple[cst.CSTNode, str], ...]:
     """``total += loss``, ``total = total + loss``, ``losses.append(loss)`` in ``loop``."""
     finder = _Accumulations(loss)
     loop.visit(finder)
-    return finder.found
+    return tuple(finder.found)
 
 
 class _Accumulations(cst.CSTVisitor):

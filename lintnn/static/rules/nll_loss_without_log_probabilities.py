@@ -23,6 +23,7 @@ class NllLossWithoutLogProbabilities(Rule):
     code = "NN103"
     name = "nll-loss-without-log-probabilities"
     severity = Severity.ERROR
+    scope = "statement"
     message = "the negative log-likelihood loss is not fed log-probabilities"
     frameworks = ("torch",)
     triggers = ("nll_loss", "NLLLoss")

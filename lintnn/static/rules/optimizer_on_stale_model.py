@@ -29,14 +29,15 @@ class OptimizerOnStaleModel(Rule):
 
     def check(self, ctx: FileContext) -> None:
         for call in ctx.index.calls:
-            value = ctx.value(call)
-            if value is None or value.kind is not Kind.INSTANCE or R.OPTIMIZER not in value.roles:
-                continue
-            statement = ctx.index.statement_of(call)
+            # The syntactic tests first: the dataflow only for ``name = Something(...)``.
+            statement = ctx.index.parent(call)
             if not isinstance(statement, cst.Assign) or statement.value is not call:
                 continue
             targets = [t.target for t in statement.targets]
             if len(targets) != 1 or not isinstance(targets[0], cst.Name):
+                continue
+            value = ctx.value(call)
+            if value is None or value.kind is not Kind.INSTANCE or R.OPTIMIZER not in value.roles:
                 continue
             args = positional(call)
             model = _parameters_owner(args[0]) if args else None

@@ -28,11 +28,16 @@ class ProbabilitiesIntoLogitsLoss(Rule):
     code = "NN101"
     name = "probabilities-into-logits-loss"
     severity = Severity.ERROR
+    scope = "statement"
     message = "probabilities passed to a loss that expects logits"
     frameworks = ("torch", "jax", "keras")
     # The losses' names, not the activations': the softmax may be in another file.
     triggers = ("cross_entropy", "CrossEntropy", "with_logits", "WithLogits", "from_logits")
     fixable = True
+
+    def statement_local(self, ctx: FileContext) -> bool:
+        """keras ``model.compile`` checks read every ``model.add`` of the file."""
+        return super().statement_local(ctx) and "keras" not in ctx.frameworks
 
     def check(self, ctx: FileContext) -> None:
         report_loss_inputs(ctx, R.LOGITS_LOSSES, R.PROBABILITIES, self._message, self._fix)

@@ -20,6 +20,7 @@ class SoftmaxWithoutDim(Rule):
     code = "NN106"
     name = "softmax-without-dim-or-over-batch"
     severity = Severity.WARNING
+    scope = "statement"
     message = "softmax without dim, or over the batch dimension"
     frameworks = ("torch",)
     triggers = ("softmax", "Softmax", "softmin", "Softmin")

@@ -1,0 +1,266 @@
+"""The language server's cached re-lint finds exactly what a full check finds, edit
+after edit, while re-checking only the statements an edit touched."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import random
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from lintnn.config import Settings
+from lintnn.static.engine import Engine, RunResult
+from lintnn.static.rule import all_rules
+
+DOCUMENT = '''\
+"""A training module with findings of many kinds."""
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+criterion = nn.CrossEntropyLoss()
+shared = nn.Linear(8, 8)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(8, 8), nn.Dropout(0.5), nn.BatchNorm1d(8))
+        self.head = nn.Linear(8, 2)
+
+    def forward(self, x):
+        return F.softmax(self.head(self.body(x)), dim=1)
+
+
+def train(model, loader, optimizer):
+    for inputs, targets in loader:
+        optimizer.zero_grad()
+        loss = criterion(F.softmax(model(inputs), dim=1), targets)
+        loss.backward()
+        optimizer.step()
+
+
+def train_project_model(loader):
+    model = Net()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for inputs, targets in loader:
+        loss = F.cross_entropy(model(inputs), targets)
+        loss.backward()
+        optimizer.step()
+
+
+@torch.no_grad()
+def log_probabilities(x):
+    return torch.log(F.softmax(x, dim=-1))
+
+
+def normalize(x):
+    return F.softmax(x)
+
+
+def uses_shared(x):
+    bn = nn.BatchNorm1d(8)
+    return bn(shared(x))
+
+
+def init(width):
+    layer = nn.Linear(width, 4)
+    nn.init.ones_(layer.weight)
+    return layer
+
+
+if __name__ == "__main__":
+    net = Net()
+    head = nn.Sequential(nn.Dropout(0.2), nn.BatchNorm1d(4))
+    print(math.pi, net, head)
+'''
+
+NEW_FUNCTION = '''def added(x, y):
+    return nn.CrossEntropyLoss()(torch.sigmoid(x), y)
+
+
+'''
+
+
+def _check(full: Engine, incremental: Engine, path: Path, text: str) -> RunResult:
+    """The incremental result, asserted equal to the full one."""
+    got = incremental.check_source(path, text)
+    want = full.check_source(path, text)
+    assert got.diagnostics == want.diagnostics
+    got_file, want_file = got.results[str(path)], want.results[str(path)]
+    assert got_file.classes == want_file.classes
+    assert sorted(got_file.conditional, key=repr) == sorted(want_file.conditional, key=repr)
+    return got
+
+
+@pytest.fixture
+def engines() -> tuple[Engine, Engine]:
+    settings = Settings()
+    return (Engine(settings, use_cache=False, jobs=1),
+            Engine(settings, use_cache=False, jobs=1, incremental=True))
+
+
+def _cache(engine: Engine, path: Path):
+    return engine._documents[str(path)].cache  # type: ignore[index]
+
+
+def test_rules_declared_statement_local() -> None:
+    local = {code for code, cls in all_rules().items() if cls.scope == "statement"}
+    assert local == {"NN101", "NN102", "NN103", "NN104", "NN105", "NN106", "NN107",
+                     "NN401", "NN402", "NN403"}
+
+
+EDITS = [
+    ("edit inside a function", lambda t: t.replace("lr=0.1", "lr=0.2")),
+    ("fix a finding inside a function", lambda t: t.replace("F.softmax(x)", "F.softmax(x, -1)")),
+    ("add a function at the top", lambda t: t.replace("\n\nclass Net", "\n\n" + NEW_FUNCTION
+                                                      + "class Net", 1)),
+    ("remove a function", lambda t: re.sub(r"def normalize\(x\):\n    return .*\n\n\n", "", t)),
+    ("an import changes what a name means",
+     lambda t: t.replace("import torch.nn.functional as F", "import numpy as F")),
+    ("the import back",
+     lambda t: t.replace("import numpy as F", "import torch.nn.functional as F")),
+    ("shadow an imported name", lambda t: t + "\nF = None\n"),
+    ("unshadow it", lambda t: t.replace("\nF = None\n", "")),
+    ("a module-level value changes", lambda t: t.replace(
+        "criterion = nn.CrossEntropyLoss()", "criterion = nn.NLLLoss()")),
+    ("a module-level value comes back", lambda t: t.replace(
+        "criterion = nn.NLLLoss()", "criterion = nn.CrossEntropyLoss()")),
+    ("a syntax error", lambda t: t.replace("def init(width):", "def init(width:")),
+    ("fixed again", lambda t: t.replace("def init(width:", "def init(width):")),
+    ("rename the project model", lambda t: t.replace("Net", "Model")),
+    ("the module-level layer gets a bias flag", lambda t: t.replace(
+        "shared = nn.Linear(8, 8)", "shared = nn.Linear(8, 8, bias=False)")),
+    ("an edit in module-level code", lambda t: t.replace("nn.Dropout(0.2)", "nn.Dropout(0.3)")),
+]
+
+
+def test_every_edit_kind_matches_a_full_check(engines: tuple[Engine, Engine]) -> None:
+    full, incremental = engines
+    path = Path("train_buffer.py")
+    text = DOCUMENT
+    first = _check(full, incremental, path, text)
+    assert {d.code for d in first.diagnostics} >= {
+        "NN101", "NN105", "NN106", "NN401", "NN402", "NN403"}
+    assert any(d.fix for d in first.diagnostics)
+    for _, edit in EDITS:
+        edited = edit(text)
+        assert edited != text
+        text = edited
+        _check(full, incremental, path, text)
+
+
+def test_an_edit_rechecks_one_statement(engines: tuple[Engine, Engine]) -> None:
+    full, incremental = engines
+    path = Path("train_buffer.py")
+    _check(full, incremental, path, DOCUMENT)
+    cache = _cache(incremental, path)
+    before = cache.analysed, cache.reused
+    _check(full, incremental, path, DOCUMENT.replace("lr=0.1", "lr=0.2"))
+    analysed, reused = cache.analysed - before[0], cache.reused - before[1]
+    # One of 7 functions and classes changed: each local rule ran on it alone, and
+    # reused its findings in the 6 others (NN403 runs on the whole file: see below).
+    assert 0 < analysed <= 9 and reused == 6 * analysed
+
+
+def test_findings_move_with_their_statement(engines: tuple[Engine, Engine]) -> None:
+    full, incremental = engines
+    path = Path("train_buffer.py")
+    before = _check(full, incremental, path, DOCUMENT)
+    moved = _check(full, incremental, path, "\n\n" + DOCUMENT)
+    assert [d.location.row + 2 for d in before.diagnostics] == [
+        d.location.row for d in moved.diagnostics]
+    assert _cache(incremental, path).reused > 0
+
+
+def test_import_change_invalidates_cached_findings(engines: tuple[Engine, Engine]) -> None:
+    full, incremental = engines
+    path = Path("train_buffer.py")
+    assert any(d.code == "NN106" for d in _check(full, incremental, path, DOCUMENT).diagnostics)
+    cache = _cache(incremental, path)
+    reused = cache.reused
+    changed = DOCUMENT.replace("import torch.nn.functional as F", "import numpy as F")
+    after = _check(full, incremental, path, changed)
+    assert not any(d.code == "NN106" for d in after.diagnostics)
+    assert cache.reused == reused  # nothing could be reused
+
+
+def test_report_outside_the_statement_falls_back(engines: tuple[Engine, Engine]) -> None:
+    """NN403 reports the module-level ``shared`` layer from inside ``uses_shared``."""
+    full, incremental = engines
+    path = Path("train_buffer.py")
+    result = _check(full, incremental, path, DOCUMENT)
+    row = DOCUMENT.splitlines().index("shared = nn.Linear(8, 8)") + 1
+    assert any(d.code == "NN403" and d.location.row == row for d in result.diagnostics)
+    _check(full, incremental, path, DOCUMENT.replace("def uses_shared(x)", "def uses(x)"))
+
+
+# Random edit sequences on 3,000-line files ----------------------------------------------
+
+
+def _blocks(text: str) -> list[tuple[int, int]]:
+    """(first line, end line), 0-based and exclusive, of each top-level function."""
+    body = ast.parse(text).body
+    return [(min([s.lineno, *(d.lineno for d in s.decorator_list)]) - 1, s.end_lineno or 0)
+            for s in body if isinstance(s, (ast.FunctionDef, ast.ClassDef))]
+
+
+def _random_edit(text: str, rng: random.Random) -> str:
+    lines = text.splitlines(keepends=True)
+    kind = rng.choice(["digit", "digit", "digit", "softmax", "move", "drop", "import"])
+    if kind == "digit":
+        rows = [i for i, line in enumerate(lines) if re.search(r"[1-9]", line)]
+        row = rng.choice(rows)
+        lines[row] = re.sub(r"[1-9]", lambda m: str(int(m.group()) % 9 + 1), lines[row], count=1)
+    elif kind == "softmax":
+        rows = [i for i, line in enumerate(lines) if "softmax" in line]
+        if rows:
+            row = rng.choice(rows)
+            lines[row] = lines[row].replace("log_softmax", "§").replace(
+                "softmax", "log_softmax").replace("§", "softmax")
+    elif kind in ("move", "drop"):
+        start, end = rng.choice(_blocks(text))
+        block = lines[start:end]
+        del lines[start:end]
+        if kind == "move":
+            at = rng.choice([s for s, _ in _blocks("".join(lines))] or [len(lines)])
+            lines[at:at] = [*block, "\n\n"]
+    else:
+        toggle = "from torch.nn import functional as F\n"
+        lines = lines[1:] if lines[0] == toggle else [toggle, *lines]
+    return "".join(lines)
+
+
+def _large_documents() -> list[tuple[str, str]]:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    try:
+        from bench_lsp import generate
+    finally:
+        sys.path.pop(0)
+    documents = [("generated", generate(3000))]
+    spec = importlib.util.find_spec("transformers")
+    if spec is not None and spec.origin:
+        real = Path(spec.origin).parent / "models" / "speecht5" / "modeling_speecht5.py"
+        if real.is_file():
+            documents.append(("speecht5", real.read_text(encoding="utf-8")))
+    return documents
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name,text", _large_documents())
+def test_random_edit_sequences_match_a_full_check(name: str, text: str) -> None:
+    settings = Settings()
+    full = Engine(settings, use_cache=False, jobs=1)
+    incremental = Engine(settings, use_cache=False, jobs=1, incremental=True)
+    path = Path(f"{name}.py")
+    rng = random.Random(name)
+    for _ in range(12):
+        _check(full, incremental, path, text)
+        text = _random_edit(text, rng)
+    assert _cache(incremental, path).reused > 0
