@@ -8,6 +8,7 @@ from typing import Any
 
 import jax
 
+from lintnn.runtime.jax.cover import call_with_needed
 from lintnn.runtime.jax.origin import nonfinite_error
 from lintnn.runtime.jax.trees import all_finite, bind_static, is_dynamic
 
@@ -23,7 +24,7 @@ class _Watched:
                  check: Callable[[Any], Any] | None) -> None:
         self.fn = fn
         self.jit = jit
-        self.check = check or (lambda out: out)
+        self.check = check
         self.cache: dict[Any, Any] = {}
 
     def _compiled(self, treedef: Any, static: tuple[Any, ...], mask: tuple[bool, ...]) -> Any:
@@ -32,6 +33,9 @@ class _Watched:
         call = bind_static(self.fn, leaves, treedef, mask)
 
         def checked(*dyn: Any) -> tuple[Any, jax.Array]:
+            if self.check is None:  # every output, less those another output covers
+                out, needed = call_with_needed(call, *dyn)
+                return out, all_finite(needed)
             out = call(*dyn)
             return out, all_finite(self.check(out))
 
@@ -63,7 +67,7 @@ class _Watched:
                 self.cache[key] = _EAGER  # not traceable as a whole: check outputs eagerly
         if ok is None:
             out = self.fn(*args, **kwargs)
-            ok = _check_outputs(self.check(out))
+            ok = _check_outputs(out if self.check is None else self.check(out))
         if not bool(ok):
             raise nonfinite_error(self.fn, args, kwargs)
         return out
