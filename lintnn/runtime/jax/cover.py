@@ -29,8 +29,8 @@ _ALL_OPERANDS = frozenset({
 })
 # Calls whose inner jaxpr takes the operands and gives the results one for one.
 _CALLS = frozenset({
-    "pjit", "jit", "closed_call", "core_call", "remat", "remat2", "checkpoint", "custom_jvp_call",
-    "custom_vjp_call",
+    "pjit", "jit", "closed_call", "core_call", "remat", "remat2", "checkpoint",
+    "custom_jvp_call", "custom_vjp_call",
 })
 
 
@@ -107,6 +107,7 @@ def _call_reach(jaxpr: Any, out_masks: list[int]) -> tuple[list[int], list[int]]
         if isinstance(var, core.Var):
             seed[var] = seed.get(var, 0) | mask
     reach = _propagate(jaxpr, seed)
+
     def get(var: Any) -> int:
         return reach.get(var, 0) if isinstance(var, core.Var) else 0
 

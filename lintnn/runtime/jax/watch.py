@@ -1,4 +1,4 @@
-"""``watch(fn)``: one fused ``isfinite`` reduction per call; an exact origin when it fires."""
+"""``watch(fn)``: one in-step finiteness flag per call; an exact origin when it fires."""
 
 from __future__ import annotations
 
@@ -80,9 +80,12 @@ def watch(fn: Callable[..., Any], *, jit: bool = True,
     With ``jit=True`` (default) the finiteness flag is computed inside one compiled wrapper
     around ``fn`` (cached per argument structure); ``jit=False`` calls ``fn`` as is and
     reduces its outputs in a second, cached, compiled call. ``check`` picks the part of the
-    output to reduce (default: all of it); ``check=lambda out: out[-1]`` checks only the loss
-    of a train step, which is cheaper but finds a NaN born in the backward pass one step
-    later, as non-finite parameters (NR204).
+    output to reduce. By default the flag is as strong as reducing every output leaf, but
+    under ``jit=True`` it reduces only the leaves no other output covers (see
+    :mod:`lintnn.runtime.jax.cover`: adam's first moment flows into the new parameters, so a
+    NaN there shows in them; its second moment, a denominator, is reduced itself).
+    ``check=lambda out: out[-1]`` checks only the loss of a train step, which is cheaper but
+    finds a NaN born in the backward pass one step later, as non-finite parameters (NR204).
     """
     watched = _Watched(fn, jit, check)
 
