@@ -3,16 +3,18 @@
     python benchmarks/bench_jax_check_forms.py [--rounds 31] [--steps 10] [--model mlp]
 
 Each form is compiled into one jit with the step (as ``watch`` does) and timed interleaved
-with the plain step; the per-round ratio to the plain step timed just before is the column
-to read. Forms: the previous flag (``isfinite(sum(x * 0))`` by rows, every output leaf),
-``x - x`` per leaf, ``x - x`` summed over leaves of one shape first (every leaf), and that
-on the leaves the jaxpr analysis leaves to check (the current ``watch`` default).
+with the plain step (shuffled order each round, one untimed call first); the per-round ratio
+to the plain step of the same round is the column to read. Forms: the previous flag
+(``isfinite(sum(x * 0))`` by rows, every output leaf), ``x - x`` per leaf, ``x - x`` summed
+over leaves of one shape first (every leaf), and that on the leaves the jaxpr analysis
+leaves to check (the current ``watch`` default).
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
+import random
 import statistics
 import time
 from collections.abc import Callable
@@ -80,7 +82,8 @@ def main() -> None:
     state = opt.init(params)
     step = jax.jit(make_step(model, opt))
     out = step(params, state, x, y)
-    methods = {"plain jit": step}
+    control = jax.jit(make_step(model, opt))
+    methods = {"plain jit": step, "plain jit, second copy (control)": control}
     alone = {}
     for name, (flag, prune) in FORMS.items():
         methods[name] = with_flag(step, flag, prune)
@@ -90,6 +93,7 @@ def main() -> None:
     alone["x-x grouped, uncovered leaves (watch now)"] = jax.jit(all_finite)
 
     def time_it(fn: Callable[[], Any]) -> float:
+        jax.block_until_ready(fn())  # untimed: the previous form leaves the caches first
         start = time.perf_counter()
         for _ in range(args.steps):
             jax.block_until_ready(fn())
@@ -102,9 +106,11 @@ def main() -> None:
     for call in calls.values():
         time_it(call)
     times: dict[str, list[float]] = {name: [] for name in calls}
+    order, rng = list(calls), random.Random(0)
     for _ in range(args.rounds):
-        for name, call in calls.items():
-            times[name].append(time_it(call))
+        rng.shuffle(order)
+        for name in order:
+            times[name].append(time_it(calls[name]))
     base = times["plain jit"]
     print(f"### {title} + adam: flag forms\n\njax {jax.__version__}, batch {args.batch}, "
           f"{args.rounds} rounds x {args.steps} calls; checked leaves: "

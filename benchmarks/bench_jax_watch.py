@@ -8,15 +8,18 @@ its step in convolutions. Side by side in one process: the plain jitted step,
 ``lintnn.jax.watch`` (its default check; ``check=`` on every output leaf; ``check=`` on the
 loss only), the ``jax_debug_nans`` config flag (restored afterwards) and
 ``jax.experimental.checkify`` with float checks. Each method's time is the median (and best)
-over interleaved rounds of ``--steps`` steps, each step synchronised on its loss, so machine
-noise hits all alike; the per-round ratio compares each method with the plain step timed
-just before it. Then one poisoned batch shows what each method reports.
+over interleaved rounds (methods in a shuffled order each round) of ``--steps`` steps after
+one untimed step, each step synchronised on all its outputs, so machine noise hits all alike
+(a second copy of the plain step is the control); the per-round ratio compares each method
+with the plain step of the same round. Then one poisoned batch
+shows what each method reports.
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
+import random
 import statistics
 import time
 from collections.abc import Callable
@@ -106,10 +109,13 @@ def checkified(step: Callable[..., Any]) -> Callable[..., Any]:
 
 def time_steps(step: Callable[..., Any], params: Any, state: Any, x: jax.Array,
                y: jax.Array, steps: int) -> float:
+    """Seconds per step over ``steps`` chained steps, after one untimed step (whichever
+    method ran before leaves the caches to this one first)."""
+    jax.block_until_ready(step(params, state, x, y))
     start = time.perf_counter()
     for _ in range(steps):
         params, state, loss = step(params, state, x, y)
-        loss.block_until_ready()
+        jax.block_until_ready((params, state, loss))  # nothing left running
     return (time.perf_counter() - start) / steps
 
 
@@ -133,7 +139,9 @@ def run_model(name: str, args: argparse.Namespace) -> None:
     params = model.init(jax.random.PRNGKey(0), x)
     state = opt.init(params)
     plain = jax.jit(make_step(model, opt))
-    methods = {"plain jit": plain, "lintnn watch": lj.watch(plain),
+    control = jax.jit(make_step(model, opt))
+    methods = {"plain jit": plain, "plain jit, second copy (control)": control,
+               "lintnn watch": lj.watch(plain),
                "lintnn watch, every output leaf": lj.watch(plain, check=lambda out: out),
                "lintnn watch, loss only": lj.watch(plain, check=lambda out: out[2]),
                "jax_debug_nans": debug_nans(make_step(model, opt)),
@@ -141,9 +149,11 @@ def run_model(name: str, args: argparse.Namespace) -> None:
     for fn in methods.values():  # compile
         time_steps(fn, params, state, x, y, 2)
     times: dict[str, list[float]] = {name: [] for name in methods}
+    order, rng = list(methods), random.Random(0)
     for _ in range(args.rounds):
-        for method, fn in methods.items():
-            times[method].append(time_steps(fn, params, state, x, y, args.steps))
+        rng.shuffle(order)  # no method always follows the same one
+        for method in order:
+            times[method].append(time_steps(methods[method], params, state, x, y, args.steps))
     base, base_min = statistics.median(times["plain jit"]), min(times["plain jit"])
     poisoned = x.at[3, 17].set(-2.0)
     size = sum(leaf.size for leaf in jax.tree_util.tree_leaves(params))
@@ -158,7 +168,7 @@ def run_model(name: str, args: argparse.Namespace) -> None:
     said = {method: report_nan(methods[method], params, state, poisoned, y).replace("|", "/")
             for method in ("jax_debug_nans", "checkify float", "lintnn watch",
                            "lintnn watch, every output leaf", "lintnn watch, loss only",
-                           "plain jit")}
+                           "plain jit", "plain jit, second copy (control)")}
     for method in methods:
         med, best = statistics.median(times[method]), min(times[method])
         paired = statistics.median(t / p for t, p in zip(times[method], times["plain jit"],
