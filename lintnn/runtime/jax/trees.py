@@ -21,7 +21,7 @@ def is_float_array(x: Any) -> bool:
 def _nan_or_zero(x: jax.Array) -> jax.Array:
     """``x - x``: exactly +0 where ``x`` is finite, NaN at NaN and +-Inf, so sums of it
     never overflow. (``x * 0`` reads the same, but XLA:CPU rewrites a reduction of it into
-    a dot against a materialised zero array, which costs three times as much.)"""
+    a dot against a materialised zero array: 1.6x-3x the time of this form.)"""
     return x - x
 
 
