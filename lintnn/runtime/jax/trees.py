@@ -18,20 +18,30 @@ def is_float_array(x: Any) -> bool:
     return dtype is not None and jnp.issubdtype(dtype, jnp.inexact)
 
 
-def _leaf_finite(x: jax.Array) -> jax.Array:
-    """``x * 0`` is 0 where finite and NaN elsewhere, so its row sums are exact flags
-    (no overflow); reducing rows first leaves XLA a parallel loop rather than one scalar
-    reduction over the whole leaf."""
-    if x.ndim < 2:
-        return jnp.isfinite(jnp.sum(x * 0))
-    return jnp.isfinite(jnp.sum(x * 0, axis=tuple(range(1, x.ndim)))).all()
+def _nan_or_zero(x: jax.Array) -> jax.Array:
+    """``x - x``: exactly +0 where ``x`` is finite, NaN at NaN and +-Inf, so sums of it
+    never overflow. (``x * 0`` reads the same, but XLA:CPU rewrites a reduction of it into
+    a dot against a materialised zero array: 1.6x-3x the time of this form.)"""
+    return x - x
 
 
 def all_finite(tree: Any) -> jax.Array:
-    """One boolean: every inexact leaf of ``tree`` is finite (traceable, fuses under jit)."""
-    flags = [_leaf_finite(x) for x in jax.tree_util.tree_leaves(tree)
-             if is_float_array(x) and x.size]
-    return functools.reduce(jnp.logical_and, flags, jnp.asarray(True))
+    """One boolean: every inexact leaf of ``tree`` is finite (traceable, fuses under jit).
+
+    Leaves of one shape and dtype are summed elementwise (as ``x - x``) before a single
+    reduction, and the per-group sums are added before a single ``isfinite``: on CPU each
+    reduction is its own memory pass and its own dispatched kernel.
+    """
+    groups: dict[tuple[Any, Any], jax.Array] = {}
+    for x in jax.tree_util.tree_leaves(tree):
+        if is_float_array(x) and x.size:
+            key = (x.shape, x.dtype)
+            z = _nan_or_zero(x)
+            groups[key] = groups[key] + z if key in groups else z
+    total = [jnp.sum(z).astype(jnp.float32) if jnp.issubdtype(z.dtype, jnp.floating)
+             else jnp.sum(jnp.real(z) + jnp.imag(z)).astype(jnp.float32)
+             for z in groups.values()]
+    return jnp.isfinite(functools.reduce(jnp.add, total, jnp.float32(0)))
 
 
 def nonfinite_paths(tree: Any, prefix: str = "") -> list[str]:

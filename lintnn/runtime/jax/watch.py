@@ -1,4 +1,4 @@
-"""``watch(fn)``: one fused ``isfinite`` reduction per call; an exact origin when it fires."""
+"""``watch(fn)``: one in-step finiteness flag per call; an exact origin when it fires."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 import jax
 
+from lintnn.runtime.jax.cover import call_with_needed
 from lintnn.runtime.jax.origin import nonfinite_error
 from lintnn.runtime.jax.trees import all_finite, bind_static, is_dynamic
 
@@ -23,7 +24,7 @@ class _Watched:
                  check: Callable[[Any], Any] | None) -> None:
         self.fn = fn
         self.jit = jit
-        self.check = check or (lambda out: out)
+        self.check = check
         self.cache: dict[Any, Any] = {}
 
     def _compiled(self, treedef: Any, static: tuple[Any, ...], mask: tuple[bool, ...]) -> Any:
@@ -32,6 +33,9 @@ class _Watched:
         call = bind_static(self.fn, leaves, treedef, mask)
 
         def checked(*dyn: Any) -> tuple[Any, jax.Array]:
+            if self.check is None:  # every output, less those another output covers
+                out, needed = call_with_needed(call, *dyn)
+                return out, all_finite(needed)
             out = call(*dyn)
             return out, all_finite(self.check(out))
 
@@ -63,7 +67,7 @@ class _Watched:
                 self.cache[key] = _EAGER  # not traceable as a whole: check outputs eagerly
         if ok is None:
             out = self.fn(*args, **kwargs)
-            ok = _check_outputs(self.check(out))
+            ok = _check_outputs(out if self.check is None else self.check(out))
         if not bool(ok):
             raise nonfinite_error(self.fn, args, kwargs)
         return out
@@ -76,9 +80,12 @@ def watch(fn: Callable[..., Any], *, jit: bool = True,
     With ``jit=True`` (default) the finiteness flag is computed inside one compiled wrapper
     around ``fn`` (cached per argument structure); ``jit=False`` calls ``fn`` as is and
     reduces its outputs in a second, cached, compiled call. ``check`` picks the part of the
-    output to reduce (default: all of it); ``check=lambda out: out[-1]`` checks only the loss
-    of a train step, which is cheaper but finds a NaN born in the backward pass one step
-    later, as non-finite parameters (NR204).
+    output to reduce. By default the flag is as strong as reducing every output leaf, but
+    under ``jit=True`` it reduces only the leaves no other output covers (see
+    :mod:`lintnn.runtime.jax.cover`: adam's first moment flows into the new parameters, so a
+    NaN there shows in them; its second moment, a denominator, is reduced itself).
+    ``check=lambda out: out[-1]`` checks only the loss of a train step, which is cheaper but
+    finds a NaN born in the backward pass one step later, as non-finite parameters (NR204).
     """
     watched = _Watched(fn, jit, check)
 
