@@ -284,8 +284,7 @@ class _Walker:
         func = call.func
         candidates: list[cst.FunctionDef] = []
         if isinstance(func, cst.Name):
-            candidates = [f for f in self.ctx.index.functions if f.name.value == func.value
-                          and self.ctx.index.enclosing_class(f) is None]
+            candidates = free_functions(self.ctx).get(func.value, [])
         elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) \
                 and func.value.value == "self":
             owner = self.ctx.index.enclosing_class(call)
@@ -325,6 +324,17 @@ class _CallCollector(cst.CSTVisitor):
 
     def leave_Call(self, original_node: cst.Call) -> None:
         self.calls.append(original_node)
+
+
+def free_functions(ctx: FileContext) -> dict[str, list[cst.FunctionDef]]:
+    """Functions of the file that are not methods, by name (built once per file)."""
+    found = ctx.__dict__.get("_free_functions")
+    if found is None:
+        found = ctx.__dict__["_free_functions"] = {}
+        for function in ctx.index.functions:
+            if ctx.index.enclosing_class(function) is None:
+                found.setdefault(function.name.value, []).append(function)
+    return found
 
 
 def source_order(ctx: FileContext, scope: cst.CSTNode) -> SourceOrder:

@@ -9,6 +9,7 @@ modes) counts as *both* modes, so every rule built on it stays silent when unsur
 
 from __future__ import annotations
 
+import bisect
 import enum
 import functools
 import re
@@ -103,7 +104,7 @@ class ModeIndex:
 
     def __post_init__(self) -> None:
         index = self.ctx.index
-        self.position = {node: i for i, node in enumerate(index.parents)}
+        self.position = index.order  # pre-order numbers: compare where nodes are
         for fn in index.functions:
             self._functions.setdefault(fn.name.value, []).append(fn)
         for node in index.parents:
@@ -129,6 +130,9 @@ class ModeIndex:
                 top.append(call)
         self._members[self.ctx.module] = top
         self.events.sort(key=lambda item: self.position.get(item[0], -1))
+        # Events that are not calls, and their positions: found per scope by bisection.
+        self._other_events = [e for e in self.events if not isinstance(e[0], cst.Call)]
+        self._other_positions = [self.position.get(e[0], -1) for e in self._other_events]
 
     # What one call does -----------------------------------------------------------
 
@@ -233,14 +237,20 @@ class ModeIndex:
         if cached is None:
             cached = [(call, kinds) for call in self.calls_in(scope)
                       if (kinds := self.kinds(call))]
-            cached += [(node, kinds) for node, kinds in self.events
-                       if not isinstance(node, cst.Call) and self.in_scope(node, scope)]
+            cached += self._other_events_in(scope)
             self._scope_events[scope] = cached
         return iter(cached)
 
     def calls_in(self, scope: cst.CSTNode) -> list[cst.Call]:
         """Calls inside a function, loop, ``if`` or ``with`` (the module: outside functions)."""
         return self._members.get(scope, [])
+
+    def _other_events_in(self, scope: cst.CSTNode) -> list[tuple[cst.CSTNode, frozenset[Event]]]:
+        if isinstance(scope, cst.Module):
+            return [e for e in self._other_events if self.in_scope(e[0], scope)]
+        first, last = self.ctx.index.span(scope)
+        low = bisect.bisect_left(self._other_positions, first)
+        return self._other_events[low:bisect.bisect_right(self._other_positions, last)]
 
     def in_scope(self, node: cst.CSTNode, scope: cst.CSTNode) -> bool:
         if isinstance(scope, cst.Module):
