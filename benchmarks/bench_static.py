@@ -113,6 +113,8 @@ def main() -> None:
                          args.repeat)
         print(row("ruff check (default rules)", result, len(files), cold))
 
+    if args.pylint_sample <= 0:
+        return
     picked = [str(p) for p in sample(files, args.pylint_sample)]
     print(f"\n## sample of {len(picked)} files (pylint is too slow for the whole tree)\n")
     print(header)

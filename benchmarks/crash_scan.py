@@ -5,7 +5,8 @@
 
 Reports files checked, NN001 findings split into "Python refuses it too" (ast.parse fails:
 a real syntax error, correct) and "only lintnn refuses it" (a lintnn bug), every NN002
-(an internal error in a rule: always a bug), and the wall time. Exit code 1 if any bug.
+(an internal error in a rule: always a bug), the files skipped with a message (above
+max-file-size, or nested too deeply), and the wall time. Exit code 1 if any bug.
 """
 
 from __future__ import annotations
@@ -55,8 +56,14 @@ def main() -> int:
           f"({len(result.files) / wall:.0f} files/s)")
     print(f"NN001: {len(syntax)} ({len(syntax) - len(wrong)} real syntax errors, "
           f"{len(wrong)} refused by lintnn only)")
+    for diagnostic in [d for d in syntax if d not in wrong][:20]:
+        print(f"  refused by Python too: {diagnostic.filename}:{diagnostic.location.row}: "
+              f"{diagnostic.message}")
     print(f"NN002 internal errors: {len(internal)}")
     print("findings per code: " + ", ".join(f"{c} {n}" for c, n in sorted(by_code.items())))
+    print(f"skipped (not analysed, with a message): {len(result.skipped)}")
+    for path, reason in result.skipped:
+        print(f"  {path}: {reason}")
     for diagnostic in [*wrong, *internal][:50]:
         print(f"  {diagnostic}")
     return 1 if wrong or internal else 0

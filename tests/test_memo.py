@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import libcst as cst
 
+from lintnn.static import memo
 from lintnn.static.memo import subtree_memo
 
 
-def test_same_node_is_answered_from_memory_and_modules_are_not_kept() -> None:
+def test_same_node_is_answered_from_memory_and_modules_are_not_kept(monkeypatch) -> None:
+    monkeypatch.setattr(memo, "_ENABLED", [True])
     calls: list[cst.CSTNode] = []
 
     @subtree_memo
@@ -24,3 +26,16 @@ def test_same_node_is_answered_from_memory_and_modules_are_not_kept() -> None:
     count(module, "x")
     assert calls[2:] == [module, module]
     assert all(key[0] is not module for key in count.cache)  # type: ignore[attr-defined]
+
+
+def test_a_batch_run_keeps_nothing(monkeypatch) -> None:
+    """Off until a language-server document turns it on: nothing is held in memory."""
+    monkeypatch.setattr(memo, "_ENABLED", [False])
+
+    @subtree_memo
+    def size(node: cst.CSTNode) -> int:
+        return len(node.children)
+
+    function = cst.parse_module("def f():\n    return 1\n").body[0]
+    assert size(function) == size(function) == len(function.children)
+    assert len(size.cache) == 0  # type: ignore[attr-defined]

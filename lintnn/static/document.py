@@ -14,6 +14,7 @@ from pathlib import Path
 import libcst as cst
 
 from lintnn.config import DEFAULT_MAX_FILE_SIZE
+from lintnn.static import memo
 from lintnn.static.analyze import FileResult, analyze_text, run_rules
 from lintnn.static.context import FileContext
 from lintnn.static.incremental import IncrementalParser
@@ -28,6 +29,7 @@ class Document:
     """The parsed statements and cached findings of one buffer, between checks."""
 
     def __init__(self) -> None:
+        memo.enable()
         self.parser = IncrementalParser()
         self.cache = StatementCache()
         self.reparser = Reparser()

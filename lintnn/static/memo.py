@@ -21,6 +21,15 @@ T = TypeVar("T")
 
 SIZE = 4096  # answers kept per function: a few checks' worth for a 3,000-line file
 
+# Off in a batch run (``lintnn check``), where every tree is checked once and an answer
+# would only hold its subtree in memory; turned on by the language server's documents.
+_ENABLED = [False]
+
+
+def enable() -> None:
+    """Keep answers from now on in this process (re-checked buffers keep their nodes)."""
+    _ENABLED[0] = True
+
 
 def subtree_memo(function: Callable[P, T]) -> Callable[P, T]:
     """Memoize ``function(node, *hashable_args)``, which must depend only on the subtree
@@ -29,8 +38,8 @@ def subtree_memo(function: Callable[P, T]) -> Callable[P, T]:
 
     @functools.wraps(function)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-        if type(args[0]) is cst.Module:  # a new object every parse: it would never be
-            return function(*args, **kwargs)  # asked again, and would hold a whole file
+        if not _ENABLED[0] or type(args[0]) is cst.Module:  # a Module is new every parse:
+            return function(*args, **kwargs)  # never asked again, and holds a whole file
         key = (*args, *sorted(kwargs.items()))
         try:
             cache.move_to_end(key)
