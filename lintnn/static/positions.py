@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
-from lintnn.static.statements import Span, spans_of
+from lintnn.static.statements import Span, spans_of, top_statement
 
 
 def positions_for(
@@ -32,7 +32,7 @@ def positions_for(
     tops: dict[int, cst.CSTNode] = {}
     index_of = {id(stmt): i for i, stmt in enumerate(module.body)}
     for node in wanted:
-        top = _top_statement(node, parents, module)
+        top = top_statement(node, parents, module)
         if top is None or id(top) not in index_of:
             return _whole_module(module)
         tops[index_of[id(top)]] = top
@@ -50,19 +50,6 @@ def positions_for(
                 (span.end.line + shift, span.end.column),
             )
     return found
-
-
-def _top_statement(
-    node: cst.CSTNode, parents: Mapping[cst.CSTNode, cst.CSTNode], module: cst.Module
-) -> cst.CSTNode | None:
-    current = node
-    while True:
-        parent = parents.get(current)
-        if parent is None:
-            return None
-        if parent is module:
-            return current
-        current = parent
 
 
 def _statement_lines(module: cst.Module, text: str) -> list[int] | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import libcst as cst
@@ -77,7 +78,7 @@ def statements(module: cst.Module, spans: list[Span], text: str) -> list[Stateme
     return out if position == len(spans) else None
 
 
-def top_statement(node: cst.CSTNode, parents: dict[cst.CSTNode, cst.CSTNode],
+def top_statement(node: cst.CSTNode, parents: Mapping[cst.CSTNode, cst.CSTNode],
                   module: cst.Module) -> cst.CSTNode | None:
     """The top-level statement that holds ``node``; None for the module or a stray node."""
     current = node
