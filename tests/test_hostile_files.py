@@ -150,3 +150,27 @@ def test_a_5_mb_generated_file(tmp_path: Path) -> None:
     broken_row = text.count("\n") + 1
     assert found == {("small.py", "NN101", 7), ("huge_broken.py", "NN001", broken_row)}
     assert "skipped" in run.stderr and "huge.py" in run.stderr and "max-file-size" in run.stderr
+
+
+def test_the_language_server_keeps_the_depth_bound_across_partial_edits() -> None:
+    """Edits re-judged from a region alone still know the depth of the other statements."""
+    from lintnn.static.document import Document
+
+    deep = "table = 1" + " + 1" * 2000 + "\n"
+    engine = Engine(Settings(root=Path.cwd()), use_cache=False, jobs=1, incremental=True)
+    path = Path("buffer.py")
+
+    def check_text(text: str):
+        return engine.check_source(path, text)
+
+    text = TRAINING + "\n\n" + deep + "\n\n" + BUGGY
+    first = check_text(text)
+    assert first.diagnostics == [] and "nested 2002 levels" in first.skipped[0][1]
+    edited = text.replace("dim=1", "dim=-1")  # an edit far from the deep statement
+    again = check_text(edited)
+    document: Document = engine._documents[str(path)]  # type: ignore[index]
+    assert document.reparser.partial >= 1  # judged from the edited region alone
+    assert again.diagnostics == [] and again.skipped and "line 5 " in again.skipped[0][1]
+    shallow = edited.replace(deep, "table = 1\n")  # the deep statement edited away
+    cleared = check_text(shallow)
+    assert cleared.skipped == [] and [d.code for d in cleared.diagnostics] == ["NN101"]

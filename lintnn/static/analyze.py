@@ -21,7 +21,7 @@ from lintnn.static.positions import positions_for
 from lintnn.static.project import ClassSummary, Requirement, module_name_for
 from lintnn.static.render import code_in_place
 from lintnn.static.rule import Rule
-from lintnn.static.safe_parse import Verdict, judge, on_deep_stack, too_deep
+from lintnn.static.safe_parse import Verdict, judge, on_deep_stack
 from lintnn.static.source import SourceError, decode
 from lintnn.static.summary import summarize_classes
 
@@ -93,8 +93,7 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
         return result
     if not active and not wants_summary:
         return result
-    result.skipped = too_large(len(text), max_size) or (
-        too_deep(verdict.tree) if verdict.tree is not None else None)
+    result.skipped = too_large(len(text), max_size) or verdict.too_deep()
     del verdict  # the ast tree: libcst's tree is about to take its place
     if result.skipped is not None:
         return result

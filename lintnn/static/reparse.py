@@ -10,9 +10,10 @@ file). When the region alone is refused, the whole text is parsed, for the exact
 
 from __future__ import annotations
 
+import ast
 import bisect
 
-from lintnn.static.safe_parse import Verdict, judge
+from lintnn.static.safe_parse import Verdict, deepest, judge
 from lintnn.static.statements import Span, count_lines, line_starts, spans_of
 
 
@@ -22,28 +23,32 @@ class Reparser:
     def __init__(self) -> None:
         self._text: str | None = None
         self._spans: list[Span] = []
+        self._depths: list[tuple[int, int]] = []  # per statement: (nesting depth, its line)
         self._starts: list[int] = []
         self.partial = 0  # checks answered by parsing a region only, for tests
 
     def parse(self, text: str) -> tuple[list[Span] | None, Verdict]:
-        """The statements' spans, and CPython's verdict (with a tree if it parsed it all)."""
-        spans = self._reparse(text) if self._text is not None else None
-        verdict = Verdict(None)
-        if spans is None:
+        """The statements' spans, and CPython's verdict: with a tree if it parsed it all,
+        and always with the depth of the most deeply nested statement."""
+        judged = self._reparse(text) if self._text is not None else None
+        tree = None
+        if judged is None:
             verdict = judge(text)
             if verdict.tree is None:  # the last valid text stays the base of the next edit
                 return None, verdict
-            spans = spans_of(verdict.tree.body)
+            tree = verdict.tree
+            judged = spans_of(tree.body), _depths(tree.body, 0)
         else:
             self.partial += 1
-        self._text, self._spans, self._starts = text, spans, line_starts(text)
-        return spans, verdict
+        (spans, depths), self._text, self._starts = judged, text, line_starts(text)
+        self._spans, self._depths = spans, depths
+        return spans, Verdict(tree, deepest=max(depths, default=(0, 1)))
 
-    def _reparse(self, text: str) -> list[Span] | None:
+    def _reparse(self, text: str) -> tuple[list[Span], list[tuple[int, int]]] | None:
         old, spans, starts = self._text, self._spans, self._starts
         assert old is not None
         if text == old:
-            return spans
+            return spans, self._depths
         if not spans:
             return None
         head = _common_prefix(old, text)
@@ -64,8 +69,20 @@ class Reparser:
             return None  # maybe valid in place (a bracket closed further down): judge all
         offset = spans[first].first - 1 if first >= 0 else 0
         shift = count_lines(text[begin:end_new]) - count_lines(old[begin:end_old])
-        return [*spans[:max(first, 0)], *(s.moved(offset) for s in spans_of(tree.body)),
-                *(s.moved(shift) for s in spans[last + 1:])]
+        kept = self._depths
+        return ([*spans[:max(first, 0)], *(s.moved(offset) for s in spans_of(tree.body)),
+                 *(s.moved(shift) for s in spans[last + 1:])],
+                [*kept[:max(first, 0)], *_depths(tree.body, offset),
+                 *((depth, line + shift) for depth, line in kept[last + 1:])])
+
+
+def _depths(body: list[ast.stmt], offset: int) -> list[tuple[int, int]]:
+    """(depth in the module, line) of each statement's most deeply nested node."""
+    out = []
+    for statement in body:
+        depth, line = deepest(statement)
+        out.append((depth + 1, line + offset))
+    return out
 
 
 def _touched(spans: list[Span], first_line: int, last_line: int) -> tuple[int, int]:

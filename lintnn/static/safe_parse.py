@@ -10,7 +10,8 @@ libcst's time also grows with the square of an expression's nesting: a 1,000-ter
 2 s. So a file nested deeper than :data:`MAX_NESTING` levels (generated code: the deepest
 of the 16,588 files in our test environment's site-packages is 568 levels deep) is reported as
 skipped rather than parsed for minutes. Measuring the depth on CPython's tree costs about
-3% of the libcst parse it guards.
+3% of the libcst parse it guards. The language server, which re-judges only the edited
+statements, keeps each statement's depth (:mod:`lintnn.static.reparse`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,18 @@ class Verdict:
 
     tree: ast.Module | None  # None when refused, or when only part of the text was judged
     error: tuple[str, int, int] | None = None  # (message, line, column) of a refusal
+    deepest: tuple[int, int] | None = None  # (depth, line), when the judge measured it
+
+    def too_deep(self) -> str | None:
+        """Why the text is too deeply nested to parse with libcst in bounded time, or None."""
+        if self.deepest is None and self.tree is None:
+            return None
+        depth, line = self.deepest or deepest(self.tree)  # type: ignore[arg-type]
+        if depth <= MAX_NESTING:
+            return None
+        return (f"an expression at line {line} is nested {depth} levels deep; lintnn parses "
+                f"files nested up to {MAX_NESTING} levels (libcst's time grows with the "
+                "square of the depth)")
 
 
 def judge(text: str) -> Verdict:
@@ -56,16 +69,6 @@ def judge(text: str) -> Verdict:
 def python_syntax_error(text: str) -> tuple[str, int, int] | None:
     """CPython's verdict on ``text``: None, or (message, line, column) of its refusal."""
     return judge(text).error
-
-
-def too_deep(tree: ast.AST) -> str | None:
-    """Why ``tree`` is too deeply nested to parse with libcst in bounded time, or None."""
-    depth, line = deepest(tree)
-    if depth <= MAX_NESTING:
-        return None
-    return (f"an expression at line {line} is nested {depth} levels deep; lintnn parses "
-            f"files nested up to {MAX_NESTING} levels (libcst's time grows with the square "
-            "of the depth)")
 
 
 def deepest(tree: ast.AST) -> tuple[int, int]:
