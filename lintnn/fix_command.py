@@ -64,13 +64,6 @@ class FixOutcome:
         return sum(sum(c.values()) for c in self.fixed.values())
 
 
-def apply_fixes(engine: Engine, result: RunResult, args: argparse.Namespace,
-                reading_stdin: bool) -> list[Diagnostic]:
-    """Fix what can be fixed; return the findings that remain."""
-    stdin_text = getattr(args, "stdin_text", None) if reading_stdin else None
-    return run_fixes(engine, result, args, stdin_text).remaining
-
-
 def run_fixes(engine: Engine, result: RunResult, args: argparse.Namespace,
               stdin_text: str | None = None, out: TextIO | None = None) -> FixOutcome:
     """Fix every file of ``result``; with ``stdin_text``, fix that text and print it."""

@@ -66,11 +66,6 @@ def judge(text: str) -> Verdict:
         return Verdict(None, (f"cannot parse: {error}", 1, 1))
 
 
-def python_syntax_error(text: str) -> tuple[str, int, int] | None:
-    """CPython's verdict on ``text``: None, or (message, line, column) of its refusal."""
-    return judge(text).error
-
-
 def deepest(tree: ast.AST) -> tuple[int, int]:
     """(depth, line) of the most deeply nested node; iterative, as the tree may be deep."""
     best_depth, best_line = 0, 1
