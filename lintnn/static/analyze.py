@@ -9,6 +9,7 @@ import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import libcst as cst
 from libcst.metadata import CodeRange
@@ -169,13 +170,19 @@ def too_large(size: int, max_size: int) -> str | None:
 def _add_findings(ctx: FileContext, result: FileResult) -> None:
     positions = finding_positions(ctx, ctx.findings)
     for finding in ctx.findings:
-        diagnostic = to_diagnostic(ctx, finding, positions, result.path)
-        if diagnostic is None:
-            continue
-        if finding.requires:
-            result.conditional.append((diagnostic, finding.requires))
-        else:
-            result.diagnostics.append(diagnostic)
+        add_diagnostic(result, finding, to_diagnostic(ctx, finding, positions, result.path))
+
+
+def add_diagnostic(into: FileResult | Any, finding: RawFinding,
+                   diagnostic: Diagnostic | None) -> None:
+    """File ``diagnostic`` under ``into.conditional`` when the finding has cross-file
+    requirements, else under ``into.diagnostics``; nothing when it has no position."""
+    if diagnostic is None:
+        return
+    if finding.requires:
+        into.conditional.append((diagnostic, finding.requires))
+    else:
+        into.diagnostics.append(diagnostic)
 
 
 def finding_nodes(findings: list[RawFinding]) -> list[cst.CSTNode]:

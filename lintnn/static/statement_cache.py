@@ -23,6 +23,7 @@ import libcst as cst
 from lintnn.diagnostics import Diagnostic, Location
 from lintnn.static.analyze import (
     FileResult,
+    add_diagnostic,
     finding_nodes,
     finding_positions,
     run_rule,
@@ -193,11 +194,15 @@ class StatementCache:
         findings = ctx.findings + [f for found in fresh.values() for _, f in found]
         lines = [s.line for s in check.statements]
         positions = finding_positions(ctx, findings, lines) if findings else {}
+
+        def diagnose(finding: RawFinding) -> Diagnostic | None:
+            return to_diagnostic(ctx, finding, positions, result.path)
+
         for rule in active:
             if rule not in fresh:
                 for finding in ctx.findings:
                     if finding.rule is rule:
-                        _add(result, finding, to_diagnostic(ctx, finding, positions, result.path))
+                        add_diagnostic(result, finding, diagnose(finding))
                 continue
             by_position: dict[int, list[RawFinding]] = {}
             for position, finding in fresh[rule]:
@@ -207,19 +212,13 @@ class StatementCache:
                 findings = by_position.get(position, [])
                 if key is None:
                     for finding in findings:
-                        _add(result, finding, to_diagnostic(ctx, finding, positions, result.path))
+                        add_diagnostic(result, finding, diagnose(finding))
                     continue
                 cached = self._found.get((key, rule.code))
                 if cached is None:
                     cached = self._found[key, rule.code] = _Found(statement.line)
                     for finding in findings:
-                        diagnostic = to_diagnostic(ctx, finding, positions, result.path)
-                        if diagnostic is None:
-                            continue
-                        if finding.requires:
-                            cached.conditional.append((diagnostic, finding.requires))
-                        else:
-                            cached.diagnostics.append(diagnostic)
+                        add_diagnostic(cached, finding, diagnose(finding))
                 used.add((key, rule.code))
                 delta = statement.line - cached.line
                 result.diagnostics += [_moved(d, delta) for d in cached.diagnostics]
@@ -270,15 +269,6 @@ def _inside(check: _Check, finding: RawFinding, group: int, position: int) -> bo
         return False
     others = [n for n in finding_nodes([finding]) if n is not finding.node]
     return all(allowed(check.position_of(node)) for node in others)
-
-
-def _add(result: FileResult, finding: RawFinding, diagnostic: Diagnostic | None) -> None:
-    if diagnostic is None:
-        return
-    if finding.requires:
-        result.conditional.append((diagnostic, finding.requires))
-    else:
-        result.diagnostics.append(diagnostic)
 
 
 def _moved(diagnostic: Diagnostic, delta: int) -> Diagnostic:
