@@ -337,8 +337,8 @@ def free_functions(ctx: FileContext) -> dict[str, list[cst.FunctionDef]]:
     return found
 
 
-def source_order(ctx: FileContext, scope: cst.CSTNode) -> SourceOrder:
-    """Pre-order numbers that compare where nodes of ``scope`` are (``order[a] < order[b]``)."""
+def source_order(ctx: FileContext) -> SourceOrder:
+    """Pre-order numbers that compare where nodes of the file are (``order[a] < order[b]``)."""
     return SourceOrder(ctx.index)
 
 

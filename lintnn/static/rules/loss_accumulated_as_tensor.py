@@ -29,13 +29,13 @@ class LossAccumulatedAsTensor(Rule):
 
     def check(self, ctx: FileContext) -> None:
         reported: set[cst.CSTNode] = set()
+        order = source_order(ctx)
         for iteration in iterations(ctx):
             loop = iteration.loop
             backward = [e for e in iteration.of(EventKind.BACKWARD, nested=None)
                         if e.site is None and isinstance(e.tensor, cst.Name)]
             if not backward:
                 continue
-            order = source_order(ctx, ctx.scope_of(loop))
             bindings = list(bound_names(loop.body))
             backpropagated = {e.tensor.value for e in iteration.of(  # type: ignore[union-attr]
                 EventKind.BACKWARD, nested=None) if isinstance(e.tensor, cst.Name)}

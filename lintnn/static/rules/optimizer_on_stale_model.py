@@ -47,7 +47,7 @@ class OptimizerOnStaleModel(Rule):
     def _check_rebinding(self, ctx: FileContext, created: cst.Assign, optimizer: str,
                          model: str) -> None:
         scope = ctx.scope_of(created)
-        order = source_order(ctx, scope)
+        order = source_order(ctx)
         block = ctx.index.parent(ctx.index.parent(created))  # the block holding the line
         bindings = sorted(bound_names(scope), key=lambda b: order[b[1]])
         for name, where in bindings:

@@ -49,9 +49,9 @@ class PrngKeyReused(Rule):
 
     def _check_twice(self, ctx: FileContext, uses: list[tuple[str, cst.CSTNode, cst.Call, bool]],
                      reported: set[cst.CSTNode]) -> None:
+        order = source_order(ctx)
         for index, (name, _, call, _) in enumerate(uses):
             scope = ctx.scope_of(call)
-            order = source_order(ctx, scope)
             rebinds = [order[w] for n, w in bound_names(scope) if n == name]
             for other, other_node, other_call, _ in uses[index + 1:]:
                 if other != name or other_node in reported or ctx.scope_of(other_call) is not scope:
