@@ -2,6 +2,7 @@
 
     python benchmarks/crash_scan.py                 # this interpreter's site-packages
     python benchmarks/crash_scan.py PATH --jobs 2
+    python benchmarks/crash_scan.py --shapes      # also: largest and deepest files
 
 Reports files checked, NN001 findings split into "Python refuses it too" (ast.parse fails:
 a real syntax error, correct) and "only lintnn refuses it" (a lintnn bug), every NN002
@@ -39,6 +40,9 @@ def main() -> int:
     parser.add_argument("root", nargs="?", type=Path,
                         default=Path(sysconfig.get_paths()["purelib"]))
     parser.add_argument("--jobs", type=int, default=None)
+    parser.add_argument("--shapes", action="store_true",
+                        help="also list the largest and the most deeply nested files, which "
+                             "set max-file-size and the nesting bound (a few minutes more)")
     args = parser.parse_args()
     settings = Settings(root=args.root, respect_gitignore=False)
     engine = Engine(settings, use_cache=False, jobs=args.jobs)
@@ -66,7 +70,24 @@ def main() -> int:
         print(f"  {path}: {reason}")
     for diagnostic in [*wrong, *internal][:50]:
         print(f"  {diagnostic}")
+    if args.shapes:
+        report_shapes(result.files)
     return 1 if wrong or internal else 0
+
+
+def report_shapes(files: list[Path], top: int = 5) -> None:
+    """The largest files, and the most deeply nested ones as CPython parses them."""
+    from lintnn.static.safe_parse import deepest, judge
+
+    sizes = sorted(((p.stat().st_size, p) for p in files), reverse=True)[:top]
+    print("largest files: " + ", ".join(f"{p} {size / 1e6:.2f} MB" for size, p in sizes))
+    depths = []
+    for path in files:
+        tree = judge(path.read_bytes().decode("utf-8", "replace")).tree
+        if tree is not None:
+            depths.append((deepest(tree)[0], str(path)))
+    depths.sort(reverse=True)
+    print("most deeply nested: " + ", ".join(f"{p} {d} levels" for d, p in depths[:top]))
 
 
 if __name__ == "__main__":

@@ -23,8 +23,8 @@ KNOWN_KEYS = {
     "extend-per-file-ignores", "exclude", "extend-exclude", "respect-gitignore", "cache-dir",
     "max-file-size",
 }
-# The largest hand-written file we met is 1.4 MB (in torch's test suite); libcst's tree
-# takes about 600 bytes of memory per byte of source.
+# The largest hand-written file we met is 1.4 MB (in torch's test suite); the analysis
+# needs about 1 GiB of peak memory per MB of source (benchmarks/bench_large_files.py).
 DEFAULT_MAX_FILE_SIZE = 2_000_000
 _UNITS = {"": 1, "B": 1, "KB": 1_000, "MB": 1_000_000, "GB": 1_000_000_000}
 

@@ -163,7 +163,7 @@ def too_large(size: int, max_size: int) -> str | None:
     if size <= max_size:
         return None
     return (f"{size / 1e6:.1f} MB, above max-file-size ({max_size / 1e6:g} MB): syntax-checked "
-            "only (libcst's tree takes about 600 bytes of memory per byte of source); raise "
+            "only (analysis needs about 1 GiB of memory per MB of source); raise "
             "max-file-size in [tool.lintnn] to analyse it")
 
 
