@@ -252,3 +252,20 @@ def test_multiline_fix_keeps_the_block_indentation(tmp_path) -> None:
     assert path.read_text() == source.replace(
         "                0.5,\n", "                0.5,\n                training=self.training,\n"
     )
+
+
+def test_a_fix_whose_position_is_wrong_is_withheld(tmp_path: Path, monkeypatch) -> None:
+    """Defence in depth: an edit is offered only where the source text under its span is the
+    code it was computed from; a position bug then costs the fix, never the user's code."""
+    import libcst as cst
+
+    from lintnn.static import positions
+
+    monkeypatch.setattr(positions, "_alone",  # the old bug: positions as if 4-space indented
+                        lambda module, stmt: cst.Module(body=[stmt]))
+    path = tmp_path / "train.py"
+    source = ("import torch.nn.functional as F\n\ndef f(logits, target):\n"
+              "  return F.cross_entropy(F.softmax(logits, 1), target)\n")
+    path.write_text(source)
+    assert main(["check", str(path), "--fix", "--no-cache", "-j", "1", "--select", "NN101"]) == 1
+    assert path.read_text() == source

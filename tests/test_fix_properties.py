@@ -65,11 +65,25 @@ ENCODINGS = {
 }
 
 
-def nest(block: str, depth: int, i: int) -> str:
-    """``block`` inside ``depth`` nested ``if`` statements."""
-    lines = block.splitlines(keepends=True)
+# The indentation unit of a whole file; "mixed" gives each top-level block its own.
+INDENTS = {"4 spaces": "    ", "2 spaces": "  ", "tab": "\t", "3 spaces": "   "}
+MIXED_UNITS = ("  ", "\t", "    ", "   ")
+
+
+def reindent(block: str, unit: str) -> str:
+    """``block`` (written with 4-space levels) with each level indented by ``unit``."""
+    lines = []
+    for line in block.splitlines(keepends=True):
+        stripped = line.lstrip(" ")
+        lines.append(unit * ((len(line) - len(stripped)) // 4) + stripped)
+    return "".join(lines)
+
+
+def nest(block: str, depth: int, i: int, unit: str = "    ") -> str:
+    """``block`` inside ``depth`` nested ``if`` statements, every level indented by ``unit``."""
+    lines = reindent(block, unit).splitlines(keepends=True)
     for level in range(depth):
-        lines = [f"if FLAG_{i}_{level}:\n", *("    " + line for line in lines)]
+        lines = [f"if FLAG_{i}_{level}:\n", *(unit + line for line in lines)]
     return "".join(lines)
 
 
@@ -77,17 +91,19 @@ blocks = st.lists(
     st.tuples(st.booleans(), st.integers(0, 99), st.integers(0, 2)), min_size=1, max_size=8)
 
 
-def build(choices: list[tuple[bool, int, int]]) -> tuple[str, str, set[str]]:
+def build(choices: list[tuple[bool, int, int]], indent: str = "4 spaces",
+          ) -> tuple[str, str, set[str]]:
     """The source, the source once fixed, and the codes that were fixed."""
     before, after, codes = [HEADER], [HEADER], set()
     for i, (fixable, pick, depth) in enumerate(choices):
+        unit = MIXED_UNITS[(pick + i) % len(MIXED_UNITS)] if indent == "mixed" else INDENTS[indent]
         if fixable:
             code, old, new = FIXABLE[pick % len(FIXABLE)]
             codes.add(code)
         else:
             old = new = UNTOUCHED[pick % len(UNTOUCHED)]
-        before.append("\n\n" + nest(old.format(i=i), depth, i))
-        after.append("\n\n" + nest(new.format(i=i), depth, i))
+        before.append("\n\n" + nest(old.format(i=i), depth, i, unit))
+        after.append("\n\n" + nest(new.format(i=i), depth, i, unit))
     return "".join(before), "".join(after), codes
 
 
@@ -109,13 +125,14 @@ def fix(path: Path, *flags: str) -> int:
     encoding=st.sampled_from(sorted(ENCODINGS)),
     newline=st.sampled_from(["\n", "\r\n"]),
     trailing=st.booleans(),
+    indent=st.sampled_from([*INDENTS, "mixed"]),
 )
-@settings(max_examples=40, deadline=None,
+@settings(max_examples=60, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_fixed_file_is_exactly_the_expected_file(
-    tmp_path_factory, choices, encoding: str, newline: str, trailing: bool
+    tmp_path_factory, choices, encoding: str, newline: str, trailing: bool, indent: str
 ) -> None:
-    source, expected, codes = build(choices)
+    source, expected, codes = build(choices, indent)
     path = tmp_path_factory.mktemp("fix") / "train.py"
     path.write_bytes(encode(source, encoding, newline, trailing))
     status = fix(path)
@@ -169,3 +186,28 @@ def test_diff_shows_each_fix_and_writes_nothing(tmp_path: Path, capsys,
                    if line not in old.format(i=0).splitlines()]
     assert removed == changed_old and added == changed_new
     assert path.read_text() == original
+
+
+@pytest.mark.parametrize("indent", [*INDENTS, "mixed"])
+@pytest.mark.parametrize(("code", "old", "new"), FIXABLE, ids=[f[0] for f in FIXABLE])
+def test_each_fix_under_every_indentation(tmp_path: Path, indent: str,
+                                          code: str, old: str, new: str) -> None:
+    """Regression: positions assumed 4-space indentation, so a fix in a 2-space or tab file
+    cut the wrong characters (``F.cross_entropy(F.logitstarget)``)."""
+    source, expected, _ = build([(True, FIXABLE.index((code, old, new)), 2)], indent)
+    path = tmp_path / "train.py"
+    path.write_text(source)
+    assert fix(path) == 0
+    assert path.read_text() == expected
+
+
+@pytest.mark.parametrize("unit", ["  ", "\t", "   "])
+def test_reported_column_follows_the_files_own_indentation(tmp_path: Path, capsys,
+                                                           unit: str) -> None:
+    path = tmp_path / "train.py"
+    path.write_text("import torch.nn.functional as F\n\ndef f(logits, target):\n"
+                    f"{unit}if True:\n{unit * 2}return F.cross_entropy(F.softmax(logits, 1), "
+                    "target)\n")
+    main(["check", str(path), "--no-cache", "-j", "1", "--select", "NN101"])
+    column = len(unit * 2 + "return ") + 1  # the loss call
+    assert f"train.py:5:{column}: NN101" in capsys.readouterr().out

@@ -210,7 +210,7 @@ def to_diagnostic(
         edits = []
         for old, new in finding.fix.replacements:
             span = positions.get(old)
-            if span is None:
+            if span is None or not _span_holds(ctx, span, old):
                 break
             code = code_in_place(ctx.module, old, new, ctx.index.parents)
             edits.append(Edit(_loc(span.start), _loc(span.end), code))
@@ -221,6 +221,19 @@ def to_diagnostic(
         code=rule.code, rule=rule.name, severity=rule.severity, message=finding.message,
         filename=path, location=_loc(start.start), end_location=_loc((end or start).end), fix=fix,
     )
+
+
+def _span_holds(ctx: FileContext, span: CodeRange, node: cst.CSTNode) -> bool:
+    """Whether the source text at ``span`` is ``node``'s own code: an edit is offered only
+    where it replaces exactly what it was computed from, so a wrong position can never
+    turn into a wrong rewrite."""
+    starts = ctx.line_starts
+    first, last = span.start.line, span.end.line
+    if not 1 <= first <= last < len(starts):
+        return False
+    begin = starts[first - 1] + span.start.column
+    end = starts[last - 1] + span.end.column
+    return ctx.source[begin:end] == code_in_place(ctx.module, node, node, ctx.index.parents)
 
 
 def _loc(position) -> Location:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,7 @@ from lintnn.static.index import NodeIndex
 from lintnn.static.knowledge.base import Entry
 from lintnn.static.nodes import method_name
 from lintnn.static.project import Requirement
+from lintnn.static.statements import line_starts
 
 if TYPE_CHECKING:
     from lintnn.static.rule import Rule
@@ -64,6 +66,11 @@ class FileContext:
                               and self.index.enclosing_function(c) is None}
         self._flows: dict[cst.CSTNode, Flow] = {}
         self._class_attrs: dict[cst.ClassDef, dict[str, Value]] = {}
+
+    @cached_property
+    def line_starts(self) -> list[int]:
+        """Offsets of the source's lines, as CPython counts them (see ``line_starts``)."""
+        return line_starts(self.source)
 
     # Names ------------------------------------------------------------------------
 

@@ -42,7 +42,7 @@ def positions_for(
         return _whole_module(module)
     found: dict[cst.CSTNode, CodeRange] = {}
     for i, stmt in tops.items():
-        local = _positions(cst.Module(body=[stmt]))
+        local = _positions(_alone(module, stmt))
         shift = lines[i] - local[stmt].start.line
         for node, span in local.items():
             found[node] = CodeRange(
@@ -72,6 +72,14 @@ def statement_lines(module: cst.Module, body: list[Span]) -> list[int] | None:
         lines.append(body[position].lineno)
         position += len(stmt.body) if isinstance(stmt, cst.SimpleStatementLine) else 1
     return lines if position == len(body) else None
+
+
+def _alone(module: cst.Module, stmt: cst.CSTNode) -> cst.Module:
+    """``stmt`` as the only statement of a module that renders it exactly as ``module`` does:
+    same indentation unit (an indented block whose own indent is None uses the module's),
+    same line break."""
+    return cst.Module(body=[stmt], default_indent=module.default_indent,
+                      default_newline=module.default_newline)
 
 
 def _whole_module(module: cst.Module) -> Mapping[cst.CSTNode, CodeRange]:
