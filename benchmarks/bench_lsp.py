@@ -32,7 +32,7 @@ sys.path.insert(0, str(REPO))
 from lintnn.config import Settings  # noqa: E402
 from lintnn.lsp.server import DEBOUNCE_S  # noqa: E402
 from lintnn.lsp.stdio_client import StdioClient  # noqa: E402
-from lintnn.static.engine import Engine  # noqa: E402
+from lintnn.static.engine.run import Engine  # noqa: E402
 
 HEADER = '''"""A generated training module for the language-server benchmark."""
 import torch
@@ -132,9 +132,9 @@ def bench_phases(text: str, repeat: int) -> dict[str, list[float]]:
     import libcst as cst
     from libcst.metadata import MetadataWrapper, PositionProvider
 
-    from lintnn.static.context import FileContext
-    from lintnn.static.engine import enabled_rules
-    from lintnn.static.summary import summarize_classes
+    from lintnn.static.analyses.summary import summarize_classes
+    from lintnn.static.engine.run import enabled_rules
+    from lintnn.static.syntax.context import FileContext
 
     rules = enabled_rules(Settings())
     path = Path("bench_lsp_train.py")

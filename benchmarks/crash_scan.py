@@ -22,7 +22,7 @@ import warnings
 from pathlib import Path
 
 from lintnn.config import Settings
-from lintnn.static.engine import Engine
+from lintnn.static.engine.run import Engine
 
 
 def python_refuses(path: Path) -> bool:
@@ -77,7 +77,7 @@ def main() -> int:
 
 def report_shapes(files: list[Path], top: int = 5) -> None:
     """The largest files, and the most deeply nested ones as CPython parses them."""
-    from lintnn.static.safe_parse import deepest, judge
+    from lintnn.static.engine.safe_parse import deepest, judge
 
     sizes = sorted(((p.stat().st_size, p) for p in files), reverse=True)[:top]
     print("largest files: " + ", ".join(f"{p} {size / 1e6:.2f} MB" for size, p in sizes))

@@ -3,8 +3,7 @@
 from lintnn.diagnostics import Applicability, Diagnostic, Edit, Fix, Location, Severity
 from lintnn.runtime.errors import NonFiniteError, Origin
 from lintnn.runtime.report import Report
-
-__version__ = "0.1.0"
+from lintnn.version import __version__
 
 __all__ = [
     "Applicability",

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from lintnn.static.rule import all_rules
+from lintnn.static.rules import all_rules
 
 _SOURCE_TREE_PAGES = Path(__file__).resolve().parent.parent / "rules"
 

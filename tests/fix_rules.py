@@ -17,8 +17,8 @@ from collections.abc import Iterator
 import libcst as cst
 
 from lintnn.diagnostics import Applicability, Severity
-from lintnn.static.context import FileContext, NodeFix
-from lintnn.static.rule import Rule, all_rules
+from lintnn.static.rules import Rule, all_rules
+from lintnn.static.syntax.context import FileContext, NodeFix
 
 
 def _calls_named(ctx: FileContext, name: str) -> Iterator[cst.Call]:

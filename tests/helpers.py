@@ -13,7 +13,7 @@ from pathlib import Path
 
 from lintnn.config import Settings
 from lintnn.diagnostics import Diagnostic
-from lintnn.static.engine import Engine
+from lintnn.static.engine.run import Engine
 
 _EXPECT = re.compile(r"#\s*expect:\s*(?P<codes>[A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*)")
 
@@ -65,7 +65,7 @@ def fail_writes_halfway(monkeypatch) -> None:
     """Make the fix writer's ``os.write`` write half its data, then fail (disk full)."""
     import os
 
-    from lintnn import fix_command
+    from lintnn.cli import fix as fix_command
 
     real_write = os.write
 
@@ -80,7 +80,7 @@ def edit_during_write(monkeypatch, path: Path, text: str) -> None:
     """Someone saves ``text`` to ``path`` while the fix writer syncs its temporary file."""
     import os
 
-    from lintnn import fix_command
+    from lintnn.cli import fix as fix_command
 
     real_fsync = os.fsync
 

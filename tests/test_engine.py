@@ -11,8 +11,8 @@ import pytest
 
 from lintnn.config import Settings
 from lintnn.diagnostics import Severity
-from lintnn.static.engine import Engine
-from lintnn.static.rule import Rule
+from lintnn.static.engine.run import Engine
+from lintnn.static.rules.base import Rule
 from tests.conftest import REPO_ROOT, subprocess_env
 
 BUGGY = "import torch.nn as nn\nhead = nn.Sequential(nn.Dropout(0.5), nn.BatchNorm1d(8))\n"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from lintnn.config import Settings
-from lintnn.static.engine import Engine
-from lintnn.static.rule import all_rules
+from lintnn.static.engine.run import Engine
+from lintnn.static.rules import all_rules
 from tests.conftest import REPO_ROOT
 
 

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lintnn import fix_command
+from lintnn.cli import fix as fix_command
 from lintnn.cli import main
 from lintnn.diagnostics import Edit, Fix, Location
-from lintnn.static.fixer import apply_fixes_to_text, select_non_overlapping
+from lintnn.static.engine.fixer import apply_fixes_to_text, select_non_overlapping
 from tests.fix_rules import registered
 from tests.helpers import edit_during_write, fail_writes_halfway
 
@@ -165,7 +165,7 @@ def test_fix_uses_the_text_on_disk_not_stale_positions(tmp_path: Path) -> None:
     from argparse import Namespace
 
     from lintnn.config import Settings
-    from lintnn.static.engine import Engine
+    from lintnn.static.engine.run import Engine
 
     path = tmp_path / "train.py"
     path.write_text("bad_call(1)\n")
@@ -212,8 +212,8 @@ def test_fix_writes_through_a_symlink(tmp_path: Path) -> None:
 @settings(max_examples=25, deadline=None)
 def test_fixing_any_mix_of_calls(calls: list[tuple[str, int]], newline: str) -> None:
     from lintnn.config import Settings
-    from lintnn.static.engine import Engine
-    from lintnn.static.fixer import fix_text
+    from lintnn.static.engine.fixer import fix_text
+    from lintnn.static.engine.run import Engine
 
     def nest(name: str, depth: int) -> str:
         return f"{name}(" * (depth + 1) + "x" + ")" * (depth + 1)
@@ -259,7 +259,7 @@ def test_a_fix_whose_position_is_wrong_is_withheld(tmp_path: Path, monkeypatch) 
     code it was computed from; a position bug then costs the fix, never the user's code."""
     import libcst as cst
 
-    from lintnn.static import positions
+    from lintnn.static.syntax import positions
 
     monkeypatch.setattr(positions, "_alone",  # the old bug: positions as if 4-space indented
                         lambda module, stmt: cst.Module(body=[stmt]))

@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lintnn.config import Settings
-from lintnn.static.analyze import analyze_bytes
-from lintnn.static.engine import Engine, enabled_rules
+from lintnn.static.engine.files import analyze_bytes
+from lintnn.static.engine.run import Engine, enabled_rules
 
 RULES = enabled_rules(Settings())
 # Training-code vocabulary spliced into generated programs so that rules really run.

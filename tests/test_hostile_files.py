@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from lintnn.config import Settings
-from lintnn.static.engine import Engine
+from lintnn.static.engine.run import Engine
 
 TRAINING = "import torch.nn as nn\nimport torch.nn.functional as F\n"
 
@@ -154,7 +154,7 @@ def test_a_5_mb_generated_file(tmp_path: Path) -> None:
 
 def test_the_language_server_keeps_the_depth_bound_across_partial_edits() -> None:
     """Edits re-judged from a region alone still know the depth of the other statements."""
-    from lintnn.static.document import Document
+    from lintnn.static.engine.document import Document
 
     deep = "table = 1" + " + 1" * 2000 + "\n"
     engine = Engine(Settings(root=Path.cwd()), use_cache=False, jobs=1, incremental=True)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import libcst as cst
 import pytest
 
-from lintnn.static.imports import ImportMap, canonical
+from lintnn.static.syntax.imports import ImportMap, canonical
 
 
 def resolve(source: str, expr: str, module_name: str = "pkg.mod") -> str | None:
-    from lintnn.static.index import NodeIndex
+    from lintnn.static.syntax.index import NodeIndex
 
     module = cst.parse_module(source)
     table = ImportMap(module_name, False)

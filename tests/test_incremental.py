@@ -9,8 +9,8 @@ import pytest
 
 import lintnn
 from lintnn.config import Settings
-from lintnn.static.engine import Engine
-from lintnn.static.incremental import IncrementalParser
+from lintnn.static.engine.incremental import IncrementalParser
+from lintnn.static.engine.run import Engine
 
 EDGE_CASES = [
     "",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from lintnn.static import memo
-from lintnn.static.memo import subtree_memo
+from lintnn.static.syntax import memo
+from lintnn.static.syntax.memo import subtree_memo
 
 
 def test_same_node_is_answered_from_memory_and_modules_are_not_kept(monkeypatch) -> None:

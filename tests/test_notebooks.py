@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from lintnn.cli import main
-from lintnn.static.notebook import mask_ipython, parse_notebook
+from lintnn.static.engine.notebook import mask_ipython, parse_notebook
 
 DATA = Path(__file__).parent / "data"
 NOTEBOOK = DATA / "training.ipynb"

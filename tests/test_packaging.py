@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lintnn.static.rule import all_rules
+from lintnn.static.rules import all_rules
 from tests.conftest import REPO_ROOT
 
 
@@ -23,12 +23,12 @@ def test_wheel_contains_every_rule_page(tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for code in all_rules():
         assert f"lintnn/_rules/{code}.md" in names
-    assert "lintnn/cli.py" in names
+    assert "lintnn/cli/main.py" in names
     assert not any(name.startswith("tests/") for name in names)
     entry_points = zipfile.ZipFile(wheel).read(
         next(n for n in names if n.endswith("entry_points.txt"))
     ).decode()
-    assert "lintnn = lintnn.cli:main" in entry_points
+    assert "lintnn = lintnn.cli.main:main" in entry_points
 
 
 def test_readme_lists_every_rule() -> None:

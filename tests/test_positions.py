@@ -9,9 +9,9 @@ import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 import lintnn
-from lintnn.static.imports import ImportMap
-from lintnn.static.index import NodeIndex
-from lintnn.static.positions import positions_for
+from lintnn.static.syntax.imports import ImportMap
+from lintnn.static.syntax.index import NodeIndex
+from lintnn.static.syntax.positions import positions_for
 
 TRICKY = '''\
 #!/usr/bin/env python

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 import lintnn
-from lintnn.static.reparse import Reparser
-from lintnn.static.safe_parse import judge
-from lintnn.static.statements import spans_of
+from lintnn.static.engine.reparse import Reparser
+from lintnn.static.engine.safe_parse import judge
+from lintnn.static.syntax.statements import spans_of
 
 PIECES = ["\n", "\r\n", " ", "    ", "(", ")", ":", "x", ";", "#", '"""', "\\", "@d\n",
           "def g():\n", "    return 1\n", "else:\n", "1 +", "\n\n\nclass C:\n    pass\n"]

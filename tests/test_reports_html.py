@@ -219,7 +219,7 @@ def test_root_origin_highlights_only_the_root() -> None:
 def test_check_nonfinite_report_draws_the_tree(tmp_path: Path) -> None:
     torch = pytest.importorskip("torch")
     import lintnn.torch as lt
-    from lintnn.runtime.probe_command import load_factory
+    from lintnn.cli.probe import load_factory
 
     model, x, y, loss_fn = load_factory(f"{EXAMPLE}:make_nan_model")()
     report = lt.check_nonfinite(model, x, y, loss_fn)
@@ -282,7 +282,7 @@ def test_jax_keys_are_read_too() -> None:
 
 
 def _probe(*argv: str) -> int:
-    from lintnn.runtime import probe_command
+    from lintnn.cli import probe as probe_command
 
     parser = argparse.ArgumentParser()
     probe_command.configure(parser)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from lintnn.catalog import page_text
-from lintnn.static.rule import all_rules
+from lintnn.static.rules import all_rules
 from tests.helpers import assert_findings, expected_lines
 
 RULES = all_rules()

@@ -26,8 +26,8 @@ from lintnn.lsp.actions import Target, code_actions, line_ends, noqa_edit
 from lintnn.lsp.linter import Linter
 from lintnn.lsp.stdio_client import StdioClient
 from lintnn.report.lsp import code_units, position, split_lines, to_lsp
-from lintnn.static.engine import Engine
-from lintnn.static.rule import Rule
+from lintnn.static.engine.run import Engine
+from lintnn.static.rules.base import Rule
 
 REPO = Path(__file__).resolve().parent.parent
 TIMEOUT = 30.0  # generous: CI machines are slow and shared; a hang still ends here

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from lintnn.config import Settings
-from lintnn.static.engine import Engine, RunResult
-from lintnn.static.rule import all_rules
+from lintnn.static.engine.run import Engine, RunResult
+from lintnn.static.rules import all_rules
 
 DOCUMENT = '''\
 """A training module with findings of many kinds."""

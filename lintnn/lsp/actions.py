@@ -11,7 +11,7 @@ from lsprotocol import types
 
 from lintnn.diagnostics import Applicability, Diagnostic, Location
 from lintnn.report.lsp import lsp_range, split_lines, to_lsp
-from lintnn.static.noqa import _NOQA as NOQA_PATTERN
+from lintnn.static.engine.noqa import _NOQA as NOQA_PATTERN
 
 
 @dataclass(frozen=True)

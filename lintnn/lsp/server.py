@@ -20,12 +20,12 @@ from pygls.capabilities import get_capability
 from pygls.lsp.server import LanguageServer
 from pygls.workspace import TextDocument
 
-from lintnn import __version__
 from lintnn.diagnostics import Diagnostic
 from lintnn.lsp.actions import Target, code_actions
 from lintnn.lsp.linter import Linter
 from lintnn.lsp.protocol import LintnnProtocol
 from lintnn.report.lsp import to_lsp_all
+from lintnn.version import __version__
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from lintnn.config import Settings
 from lintnn.diagnostics import Diagnostic
 
 if TYPE_CHECKING:
-    from lintnn.static.engine import Engine
+    from lintnn.static.engine.run import Engine
 
 _ENGINES: dict[str, Engine] = {}
 _MAX_ENGINES = 16
@@ -40,7 +40,7 @@ def init_worker() -> None:
 
 def engine_for(settings: Settings) -> Engine:
     """One engine (rules instantiated once) per distinct settings."""
-    from lintnn.static.engine import Engine
+    from lintnn.static.engine.run import Engine
 
     key = repr(settings)
     engine = _ENGINES.get(key)
@@ -64,6 +64,6 @@ def lint_text(settings: Settings, path: str, text: str) -> list[Diagnostic]:
 
 def internal_error(path: str, message: str) -> Diagnostic:
     """An NN002 finding at the top of ``path``."""
-    from lintnn.static.analyze import error_diagnostic
+    from lintnn.static.engine.analyze import error_diagnostic
 
     return error_diagnostic(path, message, code="NN002", rule="internal-error")

@@ -6,8 +6,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TextIO
 
 from lintnn.diagnostics import Diagnostic
@@ -15,15 +13,9 @@ from lintnn.report import github as github_format
 from lintnn.report import json as json_format
 from lintnn.report import sarif as sarif_format
 from lintnn.report import text as text_format
+from lintnn.report.options import FormatOptions
 
-
-@dataclass(frozen=True)
-class FormatOptions:
-    color: bool = False
-    cwd: Path | None = None
-    show_fixes: bool = False
-    quiet: bool = False
-    unsafe_fixes: bool = False  # whether unsafe fixes count as applicable ([*])
+__all__ = ["FORMATTERS", "FormatOptions", "Formatter", "write"]
 
 
 Formatter = Callable[[list[Diagnostic], TextIO, FormatOptions], None]

@@ -13,7 +13,7 @@ from lintnn.diagnostics import Diagnostic, Severity
 from lintnn.report.text import display_path
 
 if TYPE_CHECKING:
-    from lintnn.report import FormatOptions
+    from lintnn.report.options import FormatOptions
 
 _COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from lintnn.diagnostics import Diagnostic
 
 if TYPE_CHECKING:
-    from lintnn.report import FormatOptions
+    from lintnn.report.options import FormatOptions
 
 
 def _object(diagnostic: Diagnostic) -> dict[str, Any]:

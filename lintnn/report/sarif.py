@@ -12,12 +12,12 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from lintnn import __version__
 from lintnn.diagnostics import DOCS_URL, Diagnostic, Fix, Severity
 from lintnn.report.text import display_path
+from lintnn.version import __version__
 
 if TYPE_CHECKING:
-    from lintnn.report import FormatOptions
+    from lintnn.report.options import FormatOptions
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -56,7 +56,7 @@ def sarif_log(diagnostics: list[Diagnostic], cwd: Path | None = None) -> dict[st
 def rule_descriptors(extra_codes: Collection[str] = ()) -> list[dict[str, Any]]:
     """Every registered rule, plus the built-in codes that occur, with its page as help."""
     from lintnn.catalog import page_text
-    from lintnn.static.rule import all_rules
+    from lintnn.static.rules import all_rules
 
     rows = [(code, cls.name, cls.__doc__ or cls.message, cls.severity)
             for code, cls in all_rules().items()]

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, TextIO
 from lintnn.diagnostics import Applicability, Diagnostic, Severity
 
 if TYPE_CHECKING:
-    from lintnn.report import FormatOptions
+    from lintnn.report.options import FormatOptions
 
 _COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
 

@@ -1,4 +1,4 @@
-"""One self-contained HTML page for a :class:`Report`: findings, per-layer plots, tables.
+"""One self-contained HTML page for a check's result: findings, per-layer plots, tables.
 
 Nothing on the page is fetched: figures are inline SVG, the style is inline, and the
 numbers behind every figure are embedded as JSON (``<script id="lintnn-data">``) so a
@@ -12,14 +12,12 @@ import json
 import math
 from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lintnn.runtime import plots
 from lintnn.runtime.errors import NonFiniteError
+from lintnn.runtime.results import CheckResult
 from lintnn.runtime.tables import Measurements, flagged, grid, layer_order, measurements, owner
-
-if TYPE_CHECKING:
-    from lintnn.runtime.report import Report
 
 INSTALL_HINT = "pip install 'lintnn[plot]'"
 
@@ -94,7 +92,7 @@ def _view_table(name: str, m: Measurements) -> str:
                   [[n or "<root>", _num(values[n])] for n in layer_order(list(values))])
 
 
-def _findings(report: Report, error: NonFiniteError | None) -> str:
+def _findings(report: CheckResult, error: NonFiniteError | None) -> str:
     items = [f'<li class="{f.severity.value}" data-code="{escape(f.code)}">'
              f'<span class="sev">{f.severity.value}</span>{escape(str(f))}</li>'
              for f in report.findings]
@@ -106,7 +104,7 @@ def _findings(report: Report, error: NonFiniteError | None) -> str:
     return f'<ul class="findings">{"".join(items)}</ul>'
 
 
-def _origin(report: Report, error: NonFiniteError | None) -> dict[str, Any] | None:
+def _origin(report: CheckResult, error: NonFiniteError | None) -> dict[str, Any] | None:
     if error is not None:
         o = error.origin
         return {"phase": o.phase, "module": o.module, "op": o.op, "source": o.source,
@@ -174,7 +172,7 @@ def _nonfinite(origin: dict[str, Any], module_names: list[str] | None,
             + "".join(lines) + module_tree(names, origin) + "</section>")
 
 
-def _data_json(report: Report, m: Measurements, origin: dict[str, Any] | None) -> str:
+def _data_json(report: CheckResult, m: Measurements, origin: dict[str, Any] | None) -> str:
     findings = [{k: v for k, v in f.to_json().items() if k != "url"} for f in report.findings]
     payload = {"check": report.check, "findings": findings, "measurements": m.to_json(),
                "nonfinite": origin}
@@ -182,7 +180,7 @@ def _data_json(report: Report, m: Measurements, origin: dict[str, Any] | None) -
     return text.replace("<", "\\u003c")  # no "</script>" inside the block
 
 
-def render(report: Report, module_names: list[str] | None = None,
+def render(report: CheckResult, module_names: list[str] | None = None,
            error: NonFiniteError | None = None) -> str:
     """The report as an HTML fragment (``<div class="lintnn-report">``) with its style."""
     m = measurements(report)
@@ -221,7 +219,7 @@ def render(report: Report, module_names: list[str] | None = None,
     return "".join(parts)
 
 
-def page(report: Report, module_names: list[str] | None = None,
+def page(report: CheckResult, module_names: list[str] | None = None,
          error: NonFiniteError | None = None) -> str:
     """A complete HTML document around :func:`render`."""
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -229,7 +227,7 @@ def page(report: Report, module_names: list[str] | None = None,
             f"{render(report, module_names, error)}</body></html>\n")
 
 
-def write(report: Report, path: str | Path, module_names: list[str] | None = None,
+def write(report: CheckResult, path: str | Path, module_names: list[str] | None = None,
           error: NonFiniteError | None = None) -> Path:
     """Write :func:`page` to ``path`` (UTF-8) and return the path."""
     out = Path(path)
@@ -240,6 +238,4 @@ def write(report: Report, path: str | Path, module_names: list[str] | None = Non
 def nonfinite_html(error: NonFiniteError, module_names: list[str]) -> str:
     """A page for a :class:`NonFiniteError`: its origin and the module tree with the path
     to the first non-finite module highlighted."""
-    from lintnn.runtime.report import Report
-
-    return page(Report("nonfinite"), module_names, error)
+    return page(CheckResult("nonfinite"), module_names, error)

@@ -1,4 +1,4 @@
-"""The per-layer numbers of a :class:`Report`, read once, and their compact terminal table.
+"""The per-layer numbers of a check's result, read once, and their compact terminal table.
 
 The PyTorch and JAX shims name their measurements differently (``loss_curve`` vs
 ``overfit_losses``, ``dead_relu`` vs ``dead_relus``); :func:`measurements` reads either, so
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    from lintnn.runtime.report import Report
+    from lintnn.runtime.results import CheckResult
 
 ACT_BAND = (0.5, 2.0)  # the activation std a well-initialized layer keeps (shaded)
 UPDATE_TARGET = 1e-3  # the update/weight ratio of a sane learning rate (drawn)
@@ -57,7 +57,7 @@ def _floats(value: Any) -> dict[str, float]:
     return {str(k): float(v) for k, v in (value or {}).items()}
 
 
-def measurements(report: Report) -> Measurements:
+def measurements(report: CheckResult) -> Measurements:
     """Read the measurements of ``report.data`` (PyTorch or JAX keys)."""
     data = report.data
     m = Measurements(act_mean=_floats(data.get("activation_mean")),
@@ -79,7 +79,7 @@ def measurements(report: Report) -> Measurements:
     return m
 
 
-def flagged(report: Report) -> set[str]:
+def flagged(report: CheckResult) -> set[str]:
     """Module paths that some finding of ``report`` points at."""
     return {f.module for f in report.findings if f.module is not None}
 
@@ -114,7 +114,7 @@ def layer_order(names: list[str]) -> list[str]:
     return sorted(dict.fromkeys(names), key=key)
 
 
-def rows(report: Report) -> list[dict[str, Any]]:
+def rows(report: CheckResult) -> list[dict[str, Any]]:
     """One row per layer: its numbers from each view and the codes of its findings."""
     m = measurements(report)
     cells: dict[str, dict[str, Any]] = {}
@@ -143,7 +143,7 @@ def _fmt(column: str, value: Any) -> str:
 _COLUMNS = ("act mean", "act std", "grad", "update/w", "dead ReLU", "findings")
 
 
-def grid(report: Report) -> tuple[list[str], list[list[str]], list[bool]]:
+def grid(report: CheckResult) -> tuple[list[str], list[list[str]], list[bool]]:
     """Header, formatted cells and which rows have findings."""
     data = rows(report)
     columns = ["layer"] + [c for c in _COLUMNS if any(c in r for r in data)]
@@ -154,7 +154,7 @@ def grid(report: Report) -> tuple[list[str], list[list[str]], list[bool]]:
     return header, grid, [bool(r.get("findings")) for r in data]
 
 
-def table_text(report: Report) -> str:
+def table_text(report: CheckResult) -> str:
     """The per-layer table as aligned plain text ('' when nothing was measured)."""
     header, cells, _ = grid(report)
     if not cells:
@@ -166,7 +166,7 @@ def table_text(report: Report) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
-def print_table(report: Report, stream: TextIO | None = None) -> None:
+def print_table(report: CheckResult, stream: TextIO | None = None) -> None:
     """Print the per-layer table: with rich on a terminal when it is installed."""
     stream = stream or sys.stdout
     header, cells, flagged = grid(report)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lintnn.static import datasets as D
+from lintnn.static.analyses import datasets as D
 from tests.helpers import assert_findings
 
 # --- shared analysis ----------------------------------------------------------------

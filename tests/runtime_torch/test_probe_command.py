@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lintnn.runtime import probe_command
+from lintnn.cli import probe as probe_command
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "runtime_torch_buggy.py"
 

@@ -8,13 +8,9 @@ import types
 
 import torch
 
-import lintnn
-
-_SKIP = tuple(
-    os.path.dirname(os.path.abspath(mod.__file__)) + os.sep
-    for mod in (torch, lintnn)
-    if mod.__file__
-)
+# lintnn's package folder (three levels up) and torch's: frames in them are not the user's.
+_LINTNN = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_SKIP = (_LINTNN + os.sep, os.path.dirname(os.path.abspath(torch.__file__ or "")) + os.sep)
 _SKIP_NAMES = ("<frozen", "contextlib.py", "_contextlib.py", "functools.py")
 
 

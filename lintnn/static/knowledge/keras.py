@@ -1,7 +1,7 @@
 """Keras and TensorFlow: qualified names and their roles.
 
 ``tensorflow.keras.*``, ``tf_keras.*`` and ``keras.src.*`` are folded onto ``keras.*``
-by :func:`lintnn.static.imports.canonical`.
+by :func:`lintnn.static.syntax.imports.canonical`.
 """
 
 from __future__ import annotations

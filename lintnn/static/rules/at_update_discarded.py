@@ -5,9 +5,9 @@ from __future__ import annotations
 import libcst as cst
 
 from lintnn.diagnostics import Severity
-from lintnn.static.context import FileContext
-from lintnn.static.nodes import dotted_name
-from lintnn.static.rule import Rule
+from lintnn.static.rules.base import Rule
+from lintnn.static.syntax.context import FileContext
+from lintnn.static.syntax.nodes import dotted_name
 
 # Mutable references (Pallas kernels' ``o_ref``, ``jax.new_ref``) are written in place by
 # ``ref.at[i].set(v)``: files that use them, and names that say "ref", are left alone.

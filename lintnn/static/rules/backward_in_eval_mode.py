@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from lintnn.diagnostics import Severity
-from lintnn.static.context import FileContext
-from lintnn.static.modes import (
+from lintnn.static.analyses.modes import (
     SETS_TRAIN,
     Event,
     dominates,
@@ -12,8 +11,9 @@ from lintnn.static.modes import (
     mode_index,
     scope_of,
 )
-from lintnn.static.nodes import method_name
-from lintnn.static.rule import Rule
+from lintnn.static.rules.base import Rule
+from lintnn.static.syntax.context import FileContext
+from lintnn.static.syntax.nodes import method_name
 
 
 class BackwardInEvalMode(Rule):

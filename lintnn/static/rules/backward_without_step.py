@@ -5,14 +5,20 @@ from __future__ import annotations
 import libcst as cst
 
 from lintnn.diagnostics import Severity
-from lintnn.static.context import FileContext
-from lintnn.static.dataflow import Kind
+from lintnn.static.analyses.loops import (
+    EventKind,
+    Iteration,
+    calls_in,
+    is_optimizer_name,
+    iterations,
+)
+from lintnn.static.analyses.losses import loss_call
 from lintnn.static.knowledge import roles as R
-from lintnn.static.loops import EventKind, Iteration, calls_in, is_optimizer_name, iterations
-from lintnn.static.losses import loss_call
-from lintnn.static.memo import subtree_memo
-from lintnn.static.nodes import dotted_name, method_name
-from lintnn.static.rule import Rule
+from lintnn.static.rules.base import Rule
+from lintnn.static.syntax.context import FileContext
+from lintnn.static.syntax.dataflow import Kind
+from lintnn.static.syntax.memo import subtree_memo
+from lintnn.static.syntax.nodes import dotted_name, method_name
 
 _GRADIENT_CALLS = frozenset({"grad", "value_and_grad", "apply_gradients", "closure"})
 _HARMLESS = frozenset({"print", "float", "len", "str", "repr", "format", "isinstance"})

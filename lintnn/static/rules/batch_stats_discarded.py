@@ -5,17 +5,17 @@ from __future__ import annotations
 import libcst as cst
 
 from lintnn.diagnostics import Severity
-from lintnn.static import datasets as D
-from lintnn.static.context import FileContext
-from lintnn.static.loops import is_jax_gradient_call
-from lintnn.static.nodes import (
+from lintnn.static.analyses import datasets as D
+from lintnn.static.analyses.loops import is_jax_gradient_call
+from lintnn.static.rules.base import Rule
+from lintnn.static.syntax.context import FileContext
+from lintnn.static.syntax.nodes import (
     int_value,
     is_self_attribute,
     keyword,
     method_name,
     string_value,
 )
-from lintnn.static.rule import Rule
 
 _APPLY_METHODS = frozenset({"apply", "apply_fn"})
 

@@ -7,11 +7,11 @@ import itertools
 import libcst as cst
 
 from lintnn.diagnostics import Severity
-from lintnn.static.context import FileContext
-from lintnn.static.dataflow import Kind, Value
 from lintnn.static.knowledge import roles as R
-from lintnn.static.nodes import keyword, positional
-from lintnn.static.rule import Rule
+from lintnn.static.rules.base import Rule
+from lintnn.static.syntax.context import FileContext
+from lintnn.static.syntax.dataflow import Kind, Value
+from lintnn.static.syntax.nodes import keyword, positional
 
 _BIASED = frozenset({R.LINEAR, R.CONV})
 # Where torch layers take ``bias`` positionally; a call that reaches it is left alone.

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from lintnn.diagnostics import Severity
-from lintnn.static.context import FileContext
-from lintnn.static.loops import Event, EventKind, compatible, iterations, runs_before
-from lintnn.static.rule import Rule
+from lintnn.static.analyses.loops import Event, EventKind, compatible, iterations, runs_before
+from lintnn.static.rules.base import Rule
+from lintnn.static.syntax.context import FileContext
 
 _ORDERED = (EventKind.BACKWARD, EventKind.OPAQUE_BACKWARD, EventKind.STEP)
 

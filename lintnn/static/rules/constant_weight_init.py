@@ -5,11 +5,12 @@ from __future__ import annotations
 import libcst as cst
 
 from lintnn.diagnostics import Severity
-from lintnn.static.context import FileContext
-from lintnn.static.dataflow import Kind, Value
 from lintnn.static.knowledge import lookup
 from lintnn.static.knowledge import roles as R
-from lintnn.static.nodes import (
+from lintnn.static.rules.base import Rule
+from lintnn.static.syntax.context import FileContext
+from lintnn.static.syntax.dataflow import Kind, Value
+from lintnn.static.syntax.nodes import (
     argument,
     dotted_name,
     float_value,
@@ -17,7 +18,6 @@ from lintnn.static.nodes import (
     method_name,
     string_value,
 )
-from lintnn.static.rule import Rule
 
 _WEIGHTED = frozenset({R.LINEAR, R.CONV, R.EMBEDDING, R.KERAS_DENSE})
 _NORMS = frozenset({R.NORM, R.BATCHNORM})

@@ -5,8 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from lintnn.diagnostics import Severity
-from lintnn.static.context import FileContext
-from lintnn.static.modes import (
+from lintnn.static.analyses.modes import (
     SETS_TRAIN,
     Event,
     ModeIndex,
@@ -15,7 +14,8 @@ from lintnn.static.modes import (
     evals_of_trained_models,
     mode_index,
 )
-from lintnn.static.rule import Rule
+from lintnn.static.rules.base import Rule
+from lintnn.static.syntax.context import FileContext
 
 
 class EvalModeLeaksIntoTraining(Rule):

@@ -8,10 +8,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from lintnn.diagnostics import Severity
-from lintnn.static.context import FileContext
-from lintnn.static.dataflow import Kind, Value
-from lintnn.static.knowledge import roles as R
-from lintnn.static.modes import (
+from lintnn.static.analyses.modes import (
     SETS_EVAL,
     Event,
     ModeIndex,
@@ -21,9 +18,12 @@ from lintnn.static.modes import (
     mode_index,
     scope_of,
 )
-from lintnn.static.nodes import argument, dotted_name, method_name
-from lintnn.static.project import CONTAINS, Requirement
-from lintnn.static.rule import Rule
+from lintnn.static.knowledge import roles as R
+from lintnn.static.rules.base import Rule
+from lintnn.static.syntax.context import FileContext
+from lintnn.static.syntax.dataflow import Kind, Value
+from lintnn.static.syntax.nodes import argument, dotted_name, method_name
+from lintnn.static.syntax.project import CONTAINS, Requirement
 
 _MODE_DEPENDENT = frozenset({R.DROPOUT, R.BATCHNORM})
 # Hooks of frameworks that switch the mode themselves (Lightning, Keras, Ignite, ...).

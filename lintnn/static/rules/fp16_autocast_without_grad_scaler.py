@@ -5,10 +5,10 @@ from __future__ import annotations
 import libcst as cst
 
 from lintnn.diagnostics import Severity
-from lintnn.static.context import FileContext
 from lintnn.static.knowledge import roles as R
-from lintnn.static.nodes import argument, keyword, method_name, positional, string_value
-from lintnn.static.rule import Rule
+from lintnn.static.rules.base import Rule
+from lintnn.static.syntax.context import FileContext
+from lintnn.static.syntax.nodes import argument, keyword, method_name, positional, string_value
 
 _FP16 = frozenset({"torch.float16", "torch.half"})
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import libcst as cst
 
 from lintnn.diagnostics import Severity
-from lintnn.static.context import FileContext, NodeFix
+from lintnn.static.analyses.modes import defined_in_test
 from lintnn.static.knowledge import roles as R
-from lintnn.static.modes import defined_in_test
-from lintnn.static.nodes import has_star_args, keyword, positional
-from lintnn.static.rule import Rule
+from lintnn.static.rules.base import Rule
+from lintnn.static.syntax.context import FileContext, NodeFix
+from lintnn.static.syntax.nodes import has_star_args, keyword, positional
 
 # Functions whose ``training`` flag is the third parameter and defaults to True.
 # (``torch.dropout(input, p, train)`` has no default: it cannot be forgotten.)

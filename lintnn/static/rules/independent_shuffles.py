@@ -7,11 +7,11 @@ from dataclasses import dataclass
 import libcst as cst
 
 from lintnn.diagnostics import Severity
-from lintnn.static import datasets as D
-from lintnn.static.context import FileContext
+from lintnn.static.analyses import datasets as D
 from lintnn.static.knowledge import roles as R
-from lintnn.static.nodes import keyword, positional
-from lintnn.static.rule import Rule
+from lintnn.static.rules.base import Rule
+from lintnn.static.syntax.context import FileContext
+from lintnn.static.syntax.nodes import keyword, positional
 
 _SEED_KEYWORDS = ("random_state", "seed", "key", "generator")
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import libcst as cst
 
 from lintnn.diagnostics import Severity
-from lintnn.static.context import FileContext, NodeFix
-from lintnn.static.dataflow import Value
-from lintnn.static.imports import canonical
+from lintnn.static.analyses.losses import describe, producers, report_producer
 from lintnn.static.knowledge import roles as R
-from lintnn.static.losses import describe, producers, report_producer
-from lintnn.static.nodes import argument, method_name, positional
-from lintnn.static.rule import Rule
+from lintnn.static.rules.base import Rule
+from lintnn.static.syntax.context import FileContext, NodeFix
+from lintnn.static.syntax.dataflow import Value
+from lintnn.static.syntax.imports import canonical
+from lintnn.static.syntax.nodes import argument, method_name, positional
 
 # The numerically stable fused form of each (qualified) softmax / sigmoid.
 _LOG_VARIANT = {

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from lintnn.diagnostics import Severity
-from lintnn.static.context import FileContext
-from lintnn.static.knowledge import roles as R
-from lintnn.static.losses import (
+from lintnn.static.analyses.losses import (
     LossCall,
     Producer,
     describe,
     report_loss_inputs,
 )
-from lintnn.static.rule import Rule
+from lintnn.static.knowledge import roles as R
+from lintnn.static.rules.base import Rule
+from lintnn.static.syntax.context import FileContext
 
 _LOG_SOFTMAX = frozenset({R.LOG_SOFTMAX})
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from lintnn.diagnostics import Severity
-from lintnn.static.context import FileContext
-from lintnn.static.knowledge import roles as R
-from lintnn.static.losses import (
+from lintnn.static.analyses.losses import (
     LossCall,
     Producer,
     describe,
@@ -13,7 +11,9 @@ from lintnn.static.losses import (
     keras_compiles,
     report_loss_inputs,
 )
-from lintnn.static.rule import Rule
+from lintnn.static.knowledge import roles as R
+from lintnn.static.rules.base import Rule
+from lintnn.static.syntax.context import FileContext
 
 _LINEAR = frozenset({R.LINEAR_OUTPUT})
 

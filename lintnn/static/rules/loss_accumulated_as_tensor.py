@@ -5,12 +5,12 @@ from __future__ import annotations
 import libcst as cst
 
 from lintnn.diagnostics import Severity
-from lintnn.static.context import FileContext
+from lintnn.static.analyses.loops import EventKind, bound_names, iterations, source_order
 from lintnn.static.knowledge import roles as R
-from lintnn.static.loops import EventKind, bound_names, iterations, source_order
-from lintnn.static.memo import subtree_memo
-from lintnn.static.nodes import method_name, positional
-from lintnn.static.rule import Rule
+from lintnn.static.rules.base import Rule
+from lintnn.static.syntax.context import FileContext
+from lintnn.static.syntax.memo import subtree_memo
+from lintnn.static.syntax.nodes import method_name, positional
 
 
 class LossAccumulatedAsTensor(Rule):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import libcst as cst
 
 from lintnn.diagnostics import Severity
-from lintnn.static.context import FileContext
+from lintnn.static.analyses.loops import EventKind, Iteration, iterations
 from lintnn.static.knowledge import roles as R
-from lintnn.static.loops import EventKind, Iteration, iterations
-from lintnn.static.nodes import dotted_name, method_name
-from lintnn.static.rule import Rule
+from lintnn.static.rules.base import Rule
+from lintnn.static.syntax.context import FileContext
+from lintnn.static.syntax.nodes import dotted_name, method_name
 
 
 class MissingZeroGrad(Rule):

@@ -5,12 +5,12 @@ from __future__ import annotations
 import libcst as cst
 
 from lintnn.diagnostics import Severity
-from lintnn.static.context import FileContext
-from lintnn.static.dataflow import Kind
+from lintnn.static.analyses.modes import defined_in_test, evaluation_function, is_stochastic_name
 from lintnn.static.knowledge import roles as R
-from lintnn.static.modes import defined_in_test, evaluation_function, is_stochastic_name
-from lintnn.static.nodes import bool_value, dotted_name, keyword_arg, method_name
-from lintnn.static.rule import Rule
+from lintnn.static.rules.base import Rule
+from lintnn.static.syntax.context import FileContext
+from lintnn.static.syntax.dataflow import Kind
+from lintnn.static.syntax.nodes import bool_value, dotted_name, keyword_arg, method_name
 
 # Mode flags and the value that means "training" for each.
 TRAINING_VALUE = {

@@ -5,12 +5,12 @@ from __future__ import annotations
 import libcst as cst
 
 from lintnn.diagnostics import Severity
-from lintnn.static.context import FileContext
-from lintnn.static.dataflow import Kind
+from lintnn.static.analyses.loops import is_jax_gradient_call, is_optimizer_name
 from lintnn.static.knowledge import roles as R
-from lintnn.static.loops import is_jax_gradient_call, is_optimizer_name
-from lintnn.static.nodes import argument, dotted_name, method_name, positional
-from lintnn.static.rule import Rule
+from lintnn.static.rules.base import Rule
+from lintnn.static.syntax.context import FileContext
+from lintnn.static.syntax.dataflow import Kind
+from lintnn.static.syntax.nodes import argument, dotted_name, method_name, positional
 
 _APPLY_UPDATES = frozenset({"optax.apply_updates", "optax.tree_utils.tree_add"})
 

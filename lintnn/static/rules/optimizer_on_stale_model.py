@@ -5,12 +5,12 @@ from __future__ import annotations
 import libcst as cst
 
 from lintnn.diagnostics import Severity
-from lintnn.static.context import FileContext
-from lintnn.static.dataflow import Kind
+from lintnn.static.analyses.loops import SourceOrder, bound_names, mentions, source_order
 from lintnn.static.knowledge import roles as R
-from lintnn.static.loops import SourceOrder, bound_names, mentions, source_order
-from lintnn.static.nodes import dotted_name, method_name, positional
-from lintnn.static.rule import Rule
+from lintnn.static.rules.base import Rule
+from lintnn.static.syntax.context import FileContext
+from lintnn.static.syntax.dataflow import Kind
+from lintnn.static.syntax.nodes import dotted_name, method_name, positional
 
 
 class OptimizerOnStaleModel(Rule):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import libcst as cst
 
 from lintnn.diagnostics import Severity
-from lintnn.static.context import FileContext
-from lintnn.static.loops import bound_names, source_order
-from lintnn.static.nodes import positional
-from lintnn.static.rule import Rule
+from lintnn.static.analyses.loops import bound_names, source_order
+from lintnn.static.rules.base import Rule
+from lintnn.static.syntax.context import FileContext
+from lintnn.static.syntax.nodes import positional
 
 # jax.random functions that do not draw from the key they are given.
 _NOT_SAMPLERS = frozenset({

@@ -5,18 +5,18 @@ from __future__ import annotations
 import libcst as cst
 
 from lintnn.diagnostics import Severity
-from lintnn.static.context import FileContext, NodeFix
-from lintnn.static.knowledge import roles as R
-from lintnn.static.knowledge.keras import PROBABILITY_ACTIVATIONS
-from lintnn.static.losses import (
+from lintnn.static.analyses.losses import (
     LossCall,
     Producer,
     describe,
     keras_compiles,
     report_loss_inputs,
 )
-from lintnn.static.nodes import argument, method_name
-from lintnn.static.rule import Rule
+from lintnn.static.knowledge import roles as R
+from lintnn.static.knowledge.keras import PROBABILITY_ACTIVATIONS
+from lintnn.static.rules.base import Rule
+from lintnn.static.syntax.context import FileContext, NodeFix
+from lintnn.static.syntax.nodes import argument, method_name
 
 _WHAT = {R.SOFTMAX: "softmax", R.SIGMOID: "sigmoid"}
 _APPLIES = {R.LOSS_SOFTMAX_LOGITS: "log-softmax", R.LOSS_SIGMOID_LOGITS: "a sigmoid"}

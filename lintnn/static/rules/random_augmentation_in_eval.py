@@ -5,12 +5,12 @@ from __future__ import annotations
 import libcst as cst
 
 from lintnn.diagnostics import Severity
-from lintnn.static import datasets as D
-from lintnn.static.context import FileContext
+from lintnn.static.analyses import datasets as D
 from lintnn.static.knowledge import roles as R
-from lintnn.static.nodes import bool_value, dotted_name, float_value, keyword, positional
-from lintnn.static.nodes import string_value as text
-from lintnn.static.rule import Rule
+from lintnn.static.rules.base import Rule
+from lintnn.static.syntax.context import FileContext
+from lintnn.static.syntax.nodes import bool_value, dotted_name, float_value, keyword, positional
+from lintnn.static.syntax.nodes import string_value as text
 
 # Test-time augmentation is random on purpose.
 _TTA_WORDS = frozenset({"tta", "aug", "augs", "augment", "augmentation", "augmentations",

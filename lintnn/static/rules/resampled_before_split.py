@@ -5,12 +5,12 @@ from __future__ import annotations
 import libcst as cst
 
 from lintnn.diagnostics import Severity
-from lintnn.static import datasets as D
-from lintnn.static import splits as S
-from lintnn.static.context import FileContext
-from lintnn.static.dataflow import Kind
+from lintnn.static.analyses import datasets as D
+from lintnn.static.analyses import splits as S
 from lintnn.static.knowledge import roles as R
-from lintnn.static.rule import Rule
+from lintnn.static.rules.base import Rule
+from lintnn.static.syntax.context import FileContext
+from lintnn.static.syntax.dataflow import Kind
 
 _RESAMPLE_METHODS = frozenset({"fit_resample", "fit_sample"})
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import libcst as cst
 
 from lintnn.diagnostics import Severity
-from lintnn.static import datasets as D
-from lintnn.static.context import FileContext
-from lintnn.static.nodes import dotted_name, positional, target_names
-from lintnn.static.rule import Rule
+from lintnn.static.analyses import datasets as D
+from lintnn.static.rules.base import Rule
+from lintnn.static.syntax.context import FileContext
+from lintnn.static.syntax.nodes import dotted_name, positional, target_names
 
 
 class SameBatchEveryStep(Rule):

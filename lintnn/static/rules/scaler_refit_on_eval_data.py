@@ -5,9 +5,9 @@ from __future__ import annotations
 import libcst as cst
 
 from lintnn.diagnostics import Severity
-from lintnn.static import datasets as D
-from lintnn.static.context import FileContext
-from lintnn.static.rule import Rule
+from lintnn.static.analyses import datasets as D
+from lintnn.static.rules.base import Rule
+from lintnn.static.syntax.context import FileContext
 
 
 class ScalerRefitOnEvalData(Rule):

@@ -5,13 +5,13 @@ from __future__ import annotations
 import libcst as cst
 
 from lintnn.diagnostics import Severity
-from lintnn.static import datasets as D
-from lintnn.static.context import FileContext
-from lintnn.static.dataflow import Kind
+from lintnn.static.analyses import datasets as D
+from lintnn.static.analyses.loops import EventKind, classify_step
 from lintnn.static.knowledge import roles as R
-from lintnn.static.loops import EventKind, classify_step
-from lintnn.static.nodes import argument, dotted_name
-from lintnn.static.rule import Rule
+from lintnn.static.rules.base import Rule
+from lintnn.static.syntax.context import FileContext
+from lintnn.static.syntax.dataflow import Kind
+from lintnn.static.syntax.nodes import argument, dotted_name
 
 
 class SchedulerNeverStepped(Rule):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import libcst as cst
 
 from lintnn.diagnostics import Severity
-from lintnn.static.context import FileContext
-from lintnn.static.loops import Event, EventKind, iterations, runs_before
-from lintnn.static.nodes import argument, dotted_name
-from lintnn.static.rule import Rule
+from lintnn.static.analyses.loops import Event, EventKind, iterations, runs_before
+from lintnn.static.rules.base import Rule
+from lintnn.static.syntax.context import FileContext
+from lintnn.static.syntax.nodes import argument, dotted_name
 
 
 class SchedulerStepBeforeOptimizerStep(Rule):

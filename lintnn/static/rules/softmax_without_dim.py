@@ -5,11 +5,11 @@ from __future__ import annotations
 import libcst as cst
 
 from lintnn.diagnostics import Severity
-from lintnn.static.context import FileContext
-from lintnn.static.dataflow import Kind
 from lintnn.static.knowledge import roles as R
-from lintnn.static.nodes import argument, has_star_args, int_value
-from lintnn.static.rule import Rule
+from lintnn.static.rules.base import Rule
+from lintnn.static.syntax.context import FileContext
+from lintnn.static.syntax.dataflow import Kind
+from lintnn.static.syntax.nodes import argument, has_star_args, int_value
 
 _NORMALIZERS = frozenset({R.SOFTMAX, R.LOG_SOFTMAX})
 

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 import libcst as cst
 
 from lintnn.diagnostics import Severity
-from lintnn.static import datasets as D
-from lintnn.static import splits as S
-from lintnn.static.context import FileContext
+from lintnn.static.analyses import datasets as D
+from lintnn.static.analyses import splits as S
 from lintnn.static.knowledge import roles as R
-from lintnn.static.nodes import dotted_name, positional
-from lintnn.static.rule import Rule
+from lintnn.static.rules.base import Rule
+from lintnn.static.syntax.context import FileContext
+from lintnn.static.syntax.nodes import dotted_name, positional
 
 _MOMENT_METHODS = frozenset({"mean", "std", "var", "min", "max", "nanmean", "nanstd"})
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import libcst as cst
 
 from lintnn.diagnostics import Severity
-from lintnn.static import datasets as D
 from lintnn.static import knowledge
-from lintnn.static.context import FileContext
+from lintnn.static.analyses import datasets as D
 from lintnn.static.knowledge import roles as R
-from lintnn.static.nodes import argument, bool_value, dotted_name, has_star_args, keyword
-from lintnn.static.rule import Rule
+from lintnn.static.rules.base import Rule
+from lintnn.static.syntax.context import FileContext
+from lintnn.static.syntax.nodes import argument, bool_value, dotted_name, has_star_args, keyword
 
 # Names of data that keras does not shuffle anyway (datasets, generators, Sequences).
 _PIPELINE_WORDS = frozenset({"ds", "dataset", "datasets", "gen", "generator", "loader",

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from lintnn.diagnostics import Severity
-from lintnn.static.context import FileContext
-from lintnn.static.loops import Event, EventKind, iterations, runs_before
-from lintnn.static.rule import Rule
+from lintnn.static.analyses.loops import Event, EventKind, iterations, runs_before
+from lintnn.static.rules.base import Rule
+from lintnn.static.syntax.context import FileContext
 
 _BACKWARDS = (EventKind.BACKWARD, EventKind.OPAQUE_BACKWARD)
 
@@ -53,7 +53,7 @@ def _next_step(zero: Event, after: list[Event]) -> Event | None:
 
 def _same_optimizer(zero: Event, step: Event, steps: set[str | None]) -> bool:
     """The cleared parameters are the stepped ones (or a whole model, with one optimizer)."""
-    from lintnn.static.loops import is_optimizer_name
+    from lintnn.static.analyses.loops import is_optimizer_name
 
     if zero.receiver is not None and zero.receiver == step.receiver:
         return True

@@ -1,0 +1,360 @@
+"""Shared analysis for data rules: which names hold training or evaluation data, which
+loops train, and what a data expression is called.
+
+Training code says which split a value holds in its names (``X_train``, ``val_loader``,
+``test_transform``, ``def train_dataloader``); the data rules read those names. A name
+that says nothing about its split gives ``None``, and rules stay silent on ``None``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import libcst as cst
+
+from lintnn.static.knowledge import roles as R
+from lintnn.static.syntax.context import FileContext
+from lintnn.static.syntax.dataflow import Kind
+from lintnn.static.syntax.nodes import dotted_name, positional
+
+TRAIN = "train"
+EVAL = "eval"
+
+_EVAL_WORDS = frozenset({"val", "vali", "valid", "validation", "validate", "test", "testing",
+                         "eval", "evaluation", "evaluate", "holdout", "heldout"})
+_EVAL_PREFIXES = ("valid", "test", "eval", "holdout")
+# ``valset``, ``valloader``: "val" glued to a data word (but not "value", "valuation").
+_GLUED_SUFFIXES = frozenset({"set", "loader", "ds", "data", "dataset", "dl", "iter", "x", "y",
+                             "gen", "sampler", "transform", "transforms", "tf", "split",
+                             "idx", "indices", "images", "labels", "df", "batch", "batches"})
+_TRAIN_WORDS = frozenset({"tr", "trn"})
+_LABEL_WORDS = frozenset({"y", "ys", "label", "labels", "lbl", "lbls", "target", "targets",
+                          "gt", "classes", "class", "answer", "answers"})
+_INPUT_WORDS = frozenset({"x", "xs", "input", "inputs", "feature", "features", "feats", "data",
+                          "image", "images", "img", "imgs", "sample", "samples", "example",
+                          "examples", "text", "texts", "sentences", "tokens", "sequences",
+                          "seqs", "audio", "signals", "points", "documents", "docs"})
+# Ordered data (time series, sequences): the order may be the point, so loaders over it
+# are not asked to shuffle.
+_ORDERED_WORDS = frozenset({"time", "timeseries", "series", "seq", "sequence", "sequences",
+                            "sequential", "temporal", "stream", "streaming", "ordered",
+                            "sorted", "window", "windows", "forecast", "chronological"})
+# Data that is random by construction: its order carries no information.
+_RANDOM_DATA_WORDS = frozenset({"random", "dummy", "fake", "synthetic", "noise", "boring"})
+# Deliberate debugging with one batch.
+_DEBUG_WORDS = frozenset({"overfit", "sanity", "single", "one", "debug", "fixed", "tiny",
+                          "smoke"})
+
+FIT_METHODS = frozenset({"fit", "fit_transform", "partial_fit"})
+# Calls inside a loop that mean the loop takes optimization steps.
+_STEP_METHODS = frozenset({"backward", "step", "apply_gradients", "apply_updates",
+                           "train_on_batch", "minimize", "manual_backward"})
+_STEP_FUNCTIONS = frozenset({"train_step", "training_step", "train_batch", "update_step",
+                             "train_on_batch", "sgd_step", "update", "step", "apply_updates",
+                             "value_and_grad", "grad"})
+_CONVERSIONS = frozenset({"array", "asarray", "tensor", "as_tensor", "from_numpy",
+                          "asanyarray", "ascontiguousarray", "DataFrame", "Tensor"})
+_PASSTHROUGH = frozenset({"reshape", "astype", "to_numpy", "copy", "float", "double", "to",
+                          "numpy", "squeeze", "unsqueeze", "flatten", "view", "cpu", "cuda",
+                          "toarray", "todense", "ravel", "long", "int", "values", "iloc", "loc"})
+
+
+def words(name: str) -> list[str]:
+    """``valLoader_2`` -> ``["val", "loader", "2"]``."""
+    out: list[str] = []
+    for part in re.split(r"[^A-Za-z0-9]+", name):
+        out.extend(w.lower() for w in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+", part))
+    return out
+
+
+def _is_eval_word(word: str) -> bool:
+    if word in _EVAL_WORDS or word.startswith(_EVAL_PREFIXES):
+        return True
+    return word.startswith("val") and word[3:] in _GLUED_SUFFIXES
+
+
+def _is_train_word(word: str) -> bool:
+    return word in _TRAIN_WORDS or word.startswith("train") or word in ("pretrain", "pretraining")
+
+
+def split_of(name: str | None) -> str | None:
+    """``TRAIN``, ``EVAL`` (validation/test/holdout), or None when the name does not say.
+
+    A name that mentions both (``train_val_split``) is never training.
+    """
+    if not name:
+        return None
+    found = words(name)
+    if any(_is_eval_word(w) for w in found):
+        return EVAL
+    if any(_is_train_word(w) for w in found):
+        return TRAIN
+    return None
+
+
+def clear_split(name: str | None) -> str | None:
+    """Like :func:`split_of`, but None for names that mention both (``trainval``)."""
+    if not name:
+        return None
+    found = words(name)
+    is_eval = any(_is_eval_word(w) for w in found)
+    is_train = any(_is_train_word(w) for w in found)
+    if is_eval == is_train:
+        return None
+    return EVAL if is_eval else TRAIN
+
+
+def has_word(name: str | None, vocabulary: frozenset[str]) -> bool:
+    return bool(name) and any(w in vocabulary for w in words(name))  # type: ignore[arg-type]
+
+
+def is_label_name(name: str | None) -> bool:
+    """``y``, ``y_train``, ``labels``, ``targets``: the labels of a data set."""
+    return has_word(name, _LABEL_WORDS)
+
+
+def is_input_name(name: str | None) -> bool:
+    """``X``, ``x_train``, ``images``, ``features`` (and not a label name)."""
+    return has_word(name, _INPUT_WORDS) and not is_label_name(name)
+
+
+def is_ordered_name(name: str | None) -> bool:
+    """Names of time series and sequences, where the order may be deliberate."""
+    return has_word(name, _ORDERED_WORDS)
+
+
+def is_random_data_name(name: str | None) -> bool:
+    """``RandomDataset``, ``dummy_data``, ``fake_train``: samples drawn at random."""
+    return has_word(name, _RANDOM_DATA_WORDS)
+
+
+def is_test_module(ctx: FileContext) -> bool:
+    """Unit tests pin the data order on purpose, to assert exact numbers."""
+    return ctx.is_test_file
+
+
+def is_debug_name(name: str | None) -> bool:
+    """``overfit_batch``, ``single_batch``, ``sanity_check``: deliberate one-batch runs."""
+    return has_word(name, _DEBUG_WORDS)
+
+
+def data_name(expr: cst.BaseExpression | None) -> str | None:
+    """The name that says what ``expr`` holds: ``X_test.values`` -> ``X_test``,
+    ``data["val"]`` -> ``data val``, ``np.asarray(X_train)`` -> ``X_train``."""
+    if expr is None:
+        return None
+    if isinstance(expr, (cst.Name, cst.Attribute)):
+        if isinstance(expr, cst.Attribute) and expr.attr.value in _PASSTHROUGH:
+            return data_name(expr.value)
+        return dotted_name(expr)
+    if isinstance(expr, cst.Subscript):
+        base = data_name(expr.value)
+        keys = [e.slice.value for e in expr.slice if isinstance(e.slice, cst.Index)]
+        key = keys[0] if len(keys) == 1 and isinstance(keys[0], cst.SimpleString) else None
+        if key is not None:
+            return f"{base or ''} {key.evaluated_value}".strip()
+        return base
+    if isinstance(expr, cst.Call):
+        func = expr.func
+        if isinstance(func, cst.Attribute) and func.attr.value in _PASSTHROUGH:
+            return data_name(func.value)
+        callee = dotted_name(func)
+        args = positional(expr)
+        if callee is not None and callee.rsplit(".", 1)[-1] in _CONVERSIONS and args:
+            return data_name(args[0])
+        return callee
+    return None
+
+
+def assigned_name(ctx: FileContext, node: cst.CSTNode) -> str | None:
+    """The single name an expression is assigned to (``a = <node>``, also ``a, b = <node>,
+    <other>``), if any."""
+    parent = ctx.index.parent(node)
+    if isinstance(parent, cst.Element) and parent.value is node:
+        values = ctx.index.parent(parent)
+        assign = ctx.index.parent(values) if values is not None else None
+        if isinstance(values, cst.Tuple) and isinstance(assign, cst.Assign) and (
+            len(assign.targets) == 1 and isinstance(assign.targets[0].target, cst.Tuple)
+        ):
+            targets = assign.targets[0].target.elements  # type: ignore[attr-defined]
+            position = values.elements.index(parent)
+            if len(targets) == len(values.elements):
+                return dotted_name(targets[position].value)
+        return None
+    if isinstance(parent, cst.Assign) and parent.value is node and len(parent.targets) == 1:
+        return dotted_name(parent.targets[0].target)
+    if isinstance(parent, cst.AnnAssign) and parent.value is node:
+        return dotted_name(parent.target)
+    return None
+
+
+def function_name(ctx: FileContext, node: cst.CSTNode) -> str | None:
+    fn = ctx.index.enclosing_function(node)
+    return fn.name.value if fn is not None else None
+
+
+def nodes_of(ctx: FileContext, kind: type[cst.CSTNode]) -> list[cst.CSTNode]:
+    """Every node of one type in the file, in source order (from the index, no new walk:
+    a libcst visit costs as much as the index build)."""
+    cache: dict[type, list[cst.CSTNode]] | None = getattr(ctx, "_data_nodes", None)
+    if cache is None:
+        cache = {}
+        for node in ctx.index.parents:
+            cache.setdefault(type(node), []).append(node)
+        ctx._data_nodes = cache  # type: ignore[attr-defined]
+    return cache.get(kind, [])
+
+
+def nodes_in_scope(ctx: FileContext, kind: type[cst.CSTNode], scope: cst.CSTNode) -> list:
+    """Nodes of one type whose scope (function or module) is ``scope``, in source order."""
+    cache: dict[type, dict[cst.CSTNode, list[cst.CSTNode]]] | None = getattr(
+        ctx, "_data_scoped", None)
+    if cache is None:
+        cache = {}
+        ctx._data_scoped = cache  # type: ignore[attr-defined]
+    grouped = cache.get(kind)
+    if grouped is None:
+        grouped = {}
+        for node in nodes_of(ctx, kind):
+            grouped.setdefault(ctx.scope_of(node), []).append(node)
+        cache[kind] = grouped
+    return grouped.get(scope, [])
+
+
+def assignments_in(ctx: FileContext, scope: cst.CSTNode) -> list[cst.Assign]:
+    """Every ``a = ...`` of a scope, in source order (not in nested functions)."""
+    return nodes_in_scope(ctx, cst.Assign, scope)
+
+
+def descendants(ctx: FileContext, container: cst.CSTNode, kind: type[cst.CSTNode]) -> list:
+    """Nodes of ``kind`` inside ``container``, in its scope (not in nested functions)."""
+    return [n for n in nodes_in_scope(ctx, kind, ctx.scope_of(container))
+            if ctx.index.is_inside(n, container)]
+
+
+def target_names(assign: cst.Assign) -> set[str]:
+    from lintnn.static.syntax.nodes import target_names as names
+
+    return {n for t in assign.targets for n in names(t.target)}
+
+
+def mentions(node: cst.CSTNode, names: set[str]) -> bool:
+    """True when ``node`` reads one of ``names`` (plain or dotted)."""
+    if isinstance(node, (cst.Name, cst.Attribute)):
+        dotted = dotted_name(node)
+        if dotted is not None and dotted in names:
+            return True
+    return any(mentions(child, names) for child in node.children)
+
+
+def calls_in(ctx: FileContext, node: cst.CSTNode) -> list[cst.Call]:
+    """Every call inside ``node`` (not inside nested functions)."""
+    scope = ctx.scope_of(node)
+    return [call for call in calls_by_scope(ctx).get(scope, ())
+            if ctx.index.is_inside(call, node)]
+
+
+def is_training_loop(ctx: FileContext, loop: cst.CSTNode) -> bool:
+    """A loop whose body takes optimization steps (``loss.backward()``, ``opt.step()``,
+    ``optax.apply_updates``, ``train_step(...)``)."""
+    for call in calls_in(ctx, loop):
+        func = call.func
+        if isinstance(func, cst.Attribute) and func.attr.value in _STEP_METHODS:
+            return True
+        name = dotted_name(func)
+        if name is not None and name.rsplit(".", 1)[-1] in _STEP_FUNCTIONS:
+            return True
+    return False
+
+
+def loops_over(ctx: FileContext, name: str, scope: cst.CSTNode) -> Iterator[cst.For]:
+    """``for ... in <name>`` (also ``enumerate(name)``, ``tqdm(name)``) inside ``scope``."""
+    for loop in ctx.index.loops:
+        if not isinstance(loop, cst.For) or ctx.scope_of(loop) is not scope:
+            continue
+        if name in iterated_names(loop.iter):
+            yield loop
+
+
+def iterated_names(expr: cst.BaseExpression) -> set[str]:
+    """Names a ``for`` iterates over, through ``enumerate``/``tqdm``/``zip`` wrappers."""
+    names: set[str] = set()
+    dotted = dotted_name(expr)
+    if dotted is not None:
+        names.add(dotted)
+    elif isinstance(expr, cst.Call):
+        for arg in positional(expr):
+            names |= iterated_names(arg)
+    return names
+
+
+def is_permutation_call(ctx: FileContext, call: cst.Call) -> bool:
+    """``np.random.permutation``, ``torch.randperm``, ``rng.permutation``, ``random.shuffle``,
+    ``np.random.shuffle``, ``rng.shuffle``, ``sklearn.utils.shuffle``..."""
+    _, entry = ctx.callee(call)
+    if entry is not None and entry.roles & {R.PERMUTATION, R.SHUFFLE_IN_PLACE}:
+        return True
+    func = call.func
+    return isinstance(func, cst.Attribute) and func.attr.value in (
+        "permutation", "shuffle", "permuted", "randperm"
+    )
+
+
+def calls_by_scope(ctx: FileContext) -> dict[cst.CSTNode, list[cst.Call]]:
+    """Every call of the file grouped by its scope (function or module), in source order."""
+    cache: dict[cst.CSTNode, list[cst.Call]] | None = getattr(ctx, "_data_calls", None)
+    if cache is None:
+        cache = {}
+        for call in ctx.index.calls:
+            cache.setdefault(ctx.scope_of(call), []).append(call)
+        ctx._data_calls = cache  # type: ignore[attr-defined]
+    return cache
+
+
+def order(ctx: FileContext, node: cst.CSTNode) -> int:
+    """Source order of a node (pre-order position), for "before"/"after" questions."""
+    cache: dict[cst.CSTNode, int] | None = getattr(ctx, "_data_order", None)
+    if cache is None:
+        # The index records parents in pre-order, which is source order.
+        cache = {node: i for i, node in enumerate(ctx.index.parents, start=1)}
+        ctx._data_order = cache  # type: ignore[attr-defined]
+    return cache.get(node, 0)
+
+
+def fitted_data(ctx: FileContext, call: cst.Call) -> cst.BaseExpression | None:
+    """The data a statistics estimator is fitted on: ``scaler.fit(X)`` -> ``X``.
+
+    Covers ``fit``/``fit_transform``/``partial_fit`` on sklearn scalers and keras
+    ``Normalization.adapt``; None for pipelines and anything unknown.
+    """
+    func = call.func
+    if not isinstance(func, cst.Attribute):
+        return None
+    method = func.attr.value
+    if method not in FIT_METHODS and method != "adapt":
+        return None
+    receiver = ctx.value(func.value)
+    if receiver is None or receiver.kind is not Kind.INSTANCE or receiver.has(R.PIPELINE):
+        return None
+    role = R.ADAPTS_STATISTICS if method == "adapt" else R.FITS_STATISTICS
+    if not receiver.has(role):
+        return None
+    args = positional(call)
+    return args[0] if args else None
+
+
+def reads_of(ctx: FileContext, name: str, region: cst.CSTNode) -> Iterator[cst.Name]:
+    """Every occurrence of the plain ``name`` inside ``region`` (nested functions included)
+    that is not the target of an assignment: reads, and anything this cannot tell apart
+    from a read (parameters, ``global``, attribute names), which keeps callers silent."""
+    for node in nodes_of(ctx, cst.Name):
+        if node.value != name or not ctx.index.is_inside(node, region):  # type: ignore[attr-defined]
+            continue
+        child: cst.CSTNode = node
+        parent = ctx.index.parent(node)
+        while isinstance(parent, (cst.Element, cst.Tuple, cst.List, cst.StarredElement)):
+            child, parent = parent, ctx.index.parent(parent)
+        if isinstance(parent, cst.AssignTarget) and parent.target is child:
+            continue
+        yield node  # type: ignore[misc]

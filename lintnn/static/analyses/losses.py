@@ -1,0 +1,287 @@
+"""Shared analysis for loss rules: which calls are losses, and what they are fed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import libcst as cst
+
+from lintnn.static.knowledge import roles as R
+from lintnn.static.knowledge.base import Entry
+from lintnn.static.syntax.context import FileContext, NodeFix
+from lintnn.static.syntax.dataflow import Kind, Value
+from lintnn.static.syntax.nodes import (
+    argument,
+    bool_value,
+    dotted_name,
+    keyword,
+    keyword_arg,
+    method_name,
+    string_value,
+)
+from lintnn.static.syntax.project import RETURNS, Requirement
+
+LOSS_ROLES = frozenset({
+    R.LOSS_SOFTMAX_LOGITS, R.LOSS_SIGMOID_LOGITS, R.LOSS_PROBABILITIES,
+    R.LOSS_LOG_PROBABILITIES, R.LOSS_KERAS_FROM_LOGITS,
+})
+
+
+@dataclass(frozen=True)
+class LossCall:
+    """A call that computes a loss, with what kind of prediction it expects."""
+
+    call: cst.Call
+    entry: Entry
+    expects: str  # one of the loss.* roles; keras losses resolved by their from_logits
+    prediction: cst.BaseExpression | None
+    name: str  # the loss as the user would name it, for messages
+
+
+def loss_calls(ctx: FileContext) -> list[LossCall]:
+    """Every loss computation in the file: ``F.cross_entropy(p, y)``, ``criterion(p, y)``."""
+    found = []
+    for call in ctx.index.calls:
+        loss = loss_call(ctx, call)
+        if loss is not None:
+            found.append(loss)
+    return found
+
+
+def loss_call(ctx: FileContext, call: cst.Call) -> LossCall | None:
+    qualname, entry = ctx.callee(call)
+    constructor: cst.Call | None = call
+    if entry is not None and entry.kind == "function" and entry.roles & LOSS_ROLES:
+        name = (qualname or "").rsplit(".", 1)[-1]
+    else:
+        if not _may_be_instance(call.func):
+            return None
+        value = ctx.value(call.func)
+        if value is None or value.kind is not Kind.INSTANCE or value.entry is None:
+            return None
+        entry = value.entry
+        if not entry.roles & LOSS_ROLES:
+            return None
+        name = (value.qualname or "").rsplit(".", 1)[-1]
+        constructor = value.node if isinstance(value.node, cst.Call) else None
+    expects = _expects(entry, constructor)
+    if expects is None:
+        return None
+    prediction = argument(call, entry.prediction.position, entry.prediction.keyword) \
+        if entry.prediction else None
+    return LossCall(call, entry, expects, prediction, name)
+
+
+def _may_be_instance(func: cst.BaseExpression) -> bool:
+    return isinstance(func, (cst.Name, cst.Attribute, cst.Call))
+
+
+def _expects(entry: Entry, constructor: cst.Call | None) -> str | None:
+    if R.LOSS_KERAS_FROM_LOGITS not in entry.roles:
+        return next(iter(entry.roles & LOSS_ROLES))
+    if constructor is None:
+        return None
+    from_logits = bool_value(keyword(constructor, "from_logits"))
+    if keyword(constructor, "from_logits") is not None and from_logits is None:
+        return None  # from_logits=some_variable: unknown
+    binary = "binary" in (dotted_name(constructor.func) or "").lower()
+    if from_logits:
+        return R.LOSS_SIGMOID_LOGITS if binary else R.LOSS_SOFTMAX_LOGITS
+    return R.LOSS_PROBABILITIES
+
+
+def made_by(value: Value | None, roles: frozenset[str]) -> str | None:
+    """The role among ``roles`` that produced ``value`` (``makes.softmax``...), if known."""
+    if value is None or value.kind is not Kind.RESULT:
+        return None
+    hit = value.roles & roles
+    return next(iter(sorted(hit))) if hit else None
+
+
+# What a prediction is known to be ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Producer:
+    """What made a prediction: a role, known here or required of a project model."""
+
+    role: str
+    requirement: Requirement | None = None  # None: known in this file
+    model: str | None = None  # the project model's class name, for messages
+    name: str | None = None  # what made it here (``relu``, ``Linear``), for messages
+
+
+def producers(ctx: FileContext, value: Value | None, roles: frozenset[str]) -> list[Producer]:
+    """The roles among ``roles`` that may have produced ``value``.
+
+    A role known in this file is certain (one producer, no requirement). For the output
+    of a project model each candidate role comes with a requirement on that model's
+    forward; the engine keeps a finding only if the project index satisfies it.
+    """
+    if value is None or value.kind is not Kind.RESULT:
+        return []
+    local = made_by(value, roles)
+    if local is not None:
+        name = value.qualname.rsplit(".", 1)[-1] if value.qualname else None
+        return [Producer(local, name=name)]
+    found = []
+    for role in sorted(roles):
+        requirement = ctx.requirement(value, RETURNS, role)
+        if requirement is not None:
+            model = value.project_class.rsplit(".", 1)[-1]  # type: ignore[union-attr]
+            found.append(Producer(role, requirement, model))
+    return found
+
+
+def describe(producer: Producer, what: str) -> str:
+    """``"softmax output"`` or ``"the output of Net, which ends in a softmax,"``."""
+    if producer.model is None:
+        return f"{producer.name or what} output"
+    article = "an" if what[:1] in "aeiou" else "a"
+    return f"the output of {producer.model}, which ends in {article} {what},"
+
+
+def report_producer(ctx: FileContext, node: cst.CSTNode, producer: Producer, message: str,
+                    fix: NodeFix | None = None) -> None:
+    """Report at ``node``: now if the producer is known here, else on its requirement."""
+    if producer.requirement is None:
+        ctx.report(node, message, fix=fix)
+    else:
+        ctx.report(node, message, requires=(producer.requirement,))
+
+
+def report_loss_inputs(
+    ctx: FileContext,
+    expects: frozenset[str],
+    roles: frozenset[str],
+    message: Callable[[Producer, LossCall], str],
+    fix: Callable[[FileContext, LossCall], NodeFix | None] | None = None,
+) -> None:
+    """The common shape of the loss-input rules: report every loss expecting one of
+    ``expects`` whose prediction one of ``roles`` made (here or in a project model)."""
+    for loss in loss_calls(ctx):
+        if loss.expects not in expects or loss.prediction is None:
+            continue
+        for producer in producers(ctx, ctx.value(loss.prediction), roles):
+            local_fix = fix(ctx, loss) if fix is not None and producer.requirement is None \
+                else None
+            report_producer(ctx, loss.call, producer, message(producer, loss), local_fix)
+
+
+# Keras: model.compile(loss=...) -------------------------------------------------------
+
+# String losses that compile to a from_logits=False loss (they expect probabilities).
+KERAS_PROBABILITY_LOSS_NAMES = frozenset({
+    "categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy",
+    "binary_focal_crossentropy", "categorical_focal_crossentropy",
+})
+
+
+@dataclass(frozen=True)
+class KerasCompile:
+    """``model.compile(loss=...)`` on a Sequential whose layers are known."""
+
+    call: cst.Call
+    loss: cst.BaseExpression  # the loss argument
+    expects: str | None  # a loss.* role; None when the loss is unknown
+    from_logits: cst.Arg | None  # the ``from_logits=`` argument of the loss, if written
+    last_layer: Value  # the Sequential's last layer (an instance)
+
+
+def keras_compiles(ctx: FileContext) -> list[KerasCompile]:
+    """Every ``model.compile(..., loss=...)`` whose model's last layer is known."""
+    if "keras" not in ctx.frameworks:
+        return []
+    found = []
+    for call in ctx.index.calls:
+        if method_name(call) != "compile" or not isinstance(call.func, cst.Attribute):
+            continue
+        loss_arg = argument(call, 1, "loss")
+        if loss_arg is None:
+            continue
+        last = _last_layer(ctx, call.func.value)
+        if last is None:
+            continue
+        expects, from_logits = _keras_loss(ctx, loss_arg)
+        found.append(KerasCompile(call, loss_arg, expects, from_logits, last))
+    return found
+
+
+def _keras_loss(ctx: FileContext,
+                loss: cst.BaseExpression) -> tuple[str | None, cst.Arg | None]:
+    name = string_value(loss)
+    if name is not None:
+        return (R.LOSS_PROBABILITIES if name in KERAS_PROBABILITY_LOSS_NAMES else None), None
+    value = ctx.value(loss)
+    if value is None or value.entry is None or R.LOSS_KERAS_FROM_LOGITS not in value.entry.roles:
+        return None, None
+    if value.kind is Kind.REF:  # loss=keras.losses.categorical_crossentropy
+        return R.LOSS_PROBABILITIES, None
+    if value.kind is not Kind.INSTANCE or not isinstance(value.node, cst.Call):
+        return None, None
+    return _expects(value.entry, value.node), keyword_arg(value.node, "from_logits")
+
+
+def _last_layer(ctx: FileContext, model: cst.BaseExpression) -> Value | None:
+    """The last layer of a Sequential built in one call and never ``.add``-ed to, or of a
+    functional ``keras.Model(inputs, outputs)`` whose ``outputs`` one layer call made."""
+    value = ctx.value(model)
+    if value is None or value.kind is not Kind.INSTANCE:
+        return None
+    if value.qualname in KERAS_FUNCTIONAL_MODELS and isinstance(value.node, cst.Call):
+        return _output_layer(ctx, value.node)
+    if R.SEQUENTIAL not in value.roles:
+        return None
+    if not value.items or value.items[-1] is None or value.items[-1].kind is not Kind.INSTANCE:
+        return None
+    if _grown(ctx, model):
+        return None
+    return value.items[-1]
+
+
+KERAS_FUNCTIONAL_MODELS = frozenset({"keras.Model", "keras.models.Model"})
+
+
+def _output_layer(ctx: FileContext, model_call: cst.Call) -> Value | None:
+    """``outputs = layers.Dense(10)(x)``: the layer instance whose call made the output.
+
+    None for several outputs (a list or dict), or an output not made by a layer call."""
+    outputs = argument(model_call, 1, "outputs")
+    if outputs is None:
+        return None
+    produced = ctx.value(outputs)
+    if produced is None or produced.kind is not Kind.RESULT \
+            or not isinstance(produced.node, cst.Call):
+        return None
+    layer = ctx.value(produced.node.func)
+    if layer is None or layer.kind is not Kind.INSTANCE or layer.entry is None \
+            or layer.entry.framework != "keras":
+        return None
+    return layer
+
+
+def _grown(ctx: FileContext, model: cst.BaseExpression) -> bool:
+    """True when the file calls ``model.add(...)`` / ``model.pop()``: the layers change."""
+    name = dotted_name(model)
+    if name is None:
+        return True
+    for call in ctx.index.calls:
+        func = call.func
+        if (isinstance(func, cst.Attribute) and func.attr.value in ("add", "pop")
+                and dotted_name(func.value) == name):
+            return True
+    return False
+
+
+def keras_activation(layer: Value) -> str | None:
+    """The activation of a keras ``Dense`` instance: a name, ``"linear"`` when none.
+
+    None when the layer is not a Dense or its activation is not a literal.
+    """
+    if R.KERAS_DENSE not in layer.roles or not isinstance(layer.node, cst.Call):
+        return None
+    node = argument(layer.node, 1, "activation")
+    if node is None or (isinstance(node, cst.Name) and node.value == "None"):
+        return "linear"
+    return string_value(node)

@@ -1,0 +1,414 @@
+"""Shared analysis for train/eval mode rules: where the mode is set, where training steps
+happen, which code evaluates, and who calls a function.
+
+Everything is ordered by the pre-order position of nodes in the file (the order in which
+:class:`NodeIndex` met them), which is source order. A mode change this analysis cannot
+read (``model.train(flag)``, a helper named ``eval_mode``, a local function that switches
+modes) counts as *both* modes, so every rule built on it stays silent when unsure.
+"""
+
+from __future__ import annotations
+
+import bisect
+import enum
+import functools
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from lintnn.static.knowledge import roles as R
+from lintnn.static.syntax.context import FileContext
+from lintnn.static.syntax.nodes import argument, bool_value, dotted_name, method_name
+
+_EVAL_WORDS = frozenset({
+    "eval", "evaluate", "evaluation", "evaluating", "validate", "validation", "valid", "val",
+    "predict", "prediction", "predictions", "inference", "infer", "testing",
+})
+_TRAIN_WORDS = frozenset({"train", "training", "fit", "update", "loss", "optimize", "step_fn"})
+# Deliberate stochastic inference (Monte-Carlo dropout) keeps the training flags on purpose.
+_STOCHASTIC_WORDS = frozenset({"mc", "montecarlo", "uncertainty", "bayes", "bayesian",
+                               "stochastic", "sample", "sampling"})
+_OPTIMIZER_NAME = re.compile(r"(^|_)(opt|optim|optimizer|optimiser)s?(_|$)|optimizer", re.I)
+_OPTIMIZER_CALL = re.compile(r"Optimizer|^(SGD|Adam|AdamW|RMSprop|Adagrad|Adadelta|LBFGS|"
+                             r"Lion|Adafactor|NAdam|RAdam|Adamax|SparseAdam)$|clip_grad")
+
+
+@functools.lru_cache(maxsize=4096)  # asked for every function around every call
+def _words(name: str) -> tuple[str, ...]:
+    return tuple(w for w in re.split(r"_+|(?<=[a-z])(?=[A-Z])", name.lower()) if w)
+
+
+def is_evaluation_name(name: str) -> bool:
+    """``evaluate``, ``val_epoch``, ``run_test``, ``predict``; not pytest's ``test_*``."""
+    words = _words(name)
+    if not words or _STOCHASTIC_WORDS & set(words):
+        return False
+    if _EVAL_WORDS & set(words):
+        return True
+    if "test" in words:
+        return words[0] != "test" or name in ("test", "test_step", "test_epoch", "test_loop")
+    return False
+
+
+def _is_mode_helper(name: str) -> bool:
+    """``eval_mode``, ``set_mode``, ``freeze_bn``, ``evaluating``: may switch the mode."""
+    return any(w.startswith(("eval", "freeze")) or w in ("mode", "modes") for w in _words(name))
+
+
+def is_training_name(name: str) -> bool:
+    return bool(_TRAIN_WORDS & set(_words(name)))
+
+
+def is_stochastic_name(name: str) -> bool:
+    """Monte-Carlo dropout and sampling code keeps dropout on on purpose."""
+    words = _words(name)
+    return bool(_STOCHASTIC_WORDS & set(words)) or any(
+        w.startswith(("mcdropout", "montecarlo")) for w in words)
+
+
+_CONTAINERS = (cst.FunctionDef, cst.For, cst.While, cst.If, cst.With)
+
+
+class Event(enum.Enum):
+    """What a call (or an assignment to ``.training``) does to the mode, or to the model."""
+
+    EVAL = "eval"  # model.eval(), model.train(False)
+    TRAIN = "train"  # model.train(), model.train(True)
+    UNKNOWN = "unknown"  # model.train(flag), model.training = x, eval_mode(model), helpers
+    STEP = "step"  # loss.backward(), optimizer.step(), or a local function that does one
+    UPDATE = "update"  # optimizer.step() / scaler.step(optimizer): the weights change
+
+
+SETS_EVAL = frozenset({Event.EVAL, Event.UNKNOWN})
+SETS_TRAIN = frozenset({Event.TRAIN, Event.UNKNOWN})
+
+
+@dataclass
+class ModeIndex:
+    """Mode events of one file, in source order, and the file's local functions."""
+
+    ctx: FileContext
+    position: dict[cst.CSTNode, int] = field(default_factory=dict)
+    events: list[tuple[cst.CSTNode, frozenset[Event]]] = field(default_factory=list)
+    exits: list[cst.CSTNode] = field(default_factory=list)  # break / return / raise
+    _functions: dict[str, list[cst.FunctionDef]] = field(default_factory=dict)
+    _effects: dict[cst.FunctionDef, frozenset[Event]] = field(default_factory=dict)
+    _kinds: dict[cst.Call, frozenset[Event]] = field(default_factory=dict)
+    _scope_events: dict[cst.CSTNode, list[tuple[cst.CSTNode, frozenset[Event]]]] = field(
+        default_factory=dict)
+    _callers: dict[cst.FunctionDef, list[cst.Call]] | None = None
+    # The calls inside each function, loop, branch and with-block (one walk up per call).
+    _members: dict[cst.CSTNode, list[cst.Call]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        index = self.ctx.index
+        self.position = index.order  # pre-order numbers: compare where nodes are
+        for fn in index.functions:
+            self._functions.setdefault(fn.name.value, []).append(fn)
+        for node in index.parents:
+            kind = type(node)  # exact types: isinstance on libcst's ABCs is slow
+            if kind is cst.Break or kind is cst.Return or kind is cst.Raise:
+                self.exits.append(node)
+            elif kind is cst.Assign and any(
+                isinstance(t.target, cst.Attribute) and t.target.attr.value == "training"
+                for t in node.targets
+            ):
+                self.events.append((node, frozenset({Event.UNKNOWN})))
+        top: list[cst.Call] = []
+        for call in index.calls:
+            kinds = self._direct(call)
+            if kinds:
+                self.events.append((call, kinds))
+            in_function = False
+            for ancestor in index.ancestors(call):
+                if isinstance(ancestor, _CONTAINERS):
+                    self._members.setdefault(ancestor, []).append(call)
+                    in_function = in_function or isinstance(ancestor, cst.FunctionDef)
+            if not in_function:
+                top.append(call)
+        self._members[self.ctx.module] = top
+        self.events.sort(key=lambda item: self.position.get(item[0], -1))
+        # Events that are not calls, and their positions: found per scope by bisection.
+        self._other_events = [e for e in self.events if not isinstance(e[0], cst.Call)]
+        self._other_positions = [self.position.get(e[0], -1) for e in self._other_events]
+
+    # What one call does -----------------------------------------------------------
+
+    def _direct(self, call: cst.Call) -> frozenset[Event]:
+        name = method_name(call)
+        if name == "eval" and not call.args:
+            return frozenset({Event.EVAL})
+        if name == "train":
+            flag = argument(call, 0, "mode")
+            if flag is None:
+                return frozenset({Event.TRAIN})
+            value = bool_value(flag)
+            if value is None:
+                return frozenset({Event.UNKNOWN})
+            return frozenset({Event.TRAIN if value else Event.EVAL})
+        if name == "backward":
+            return frozenset({Event.STEP})
+        if name == "step" and (
+            self._is_optimizer(call.func.value)  # type: ignore[attr-defined]
+            or any(self._is_optimizer(arg.value) for arg in call.args)
+        ):
+            return frozenset({Event.STEP, Event.UPDATE})
+        return frozenset()
+
+    def _is_optimizer(self, expr: cst.BaseExpression) -> bool:
+        value = self.ctx.value(expr)
+        if value is not None and R.OPTIMIZER in value.roles:
+            return True
+        dotted = dotted_name(expr)
+        return dotted is not None and bool(_OPTIMIZER_NAME.search(dotted.rsplit(".", 1)[-1]))
+
+    def kinds(self, call: cst.Call, depth: int = 0) -> frozenset[Event]:
+        """What a call does, also through local functions and mode helpers."""
+        cached = self._kinds.get(call)
+        if cached is None:
+            cached = self._kinds[call] = self._kinds_of(call, depth)
+        return cached
+
+    def _kinds_of(self, call: cst.Call, depth: int) -> frozenset[Event]:
+        direct = self._direct(call)
+        if direct:
+            return direct
+        local = self.local_function(call)
+        if local is not None:
+            return self.effects(local, depth + 1)
+        _, entry = self.ctx.callee(call)
+        if entry is not None and R.NO_GRAD in entry.roles:
+            return frozenset()
+        name = dotted_name(call.func)
+        if name is not None and _is_mode_helper(name.rsplit(".", 1)[-1]):
+            return frozenset({Event.UNKNOWN})
+        return frozenset()
+
+    def effects(self, fn: cst.FunctionDef, depth: int = 0) -> frozenset[Event]:
+        """Every event a local function may cause (mode changes, training steps)."""
+        cached = self._effects.get(fn)
+        if cached is not None:
+            return cached
+        if depth > 3:
+            return frozenset()
+        self._effects[fn] = frozenset()  # recursion guard
+        found: set[Event] = set()
+        for call in self._members.get(fn, ()):
+            found |= self.kinds(call, depth)
+        for node, kinds in self.events:
+            if not isinstance(node, cst.Call) and self.ctx.index.is_inside(node, fn):
+                found |= kinds
+        result = frozenset(found)
+        self._effects[fn] = result
+        return result
+
+    # Local functions and their callers -------------------------------------------
+
+    def local_function(self, call: cst.Call) -> cst.FunctionDef | None:
+        """The function of this file a call calls: ``helper(...)`` or ``self.method(...)``."""
+        func = call.func
+        if isinstance(func, cst.Name):
+            found = self._functions.get(func.value, [])
+            plain = [f for f in found if self.ctx.index.enclosing_class(f) is None]
+            return plain[0] if len(plain) == 1 and len(found) == 1 else None
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and (
+            func.value.value == "self"
+        ):
+            owner = self.ctx.index.enclosing_class(call)
+            return self.ctx.method(owner, func.attr.value) if owner is not None else None
+        return None
+
+    def callers(self, fn: cst.FunctionDef) -> list[cst.Call]:
+        """Calls of ``fn`` in this file (outside ``fn`` itself)."""
+        if self._callers is None:
+            self._callers = {}
+            for call in self.ctx.index.calls:
+                target = self.local_function(call)
+                if target is not None:
+                    self._callers.setdefault(target, []).append(call)
+        return [call for call in self._callers.get(fn, ())
+                if not self.ctx.index.is_inside(call, fn)]
+
+    def call_events(self, scope: cst.CSTNode) -> Iterator[tuple[cst.CSTNode, frozenset[Event]]]:
+        """Events of a scope, local functions and helpers included."""
+        cached = self._scope_events.get(scope)
+        if cached is None:
+            cached = [(call, kinds) for call in self.calls_in(scope)
+                      if (kinds := self.kinds(call))]
+            cached += self._other_events_in(scope)
+            self._scope_events[scope] = cached
+        return iter(cached)
+
+    def calls_in(self, scope: cst.CSTNode) -> list[cst.Call]:
+        """Calls inside a function, loop, ``if`` or ``with`` (the module: outside functions)."""
+        return self._members.get(scope, [])
+
+    def _other_events_in(self, scope: cst.CSTNode) -> list[tuple[cst.CSTNode, frozenset[Event]]]:
+        if isinstance(scope, cst.Module):
+            return [e for e in self._other_events if self.in_scope(e[0], scope)]
+        first, last = self.ctx.index.span(scope)
+        low = bisect.bisect_left(self._other_positions, first)
+        return self._other_events[low:bisect.bisect_right(self._other_positions, last)]
+
+    def in_scope(self, node: cst.CSTNode, scope: cst.CSTNode) -> bool:
+        if isinstance(scope, cst.Module):
+            return self.ctx.index.enclosing_function(node) is None
+        return self.ctx.index.is_inside(node, scope)
+
+    def before(self, node: cst.CSTNode, site: cst.CSTNode, scope: cst.CSTNode) -> bool:
+        """``node`` runs before ``site``: earlier in the source, or in a loop around both."""
+        if self.position.get(node, 0) < self.position.get(site, 0):
+            return True
+        return any(self.ctx.index.is_inside(node, loop)
+                   for loop in self.ctx.index.enclosing_loops(site)
+                   if self.in_scope(loop, scope))
+
+    def sets_before(self, site: cst.CSTNode, scope: cst.CSTNode, wanted: frozenset[Event]) -> bool:
+        """Some event of ``wanted`` may run before ``site`` in ``scope``."""
+        return any(kinds & wanted and self.before(node, site, scope)
+                   for node, kinds in self.call_events(scope))
+
+    def between(self, start: cst.CSTNode, end: cst.CSTNode, scope: cst.CSTNode,
+                wanted: frozenset[Event]) -> bool:
+        low, high = self.position.get(start, 0), self.position.get(end, 0)
+        return any(kinds & wanted and low < self.position.get(node, 0) < high
+                   for node, kinds in self.call_events(scope) if node is not start)
+
+    # Which objects are trained ----------------------------------------------------
+
+    def trained_names(self) -> frozenset[str]:
+        """Dotted names of objects the file trains: their parameters go to an optimizer or
+        a gradient clip, or they get ``.train()`` / ``.zero_grad()`` calls."""
+        names: set[str] = set()
+        for call in self.ctx.index.calls:
+            name = method_name(call)
+            receiver = dotted_name(call.func.value) if isinstance(call.func, cst.Attribute) \
+                else None
+            if receiver is None:
+                continue
+            trains = name in ("train", "zero_grad") and Event.EVAL not in self._direct(call)
+            if trains or (name in ("parameters", "named_parameters")
+                          and self._given_to_optimizer(call)):
+                names.add(receiver)
+        return frozenset(names)
+
+    def _given_to_optimizer(self, call: cst.Call) -> bool:
+        for ancestor in self.ctx.index.ancestors(call):
+            if isinstance(ancestor, cst.Call):
+                qualname, entry = self.ctx.callee(ancestor)
+                if entry is not None and R.OPTIMIZER in entry.roles:
+                    return True
+                name = qualname or dotted_name(ancestor.func) or ""
+                if name.startswith("torch.optim.") or _OPTIMIZER_CALL.search(
+                    name.rsplit(".", 1)[-1]
+                ):
+                    return True
+            if isinstance(ancestor, cst.BaseStatement):
+                return False
+        return False
+
+
+def mode_index(ctx: FileContext) -> ModeIndex:
+    """The file's :class:`ModeIndex`, built once and shared by every mode rule."""
+    cached = getattr(ctx, "_mode_index", None)
+    if cached is None:
+        cached = ModeIndex(ctx)
+        ctx._mode_index = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def evals_of_trained_models(modes: ModeIndex) -> list[tuple[cst.Call, str]]:
+    """``(model.eval() call, "model")`` for each eval() on an object the file trains."""
+    trained = modes.trained_names()
+    found = []
+    for node, kinds in modes.events:
+        if Event.EVAL in kinds and isinstance(node, cst.Call):
+            model = receiver_name(node)
+            if model is not None and model in trained:
+                found.append((node, model))
+    return found
+
+
+def receiver_name(call: cst.Call) -> str | None:
+    """``model`` for ``model.eval()``, ``self.net`` for ``self.net.train()``."""
+    if isinstance(call.func, cst.Attribute):
+        return dotted_name(call.func.value)
+    return None
+
+
+def is_no_grad_block(ctx: FileContext, node: cst.With) -> bool:
+    """``with torch.no_grad():`` / ``with torch.inference_mode():``."""
+    for item in node.items:
+        if isinstance(item.item, cst.Call):
+            _, entry = ctx.callee(item.item)
+            if entry is not None and R.NO_GRAD in entry.roles:
+                return True
+    return False
+
+
+def is_no_grad_function(ctx: FileContext, fn: cst.FunctionDef) -> bool:
+    """A function decorated with ``@torch.no_grad()`` or ``@torch.inference_mode()``."""
+    for decorator in fn.decorators:
+        target = decorator.decorator
+        target = target.func if isinstance(target, cst.Call) else target
+        qualname = ctx.qualname(target)
+        entry = ctx.entry(target) if qualname else None
+        if entry is not None and R.NO_GRAD in entry.roles:
+            return True
+    return False
+
+
+def dominates(ctx: FileContext, first: cst.CSTNode, second: cst.CSTNode) -> bool:
+    """``first`` always runs before ``second`` when both are reached: its statement sits
+    in a block that contains ``second`` (not in a branch or loop of its own)."""
+    statement = ctx.index.statement_of(first)
+    block = ctx.index.parent(statement)
+    if isinstance(block, cst.SimpleStatementLine):
+        block = ctx.index.parent(block)
+    return block is not None and ctx.index.is_inside(second, block)
+
+
+def chosen_by_branch(ctx: FileContext, modes: ModeIndex, call: cst.Call) -> bool:
+    """``if phase == "train": model.train() else: model.eval()``: the mode follows a
+    condition that the analysis cannot correlate with the later training step."""
+    for ancestor in ctx.index.ancestors(call):
+        if isinstance(ancestor, (cst.FunctionDef, cst.For, cst.While)):
+            return False
+        if isinstance(ancestor, cst.If) and any(
+            kinds & SETS_TRAIN and not _in_same_branch(ctx, node, call, ancestor)
+            for node, kinds in modes.call_events(ancestor)
+        ):
+            return True
+    return False
+
+
+def _in_same_branch(ctx: FileContext, a: cst.CSTNode, b: cst.CSTNode, node: cst.If) -> bool:
+    return ctx.index.is_inside(a, node.body) == ctx.index.is_inside(b, node.body)
+
+
+def defined_in_test(ctx: FileContext, class_def: cst.ClassDef) -> bool:
+    """A class defined inside a ``test_*`` function: a fixture that exercises framework
+    behaviour on purpose (a layer that forces training mode to test the flag)."""
+    return any(isinstance(a, cst.FunctionDef) and a.name.value.startswith("test")
+               for a in ctx.index.ancestors(class_def))
+
+
+def scope_of(ctx: FileContext, node: cst.CSTNode) -> cst.FunctionDef | cst.Module:
+    return ctx.index.enclosing_function(node) or ctx.module
+
+
+def evaluation_function(ctx: FileContext, node: cst.CSTNode) -> cst.FunctionDef | None:
+    """The nearest enclosing function that is named as evaluation code, unless a nearer
+    one is named as training code (``def evaluate(): def loss_fn(...): ...``)."""
+    for ancestor in ctx.index.ancestors(node):
+        if isinstance(ancestor, cst.FunctionDef):
+            name = ancestor.name.value
+            if is_evaluation_name(name):
+                return ancestor
+            if is_training_name(name) or is_stochastic_name(name):
+                return None
+        elif isinstance(ancestor, cst.ClassDef) and is_stochastic_name(ancestor.name.value):
+            return None
+    return None

@@ -1,0 +1,224 @@
+"""Analyse one file: parse once, run the rules, summarise its classes.
+
+This runs in worker processes; everything it returns is plain, picklable data.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import libcst as cst
+from libcst.metadata import CodeRange
+
+from lintnn.config import DEFAULT_MAX_FILE_SIZE
+from lintnn.diagnostics import Diagnostic, Edit, Fix, Location, Severity
+from lintnn.static.analyses.summary import summarize_classes
+from lintnn.static.engine.noqa import NoqaMap, parse_noqa
+from lintnn.static.engine.render import code_in_place
+from lintnn.static.engine.safe_parse import Verdict, judge, on_deep_stack
+from lintnn.static.rules.base import Rule
+from lintnn.static.syntax.context import FileContext, RawFinding
+from lintnn.static.syntax.positions import positions_for
+from lintnn.static.syntax.project import ClassSummary, Requirement, module_name_for
+
+# A file that names none of these cannot define a model class worth indexing.
+_MODEL_WORDS = ("torch", "flax", "keras", "tensorflow", "nn.", "Module")
+
+
+@dataclass
+class FileResult:
+    """What one file contributes to a run."""
+
+    path: str
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    conditional: list[tuple[Diagnostic, tuple[Requirement, ...]]] = field(default_factory=list)
+    classes: list[ClassSummary] = field(default_factory=list)
+    noqa: NoqaMap = field(default_factory=dict)
+    encoding: str = "utf-8"
+    skipped: str | None = None  # why the file was not analysed (a message, not a finding)
+
+
+def error_diagnostic(path: str, message: str, row: int = 1, column: int = 1,
+                     code: str = "NN001", rule: str = "syntax-error") -> Diagnostic:
+    return Diagnostic(
+        code=code, rule=rule, severity=Severity.ERROR, message=message, filename=path,
+        location=Location(row, column), end_location=Location(row, column),
+    )
+
+
+# Runs the active rules over a file's context, summarises its classes if asked, and
+# adds the findings to the result: :func:`run_rules`, or the language server's cached run.
+Runner = Callable[[FileContext, list[Rule], FileResult, bool], None]
+
+
+def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-8",
+                 module_name: str | None = None,
+                 parse: Callable[[str], cst.Module] = cst.parse_module,
+                 syntax_check: Callable[[str], Verdict] = judge,
+                 run: Runner | None = None,
+                 max_size: int = DEFAULT_MAX_FILE_SIZE) -> FileResult:
+    """Check ``text``; files over ``max_size`` characters are only syntax-checked.
+
+    ``syntax_check`` is CPython's verdict (the language server's re-judges only the
+    edited statements, and gives no tree then); ``run`` runs the rules (the server's
+    reuses the findings of unchanged statements).
+    """
+    name = str(path)
+    result = FileResult(name, noqa=parse_noqa(text), encoding=encoding)
+    active = [rule for rule in rules if rule.applies_to(text)]
+    wants_summary = "class " in text and any(word in text for word in _MODEL_WORDS)
+    # CPython's parser judges first: it refuses cleanly what would crash libcst's.
+    verdict = syntax_check(text)
+    if verdict.error is not None:
+        result.diagnostics.append(error_diagnostic(name, *verdict.error))
+        return result
+    if not active and not wants_summary:
+        return result
+    result.skipped = too_large(len(text), max_size) or verdict.too_deep()
+    del verdict  # the ast tree: libcst's tree is about to take its place
+    if result.skipped is not None:
+        return result
+    try:
+        module = on_deep_stack(parse, text)
+    except cst.ParserSyntaxError as error:
+        result.diagnostics.append(error_diagnostic(
+            name, f"SyntaxError: {error.message}", error.raw_line, error.raw_column + 1))
+        return result
+    except (RecursionError, MemoryError):
+        result.diagnostics.append(
+            error_diagnostic(name, "file too deeply nested to parse (recursion limit)")
+        )
+        return result
+    if module_name is None:
+        module_name, is_package = module_name_for(path)
+    else:
+        is_package = path.name == "__init__.py"
+    try:
+        ctx = FileContext(path, text, module, module_name, is_package)
+    except RecursionError:
+        result.diagnostics.append(error_diagnostic(
+            name, "file too deeply nested to analyse (recursion limit)", code="NN002",
+            rule="internal-error"))
+        return result
+    (run or run_rules)(ctx, active, result, wants_summary)
+    return result
+
+
+def run_rules(ctx: FileContext, active: list[Rule], result: FileResult,
+              wants_summary: bool) -> None:
+    """Every active rule over the whole file, then the class summaries and the findings."""
+    for rule in active:
+        run_rule(ctx, rule, result)
+    ctx.current_rule = None
+    if wants_summary:
+        try:
+            result.classes = summarize_classes(ctx)
+        except Exception:  # the index is best effort: a class we cannot summarise is unknown
+            result.classes = []
+    if ctx.findings:
+        _add_findings(ctx, result)
+
+
+def run_rule(ctx: FileContext, rule: Rule, result: FileResult) -> None:
+    """``rule.check(ctx)``; a crash becomes an NN002 finding in ``result``."""
+    ctx.current_rule = rule
+    try:
+        rule.check(ctx)
+    except Exception as error:  # one rule's bug must not stop the run
+        result.diagnostics.append(rule_error(result.path, rule, error))
+
+
+def rule_error(path: str, rule: Rule, error: Exception) -> Diagnostic:
+    where = traceback.extract_tb(error.__traceback__)[-1]
+    return error_diagnostic(
+        path,
+        f"internal error in rule {rule.code} ({rule.name}): "
+        f"{type(error).__name__}: {error} [{Path(where.filename).name}:{where.lineno}]; "
+        "please report it",
+        code="NN002", rule="internal-error",
+    )
+
+
+def too_large(size: int, max_size: int) -> str | None:
+    if size <= max_size:
+        return None
+    return (f"{size / 1e6:.1f} MB, above max-file-size ({max_size / 1e6:g} MB): syntax-checked "
+            "only (analysis needs about 1 GiB of memory per MB of source); raise "
+            "max-file-size in [tool.lintnn] to analyse it")
+
+
+def _add_findings(ctx: FileContext, result: FileResult) -> None:
+    positions = finding_positions(ctx, ctx.findings)
+    for finding in ctx.findings:
+        add_diagnostic(result, finding, to_diagnostic(ctx, finding, positions, result.path))
+
+
+def add_diagnostic(into: FileResult | Any, finding: RawFinding,
+                   diagnostic: Diagnostic | None) -> None:
+    """File ``diagnostic`` under ``into.conditional`` when the finding has cross-file
+    requirements, else under ``into.diagnostics``; nothing when it has no position."""
+    if diagnostic is None:
+        return
+    if finding.requires:
+        into.conditional.append((diagnostic, finding.requires))
+    else:
+        into.diagnostics.append(diagnostic)
+
+
+def finding_nodes(findings: list[RawFinding]) -> list[cst.CSTNode]:
+    """Every node a finding needs the position of (its span, its fix's replaced nodes)."""
+    nodes = [n for f in findings for n in (f.node, f.end_node) if n is not None]
+    nodes += [old for f in findings if f.fix for old, _ in f.fix.replacements]
+    return nodes
+
+
+def finding_positions(ctx: FileContext, findings: list[RawFinding],
+                      lines: list[int] | None = None) -> Mapping[cst.CSTNode, CodeRange]:
+    return positions_for(ctx.module, ctx.source, finding_nodes(findings), ctx.index.parents,
+                         lines)
+
+
+def to_diagnostic(
+    ctx: FileContext, finding: RawFinding, positions: Mapping[cst.CSTNode, CodeRange], path: str
+) -> Diagnostic | None:
+    start = positions.get(finding.node)
+    if start is None:
+        return None
+    end = positions.get(finding.end_node) if finding.end_node is not None else start
+    fix = None
+    if finding.fix is not None:
+        edits = []
+        for old, new in finding.fix.replacements:
+            span = positions.get(old)
+            if span is None or not _span_holds(ctx, span, old):
+                break
+            code = code_in_place(ctx.module, old, new, ctx.index.parents)
+            edits.append(Edit(_loc(span.start), _loc(span.end), code))
+        else:
+            fix = Fix(finding.fix.message, tuple(edits), finding.fix.applicability)
+    rule = finding.rule
+    return Diagnostic(
+        code=rule.code, rule=rule.name, severity=rule.severity, message=finding.message,
+        filename=path, location=_loc(start.start), end_location=_loc((end or start).end), fix=fix,
+    )
+
+
+def _span_holds(ctx: FileContext, span: CodeRange, node: cst.CSTNode) -> bool:
+    """Whether the source text at ``span`` is ``node``'s own code: an edit is offered only
+    where it replaces exactly what it was computed from, so a wrong position can never
+    turn into a wrong rewrite."""
+    starts = ctx.line_starts
+    first, last = span.start.line, span.end.line
+    if not 1 <= first <= last < len(starts):
+        return False
+    begin = starts[first - 1] + span.start.column
+    end = starts[last - 1] + span.end.column
+    return ctx.source[begin:end] == code_in_place(ctx.module, node, node, ctx.index.parents)
+
+
+def _loc(position) -> Location:
+    return Location(position.line, position.column + 1)

@@ -1,0 +1,24 @@
+"""A file's bytes to its findings, by kind: a notebook, or Python source."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lintnn.config import DEFAULT_MAX_FILE_SIZE
+from lintnn.static.engine.analyze import FileResult, analyze_text, error_diagnostic
+from lintnn.static.engine.notebook import analyze_notebook
+from lintnn.static.engine.source import SourceError, decode
+from lintnn.static.rules.base import Rule
+
+
+def analyze_bytes(path: Path, data: bytes, rules: list[Rule],
+                  max_size: int = DEFAULT_MAX_FILE_SIZE) -> FileResult:
+    """Decode, parse and check one file's bytes."""
+    if path.suffix == ".ipynb":
+        return analyze_notebook(path, data, rules, max_size)
+    name = str(path)
+    try:
+        decoded = decode(data)
+    except SourceError as error:
+        return FileResult(name, [error_diagnostic(name, str(error), error.row, error.column)])
+    return analyze_text(path, decoded.text, rules, encoding=decoded.encoding, max_size=max_size)

@@ -1,0 +1,205 @@
+"""Jupyter notebooks: the code cells linted as one program, findings mapped back to cells.
+
+The code cells are concatenated in order (a later cell sees the names of an earlier one,
+as when the notebook is run top to bottom). IPython syntax that is not Python (line magics
+``%time``, shell escapes ``!ls`` and ``x = !ls``, help ``obj?``, and whole ``%%`` cell-magic
+cells) is masked line for line, so rows keep their numbers. A finding keeps its row in the
+concatenated source (``location``) and gets the 1-based index of its cell among all cells
+(``cell``, as Jupyter and VS Code count them) and its place in that cell
+(``extra["cell_location"]``).
+
+Fixes are applied to the original cell sources; only the ``source`` of the changed cells is
+rewritten, never outputs or metadata, and the JSON keeps its indentation and key order.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from lintnn.config import DEFAULT_MAX_FILE_SIZE
+from lintnn.diagnostics import Diagnostic, Edit, Fix, Location
+from lintnn.static.engine.analyze import FileResult, analyze_text, error_diagnostic
+from lintnn.static.engine.fixer import apply_fixes_to_text
+from lintnn.static.rules.base import Rule
+
+_LINE_MAGIC = re.compile(r"^\s*(?:[%!]|\w[\w.]*\s*=\s*[%!])")
+_HELP = re.compile(r"^\s*(?:\?{1,2}[\w.]+|[\w.]+\?{1,2})\s*$")
+_CELL_MAGIC = re.compile(r"^\s*%%")
+_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+class NotebookError(Exception):
+    """A file that is not a notebook we can read; becomes an NN001 finding."""
+
+    def __init__(self, message: str, row: int = 1, column: int = 1) -> None:
+        super().__init__(message)
+        self.row, self.column = row, column
+
+
+@dataclass(frozen=True)
+class CellSpan:
+    """Where one code cell lies in the concatenated source."""
+
+    cell: int  # 1-based index among all cells
+    first_row: int  # 1-based row of its first line in the concatenated source
+    rows: int
+    masked: frozenset[int]  # rows (within the cell) replaced because they are IPython syntax
+
+
+@dataclass
+class Notebook:
+    data: dict[str, Any]
+    text: str  # the code cells as one Python program
+    spans: list[CellSpan] = field(default_factory=list)
+
+    def locate(self, row: int) -> tuple[CellSpan, int] | None:
+        """The cell holding a concatenated row, and the row within that cell."""
+        for span in self.spans:
+            if span.first_row <= row < span.first_row + span.rows:
+                return span, row - span.first_row + 1
+        return None
+
+
+def cell_source(cell: dict[str, Any]) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+def parse_notebook(raw: bytes | str) -> Notebook:
+    """Read a notebook's JSON and build its Python program."""
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise NotebookError(f"invalid notebook: not valid JSON: {error.msg}",
+                            error.lineno, error.colno) from None
+    except UnicodeDecodeError as error:
+        raise NotebookError(f"invalid notebook: not valid UTF-8: {error.reason}") from None
+    cells = data.get("cells") if isinstance(data, dict) else None
+    if not isinstance(cells, list) or not all(isinstance(c, dict) for c in cells):
+        raise NotebookError("invalid notebook: no list of cells (nbformat 4 is supported)")
+    notebook = Notebook(data, "")
+    parts: list[str] = []
+    row = 1
+    for number, cell in enumerate(cells, start=1):
+        if cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        if not isinstance(source, str) and not (
+                isinstance(source, list) and all(isinstance(line, str) for line in source)):
+            raise NotebookError(f"invalid notebook: the source of cell {number} is not text")
+        lines = _LINES.findall(cell_source(cell))
+        if lines and not lines[-1].endswith(("\n", "\r")):
+            lines[-1] += "\n"
+        python, masked = mask_ipython(lines)
+        notebook.spans.append(CellSpan(number, row, len(lines), masked))
+        parts.extend(python)
+        row += len(lines)
+    notebook.text = "".join(parts)
+    return notebook
+
+
+def mask_ipython(lines: list[str]) -> tuple[list[str], frozenset[int]]:
+    """Replace IPython-only lines by blank-equivalent Python of the same line count."""
+    first = next((line for line in lines if line.strip()), "")
+    if _CELL_MAGIC.match(first):
+        return [_newline(line) for line in lines], frozenset(range(1, len(lines) + 1))
+    out, masked = [], set()
+    for number, line in enumerate(lines, start=1):
+        if _LINE_MAGIC.match(line) or _HELP.match(line):
+            indent = line[: len(line) - len(line.lstrip())]
+            out.append((indent + "pass" if indent else "") + _newline(line))
+            masked.add(number)
+        else:
+            out.append(line)
+    return out, frozenset(masked)
+
+
+def _newline(line: str) -> str:
+    stripped = line.rstrip("\r\n")
+    return line[len(stripped):] or "\n"
+
+
+# Analysis -------------------------------------------------------------------------------
+
+def analyze_notebook(path: Path, raw: bytes, rules: list[Rule],
+                     max_size: int = DEFAULT_MAX_FILE_SIZE) -> FileResult:
+    """Check a notebook; the findings carry their cell."""
+    name = str(path)
+    try:
+        notebook = parse_notebook(raw)
+    except NotebookError as error:
+        return FileResult(name, [error_diagnostic(name, str(error), error.row, error.column)])
+    result = analyze_text(path, notebook.text, rules, module_name=path.stem, max_size=max_size)
+    result.diagnostics = [with_cell(notebook, d) for d in result.diagnostics]
+    result.conditional = [(with_cell(notebook, d), req) for d, req in result.conditional]
+    return result
+
+
+def with_cell(notebook: Notebook, diagnostic: Diagnostic) -> Diagnostic:
+    found = notebook.locate(diagnostic.location.row)
+    if found is None:
+        return diagnostic
+    span, row = found
+    return replace(diagnostic, cell=span.cell,
+                   extra={**diagnostic.extra,
+                          "cell_location": {"row": row, "column": diagnostic.location.column}})
+
+
+# Fixing ---------------------------------------------------------------------------------
+
+def apply_fixes_to_notebook(raw: str, fixes: list[Fix]) -> str:
+    """Apply fixes (in concatenated-source positions) to the cells of a notebook's JSON."""
+    notebook = parse_notebook(raw)
+    per_cell: dict[int, list[Fix]] = {}
+    for fix in fixes:
+        moved = _to_cell(notebook, fix)
+        if moved is not None:
+            per_cell.setdefault(moved[0], []).append(moved[1])
+    if not per_cell:
+        return raw
+    cells = notebook.data["cells"]
+    for number, cell_fixes in per_cell.items():
+        cell = cells[number - 1]
+        fixed = apply_fixes_to_text(cell_source(cell), cell_fixes)
+        keep_list = isinstance(cell.get("source"), list)
+        cell["source"] = _LINES.findall(fixed) if keep_list else fixed
+    return dump_like(notebook.data, raw)
+
+
+def _to_cell(notebook: Notebook, fix: Fix) -> tuple[int, Fix] | None:
+    """The fix in one cell's coordinates; ``None`` if it spans cells or masked lines."""
+    cells, edits = set(), []
+    for edit in fix.edits:
+        start, end = notebook.locate(edit.start.row), notebook.locate(edit.end.row)
+        if start is None or end is None or start[0] is not end[0]:
+            return None
+        span = start[0]
+        if any(row in span.masked for row in range(start[1], end[1] + 1)):
+            return None
+        cells.add(span.cell)
+        edits.append(Edit(Location(start[1], edit.start.column),
+                          Location(end[1], edit.end.column), edit.content))
+    if len(cells) != 1:
+        return None
+    return cells.pop(), Fix(fix.message, tuple(edits), fix.applicability)
+
+
+def changed_cells(old: str, new: str) -> list[tuple[int, str, str]]:
+    """``(cell number, old source, new source)`` of the cells whose source differs."""
+    before, after = json.loads(old)["cells"], json.loads(new)["cells"]
+    return [(number, cell_source(a), cell_source(b))
+            for number, (a, b) in enumerate(zip(before, after, strict=True), start=1)
+            if cell_source(a) != cell_source(b)]
+
+
+def dump_like(data: dict[str, Any], original: str) -> str:
+    """Serialise ``data`` with the indentation, escaping and final newline of ``original``."""
+    indent = re.search(r"\n([ \t]+)\S", original)
+    ascii_only = original.isascii()
+    text = json.dumps(data, indent=indent.group(1) if indent else 1,
+                      ensure_ascii=ascii_only, separators=(",", ": "))
+    return text + "\n" if original.endswith("\n") else text

@@ -1,0 +1,288 @@
+"""Reuse, across edits of one buffer, what statement-local rules found in each function
+and class the edit left alone.
+
+Each statement-local rule (``Rule.scope == "statement"``) runs on a view of the file whose
+node lists hold one top-level function or class, and once more on a view holding every
+other top-level statement (module-level code is never cached: it reads the statements
+before it). Its findings in a function or class are stored under the statement's text,
+the module-level environment the statement starts in, and a digest of the file's
+module-level facts (:mod:`lintnn.static.engine.fingerprint`); a later check with the same keys
+reuses them, moved to the statement's new line. A rule that reports outside the
+statement it was run on, or crashes, is run over the whole file instead, as
+:func:`~lintnn.static.engine.analyze.run_rules` does. Class summaries are cached the same way.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Hashable
+from dataclasses import dataclass, field, replace
+
+import libcst as cst
+
+from lintnn.diagnostics import Diagnostic, Location
+from lintnn.static.analyses.summary import calls_by_outer_class, summarize_class
+from lintnn.static.engine.analyze import (
+    FileResult,
+    add_diagnostic,
+    finding_nodes,
+    finding_positions,
+    run_rule,
+    run_rules,
+    to_diagnostic,
+)
+from lintnn.static.engine.fingerprint import Fingerprints
+from lintnn.static.rules.base import Rule
+from lintnn.static.syntax.context import FileContext, RawFinding
+from lintnn.static.syntax.index import NodeIndex
+from lintnn.static.syntax.project import ClassSummary, Requirement
+from lintnn.static.syntax.statements import Span, Statement, statements, top_statement
+
+# FileContext attributes a view shares with the file's context; helpers' caches
+# (``_mode_index``, ``_data_calls``...) are left out, as they depend on the node lists.
+_SHARED = frozenset({"path", "source", "module", "module_name", "is_package", "imports",
+                     "frameworks", "local_classes", "_flows", "_class_attrs"})
+
+Conditional = tuple[Diagnostic, tuple[Requirement, ...]]
+_MAX_ENVIRONMENTS = 50_000  # numbered environments kept before starting afresh
+
+
+@dataclass
+class _Found:
+    """One rule's diagnostics in one statement, found when it began on ``line``."""
+
+    line: int
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    conditional: list[Conditional] = field(default_factory=list)
+
+
+@dataclass
+class _Check:
+    """The state of one check: the file, its statements and their cache keys."""
+
+    ctx: FileContext
+    statements: list[Statement]
+    keys: list[Hashable | None]  # None: not cacheable (module-level code)
+    order: dict[int, int]  # id(top-level node) -> its position
+    views: dict[int, NodeIndex] = field(default_factory=dict)  # -1: module-level code
+
+    def view(self, group: int) -> NodeIndex:
+        index = self.views.get(group)
+        if index is None:
+            tops = [self.statements[group].node] if group >= 0 else [
+                s.node for s, key in zip(self.statements, self.keys, strict=True) if key is None]
+            index = self.views[group] = self.ctx.index.restricted_to(tops)
+        return index
+
+    def position_of(self, node: cst.CSTNode) -> int | None:
+        top = top_statement(node, self.ctx.index.parents, self.ctx.module)
+        return self.order.get(id(top)) if top is not None else None
+
+
+class StatementCache:
+    """The per-statement findings and class summaries of one buffer."""
+
+    def __init__(self) -> None:
+        self._module_key: Hashable = None
+        self._found: dict[tuple[Hashable, str], _Found] = {}
+        self._summaries: dict[Hashable, ClassSummary] = {}
+        # (statement key, rule code) where the rule reported outside the statement (or
+        # crashed): while such a statement is in the file, the rule runs on all of it.
+        self._whole_file: set[tuple[Hashable, str]] = set()
+        self._environments: dict[Hashable, int] = {}  # module-level environment -> number
+        self.reused = 0  # (statement, rule) results taken from the cache, for tests
+        self.analysed = 0  # (statement, rule) results computed
+
+    def run(self, ctx: FileContext, active: list[Rule], result: FileResult,
+            wants_summary: bool, spans: list[Span]) -> None:
+        """Like :func:`~lintnn.static.engine.analyze.run_rules`, with the same outcome."""
+        found = statements(ctx.module, spans, ctx.source)
+        local = [rule for rule in active if rule.statement_local(ctx)]
+        if found is None or not (local or wants_summary):
+            run_rules(ctx, active, result, wants_summary)
+            return
+        try:
+            check = self._begin(ctx, found)
+        except Exception:  # e.g. the dataflow fails here: the whole-file run reports it
+            run_rules(ctx, active, result, wants_summary)
+            return
+        used: set[Hashable] = set()
+        fresh: dict[Rule, list[tuple[int, RawFinding]]] = {}
+        for rule in active:
+            if rule in local:
+                findings = self._run_local(check, rule, result)
+                if findings is not None:
+                    fresh[rule] = findings
+                    continue
+            run_rule(ctx, rule, result)
+        ctx.current_rule = None
+        if wants_summary:
+            result.classes = self._summarize(check, used)
+        self._emit(check, active, fresh, result, used)
+        self._found = {k: v for k, v in self._found.items() if k in used}
+        self._summaries = {k: v for k, v in self._summaries.items() if k in used}
+        present = {*check.keys, None}
+        self._whole_file = {k for k in self._whole_file if k[0] in present}
+
+    # Keys ---------------------------------------------------------------------------
+
+    def _begin(self, ctx: FileContext, found: list[Statement]) -> _Check:
+        prints = Fingerprints(ctx)
+        module_key = prints.module()
+        if module_key != self._module_key or len(self._environments) > _MAX_ENVIRONMENTS:
+            self._module_key = module_key
+            self._found.clear()
+            self._summaries.clear()
+            self._whole_file.clear()
+            self._environments.clear()
+        # Only a class body runs in the module-level environment of its place; decorators,
+        # defaults and bodies of functions belong to the function's scope, which reads
+        # module-level values from the final environment (in the module key).
+        # Environments are numbered: a key is then cheap to hash (a tuple does not keep
+        # its hash, and the cache is asked once per statement and rule).
+        environments = self._environments
+        keys: list[Hashable | None] = [
+            None if not s.cacheable else (s.text, environments.setdefault(
+                prints.before(s.node), len(environments)))
+            if isinstance(s.node, cst.ClassDef) else (s.text, -1) for s in found]
+        order = {id(s.node): i for i, s in enumerate(found)}
+        return _Check(ctx, found, keys, order)
+
+    # Rules --------------------------------------------------------------------------
+
+    def _run_local(self, check: _Check, rule: Rule,
+                   result: FileResult) -> list[tuple[int, RawFinding]] | None:
+        """Fresh findings of ``rule`` as (statement position, finding), in the statements
+        its cache does not cover; None when it must run over the whole file."""
+        if any((key, rule.code) in self._whole_file for key in check.keys):
+            return None
+        groups = [i for i, key in enumerate(check.keys)
+                  if key is not None and (key, rule.code) not in self._found]
+        self.reused += sum(key is not None for key in check.keys) - len(groups)
+        if any(key is None for key in check.keys):
+            groups.append(-1)
+        out: list[tuple[int, RawFinding]] = []
+        for group in groups:
+            view = _view(check.ctx, check.view(group))
+            view.current_rule = rule
+            try:
+                rule.check(view)
+            except Exception:  # the whole-file run reports it, with what came before
+                return self._give_up(check, rule, group)
+            for finding in view.findings:
+                position = check.position_of(finding.node)
+                if position is None or not _inside(check, finding, group, position):
+                    return self._give_up(check, rule, group)  # it reads beyond the statement
+                out.append((position, finding))
+            self.analysed += group >= 0
+        return out
+
+    def _give_up(self, check: _Check, rule: Rule, group: int) -> None:
+        """Forget ``rule``'s cached findings: it runs over the whole file while the
+        statement (``group``) it could not be confined to is there."""
+        self._found = {k: v for k, v in self._found.items() if k[1] != rule.code}
+        self._whole_file.add((check.keys[group] if group >= 0 else None, rule.code))
+        return None
+
+    # Findings -----------------------------------------------------------------------
+
+    def _emit(self, check: _Check, active: list[Rule],
+              fresh: dict[Rule, list[tuple[int, RawFinding]]], result: FileResult,
+              used: set[Hashable]) -> None:
+        """Diagnostics in the order of the rules, then of the statements."""
+        ctx = check.ctx
+        findings = ctx.findings + [f for found in fresh.values() for _, f in found]
+        lines = [s.line for s in check.statements]
+        positions = finding_positions(ctx, findings, lines) if findings else {}
+
+        def diagnose(finding: RawFinding) -> Diagnostic | None:
+            return to_diagnostic(ctx, finding, positions, result.path)
+
+        for rule in active:
+            if rule not in fresh:
+                for finding in ctx.findings:
+                    if finding.rule is rule:
+                        add_diagnostic(result, finding, diagnose(finding))
+                continue
+            by_position: dict[int, list[RawFinding]] = {}
+            for position, finding in fresh[rule]:
+                by_position.setdefault(position, []).append(finding)
+            for position, statement in enumerate(check.statements):
+                key = check.keys[position]
+                findings = by_position.get(position, [])
+                if key is None:
+                    for finding in findings:
+                        add_diagnostic(result, finding, diagnose(finding))
+                    continue
+                cached = self._found.get((key, rule.code))
+                if cached is None:
+                    cached = self._found[key, rule.code] = _Found(statement.line)
+                    for finding in findings:
+                        add_diagnostic(cached, finding, diagnose(finding))
+                used.add((key, rule.code))
+                delta = statement.line - cached.line
+                result.diagnostics += [_moved(d, delta) for d in cached.diagnostics]
+                result.conditional += [(_moved(d, delta), r) for d, r in cached.conditional]
+
+    # Class summaries ----------------------------------------------------------------
+
+    def _summarize(self, check: _Check, used: set[Hashable]) -> list[ClassSummary]:
+        ctx = check.ctx
+        summaries: list[ClassSummary] = []
+        elsewhere: dict[cst.ClassDef, list[cst.Call]] | None = None
+        try:
+            for class_def in ctx.local_classes.values():
+                position = check.order.get(id(class_def))
+                key = check.keys[position] if position is not None else None
+                if key is None:
+                    if elsewhere is None:
+                        elsewhere = calls_by_outer_class(ctx, check.view(-1).calls)
+                    summaries.append(summarize_class(ctx, class_def, elsewhere))
+                    continue
+                summary = self._summaries.get(key)
+                if summary is None:
+                    calls = {class_def: check.view(position).calls}
+                    summary = self._summaries[key] = summarize_class(ctx, class_def, calls)
+                used.add(key)
+                summaries.append(summary)
+        except Exception:  # the index is best effort: a class we cannot summarise is unknown
+            return []
+        return summaries
+
+
+def _view(ctx: FileContext, index: NodeIndex) -> FileContext:
+    """``ctx`` whose node lists are ``index``'s, with its own findings and helper caches."""
+    view = copy.copy(ctx)
+    view.__dict__ = {k: v for k, v in ctx.__dict__.items() if k in _SHARED}
+    view.index = index
+    view.findings = []
+    view.current_rule = None
+    return view
+
+
+def _inside(check: _Check, finding: RawFinding, group: int, position: int) -> bool:
+    """Every node of ``finding`` is in the statements of ``group``."""
+    def allowed(at: int | None) -> bool:
+        return at is not None and (at == group if group >= 0 else check.keys[at] is None)
+
+    if not allowed(position):
+        return False
+    others = [n for n in finding_nodes([finding]) if n is not finding.node]
+    return all(allowed(check.position_of(node)) for node in others)
+
+
+def _moved(diagnostic: Diagnostic, delta: int) -> Diagnostic:
+    """``diagnostic`` (and its fix) ``delta`` lines further down."""
+    if not delta:
+        return diagnostic
+
+    def move(location: Location) -> Location:
+        return Location(location.row + delta, location.column)
+
+    moved = copy.copy(diagnostic)  # ``replace`` would run __post_init__ again
+    object.__setattr__(moved, "location", move(diagnostic.location))
+    object.__setattr__(moved, "end_location", move(diagnostic.end_location))
+    if diagnostic.fix is not None:
+        object.__setattr__(moved, "fix", replace(diagnostic.fix, edits=tuple(
+            replace(e, start=move(e.start), end=move(e.end)) for e in diagnostic.fix.edits)))
+    return moved

@@ -1,0 +1,379 @@
+"""A light, sound-where-it-can-be dataflow: what each name holds at each statement.
+
+Within one function (or the module body), statements are walked in order and every
+name is bound to a :class:`Value` describing what produced it: a softmax, an instance
+of a loss class, a call of a model, a parameter. Branches merge by keeping only what
+all paths agree on, so a fact reported by a rule holds on every path. Anything the
+walk cannot follow evaluates to ``None``: rules stay silent on ``None``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+import libcst as cst
+
+from lintnn.static import knowledge
+from lintnn.static.knowledge import roles as R
+from lintnn.static.knowledge.base import Entry
+from lintnn.static.syntax.index import NodeIndex
+from lintnn.static.syntax.nodes import is_self_attribute, positional, string_value
+
+# Methods that return their receiver (``model.to(device)``, ``x.float()``).
+_PASSTHROUGH_METHODS = frozenset(
+    {"to", "cuda", "cpu", "float", "double", "half", "bfloat16", "train", "eval",
+     "requires_grad_", "contiguous", "clone", "detach", "type_as"}
+)
+
+
+class Kind(enum.Enum):
+    REF = "ref"  # a reference to a function or class (not called)
+    INSTANCE = "instance"  # an object built by calling a class
+    RESULT = "result"  # the result of calling a function or an instance
+    PARAM = "param"  # a function parameter
+
+
+@dataclass(frozen=True)
+class Value:
+    """What the analysis knows about one value.
+
+    ``roles`` describe the value itself (``makes.softmax`` for a softmax output;
+    the class entry's roles for an instance). ``project_class`` names a class that the
+    knowledge base does not know (the user's model): facts about it come from the
+    project index, as requirements resolved once every file has been read.
+    """
+
+    kind: Kind
+    qualname: str | None = None
+    entry: Entry | None = None
+    roles: frozenset[str] = frozenset()
+    node: cst.CSTNode | None = None
+    items: tuple[Value | None, ...] = ()
+    project_class: str | None = None
+
+    def has(self, *roles: str) -> bool:
+        return any(role in self.roles for role in roles)
+
+    @property
+    def is_instance(self) -> bool:
+        return self.kind is Kind.INSTANCE
+
+    def same_as(self, other: Value | None) -> bool:
+        """Equal up to the producing node (used when branches merge)."""
+        return other is not None and (
+            self.kind, self.qualname, self.roles, self.project_class, self.items
+        ) == (other.kind, other.qualname, other.roles, other.project_class, other.items)
+
+
+Env = Mapping[str, Value]
+
+
+def merge(a: Env, b: Env) -> dict[str, Value]:
+    """Keep a binding only when both paths agree on it."""
+    return {k: v for k, v in a.items() if k in b and (b[k] is v or v.same_as(b[k]))}
+
+
+class FileFacts(Protocol):
+    """What dataflow reads of its file (``context.FileContext`` provides it)."""
+
+    index: NodeIndex
+    frameworks: frozenset[str]
+
+    def qualname_of_class(self, node: cst.BaseExpression) -> str | None: ...
+
+    def module_flow(self) -> Flow: ...
+
+    def may_be_project_class(self, qualname: str) -> bool: ...
+
+
+class Flow:
+    """Environment before every statement of one scope (function or module body)."""
+
+    def __init__(
+        self,
+        ctx: FileFacts,
+        scope: cst.FunctionDef | cst.Module,
+        class_attrs: Mapping[str, Value] | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.scope = scope
+        self.class_attrs = class_attrs or {}
+        self.before: dict[cst.CSTNode, Env] = {}
+        self.local_names: set[str] = set()
+        self.self_assignments: list[tuple[str, Value | None]] = []
+        env: dict[str, Value] = {}
+        if isinstance(scope, cst.FunctionDef):
+            env = self._parameters(scope)
+            self.final = self._block(scope.body.body, env)  # type: ignore[arg-type]
+        else:
+            self.final = self._block(scope.body, env)
+
+    # Parameters -----------------------------------------------------------------
+
+    def _parameters(self, fn: cst.FunctionDef) -> dict[str, Value]:
+        env: dict[str, Value] = {}
+        params = fn.params
+        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+            name = param.name.value
+            self.local_names.add(name)
+            annotated = None
+            if param.annotation is not None:
+                annotated = self.ctx.qualname_of_class(param.annotation.annotation)
+            project = annotated if annotated and not knowledge.lookup(annotated) else None
+            env[name] = Value(Kind.PARAM, qualname=annotated, node=param, project_class=project)
+        for star in (params.star_arg, params.star_kwarg):
+            if isinstance(star, cst.Param):
+                self.local_names.add(star.name.value)
+        return env
+
+    # Statements -----------------------------------------------------------------
+
+    def _block(self, body: Sequence[cst.CSTNode], env: dict[str, Value]) -> dict[str, Value]:
+        for stmt in body:
+            env = self._statement(stmt, env)
+        return env
+
+    def _suite(self, suite: cst.BaseSuite, env: dict[str, Value]) -> dict[str, Value]:
+        return self._block(suite.body, env)  # type: ignore[arg-type]
+
+    def _statement(self, stmt: cst.CSTNode, env: dict[str, Value]) -> dict[str, Value]:
+        self.before[stmt] = env
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                self.before[small] = env
+                env = self._small(small, env)
+            return env
+        if isinstance(stmt, cst.If):
+            then = self._suite(stmt.body, env)
+            other = self._orelse(stmt.orelse, env)
+            return merge(then, other)
+        if isinstance(stmt, (cst.For, cst.While)):
+            inner = dict(env)
+            if isinstance(stmt, cst.For):
+                inner = self._bind_target(stmt.target, None, inner)
+            first = self._suite(stmt.body, inner)
+            # Second pass: the body's start also sees what the previous iteration left.
+            second_start = merge(inner, first)
+            if isinstance(stmt, cst.For):
+                second_start = self._bind_target(stmt.target, None, second_start)
+            end = self._suite(stmt.body, second_start)
+            after = merge(env, end)
+            if stmt.orelse is not None:
+                after = merge(after, self._suite(stmt.orelse.body, after))
+            return after
+        if isinstance(stmt, cst.With):
+            for item in stmt.items:
+                if item.asname is not None:
+                    env = self._bind_target(item.asname.name, self.eval(item.item, env), env)
+            return self._suite(stmt.body, env)
+        if isinstance(stmt, cst.Try):
+            body = self._suite(stmt.body, env)
+            out = body
+            for handler in stmt.handlers:
+                start = merge(env, body)
+                if handler.name is not None:
+                    start = self._bind_target(handler.name.name, None, start)
+                out = merge(out, self._suite(handler.body, start))
+            if stmt.orelse is not None:
+                out = merge(out, self._suite(stmt.orelse.body, body))
+            if stmt.finalbody is not None:
+                out = self._suite(stmt.finalbody.body, out)
+            return out
+        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            self.local_names.add(stmt.name.value)
+            out = dict(env)
+            out.pop(stmt.name.value, None)
+            if isinstance(stmt, cst.ClassDef) and isinstance(self.scope, cst.Module):
+                reference = self._reference(stmt.name)
+                if reference is not None:
+                    out[stmt.name.value] = reference
+            return out
+        if isinstance(stmt, cst.Match):
+            out: dict[str, Value] | None = None
+            for case in stmt.cases:
+                branch = self._suite(case.body, env)
+                out = branch if out is None else merge(out, branch)
+            return merge(env, out) if out is not None else env
+        return env
+
+    def _orelse(self, orelse: cst.If | cst.Else | None, env: dict[str, Value]) -> dict[str, Value]:
+        if orelse is None:
+            return env
+        if isinstance(orelse, cst.If):
+            return self._statement(orelse, env)
+        return self._suite(orelse.body, env)
+
+    def _small(self, small: cst.BaseSmallStatement, env: dict[str, Value]) -> dict[str, Value]:
+        if isinstance(small, cst.Assign):
+            value = self.eval(small.value, env)
+            for target in small.targets:
+                env = self._bind_target(target.target, value, env, source=small.value)
+            return env
+        if isinstance(small, cst.AnnAssign):
+            value = self.eval(small.value, env) if small.value is not None else None
+            return self._bind_target(small.target, value, env)
+        if isinstance(small, cst.AugAssign):
+            return self._bind_target(small.target, None, env)
+        if isinstance(small, (cst.Global, cst.Nonlocal)):
+            return env
+        return env
+
+    def _bind_target(
+        self,
+        target: cst.BaseExpression,
+        value: Value | None,
+        env: Mapping[str, Value],
+        source: cst.BaseExpression | None = None,
+    ) -> dict[str, Value]:
+        out = dict(env)
+        if isinstance(target, (cst.Tuple, cst.List)):
+            values: list[Value | None] = [None] * len(target.elements)
+            if isinstance(source, (cst.Tuple, cst.List)) and len(source.elements) == len(
+                target.elements
+            ):
+                values = [self.eval(el.value, env) for el in source.elements]
+            for element, element_value in zip(target.elements, values, strict=True):
+                out = self._bind_target(element.value, element_value, out)
+            return out
+        if isinstance(target, cst.StarredElement):
+            return self._bind_target(target.value, None, out)
+        if isinstance(target, cst.Name):
+            self.local_names.add(target.value)
+            key = target.value
+        elif is_self_attribute(target):
+            key = f"self.{target.attr.value}"  # type: ignore[attr-defined]
+            self.self_assignments.append((target.attr.value, value))  # type: ignore[attr-defined]
+        else:
+            return out
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = value
+        return out
+
+    # Expressions ----------------------------------------------------------------
+
+    def env_at(self, node: cst.CSTNode) -> Env:
+        """The environment in force where ``node`` (an expression) is evaluated."""
+        stmt = self.ctx.index.statement_of(node)
+        while stmt is not None and stmt not in self.before:
+            stmt = self.ctx.index.parent(stmt)  # type: ignore[assignment]
+        return self.before.get(stmt, {}) if stmt is not None else {}
+
+    def value_of(self, node: cst.BaseExpression) -> Value | None:
+        return self.eval(node, self.env_at(node))
+
+    def eval(self, node: cst.BaseExpression | None, env: Env) -> Value | None:
+        if node is None:
+            return None
+        if isinstance(node, cst.Name):
+            return self._name(node.value, env)
+        if isinstance(node, cst.Attribute):
+            if is_self_attribute(node):
+                key = f"self.{node.attr.value}"
+                return env.get(key) or self.class_attrs.get(node.attr.value)
+            return self._reference(node)
+        if isinstance(node, cst.Call):
+            return self._call(node, env)
+        return None
+
+    def _name(self, name: str, env: Env) -> Value | None:
+        if name in env:
+            return env[name]
+        if name in self.local_names:
+            return None
+        if isinstance(self.scope, cst.FunctionDef):
+            module_value = self.ctx.module_flow().final.get(name)
+            if module_value is not None:
+                return module_value
+        return self._reference(cst.Name(name))
+
+    def _reference(self, node: cst.BaseExpression) -> Value | None:
+        qualname = self.ctx.qualname_of_class(node)
+        if qualname is None:
+            return None
+        return Value(Kind.REF, qualname=qualname, entry=knowledge.lookup(qualname), node=node)
+
+    def _call(self, call: cst.Call, env: Env) -> Value | None:
+        func = call.func
+        if isinstance(func, cst.Attribute) and not is_self_attribute(func):
+            receiver = self.eval(func.value, env)
+            name = func.attr.value
+            if receiver is not None and receiver.kind is not Kind.REF and (
+                name in _PASSTHROUGH_METHODS
+            ):
+                return replace(receiver, node=call)
+            method_entry = knowledge.method(name, self.ctx.frameworks)
+            if method_entry is not None and (receiver is None or receiver.kind is not Kind.REF):
+                return Value(Kind.RESULT, qualname=name, entry=method_entry,
+                             roles=method_entry.roles, node=call)
+        callee = self.eval(func, env)
+        if callee is None:
+            return None
+        if callee.kind is Kind.REF:
+            entry = callee.entry
+            if entry is None:
+                if callee.qualname and self.ctx.may_be_project_class(callee.qualname):
+                    return Value(Kind.INSTANCE, qualname=callee.qualname, node=call,
+                                 project_class=callee.qualname)
+                return None
+            if entry.kind == "class":
+                return Value(Kind.INSTANCE, qualname=callee.qualname, entry=entry,
+                             roles=entry.roles | self._keras_activation_roles(call, entry),
+                             node=call, items=self._layers(call, entry, env))
+            return Value(Kind.RESULT, qualname=callee.qualname, entry=entry,
+                         roles=entry.roles, node=call)
+        if callee.kind is Kind.INSTANCE:
+            return self.output_of(callee, call)
+        if callee.kind is Kind.PARAM and callee.project_class:
+            return Value(Kind.RESULT, node=call, project_class=callee.project_class)
+        return None
+
+    def output_of(self, instance: Value, call: cst.Call) -> Value | None:
+        """The value produced by calling an instance (a layer, a Sequential, a model)."""
+        if instance.project_class is not None:
+            return Value(Kind.RESULT, node=call, project_class=instance.project_class)
+        if R.SEQUENTIAL in instance.roles:
+            if not instance.items or instance.items[-1] is None:
+                return None
+            last = instance.items[-1]
+            if last.kind is not Kind.INSTANCE:
+                return None
+            return self.output_of(last, call)
+        made = frozenset(r for r in instance.roles if r.startswith("makes."))
+        if made:
+            return Value(Kind.RESULT, qualname=instance.qualname, entry=instance.entry,
+                         roles=made, node=call)
+        return Value(Kind.RESULT, qualname=instance.qualname, entry=instance.entry, node=call)
+
+    def _layers(self, call: cst.Call, entry: Entry, env: Env) -> tuple[Value | None, ...]:
+        if R.SEQUENTIAL not in entry.roles:
+            return ()
+        args = positional(call)
+        if len(args) == 1 and isinstance(args[0], (cst.List, cst.Tuple)):  # keras / flax
+            return tuple(self.eval(el.value, env) if not isinstance(el, cst.StarredElement)
+                         else None for el in args[0].elements)
+        if any(arg.star for arg in call.args):
+            return (None,)
+        return tuple(self.eval(arg, env) for arg in args)
+
+    @staticmethod
+    def _keras_activation_roles(call: cst.Call, entry: Entry) -> frozenset[str]:
+        """``Dense(10, activation="softmax")`` and ``Activation("softmax")`` make probabilities."""
+        from lintnn.static.knowledge.keras import PROBABILITY_ACTIVATIONS
+
+        if R.KERAS_DENSE in entry.roles:
+            from lintnn.static.syntax.nodes import keyword
+
+            name = string_value(keyword(call, "activation"))
+        elif R.KERAS_ACTIVATION_LAYER in entry.roles:
+            from lintnn.static.syntax.nodes import argument
+
+            name = string_value(argument(call, 0, "activation"))
+        else:
+            return frozenset()
+        role = PROBABILITY_ACTIVATIONS.get(name or "")
+        return frozenset({role}) if role else frozenset()

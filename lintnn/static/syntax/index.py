@@ -1,0 +1,260 @@
+"""One walk over a parsed module that records what rules look for.
+
+Rules never walk the tree themselves: they iterate over these lists, which costs one
+traversal per file whatever the number of rules.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+from collections.abc import Iterator, Sequence
+
+import libcst as cst
+
+from lintnn.static.syntax.imports import ImportMap
+
+_UNKNOWN = object()
+LOOP_TYPES = (cst.For, cst.While)
+SCOPE_TYPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+
+
+# Fields that hold only whitespace, punctuation or formatting: never worth a visit.
+_SKIPPED_FIELDS = frozenset({
+    "lpar", "rpar", "comma", "semicolon", "colon", "dot", "equal", "star", "operator",
+    "leading_lines", "lines_after_decorators", "header", "footer", "newline", "indent",
+    "trailing_whitespace", "empty_lines", "lbrace", "rbrace", "lbracket", "rbracket",
+    "first_colon", "second_colon", "asynchronous", "default_indent", "default_newline",
+    "encoding", "has_trailing_newline", "comment", "posonly_ind", "separator",
+    "trailing_comma", "leading_whitespace", "whitespace",
+})
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(kind: type) -> tuple[str, ...]:
+    fields = _CHILD_FIELDS.get(kind)
+    if fields is None:
+        fields = tuple(
+            f.name for f in dataclasses.fields(kind)
+            if f.name not in _SKIPPED_FIELDS and not f.name.startswith("whitespace")
+        )
+        _CHILD_FIELDS[kind] = fields
+    return fields
+
+
+def iter_children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """The syntactic children of a node, skipping whitespace and punctuation.
+
+    Reads the dataclass fields directly: libcst's own visitor rebuilds every node it
+    passes, which costs about as much as the parse.
+    """
+    for name in _child_fields(type(node)):
+        value = getattr(node, name)
+        kind = type(value)
+        if kind is tuple or kind is list:
+            for item in value:
+                if _is_node(type(item)):
+                    yield item
+        elif _is_node(kind):
+            yield value
+
+
+_NODE_TYPES: dict[type, bool] = {}
+
+
+def _is_node(kind: type) -> bool:
+    known = _NODE_TYPES.get(kind)
+    if known is None:
+        known = _NODE_TYPES[kind] = issubclass(kind, cst.CSTNode)
+    return known
+
+
+class NodeIndex:
+    """Parents, and every call, function, class, loop, ``with`` and ``return`` of a module.
+
+    ``parents`` iterates in pre-order: its keys are every node but the module, in source
+    order, so ``enumerate(index.parents)`` numbers nodes for before/after questions.
+    """
+
+    def __init__(self, imports: ImportMap) -> None:
+        self.imports = imports
+        self.parents: dict[cst.CSTNode, cst.CSTNode] = {}
+        self.calls: list[cst.Call] = []
+        self.functions: list[cst.FunctionDef] = []
+        self.classes: list[cst.ClassDef] = []
+        self.loops: list[cst.For | cst.While] = []
+        self.withs: list[cst.With] = []
+        self.returns: list[cst.Return] = []
+        self.assigned_names: set[str] = set()
+        self.root: cst.CSTNode | None = None
+        self._order: dict[cst.CSTNode, int] | None = None
+        self._nodes: list[cst.CSTNode] | None = None
+        self._spans: dict[cst.CSTNode, tuple[int, int]] = {}
+        self._list_orders: dict[int, tuple[Sequence[cst.CSTNode], list[int]]] = {}
+        self._function_of: dict[cst.CSTNode, cst.FunctionDef | None] = {}
+
+    @classmethod
+    def build(cls, module: cst.Module, imports: ImportMap) -> NodeIndex:
+        index = cls(imports)
+        index.root = module
+        index._walk(module)
+        imports.shadow(index.assigned_names)
+        return index
+
+    def restricted_to(self, tops: list[cst.CSTNode]) -> NodeIndex:
+        """A view whose node lists hold only the nodes inside ``tops`` (top-level
+        statements); parents, imports and assigned names stay the whole file's."""
+        view = NodeIndex(ImportMap(self.imports.module_name, self.imports.is_package))
+        for top in tops:
+            view._walk(top)
+        view.parents = self.parents
+        view.imports = self.imports
+        view.assigned_names = self.assigned_names
+        return view
+
+    def _walk(self, root: cst.CSTNode) -> None:
+        parents = self.parents
+        stack: list[tuple[cst.CSTNode, cst.CSTNode | None]] = [(root, None)]
+        while stack:
+            node, parent = stack.pop()
+            if parent is not None:
+                # Recorded when popped: ``parents`` iterates in pre-order (source order).
+                parents[node] = parent
+            kind = type(node)
+            if kind is cst.Call:
+                self.calls.append(node)  # type: ignore[arg-type]
+            elif kind is cst.FunctionDef:
+                self.functions.append(node)  # type: ignore[arg-type]
+                self.assigned_names.add(node.name.value)  # type: ignore[attr-defined]
+            elif kind is cst.ClassDef:
+                self.classes.append(node)  # type: ignore[arg-type]
+                self.assigned_names.add(node.name.value)  # type: ignore[attr-defined]
+            elif kind is cst.For or kind is cst.While:
+                self.loops.append(node)  # type: ignore[arg-type]
+            elif kind is cst.With:
+                self.withs.append(node)  # type: ignore[arg-type]
+            elif kind is cst.Return:
+                self.returns.append(node)  # type: ignore[arg-type]
+            elif kind is cst.Import:
+                self.imports.add_import(node)  # type: ignore[arg-type]
+                continue
+            elif kind is cst.ImportFrom:
+                self.imports.add_import_from(node)  # type: ignore[arg-type]
+                continue
+            elif kind is cst.AssignTarget:
+                target = node.target  # type: ignore[attr-defined]
+                if type(target) is cst.Name:
+                    self.assigned_names.add(target.value)
+            # Reversed so that nodes are popped (and lists filled) in source order.
+            stack.extend((child, node) for child in reversed(list(iter_children(node))))
+
+    # Navigation -----------------------------------------------------------------
+
+    def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        return self.parents.get(node)
+
+    def ancestors(self, node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+        current = self.parents.get(node)
+        while current is not None:
+            yield current
+            current = self.parents.get(current)
+
+    def enclosing(self, node: cst.CSTNode, kinds: type | tuple[type, ...]) -> cst.CSTNode | None:
+        """The nearest ancestor of one of ``kinds``, not crossing a function or class."""
+        for ancestor in self.ancestors(node):
+            if isinstance(ancestor, kinds):
+                return ancestor
+            if isinstance(ancestor, SCOPE_TYPES):
+                return None
+        return None
+
+    def enclosing_function(self, node: cst.CSTNode) -> cst.FunctionDef | None:
+        found = self._function_of.get(node, _UNKNOWN)
+        if found is _UNKNOWN:  # remembered: rules ask this of every call, many times
+            found = None
+            for ancestor in self.ancestors(node):
+                if isinstance(ancestor, cst.FunctionDef):
+                    found = ancestor
+                    break
+            self._function_of[node] = found
+        return found  # type: ignore[return-value]
+
+    def enclosing_class(self, node: cst.CSTNode) -> cst.ClassDef | None:
+        """The class whose method (at any depth of nesting in it) contains ``node``."""
+        for ancestor in self.ancestors(node):
+            if isinstance(ancestor, cst.ClassDef):
+                return ancestor
+        return None
+
+    def enclosing_loops(self, node: cst.CSTNode) -> list[cst.For | cst.While]:
+        """Loops around ``node`` inside its function, innermost first."""
+        loops: list[cst.For | cst.While] = []
+        for ancestor in self.ancestors(node):
+            if isinstance(ancestor, SCOPE_TYPES):
+                break
+            if isinstance(ancestor, LOOP_TYPES):
+                loops.append(ancestor)
+        return loops
+
+    def statement_of(self, node: cst.CSTNode) -> cst.CSTNode:
+        """The simple or compound statement that contains an expression."""
+        current: cst.CSTNode = node
+        while not isinstance(current, (cst.BaseSmallStatement, cst.BaseCompoundStatement)):
+            parent = self.parents.get(current)
+            if parent is None:
+                return current
+            current = parent
+        return current
+
+    # Containment in O(1): pre-order numbers --------------------------------------
+
+    def is_inside(self, node: cst.CSTNode, container: cst.CSTNode) -> bool:
+        if node is container:
+            return True
+        number = self.order.get(node)
+        if number is None:  # the module, or a name inside an import (not indexed)
+            return any(a is container for a in self.ancestors(node))
+        first, last = self.span(container)
+        return first < number <= last
+
+    @property
+    def order(self) -> dict[cst.CSTNode, int]:
+        """Every indexed node's pre-order number (built on first use)."""
+        if self._order is None:
+            self._order = {node: i for i, node in enumerate(self.parents)}
+        return self._order
+
+    @property
+    def nodes(self) -> list[cst.CSTNode]:
+        """Every indexed node in pre-order: ``nodes[order[n]] is n``."""
+        if self._nodes is None:
+            self._nodes = list(self.parents)
+        return self._nodes
+
+    def span(self, node: cst.CSTNode) -> tuple[int, int]:
+        """Pre-order numbers of ``node`` and of its last indexed descendant."""
+        cached = self._spans.get(node)
+        if cached is None:
+            order = self.order
+            first = order.get(node, -1)
+            if node is self.root:
+                cached = (-1, len(order) - 1)
+            elif first == -1:  # not in this tree (or inside an import): contains nothing
+                cached = (-1, -2)
+            else:
+                last = node
+                while (children := [c for c in iter_children(last) if c in order]):
+                    last = children[-1]
+                cached = (first, order.get(last, first))
+            self._spans[node] = cached
+        return cached
+
+    def within(self, nodes: Sequence[cst.CSTNode], container: cst.CSTNode) -> Sequence[cst.CSTNode]:
+        """The members of ``nodes`` (an index list, in source order) inside ``container``."""
+        entry = self._list_orders.get(id(nodes))
+        if entry is None or entry[0] is not nodes:
+            entry = (nodes, [self.order[n] for n in nodes])
+            self._list_orders[id(nodes)] = entry
+        numbers = entry[1]
+        first, last = self.span(container)
+        return nodes[bisect.bisect_left(numbers, first):bisect.bisect_right(numbers, last)]
