@@ -71,7 +71,8 @@ def find_git_dir(mirror: Path, repo: str) -> Path | None:
     base = mirror / repo.replace("/", "+")
     if not base.is_dir():
         return None
-    for candidate in (base / "repo" / ".git", base / "repo", base, base / ".git", base / "repo.git"):
+    for candidate in (base / "repo" / ".git", base / "repo", base, base / ".git",
+                      base / "repo.git"):
         if is_git_dir(candidate):
             return candidate
     for candidate in sorted(base.iterdir()):

@@ -88,6 +88,8 @@ class FileFacts(Protocol):
 
     def may_be_project_class(self, qualname: str) -> bool: ...
 
+    def parameter_value(self, fn: cst.FunctionDef, param: cst.Param) -> Value | None: ...
+
 
 class Flow:
     """Environment before every statement of one scope (function or module body)."""
@@ -122,6 +124,10 @@ class Flow:
             annotated = None
             if param.annotation is not None:
                 annotated = self.ctx.qualname_of_class(param.annotation.annotation)
+            passed = None if annotated else self.ctx.parameter_value(fn, param)
+            if passed is not None:
+                env[name] = passed
+                continue
             project = annotated if annotated and not knowledge.lookup(annotated) else None
             env[name] = Value(Kind.PARAM, qualname=annotated, node=param, project_class=project)
         for star in (params.star_arg, params.star_kwarg):
