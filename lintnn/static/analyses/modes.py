@@ -93,20 +93,16 @@ class ModeIndex:
     position: dict[cst.CSTNode, int] = field(default_factory=dict)
     events: list[tuple[cst.CSTNode, frozenset[Event]]] = field(default_factory=list)
     exits: list[cst.CSTNode] = field(default_factory=list)  # break / return / raise
-    _functions: dict[str, list[cst.FunctionDef]] = field(default_factory=dict)
     _effects: dict[cst.FunctionDef, frozenset[Event]] = field(default_factory=dict)
     _kinds: dict[cst.Call, frozenset[Event]] = field(default_factory=dict)
     _scope_events: dict[cst.CSTNode, list[tuple[cst.CSTNode, frozenset[Event]]]] = field(
         default_factory=dict)
-    _callers: dict[cst.FunctionDef, list[cst.Call]] | None = None
     # The calls inside each function, loop, branch and with-block (one walk up per call).
     _members: dict[cst.CSTNode, list[cst.Call]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         index = self.ctx.index
         self.position = index.order  # pre-order numbers: compare where nodes are
-        for fn in index.functions:
-            self._functions.setdefault(fn.name.value, []).append(fn)
         for node in index.parents:
             kind = type(node)  # exact types: isinstance on libcst's ABCs is slow
             if kind is cst.Break or kind is cst.Return or kind is cst.Raise:
@@ -208,28 +204,11 @@ class ModeIndex:
 
     def local_function(self, call: cst.Call) -> cst.FunctionDef | None:
         """The function of this file a call calls: ``helper(...)`` or ``self.method(...)``."""
-        func = call.func
-        if isinstance(func, cst.Name):
-            found = self._functions.get(func.value, [])
-            plain = [f for f in found if self.ctx.index.enclosing_class(f) is None]
-            return plain[0] if len(plain) == 1 and len(found) == 1 else None
-        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and (
-            func.value.value == "self"
-        ):
-            owner = self.ctx.index.enclosing_class(call)
-            return self.ctx.method(owner, func.attr.value) if owner is not None else None
-        return None
+        return self.ctx.call_graph.target(call)
 
     def callers(self, fn: cst.FunctionDef) -> list[cst.Call]:
         """Calls of ``fn`` in this file (outside ``fn`` itself)."""
-        if self._callers is None:
-            self._callers = {}
-            for call in self.ctx.index.calls:
-                target = self.local_function(call)
-                if target is not None:
-                    self._callers.setdefault(target, []).append(call)
-        return [call for call in self._callers.get(fn, ())
-                if not self.ctx.index.is_inside(call, fn)]
+        return self.ctx.call_graph.callers(fn)
 
     def call_events(self, scope: cst.CSTNode) -> Iterator[tuple[cst.CSTNode, frozenset[Event]]]:
         """Events of a scope, local functions and helpers included."""

@@ -22,7 +22,7 @@ from lintnn.static.knowledge import roles as R
 from lintnn.static.rules.base import Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.dataflow import Kind, Value
-from lintnn.static.syntax.nodes import argument, dotted_name, method_name
+from lintnn.static.syntax.nodes import dotted_name, method_name
 from lintnn.static.syntax.project import CONTAINS, Requirement
 
 _MODE_DEPENDENT = frozenset({R.DROPOUT, R.BATCHNORM})
@@ -177,7 +177,7 @@ def _witnesses(ctx: FileContext, modes: ModeIndex, site: cst.CSTNode,
     callers = modes.callers(scope) if isinstance(scope, cst.FunctionDef) else []
     if parameter is not None:
         for caller in callers:
-            passed = _argument_for(ctx, scope, parameter, caller)  # type: ignore[arg-type]
+            passed = ctx.call_graph.argument_for(scope, parameter, caller)  # type: ignore[arg-type]
             if passed is not None:
                 yield from _witnesses(ctx, modes, caller, passed, None, depth + 1)
         return
@@ -210,19 +210,6 @@ def _set_elsewhere(ctx: FileContext, modes: ModeIndex, expr: cst.BaseExpression)
             if receiver is not None and dotted_name(receiver) in (name, None):
                 return True
     return False
-
-
-def _argument_for(ctx: FileContext, fn: cst.FunctionDef, param: cst.Param,
-                  call: cst.Call) -> cst.BaseExpression | None:
-    params = [*fn.params.posonly_params, *fn.params.params]
-    if param not in params:
-        return argument(call, None, param.name.value)
-    position = params.index(param)
-    if ctx.index.enclosing_class(fn) is not None and isinstance(call.func, cst.Attribute):
-        position -= 1  # self.method(...): the receiver fills the first parameter
-        if position < 0:
-            return None
-    return argument(call, position, param.name.value)
 
 
 def _witness(ctx: FileContext, model: Value) -> _Witness | None:
