@@ -20,7 +20,9 @@ import libcst as cst
 
 from lintnn.static.knowledge import roles as R
 from lintnn.static.syntax.context import FileContext
+from lintnn.static.syntax.dataflow import Kind, Value
 from lintnn.static.syntax.nodes import argument, bool_value, dotted_name, method_name
+from lintnn.static.syntax.project import CONTAINS, Requirement
 
 _EVAL_WORDS = frozenset({
     "eval", "evaluate", "evaluation", "evaluating", "validate", "validation", "valid", "val",
@@ -391,3 +393,46 @@ def evaluation_function(ctx: FileContext, node: cst.CSTNode) -> cst.FunctionDef 
         elif isinstance(ancestor, cst.ClassDef) and is_stochastic_name(ancestor.name.value):
             return None
     return None
+
+
+# Mode-dependent models -------------------------------------------------------------------
+
+_MODE_DEPENDENT = frozenset({R.DROPOUT, R.BATCHNORM})
+
+
+@dataclass(frozen=True)
+class ModeDependence:
+    """Why a model behaves differently in train and eval mode (it holds dropout or batch
+    norm): known here, or required of a project class once every file is read."""
+
+    model: Value
+    requirement: Requirement | None  # None: known in this file
+
+
+def mode_dependence(ctx: FileContext, model: Value | None) -> ModeDependence | None:
+    """How ``model`` is known to depend on its mode; None when it is not known to (a
+    model without dropout and batch norm computes the same in both modes)."""
+    if model is None:
+        return None
+    if model.kind is Kind.PARAM:
+        requirement = ctx.requirement(model, CONTAINS, R.MODE_DEPENDENT)
+        return ModeDependence(model, requirement) if requirement else None
+    if model.kind is not Kind.INSTANCE:
+        return None
+    if model.roles & _MODE_DEPENDENT:
+        return ModeDependence(model, None)
+    if R.SEQUENTIAL in model.roles:
+        for item in model.items:
+            found = mode_dependence(ctx, item) if item is not None else None
+            if found is not None:
+                return found
+        return None
+    requirement = ctx.requirement(model, CONTAINS, R.MODE_DEPENDENT)
+    return ModeDependence(model, requirement) if requirement else None
+
+
+def receiver_dependence(ctx: FileContext, call: cst.Call) -> ModeDependence | None:
+    """:func:`mode_dependence` of the model whose method ``call`` calls (``model.eval()``)."""
+    if not isinstance(call.func, cst.Attribute):
+        return None
+    return mode_dependence(ctx, ctx.value(call.func.value))

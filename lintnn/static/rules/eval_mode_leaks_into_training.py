@@ -13,6 +13,7 @@ from lintnn.static.analyses.modes import (
     dominates,
     evals_of_trained_models,
     mode_index,
+    receiver_dependence,
 )
 from lintnn.static.rules.base import Rule
 from lintnn.static.syntax.context import FileContext
@@ -36,12 +37,17 @@ class EvalModeLeaksIntoTraining(Rule):
             loop = _training_loop(ctx, modes, node)
             if chosen_by_branch(ctx, modes, node):
                 continue
-            if loop is not None and _leaks(ctx, modes, node, loop):
+            if loop is None or not _leaks(ctx, modes, node, loop):
+                continue
+            dependence = receiver_dependence(ctx, node)
+            if dependence is not None:
+                requires = (dependence.requirement,) if dependence.requirement else ()
                 ctx.report(node, (
                     f"`{model}` is put in eval mode inside the training loop and nothing "
                     f"switches it back before the next training step: the following "
                     f"iterations train with dropout off and frozen batch-norm statistics; "
-                    f"call `{model}.train()` at the start of each training step"))
+                    f"call `{model}.train()` at the start of each training step"),
+                    requires=requires)
 
 
 def _training_loop(ctx: FileContext, modes: ModeIndex, call: cst.Call) -> cst.CSTNode | None:

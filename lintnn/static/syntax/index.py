@@ -85,6 +85,7 @@ class NodeIndex:
         self.loops: list[cst.For | cst.While] = []
         self.withs: list[cst.With] = []
         self.returns: list[cst.Return] = []
+        self.assignments: list[cst.Assign] = []
         self.assigned_names: set[str] = set()
         self.root: cst.CSTNode | None = None
         self._order: dict[cst.CSTNode, int] | None = None
@@ -135,6 +136,8 @@ class NodeIndex:
                 self.withs.append(node)  # type: ignore[arg-type]
             elif kind is cst.Return:
                 self.returns.append(node)  # type: ignore[arg-type]
+            elif kind is cst.Assign:
+                self.assignments.append(node)  # type: ignore[arg-type]
             elif kind is cst.Import:
                 self.imports.add_import(node)  # type: ignore[arg-type]
                 continue
