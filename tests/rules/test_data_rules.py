@@ -43,6 +43,12 @@ def test_nn301_torch_training_loaders() -> None:
 
         def train_dataloader():
             return DataLoader(ds, batch_size=32)  # expect: NN301
+        """,
+        "NN301",
+    )
+    assert_findings(
+        """
+        from torch.utils.data import DataLoader
 
         loader = DataLoader(ds, batch_size=16)  # expect: NN301
         for epoch in range(3):
@@ -504,4 +510,74 @@ def test_nn306_negatives() -> None:
             opt.step()
         """,
         "NN306",
+    )
+
+
+def test_nn301_use_outweighs_names() -> None:
+    """A loader whose batches reach backward()/step() trains, whatever it is called; one
+    that is only peeked at, or a leftover beside the loader the file trains on, does not."""
+    assert_findings(
+        """
+        from torch.utils.data import DataLoader
+
+        val_trainloader = DataLoader(ds, batch_size=16)  # expect: NN301
+        train_loader = DataLoader(train_ds, batch_size=64)
+        small_loader = DataLoader(train_ds, batch_size=8)
+        images, labels = next(iter(small_loader))
+        fold_loader = DataLoader(train_ds, batch_size=8)  # expect: NN301
+
+        def run_epoch(model, batches, opt):
+            for x, y in batches:
+                model(x).sum().backward()
+                opt.step()
+
+        def peek(batches):
+            return next(iter(batches))
+
+        for x, y in val_trainloader:
+            model(x).sum().backward()
+            opt.step()
+        run_epoch(model, fold_loader, opt)
+        peek(train_loader)
+        """,
+        "NN301",
+    )
+
+
+def test_nn301_a_leftover_loader_beside_the_trained_one_is_silent() -> None:
+    """Real-world (a JAX tutorial): ``train_loader`` is built for later sections, while
+    training iterates a loader built in the training function."""
+    assert_findings(
+        """
+        from torch.utils import data
+
+        train_loader = data.DataLoader(train_set, batch_size=128, shuffle=False)
+
+        def train(state, num_epochs):
+            local = data.DataLoader(train_set, batch_size=128, shuffle=True)
+            for epoch in range(num_epochs):
+                for batch in local:
+                    state = train_step(state, batch)
+        """,
+        "NN301",
+    )
+
+
+def test_nn301_a_name_rebound_to_another_loader_is_another_loader() -> None:
+    """Real-world (a Kaggle notebook): ``train_loader`` first serves image previews, then is
+    rebuilt per fold with a random sampler; the training loop reads the second binding."""
+    assert_findings(
+        """
+        import torch
+
+        train_loader = torch.utils.data.DataLoader(train_set, batch_size=64)
+        images, labels = next(iter(train_loader))
+        for fold, (train_idx, valid_idx) in enumerate(folds):
+            sampler = torch.utils.data.SubsetRandomSampler(train_idx)
+            train_loader = torch.utils.data.DataLoader(train_set, batch_size=64, sampler=sampler)
+            for inputs, labels in train_loader:
+                model(inputs).sum().backward()
+                optimizer.step()
+        """,
+        "NN301",
     )
