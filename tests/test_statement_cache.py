@@ -61,7 +61,7 @@ def log_probabilities(x):
 
 
 def normalize(x):
-    return F.softmax(x)
+    return F.softmax(x.view(2, 4, -1))
 
 
 def uses_shared(x):
@@ -118,7 +118,8 @@ def test_rules_declared_statement_local() -> None:
 
 EDITS = [
     ("edit inside a function", lambda t: t.replace("lr=0.1", "lr=0.2")),
-    ("fix a finding inside a function", lambda t: t.replace("F.softmax(x)", "F.softmax(x, -1)")),
+    ("fix a finding inside a function", lambda t: t.replace("F.softmax(x.view(2, 4, -1))",
+                                                               "F.softmax(x.view(2, 4, -1), -1)")),
     ("add a function at the top", lambda t: t.replace("\n\nclass Net", "\n\n" + NEW_FUNCTION
                                                       + "class Net", 1)),
     ("remove a function", lambda t: re.sub(r"def normalize\(x\):\n    return .*\n\n\n", "", t)),

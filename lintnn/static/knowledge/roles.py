@@ -31,6 +31,8 @@ DROPOUT = "layer.dropout"
 BATCHNORM = "layer.batchnorm"
 LINEAR = "layer.linear"
 CONV = "layer.conv"
+RECURRENT = "layer.recurrent"  # RNN, LSTM, GRU: the first output is (seq, batch, hidden)-like
+FLATTEN = "layer.flatten"  # nn.Flatten: (batch, features)
 FUNCTIONAL_DROPOUT = "op.dropout"  # F.dropout(x, p, training=...)
 KERAS_ACTIVATION_LAYER = "layer.keras_activation"  # keras.layers.Activation("softmax")
 KERAS_DENSE = "layer.keras_dense"  # Dense(..., activation=...)

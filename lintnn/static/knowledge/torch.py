@@ -92,6 +92,8 @@ ENTRIES: dict[str, Entry] = {
         "torch.nn.LazyConv2d torch.nn.LazyConv3d",
         cls(R.CONV, R.LINEAR_OUTPUT),
     ),
+    **expand("torch.nn.RNN torch.nn.LSTM torch.nn.GRU", cls(R.RECURRENT)),
+    "torch.nn.Flatten": cls(R.FLATTEN),
     **expand(
         "torch.nn.functional.dropout torch.nn.functional.dropout1d "
         "torch.nn.functional.dropout2d torch.nn.functional.dropout3d "

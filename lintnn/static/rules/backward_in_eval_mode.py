@@ -87,24 +87,9 @@ def _callees(ctx: FileContext, expr: cst.BaseExpression, before: cst.CSTNode,
             if name is not None:
                 found.add(name)
         if isinstance(node, cst.Name):
-            assigned = _last_assignment(ctx, node.value, before)
+            assigned = ctx.last_assignment(node.value, before)
             if assigned is not None:
-                found |= _callees(ctx, assigned, assigned, depth + 1)
+                found |= _callees(ctx, assigned.value, assigned, depth + 1)
             continue
         nodes.extend(iter_children(node))
     return found
-
-
-def _last_assignment(ctx: FileContext, name: str,
-                     before: cst.CSTNode) -> cst.BaseExpression | None:
-    """The value of the last ``name = ...`` before ``before`` in its scope."""
-    scope = scope_of(ctx, before)
-    position = ctx.index.order.get(before, 0)
-    best, best_at = None, -1
-    for node in ctx.index.within(ctx.index.assignments, scope):
-        at = ctx.index.order.get(node, 0)
-        if at < position and at > best_at and scope_of(ctx, node) is scope and any(
-                isinstance(t.target, cst.Name) and t.target.value == name
-                for t in node.targets):  # type: ignore[attr-defined]
-            best, best_at = node.value, at  # type: ignore[attr-defined]
-    return best

@@ -16,7 +16,7 @@ from lintnn.static.syntax.callgraph import CallGraph
 from lintnn.static.syntax.dataflow import Flow, Kind, Value
 from lintnn.static.syntax.imports import ImportMap, canonical, dotted_name
 from lintnn.static.syntax.index import NodeIndex
-from lintnn.static.syntax.nodes import has_star_args, method_name
+from lintnn.static.syntax.nodes import has_star_args, method_name, target_names
 from lintnn.static.syntax.project import Requirement
 from lintnn.static.syntax.statements import line_starts
 
@@ -162,6 +162,19 @@ class FileContext:
     def value(self, expr: cst.BaseExpression) -> Value | None:
         """What ``expr`` evaluates to at its place in the program, if known."""
         return self.flow(self.scope_of(expr)).value_of(expr)
+
+    def last_assignment(self, name: str, before: cst.CSTNode) -> cst.Assign | None:
+        """The last ``name = ...`` (or ``..., name, ... = ...``) before ``before`` in its scope,
+        in source order."""
+        scope = self.scope_of(before)
+        position = self.index.order.get(before, 0)
+        best, best_at = None, -1
+        for node in self.index.within(self.index.assignments, scope):
+            at = self.index.order.get(node, 0)
+            if best_at < at < position and self.scope_of(node) is scope and any(
+                    name in target_names(t.target) for t in node.targets):
+                best, best_at = node, at
+        return best
 
     # Parameters -------------------------------------------------------------------
 
