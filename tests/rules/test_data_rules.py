@@ -170,7 +170,7 @@ def test_nn302_scaler_before_split() -> None:
 
         def by_slicing(data):
             mu = data.mean(axis=0)  # expect: NN302
-            sd = np.std(data, axis=0)  # expect: NN302
+            sd = np.std(data, axis=0)  # the same leak: reported once
             data = (data - mu) / sd
             train, test = data[:800], data[800:]
             return train, test
@@ -580,4 +580,89 @@ def test_nn301_a_name_rebound_to_another_loader_is_another_loader() -> None:
                 optimizer.step()
         """,
         "NN301",
+    )
+
+
+def test_nn302_follows_the_code_people_write() -> None:
+    """Statistics applied in place, through helpers and keywords, carried by later names,
+    and splits by index parts and keras' validation_split (issue 13's forms)."""
+    assert_findings(
+        """
+        import numpy as np
+        from sklearn.model_selection import KFold, train_test_split
+        from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+        def in_place(X):
+            X -= X.mean(axis=0)  # expect: NN302
+            X /= X.std(axis=0)
+            return X[:800], X[800:]
+
+        def carried_by_a_later_name(df, cols):
+            df[cols] = StandardScaler().fit_transform(df[cols])  # expect: NN302
+            X = df.drop("price", axis=1)
+            X_train, X_test = train_test_split(X, test_size=0.2)
+
+        def through_a_helper(data):
+            scaled = normalize_series(data, data.min(axis=0), data.max(axis=0))  # expect: NN302
+            return scaled[:1000], scaled[1000:]
+
+        def imputed(df):
+            df = df.fillna(df.mean())  # expect: NN302
+            return train_test_split(df)
+
+        def by_keyword(frame):
+            frame = MinMaxScaler().fit_transform(X=frame)  # expect: NN302
+            return train_test_split(frame)
+
+        def keras_validation_split(model, X, y):
+            X = StandardScaler().fit_transform(X)  # expect: NN302
+            model.fit(X, y, epochs=5, validation_split=0.2)
+
+        def index_parts(inputs):
+            inputs = StandardScaler().fit_transform(inputs)  # expect: NN302
+            tr, te = train_test_split(np.arange(len(inputs)), test_size=0.2)
+            return inputs[tr], inputs[te]
+
+        def per_column(X, out):
+            for i in range(X.shape[1]):
+                out[:, i] = MinMaxScaler().fit_transform(X[:, i:i + 1]).ravel()  # expect: NN302
+            X_train = out[:500]
+            return X_train
+        """,
+        "NN302",
+    )
+
+
+def test_nn302_negatives_of_the_same_forms() -> None:
+    assert_findings(
+        """
+        import numpy as np
+        from sklearn.model_selection import KFold, train_test_split
+        from sklearn.preprocessing import StandardScaler
+
+        def fitted_on_the_training_part(X):
+            tr, te = train_test_split(np.arange(len(X)))
+            scaler = StandardScaler().fit(X[tr])
+            return scaler.transform(X[tr]), scaler.transform(X[te])
+
+        def per_fold(X):
+            for tr, va in KFold(5).split(X):
+                scaler = StandardScaler().fit(X[tr])
+                yield scaler.transform(X[tr]), scaler.transform(X[va])
+
+        def no_validation(model, X, y):
+            X = StandardScaler().fit_transform(X)
+            model.fit(X, y, validation_split=0.0)
+
+        def train_statistics(train, test):
+            train = train.fillna(train.mean())
+            test = test.fillna(train.mean())
+            return train_test_split(train)
+
+        def size_only(X):
+            n = len(StandardScaler().fit_transform(X))
+            a, b = train_test_split(np.zeros(n))
+            return a, b
+        """,
+        "NN302",
     )

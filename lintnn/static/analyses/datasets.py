@@ -16,7 +16,7 @@ import libcst as cst
 from lintnn.static.knowledge import roles as R
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.dataflow import Kind
-from lintnn.static.syntax.nodes import dotted_name, positional
+from lintnn.static.syntax.nodes import argument, dotted_name, positional
 
 TRAIN = "train"
 EVAL = "eval"
@@ -340,8 +340,7 @@ def fitted_data(ctx: FileContext, call: cst.Call) -> cst.BaseExpression | None:
     role = R.ADAPTS_STATISTICS if method == "adapt" else R.FITS_STATISTICS
     if not receiver.has(role):
         return None
-    args = positional(call)
-    return args[0] if args else None
+    return argument(call, 0, "data" if method == "adapt" else "X")
 
 
 def reads_of(ctx: FileContext, name: str, region: cst.CSTNode) -> Iterator[cst.Name]:
