@@ -110,7 +110,11 @@ class FileContext:
         return None
 
     def may_be_project_class(self, qualname: str) -> bool:
-        """True for a class the project may define (so the project index may know it)."""
+        """True for a class the project may define (so the project index may know it): a
+        class of this file, whatever its case, or a capitalized name from elsewhere."""
+        last = qualname.rsplit(".", 1)[-1]
+        if last in self.local_classes and qualname == self.class_qualname(self.local_classes[last]):
+            return True
         root = qualname.split(".")[0]
         if root in knowledge.KNOWN_ROOTS or knowledge.is_framework_name(qualname):
             return False
