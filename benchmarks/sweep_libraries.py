@@ -18,6 +18,7 @@ import importlib.util
 import json
 import subprocess
 import sys
+import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -29,9 +30,9 @@ def package_dir(name: str) -> Path | None:
     return Path(spec.origin).parent
 
 
-def findings(tree: Path, paths: list[Path], python: str) -> list[dict]:
+def findings(tree: Path, paths: list[Path], python: str, config: Path) -> list[dict]:
     cmd = [python, "-m", "lintnn", "check", *map(str, paths), "--no-cache",
-           "--output-format", "json", "--exit-zero"]
+           "--output-format", "json", "--exit-zero", "--config", str(config)]
     out = subprocess.run(cmd, cwd=tree, capture_output=True, text=True, check=False,
                          env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin"})
     if out.returncode not in (0, 1):
@@ -53,7 +54,11 @@ def main() -> int:
     names = args.package or ["transformers", "flax", "optax"]
     paths = [p for p in (package_dir(n) for n in names) if p is not None]
     print("packages:", ", ".join(f"{n} ({p})" for n, p in zip(names, paths, strict=False)))
-    results = [findings(tree.resolve(), paths, args.python) for tree in args.tree]
+    with tempfile.TemporaryDirectory() as folder:
+        # site-packages may sit in a git-ignored virtualenv: look at every file anyway
+        config = Path(folder) / "lintnn.toml"
+        config.write_text("[tool.lintnn]\nrespect-gitignore = false\n")
+        results = [findings(tree.resolve(), paths, args.python, config) for tree in args.tree]
     codes = sorted({d["code"] for r in results for d in r})
     print("code   " + "  ".join(f"{str(t)[-18:]:>18}" for t in args.tree))
     for code in codes:
