@@ -63,6 +63,14 @@ POSITIVES = {
     def main():
         epoch(Classifier(4, 3), [])
     """,
+    # Callers disagree: on the first one's path the loss gets probabilities.
+    "one_caller_passes_a_softmax_model": MODEL + LOGITS_MODEL + """
+    def step(model, x, y):
+        return nn.CrossEntropyLoss()(model(x), y)  # expect: NN101
+
+    step(Classifier(4, 3), 1, 2)
+    step(Logits(), 1, 2)
+    """,
     "every_call_site_agrees": MODEL + """
     def evaluate(model, x, y):
         return nn.CrossEntropyLoss()(model(x), y)  # expect: NN101
@@ -86,13 +94,21 @@ POSITIVES = {
 }
 
 NEGATIVES = {
-    # Call sites disagree: one passes a model that returns logits.
-    "call_sites_disagree": MODEL + LOGITS_MODEL + """
+    # One call site passes something unknown: no path is sure.
+    "one_call_site_unknown": MODEL + """
     def step(model, x, y):
         return nn.CrossEntropyLoss()(model(x), y)
 
     step(Classifier(4, 3), 1, 2)
+    step(load_model(), 1, 2)
+    """,
+    # Callers pass different models, none of which makes probabilities.
+    "call_sites_disagree_harmlessly": "\n    import torch.nn as nn\n" + LOGITS_MODEL + """
+    def step(model, x, y):
+        return nn.CrossEntropyLoss()(model(x), y)
+
     step(Logits(), 1, 2)
+    step(nn.Linear(4, 3), 1, 2)
     """,
     # The caller hides the argument in *args: nothing is known.
     "star_args_at_the_call": MODEL + """
@@ -148,3 +164,29 @@ def test_parameter_values_reach_the_rules(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(NEGATIVES))
 def test_unsure_parameters_stay_silent(name: str) -> None:
     assert_findings(NEGATIVES[name], "NN101")
+
+
+def test_one_bad_caller_is_enough() -> None:
+    """Real-world (a course notebook): ``train_step(model, ...)`` is called with a model
+    ending in ReLU and with one returning logits: the loss in ``train_step`` gets ReLU
+    output on the first caller's path, a bug whatever the second one passes."""
+    assert_findings(MODEL + LOGITS_MODEL + """
+    class Relu(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 3)
+
+        def forward(self, x):
+            return torch.relu(self.fc(x))
+
+    def train_step(model, x, y, loss_fn):
+        return loss_fn(model(x), y)  # expect: NN107
+
+    def val_step(model, x, y, loss_fn):
+        return loss_fn(model(x), y)
+
+    train_step(Relu(), 1, 2, nn.CrossEntropyLoss())
+    train_step(Logits(), 1, 2, nn.CrossEntropyLoss())
+    val_step(Logits(), 1, 2, nn.CrossEntropyLoss())
+    val_step(nn.Linear(4, 3), 1, 2, nn.CrossEntropyLoss())
+    """, "NN107")

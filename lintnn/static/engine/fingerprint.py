@@ -56,6 +56,7 @@ class Fingerprints:
                 value.kind.value, value.qualname, value.entry,
                 tuple(sorted(value.roles)), value.project_class,
                 tuple(self.value(item) for item in value.items), self._code(value.node),
+                tuple(self.value(c) for c in value.candidates),
             )
             self._values[id(value)] = key
         return key

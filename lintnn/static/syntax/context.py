@@ -210,9 +210,15 @@ class FileContext:
                 values.append(self.value(passed) if passed is not None
                               else self._default_value(fn, param))
             first = values[0]
-            if first is None or any(not first.same_as(v) for v in values[1:]):
+            if first is None or any(v is None for v in values):
                 return None
-            return first
+            if all(first.same_as(v) for v in values[1:]):
+                return first
+            distinct: list[Value] = []
+            for value in values:
+                if not any(value.same_as(d) for d in distinct):
+                    distinct.append(value)  # type: ignore[arg-type]
+            return Value(Kind.PARAM, node=param, candidates=tuple(distinct))
         default = self._default_value(fn, param)
         if default is not None:
             return default

@@ -53,6 +53,9 @@ class Value:
     node: cst.CSTNode | None = None
     items: tuple[Value | None, ...] = ()
     project_class: str | None = None
+    # A parameter whose callers pass different values: each of them (all known), and for
+    # the result of calling it, each of their outputs. A bug any one of them causes is real.
+    candidates: tuple[Value, ...] = ()
 
     def has(self, *roles: str) -> bool:
         return any(role in self.roles for role in roles)
@@ -64,8 +67,10 @@ class Value:
     def same_as(self, other: Value | None) -> bool:
         """Equal up to the producing node (used when branches merge)."""
         return other is not None and (
-            self.kind, self.qualname, self.roles, self.project_class, self.items
-        ) == (other.kind, other.qualname, other.roles, other.project_class, other.items)
+            self.kind, self.qualname, self.roles, self.project_class, self.items,
+            self.candidates,
+        ) == (other.kind, other.qualname, other.roles, other.project_class, other.items,
+              other.candidates)
 
 
 Env = Mapping[str, Value]
@@ -336,6 +341,11 @@ class Flow:
             return self.output_of(callee, call)
         if callee.kind is Kind.PARAM and callee.project_class:
             return Value(Kind.RESULT, node=call, project_class=callee.project_class)
+        if callee.kind is Kind.PARAM and callee.candidates:
+            outputs = [self.output_of(c, call) if c.kind is Kind.INSTANCE else None
+                       for c in callee.candidates]
+            if all(outputs):
+                return Value(Kind.RESULT, node=call, candidates=tuple(outputs))  # type: ignore[arg-type]
         return None
 
     def output_of(self, instance: Value, call: cst.Call) -> Value | None:
