@@ -31,3 +31,24 @@ def test_a_lowercase_model_class_of_the_file_is_a_model() -> None:
             out = model(img)
             loss = criterion(out, label)  # expect: NN107
     """, "NN107")
+
+
+def test_a_torchvision_model_with_dropout_evaluated_in_training_mode() -> None:
+    """A Kaggle notebook fine-tunes ``squeezenet1_1``: its dropout lives in torchvision, so
+    the knowledge tables say which builders hold dropout or batch norm (ViT holds neither
+    with its default rates, and stays silent)."""
+    assert_findings("""
+        import torch
+        from torchvision import models
+
+        model = models.squeezenet1_1(pretrained=True)
+        vit = models.vit_b_16()
+
+        def evaluate(loader):
+            with torch.no_grad():  # expect: NN201
+                return [model(x) for x, _ in loader]
+
+        def embed(loader):
+            with torch.no_grad():
+                return [vit(x) for x, _ in loader]
+    """, "NN201")
