@@ -312,6 +312,54 @@ def evals_of_trained_models(modes: ModeIndex) -> list[tuple[cst.Call, str]]:
     return found
 
 
+def helper_evals_of_trained_models(modes: ModeIndex) -> list[tuple[cst.Call, str, cst.Call]]:
+    """``(helper call, "model", eval() call)`` for each call of a function of this file that
+    leaves an object the file trains in eval mode (``val_acc = evaluate(model, loader)``,
+    where ``evaluate`` starts with ``model.eval()`` and never switches back)."""
+    trained = modes.trained_names()
+    ctx = modes.ctx
+    found = []
+    for call in ctx.index.calls:
+        fn = ctx.call_graph.target(call)
+        if fn is None:
+            continue
+        eval_call = leaves_in_eval(modes, fn)
+        if eval_call is None:
+            continue
+        model = receiver_name(eval_call)
+        param = _parameter_named(fn, model)
+        if param is not None:
+            passed = ctx.call_graph.argument_for(fn, param, call)
+            model = dotted_name(passed) if passed is not None else None
+        if model is not None and model in trained:
+            found.append((call, model, eval_call))
+    return found
+
+
+def leaves_in_eval(modes: ModeIndex, fn: cst.FunctionDef) -> cst.Call | None:
+    """The ``eval()`` call that is ``fn``'s last mode change, when it always runs (a
+    statement of the function's own body) and nothing after it may switch modes."""
+    changes = [(node, kinds) for node, kinds in modes.call_events(fn)
+               if kinds & (SETS_EVAL | SETS_TRAIN)]
+    if not changes:
+        return None
+    node, kinds = max(changes, key=lambda item: modes.position.get(item[0], -1))
+    if kinds != frozenset({Event.EVAL}) or not isinstance(node, cst.Call):
+        return None
+    statement = modes.ctx.index.statement_of(node)
+    body = modes.ctx.index.parent(statement)
+    if isinstance(body, cst.SimpleStatementLine):
+        statement, body = body, modes.ctx.index.parent(body)
+    return node if body is fn.body else None
+
+
+def _parameter_named(fn: cst.FunctionDef, name: str | None) -> cst.Param | None:
+    for param in (*fn.params.posonly_params, *fn.params.params, *fn.params.kwonly_params):
+        if param.name.value == name:
+            return param
+    return None
+
+
 def receiver_name(call: cst.Call) -> str | None:
     """``model`` for ``model.eval()``, ``self.net`` for ``self.net.train()``."""
     if isinstance(call.func, cst.Attribute):

@@ -111,6 +111,7 @@ ENTRIES: dict[str, Entry] = {
         cls(R.DATA_SAMPLER),
     ),
     "torch.utils.data.random_split": fn(R.SPLIT_FUNCTION),
+    "torch.load": fn(R.CHECKPOINT),
     "torch.randperm": fn(R.PERMUTATION),
     # Contexts.
     **expand("torch.no_grad torch.inference_mode", cls(R.NO_GRAD)),

@@ -1,8 +1,9 @@
 """Which function of this file a call calls, who calls each function, and with what.
 
 Only calls the file makes to its own functions are followed: ``helper(...)`` for a
-module-level (or nested) function whose name is unique in the file, and
-``self.method(...)`` inside the class that defines ``method``.
+module-level (or nested) function whose name is unique in the file,
+``self.method(...)`` inside the class that defines ``method``, and ``Trainer(...)`` for
+the ``__init__`` of a top-level class of the file.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ class CallGraph:
         for fn in index.functions:
             self._by_name.setdefault(fn.name.value, []).append(fn)
         self._callers: dict[cst.FunctionDef, list[cst.Call]] | None = None
+        self._classes: dict[str, list[cst.ClassDef]] = {}
+        for class_def in index.classes:
+            self._classes.setdefault(class_def.name.value, []).append(class_def)
 
     def target(self, call: cst.Call) -> cst.FunctionDef | None:
         """The function of this file ``call`` calls, if it is certain."""
@@ -30,6 +34,9 @@ class CallGraph:
             found = self._by_name.get(func.value, [])
             if len(found) == 1 and self.index.enclosing_class(found[0]) is None:
                 return found[0]
+            classes = self._classes.get(func.value, [])
+            if not found and len(classes) == 1:
+                return method_of(classes[0], "__init__")
             return None
         if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and (
             func.value.value == "self"
@@ -59,8 +66,9 @@ class CallGraph:
         if param not in positional:
             return argument(call, None, param.name.value)
         position = positional.index(param)
-        if self.index.enclosing_class(fn) is not None and isinstance(call.func, cst.Attribute):
-            position -= 1  # self.method(...): the receiver fills the first parameter
+        if self.index.enclosing_class(fn) is not None and (
+                isinstance(call.func, cst.Attribute) or fn.name.value == "__init__"):
+            position -= 1  # self.method(...), Cls(...): the receiver fills the first parameter
             if position < 0:
                 return None
         return argument(call, position, param.name.value)

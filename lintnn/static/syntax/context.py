@@ -13,7 +13,7 @@ from lintnn.diagnostics import Applicability, Severity
 from lintnn.static import knowledge
 from lintnn.static.knowledge.base import Entry
 from lintnn.static.syntax.callgraph import CallGraph
-from lintnn.static.syntax.dataflow import Flow, Kind, Value
+from lintnn.static.syntax.dataflow import Flow, Kind, Value, reconcile
 from lintnn.static.syntax.imports import ImportMap, canonical, dotted_name
 from lintnn.static.syntax.index import NodeIndex
 from lintnn.static.syntax.nodes import has_star_args, method_name, target_names
@@ -274,10 +274,8 @@ class FileContext:
             for name, value in flow.self_assignments:
                 if name not in seen:
                     seen[name] = value
-                elif seen[name] is not None and not (
-                    value is not None and seen[name].same_as(value)  # type: ignore[union-attr]
-                ):
-                    seen[name] = None
+                elif seen[name] is not None:
+                    seen[name] = reconcile(seen[name], value) if value is not None else None
         # flax dataclass-style fields: ``dense: nn.Module = nn.Dense(4)``
         attrs = {k: v for k, v in seen.items() if v is not None}
         self._class_attrs[class_def] = attrs

@@ -77,8 +77,31 @@ Env = Mapping[str, Value]
 
 
 def merge(a: Env, b: Env) -> dict[str, Value]:
-    """Keep a binding only when both paths agree on it."""
-    return {k: v for k, v in a.items() if k in b and (b[k] is v or v.same_as(b[k]))}
+    """Keep a binding only when both paths agree on it (see :func:`reconcile`)."""
+    out: dict[str, Value] = {}
+    for key, value in a.items():
+        other = b.get(key)
+        if other is value:
+            out[key] = value
+        elif other is not None:
+            agreed = reconcile(value, other)
+            if agreed is not None:
+                out[key] = agreed
+    return out
+
+
+def reconcile(a: Value, b: Value) -> Value | None:
+    """What two paths agree a name holds: the same value; or, where one path reloads a
+    checkpoint (``net = torch.load(path)``) and the other builds the model
+    (``net = ResNet()``), that model: a script reloads what it saved, the same kind of
+    model, and the opaque side cannot contradict it. None when they disagree."""
+    if a.same_as(b):
+        return a
+    for model, other in ((a, b), (b, a)):
+        if model.kind is Kind.INSTANCE and other.kind is Kind.RESULT and (
+                R.CHECKPOINT in other.roles):
+            return model
+    return None
 
 
 class FileFacts(Protocol):
