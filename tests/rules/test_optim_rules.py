@@ -682,3 +682,59 @@ def elastic_transform(images, seed, sigma):
     dy = jax.random.normal(seed, images.shape) * sigma  # expect: NN509
     return dx, dy
 """, "NN509")
+
+
+def test_nn504_epoch_scheduler_before_the_batch_loop() -> None:
+    """Real-world (a Kaggle notebook, a course): the epoch loop steps the scheduler first,
+    then its batch loop (here, or in a helper of the file) steps the optimizer: the
+    schedule's first learning rate is never used."""
+    check("""
+def train_epoch(model, loader, opt):
+    for x, y in loader:
+        opt.zero_grad()
+        crit(model(x), y).backward()
+        opt.step()
+
+for epoch in range(10):
+    sched.step()  # expect: NN504
+    for x, y in loader:
+        opt.zero_grad()
+        crit(model(x), y).backward()
+        opt.step()
+
+for epoch in range(10):
+    scheduler.step()  # expect: NN504
+    train_epoch(model, loader, opt)
+
+opt_a = torch.optim.Adam(model.parameters())
+opt_b = torch.optim.Adam(model.parameters())
+sched_a = torch.optim.lr_scheduler.StepLR(opt_a, 8)
+for epoch in range(10):
+    sched_a.step()  # expect: NN504
+    train_epoch(model, loader, opt_a)
+for epoch in range(10):
+    sched_a.step()
+    train_epoch(model, loader, opt_b)
+
+for epoch in range(10):
+    for x, y in loader:
+        opt.zero_grad()
+        crit(model(x), y).backward()
+        opt.step()
+        warmup.step()
+""", "NN504")
+
+
+def test_nn503_a_wrapper_steps_with_its_own_method() -> None:
+    """Real-world (a paper's re-implementation): ``ScheduledOptim`` wraps Adam, and its
+    ``step_and_update_lr()`` steps it."""
+    check("""
+for x, y in loader:
+    optimizer.zero_grad()
+    crit(model(x), y).backward()
+    optimizer.step_and_update_lr()
+for x, y in loader:
+    optimizer.zero_grad()
+    crit(model(x), y).backward()  # expect: NN503
+    logger.step_count()
+""", "NN503")

@@ -95,8 +95,9 @@ def compatible(a: Event, b: Event) -> bool:
     return a.guard[:shorter] == b.guard[:shorter]
 
 
-def iterations(ctx: FileContext) -> list[Iteration]:
-    """Every training loop of the file (a loop with a backward or optimizer step)."""
+def iterations(ctx: FileContext, outer: bool = False) -> list[Iteration]:
+    """Every training loop of the file (a loop with a backward or optimizer step); with
+    ``outer``, also the loops whose training happens in an inner loop (epoch loops)."""
     cached = ctx.__dict__.get("_training_iterations")
     if cached is None:
         cached = []
@@ -105,10 +106,11 @@ def iterations(ctx: FileContext) -> list[Iteration]:
                 continue
             walker = _Walker(ctx, loop)
             iteration = Iteration(loop, tuple(walker.run()))
-            if iteration.is_training:
+            if iteration.of(EventKind.BACKWARD, EventKind.OPAQUE_BACKWARD, EventKind.STEP,
+                            nested=None):
                 cached.append(iteration)
         ctx.__dict__["_training_iterations"] = cached
-    return cached
+    return cached if outer else [i for i in cached if i.is_training]
 
 
 def classify_step(ctx: FileContext, call: cst.Call) -> tuple[EventKind, str | None] | None:
@@ -149,6 +151,14 @@ def is_jax_gradient_call(ctx: FileContext, call: cst.Call) -> bool:
         qualname.rsplit(".", 1)[-1] in _GRADIENT_FUNCTIONS)
 
 
+def _steps_wrapper(method: str, receiver: str | None) -> bool:
+    """``optimizer.step_and_update_lr()``: an optimizer wrapper's own stepping method
+    (a scheduled optimizer of a paper's code), on an object named as an optimizer."""
+    words = method.lower().split("_")
+    return receiver is not None and is_optimizer_name(receiver) and (
+        words[0] == "step" or words[-1] == "step") and "zero" not in words
+
+
 def is_optimizer_name(name: str) -> bool:
     """``optimizer``, ``opt``, ``optim_g``, ``d_opt``: how optimizers are usually named."""
     last = name.rsplit(".", 1)[-1].lower()
@@ -163,6 +173,7 @@ class _Walker:
         self.loop = loop
         self.events: list[Event] = []
         self._stack: list[cst.FunctionDef] = []
+        self._renames: list[dict[str, str]] = []
 
     def run(self) -> list[Event]:
         self._block(self.loop.body.body, (), False, None)
@@ -233,9 +244,33 @@ class _Walker:
             helper = self._helper(call)
             if helper is not None:
                 self._stack.append(helper)
+                self._renames.append(self._arguments(helper, call))
                 body = helper.body.body if isinstance(helper.body, cst.IndentedBlock) else ()
                 self._block(body, guard, nested, site or call)
+                self._renames.pop()
                 self._stack.pop()
+
+    def _arguments(self, helper: cst.FunctionDef, call: cst.Call) -> dict[str, str]:
+        """The helper's parameters as the caller names them (``optimizer`` ->
+        ``optimizer_simple``), so the events of an inlined helper name the caller's objects."""
+        outer = self._renames[-1] if self._renames else {}
+        graph = self.ctx.call_graph
+        names: dict[str, str] = {}
+        for param in (*helper.params.posonly_params, *helper.params.params,
+                      *helper.params.kwonly_params):
+            passed = graph.argument_for(helper, param, call)
+            name = dotted_name(passed) if passed is not None else None
+            if name is not None:
+                names[param.name.value] = outer.get(name, name)
+        return names
+
+    def _renamed(self, name: str | None) -> str | None:
+        """``name`` in the loop's own terms (through the inlined helpers' arguments)."""
+        if name is None or not self._renames:
+            return name
+        head, dot, rest = name.partition(".")
+        mapped = self._renames[-1].get(head)
+        return (mapped + dot + rest) if mapped is not None else name
 
     def _classify(self, call: cst.Call, guard: Guard, nested: bool,
                   site: cst.CSTNode | None) -> Event | None:
@@ -246,6 +281,8 @@ class _Walker:
         receiver_name = dotted_name(receiver) if receiver is not None else None
 
         def event(kind: EventKind, **kw: object) -> Event:
+            if "receiver" in kw:
+                kw["receiver"] = self._renamed(kw["receiver"])  # type: ignore[arg-type]
             return Event(kind, call, guard, nested, site=site, **kw)  # type: ignore[arg-type]
 
         if qualname in _CLIP_FUNCTIONS or (qualname is None and name in _CLIP_METHODS):
@@ -267,6 +304,9 @@ class _Walker:
             return event(EventKind.ZERO_GRAD, receiver=receiver_name)
         if name in ("zero_", "fill_") and ".grad." in f"{receiver_name}.":
             return event(EventKind.ZERO_GRAD)
+        if qualname is None and name is not None and name != "step" and _steps_wrapper(
+                name, receiver_name):
+            return event(EventKind.STEP, receiver=receiver_name)
         if qualname is None and name == "step":
             kind = classify_step(ctx, call)
             if kind is None:

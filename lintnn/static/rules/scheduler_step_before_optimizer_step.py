@@ -26,9 +26,13 @@ class SchedulerStepBeforeOptimizerStep(Rule):
     triggers = ("step(",)
 
     def check(self, ctx: FileContext) -> None:
-        for iteration in iterations(ctx):
+        for iteration in iterations(ctx, outer=True):
+            # The optimizer steps of an inner loop count (an epoch loop that steps the
+            # scheduler before its batch loop); an inner loop's scheduler steps belong to
+            # that loop's own iterations.
             events = [e for e in iteration.events
-                      if not e.nested and e.kind in (EventKind.STEP, EventKind.SCHEDULER_STEP)]
+                      if (e.kind is EventKind.STEP)
+                      or (e.kind is EventKind.SCHEDULER_STEP and not e.nested)]
             for position, event in enumerate(events):
                 if event.kind is not EventKind.SCHEDULER_STEP or event.has_arguments:
                     continue
