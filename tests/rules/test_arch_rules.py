@@ -160,3 +160,20 @@ class Block(nn.Module):
         x = nn.Conv(32, (3, 3), use_bias=False)(x)
         return nn.BatchNorm(use_running_average=not train)(x)
 """, "NN403")
+
+
+def test_nn403_keras_layer_with_its_own_activation() -> None:
+    """Real-world (a book's exercises): ``Dense(300, activation="relu")`` then
+    BatchNormalization: the ReLU sits between the bias and the BatchNorm."""
+    assert_findings("""
+import keras
+
+model = keras.models.Sequential([
+    keras.layers.Dense(300, activation="relu"),
+    keras.layers.BatchNormalization(),
+    keras.layers.Dense(100, activation=None),  # expect: NN403
+    keras.layers.BatchNormalization(),
+    keras.layers.Dense(100, activation="linear"),  # expect: NN403
+    keras.layers.BatchNormalization(),
+])
+""", "NN403")

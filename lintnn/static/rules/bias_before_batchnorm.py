@@ -11,7 +11,7 @@ from lintnn.static.knowledge import roles as R
 from lintnn.static.rules.base import Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.dataflow import Kind, Value
-from lintnn.static.syntax.nodes import keyword, positional
+from lintnn.static.syntax.nodes import keyword, positional, string_value
 
 _BIASED = frozenset({R.LINEAR, R.CONV})
 # Where torch layers take ``bias`` positionally; a call that reaches it is left alone.
@@ -55,9 +55,21 @@ class BiasBeforeBatchNorm(Rule):
         if layer is None or layer.kind is not Kind.INSTANCE or not layer.roles & _BIASED:
             return
         built = layer.node
-        if isinstance(built, cst.Call) and built not in reported and _has_bias(layer, built):
+        if isinstance(built, cst.Call) and built not in reported and _has_bias(layer, built) \
+                and not _activates(built):
             reported.add(built)
             ctx.report(built)
+
+
+def _activates(built: cst.Call) -> bool:
+    """``Dense(300, activation="relu")``: the activation sits between the bias and the
+    BatchNorm, so the bias is not cancelled (``activation=None`` / ``"linear"`` is none)."""
+    activation = keyword(built, "activation")
+    if activation is None:
+        return False
+    if isinstance(activation, cst.Name) and activation.value == "None":
+        return False
+    return string_value(activation) not in ("linear",)
 
 
 def _has_bias(layer: Value, built: cst.Call) -> bool:
