@@ -16,12 +16,13 @@ mismatch or a path absent from its commit always exits 1.
 from __future__ import annotations
 
 import argparse
+import ast
 import hashlib
 import json
 import subprocess
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 CORPUS_DIR = Path(__file__).resolve().parent
 DEFAULT_MIRROR = Path("/work/.mirror")
@@ -31,6 +32,7 @@ DEFAULT_MIRROR = Path("/work/.mirror")
 class Outcome:
     written: int = 0
     skipped: int = 0
+    context: int = 0  # imported project modules written beside the corpus files
     missing_repos: dict[str, str] = field(default_factory=dict)  # repo -> why
     errors: list[str] = field(default_factory=list)
 
@@ -135,15 +137,105 @@ def rebuild_entry(entry: dict, mirror: Path, files_dir: Path, outcome: Outcome) 
     outcome.written += 1
 
 
-def rebuild(entries: list[dict], mirror: Path, files_dir: Path) -> Outcome:
+def rebuild(entries: list[dict], mirror: Path, files_dir: Path,
+            context: bool = True) -> Outcome:
     outcome = Outcome()
     for entry in entries:
         rebuild_entry(entry, mirror, files_dir, outcome)
+        if context and entry["repo"] not in outcome.missing_repos:
+            write_context(entry, mirror, files_dir, outcome)
     return outcome
 
 
+# Context: the project modules a corpus file imports (its model classes, its helpers),
+# written beside it but never scored, as a user's checkout has them.
+
+CONTEXT_DEPTH = 2
+
+
+def write_context(entry: dict, mirror: Path, files_dir: Path, outcome: Outcome) -> None:
+    git_dir = find_git_dir(mirror, entry["repo"])
+    if git_dir is None:
+        return
+    tree = set(list_tree(git_dir, entry["commit"]))
+    base = files_dir / entry["repo"].replace("/", "+")
+    todo, seen = [(entry["path"], 0)], {entry["path"]}
+    while todo:
+        path, depth = todo.pop()
+        data = (base / path).read_bytes() if (base / path).is_file() else read_blob(
+            git_dir, entry["commit"], path)
+        if data is None or depth >= CONTEXT_DEPTH:
+            continue
+        for module in imported_paths(data, path, tree):
+            if module in seen:
+                continue
+            seen.add(module)
+            target = base / module
+            if not target.exists():
+                blob = read_blob(git_dir, entry["commit"], module)
+                if blob is not None:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(blob)
+                    outcome.context += 1
+            todo.append((module, depth + 1))
+
+
+def list_tree(git_dir: Path, commit: str) -> list[str]:
+    result = subprocess.run(["git", f"--git-dir={git_dir}", "ls-tree", "-r", "--name-only",
+                             commit], capture_output=True, text=True, check=False)
+    return result.stdout.splitlines() if result.returncode == 0 else []
+
+
+def imported_paths(data: bytes, path: str, tree: set[str]) -> list[str]:
+    """Files of ``tree`` that the Python source (or notebook) ``data`` at ``path`` imports,
+    looked up from the file's folder and each folder above it."""
+    found: list[str] = []
+    folders = list(PurePosixPath(path).parents)
+    for dotted, level in import_names(data, path):
+        parts = dotted.split(".") if dotted else []
+        starts = folders[level - 1:level] if level else folders
+        for folder in starts:
+            stem = PurePosixPath(folder, *parts) if parts else PurePosixPath(folder)
+            for candidate in (f"{stem}.py", f"{stem}/__init__.py"):
+                candidate = candidate.removeprefix("./")
+                if candidate in tree and candidate != path:
+                    found.append(candidate)
+                    break
+            else:
+                continue
+            break
+    return found
+
+
+def import_names(data: bytes, path: str) -> list[tuple[str, int]]:
+    """(dotted module, relative level) of every import, also ``from pkg import module``."""
+    sources = [data.decode("utf-8", "replace")]
+    if path.endswith(".ipynb"):
+        try:
+            cells = json.loads(sources[0]).get("cells", [])
+        except (ValueError, AttributeError):
+            return []
+        sources = ["".join(c.get("source", "")) if isinstance(c.get("source"), list)
+                   else str(c.get("source", "")) for c in cells if c.get("cell_type") == "code"]
+    names: list[tuple[str, int]] = []
+    for source in sources:
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names += [(alias.name, 0) for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                module = node.module or ""
+                names.append((module, node.level))
+                names += [(f"{module}.{a.name}".strip("."), node.level) for a in node.names]
+    return names
+
+
 def report(outcome: Outcome, total: int, allow_missing: bool) -> int:
-    print(f"{total} entries: {outcome.written} written, {outcome.skipped} already present")
+    print(f"{total} entries: {outcome.written} written, {outcome.skipped} already present; "
+          f"{outcome.context} imported project modules written beside them")
     for error in outcome.errors:
         print(f"error: {error}", file=sys.stderr)
     if outcome.missing_repos:
