@@ -172,3 +172,38 @@ def test_a_trainer_class_gets_its_model_through_the_constructor() -> None:
     model = Net()
     trainer = Trainer(model, torch.optim.SGD(model.parameters(), lr=0.1))
     """, "NN201")
+
+
+def test_the_model_module_of_a_namespace_package_is_found(tmp_path) -> None:
+    """A paper's repository: ``from TCN.poly_music.model import TCN`` in a folder tree
+    without ``__init__.py``; checking the training script alone still learns that the model
+    ends in ``self.sig = nn.Sigmoid()``."""
+    from pathlib import Path
+
+    from lintnn.config import Settings
+    from lintnn.static.engine.run import Engine
+
+    files = {
+        "TCN/poly_music/model.py": (
+            "from torch import nn\n\n"
+            "class TCN(nn.Module):\n"
+            "    def __init__(self):\n"
+            "        super().__init__()\n"
+            "        self.linear = nn.Linear(4, 4)\n"
+            "        self.sig = nn.Sigmoid()\n\n"
+            "    def forward(self, x):\n"
+            "        return self.sig(self.linear(x))\n"),
+        "TCN/poly_music/music_test.py": (
+            "import torch\n"
+            "from TCN.poly_music.model import TCN\n\n"
+            "model = TCN()\n"
+            "output = model(x).squeeze(0)\n"
+            "loss = -torch.trace(torch.matmul(y, torch.log(output).float().t()))\n"),
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    engine = Engine(Settings(select=["NN105"], root=Path(tmp_path)), use_cache=False, jobs=1)
+    found = engine.check_paths([tmp_path / "TCN/poly_music/music_test.py"]).diagnostics
+    assert [(d.code, d.location.row) for d in found] == [("NN105", 6)]
+    assert "ends in a sigmoid: when" in found[0].message

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lintnn.config import DEFAULT_MAX_FILE_SIZE, Settings
@@ -202,5 +202,9 @@ def load_module_summaries(module: str, near: str) -> list[ClassSummary]:
                     data = candidate.read_bytes()
                 except OSError:
                     return []
-                return analyze_bytes(candidate, data, []).classes
+                classes = analyze_bytes(candidate, data, []).classes
+                # Named as the importer asked: the file's own package path may differ
+                # (a namespace package without __init__.py, a script folder).
+                return [replace(c, qualname=f"{module}.{c.qualname.rsplit('.', 1)[-1]}")
+                        for c in classes]
     return []

@@ -69,7 +69,7 @@ class LogOfSoftmax(Rule):
                 if producer.model is None:
                     source = f"the {source}"
                 message = (
-                    f"log of {source}: when the {what} underflows to 0 the "
+                    f"log of {source.rstrip(',')}: when the {what} underflows to 0 the "
                     f"log is -inf and the gradients NaN; use log_{what}, which computes the "
                     f"same value stably")
                 fix = _fix(ctx, call, argument_node, value) \

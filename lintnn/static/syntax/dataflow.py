@@ -29,6 +29,13 @@ _PASSTHROUGH_METHODS = frozenset(
 )
 
 
+# Methods of a tensor that only rearrange its elements: what made them still describes them.
+_RESHAPING_METHODS = frozenset(
+    {"squeeze", "unsqueeze", "view", "reshape", "flatten", "permute", "transpose",
+     "contiguous", "view_as", "reshape_as", "t"}
+)
+
+
 class Kind(enum.Enum):
     REF = "ref"  # a reference to a function or class (not called)
     INSTANCE = "instance"  # an object built by calling a class
@@ -312,6 +319,10 @@ class Flow:
             return self._reference(node)
         if isinstance(node, cst.Call):
             return self._call(node, env)
+        if isinstance(node, cst.Subscript):
+            sliced = self.eval(node.value, env)
+            if sliced is not None and sliced.kind is Kind.RESULT:
+                return replace(sliced, node=node)  # ``probs[:, 1]``: still probabilities
         return None
 
     def _name(self, name: str, env: Env) -> Value | None:
@@ -340,6 +351,10 @@ class Flow:
                 name in _PASSTHROUGH_METHODS
             ):
                 return replace(receiver, node=call)
+            if receiver is not None and receiver.kind is Kind.RESULT and (
+                name in _RESHAPING_METHODS
+            ):
+                return replace(receiver, node=call)  # probabilities reshaped stay probabilities
             method_entry = knowledge.method(name, self.ctx.frameworks)
             if method_entry is not None and (receiver is None or receiver.kind is not Kind.REF):
                 return Value(Kind.RESULT, qualname=name, entry=method_entry,
