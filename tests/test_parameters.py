@@ -190,3 +190,32 @@ def test_one_bad_caller_is_enough() -> None:
     val_step(Logits(), 1, 2, nn.CrossEntropyLoss())
     val_step(nn.Linear(4, 3), 1, 2, nn.CrossEntropyLoss())
     """, "NN107")
+
+
+def test_an_annotated_parameter_still_takes_what_the_callers_pass() -> None:
+    """Real-world (a course notebook): ``model: torch.nn.Module`` names the base class only;
+    ``eval_model`` is defined twice (two cells), and a module-level call runs the last
+    definition above it."""
+    assert_findings(MODEL + """
+    def eval_model(model: torch.nn.Module, loss_fn: torch.nn.Module):
+        return 0
+
+    def eval_model(model: torch.nn.Module, loss_fn: torch.nn.Module):
+        return loss_fn(model(x), y)  # expect: NN101
+
+    result = eval_model(model=Classifier(4, 3), loss_fn=nn.CrossEntropyLoss())
+    """, "NN101")
+
+
+def test_a_call_before_a_redefinition_runs_the_first_definition() -> None:
+    assert_findings(MODEL + """
+    def score(model, loss_fn):
+        return loss_fn(model(x), y)  # expect: NN101
+
+    first = score(Classifier(4, 3), nn.CrossEntropyLoss())
+
+    def score(model, loss_fn):
+        return loss_fn(model(x), y)
+
+    second = score(nn.Linear(4, 3), nn.CrossEntropyLoss())
+    """, "NN101")

@@ -668,3 +668,23 @@ def test_real_world_positives() -> None:
     """)
     assert_findings(source, "NN106")
     assert_findings(source, "NN105")
+
+
+def test_nn106_dim0_after_the_batch_axis_is_squeezed_away() -> None:
+    """Real-world (a course notebook): one sample's logits, ``model(x).squeeze()``, are
+    normalized over dim 0, which is then the class axis."""
+    assert_findings(torch_snippet("""
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(4, 3)
+            def forward(self, x):
+                return self.fc(x)
+        model = Net()
+        def predict(sample):
+            logit = model(sample.unsqueeze(0))
+            a = torch.softmax(logit.squeeze(), dim=0)
+            b = torch.softmax(logit[0], dim=0)
+            c = torch.softmax(logit, dim=0)  # expect: NN106
+            return a, b, c
+    """), "NN106")

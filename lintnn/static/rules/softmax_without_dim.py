@@ -10,9 +10,11 @@ from lintnn.static.knowledge import roles as R
 from lintnn.static.rules.base import Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.dataflow import Kind
-from lintnn.static.syntax.nodes import argument, has_star_args, int_value
+from lintnn.static.syntax.nodes import argument, has_star_args, int_value, method_name
 
 _NORMALIZERS = frozenset({R.SOFTMAX, R.LOG_SOFTMAX})
+_RESHAPING = frozenset({"squeeze", "view", "reshape", "flatten", "permute", "transpose",
+                        "unsqueeze", "t", "view_as", "reshape_as", "select", "mean", "sum"})
 
 
 class SoftmaxWithoutDim(Rule):
@@ -91,8 +93,9 @@ def _implicit(dim: cst.BaseExpression | None) -> bool:
 def _batched(ctx: FileContext, node: cst.BaseExpression | None) -> bool:
     """True when ``node`` is known to hold a batch: a layer or model output, or the
     ``logits`` attribute of a model's output object (``outputs.logits``)."""
-    if node is None:
-        return False
+    if node is None or isinstance(node, cst.Subscript) or (
+            isinstance(node, cst.Call) and method_name(node) in _RESHAPING):
+        return False  # ``logits.squeeze()``, ``logits[0]``: the batch axis may be gone
     value = ctx.value(node)
     if value is not None and value.kind is Kind.RESULT and (
             R.LINEAR_OUTPUT in value.roles or value.project_class is not None):

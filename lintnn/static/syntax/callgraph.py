@@ -34,6 +34,8 @@ class CallGraph:
             found = self._by_name.get(func.value, [])
             if len(found) == 1 and self.index.enclosing_class(found[0]) is None:
                 return found[0]
+            if len(found) > 1:
+                return self._redefined(found, call)
             classes = self._classes.get(func.value, [])
             if not found and len(classes) == 1:
                 return method_of(classes[0], "__init__")
@@ -44,6 +46,19 @@ class CallGraph:
             owner = self.index.enclosing_class(call)
             return method_of(owner, func.attr.value) if owner is not None else None
         return None
+
+    def _redefined(self, found: list[cst.FunctionDef], call: cst.Call) -> cst.FunctionDef | None:
+        """A function defined again (a notebook cell that redefines ``eval_model``): a call
+        in module-level code runs the last definition above it, when every definition is a
+        statement of the module itself."""
+        module = self.index.root
+        if self.index.enclosing_function(call) is not None or module is None:
+            return None
+        if any(self.index.parent(fn) is not module for fn in found):
+            return None
+        order = self.index.order
+        before = [fn for fn in found if order.get(fn, 0) < order.get(call, 0)]
+        return max(before, key=lambda fn: order.get(fn, 0)) if before else None
 
     def callers(self, fn: cst.FunctionDef) -> list[cst.Call]:
         """Calls of ``fn`` in this file, outside ``fn`` itself (recursion is not a caller)."""

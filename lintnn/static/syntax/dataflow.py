@@ -159,11 +159,12 @@ class Flow:
             annotated = None
             if param.annotation is not None:
                 annotated = self.ctx.qualname_of_class(param.annotation.annotation)
-            passed = None if annotated else self.ctx.parameter_value(fn, param)
+            project = annotated if annotated and not knowledge.lookup(annotated) else None
+            # ``model: nn.Module`` says little: what the callers pass says more.
+            passed = None if project else self.ctx.parameter_value(fn, param)
             if passed is not None:
                 env[name] = passed
                 continue
-            project = annotated if annotated and not knowledge.lookup(annotated) else None
             env[name] = Value(Kind.PARAM, qualname=annotated, node=param, project_class=project)
         for star in (params.star_arg, params.star_kwarg):
             if isinstance(star, cst.Param):
