@@ -116,7 +116,7 @@ def test_unreadable_file_is_reported(tmp_path) -> None:
     path.write_text(BUGGY)
     path.chmod(0)
     result = engine(tmp_path).check_paths([tmp_path])
-    assert [d.code for d in result.diagnostics] == ["NN001"]
+    assert [d.code for d in result.diagnostics] == ["NN003"]
 
 
 def test_non_utf8_bom_and_crlf(tmp_path) -> None:

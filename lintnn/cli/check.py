@@ -117,7 +117,7 @@ def run_check(args: argparse.Namespace) -> int:
 def _validate_codes(settings: Settings) -> None:
     from lintnn.static.rules import all_rules
 
-    known = [*list(all_rules()), "NN001", "NN002"]
+    known = [*list(all_rules()), "NN001", "NN002", "NN003"]
     for prefix in [*settings.select, *settings.extend_select, *settings.ignore]:
         if prefix != "ALL" and not any(code.startswith(prefix) for code in known):
             raise UsageError(f"unknown rule selector {prefix!r}; `lintnn rules` lists the codes")

@@ -34,6 +34,7 @@ from lintnn.static.engine.notebook import (
     parse_notebook,
 )
 from lintnn.static.engine.run import Engine, RunResult
+from lintnn.static.engine.safe_parse import on_deep_stack
 from lintnn.static.engine.source import SourceError, decode
 
 
@@ -168,7 +169,7 @@ def notebook_document(engine: Engine, path: Path, data: bytes) -> Document | str
 
     def lint(raw: str) -> list[Diagnostic] | None:
         try:
-            cst.parse_module(parse_notebook(raw).text)
+            on_deep_stack(cst.parse_module, parse_notebook(raw).text)
         except (NotebookError, cst.ParserSyntaxError, RecursionError):
             return None
         return engine.check_source(path, raw).diagnostics
@@ -180,7 +181,7 @@ def notebook_document(engine: Engine, path: Path, data: bytes) -> Document | str
 def python_linter(engine: Engine, path: Path) -> Lint:
     def lint(text: str) -> list[Diagnostic] | None:
         try:
-            cst.parse_module(text)
+            on_deep_stack(cst.parse_module, text)
         except (cst.ParserSyntaxError, RecursionError):
             return None
         return engine.check_source(path, text).diagnostics
