@@ -42,7 +42,6 @@ USAGE_ERRORS = {
     "format": ({}, ["check", "--output-format", "xml", "a.py"], "unknown output format 'xml'"),
     "code": ({}, ["check", "--select", "NN999", "a.py"], "unknown rule selector 'NN999'"),
     "foreign code": ({}, ["check", "--ignore", "E501", "a.py"], "unknown rule selector 'E501'"),
-    "path": ({}, ["check", "missing.py"], "missing.py: no such file or directory"),
     "toml": ({"broken.toml": "[tool.lintnn\nselect = ['NN1']\n"},
              ["check", "--config", "broken.toml", "a.py"], "is not valid TOML"),
     "no config": ({}, ["check", "--config", "absent.toml", "a.py"], "cannot read absent.toml"),

@@ -77,11 +77,7 @@ def run_check(args: argparse.Namespace) -> int:
         args.stdin_text = sys.stdin.read()
         result = engine.check_source(name, args.stdin_text)
     else:
-        paths = args.paths or [Path(".")]
-        for path in paths:
-            if not path.exists() and not path.is_symlink():
-                raise UsageError(f"{path}: no such file or directory")
-        result = engine.check_paths(paths)
+        result = engine.check_paths(args.paths or [Path(".")])  # a missing path is NN003
     for path, reason in result.skipped:
         print(f"lintnn: warning: skipped {path}: {reason}", file=sys.stderr)
 

@@ -22,8 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-import libcst as cst
-
 from lintnn.diagnostics import Diagnostic
 from lintnn.static.engine.cache import digest
 from lintnn.static.engine.fixer import Apply, Lint, apply_fixes_to_text, fix_text, is_applicable
@@ -34,7 +32,6 @@ from lintnn.static.engine.notebook import (
     parse_notebook,
 )
 from lintnn.static.engine.run import Engine, RunResult
-from lintnn.static.engine.safe_parse import on_deep_stack
 from lintnn.static.engine.source import SourceError, decode
 
 
@@ -167,24 +164,19 @@ def notebook_document(engine: Engine, path: Path, data: bytes) -> Document | str
     except NotebookError as error:
         return str(error)
 
-    def lint(raw: str) -> list[Diagnostic] | None:
-        try:
-            on_deep_stack(cst.parse_module, parse_notebook(raw).text)
-        except (NotebookError, cst.ParserSyntaxError, RecursionError):
-            return None
-        return engine.check_source(path, raw).diagnostics
-
-    return Document(str(path), text, lint, apply_fixes_to_notebook,
+    return Document(str(path), text, python_linter(engine, path), apply_fixes_to_notebook,
                     lambda t: t.encode("utf-8"), digest(data))
 
 
 def python_linter(engine: Engine, path: Path) -> Lint:
+    """The findings of a text checked as ``path`` (Python source or a notebook's JSON);
+    None when it is not code lintnn analyses: Python refuses it, or it was skipped."""
     def lint(text: str) -> list[Diagnostic] | None:
-        try:
-            on_deep_stack(cst.parse_module, text)
-        except (cst.ParserSyntaxError, RecursionError):
+        run = engine.check_source(path, text)
+        raw = run.results.get(str(path))
+        if run.skipped or raw is None or any(d.code == "NN001" for d in raw.diagnostics):
             return None
-        return engine.check_source(path, text).diagnostics
+        return run.diagnostics
 
     return lint
 

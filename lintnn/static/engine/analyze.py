@@ -5,6 +5,7 @@ This runs in worker processes; everything it returns is plain, picklable data.
 
 from __future__ import annotations
 
+import re
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -106,7 +107,7 @@ def _analyze_parsed(result: FileResult, path: Path, text: str, active: list[Rule
     """Parse with libcst and run the rules; a failure is a finding on this file only."""
     name = result.path
     try:
-        module = parse(text)
+        module, text = parse_like_python(parse, text)
     except cst.ParserSyntaxError as error:  # CPython accepted it: a limit of libcst's
         result.skipped = (f"libcst cannot parse it (line {error.raw_line}: {error.message}), "
                           "although Python can: syntax-checked only")
@@ -119,6 +120,24 @@ def _analyze_parsed(result: FileResult, path: Path, text: str, active: list[Rule
     except Exception as error:  # a bug outside any one rule: this file only
         result.diagnostics.append(internal_error(name, "the analysis", error))
     return result
+
+
+_FINAL_CONTINUATION = re.compile(r"\\(\r\n|\r|\n)?\Z")
+
+
+def parse_like_python(parse: Callable[[str], cst.Module],
+                      text: str) -> tuple[cst.Module, str]:
+    """``parse(text)``, and the text parsed. CPython accepts a file whose last line ends in
+    a backslash and CRLF; libcst's tokenizer does not: that backslash, after the last
+    token, is then left out (no position before it moves)."""
+    try:
+        return parse(text), text
+    except cst.ParserSyntaxError:
+        match = _FINAL_CONTINUATION.search(text)
+        if match is None:
+            raise
+        trimmed = text[: match.start()] + (match.group(1) or "")
+        return parse(trimmed), trimmed
 
 
 def run_rules(ctx: FileContext, active: list[Rule], result: FileResult,

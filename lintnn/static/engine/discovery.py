@@ -37,6 +37,7 @@ class Discovery:
         self.root = (root or Path.cwd()).absolute()
         self.suffixes = suffixes
         self.skipped: list[tuple[Path, str]] = []
+        self.missing: list[Path] = []  # paths given that do not exist
 
     def files(self, paths: Iterable[Path]) -> list[Path]:
         found: set[Path] = set()
@@ -46,7 +47,7 @@ class Discovery:
             elif path.exists() or path.is_symlink():
                 found.add(path)
             else:
-                self.skipped.append((path, "no such file or directory"))
+                self.missing.append(path)
         return sorted(found)
 
     def _excluded(self, path: Path) -> bool:

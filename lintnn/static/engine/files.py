@@ -30,8 +30,12 @@ class TooLargeToRead(Exception):
     """A regular file above the read limit: reported as skipped, not as a finding."""
 
     def __init__(self, size: int, limit: int) -> None:
-        super().__init__(f"{size / 1e6:.1f} MB, above the read limit ({limit / 1e6:g} MB, "
+        super().__init__(f"{_size(size)}, above the read limit ({_size(limit)}, "
                          f"{READ_LIMIT_FACTOR} x max-file-size): not read, not checked")
+
+
+def _size(count: int) -> str:
+    return f"{count / 1e6:.1f} MB" if count >= 1e6 else f"{count:,} bytes"
 
 
 def read_limit(max_size: int) -> int:

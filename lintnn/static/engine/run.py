@@ -3,6 +3,7 @@ then apply suppressions and settings. Formatting is someone else's job."""
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -24,6 +25,7 @@ from lintnn.static.engine.files import (
     TooLargeToRead,
     analyze_bytes,
     analyze_path,
+    read_error,
     read_limit,
     read_source,
 )
@@ -134,6 +136,9 @@ class Engine:
         files = discovery.files(paths)
         files = [f for f in files if f.suffix in (".py", ".pyi") or self._extra_source(f)]
         results, cached = self._analyze_files(files)
+        for path in discovery.missing:  # reported, and the rest is checked: ruff's E902
+            results[str(path)] = read_error(str(path), FileNotFoundError(
+                errno.ENOENT, "no such file or directory"))
         diagnostics = self._finish(results)
         return RunResult(diagnostics, files, results, discovery.skipped + _skipped(results),
                          cached)
