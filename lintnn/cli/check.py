@@ -80,6 +80,8 @@ def run_check(args: argparse.Namespace) -> int:
         result = engine.check_paths(args.paths or [Path(".")])  # a missing path is NN003
     for path, reason in result.skipped:
         print(f"lintnn: warning: skipped {path}: {reason}", file=sys.stderr)
+    for path, what in result.cleaned:
+        print(f"lintnn: warning: {path}: {what}", file=sys.stderr)
 
     diagnostics = result.diagnostics
     stream, fixed_note = sys.stdout, None

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pathspec
 
+from lintnn.static.engine.writer import is_leftover, leftovers
+
 SOURCE_SUFFIXES = (".py", ".pyi", ".ipynb")
 ALWAYS_SKIPPED = frozenset(
     {
@@ -38,6 +40,7 @@ class Discovery:
         self.suffixes = suffixes
         self.skipped: list[tuple[Path, str]] = []
         self.missing: list[Path] = []  # paths given that do not exist
+        self.leftovers: list[Path] = []  # files an interrupted --fix left (engine.writer)
 
     def files(self, paths: Iterable[Path]) -> list[Path]:
         found: set[Path] = set()
@@ -46,6 +49,7 @@ class Discovery:
                 found.update(self._walk(path))
             elif path.exists() or path.is_symlink():
                 found.add(path)
+                self.leftovers.extend(leftovers(path.parent, [path.name]))
             else:
                 self.missing.append(path)
         return sorted(found)
@@ -90,6 +94,9 @@ class Discovery:
             return
         for entry in entries:
             path = Path(entry.path)
+            if is_leftover(entry.name):
+                self.leftovers.append(path)
+                continue
             try:
                 is_dir = entry.is_dir()
             except OSError:

@@ -31,6 +31,7 @@ from lintnn.static.engine.files import (
 )
 from lintnn.static.engine.noqa import is_suppressed
 from lintnn.static.engine.parent_death import exit_with_parent
+from lintnn.static.engine.writer import clean_up
 from lintnn.static.rules import Rule, all_rules
 from lintnn.static.syntax.project import ClassSummary, ProjectIndex
 
@@ -44,6 +45,7 @@ class RunResult:
     results: dict[str, FileResult] = field(default_factory=dict)
     skipped: list[tuple[Path, str]] = field(default_factory=list)
     cached: int = 0
+    cleaned: list[tuple[Path, str]] = field(default_factory=list)  # an interrupted fix's
 
 
 def _skipped(results: dict[str, FileResult]) -> list[tuple[Path, str]]:
@@ -134,6 +136,8 @@ class Engine:
         discovery = Discovery(self.settings.exclude, self.settings.respect_gitignore,
                               self.settings.root)
         files = discovery.files(paths)
+        cleaned = [(path, what) for path in discovery.leftovers
+                   if (what := clean_up(path)) is not None]
         files = [f for f in files if f.suffix in (".py", ".pyi") or self._extra_source(f)]
         results, cached = self._analyze_files(files)
         for path in discovery.missing:  # reported, and the rest is checked: ruff's E902
@@ -141,7 +145,7 @@ class Engine:
                 errno.ENOENT, "no such file or directory"))
         diagnostics = self._finish(results)
         return RunResult(diagnostics, files, results, discovery.skipped + _skipped(results),
-                         cached)
+                         cached, cleaned)
 
     def check_source(self, path: Path, text: str) -> RunResult:
         """Check unsaved text (stdin, an editor buffer) as if it were ``path``."""
