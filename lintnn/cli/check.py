@@ -11,6 +11,7 @@ from lintnn.cli.exits import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, UsageError
 from lintnn.config import ConfigError, Settings, load_settings, split_codes
 from lintnn.diagnostics import Diagnostic
 from lintnn.report import FORMATTERS, FormatOptions, write
+from lintnn.static.engine.cache import project_cache_dir
 from lintnn.static.engine.run import Engine, RunResult
 
 
@@ -58,6 +59,9 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     if args.exclude:
         settings.exclude = list(args.exclude)
     settings.exclude += args.extend_exclude
+    if settings.cache_dir is None:  # at the project's root, not next to the linted path
+        settings.cache_dir = project_cache_dir(settings.config_file,
+                                               start if start.exists() else Path.cwd())
     return settings
 
 

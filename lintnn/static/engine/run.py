@@ -18,7 +18,7 @@ from lintnn.static.engine.analyze import (
     analyze_text,
     internal_error,
 )
-from lintnn.static.engine.cache import Cache, digest
+from lintnn.static.engine.cache import CACHE_FOLDER, Cache, digest
 from lintnn.static.engine.discovery import Discovery
 from lintnn.static.engine.document import Document
 from lintnn.static.engine.files import (
@@ -178,7 +178,7 @@ class Engine:
                 except (OSError, TooLargeToRead):
                     todo.append(key)  # the worker reports it
                     continue
-                hit = cache.get(str(path.absolute()), digest(data))
+                hit = cache.get(str(path.absolute()), digest(data), key)
                 if hit is not None:
                     results[key] = hit
                     continue
@@ -211,7 +211,7 @@ class Engine:
     def _open_cache(self) -> Cache | None:
         if not self.use_cache:
             return None
-        directory = self.settings.cache_dir or (self.settings.root / ".lintnn_cache")
+        directory = self.settings.cache_dir or (self.settings.root / CACHE_FOLDER)
         cache = Cache(directory, self.settings.fingerprint(all_rules()))
         cache.load()
         return cache
