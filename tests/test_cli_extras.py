@@ -117,6 +117,7 @@ def test_statistics_quiet_and_show_fixes(tmp_path: Path, monkeypatch, capsys) ->
     assert stats.splitlines() == [
         "    2\tNN101\t[*] probabilities-into-logits-loss",
         "    1\tNN401\t    batchnorm-after-dropout",
+        "Checked 1 file.",
     ]
     _, quiet = _check(monkeypatch, capsys, "-q", "a.py")
     assert len(quiet.splitlines()) == 3 and "Found" not in quiet

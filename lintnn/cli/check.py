@@ -34,6 +34,8 @@ def configure(check: argparse.ArgumentParser) -> None:
     check.add_argument("--diff", action="store_true", help="show fixes as a diff, write nothing")
     check.add_argument("--show-fixes", action="store_true", help="describe available fixes")
     check.add_argument("--statistics", action="store_true", help="count findings per rule")
+    check.add_argument("--show-files", action="store_true",
+                       help="list the files that would be checked, one per line, and exit")
     check.add_argument("-q", "--quiet", action="store_true", help="print findings only")
     check.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
     check.add_argument("--stdin-filename", type=Path,
@@ -75,6 +77,8 @@ def run_check(args: argparse.Namespace) -> int:
     _validate_codes(settings)
     engine = Engine(settings, use_cache=not args.no_cache, jobs=args.jobs,
                     progress=_progress_printer() if not args.quiet else None)
+    if args.show_files:
+        return _show_files(engine, args.paths or [Path(".")])
     reading_stdin = [str(p) for p in args.paths] == ["-"]
     if reading_stdin:
         name = args.stdin_filename or Path("<stdin>.py")
@@ -107,6 +111,7 @@ def run_check(args: argparse.Namespace) -> int:
                             quiet=args.quiet, unsafe_fixes=args.unsafe_fixes)
     if args.statistics:
         _print_statistics(diagnostics)
+        print(checked_summary(result))
     else:
         write(diagnostics, args.output_format, stream, options)
     if fixed_note:
@@ -145,6 +150,36 @@ def _progress_printer():
             print(f"\rlintnn: {done}/{total} files", end=end, file=sys.stderr, flush=True)
 
     return show
+
+
+def checked_summary(result: RunResult) -> str:
+    """How many files were checked, and which folders were skipped by default."""
+    line = f"Checked {len(result.files)} file{'s' if len(result.files) != 1 else ''}"
+    if result.cached:
+        line += f" ({result.cached} from the cache)"
+    if result.pruned:
+        line += (f"; skipped {len(result.pruned)} folder{'s' if len(result.pruned) != 1 else ''}"
+                 f" by default: {', '.join(_shown(p) for p in result.pruned)}")
+    return line + "."
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.absolute().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _show_files(engine: Engine, paths: list[Path]) -> int:
+    """ruff's ``--show-files``: the files on stdout; what was left out on stderr."""
+    files, discovery = engine.discover(paths)
+    for path in files:
+        print(path)
+    for path in discovery.pruned:
+        print(f"lintnn: skipped by default: {path}", file=sys.stderr)
+    for path in discovery.missing:
+        print(f"lintnn: warning: {path}: no such file or directory", file=sys.stderr)
+    return EXIT_CLEAN
 
 
 def _print_statistics(diagnostics: list[Diagnostic]) -> None:

@@ -1,4 +1,11 @@
-"""Which files to check: directories recursively, minus the usual and .gitignore."""
+"""Which files to check: directories recursively, minus the usual and .gitignore.
+
+Folders named like build output, virtual environments and tool caches
+(:data:`ALWAYS_SKIPPED`), and any virtual environment (a ``pyvenv.cfg``), are skipped, unless
+the folder is a Python package (an ``__init__.py``): ``env/`` in a reinforcement-learning
+project is code. Each folder skipped this way is recorded (:attr:`Discovery.pruned`), so a
+sweep can say what it did not look at.
+"""
 
 from __future__ import annotations
 
@@ -41,6 +48,7 @@ class Discovery:
         self.skipped: list[tuple[Path, str]] = []
         self.missing: list[Path] = []  # paths given that do not exist
         self.leftovers: list[Path] = []  # files an interrupted --fix left (engine.writer)
+        self.pruned: list[Path] = []  # folders skipped by default (not by the user's rules)
 
     def files(self, paths: Iterable[Path]) -> list[Path]:
         found: set[Path] = set()
@@ -101,7 +109,8 @@ class Discovery:
                 is_dir = entry.is_dir()
             except OSError:
                 continue
-            if is_dir and entry.name in ALWAYS_SKIPPED:
+            if is_dir and skipped_by_default(path, entry.name):
+                self.pruned.append(path)
                 continue
             if self._excluded(path) or _ignored(path, is_dir, ignores):
                 continue
@@ -122,6 +131,13 @@ class Discovery:
                 break
             directory = directory.parent
         return list(reversed(found))
+
+
+def skipped_by_default(path: Path, name: str) -> bool:
+    """A folder of build output, a virtual environment or a tool's cache, and no package."""
+    if name in ALWAYS_SKIPPED:
+        return not (path / "__init__.py").is_file()
+    return (path / "pyvenv.cfg").is_file()
 
 
 def _read_gitignore(path: Path) -> pathspec.PathSpec | None:

@@ -46,6 +46,7 @@ class RunResult:
     skipped: list[tuple[Path, str]] = field(default_factory=list)
     cached: int = 0
     cleaned: list[tuple[Path, str]] = field(default_factory=list)  # an interrupted fix's
+    pruned: list[Path] = field(default_factory=list)  # folders skipped by default
 
 
 def _skipped(results: dict[str, FileResult]) -> list[tuple[Path, str]]:
@@ -132,20 +133,25 @@ class Engine:
 
     # Public API -------------------------------------------------------------------
 
-    def check_paths(self, paths: Sequence[Path]) -> RunResult:
+    def discover(self, paths: Sequence[Path]) -> tuple[list[Path], Discovery]:
+        """The files a check of ``paths`` would analyse, and how they were found."""
         discovery = Discovery(self.settings.exclude, self.settings.respect_gitignore,
                               self.settings.root)
-        files = discovery.files(paths)
+        files = [f for f in discovery.files(paths)
+                 if f.suffix in (".py", ".pyi") or self._extra_source(f)]
+        return files, discovery
+
+    def check_paths(self, paths: Sequence[Path]) -> RunResult:
+        files, discovery = self.discover(paths)
         cleaned = [(path, what) for path in discovery.leftovers
                    if (what := clean_up(path)) is not None]
-        files = [f for f in files if f.suffix in (".py", ".pyi") or self._extra_source(f)]
         results, cached = self._analyze_files(files)
         for path in discovery.missing:  # reported, and the rest is checked: ruff's E902
             results[str(path)] = read_error(str(path), FileNotFoundError(
                 errno.ENOENT, "no such file or directory"))
         diagnostics = self._finish(results)
         return RunResult(diagnostics, files, results, discovery.skipped + _skipped(results),
-                         cached, cleaned)
+                         cached, cleaned, discovery.pruned)
 
     def check_source(self, path: Path, text: str) -> RunResult:
         """Check unsaved text (stdin, an editor buffer) as if it were ``path``."""
