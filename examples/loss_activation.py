@@ -56,6 +56,11 @@ def train_step(x, y, is_positive):
     return loss.item()
 
 
+def next_token_probabilities(hidden, batch, steps):
+    # (batch, steps, vocab): without dim, softmax normalizes over the batch axis
+    return F.softmax(hidden.view(batch, steps, -1))
+
+
 # --- JAX / optax -----------------------------------------------------------------------
 
 def jax_loss(params, apply_fn, x, labels):

@@ -61,7 +61,7 @@ def log_probabilities(x):
 
 
 def normalize(x):
-    return F.softmax(x)
+    return F.softmax(x.view(2, 4, -1))
 
 
 def uses_shared(x):
@@ -118,7 +118,8 @@ def test_rules_declared_statement_local() -> None:
 
 EDITS = [
     ("edit inside a function", lambda t: t.replace("lr=0.1", "lr=0.2")),
-    ("fix a finding inside a function", lambda t: t.replace("F.softmax(x)", "F.softmax(x, -1)")),
+    ("fix a finding inside a function", lambda t: t.replace("F.softmax(x.view(2, 4, -1))",
+                                                               "F.softmax(x.view(2, 4, -1), -1)")),
     ("add a function at the top", lambda t: t.replace("\n\nclass Net", "\n\n" + NEW_FUNCTION
                                                       + "class Net", 1)),
     ("remove a function", lambda t: re.sub(r"def normalize\(x\):\n    return .*\n\n\n", "", t)),
@@ -264,3 +265,22 @@ def test_random_edit_sequences_match_a_full_check(name: str, text: str) -> None:
         _check(full, incremental, path, text)
         text = _random_edit(text, rng)
     assert _cache(incremental, path).reused > 0
+
+
+def test_a_callers_edit_rechecks_the_callee(engines: tuple[Engine, Engine]) -> None:
+    """What a call passes becomes the callee's parameter (``parameter_value``): an edit of
+    the caller alone must change what is found in the unchanged callee."""
+    full, incremental = engines
+    path = Path("train_buffer.py")
+    caller = "\n\nif __name__ == '__main__':\n    step(Net(), 1, 2)\n"
+    callee = "\n\ndef step(model, x, y):\n    return criterion(model(x), y)\n"
+    text = DOCUMENT + callee + caller
+    row = text.splitlines().index("    return criterion(model(x), y)") + 1
+
+    def flagged(result: RunResult) -> bool:
+        return any(d.code == "NN101" and d.location.row == row for d in result.diagnostics)
+
+    assert flagged(_check(full, incremental, path, text))
+    assert not flagged(_check(full, incremental, path,
+                              text.replace("step(Net(), 1, 2)", "step(nn.Linear(8, 2), 1, 2)")))
+    assert flagged(_check(full, incremental, path, text))

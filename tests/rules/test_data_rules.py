@@ -43,6 +43,12 @@ def test_nn301_torch_training_loaders() -> None:
 
         def train_dataloader():
             return DataLoader(ds, batch_size=32)  # expect: NN301
+        """,
+        "NN301",
+    )
+    assert_findings(
+        """
+        from torch.utils.data import DataLoader
 
         loader = DataLoader(ds, batch_size=16)  # expect: NN301
         for epoch in range(3):
@@ -164,7 +170,7 @@ def test_nn302_scaler_before_split() -> None:
 
         def by_slicing(data):
             mu = data.mean(axis=0)  # expect: NN302
-            sd = np.std(data, axis=0)  # expect: NN302
+            sd = np.std(data, axis=0)  # the same leak: reported once
             data = (data - mu) / sd
             train, test = data[:800], data[800:]
             return train, test
@@ -504,4 +510,159 @@ def test_nn306_negatives() -> None:
             opt.step()
         """,
         "NN306",
+    )
+
+
+def test_nn301_use_outweighs_names() -> None:
+    """A loader whose batches reach backward()/step() trains, whatever it is called; one
+    that is only peeked at, or a leftover beside the loader the file trains on, does not."""
+    assert_findings(
+        """
+        from torch.utils.data import DataLoader
+
+        val_trainloader = DataLoader(ds, batch_size=16)  # expect: NN301
+        train_loader = DataLoader(train_ds, batch_size=64)
+        small_loader = DataLoader(train_ds, batch_size=8)
+        images, labels = next(iter(small_loader))
+        fold_loader = DataLoader(train_ds, batch_size=8)  # expect: NN301
+
+        def run_epoch(model, batches, opt):
+            for x, y in batches:
+                model(x).sum().backward()
+                opt.step()
+
+        def peek(batches):
+            return next(iter(batches))
+
+        for x, y in val_trainloader:
+            model(x).sum().backward()
+            opt.step()
+        run_epoch(model, fold_loader, opt)
+        peek(train_loader)
+        """,
+        "NN301",
+    )
+
+
+def test_nn301_a_leftover_loader_beside_the_trained_one_is_silent() -> None:
+    """Real-world (a JAX tutorial): ``train_loader`` is built for later sections, while
+    training iterates a loader built in the training function."""
+    assert_findings(
+        """
+        from torch.utils import data
+
+        train_loader = data.DataLoader(train_set, batch_size=128, shuffle=False)
+
+        def train(state, num_epochs):
+            local = data.DataLoader(train_set, batch_size=128, shuffle=True)
+            for epoch in range(num_epochs):
+                for batch in local:
+                    state = train_step(state, batch)
+        """,
+        "NN301",
+    )
+
+
+def test_nn301_a_name_rebound_to_another_loader_is_another_loader() -> None:
+    """Real-world (a Kaggle notebook): ``train_loader`` first serves image previews, then is
+    rebuilt per fold with a random sampler; the training loop reads the second binding."""
+    assert_findings(
+        """
+        import torch
+
+        train_loader = torch.utils.data.DataLoader(train_set, batch_size=64)
+        images, labels = next(iter(train_loader))
+        for fold, (train_idx, valid_idx) in enumerate(folds):
+            sampler = torch.utils.data.SubsetRandomSampler(train_idx)
+            train_loader = torch.utils.data.DataLoader(train_set, batch_size=64, sampler=sampler)
+            for inputs, labels in train_loader:
+                model(inputs).sum().backward()
+                optimizer.step()
+        """,
+        "NN301",
+    )
+
+
+def test_nn302_follows_the_code_people_write() -> None:
+    """Statistics applied in place, through helpers and keywords, carried by later names,
+    and splits by index parts and keras' validation_split (issue 13's forms)."""
+    assert_findings(
+        """
+        import numpy as np
+        from sklearn.model_selection import KFold, train_test_split
+        from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+        def in_place(X):
+            X -= X.mean(axis=0)  # expect: NN302
+            X /= X.std(axis=0)
+            return X[:800], X[800:]
+
+        def carried_by_a_later_name(df, cols):
+            df[cols] = StandardScaler().fit_transform(df[cols])  # expect: NN302
+            X = df.drop("price", axis=1)
+            X_train, X_test = train_test_split(X, test_size=0.2)
+
+        def through_a_helper(data):
+            scaled = normalize_series(data, data.min(axis=0), data.max(axis=0))  # expect: NN302
+            return scaled[:1000], scaled[1000:]
+
+        def imputed(df):
+            df = df.fillna(df.mean())  # expect: NN302
+            return train_test_split(df)
+
+        def by_keyword(frame):
+            frame = MinMaxScaler().fit_transform(X=frame)  # expect: NN302
+            return train_test_split(frame)
+
+        def keras_validation_split(model, X, y):
+            X = StandardScaler().fit_transform(X)  # expect: NN302
+            model.fit(X, y, epochs=5, validation_split=0.2)
+
+        def index_parts(inputs):
+            inputs = StandardScaler().fit_transform(inputs)  # expect: NN302
+            tr, te = train_test_split(np.arange(len(inputs)), test_size=0.2)
+            return inputs[tr], inputs[te]
+
+        def per_column(X, out):
+            for i in range(X.shape[1]):
+                out[:, i] = MinMaxScaler().fit_transform(X[:, i:i + 1]).ravel()  # expect: NN302
+            X_train = out[:500]
+            return X_train
+        """,
+        "NN302",
+    )
+
+
+def test_nn302_negatives_of_the_same_forms() -> None:
+    assert_findings(
+        """
+        import numpy as np
+        from sklearn.model_selection import KFold, train_test_split
+        from sklearn.preprocessing import StandardScaler
+
+        def fitted_on_the_training_part(X):
+            tr, te = train_test_split(np.arange(len(X)))
+            scaler = StandardScaler().fit(X[tr])
+            return scaler.transform(X[tr]), scaler.transform(X[te])
+
+        def per_fold(X):
+            for tr, va in KFold(5).split(X):
+                scaler = StandardScaler().fit(X[tr])
+                yield scaler.transform(X[tr]), scaler.transform(X[va])
+
+        def no_validation(model, X, y):
+            X = StandardScaler().fit_transform(X)
+            model.fit(X, y, validation_split=0.0)
+
+        def train_statistics(train, test):
+            train = train.fillna(train.mean())
+            test = test.fillna(train.mean())
+            return train_test_split(train)
+
+        def size_only(X):
+            n = len(StandardScaler().fit_transform(X))
+            a, b = train_test_split(np.zeros(n))
+            return a, b
+        """,
+        "NN302",
     )

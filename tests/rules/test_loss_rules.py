@@ -482,19 +482,47 @@ def test_nn105_log_of_model_ending_in_softmax_in_another_file(tmp_path) -> None:
 def test_nn106_implicit_dim_and_dim0_on_batches() -> None:
     assert_findings(torch_snippet("""
         fc = nn.Linear(8, 3)
-        act = nn.Softmax()  # expect: NN106
-        log_act = nn.LogSoftmax(dim=None)  # expect: NN106
+        act = nn.Softmax()
+        log_act = nn.LogSoftmax(dim=None)
+        lstm = nn.LSTM(8, 8)
         head = nn.Sequential(nn.Linear(8, 3), nn.Softmax(dim=0))  # expect: NN106
         pool = nn.Sequential(nn.ReLU(), nn.Softmax(0))
         attn = nn.Softmax(dim=0)
-        def step(x, model, logits):
-            a = F.softmax(x)  # expect: NN106
-            b = F.log_softmax(fc(x))  # expect: NN106
+        def step(x, model, logits, b, t):
+            a = F.softmax(fc(x.view(b, t, -1)))  # expect: NN106
+            out, hidden = lstm(x)
+            b = log_act(out)  # expect: NN106
+            seq = x.reshape(b, t, 8)
+            g = act(F.relu(seq))  # expect: NN106
+            h = F.softmax(torch.flatten(x, 1).sum(1))
+            k = F.log_softmax(x.view(-1))  # expect: NN106
             c = F.softmax(fc(x), dim=0)  # expect: NN106
             d = F.log_softmax(model(x).logits, 0)  # expect: NN106
             e = torch.softmax(model.class_logits, dim=0)  # expect: NN106
             f = F.softmax(logits, dim=0)  # a bare name may be one sample's logits
-            return a, b, c, d, e, f
+            return a, b, c, d, e, f, g, h, k
+    """), "NN106")
+
+
+def test_nn106_implicit_dim_on_two_dimensions_is_the_right_dim() -> None:
+    """Real-world (course code): ``x.view(n, -1)`` then a Linear layer gives a
+    ``(batch, classes)`` input, whose implicit dim is 1: deprecated, not a training bug.
+    An input of unknown rank is not flagged either."""
+    assert_findings(torch_snippet("""
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(320, 10)
+                self.out = nn.Softmax()
+            def forward(self, x):
+                x = x.view(x.size(0), -1)
+                x = self.fc(x)
+                a = F.log_softmax(x)
+                b = self.out(x)
+                c = F.softmax(torch.flatten(x, 1))
+                d = F.softmax(self.fc(x))
+                e = nn.Softmax()(x)
+                return a, b, c, d, e
     """), "NN106")
 
 

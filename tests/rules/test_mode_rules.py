@@ -621,3 +621,89 @@ class Net(nn.Module):
     assert "p=0.1,\n" in content
     assert content.endswith("training=self.training,\n        )")  # rendered in place
     compile(content, "<fix>", "eval")
+
+
+def test_mode_switches_of_a_model_without_dropout_or_batch_norm_are_harmless() -> None:
+    """Real-world (a course notebook): eval() in the loop of a model of Linear and ReLU
+    layers changes nothing, so neither NN202 nor NN205 has a bug to report."""
+    source = NET + """
+plain = Plain()
+opt = torch.optim.SGD(plain.parameters(), lr=0.1)
+seq = nn.Sequential(nn.Linear(4, 4), nn.ReLU())
+seq_opt = torch.optim.SGD(seq.parameters(), lr=0.1)
+
+
+def fit(loader, val):
+    for epoch in range(10):
+        plain.train()
+        for x, y in loader:
+            opt.zero_grad()
+            F.mse_loss(plain(x), y).backward()
+            opt.step()
+            plain.eval()
+
+
+def fit_seq(x, y):
+    for epoch in range(10):
+        seq.eval()
+        F.mse_loss(seq(x), y).backward()
+        seq_opt.step()
+"""
+    assert_findings(source, "NN202")
+    assert_findings(source, "NN205")
+
+
+def test_nn202_and_nn205_ask_the_project_model_when_it_is_defined_elsewhere(
+        tmp_path) -> None:
+    files = {
+        "models.py": """
+            import torch.nn as nn
+            class WithDropout(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.drop = nn.Dropout(0.5)
+                def forward(self, x):
+                    return self.drop(x)
+            class Linear(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.fc = nn.Linear(4, 4)
+                def forward(self, x):
+                    return self.fc(x)
+        """,
+        "train.py": """
+            import torch
+            import torch.nn.functional as F
+            from models import Linear, WithDropout
+            for cls in (WithDropout, Linear):
+                pass
+            a, b = WithDropout(), Linear()
+            opt_a = torch.optim.SGD(a.parameters(), lr=0.1)
+            opt_b = torch.optim.SGD(b.parameters(), lr=0.1)
+            def fit(x, y):
+                for epoch in range(3):
+                    a.eval()
+                    F.mse_loss(a(x), y).backward()
+                    opt_a.step()
+                    b.eval()
+                    F.mse_loss(b(x), y).backward()
+                    opt_b.step()
+        """,
+    }
+    found = [(d.code, d.location.row) for d in lint_project(tmp_path, files)
+             if d.code in ("NN202", "NN205")]
+    assert found == [("NN205", 13)]
+
+
+def test_nn205_blames_the_model_that_trains_in_the_step() -> None:
+    """Real-world (a notebook): ``model_2.eval()`` in an earlier cell, then a training step of
+    ``model_3``: ``model_2``'s mode says nothing about this backward()."""
+    assert_findings(NET + """
+model_2, model_3 = Net(), Net()
+opt = torch.optim.SGD(model_3.parameters(), lr=0.1)
+opt_2 = torch.optim.SGD(model_2.parameters(), lr=0.1)
+model_2.eval()
+for x, y in []:
+    F.mse_loss(model_3(x), y).backward()
+    opt.step()
+""", "NN205")

@@ -16,7 +16,7 @@ import libcst as cst
 from lintnn.static.knowledge import roles as R
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.dataflow import Kind
-from lintnn.static.syntax.nodes import dotted_name, positional
+from lintnn.static.syntax.nodes import argument, dotted_name, positional
 
 TRAIN = "train"
 EVAL = "eval"
@@ -340,8 +340,7 @@ def fitted_data(ctx: FileContext, call: cst.Call) -> cst.BaseExpression | None:
     role = R.ADAPTS_STATISTICS if method == "adapt" else R.FITS_STATISTICS
     if not receiver.has(role):
         return None
-    args = positional(call)
-    return args[0] if args else None
+    return argument(call, 0, "data" if method == "adapt" else "X")
 
 
 def reads_of(ctx: FileContext, name: str, region: cst.CSTNode) -> Iterator[cst.Name]:
@@ -358,3 +357,102 @@ def reads_of(ctx: FileContext, name: str, region: cst.CSTNode) -> Iterator[cst.N
         if isinstance(parent, cst.AssignTarget) and parent.target is child:
             continue
         yield node  # type: ignore[misc]
+
+
+# How a loader is used -------------------------------------------------------------------
+
+TRAINS = "trains"  # a training loop iterates it (here or in a function it is passed to)
+INSPECTS = "inspects"  # only evaluation loops, ``next(iter(...))``, ``len``, attributes
+UNKNOWN = "unknown"  # returned, stored, passed to code the analysis cannot read
+
+# Calls that look at a loader without training on it.
+_INSPECTING_CALLS = frozenset({"iter", "next", "len", "print", "enumerate", "list", "type",
+                               "isinstance", "repr", "str"})
+_MAX_USE_DEPTH = 3
+
+
+def loader_uses(ctx: FileContext, loader: cst.Call) -> set[str]:
+    """How the loader (or data set) that ``loader`` builds is used; the evidence of use
+    outweighs what its name says (a ``val_trainloader`` that feeds ``backward()`` trains,
+    a ``train_loader`` only peeked at with ``next(iter(...))`` does not). Empty when the
+    file never reads it (another module may import it)."""
+    name = assigned_name(ctx, loader)
+    if name is None:
+        return {_use_of(ctx, loader, 0)}
+    if "." in name:
+        return {UNKNOWN}  # ``self.loader``: used wherever the object goes
+    return _uses_of_name(ctx, name, ctx.scope_of(loader), 0, loader)
+
+
+def _uses_of_name(ctx: FileContext, name: str, scope: cst.CSTNode, depth: int,
+                  bound_at: cst.CSTNode | None = None) -> set[str]:
+    """Uses of the value ``name`` holds in ``scope``; with ``bound_at``, only the reads that
+    no later assignment of ``name`` comes between (in source order)."""
+    rebinds = [order(ctx, a) for a in assignments_in(ctx, scope)
+               if name in target_names(a)] if bound_at is not None else []
+    start = order(ctx, bound_at) if bound_at is not None else 0
+    uses: set[str] = set()
+    for read in reads_of(ctx, name, scope):
+        if isinstance(ctx.index.parent(read), (cst.Param, cst.NameItem)):
+            continue  # the parameter's own declaration, ``global name``
+        at = order(ctx, read)
+        if any(start < rebind < at for rebind in rebinds):
+            continue  # reads a later binding of the name
+        inner = ctx.scope_of(read)
+        if inner is not scope and isinstance(inner, cst.FunctionDef) and (
+            name in ctx.flow(inner).local_names
+        ):
+            continue  # a local of the same name in a nested function
+        uses.add(_use_of(ctx, read, depth))
+    return uses
+
+
+def _use_of(ctx: FileContext, node: cst.BaseExpression, depth: int) -> str:
+    """What the expression ``node`` (a loader) is used for where it appears."""
+    child: cst.CSTNode = node
+    parent = ctx.index.parent(node)
+    while isinstance(parent, (cst.Arg, cst.Call)) and not (
+        isinstance(parent, cst.Call) and parent.func is child
+    ):
+        if isinstance(parent, cst.Call):
+            callee = dotted_name(parent.func) or ""
+            last = callee.rsplit(".", 1)[-1]
+            loop = ctx.index.parent(parent)
+            if isinstance(loop, cst.For) and loop.iter is parent and last in (
+                "enumerate", "tqdm", "zip", "iter", "trange"
+            ):
+                return TRAINS if is_training_loop(ctx, loop) else INSPECTS
+            if last in _INSPECTING_CALLS:
+                return INSPECTS
+            return _passed_to(ctx, parent, child, depth)  # type: ignore[arg-type]
+        child, parent = parent, ctx.index.parent(parent)
+    if isinstance(parent, cst.For) and parent.iter is child:
+        return TRAINS if is_training_loop(ctx, parent) else INSPECTS
+    if isinstance(parent, cst.Attribute) and parent.value is child:
+        return INSPECTS  # ``loader.dataset``, ``loader.batch_size``
+    return UNKNOWN
+
+
+def _passed_to(ctx: FileContext, call: cst.Call, arg: cst.Arg, depth: int) -> str:
+    """A loader passed to a function of this file is used as that function uses it."""
+    fn = ctx.call_graph.target(call)
+    if fn is None or depth >= _MAX_USE_DEPTH or arg.star:
+        return UNKNOWN
+    for param in (*fn.params.posonly_params, *fn.params.params, *fn.params.kwonly_params):
+        if ctx.call_graph.argument_for(fn, param, call) is arg.value:
+            uses = _uses_of_name(ctx, param.name.value, fn, depth + 1)
+            if TRAINS in uses:
+                return TRAINS
+            return UNKNOWN if UNKNOWN in uses else INSPECTS
+    return UNKNOWN
+
+
+def trains_on_other_data(ctx: FileContext, loader: cst.Call) -> bool:
+    """A training loop of this file iterates something other than ``loader``'s name."""
+    name = assigned_name(ctx, loader)
+    for loop in ctx.index.loops:
+        if isinstance(loop, cst.For) and is_training_loop(ctx, loop):
+            iterated = iterated_names(loop.iter)
+            if iterated and name not in iterated:
+                return True
+    return False

@@ -121,6 +121,8 @@ def producers(ctx: FileContext, value: Value | None, roles: frozenset[str]) -> l
     """
     if value is None or value.kind is not Kind.RESULT:
         return []
+    if value.candidates:
+        return _candidate_producers(ctx, value, roles)
     local = made_by(value, roles)
     if local is not None:
         name = value.qualname.rsplit(".", 1)[-1] if value.qualname else None
@@ -131,6 +133,31 @@ def producers(ctx: FileContext, value: Value | None, roles: frozenset[str]) -> l
         if requirement is not None:
             model = value.project_class.rsplit(".", 1)[-1]  # type: ignore[union-attr]
             found.append(Producer(role, requirement, model))
+    return found
+
+
+def _candidate_producers(ctx: FileContext, value: Value,
+                         roles: frozenset[str]) -> list[Producer]:
+    """The output of a parameter its callers give different models: a role that one of
+    them produces is a bug on that caller's path (one producer per role, its requirement
+    satisfied by any of the models)."""
+    found = []
+    names = sorted({(c.project_class or c.qualname or "?").rsplit(".", 1)[-1]
+                    for c in value.candidates})
+    model = f"the model its callers pass ({' or '.join(names)})"
+    for role in sorted(roles):
+        each = [producers(ctx, candidate, frozenset({role})) for candidate in value.candidates]
+        hits = [p for group in each for p in group]
+        if not hits:
+            continue
+        local = [p for p in hits if p.requirement is None]
+        if local:
+            found.append(Producer(role, None, model, local[0].name))
+            continue
+        first, *rest = [p.requirement for p in hits]
+        requirement = Requirement(first.class_qualname, first.fact, first.role,  # type: ignore[union-attr]
+                                  first.near, tuple(rest))  # type: ignore[union-attr, arg-type]
+        found.append(Producer(role, requirement, model))
     return found
 
 

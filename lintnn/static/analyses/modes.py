@@ -20,7 +20,9 @@ import libcst as cst
 
 from lintnn.static.knowledge import roles as R
 from lintnn.static.syntax.context import FileContext
+from lintnn.static.syntax.dataflow import Kind, Value
 from lintnn.static.syntax.nodes import argument, bool_value, dotted_name, method_name
+from lintnn.static.syntax.project import CONTAINS, Requirement
 
 _EVAL_WORDS = frozenset({
     "eval", "evaluate", "evaluation", "evaluating", "validate", "validation", "valid", "val",
@@ -93,20 +95,16 @@ class ModeIndex:
     position: dict[cst.CSTNode, int] = field(default_factory=dict)
     events: list[tuple[cst.CSTNode, frozenset[Event]]] = field(default_factory=list)
     exits: list[cst.CSTNode] = field(default_factory=list)  # break / return / raise
-    _functions: dict[str, list[cst.FunctionDef]] = field(default_factory=dict)
     _effects: dict[cst.FunctionDef, frozenset[Event]] = field(default_factory=dict)
     _kinds: dict[cst.Call, frozenset[Event]] = field(default_factory=dict)
     _scope_events: dict[cst.CSTNode, list[tuple[cst.CSTNode, frozenset[Event]]]] = field(
         default_factory=dict)
-    _callers: dict[cst.FunctionDef, list[cst.Call]] | None = None
     # The calls inside each function, loop, branch and with-block (one walk up per call).
     _members: dict[cst.CSTNode, list[cst.Call]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         index = self.ctx.index
         self.position = index.order  # pre-order numbers: compare where nodes are
-        for fn in index.functions:
-            self._functions.setdefault(fn.name.value, []).append(fn)
         for node in index.parents:
             kind = type(node)  # exact types: isinstance on libcst's ABCs is slow
             if kind is cst.Break or kind is cst.Return or kind is cst.Raise:
@@ -208,28 +206,11 @@ class ModeIndex:
 
     def local_function(self, call: cst.Call) -> cst.FunctionDef | None:
         """The function of this file a call calls: ``helper(...)`` or ``self.method(...)``."""
-        func = call.func
-        if isinstance(func, cst.Name):
-            found = self._functions.get(func.value, [])
-            plain = [f for f in found if self.ctx.index.enclosing_class(f) is None]
-            return plain[0] if len(plain) == 1 and len(found) == 1 else None
-        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and (
-            func.value.value == "self"
-        ):
-            owner = self.ctx.index.enclosing_class(call)
-            return self.ctx.method(owner, func.attr.value) if owner is not None else None
-        return None
+        return self.ctx.call_graph.target(call)
 
     def callers(self, fn: cst.FunctionDef) -> list[cst.Call]:
         """Calls of ``fn`` in this file (outside ``fn`` itself)."""
-        if self._callers is None:
-            self._callers = {}
-            for call in self.ctx.index.calls:
-                target = self.local_function(call)
-                if target is not None:
-                    self._callers.setdefault(target, []).append(call)
-        return [call for call in self._callers.get(fn, ())
-                if not self.ctx.index.is_inside(call, fn)]
+        return self.ctx.call_graph.callers(fn)
 
     def call_events(self, scope: cst.CSTNode) -> Iterator[tuple[cst.CSTNode, frozenset[Event]]]:
         """Events of a scope, local functions and helpers included."""
@@ -331,6 +312,54 @@ def evals_of_trained_models(modes: ModeIndex) -> list[tuple[cst.Call, str]]:
     return found
 
 
+def helper_evals_of_trained_models(modes: ModeIndex) -> list[tuple[cst.Call, str, cst.Call]]:
+    """``(helper call, "model", eval() call)`` for each call of a function of this file that
+    leaves an object the file trains in eval mode (``val_acc = evaluate(model, loader)``,
+    where ``evaluate`` starts with ``model.eval()`` and never switches back)."""
+    trained = modes.trained_names()
+    ctx = modes.ctx
+    found = []
+    for call in ctx.index.calls:
+        fn = ctx.call_graph.target(call)
+        if fn is None:
+            continue
+        eval_call = leaves_in_eval(modes, fn)
+        if eval_call is None:
+            continue
+        model = receiver_name(eval_call)
+        param = _parameter_named(fn, model)
+        if param is not None:
+            passed = ctx.call_graph.argument_for(fn, param, call)
+            model = dotted_name(passed) if passed is not None else None
+        if model is not None and model in trained:
+            found.append((call, model, eval_call))
+    return found
+
+
+def leaves_in_eval(modes: ModeIndex, fn: cst.FunctionDef) -> cst.Call | None:
+    """The ``eval()`` call that is ``fn``'s last mode change, when it always runs (a
+    statement of the function's own body) and nothing after it may switch modes."""
+    changes = [(node, kinds) for node, kinds in modes.call_events(fn)
+               if kinds & (SETS_EVAL | SETS_TRAIN)]
+    if not changes:
+        return None
+    node, kinds = max(changes, key=lambda item: modes.position.get(item[0], -1))
+    if kinds != frozenset({Event.EVAL}) or not isinstance(node, cst.Call):
+        return None
+    statement = modes.ctx.index.statement_of(node)
+    body = modes.ctx.index.parent(statement)
+    if isinstance(body, cst.SimpleStatementLine):
+        statement, body = body, modes.ctx.index.parent(body)
+    return node if body is fn.body else None
+
+
+def _parameter_named(fn: cst.FunctionDef, name: str | None) -> cst.Param | None:
+    for param in (*fn.params.posonly_params, *fn.params.params, *fn.params.kwonly_params):
+        if param.name.value == name:
+            return param
+    return None
+
+
 def receiver_name(call: cst.Call) -> str | None:
     """``model`` for ``model.eval()``, ``self.net`` for ``self.net.train()``."""
     if isinstance(call.func, cst.Attribute):
@@ -412,3 +441,46 @@ def evaluation_function(ctx: FileContext, node: cst.CSTNode) -> cst.FunctionDef 
         elif isinstance(ancestor, cst.ClassDef) and is_stochastic_name(ancestor.name.value):
             return None
     return None
+
+
+# Mode-dependent models -------------------------------------------------------------------
+
+_MODE_DEPENDENT = frozenset({R.DROPOUT, R.BATCHNORM})
+
+
+@dataclass(frozen=True)
+class ModeDependence:
+    """Why a model behaves differently in train and eval mode (it holds dropout or batch
+    norm): known here, or required of a project class once every file is read."""
+
+    model: Value
+    requirement: Requirement | None  # None: known in this file
+
+
+def mode_dependence(ctx: FileContext, model: Value | None) -> ModeDependence | None:
+    """How ``model`` is known to depend on its mode; None when it is not known to (a
+    model without dropout and batch norm computes the same in both modes)."""
+    if model is None:
+        return None
+    if model.kind is Kind.PARAM:
+        requirement = ctx.requirement(model, CONTAINS, R.MODE_DEPENDENT)
+        return ModeDependence(model, requirement) if requirement else None
+    if model.kind is not Kind.INSTANCE:
+        return None
+    if model.roles & _MODE_DEPENDENT:
+        return ModeDependence(model, None)
+    if R.SEQUENTIAL in model.roles:
+        for item in model.items:
+            found = mode_dependence(ctx, item) if item is not None else None
+            if found is not None:
+                return found
+        return None
+    requirement = ctx.requirement(model, CONTAINS, R.MODE_DEPENDENT)
+    return ModeDependence(model, requirement) if requirement else None
+
+
+def receiver_dependence(ctx: FileContext, call: cst.Call) -> ModeDependence | None:
+    """:func:`mode_dependence` of the model whose method ``call`` calls (``model.eval()``)."""
+    if not isinstance(call.func, cst.Attribute):
+        return None
+    return mode_dependence(ctx, ctx.value(call.func.value))

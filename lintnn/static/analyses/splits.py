@@ -11,7 +11,14 @@ import libcst as cst
 from lintnn.static.analyses import datasets as D
 from lintnn.static.knowledge import roles as R
 from lintnn.static.syntax.context import FileContext
-from lintnn.static.syntax.nodes import dotted_name, positional
+from lintnn.static.syntax.nodes import (
+    argument,
+    dotted_name,
+    float_value,
+    keyword,
+    positional,
+    target_names,
+)
 
 # (source order of the split, names of the data it splits)
 Split = tuple[int, set[str]]
@@ -49,25 +56,122 @@ def full_data_name(expr: cst.BaseExpression | None) -> str | None:
 
 
 def splits_in(ctx: FileContext, scope: cst.CSTNode, calls: list[cst.Call]) -> list[Split]:
-    """Where data is split in ``scope``, and the names of what is split."""
+    """Where data is split in ``scope``, and the names of what is split: split functions
+    and splitters, ``fit(..., validation_split=...)``, slices into named parts
+    (``X_train = X[:n]``), and indexing with the parts of a split of indices
+    (``tr, te = train_test_split(np.arange(n)); X[tr]``, ``for tr, te in kf.split(X)``)."""
     out: list[Split] = []
-    has_splitters = _names_splitters(ctx)
+    indices: set[str] = set()
     for call in calls:
-        _, entry = ctx.callee(call)
-        splitter = False
-        if (isinstance(call.func, cst.Attribute) and call.func.attr.value == "split"
-                and has_splitters):
-            receiver = ctx.value(call.func.value)
-            splitter = receiver is not None and receiver.has(R.SPLITTER)
-        if (entry is not None and R.SPLIT_FUNCTION in entry.roles) or splitter:
+        splitter = _split_kind(ctx, call)
+        if splitter is not None:
             names = {dotted_name(a) for a in positional(call)} - {None}
             out.append((D.order(ctx, call), names))  # type: ignore[arg-type]
+            indices |= _index_parts(ctx, call, splitter)
+        elif _validation_split(call):
+            data = argument(call, 0, "x")
+            name = D.data_name(data) if data is not None else None
+            if name is not None:
+                out.append((D.order(ctx, call), {name}))
     for assign in D.assignments_in(ctx, scope):
-        if not any(D.split_of(n) for n in D.target_names(assign)):
-            continue
-        sliced = _sliced_names(assign.value)
+        named_part = any(D.split_of(n) for n in D.target_names(assign))
+        sliced = _sliced_names(assign.value) if named_part else set()
+        sliced |= _indexed_names(assign.value, indices) | _parts_of(assign.value)
         if sliced:
             out.append((D.order(ctx, assign), sliced))
+    for node in D.nodes_in_scope(ctx, cst.Return, scope):
+        if node.value is not None:
+            parts = _indexed_names(node.value, indices) | _parts_of(node.value)
+            if parts:
+                out.append((D.order(ctx, node), parts))
+    return out
+
+
+def _parts_of(expr: cst.BaseExpression) -> set[str]:
+    """``X[:n], X[n:]`` (a tuple of two or more slices of one name): the name is split."""
+    if not isinstance(expr, cst.Tuple):
+        return set()
+    counts: dict[str, int] = {}
+    for element in expr.elements:
+        for name in _sliced_names(element.value):
+            counts[name] = counts.get(name, 0) + 1
+    return {name for name, count in counts.items() if count >= 2}
+
+
+def index_parts(ctx: FileContext, calls: list[cst.Call]) -> set[str]:
+    """Names that hold the index parts of a split among ``calls`` (``X[tr]`` is one part
+    of ``X``, not all of it)."""
+    out: set[str] = set()
+    for call in calls:
+        splitter = _split_kind(ctx, call)
+        if splitter is not None:
+            out |= _index_parts(ctx, call, splitter)
+    return out
+
+
+def _split_kind(ctx: FileContext, call: cst.Call) -> bool | None:
+    """True for ``splitter.split(X)`` (KFold & co), False for a split function
+    (``train_test_split``), None for any other call."""
+    _, entry = ctx.callee(call)
+    if entry is not None and R.SPLIT_FUNCTION in entry.roles:
+        return False
+    if (isinstance(call.func, cst.Attribute) and call.func.attr.value == "split"
+            and _names_splitters(ctx)):
+        receiver = ctx.value(call.func.value)
+        if receiver is not None and receiver.has(R.SPLITTER):
+            return True
+    return None
+
+
+def _validation_split(call: cst.Call) -> bool:
+    """``model.fit(x, y, validation_split=0.2)``: keras holds out the last rows of ``x``."""
+    if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "fit"):
+        return False
+    fraction = keyword(call, "validation_split")
+    return fraction is not None and float_value(fraction) not in (None, 0.0)
+
+
+def _index_parts(ctx: FileContext, call: cst.Call, splitter: bool) -> set[str]:
+    """Names bound to the index parts a split yields: ``tr, te = train_test_split(idx)``
+    over an index array, and the targets of ``for tr, te in kf.split(X)``."""
+    if splitter:
+        for ancestor in ctx.index.ancestors(call):
+            if isinstance(ancestor, cst.For) and ctx.index.is_inside(call, ancestor.iter):
+                return set(target_names(ancestor.target))
+            if isinstance(ancestor, cst.BaseStatement):
+                return set()
+        return set()
+    args = positional(call)
+    if not args or not _is_index_array(args[0]):
+        return set()
+    parent = ctx.index.parent(call)
+    if isinstance(parent, cst.Assign) and parent.value is call:
+        return {n for t in parent.targets for n in target_names(t.target)}
+    return set()
+
+
+def _is_index_array(expr: cst.BaseExpression) -> bool:
+    """``np.arange(n)``, ``range(n)``, ``list(range(n))``, ``indices``, ``df.index``."""
+    name = dotted_name(expr.func) if isinstance(expr, cst.Call) else dotted_name(expr)
+    if name is None:
+        return False
+    last = name.rsplit(".", 1)[-1].lower()
+    if isinstance(expr, cst.Call) and last in ("list", "array", "asarray") and expr.args:
+        return _is_index_array(expr.args[0].value)
+    return last in ("arange", "range", "index", "indices", "idx", "ids", "indexes")
+
+
+def _indexed_names(expr: cst.CSTNode, indices: set[str]) -> set[str]:
+    """``X[tr]``, ``df.iloc[tr]``: the names indexed by one of ``indices``."""
+    out: set[str] = set()
+    if indices and isinstance(expr, cst.Subscript) and len(expr.slice) >= 1:
+        first = expr.slice[0].slice
+        if isinstance(first, cst.Index) and dotted_name(first.value) in indices:
+            name = D.data_name(expr.value)
+            if name is not None:
+                out.add(name)
+    for child in expr.children:
+        out |= _indexed_names(child, indices)
     return out
 
 

@@ -35,6 +35,7 @@ class Fingerprints:
             ctx.module.default_indent, ctx.module.default_newline,
             tuple(sorted(imports.aliases.items())), tuple(sorted(imports.shadowed)),
             tuple(sorted(ctx.frameworks)), tuple(sorted(ctx.local_classes)),
+            ctx.sole_model_class,
             self.environment(self._flow.final),
         )
 
@@ -55,6 +56,7 @@ class Fingerprints:
                 value.kind.value, value.qualname, value.entry,
                 tuple(sorted(value.roles)), value.project_class,
                 tuple(self.value(item) for item in value.items), self._code(value.node),
+                tuple(self.value(c) for c in value.candidates),
             )
             self._values[id(value)] = key
         return key

@@ -74,11 +74,8 @@ def _decoder(kind: Any) -> Decoder:
         return functools.partial(_fixed_tuple, tuple(_decoder(arg) for arg in args))
     if origin is dict:
         return functools.partial(_mapping, _decoder(args[0]), _decoder(args[1]))
-    if dataclasses.is_dataclass(kind):
-        hints = typing.get_type_hints(kind)
-        fields = tuple((f.name, _decoder(hints[f.name])) for f in dataclasses.fields(kind)
-                       if f.init)
-        return functools.partial(_dataclass, kind, fields)
+    if dataclasses.is_dataclass(kind):  # its fields' decoders on first use: it may hold itself
+        return functools.partial(_dataclass, kind)
     raise TypeError(f"no JSON decoder for {kind!r}")
 
 
@@ -129,7 +126,14 @@ def _any(value: Any) -> Any:
     return value
 
 
-def _dataclass(kind: type, fields: tuple[tuple[str, Decoder], ...], value: Any) -> Any:
+@functools.cache
+def _fields(kind: type) -> tuple[tuple[str, Decoder], ...]:
+    hints = typing.get_type_hints(kind)
+    return tuple((f.name, _decoder(hints[f.name])) for f in dataclasses.fields(kind) if f.init)
+
+
+def _dataclass(kind: type, value: Any) -> Any:
+    fields = _fields(kind)
     if type(value) is not dict or set(value) != {name for name, _ in fields}:
         raise BadEntry(f"expected the fields of {kind.__name__}")
     return kind(**{name: decode(value[name]) for name, decode in fields})

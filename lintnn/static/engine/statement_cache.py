@@ -41,7 +41,8 @@ from lintnn.static.syntax.statements import Span, Statement, statements, top_sta
 # FileContext attributes a view shares with the file's context; helpers' caches
 # (``_mode_index``, ``_data_calls``...) are left out, as they depend on the node lists.
 _SHARED = frozenset({"path", "source", "module", "module_name", "is_package", "imports",
-                     "frameworks", "local_classes", "_flows", "_class_attrs"})
+                     "frameworks", "local_classes", "_flows", "_class_attrs", "call_graph",
+                     "_param_values", "sole_model_class"})
 
 Conditional = tuple[Diagnostic, tuple[Requirement, ...]]
 _MAX_ENVIRONMENTS = 50_000  # numbered environments kept before starting afresh
@@ -141,11 +142,14 @@ class StatementCache:
         # Environments are numbered: a key is then cheap to hash (a tuple does not keep
         # its hash, and the cache is asked once per statement and rule).
         environments = self._environments
+        order = {id(s.node): i for i, s in enumerate(found)}
+        callers = _caller_statements(ctx, found, order)
         keys: list[Hashable | None] = [
             None if not s.cacheable else (s.text, environments.setdefault(
-                prints.before(s.node), len(environments)))
-            if isinstance(s.node, cst.ClassDef) else (s.text, -1) for s in found]
-        order = {id(s.node): i for i, s in enumerate(found)}
+                prints.before(s.node), len(environments)) if isinstance(s.node, cst.ClassDef)
+                else -1, tuple((found[c].text, environments.setdefault(
+                    prints.before(found[c].node), len(environments))) for c in callers[i]))
+            for i, s in enumerate(found)]
         return _Check(ctx, found, keys, order)
 
     # Rules --------------------------------------------------------------------------
@@ -248,6 +252,34 @@ class StatementCache:
         except Exception:  # the index is best effort: a class we cannot summarise is unknown
             return []
         return summaries
+
+
+def _caller_statements(ctx: FileContext, found: list[Statement],
+                       order: dict[int, int]) -> list[tuple[int, ...]]:
+    """For each statement, the other statements that call its functions, directly or through
+    their own callers: what they pass becomes the parameters' values
+    (:meth:`FileContext.parameter_value`), so their text keys the statement's findings too."""
+    graph, index = ctx.call_graph, ctx.index
+    direct: list[set[int]] = [set() for _ in found]
+    for i, statement in enumerate(found):
+        if not statement.cacheable:
+            continue
+        for fn in index.within(index.functions, statement.node):
+            for call in graph.callers(fn):  # type: ignore[arg-type]
+                top = top_statement(call, index.parents, ctx.module)
+                position = order.get(id(top)) if top is not None else None
+                if position is not None and position != i:
+                    direct[i].add(position)
+    closed: list[tuple[int, ...]] = []
+    for i, first in enumerate(direct):
+        seen, todo = set(first), list(first)
+        while todo:
+            for more in direct[todo.pop()]:
+                if more not in seen and more != i:
+                    seen.add(more)
+                    todo.append(more)
+        closed.append(tuple(sorted(seen)))
+    return closed
 
 
 def _view(ctx: FileContext, index: NodeIndex) -> FileContext:

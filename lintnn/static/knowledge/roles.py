@@ -31,6 +31,8 @@ DROPOUT = "layer.dropout"
 BATCHNORM = "layer.batchnorm"
 LINEAR = "layer.linear"
 CONV = "layer.conv"
+RECURRENT = "layer.recurrent"  # RNN, LSTM, GRU: the first output is (seq, batch, hidden)-like
+FLATTEN = "layer.flatten"  # nn.Flatten: (batch, features)
 FUNCTIONAL_DROPOUT = "op.dropout"  # F.dropout(x, p, training=...)
 KERAS_ACTIVATION_LAYER = "layer.keras_activation"  # keras.layers.Activation("softmax")
 KERAS_DENSE = "layer.keras_dense"  # Dense(..., activation=...)
@@ -74,4 +76,5 @@ MODE_DEPENDENT = "layer.mode_dependent"
 # --- data rules (NN3xx) ---
 RANDOM_AUGMENTATION = "augment.random"  # RandomCrop, HorizontalFlip(p=0.5), keras RandomFlip
 AUGMENTATION_COMPOSE = "augment.compose"  # transforms.Compose, albumentations.Compose
+CHECKPOINT = "data.checkpoint"  # torch.load(path): whatever the file saved, usually its model
 RESEED = "data.reseed"  # np.random.seed, set_state: makes the next shuffle repeat the last

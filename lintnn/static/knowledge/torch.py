@@ -92,6 +92,8 @@ ENTRIES: dict[str, Entry] = {
         "torch.nn.LazyConv2d torch.nn.LazyConv3d",
         cls(R.CONV, R.LINEAR_OUTPUT),
     ),
+    **expand("torch.nn.RNN torch.nn.LSTM torch.nn.GRU", cls(R.RECURRENT)),
+    "torch.nn.Flatten": cls(R.FLATTEN),
     **expand(
         "torch.nn.functional.dropout torch.nn.functional.dropout1d "
         "torch.nn.functional.dropout2d torch.nn.functional.dropout3d "
@@ -109,6 +111,7 @@ ENTRIES: dict[str, Entry] = {
         cls(R.DATA_SAMPLER),
     ),
     "torch.utils.data.random_split": fn(R.SPLIT_FUNCTION),
+    "torch.load": fn(R.CHECKPOINT),
     "torch.randperm": fn(R.PERMUTATION),
     # Contexts.
     **expand("torch.no_grad torch.inference_mode", cls(R.NO_GRAD)),
@@ -188,6 +191,24 @@ ENTRIES: dict[str, Entry] = {
         cls(R.AUGMENTATION_COMPOSE),
     ),
     **expand("torch.manual_seed torch.random.manual_seed torch.random.set_rng_state", fn(R.RESEED)),
+    # --- mode rules: torchvision's model builders (linted, never imported). What each
+    # architecture holds decides whether eval() changes what it computes.
+    **expand(_prefixed(("torchvision.models.",),
+        "resnet18 resnet34 resnet50 resnet101 resnet152 resnext50_32x4d resnext101_32x8d "
+        "resnext101_64x4d wide_resnet50_2 wide_resnet101_2 densenet121 densenet161 "
+        "densenet169 densenet201 shufflenet_v2_x0_5 shufflenet_v2_x1_0 shufflenet_v2_x1_5 "
+        "shufflenet_v2_x2_0 regnet_x_400mf regnet_y_400mf vgg11_bn vgg13_bn vgg16_bn "
+        "vgg19_bn"
+    ), cls(R.MODULE_BASE, R.BATCHNORM)),
+    **expand(_prefixed(("torchvision.models.",),
+        "mobilenet_v2 mobilenet_v3_small mobilenet_v3_large efficientnet_b0 efficientnet_b1 "
+        "efficientnet_b2 efficientnet_b3 efficientnet_b4 efficientnet_b5 efficientnet_b6 "
+        "efficientnet_b7 efficientnet_v2_s efficientnet_v2_m efficientnet_v2_l mnasnet0_5 "
+        "mnasnet1_0 inception_v3 googlenet"
+    ), cls(R.MODULE_BASE, R.BATCHNORM, R.DROPOUT)),
+    **expand(_prefixed(("torchvision.models.",),
+        "alexnet vgg11 vgg13 vgg16 vgg19 squeezenet1_0 squeezenet1_1"
+    ), cls(R.MODULE_BASE, R.DROPOUT)),
 }
 
 # Tensor methods that play a role whatever the receiver (``logits.softmax(-1)``).

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import libcst as cst
+
 from lintnn.diagnostics import Severity
 from lintnn.static.analyses.modes import (
     SETS_TRAIN,
@@ -9,11 +11,13 @@ from lintnn.static.analyses.modes import (
     dominates,
     evals_of_trained_models,
     mode_index,
+    receiver_dependence,
     scope_of,
 )
 from lintnn.static.rules.base import Rule
 from lintnn.static.syntax.context import FileContext
-from lintnn.static.syntax.nodes import method_name
+from lintnn.static.syntax.index import iter_children
+from lintnn.static.syntax.nodes import dotted_name, method_name
 
 
 class BackwardInEvalMode(Rule):
@@ -44,9 +48,48 @@ class BackwardInEvalMode(Rule):
                     continue
                 if modes.between(eval_call, call, scope, SETS_TRAIN):
                     continue
+                if not _makes_the_loss(ctx, model, call):
+                    continue  # the eval'd model does not make this step's loss
+                dependence = receiver_dependence(ctx, eval_call)
+                if dependence is None:
+                    continue
+                requires = (dependence.requirement,) if dependence.requirement else ()
                 ctx.report(call, (
                     f"backward() runs while `{model}` is in eval mode (`{model}.eval()` "
                     f"above, no `.train()` since): dropout is off and batch norm uses its "
                     f"running statistics, so the model trains as a different network than "
-                    f"intended; call `{model}.train()` before the training step"))
+                    f"intended; call `{model}.train()` before the training step"),
+                    requires=requires)
                 break
+
+
+def _makes_the_loss(ctx: FileContext, model: str, backward: cst.Call) -> bool:
+    """``model`` is called in the expression ``backward()`` is called on, or in what its
+    names were assigned from before it in the same scope (``out = model(x); loss = f(out)``)."""
+    receiver = backward.func.value  # type: ignore[attr-defined]
+    return model in _callees(ctx, receiver, backward, depth=0)
+
+
+def _callees(ctx: FileContext, expr: cst.BaseExpression, before: cst.CSTNode,
+             depth: int) -> set[str]:
+    """Dotted names called in ``expr``, and in the last assignments of the names it reads."""
+    found: set[str] = set()
+    if depth > 4:
+        return found
+    nodes = [expr]
+    while nodes:
+        node = nodes.pop()
+        if isinstance(node, cst.Call):
+            func = node.func
+            if method_name(node) == "forward":
+                func = func.value  # type: ignore[attr-defined]
+            name = dotted_name(func)
+            if name is not None:
+                found.add(name)
+        if isinstance(node, cst.Name):
+            assigned = ctx.last_assignment(node.value, before)
+            if assigned is not None:
+                found |= _callees(ctx, assigned.value, assigned, depth + 1)
+            continue
+        nodes.extend(iter_children(node))
+    return found

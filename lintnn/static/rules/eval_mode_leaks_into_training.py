@@ -12,10 +12,14 @@ from lintnn.static.analyses.modes import (
     chosen_by_branch,
     dominates,
     evals_of_trained_models,
+    helper_evals_of_trained_models,
+    mode_dependence,
     mode_index,
+    receiver_dependence,
 )
 from lintnn.static.rules.base import Rule
 from lintnn.static.syntax.context import FileContext
+from lintnn.static.syntax.nodes import dotted_name
 
 
 class EvalModeLeaksIntoTraining(Rule):
@@ -32,16 +36,37 @@ class EvalModeLeaksIntoTraining(Rule):
         if "torch" not in ctx.frameworks:
             return
         modes = mode_index(ctx)
-        for node, model in evals_of_trained_models(modes):
+        sites = [(node, model, node) for node, model in evals_of_trained_models(modes)]
+        sites += helper_evals_of_trained_models(modes)
+        for node, model, eval_call in sites:
             loop = _training_loop(ctx, modes, node)
             if chosen_by_branch(ctx, modes, node):
                 continue
-            if loop is not None and _leaks(ctx, modes, node, loop):
-                ctx.report(node, (
-                    f"`{model}` is put in eval mode inside the training loop and nothing "
-                    f"switches it back before the next training step: the following "
-                    f"iterations train with dropout off and frozen batch-norm statistics; "
-                    f"call `{model}.train()` at the start of each training step"))
+            if loop is None or not _leaks(ctx, modes, node, loop):
+                continue
+            passed = _passed_model(node, model) if node is not eval_call else None
+            dependence = (mode_dependence(ctx, ctx.value(passed)) if passed is not None
+                          else receiver_dependence(ctx, eval_call))
+            if dependence is None:
+                continue
+            requires = (dependence.requirement,) if dependence.requirement else ()
+            how = "is put in eval mode" if node is eval_call else (
+                f"is put in eval mode by `{dotted_name(node.func)}()`")
+            ctx.report(node, (
+                f"`{model}` {how} inside the training loop and nothing "
+                f"switches it back before the next training step: the following "
+                f"iterations train with dropout off and frozen batch-norm statistics; "
+                f"call `{model}.train()` at the start of each training step"),
+                requires=requires)
+
+
+def _passed_model(call: cst.Call, model: str) -> cst.BaseExpression | None:
+    """The argument of ``call`` that is ``model`` (the helper gets it as a parameter); None
+    when the helper reads the model itself (a global, ``self.model``)."""
+    for arg in call.args:
+        if dotted_name(arg.value) == model:
+            return arg.value
+    return None
 
 
 def _training_loop(ctx: FileContext, modes: ModeIndex, call: cst.Call) -> cst.CSTNode | None:

@@ -15,17 +15,16 @@ from lintnn.static.analyses.modes import (
     evaluation_function,
     is_no_grad_block,
     is_no_grad_function,
+    mode_dependence,
     mode_index,
     scope_of,
 )
-from lintnn.static.knowledge import roles as R
 from lintnn.static.rules.base import Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.dataflow import Kind, Value
-from lintnn.static.syntax.nodes import argument, dotted_name, method_name
-from lintnn.static.syntax.project import CONTAINS, Requirement
+from lintnn.static.syntax.nodes import dotted_name, method_name
+from lintnn.static.syntax.project import Requirement
 
-_MODE_DEPENDENT = frozenset({R.DROPOUT, R.BATCHNORM})
 # Hooks of frameworks that switch the mode themselves (Lightning, Keras, Ignite, ...).
 _FRAMEWORK_HOOKS = ("validation_step", "test_step", "predict_step", "validation_epoch",
                     "on_validation", "on_test", "on_predict")
@@ -177,7 +176,7 @@ def _witnesses(ctx: FileContext, modes: ModeIndex, site: cst.CSTNode,
     callers = modes.callers(scope) if isinstance(scope, cst.FunctionDef) else []
     if parameter is not None:
         for caller in callers:
-            passed = _argument_for(ctx, scope, parameter, caller)  # type: ignore[arg-type]
+            passed = ctx.call_graph.argument_for(scope, parameter, caller)  # type: ignore[arg-type]
             if passed is not None:
                 yield from _witnesses(ctx, modes, caller, passed, None, depth + 1)
         return
@@ -212,32 +211,6 @@ def _set_elsewhere(ctx: FileContext, modes: ModeIndex, expr: cst.BaseExpression)
     return False
 
 
-def _argument_for(ctx: FileContext, fn: cst.FunctionDef, param: cst.Param,
-                  call: cst.Call) -> cst.BaseExpression | None:
-    params = [*fn.params.posonly_params, *fn.params.params]
-    if param not in params:
-        return argument(call, None, param.name.value)
-    position = params.index(param)
-    if ctx.index.enclosing_class(fn) is not None and isinstance(call.func, cst.Attribute):
-        position -= 1  # self.method(...): the receiver fills the first parameter
-        if position < 0:
-            return None
-    return argument(call, position, param.name.value)
-
-
 def _witness(ctx: FileContext, model: Value) -> _Witness | None:
-    if model.kind is Kind.PARAM:
-        requirement = ctx.requirement(model, CONTAINS, R.MODE_DEPENDENT)
-        return _Witness(model, requirement) if requirement else None
-    if model.kind is not Kind.INSTANCE:
-        return None
-    if model.roles & _MODE_DEPENDENT:
-        return _Witness(model, None)
-    if R.SEQUENTIAL in model.roles:
-        for item in model.items:
-            found = _witness(ctx, item) if item is not None else None
-            if found is not None:
-                return found
-        return None
-    requirement = ctx.requirement(model, CONTAINS, R.MODE_DEPENDENT)
-    return _Witness(model, requirement) if requirement else None
+    dependence = mode_dependence(ctx, model)
+    return _Witness(model, dependence.requirement) if dependence is not None else None

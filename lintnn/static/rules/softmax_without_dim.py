@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from lintnn.diagnostics import Severity
+from lintnn.static.analyses.shapes import indexed_rank, rank_of
 from lintnn.static.knowledge import roles as R
 from lintnn.static.rules.base import Rule
 from lintnn.static.syntax.context import FileContext
@@ -33,14 +34,13 @@ class SoftmaxWithoutDim(Rule):
             if (qualname is None or entry is None or entry.framework != "torch"
                     or not entry.roles & _NORMALIZERS or entry.dim is None
                     or has_star_args(call)):
+                self._check_layer_call(ctx, call)
                 continue
             name = qualname.rsplit(".", 1)[-1]
             dim = argument(call, entry.dim.position, entry.dim.keyword)
-            if dim is None or (isinstance(dim, cst.Name) and dim.value == "None"):
-                ctx.report(call, (
-                    f"{name} without dim: the implicit dim is deprecated and is 0 for 1-D "
-                    f"and 3-D inputs, which normalizes across the batch (or the sequence); "
-                    f"pass dim explicitly (usually dim=-1)"))
+            if _implicit(dim):
+                if entry.kind == "function":
+                    self._check_implicit(ctx, call, name, argument(call, 0, "input"))
             elif int_value(dim) == 0 and (
                     _after_layer_in_sequential(ctx, call) if entry.kind == "class"
                     else _batched(ctx, argument(call, 0, "input"))):
@@ -48,6 +48,44 @@ class SoftmaxWithoutDim(Rule):
                     f"{name} over dim=0 of a batch of scores: each class is normalized "
                     f"across the samples of the batch instead of each sample across its "
                     f"classes; use dim=-1 (or dim=1)"))
+
+    def _check_layer_call(self, ctx: FileContext, call: cst.Call) -> None:
+        """``act = nn.Softmax(); act(x)``: the implicit dim is decided by what it is given."""
+        if not isinstance(call.func, (cst.Name, cst.Attribute)):
+            return
+        layer = ctx.value(call.func)
+        if layer is None or layer.kind is not Kind.INSTANCE or layer.entry is None or (
+                layer.entry.framework != "torch" or not layer.roles & _NORMALIZERS
+                or layer.entry.dim is None or not isinstance(layer.node, cst.Call)):
+            return
+        built = layer.node
+        if has_star_args(built) or not _implicit(
+                argument(built, layer.entry.dim.position, layer.entry.dim.keyword)):
+            return
+        name = (layer.qualname or "Softmax").rsplit(".", 1)[-1]
+        self._check_implicit(ctx, call, name, argument(call, 0, "input"))
+
+    def _check_implicit(self, ctx: FileContext, call: cst.Call, name: str,
+                        data: cst.BaseExpression | None) -> None:
+        """Without ``dim`` PyTorch normalizes dim 0 of a 1-D or 3-D input (dim 1 otherwise):
+        reported only where the input is known to have one or three dimensions; on the
+        usual 2-D ``(batch, classes)`` input the implicit choice is the right one."""
+        rank = rank_of(ctx, data) or indexed_rank(ctx, call)
+        if rank == 3:
+            ctx.report(call, (
+                f"{name} without dim on a 3-D input: the implicit dim is 0, which normalizes "
+                f"across the batch (or the sequence) instead of across the classes; pass "
+                f"dim=-1"))
+        elif rank == 1:
+            ctx.report(call, (
+                f"{name} without dim on a 1-D input: the implicit dim is 0, which is right "
+                f"only if this is one sample's scores; if it is a batch of one score per "
+                f"sample, the samples are normalized against each other; pass dim "
+                f"explicitly"))
+
+
+def _implicit(dim: cst.BaseExpression | None) -> bool:
+    return dim is None or (isinstance(dim, cst.Name) and dim.value == "None")
 
 
 def _batched(ctx: FileContext, node: cst.BaseExpression | None) -> bool:

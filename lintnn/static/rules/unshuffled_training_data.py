@@ -60,22 +60,18 @@ class UnshuffledTrainingData(Rule):
         in_lambda = any(isinstance(a, cst.Lambda) for a in ctx.index.ancestors(call))
         function = None if in_lambda else D.function_name(ctx, call)
         names = [D.data_name(dataset), D.assigned_name(ctx, call), function]
-        if any(D.split_of(n) == D.EVAL for n in names):
-            return
         if any(D.is_ordered_name(n) or D.is_debug_name(n) or D.is_random_data_name(n)
                for n in names):
             return
-        if any(D.split_of(n) == D.TRAIN for n in names) or self._trained_on(ctx, call):
-            ctx.report(call)
-
-    @staticmethod
-    def _trained_on(ctx: FileContext, call: cst.Call) -> bool:
-        """The loader's variable is iterated by a loop that takes optimization steps."""
-        name = D.assigned_name(ctx, call)
-        if name is None:
-            return False
-        scope = ctx.scope_of(call)
-        return any(D.is_training_loop(ctx, loop) for loop in D.loops_over(ctx, name, scope))
+        uses = D.loader_uses(ctx, call)
+        if D.TRAINS in uses:
+            ctx.report(call)  # use outweighs names: it feeds optimization steps
+            return
+        if uses == {D.INSPECTS} or (not uses and D.trains_on_other_data(ctx, call)):
+            return  # only looked at, or a leftover beside the loader the file trains on
+        if not any(D.split_of(n) == D.EVAL for n in names) and any(
+                D.split_of(n) == D.TRAIN for n in names):
+            ctx.report(call)  # where it goes is unknown: its name says it trains
 
     # keras fit(shuffle=False) -------------------------------------------------------------
 

@@ -12,12 +12,21 @@ import libcst as cst
 from lintnn.diagnostics import Applicability, Severity
 from lintnn.static import knowledge
 from lintnn.static.knowledge.base import Entry
-from lintnn.static.syntax.dataflow import Flow, Kind, Value
+from lintnn.static.syntax.callgraph import CallGraph
+from lintnn.static.syntax.dataflow import Flow, Kind, Value, reconcile
 from lintnn.static.syntax.imports import ImportMap, canonical, dotted_name
 from lintnn.static.syntax.index import NodeIndex
-from lintnn.static.syntax.nodes import method_name
+from lintnn.static.syntax.nodes import has_star_args, method_name, target_names
 from lintnn.static.syntax.project import Requirement
 from lintnn.static.syntax.statements import line_starts
+
+# A parameter with one of these in its name is no model, whatever the file defines.
+_NOT_MODELS = ("loss", "criterion", "metric", "fn", "func", "act", "optim", "opt", "sched",
+               "loader", "data", "transform", "callback", "hook")
+# Calls on a parameter that only a model receives.
+_MODEL_METHODS = frozenset({"eval", "train", "parameters", "named_parameters", "forward",
+                            "state_dict", "load_state_dict", "modules", "children",
+                            "named_modules", "zero_grad"})
 
 
 class ReportingRule(Protocol):
@@ -72,11 +81,17 @@ class FileContext:
                               and self.index.enclosing_function(c) is None}
         self._flows: dict[cst.CSTNode, Flow] = {}
         self._class_attrs: dict[cst.ClassDef, dict[str, Value]] = {}
+        self._param_values: dict[cst.Param, Value | None] = {}
 
     @cached_property
     def line_starts(self) -> list[int]:
         """Offsets of the source's lines, as CPython counts them (see ``line_starts``)."""
         return line_starts(self.source)
+
+    @cached_property
+    def call_graph(self) -> CallGraph:
+        """Calls of the file's own functions (of the whole file, also in a partial view)."""
+        return CallGraph(self.index)
 
     # Names ------------------------------------------------------------------------
 
@@ -95,7 +110,11 @@ class FileContext:
         return None
 
     def may_be_project_class(self, qualname: str) -> bool:
-        """True for a class the project may define (so the project index may know it)."""
+        """True for a class the project may define (so the project index may know it): a
+        class of this file, whatever its case, or a capitalized name from elsewhere."""
+        last = qualname.rsplit(".", 1)[-1]
+        if last in self.local_classes and qualname == self.class_qualname(self.local_classes[last]):
+            return True
         root = qualname.split(".")[0]
         if root in knowledge.KNOWN_ROOTS or knowledge.is_framework_name(qualname):
             return False
@@ -148,6 +167,101 @@ class FileContext:
         """What ``expr`` evaluates to at its place in the program, if known."""
         return self.flow(self.scope_of(expr)).value_of(expr)
 
+    def last_assignment(self, name: str, before: cst.CSTNode) -> cst.Assign | None:
+        """The last ``name = ...`` (or ``..., name, ... = ...``) before ``before`` in its scope,
+        in source order."""
+        scope = self.scope_of(before)
+        position = self.index.order.get(before, 0)
+        best, best_at = None, -1
+        for node in self.index.within(self.index.assignments, scope):
+            at = self.index.order.get(node, 0)
+            if best_at < at < position and self.scope_of(node) is scope and any(
+                    name in target_names(t.target) for t in node.targets):
+                best, best_at = node, at
+        return best
+
+    # Parameters -------------------------------------------------------------------
+
+    def parameter_value(self, fn: cst.FunctionDef, param: cst.Param) -> Value | None:
+        """What ``param`` holds on every path into ``fn`` that the file shows.
+
+        Every call of ``fn`` in the file must pass the same kind of value (its default when a
+        call passes none). With no call in the file, the default; else, for a parameter used
+        as a model (called, or put in a mode, or its parameters taken) outside any model
+        class, the one model class the file defines: a script's ``train(model, loader)``
+        trains the model that the script defines. None when unsure.
+        """
+        if param in self._param_values:
+            return self._param_values[param]
+        self._param_values[param] = None  # a recursion (f calls g calls f) is unsure
+        value = self._resolve_parameter(fn, param)
+        self._param_values[param] = value
+        return value
+
+    def _resolve_parameter(self, fn: cst.FunctionDef, param: cst.Param) -> Value | None:
+        graph = self.call_graph
+        callers = graph.callers(fn)
+        if callers:
+            values: list[Value | None] = []
+            for call in callers:
+                passed = graph.argument_for(fn, param, call)
+                if passed is None and has_star_args(call):
+                    return None
+                values.append(self.value(passed) if passed is not None
+                              else self._default_value(fn, param))
+            first = values[0]
+            if first is None or any(v is None for v in values):
+                return None
+            if all(first.same_as(v) for v in values[1:]):
+                return first
+            distinct: list[Value] = []
+            for value in values:
+                if not any(value.same_as(d) for d in distinct):
+                    distinct.append(value)  # type: ignore[arg-type]
+            return Value(Kind.PARAM, node=param, candidates=tuple(distinct))
+        default = self._default_value(fn, param)
+        if default is not None:
+            return default
+        model = self.sole_model_class
+        if model is not None and self._used_as_model(fn, param):
+            return Value(Kind.INSTANCE, qualname=model, node=param, project_class=model)
+        return None
+
+    def _default_value(self, fn: cst.FunctionDef, param: cst.Param) -> Value | None:
+        """The value of ``param``'s default, evaluated where ``fn`` is defined."""
+        if param.default is None:
+            return None
+        outer = self.scope_of(fn)
+        flow = self.flow(outer)
+        if isinstance(outer, cst.Module):  # module-level names as the file leaves them
+            return flow.eval(param.default, flow.final)
+        return flow.eval(param.default, flow.before.get(self.index.statement_of(fn), {}))
+
+    @cached_property
+    def sole_model_class(self) -> str | None:
+        """The qualified name of the one model class (a module with a forward) that the
+        file defines at its top level, if it defines exactly one."""
+        models = [c for c in self.local_classes.values()
+                  if self.is_module_class(c) and self.method(c, "forward", "__call__", "call")]
+        return self.class_qualname(models[0]) if len(models) == 1 else None
+
+    def _used_as_model(self, fn: cst.FunctionDef, param: cst.Param) -> bool:
+        owner = self.index.enclosing_class(fn)
+        if owner is not None and self.is_module_class(owner):
+            return False  # a layer's forward(x): its arguments are tensors
+        name = param.name.value
+        if any(word in name.lower() for word in _NOT_MODELS):
+            return False
+        for call in self.index.within(self.index.calls, fn):
+            func = call.func
+            if isinstance(func, cst.Name) and func.value == name:
+                return True
+            if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and (
+                func.value.value == name and func.attr.value in _MODEL_METHODS
+            ):
+                return True
+        return False
+
     def class_attributes(self, class_def: cst.ClassDef) -> dict[str, Value]:
         """``self.x`` bindings that every method of the class agrees on."""
         cached = self._class_attrs.get(class_def)
@@ -160,10 +274,8 @@ class FileContext:
             for name, value in flow.self_assignments:
                 if name not in seen:
                     seen[name] = value
-                elif seen[name] is not None and not (
-                    value is not None and seen[name].same_as(value)  # type: ignore[union-attr]
-                ):
-                    seen[name] = None
+                elif seen[name] is not None:
+                    seen[name] = reconcile(seen[name], value) if value is not None else None
         # flax dataclass-style fields: ``dense: nn.Module = nn.Dense(4)``
         attrs = {k: v for k, v in seen.items() if v is not None}
         self._class_attrs[class_def] = attrs

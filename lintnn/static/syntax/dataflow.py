@@ -53,6 +53,9 @@ class Value:
     node: cst.CSTNode | None = None
     items: tuple[Value | None, ...] = ()
     project_class: str | None = None
+    # A parameter whose callers pass different values: each of them (all known), and for
+    # the result of calling it, each of their outputs. A bug any one of them causes is real.
+    candidates: tuple[Value, ...] = ()
 
     def has(self, *roles: str) -> bool:
         return any(role in self.roles for role in roles)
@@ -64,16 +67,41 @@ class Value:
     def same_as(self, other: Value | None) -> bool:
         """Equal up to the producing node (used when branches merge)."""
         return other is not None and (
-            self.kind, self.qualname, self.roles, self.project_class, self.items
-        ) == (other.kind, other.qualname, other.roles, other.project_class, other.items)
+            self.kind, self.qualname, self.roles, self.project_class, self.items,
+            self.candidates,
+        ) == (other.kind, other.qualname, other.roles, other.project_class, other.items,
+              other.candidates)
 
 
 Env = Mapping[str, Value]
 
 
 def merge(a: Env, b: Env) -> dict[str, Value]:
-    """Keep a binding only when both paths agree on it."""
-    return {k: v for k, v in a.items() if k in b and (b[k] is v or v.same_as(b[k]))}
+    """Keep a binding only when both paths agree on it (see :func:`reconcile`)."""
+    out: dict[str, Value] = {}
+    for key, value in a.items():
+        other = b.get(key)
+        if other is value:
+            out[key] = value
+        elif other is not None:
+            agreed = reconcile(value, other)
+            if agreed is not None:
+                out[key] = agreed
+    return out
+
+
+def reconcile(a: Value, b: Value) -> Value | None:
+    """What two paths agree a name holds: the same value; or, where one path reloads a
+    checkpoint (``net = torch.load(path)``) and the other builds the model
+    (``net = ResNet()``), that model: a script reloads what it saved, the same kind of
+    model, and the opaque side cannot contradict it. None when they disagree."""
+    if a.same_as(b):
+        return a
+    for model, other in ((a, b), (b, a)):
+        if model.kind is Kind.INSTANCE and other.kind is Kind.RESULT and (
+                R.CHECKPOINT in other.roles):
+            return model
+    return None
 
 
 class FileFacts(Protocol):
@@ -87,6 +115,8 @@ class FileFacts(Protocol):
     def module_flow(self) -> Flow: ...
 
     def may_be_project_class(self, qualname: str) -> bool: ...
+
+    def parameter_value(self, fn: cst.FunctionDef, param: cst.Param) -> Value | None: ...
 
 
 class Flow:
@@ -122,6 +152,10 @@ class Flow:
             annotated = None
             if param.annotation is not None:
                 annotated = self.ctx.qualname_of_class(param.annotation.annotation)
+            passed = None if annotated else self.ctx.parameter_value(fn, param)
+            if passed is not None:
+                env[name] = passed
+                continue
             project = annotated if annotated and not knowledge.lookup(annotated) else None
             env[name] = Value(Kind.PARAM, qualname=annotated, node=param, project_class=project)
         for star in (params.star_arg, params.star_kwarg):
@@ -330,6 +364,11 @@ class Flow:
             return self.output_of(callee, call)
         if callee.kind is Kind.PARAM and callee.project_class:
             return Value(Kind.RESULT, node=call, project_class=callee.project_class)
+        if callee.kind is Kind.PARAM and callee.candidates:
+            outputs = [self.output_of(c, call) if c.kind is Kind.INSTANCE else None
+                       for c in callee.candidates]
+            if all(outputs):
+                return Value(Kind.RESULT, node=call, candidates=tuple(outputs))  # type: ignore[arg-type]
         return None
 
     def output_of(self, instance: Value, call: cst.Call) -> Value | None:

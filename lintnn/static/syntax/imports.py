@@ -24,6 +24,8 @@ _CANONICAL_PREFIXES: tuple[tuple[str, str], ...] = (
     ("tensorflow.", "tensorflow."),
 )
 _TORCH_SUBMODULE = re.compile(r"^torch\.nn\.modules\.[a-z_]+\.")
+# ``torchvision.models.squeezenet.squeezenet1_1`` is ``torchvision.models.squeezenet1_1``.
+_TORCHVISION_MODELS = re.compile(r"^torchvision\.models\.[a-z_0-9]+\.(?=[a-z_0-9]+$)")
 _KERAS_SUBMODULE = re.compile(
     r"^keras\.(layers|losses|models|activations)\.(?:[a-z_0-9]+\.)+(?=[A-Z])"
 )
@@ -36,6 +38,7 @@ def canonical(qualname: str) -> str:
             qualname = replacement + qualname[len(prefix) :]
             break
     qualname = _TORCH_SUBMODULE.sub("torch.nn.", qualname)
+    qualname = _TORCHVISION_MODELS.sub("torchvision.models.", qualname)
     qualname = _KERAS_SUBMODULE.sub(r"keras.\1.", qualname)
     return qualname
 

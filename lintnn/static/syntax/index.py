@@ -95,6 +95,7 @@ class NodeIndex:
         self.loops: list[cst.For | cst.While] = []
         self.withs: list[cst.With] = []
         self.returns: list[cst.Return] = []
+        self.assignments: list[cst.Assign] = []
         self.assigned_names: set[str] = set()
         self.root: cst.CSTNode | None = None
         # Levels of the deepest node below the root (whitespace and punctuation not
@@ -152,6 +153,8 @@ class NodeIndex:
                 self.withs.append(node)  # type: ignore[arg-type]
             elif kind is cst.Return:
                 self.returns.append(node)  # type: ignore[arg-type]
+            elif kind is cst.Assign:
+                self.assignments.append(node)  # type: ignore[arg-type]
             elif kind is cst.Import:
                 self.imports.add_import(node)  # type: ignore[arg-type]
                 deepest = max(deepest, depth + subtree_depth(node))

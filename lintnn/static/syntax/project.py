@@ -31,12 +31,14 @@ class ClassSummary:
 
 @dataclass(frozen=True)
 class Requirement:
-    """``class_qualname`` must have ``role`` under ``fact`` (RETURNS or CONTAINS)."""
+    """``class_qualname`` must have ``role`` under ``fact`` (RETURNS or CONTAINS), or one of
+    the ``alternatives`` must hold (a parameter its callers give different models)."""
 
     class_qualname: str
     fact: str
     role: str
     near: str = ""  # the file that asked, to find modules that were not checked
+    alternatives: tuple[Requirement, ...] = ()
 
 
 @dataclass
@@ -75,7 +77,8 @@ class ProjectIndex:
 
     def satisfies(self, requirement: Requirement) -> bool:
         return self._has(requirement.class_qualname, requirement.fact, requirement.role,
-                         requirement.near, set())
+                         requirement.near, set()) or any(
+            self.satisfies(other) for other in requirement.alternatives)
 
     def _has(self, qualname: str, fact: str, role: str, near: str, seen: set[str]) -> bool:
         if qualname in seen:
