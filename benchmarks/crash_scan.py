@@ -3,11 +3,18 @@
     python benchmarks/crash_scan.py                 # this interpreter's site-packages
     python benchmarks/crash_scan.py PATH --jobs 2
     python benchmarks/crash_scan.py --shapes      # also: largest and deepest files
+    python benchmarks/crash_scan.py --depths      # frames per level of every recursive walk
 
 Reports files checked, NN001 findings split into "Python refuses it too" (ast.parse fails:
 a real syntax error, correct) and "only lintnn refuses it" (a lintnn bug), every NN002
 (an internal error in a rule: always a bug), the files skipped with a message (above
 max-file-size, or nested too deeply), and the wall time. Exit code 1 if any bug.
+
+``--depths`` measures how deep the analysis recurses: every rule page's examples, with
+each name on a flagged line replaced by a deeply nested expression of each shape in
+:data:`DEEP_SHAPES`, analysed by every rule while a profiler counts the Python frames
+on the stack. It prints the frames per level of the syntax tree for each shape and the
+functions that recurse, which set ``safe_parse.FRAMES_PER_LEVEL``.
 """
 
 from __future__ import annotations
@@ -15,10 +22,13 @@ from __future__ import annotations
 import argparse
 import ast
 import collections
+import re
 import sys
 import sysconfig
+import threading
 import time
 import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from lintnn.config import Settings
@@ -40,10 +50,15 @@ def main() -> int:
     parser.add_argument("root", nargs="?", type=Path,
                         default=Path(sysconfig.get_paths()["purelib"]))
     parser.add_argument("--jobs", type=int, default=None)
+    parser.add_argument("--depths", type=int, nargs="?", const=60, default=None,
+                        metavar="TERMS", help="only measure the recursion of the analysis "
+                        "on every rule example made TERMS levels deep (default 60)")
     parser.add_argument("--shapes", action="store_true",
                         help="also list the largest and the most deeply nested files, which "
                              "set max-file-size and the nesting bound (a few minutes more)")
     args = parser.parse_args()
+    if args.depths is not None:
+        return report_depths(args.depths)
     settings = Settings(root=args.root, respect_gitignore=False)
     engine = Engine(settings, use_cache=False, jobs=args.jobs)
     # site-packages itself is in the always-skipped list: walk its children.
@@ -88,6 +103,140 @@ def report_shapes(files: list[Path], top: int = 5) -> None:
             depths.append((deepest(tree)[0], str(path)))
     depths.sort(reverse=True)
     print("most deeply nested: " + ", ".join(f"{p} {d} levels" for d, p in depths[:top]))
+
+
+# Deep expressions: the shapes of nesting a recursive walk can meet, each built around a
+# name (``leaf``) with ``n`` levels. The comment gives libcst levels per ``ast`` level.
+DEEP_SHAPES: dict[str, Callable[[str, int], str]] = {
+    "add": lambda leaf, n: " + ".join([leaf] * n),  # 1
+    "add-right": lambda leaf, n: f"({leaf} + " * (n - 1) + leaf + ")" * (n - 1),  # 1
+    "call": lambda leaf, n: "f(" * n + leaf + ")" * n,  # 2
+    "keyword": lambda leaf, n: "f(a=" * n + leaf + ")" * n,  # 1
+    "passthrough": lambda leaf, n: leaf + ".float()" * n,  # 1, keeps the value
+    "attribute": lambda leaf, n: leaf + ".a" * n,  # 1
+    "subscript": lambda leaf, n: "t[" * n + leaf + "]" * n,  # 3
+    "list": lambda leaf, n: "[" * n + leaf + "]" * n,  # 2
+    "dict": lambda leaf, n: "{1: " * n + leaf + "}" * n,  # 2
+    "lambda-default": lambda leaf, n: "lambda a=" * n + leaf + ": a" * n,  # 1.5
+    "if-else": lambda leaf, n: f"{leaf} if {leaf} else " * n + leaf,  # 1
+    "not": lambda leaf, n: "not " * n + leaf,  # 1
+    "and": lambda leaf, n: " and ".join([leaf] * n),  # flat in ast, n in libcst
+    "strings": lambda leaf, n: " ".join(['"a"'] * n) + f" + {leaf}",  # flat in ast
+    "generator": lambda leaf, n: "(v for v in " * n + leaf + ")" * n,  # 1
+}
+_EXPECT = re.compile(r"#\s*expect:")
+
+
+def rule_examples() -> Iterator[tuple[str, str]]:
+    """(code, example) for every 'Example' block of every rule page."""
+    from lintnn.catalog import page_text
+    from lintnn.static.rules import all_rules
+
+    for code in sorted(all_rules()):
+        text = page_text(code) or ""
+        section = text.split("## Example", 1)[-1].split("\n## ", 1)[0]
+        for block in re.findall(r"```python\n(.*?)```", section, re.DOTALL):
+            yield code, block
+
+
+def deep_variants(example: str, shape: str, n: int) -> Iterator[tuple[str, str]]:
+    """(name, text): ``example`` with the first load of each name on a flagged line
+    replaced by that name nested ``n`` levels deep in ``shape``."""
+    tree = ast.parse(example)
+    lines = example.splitlines(keepends=True)
+    flagged = {i + 1 for i, line in enumerate(lines) if _EXPECT.search(line)}
+    seen: set[str] = set()
+    names = sorted((node.lineno, node.col_offset, node.end_col_offset, node.id)
+                   for node in ast.walk(tree)
+                   if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
+                   and node.lineno in flagged)
+    for row, start, end, name in names:
+        if name in seen:
+            continue
+        seen.add(name)
+        line = lines[row - 1]
+        deep = f"({DEEP_SHAPES[shape](name, n)})"
+        yield name, "".join([*lines[: row - 1], line[:start] + deep + line[end:], *lines[row:]])
+
+
+class StackDepth:
+    """The deepest Python stack of the threads started while it is active, and the
+    functions on it."""
+
+    def __init__(self) -> None:
+        self.depth = self.deepest = 0
+        self.stack: collections.Counter[str] = collections.Counter()
+
+    def __enter__(self) -> StackDepth:
+        threading.setprofile(self._event)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        threading.setprofile(None)  # type: ignore[arg-type]
+
+    def _event(self, frame, event: str, arg: object) -> None:
+        if event == "call":
+            self.depth += 1
+            if self.depth > self.deepest:
+                self.deepest = self.depth
+                if self.deepest % 16 == 0:
+                    self.stack = collections.Counter()
+                    while frame is not None:
+                        code = frame.f_code
+                        self.stack[f"{Path(code.co_filename).name}:{code.co_name}"] += 1
+                        frame = frame.f_back
+        elif event == "return":
+            self.depth -= 1
+
+
+def tree_depth(text: str) -> int:
+    """Levels of the libcst tree, as the engine measures them."""
+    import libcst as cst
+
+    from lintnn.static.engine.safe_parse import on_deep_stack
+    from lintnn.static.syntax.imports import ImportMap
+    from lintnn.static.syntax.index import NodeIndex
+
+    module = on_deep_stack(cst.parse_module, text)
+    return NodeIndex.build(module, ImportMap()).depth
+
+
+def report_depths(n: int) -> int:
+    """Frames per tree level of the analysis of every deep variant of every example."""
+    from lintnn.static.engine.analyze import analyze_text
+    from lintnn.static.engine.run import enabled_rules
+    from lintnn.static.engine.safe_parse import FRAMES_PER_LEVEL, STACK_BASE
+
+    rules = enabled_rules(Settings())
+    worst: dict[str, tuple[float, str, str, list[str]]] = {}
+    failures = []
+    runs = 0
+    start = time.perf_counter()
+    for shape in DEEP_SHAPES:
+        for code, example in rule_examples():
+            for name, text in deep_variants(example, shape, n):
+                depth = tree_depth(text)
+                with StackDepth() as probe:
+                    result = analyze_text(Path("example.py"), text, rules)
+                runs += 1
+                bad = [d for d in result.diagnostics if d.code in ("NN001", "NN002")]
+                if bad:
+                    failures.append((shape, code, name, bad[0].message))
+                per_level = (probe.deepest - STACK_BASE) / depth
+                if per_level > worst.get(shape, (-1.0,))[0]:
+                    walk = [f for f, _ in probe.stack.most_common(3)]
+                    worst[shape] = (per_level, code, name, walk)
+    print(f"{runs} analyses of rule examples made {n} levels deep, "
+          f"{time.perf_counter() - start:.0f} s")
+    print("| shape | frames per tree level (most) | in | deepest walk |")
+    print("|---|---|---|---|")
+    for shape, (per_level, code, name, walk) in sorted(worst.items(), key=lambda kv: -kv[1][0]):
+        print(f"| {shape} | {per_level:.2f} | {code} `{name}` | {', '.join(walk)} |")
+    most = max(w[0] for w in worst.values())
+    print(f"most frames per level: {most:.2f} (bound used: {FRAMES_PER_LEVEL})")
+    for failure in failures[:20]:
+        print("  NN001/NN002:", *failure)
+    return 1 if failures or most > FRAMES_PER_LEVEL else 0
 
 
 if __name__ == "__main__":

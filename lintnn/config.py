@@ -17,7 +17,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 # Findings about the input itself: never filtered by select, only by explicit ignore.
-ALWAYS_ON = ("NN001", "NN002")
+ALWAYS_ON = ("NN001", "NN002", "NN003")
 KNOWN_KEYS = {
     "select", "extend-select", "ignore", "extend-ignore", "per-file-ignores",
     "extend-per-file-ignores", "exclude", "extend-exclude", "respect-gitignore", "cache-dir",

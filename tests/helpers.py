@@ -65,7 +65,7 @@ def fail_writes_halfway(monkeypatch) -> None:
     """Make the fix writer's ``os.write`` write half its data, then fail (disk full)."""
     import os
 
-    from lintnn.cli import fix as fix_command
+    from lintnn.static.engine import writer
 
     real_write = os.write
 
@@ -73,14 +73,14 @@ def fail_writes_halfway(monkeypatch) -> None:
         real_write(fd, bytes(data[: len(data) // 2]))
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(fix_command.os, "write", write_half_then_fail)
+    monkeypatch.setattr(writer.os, "write", write_half_then_fail)
 
 
 def edit_during_write(monkeypatch, path: Path, text: str) -> None:
     """Someone saves ``text`` to ``path`` while the fix writer syncs its temporary file."""
     import os
 
-    from lintnn.cli import fix as fix_command
+    from lintnn.static.engine import writer
 
     real_fsync = os.fsync
 
@@ -88,4 +88,4 @@ def edit_during_write(monkeypatch, path: Path, text: str) -> None:
         real_fsync(fd)
         path.write_text(text)
 
-    monkeypatch.setattr(fix_command.os, "fsync", someone_edits)
+    monkeypatch.setattr(writer.os, "fsync", someone_edits)

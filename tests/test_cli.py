@@ -113,7 +113,6 @@ def test_syntax_error_is_reported_and_run_goes_on(project: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("check", "missing.py"), "no such file"),
         (("check", ".", "--select", "XX9"), "unknown rule selector"),
         (("check", ".", "--output-format", "yaml"), "unknown output format"),
         (("rule", "NN999"), "unknown rule"),

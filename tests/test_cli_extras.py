@@ -42,7 +42,6 @@ USAGE_ERRORS = {
     "format": ({}, ["check", "--output-format", "xml", "a.py"], "unknown output format 'xml'"),
     "code": ({}, ["check", "--select", "NN999", "a.py"], "unknown rule selector 'NN999'"),
     "foreign code": ({}, ["check", "--ignore", "E501", "a.py"], "unknown rule selector 'E501'"),
-    "path": ({}, ["check", "missing.py"], "missing.py: no such file or directory"),
     "toml": ({"broken.toml": "[tool.lintnn\nselect = ['NN1']\n"},
              ["check", "--config", "broken.toml", "a.py"], "is not valid TOML"),
     "no config": ({}, ["check", "--config", "absent.toml", "a.py"], "cannot read absent.toml"),
@@ -118,6 +117,7 @@ def test_statistics_quiet_and_show_fixes(tmp_path: Path, monkeypatch, capsys) ->
     assert stats.splitlines() == [
         "    2\tNN101\t[*] probabilities-into-logits-loss",
         "    1\tNN401\t    batchnorm-after-dropout",
+        "Checked 1 file.",
     ]
     _, quiet = _check(monkeypatch, capsys, "-q", "a.py")
     assert len(quiet.splitlines()) == 3 and "Found" not in quiet

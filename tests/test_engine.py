@@ -85,8 +85,10 @@ def test_cache_depends_on_selected_rules(tmp_path) -> None:
 def test_corrupt_cache_is_ignored(tmp_path) -> None:
     _tree(tmp_path, 2)
     Engine(Settings(root=tmp_path), use_cache=True).check_paths([tmp_path])
-    for file in (tmp_path / ".lintnn_cache").glob("*.pickle"):
-        file.write_bytes(b"not a pickle")
+    written = list((tmp_path / ".lintnn_cache").glob("v*.json"))
+    assert written
+    for file in written:
+        file.write_bytes(b"not JSON")
     result = Engine(Settings(root=tmp_path), use_cache=True).check_paths([tmp_path])
     assert len(result.diagnostics) == 1
 
@@ -116,7 +118,7 @@ def test_unreadable_file_is_reported(tmp_path) -> None:
     path.write_text(BUGGY)
     path.chmod(0)
     result = engine(tmp_path).check_paths([tmp_path])
-    assert [d.code for d in result.diagnostics] == ["NN001"]
+    assert [d.code for d in result.diagnostics] == ["NN003"]
 
 
 def test_non_utf8_bom_and_crlf(tmp_path) -> None:

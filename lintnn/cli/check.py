@@ -11,6 +11,7 @@ from lintnn.cli.exits import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, UsageError
 from lintnn.config import ConfigError, Settings, load_settings, split_codes
 from lintnn.diagnostics import Diagnostic
 from lintnn.report import FORMATTERS, FormatOptions, write
+from lintnn.static.engine.cache import project_cache_dir
 from lintnn.static.engine.run import Engine, RunResult
 
 
@@ -33,6 +34,8 @@ def configure(check: argparse.ArgumentParser) -> None:
     check.add_argument("--diff", action="store_true", help="show fixes as a diff, write nothing")
     check.add_argument("--show-fixes", action="store_true", help="describe available fixes")
     check.add_argument("--statistics", action="store_true", help="count findings per rule")
+    check.add_argument("--show-files", action="store_true",
+                       help="list the files that would be checked, one per line, and exit")
     check.add_argument("-q", "--quiet", action="store_true", help="print findings only")
     check.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
     check.add_argument("--stdin-filename", type=Path,
@@ -58,6 +61,9 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     if args.exclude:
         settings.exclude = list(args.exclude)
     settings.exclude += args.extend_exclude
+    if settings.cache_dir is None:  # at the project's root, not next to the linted path
+        settings.cache_dir = project_cache_dir(settings.config_file,
+                                               start if start.exists() else Path.cwd())
     return settings
 
 
@@ -71,19 +77,19 @@ def run_check(args: argparse.Namespace) -> int:
     _validate_codes(settings)
     engine = Engine(settings, use_cache=not args.no_cache, jobs=args.jobs,
                     progress=_progress_printer() if not args.quiet else None)
+    if args.show_files:
+        return _show_files(engine, args.paths or [Path(".")])
     reading_stdin = [str(p) for p in args.paths] == ["-"]
     if reading_stdin:
         name = args.stdin_filename or Path("<stdin>.py")
         args.stdin_text = sys.stdin.read()
         result = engine.check_source(name, args.stdin_text)
     else:
-        paths = args.paths or [Path(".")]
-        for path in paths:
-            if not path.exists() and not path.is_symlink():
-                raise UsageError(f"{path}: no such file or directory")
-        result = engine.check_paths(paths)
+        result = engine.check_paths(args.paths or [Path(".")])  # a missing path is NN003
     for path, reason in result.skipped:
         print(f"lintnn: warning: skipped {path}: {reason}", file=sys.stderr)
+    for path, what in result.cleaned:
+        print(f"lintnn: warning: {path}: {what}", file=sys.stderr)
 
     diagnostics = result.diagnostics
     stream, fixed_note = sys.stdout, None
@@ -105,6 +111,7 @@ def run_check(args: argparse.Namespace) -> int:
                             quiet=args.quiet, unsafe_fixes=args.unsafe_fixes)
     if args.statistics:
         _print_statistics(diagnostics)
+        print(checked_summary(result))
     else:
         write(diagnostics, args.output_format, stream, options)
     if fixed_note:
@@ -117,7 +124,7 @@ def run_check(args: argparse.Namespace) -> int:
 def _validate_codes(settings: Settings) -> None:
     from lintnn.static.rules import all_rules
 
-    known = [*list(all_rules()), "NN001", "NN002"]
+    known = [*list(all_rules()), "NN001", "NN002", "NN003"]
     for prefix in [*settings.select, *settings.extend_select, *settings.ignore]:
         if prefix != "ALL" and not any(code.startswith(prefix) for code in known):
             raise UsageError(f"unknown rule selector {prefix!r}; `lintnn rules` lists the codes")
@@ -143,6 +150,36 @@ def _progress_printer():
             print(f"\rlintnn: {done}/{total} files", end=end, file=sys.stderr, flush=True)
 
     return show
+
+
+def checked_summary(result: RunResult) -> str:
+    """How many files were checked, and which folders were skipped by default."""
+    line = f"Checked {len(result.files)} file{'s' if len(result.files) != 1 else ''}"
+    if result.cached:
+        line += f" ({result.cached} from the cache)"
+    if result.pruned:
+        line += (f"; skipped {len(result.pruned)} folder{'s' if len(result.pruned) != 1 else ''}"
+                 f" by default: {', '.join(_shown(p) for p in result.pruned)}")
+    return line + "."
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.absolute().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _show_files(engine: Engine, paths: list[Path]) -> int:
+    """ruff's ``--show-files``: the files on stdout; what was left out on stderr."""
+    files, discovery = engine.discover(paths)
+    for path in files:
+        print(path)
+    for path in discovery.pruned:
+        print(f"lintnn: skipped by default: {path}", file=sys.stderr)
+    for path in discovery.missing:
+        print(f"lintnn: warning: {path}: no such file or directory", file=sys.stderr)
+    return EXIT_CLEAN
 
 
 def _print_statistics(diagnostics: list[Diagnostic]) -> None:

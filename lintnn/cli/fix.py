@@ -1,31 +1,26 @@
 """``--fix`` / ``--unsafe-fixes`` / ``--diff``: fix files, show or write the result.
 
 Each file with applicable fixes is read again, fixed by :mod:`lintnn.static.engine.fixer` (every
-pass re-parsed and re-linted), then either shown as a unified diff or written back
-atomically: a temporary file in the same directory replaces the original, the encoding
-(BOM included), line endings and trailing newline are kept, and a file that changed on disk
-since it was read is left alone.
+pass re-parsed and re-linted), then either shown as a unified diff or written back by
+:mod:`lintnn.static.engine.writer` (all at once; mode, owner, group and hard links kept; a
+read-only file is left alone and reported). The encoding (BOM included), line endings and
+trailing newline are kept, and a file that changed on disk since it was read is left alone.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import difflib
-import os
-import shutil
 import sys
-import tempfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-import libcst as cst
-
 from lintnn.diagnostics import Diagnostic
 from lintnn.static.engine.cache import digest
+from lintnn.static.engine.files import TooLargeToRead, read_limit, read_source
 from lintnn.static.engine.fixer import Apply, Lint, apply_fixes_to_text, fix_text, is_applicable
 from lintnn.static.engine.notebook import (
     NotebookError,
@@ -35,10 +30,7 @@ from lintnn.static.engine.notebook import (
 )
 from lintnn.static.engine.run import Engine, RunResult
 from lintnn.static.engine.source import SourceError, decode
-
-
-class ChangedOnDisk(Exception):
-    """The file was modified by someone else between our read and our write."""
+from lintnn.static.engine.writer import ChangedOnDisk, NotWritten, write_fixed
 
 
 @dataclass
@@ -98,8 +90,8 @@ def run_fixes(engine: Engine, result: RunResult, args: argparse.Namespace,
             out.write(document_diff(name, document.text, run.text))
         elif changed:
             try:
-                write_atomically(Path(name), document.encode(run.text), document.original_digest)
-            except (OSError, ChangedOnDisk) as error:
+                write_fixed(Path(name), document.encode(run.text), document.original_digest)
+            except (OSError, ChangedOnDisk, NotWritten) as error:
                 _warn(f"{name}: not fixed: {error}")
                 outcome.remaining += diagnostics
                 continue
@@ -131,9 +123,9 @@ def fixed_summary(outcome: FixOutcome, show_fixes: bool, would: bool = False) ->
 def read_document(engine: Engine, path: Path) -> Document | str:
     """The document for a file on disk, or why it cannot be fixed."""
     try:
-        data = path.read_bytes()
-    except OSError as error:
-        return f"cannot read it: {error.strerror}"
+        data = read_source(path, read_limit(engine.settings.max_file_size))
+    except (OSError, TooLargeToRead) as error:
+        return f"cannot read it: {getattr(error, 'strerror', None) or error}"
     if path.suffix == ".ipynb":
         return notebook_document(engine, path, data)
     try:
@@ -166,24 +158,19 @@ def notebook_document(engine: Engine, path: Path, data: bytes) -> Document | str
     except NotebookError as error:
         return str(error)
 
-    def lint(raw: str) -> list[Diagnostic] | None:
-        try:
-            cst.parse_module(parse_notebook(raw).text)
-        except (NotebookError, cst.ParserSyntaxError, RecursionError):
-            return None
-        return engine.check_source(path, raw).diagnostics
-
-    return Document(str(path), text, lint, apply_fixes_to_notebook,
+    return Document(str(path), text, python_linter(engine, path), apply_fixes_to_notebook,
                     lambda t: t.encode("utf-8"), digest(data))
 
 
 def python_linter(engine: Engine, path: Path) -> Lint:
+    """The findings of a text checked as ``path`` (Python source or a notebook's JSON);
+    None when it is not code lintnn analyses: Python refuses it, or it was skipped."""
     def lint(text: str) -> list[Diagnostic] | None:
-        try:
-            cst.parse_module(text)
-        except (cst.ParserSyntaxError, RecursionError):
+        run = engine.check_source(path, text)
+        raw = run.results.get(str(path))
+        if run.skipped or raw is None or any(d.code == "NN001" for d in raw.diagnostics):
             return None
-        return engine.check_source(path, text).diagnostics
+        return run.diagnostics
 
     return lint
 
@@ -203,34 +190,6 @@ def unified_diff(name: str, old: str, new: str) -> str:
                                  fromfile=name, tofile=name)
     missing = "\n\\ No newline at end of file\n"
     return "".join(line if line.endswith(("\n", "\r")) else line + missing for line in lines)
-
-
-def write_atomically(path: Path, data: bytes, expected_digest: str | None) -> None:
-    """Replace ``path`` by ``data`` all at once, unless it changed since it was read."""
-    target = path.resolve()  # write through a symlink, keep the link
-    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
-                                     suffix=".lintnn-tmp")
-    try:
-        try:
-            _write_all(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        shutil.copymode(target, temporary)
-        if expected_digest is not None and digest(target.read_bytes()) != expected_digest:
-            raise ChangedOnDisk("the file changed on disk while it was being fixed")
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view[: 1 << 16])
-        view = view[written:]
 
 
 def _warn(message: str) -> None:

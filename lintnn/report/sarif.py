@@ -24,6 +24,8 @@ _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "
 _BUILTIN = {
     "NN001": ("syntax-error", "The file cannot be read or parsed.", Severity.ERROR),
     "NN002": ("internal-error", "lintnn failed on this file; please report it.", Severity.ERROR),
+    "NN003": ("io-error", "The path cannot be read: missing, not permitted, or not a regular "
+              "file.", Severity.ERROR),
 }
 
 

@@ -5,6 +5,7 @@ This runs in worker processes; everything it returns is plain, picklable data.
 
 from __future__ import annotations
 
+import re
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from lintnn.diagnostics import Diagnostic, Edit, Fix, Location, Severity
 from lintnn.static.analyses.summary import summarize_classes
 from lintnn.static.engine.noqa import NoqaMap, parse_noqa
 from lintnn.static.engine.render import code_in_place
-from lintnn.static.engine.safe_parse import Verdict, judge, on_deep_stack
+from lintnn.static.engine.safe_parse import Verdict, judge, on_deep_stack, too_deep_tree
 from lintnn.static.rules.base import Rule
 from lintnn.static.syntax.context import FileContext, RawFinding
 from lintnn.static.syntax.positions import positions_for
@@ -65,47 +66,78 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
 
     ``syntax_check`` is CPython's verdict (the language server's re-judges only the
     edited statements, and gives no tree then); ``run`` runs the rules (the server's
-    reuses the findings of unchanged statements).
+    reuses the findings of unchanged statements). Whatever goes wrong becomes a finding on
+    this file: nothing escapes to stop the run.
     """
     name = str(path)
     result = FileResult(name, noqa=parse_noqa(text), encoding=encoding)
     active = [rule for rule in rules if rule.applies_to(text)]
     wants_summary = "class " in text and any(word in text for word in _MODEL_WORDS)
-    # CPython's parser judges first: it refuses cleanly what would crash libcst's.
-    verdict = syntax_check(text)
-    if verdict.error is not None:
-        result.diagnostics.append(error_diagnostic(name, *verdict.error))
+    try:
+        # CPython's parser judges first, under the interpreter's own recursion limit (as
+        # ``python`` itself would): it refuses cleanly what would crash libcst's.
+        verdict = syntax_check(text)
+        error = verdict.error
+        skipped = too_large(len(text), max_size) or verdict.too_deep()
+    except Exception as failure:
+        result.diagnostics.append(internal_error(name, "the syntax check", failure))
+        return result
+    del verdict  # the ast tree: libcst's tree is about to take its place
+    if error is not None:
+        result.diagnostics.append(error_diagnostic(name, *error))
         return result
     if not active and not wants_summary:
         return result
-    result.skipped = too_large(len(text), max_size) or verdict.too_deep()
-    del verdict  # the ast tree: libcst's tree is about to take its place
-    if result.skipped is not None:
-        return result
-    try:
-        module = on_deep_stack(parse, text)
-    except cst.ParserSyntaxError as error:
-        result.diagnostics.append(error_diagnostic(
-            name, f"SyntaxError: {error.message}", error.raw_line, error.raw_column + 1))
-        return result
-    except (RecursionError, MemoryError):
-        result.diagnostics.append(
-            error_diagnostic(name, "file too deeply nested to parse (recursion limit)")
-        )
+    result.skipped = skipped
+    if skipped is not None:
         return result
     if module_name is None:
         module_name, is_package = module_name_for(path)
     else:
         is_package = path.name == "__init__.py"
+    # libcst's parser and every recursive walk of its tree, on a stack deep enough for any
+    # tree within the bounds (``safe_parse``).
+    return on_deep_stack(_analyze_parsed, result, path, text, active, wants_summary,
+                         module_name, is_package, parse, run)
+
+
+def _analyze_parsed(result: FileResult, path: Path, text: str, active: list[Rule],
+                    wants_summary: bool, module_name: str, is_package: bool,
+                    parse: Callable[[str], cst.Module], run: Runner | None) -> FileResult:
+    """Parse with libcst and run the rules; a failure is a finding on this file only."""
+    name = result.path
+    try:
+        module, text = parse_like_python(parse, text)
+    except cst.ParserSyntaxError as error:  # CPython accepted it: a limit of libcst's
+        result.skipped = (f"libcst cannot parse it (line {error.raw_line}: {error.message}), "
+                          "although Python can: syntax-checked only")
+        return result
     try:
         ctx = FileContext(path, text, module, module_name, is_package)
-    except RecursionError:
-        result.diagnostics.append(error_diagnostic(
-            name, "file too deeply nested to analyse (recursion limit)", code="NN002",
-            rule="internal-error"))
-        return result
-    (run or run_rules)(ctx, active, result, wants_summary)
+        result.skipped = too_deep_tree(ctx.index.depth)
+        if result.skipped is None:
+            (run or run_rules)(ctx, active, result, wants_summary)
+    except Exception as error:  # a bug outside any one rule: this file only
+        result.diagnostics.append(internal_error(name, "the analysis", error))
     return result
+
+
+_FINAL_CONTINUATION = re.compile(r"\\(\r\n|\r|\n)?\Z")
+
+
+def parse_like_python(parse: Callable[[str], cst.Module],
+                      text: str) -> tuple[cst.Module, str]:
+    """``parse(text)``, and the text parsed. CPython accepts a file whose last line ends in
+    a backslash and CRLF; libcst's tokenizer does not: that backslash, after the last
+    token, is then left out (no position before it moves)."""
+    try:
+        return parse(text), text
+    except cst.ParserSyntaxError:
+        match = _FINAL_CONTINUATION.search(text)
+        if match is None:
+            raise
+        trimmed = text[: match.start()] + (match.group(1) or "")
+        return parse(trimmed), trimmed
 
 
 def run_rules(ctx: FileContext, active: list[Rule], result: FileResult,
@@ -133,14 +165,30 @@ def run_rule(ctx: FileContext, rule: Rule, result: FileResult) -> None:
 
 
 def rule_error(path: str, rule: Rule, error: Exception) -> Diagnostic:
-    where = traceback.extract_tb(error.__traceback__)[-1]
+    return internal_error(path, f"rule {rule.code} ({rule.name})", error)
+
+
+def internal_error(path: str, where: str, error: BaseException) -> Diagnostic:
+    """An NN002 finding for ``error``, described without ever recursing: the exception may
+    hold a deep syntax tree, whose ``repr`` is as deep as the tree."""
+    frames = traceback.extract_tb(error.__traceback__, limit=-1)  # the innermost frame only
+    place = f" [{Path(frames[-1].filename).name}:{frames[-1].lineno}]" if frames else ""
     return error_diagnostic(
         path,
-        f"internal error in rule {rule.code} ({rule.name}): "
-        f"{type(error).__name__}: {error} [{Path(where.filename).name}:{where.lineno}]; "
+        f"internal error in {where}: {type(error).__name__}: {describe(error)}{place}; "
         "please report it",
         code="NN002", rule="internal-error",
     )
+
+
+def describe(error: BaseException, limit: int = 200) -> str:
+    """``str(error)``, cut to ``limit`` characters, with any argument that is not plain
+    text or a number named by its type: ``str`` of a libcst node is its whole tree."""
+    parts = [arg if isinstance(arg, str) else repr(arg)
+             if isinstance(arg, (int, float, bool, type(None))) else f"<{type(arg).__name__}>"
+             for arg in error.args]
+    text = parts[0] if len(parts) == 1 else ", ".join(parts)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def too_large(size: int, max_size: int) -> str | None:

@@ -1,4 +1,11 @@
-"""Which files to check: directories recursively, minus the usual and .gitignore."""
+"""Which files to check: directories recursively, minus the usual and .gitignore.
+
+Folders named like build output, virtual environments and tool caches
+(:data:`ALWAYS_SKIPPED`), and any virtual environment (a ``pyvenv.cfg``), are skipped, unless
+the folder is a Python package (an ``__init__.py``): ``env/`` in a reinforcement-learning
+project is code. Each folder skipped this way is recorded (:attr:`Discovery.pruned`), so a
+sweep can say what it did not look at.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pathspec
+
+from lintnn.static.engine.writer import is_leftover, leftovers
 
 SOURCE_SUFFIXES = (".py", ".pyi", ".ipynb")
 ALWAYS_SKIPPED = frozenset(
@@ -37,6 +46,9 @@ class Discovery:
         self.root = (root or Path.cwd()).absolute()
         self.suffixes = suffixes
         self.skipped: list[tuple[Path, str]] = []
+        self.missing: list[Path] = []  # paths given that do not exist
+        self.leftovers: list[Path] = []  # files an interrupted --fix left (engine.writer)
+        self.pruned: list[Path] = []  # folders skipped by default (not by the user's rules)
 
     def files(self, paths: Iterable[Path]) -> list[Path]:
         found: set[Path] = set()
@@ -45,8 +57,9 @@ class Discovery:
                 found.update(self._walk(path))
             elif path.exists() or path.is_symlink():
                 found.add(path)
+                self.leftovers.extend(leftovers(path.parent, [path.name]))
             else:
-                self.skipped.append((path, "no such file or directory"))
+                self.missing.append(path)
         return sorted(found)
 
     def _excluded(self, path: Path) -> bool:
@@ -89,11 +102,15 @@ class Discovery:
             return
         for entry in entries:
             path = Path(entry.path)
+            if is_leftover(entry.name):
+                self.leftovers.append(path)
+                continue
             try:
                 is_dir = entry.is_dir()
             except OSError:
                 continue
-            if is_dir and entry.name in ALWAYS_SKIPPED:
+            if is_dir and skipped_by_default(path, entry.name):
+                self.pruned.append(path)
                 continue
             if self._excluded(path) or _ignored(path, is_dir, ignores):
                 continue
@@ -114,6 +131,13 @@ class Discovery:
                 break
             directory = directory.parent
         return list(reversed(found))
+
+
+def skipped_by_default(path: Path, name: str) -> bool:
+    """A folder of build output, a virtual environment or a tool's cache, and no package."""
+    if name in ALWAYS_SKIPPED:
+        return not (path / "__init__.py").is_file()
+    return (path / "pyvenv.cfg").is_file()
 
 
 def _read_gitignore(path: Path) -> pathspec.PathSpec | None:

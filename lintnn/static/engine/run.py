@@ -3,20 +3,35 @@ then apply suppressions and settings. Formatting is someone else's job."""
 
 from __future__ import annotations
 
+import errno
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from lintnn.config import DEFAULT_MAX_FILE_SIZE, Settings
 from lintnn.diagnostics import Diagnostic
-from lintnn.static.engine.analyze import FileResult, analyze_text, error_diagnostic
-from lintnn.static.engine.cache import Cache, digest
+from lintnn.static.engine.analyze import (
+    FileResult,
+    analyze_text,
+    internal_error,
+)
+from lintnn.static.engine.cache import CACHE_FOLDER, Cache, digest
 from lintnn.static.engine.discovery import Discovery
 from lintnn.static.engine.document import Document
-from lintnn.static.engine.files import analyze_bytes
+from lintnn.static.engine.files import (
+    TooLargeToRead,
+    analyze_bytes,
+    analyze_path,
+    read_error,
+    read_limit,
+    read_source,
+)
 from lintnn.static.engine.noqa import is_suppressed
+from lintnn.static.engine.parent_death import exit_with_parent
+from lintnn.static.engine.writer import clean_up
 from lintnn.static.rules import Rule, all_rules
 from lintnn.static.syntax.project import ClassSummary, ProjectIndex
 
@@ -30,6 +45,8 @@ class RunResult:
     results: dict[str, FileResult] = field(default_factory=dict)
     skipped: list[tuple[Path, str]] = field(default_factory=list)
     cached: int = 0
+    cleaned: list[tuple[Path, str]] = field(default_factory=list)  # an interrupted fix's
+    pruned: list[Path] = field(default_factory=list)  # folders skipped by default
 
 
 def _skipped(results: dict[str, FileResult]) -> list[tuple[Path, str]]:
@@ -45,18 +62,52 @@ _WORKER_RULES: list[Rule] = []
 _WORKER_MAX_SIZE = [DEFAULT_MAX_FILE_SIZE]
 
 
-def _init_worker(codes: list[str], max_size: int = DEFAULT_MAX_FILE_SIZE) -> None:
+def _init_worker(codes: list[str], max_size: int = DEFAULT_MAX_FILE_SIZE,
+                 parent_pid: int | None = None) -> None:
+    if parent_pid is not None:  # a pool worker: exit with lintnn, even if it is killed
+        exit_with_parent(parent_pid)
     registry = all_rules()
     _WORKER_RULES[:] = [registry[code]() for code in codes]
     _WORKER_MAX_SIZE[0] = max_size
 
 
 def _analyze_path(path: str) -> tuple[str, FileResult]:
+    """(content digest, result) of one file; never raises: a failure is a finding."""
     try:
-        data = Path(path).read_bytes()
-    except OSError as error:
-        return "", FileResult(path, [error_diagnostic(path, f"cannot read file: {error.strerror}")])
-    return digest(data), analyze_bytes(Path(path), data, _WORKER_RULES, _WORKER_MAX_SIZE[0])
+        data, result = analyze_path(Path(path), _WORKER_RULES, _WORKER_MAX_SIZE[0])
+        return (digest(data) if data is not None else ""), result
+    except Exception as error:  # a bug outside any one rule: this file only
+        return "", FileResult(path, [internal_error(path, "the analysis", error)])
+
+
+def pooled(paths: list[str], workers: int, chunk: int,
+           initargs: tuple[Any, ...]) -> Iterator[tuple[str, FileResult]]:
+    """:func:`_analyze_path` of each path in worker processes, in order.
+
+    A worker that dies (killed for memory, a crash in native code) or a result that cannot
+    come back breaks the pool: the files that were in flight are then analysed one at a
+    time in a fresh one-worker pool, where the file that fails again gets an NN002 finding
+    and the others their results; then the rest goes on in parallel.
+    """
+    done, isolate_until = 0, 0
+    while done < len(paths):
+        alone = done < isolate_until
+        size, step = (1, 1) if alone else (workers, chunk)
+        pool = ProcessPoolExecutor(size, initializer=_init_worker, initargs=initargs)
+        try:
+            for item in pool.map(_analyze_path, paths[done:isolate_until] if alone
+                                 else paths[done:], chunksize=step):
+                done += 1
+                yield item
+        except Exception as error:  # BrokenProcessPool, or a result that did not come back
+            if alone:
+                yield "", FileResult(paths[done], [internal_error(
+                    paths[done], "the worker process that analysed this file", error)])
+                done += 1
+            else:  # those in flight: up to one queued chunk per worker, and one more
+                isolate_until = done + (workers + 1) * chunk
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 class Engine:
@@ -82,15 +133,25 @@ class Engine:
 
     # Public API -------------------------------------------------------------------
 
-    def check_paths(self, paths: Sequence[Path]) -> RunResult:
+    def discover(self, paths: Sequence[Path]) -> tuple[list[Path], Discovery]:
+        """The files a check of ``paths`` would analyse, and how they were found."""
         discovery = Discovery(self.settings.exclude, self.settings.respect_gitignore,
                               self.settings.root)
-        files = discovery.files(paths)
-        files = [f for f in files if f.suffix in (".py", ".pyi") or self._extra_source(f)]
+        files = [f for f in discovery.files(paths)
+                 if f.suffix in (".py", ".pyi") or self._extra_source(f)]
+        return files, discovery
+
+    def check_paths(self, paths: Sequence[Path]) -> RunResult:
+        files, discovery = self.discover(paths)
+        cleaned = [(path, what) for path in discovery.leftovers
+                   if (what := clean_up(path)) is not None]
         results, cached = self._analyze_files(files)
+        for path in discovery.missing:  # reported, and the rest is checked: ruff's E902
+            results[str(path)] = read_error(str(path), FileNotFoundError(
+                errno.ENOENT, "no such file or directory"))
         diagnostics = self._finish(results)
         return RunResult(diagnostics, files, results, discovery.skipped + _skipped(results),
-                         cached)
+                         cached, cleaned, discovery.pruned)
 
     def check_source(self, path: Path, text: str) -> RunResult:
         """Check unsaved text (stdin, an editor buffer) as if it were ``path``."""
@@ -119,12 +180,11 @@ class Engine:
             key = str(path)
             if cache is not None:
                 try:
-                    data = path.read_bytes()
-                except OSError as error:
-                    results[key] = FileResult(
-                        key, [error_diagnostic(key, f"cannot read file: {error.strerror}")])
+                    data = read_source(path, read_limit(self.settings.max_file_size))
+                except (OSError, TooLargeToRead):
+                    todo.append(key)  # the worker reports it
                     continue
-                hit = cache.get(str(path.absolute()), digest(data))
+                hit = cache.get(str(path.absolute()), digest(data), key)
                 if hit is not None:
                     results[key] = hit
                     continue
@@ -145,23 +205,19 @@ class Engine:
         if self.jobs > 1 and total >= PARALLEL_THRESHOLD:
             workers = min(self.jobs, max(1, total // 4))
             chunk = max(1, min(32, total // (workers * 8)))
-            with ProcessPoolExecutor(workers, initializer=_init_worker,
-                                     initargs=(codes, max_size)) as pool:
-                for done, item in enumerate(pool.map(_analyze_path, paths, chunksize=chunk), 1):
-                    if self.progress:
-                        self.progress(done, total)
-                    yield item
-            return
-        _init_worker(codes, max_size)
-        for done, path in enumerate(paths, 1):
+            results = pooled(paths, workers, chunk, (codes, max_size, os.getpid()))
+        else:
+            _init_worker(codes, max_size)
+            results = map(_analyze_path, paths)
+        for done, item in enumerate(results, 1):
             if self.progress:
                 self.progress(done, total)
-            yield _analyze_path(path)
+            yield item
 
     def _open_cache(self) -> Cache | None:
         if not self.use_cache:
             return None
-        directory = self.settings.cache_dir or (self.settings.root / ".lintnn_cache")
+        directory = self.settings.cache_dir or (self.settings.root / CACHE_FOLDER)
         cache = Cache(directory, self.settings.fingerprint(all_rules()))
         cache.load()
         return cache
@@ -199,8 +255,8 @@ def load_module_summaries(module: str, near: str) -> list[ClassSummary]:
         for candidate in (root / relative.with_suffix(".py"), root / relative / "__init__.py"):
             if candidate.is_file():
                 try:
-                    data = candidate.read_bytes()
-                except OSError:
+                    data = read_source(candidate, read_limit(DEFAULT_MAX_FILE_SIZE))
+                except (OSError, TooLargeToRead):
                     return []
                 classes = analyze_bytes(candidate, data, []).classes
                 # Named as the importer asked: the file's own package path may differ

@@ -12,23 +12,46 @@ of the 16,588 files in our test environment's site-packages is 568 levels deep) 
 skipped rather than parsed for minutes. Measuring the depth on CPython's tree costs about
 3% of the libcst parse it guards. The language server, which re-judges only the edited
 statements, keeps each statement's depth (:mod:`lintnn.static.engine.reparse`).
+
+libcst's tree is deeper than CPython's: it wraps arguments, list elements and subscripts
+in nodes of their own (a subscript is three levels), and nests the terms of ``a and b and
+...`` and of adjacent strings, which CPython keeps flat. Its codegen, visitors and
+``repr``, and the analyses, walk it recursively. So the libcst tree is bounded too
+(:data:`MAX_TREE_DEPTH`, measured by the node index's iterative walk before any recursive
+one), and the whole analysis runs in a thread whose stack and recursion limit hold that
+depth times the most Python frames any walk spends on one level
+(:data:`FRAMES_PER_LEVEL`, measured with ``benchmarks/crash_scan.py --depths`` and
+checked by ``tests/test_reliability_depth.py``).
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
+import sys
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-_PARSE_STACK_BYTES = 256 * 1024 * 1024  # reserved, not committed: only touched pages count
-
 # Syntax-tree levels: a 1,000-term operator chain costs libcst 0.3 s, 500 chained calls 0.5 s.
 MAX_NESTING = 1000
+# libcst levels: up to three per CPython level (a subscript), so every file within
+# MAX_NESTING is within this bound too; 3,000 adjacent strings is also libcst's own limit.
+MAX_TREE_DEPTH = 3 * MAX_NESTING
+# Python frames per libcst level, the most of any walk: libcst's visitors spend 3 to 3.7
+# (visit, _visit_and_replace_children, visit_required or visit_sequence's generator).
+FRAMES_PER_LEVEL = 5
+STACK_BASE = 100  # frames of the engine itself, below the deepest walk (about 60 measured)
+RECURSION_LIMIT = STACK_BASE + FRAMES_PER_LEVEL * MAX_TREE_DEPTH
+
+_DEEP_THREAD = "lintnn-deep"
+# Reserved, not committed (only touched pages count): at most a few KiB of C stack per
+# Python frame, for RECURSION_LIMIT frames.
+_STACK_BYTES = 512 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -49,6 +72,15 @@ class Verdict:
         return (f"an expression at line {line} is nested {depth} levels deep; lintnn parses "
                 f"files nested up to {MAX_NESTING} levels (libcst's time grows with the "
                 "square of the depth)")
+
+
+def too_deep_tree(depth: int) -> str | None:
+    """Why a libcst tree ``depth`` levels deep is not analysed, or None."""
+    if depth <= MAX_TREE_DEPTH:
+        return None
+    return (f"its syntax tree is {depth} levels deep (a chain of `and`/`or` or of adjacent "
+            "strings counts one level per term); lintnn analyses trees up to "
+            f"{MAX_TREE_DEPTH} levels")
 
 
 def judge(text: str) -> Verdict:
@@ -80,23 +112,55 @@ def deepest(tree: ast.AST) -> tuple[int, int]:
     return best_depth, best_line
 
 
-def on_deep_stack(parse: Callable[[str], T], text: str) -> T:
-    """``parse(text)`` in a thread whose stack is large enough for any file CPython accepts."""
-    outcome: dict[str, object] = {}
+def on_deep_stack(run: Callable[..., T], *args: Any) -> T:
+    """``run(*args)`` in a thread whose stack and recursion limit hold every recursive walk
+    of a tree within the nesting bounds (libcst's codegen, visitors and ``repr``, and the
+    analyses): see :data:`RECURSION_LIMIT`. Nested calls run in the same thread."""
+    if threading.current_thread().name == _DEEP_THREAD:
+        return run(*args)
+    outcome: dict[str, Any] = {}
 
     def target() -> None:
         try:
-            outcome["value"] = parse(text)
+            outcome["value"] = run(*args)
         except BaseException as error:  # re-raised in the caller's thread
             outcome["error"] = error
 
-    previous = threading.stack_size(_PARSE_STACK_BYTES)
-    try:
-        thread = threading.Thread(target=target, name="lintnn-parse", daemon=True)
-        thread.start()
-    finally:
-        threading.stack_size(previous)
-    thread.join()
+    with _recursion_limit(recursion_limit()):
+        previous = threading.stack_size(_STACK_BYTES)
+        try:
+            thread = threading.Thread(target=target, name=_DEEP_THREAD, daemon=True)
+            thread.start()
+        finally:
+            threading.stack_size(previous)
+        thread.join()
     if "error" in outcome:
-        raise outcome["error"]  # type: ignore[misc]
-    return outcome["value"]  # type: ignore[return-value]
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def recursion_limit() -> int:
+    """The recursion limit of the deep threads (a function, so tests can lower it)."""
+    return RECURSION_LIMIT
+
+
+_limit_lock = threading.Lock()
+_limit_users = [0, 0]  # threads inside _recursion_limit, the limit before the first
+
+
+@contextlib.contextmanager
+def _recursion_limit(limit: int) -> Iterator[None]:
+    """Raise the interpreter's recursion limit (one value for all threads) while any deep
+    thread runs; the last one out restores it."""
+    with _limit_lock:
+        if _limit_users[0] == 0:
+            _limit_users[1] = sys.getrecursionlimit()
+            sys.setrecursionlimit(max(limit, _limit_users[1]))
+        _limit_users[0] += 1
+    try:
+        yield
+    finally:
+        with _limit_lock:
+            _limit_users[0] -= 1
+            if _limit_users[0] == 0:
+                sys.setrecursionlimit(_limit_users[1])

@@ -59,6 +59,16 @@ def iter_children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
             yield value
 
 
+def subtree_depth(root: cst.CSTNode) -> int:
+    """Levels of the deepest node below ``root``; iterative, as the tree may be deep."""
+    deepest, stack = 0, [(root, 0)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in iter_children(node))
+    return deepest
+
+
 _NODE_TYPES: dict[type, bool] = {}
 
 
@@ -88,6 +98,9 @@ class NodeIndex:
         self.assignments: list[cst.Assign] = []
         self.assigned_names: set[str] = set()
         self.root: cst.CSTNode | None = None
+        # Levels of the deepest node below the root (whitespace and punctuation not
+        # counted): how deep libcst's recursive walks of this tree go.
+        self.depth = 0
         self._order: dict[cst.CSTNode, int] | None = None
         self._nodes: list[cst.CSTNode] | None = None
         self._spans: dict[cst.CSTNode, tuple[int, int]] = {}
@@ -111,13 +124,17 @@ class NodeIndex:
         view.parents = self.parents
         view.imports = self.imports
         view.assigned_names = self.assigned_names
+        view.depth = self.depth
         return view
 
     def _walk(self, root: cst.CSTNode) -> None:
         parents = self.parents
-        stack: list[tuple[cst.CSTNode, cst.CSTNode | None]] = [(root, None)]
+        deepest = self.depth
+        stack: list[tuple[cst.CSTNode, cst.CSTNode | None, int]] = [(root, None, 0)]
         while stack:
-            node, parent = stack.pop()
+            node, parent, depth = stack.pop()
+            if depth > deepest:
+                deepest = depth
             if parent is not None:
                 # Recorded when popped: ``parents`` iterates in pre-order (source order).
                 parents[node] = parent
@@ -140,16 +157,20 @@ class NodeIndex:
                 self.assignments.append(node)  # type: ignore[arg-type]
             elif kind is cst.Import:
                 self.imports.add_import(node)  # type: ignore[arg-type]
+                deepest = max(deepest, depth + subtree_depth(node))
                 continue
             elif kind is cst.ImportFrom:
                 self.imports.add_import_from(node)  # type: ignore[arg-type]
+                deepest = max(deepest, depth + subtree_depth(node))
                 continue
             elif kind is cst.AssignTarget:
                 target = node.target  # type: ignore[attr-defined]
                 if type(target) is cst.Name:
                     self.assigned_names.add(target.value)
             # Reversed so that nodes are popped (and lists filled) in source order.
-            stack.extend((child, node) for child in reversed(list(iter_children(node))))
+            depth += 1
+            stack.extend((child, node, depth) for child in reversed(list(iter_children(node))))
+        self.depth = deepest
 
     # Navigation -----------------------------------------------------------------
 
