@@ -277,8 +277,13 @@ def roll_up(per_code: dict[str, Counts]) -> tuple[dict[str, Counts], Counts]:
 
 
 def score(labels: Sequence[Label], raw: Iterable[dict], files_dir: Path, tolerance: int,
-          prefixes: Sequence[str] = (), tree: str = "") -> TreeResult:
+          prefixes: Sequence[str] = (), tree: str = "",
+          scored: set[str] | None = None) -> TreeResult:
+    """``scored``: the files whose findings count (None: every file)."""
     findings, syntax, internal = split_findings(raw, files_dir, prefixes)
+    if scored is not None:
+        findings, syntax, internal = ([f for f in group if f.file in scored]
+                                      for group in (findings, syntax, internal))
     matching = match(labels, findings, tolerance)
     per_code = count(matching)
     families, overall = roll_up(per_code)
@@ -432,11 +437,18 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     labels = labels_of(present, prefixes)
     paths = [files_dir / file_key(entry) for entry in present]
+    # The rest of those repositories' rebuilt files (the modules the corpus files import)
+    # are checked too, as in a user's run over the project, and never scored.
+    context = sorted({path for entry in present
+                      for path in (files_dir / entry["repo"].replace("/", "+")).rglob("*")
+                      if path.suffix in (".py", ".ipynb") and path not in set(paths)})
+    scored = {file_key(entry) for entry in present}
     trees = args.tree or [REPO_ROOT]
     results = []
     for tree in trees:
-        raw = run_lintnn(tree.resolve(), paths, args.python)
-        results.append(score(labels, raw, files_dir, args.tolerance, prefixes, str(tree)))
+        raw = run_lintnn(tree.resolve(), [*paths, *context], args.python)
+        results.append(score(labels, raw, files_dir, args.tolerance, prefixes, str(tree),
+                             scored))
     print()
     print("\n".join(table(results)))
     for result in results:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from lintnn.static import knowledge
 from lintnn.static.analyses import datasets as D
 from lintnn.static.knowledge import roles as R
 from lintnn.static.syntax.context import FileContext
@@ -19,6 +20,7 @@ from lintnn.static.syntax.nodes import (
     positional,
     target_names,
 )
+from lintnn.static.syntax.project import SPLIT, CallFact
 
 # (source order of the split, names of the data it splits)
 Split = tuple[int, set[str]]
@@ -196,3 +198,79 @@ def _sliced_names(expr: cst.CSTNode) -> set[str]:
     for child in expr.children:
         out |= _sliced_names(child)
     return out
+
+
+# Across functions and files -------------------------------------------------------------
+
+def project_function(ctx: FileContext, call: cst.Call) -> str | None:
+    """The qualified name of the project function ``call`` calls: one of this file
+    (``helper(...)``, ``self.prepare(...)``) or one imported from the project
+    (``from processor import prepare_data``); None for frameworks and anything unknown."""
+    fn = ctx.call_graph.target(call)
+    if fn is not None:
+        return function_qualname(ctx, fn)
+    qualname = ctx.qualname(call.func)
+    if qualname is None or knowledge.is_framework_name(qualname) or (
+            qualname.split(".")[0] in knowledge.KNOWN_ROOTS):
+        return None
+    return qualname
+
+
+def function_qualname(ctx: FileContext, fn: cst.FunctionDef) -> str:
+    owner = ctx.index.enclosing_class(fn)
+    local = f"{owner.name.value}.{fn.name.value}" if owner is not None else fn.name.value
+    return f"{ctx.module_name}.{local}" if ctx.module_name else local
+
+
+def call_facts(ctx: FileContext) -> list[CallFact]:
+    """For each call of a project function whose result this file splits afterwards, the
+    positions of the result that are split (``X, y = prepare(df)`` then
+    ``train_test_split(X, y)``): the leakage rules ask them of the function's callers."""
+    facts: list[CallFact] = []
+    for scope, calls in D.calls_by_scope(ctx).items():
+        splits = splits_in(ctx, scope, calls)
+        if not splits:
+            continue
+        assigns = D.assignments_in(ctx, scope)
+        for call in calls:
+            function = project_function(ctx, call)
+            if function is None:
+                continue
+            positions = _split_positions(ctx, call, splits, assigns)
+            if positions:
+                facts.append(CallFact(function, SPLIT, positions))
+    return facts
+
+
+def _split_positions(ctx: FileContext, call: cst.Call, splits: list[Split],
+                     assigns: list[cst.Assign]) -> tuple[int, ...]:
+    parent = ctx.index.parent(call)
+    if not isinstance(parent, cst.Assign) or parent.value is not call or len(parent.targets) != 1:
+        return ()
+    target = parent.targets[0].target
+    named: list[tuple[int, str]] = []
+    if isinstance(target, (cst.Tuple, cst.List)):
+        for position, element in enumerate(target.elements):
+            name = dotted_name(element.value)
+            if name is not None:
+                named.append((position, name))
+    elif (name := dotted_name(target)) is not None:
+        named.append((-1, name))
+    return tuple(p for p, name in named if split_later(ctx, call, {name}, splits, assigns))
+
+
+def returned_positions(ctx: FileContext, fn: cst.FunctionDef, names: set[str]) -> set[int]:
+    """The positions of ``fn``'s result that hold one of ``names`` (-1: the whole result),
+    over every ``return`` of the function itself."""
+    positions: set[int] = set()
+    for node in ctx.index.within(ctx.index.returns, fn):
+        if ctx.index.enclosing_function(node) is not fn or node.value is None:
+            continue
+        value = node.value
+        if isinstance(value, (cst.Tuple, cst.List)):
+            for position, element in enumerate(value.elements):
+                if D.mentions(element.value, names):
+                    positions.add(position)
+        elif D.mentions(value, names):
+            positions.add(-1)
+    return positions

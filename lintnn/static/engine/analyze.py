@@ -17,6 +17,7 @@ from libcst.metadata import CodeRange
 
 from lintnn.config import DEFAULT_MAX_FILE_SIZE
 from lintnn.diagnostics import Diagnostic, Edit, Fix, Location, Severity
+from lintnn.static.analyses.splits import call_facts
 from lintnn.static.analyses.summary import summarize_classes
 from lintnn.static.engine.noqa import NoqaMap, parse_noqa
 from lintnn.static.engine.render import code_in_place
@@ -24,7 +25,7 @@ from lintnn.static.engine.safe_parse import Verdict, judge, on_deep_stack, too_d
 from lintnn.static.rules.base import Rule
 from lintnn.static.syntax.context import FileContext, RawFinding
 from lintnn.static.syntax.positions import positions_for
-from lintnn.static.syntax.project import ClassSummary, Requirement, module_name_for
+from lintnn.static.syntax.project import CallFact, ClassSummary, Requirement, module_name_for
 
 # A file that names none of these cannot define a model class worth indexing.
 _MODEL_WORDS = ("torch", "flax", "keras", "tensorflow", "nn.", "Module")
@@ -38,6 +39,7 @@ class FileResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     conditional: list[tuple[Diagnostic, tuple[Requirement, ...]]] = field(default_factory=list)
     classes: list[ClassSummary] = field(default_factory=list)
+    calls: list[CallFact] = field(default_factory=list)  # what it does with project results
     noqa: NoqaMap = field(default_factory=dict)
     encoding: str = "utf-8"
     skipped: str | None = None  # why the file was not analysed (a message, not a finding)
@@ -117,6 +119,8 @@ def _analyze_parsed(result: FileResult, path: Path, text: str, active: list[Rule
         result.skipped = too_deep_tree(ctx.index.depth)
         if result.skipped is None:
             (run or run_rules)(ctx, active, result, wants_summary)
+            if "split" in text:
+                result.calls = call_facts(ctx)
     except Exception as error:  # a bug outside any one rule: this file only
         result.diagnostics.append(internal_error(name, "the analysis", error))
     return result

@@ -227,6 +227,7 @@ class Engine:
         index = ProjectIndex(loader=load_module_summaries)
         for result in results.values():
             index.add(result.classes)
+            index.add_calls(result.calls)
         out: list[Diagnostic] = []
         for key, result in results.items():
             candidates = list(result.diagnostics)

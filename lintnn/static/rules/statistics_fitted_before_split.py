@@ -13,6 +13,7 @@ from lintnn.static.knowledge import roles as R
 from lintnn.static.rules.base import Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.nodes import dotted_name, positional
+from lintnn.static.syntax.project import SPLIT, Requirement
 
 _MOMENT_METHODS = frozenset({"mean", "std", "var", "min", "max", "nanmean", "nanstd",
                              "median", "quantile"})
@@ -49,18 +50,34 @@ class StatisticsFittedBeforeSplit(Rule):
     def check(self, ctx: FileContext) -> None:
         for scope, calls in D.calls_by_scope(ctx).items():
             splits = S.splits_in(ctx, scope, calls)
-            if not splits:
-                continue
             assigns = D.assignments_in(ctx, scope)
             leaked: list[Fit] = []
-            for fit in _fits(ctx, scope, calls):
-                carried = {fit.data, *fit.derived}
-                if not S.split_later(ctx, fit.call, carried, splits, assigns):
-                    continue
+            for fit in _fits(ctx, scope, calls) if splits or isinstance(
+                    scope, cst.FunctionDef) else ():
                 if any(_same_leak(fit, earlier) for earlier in leaked):
                     continue  # the mean and the std of one array: one leak, one finding
-                leaked.append(fit)
-                ctx.report(fit.call)
+                carried = {fit.data, *fit.derived}
+                if splits and S.split_later(ctx, fit.call, carried, splits, assigns):
+                    leaked.append(fit)
+                    ctx.report(fit.call)
+                elif isinstance(scope, cst.FunctionDef):
+                    requirement = _split_by_a_caller(ctx, scope, carried)
+                    if requirement is not None:
+                        leaked.append(fit)
+                        ctx.report(fit.call, requires=(requirement,))
+
+
+def _split_by_a_caller(ctx: FileContext, fn: cst.FunctionDef,
+                       carried: set[str]) -> Requirement | None:
+    """The function returns the fitted data and a caller splits that part of its result
+    (in this file or another: ``X, y = prepare_data(df)`` then ``train_test_split(X, y)``),
+    as a requirement the project's call facts settle."""
+    positions = sorted(S.returned_positions(ctx, fn, carried))
+    if not positions:
+        return None
+    function = S.function_qualname(ctx, fn)
+    first, *rest = (Requirement(function, SPLIT, str(p), str(ctx.path)) for p in positions)
+    return Requirement(first.class_qualname, first.fact, first.role, first.near, tuple(rest))
 
 
 def _same_leak(fit: Fit, earlier: Fit) -> bool:

@@ -14,6 +14,9 @@ from pathlib import Path
 # Facts a requirement can ask about a class.
 RETURNS = "returns"  # the forward / __call__ / call output has a role
 CONTAINS = "contains"  # the module holds a layer with a role (dropout, batchnorm)
+# Facts about functions, from what their callers do (``class_qualname`` is then the
+# function's qualified name and ``role`` the position in its result, "-1" for all of it).
+SPLIT = "split"  # a caller splits that part of the function's result into train/test
 
 
 @dataclass(frozen=True)
@@ -41,12 +44,37 @@ class Requirement:
     alternatives: tuple[Requirement, ...] = ()
 
 
+@dataclass(frozen=True)
+class CallFact:
+    """What one caller does with the result of a project function: ``fact`` (SPLIT) holds
+    for the ``positions`` of the returned tuple (-1: the whole result)."""
+
+    function: str  # the qualified name the caller resolves
+    fact: str
+    positions: tuple[int, ...]
+
+
 @dataclass
 class ProjectIndex:
     classes: dict[str, ClassSummary] = field(default_factory=dict)
     _by_name: dict[str, list[str]] = field(default_factory=dict)
     loader: Callable[[str, str], Iterable[ClassSummary]] | None = None
     _loaded_modules: set[str] = field(default_factory=set)
+    calls: dict[str, list[CallFact]] = field(default_factory=dict)  # by last name
+
+    def add_calls(self, facts: Iterable[CallFact]) -> None:
+        for fact in facts:
+            self.calls.setdefault(fact.function.rsplit(".", 1)[-1], []).append(fact)
+
+    def _called(self, function: str, fact: str, position: int) -> bool:
+        """Some caller of ``function`` (the same name, or one module path ending in the
+        other's) does ``fact`` with that position of its result."""
+        for found in self.calls.get(function.rsplit(".", 1)[-1], ()):
+            same = found.function == function or found.function.endswith(
+                "." + function) or function.endswith("." + found.function)
+            if same and found.fact == fact and position in found.positions:
+                return True
+        return False
 
     def add(self, summaries: Iterable[ClassSummary]) -> None:
         for summary in summaries:
@@ -76,9 +104,12 @@ class ProjectIndex:
         return self.classes[candidates[0]] if len(candidates) == 1 else None
 
     def satisfies(self, requirement: Requirement) -> bool:
-        return self._has(requirement.class_qualname, requirement.fact, requirement.role,
-                         requirement.near, set()) or any(
-            self.satisfies(other) for other in requirement.alternatives)
+        if requirement.fact == SPLIT:
+            held = self._called(requirement.class_qualname, SPLIT, int(requirement.role))
+        else:
+            held = self._has(requirement.class_qualname, requirement.fact, requirement.role,
+                             requirement.near, set())
+        return held or any(self.satisfies(other) for other in requirement.alternatives)
 
     def _has(self, qualname: str, fact: str, role: str, near: str, seen: set[str]) -> bool:
         if qualname in seen:
