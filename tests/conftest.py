@@ -17,3 +17,13 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     env.pop("NO_COLOR", None)
     env.update(extra)
     return env
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _concise_output(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite reads findings one per line: ``concise``, through the environment variable
+    a user would set (``full``, with source frames, is tested where it is asked for)."""
+    monkeypatch.setenv("LINTNN_OUTPUT_FORMAT", "concise")

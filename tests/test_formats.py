@@ -62,7 +62,7 @@ def test_sarif_is_valid_and_complete(tmp_path: Path) -> None:
     assert "NN101" in ids and "NN401" in ids and "NN001" in ids
     nn101 = rules[ids.index("NN101")]
     assert nn101["name"] == "probabilities-into-logits-loss"
-    assert nn101["helpUri"].endswith("/NN101")
+    assert nn101["helpUri"].startswith("file://") and nn101["helpUri"].endswith("/NN101.md")
     assert nn101["defaultConfiguration"]["level"] == "error"
     assert "double softmax" not in nn101["shortDescription"]["text"]
     assert nn101["help"]["markdown"].startswith("# NN101")

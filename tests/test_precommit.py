@@ -27,7 +27,7 @@ needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not i
 def test_hook_definition() -> None:
     yaml = pytest.importorskip("yaml")
     [hook] = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
-    assert hook["id"] == "lintnn" and hook["entry"] == "lintnn check"
+    assert hook["id"] == "lintnn" and hook["entry"] == "lintnn check --force-exclude"
     assert hook["language"] == "python" and hook["types_or"] == ["python", "jupyter"]
     assert hook["require_serial"] is False
 
