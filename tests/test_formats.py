@@ -301,7 +301,7 @@ def test_full_multi_line_span_and_wide_characters(tmp_path: Path) -> None:
     caret = Diagnostic("NN101", "r", Severity.ERROR, "wide", filename=str(tmp_path / "m.py"),
                        location=Location(1, 12), end_location=Location(1, 13))
     assert render(caret, FormatOptions(cwd=tmp_path)).splitlines()[4] == \
-        "  |            ^"
+        "  |              ^"  # past two wide characters
 
 
 def test_grouped_pylint_and_concise(tmp_path: Path) -> None:
