@@ -342,3 +342,17 @@ def test_watch_refuses_stdin(project, monkeypatch, capsys) -> None:
     code, _, err = check(monkeypatch, capsys, "--watch", "-")
     assert code == 2 and "--watch checks files on disk" in err
 
+
+
+def test_probe_findings_never_point_at_the_console_script(tmp_path: Path) -> None:
+    """The ``lintnn`` console script is outside lintnn's folder, and ``lintnn probe`` runs
+    the model from it: a finding with no user frame was located at ``bin/lintnn:8``."""
+    pytest.importorskip("torch")
+    script = tmp_path / "lintnn"  # what pip writes for the console_scripts entry point
+    script.write_text("import sys\nfrom lintnn.cli.main import main\n"
+                      "from lintnn.runtime.torch.source import user_frame\n"
+                      "if __name__ == '__main__':\n    print(user_frame())\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          env=subprocess_env(), timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "None"
