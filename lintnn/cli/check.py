@@ -53,7 +53,8 @@ def configure(check: argparse.ArgumentParser) -> None:
     files.add_argument("--force-exclude", action="store_true", default=None,
                        help="apply exclude to paths named on the command line too "
                             "(pre-commit names every file)")
-    files.add_argument("--no-force-exclude", action="store_false", dest="force_exclude")
+    files.add_argument("--no-force-exclude", action="store_false", dest="force_exclude",
+                       help="undo force-exclude from the configuration")
     files.add_argument("--stdin-filename", type=Path,
                        help="the name of the file read from stdin (path '-')")
     check.add_argument("--config", action="append", default=[], metavar="FILE|KEY=VALUE",
@@ -64,7 +65,7 @@ def configure(check: argparse.ArgumentParser) -> None:
     fixing = check.add_argument_group("fixes")
     fixing.add_argument("--fix", action="store_true", help="apply safe fixes")
     fixing.add_argument("--unsafe-fixes", action="store_true",
-                        help="also apply fixes that change behaviour (review them)")
+                        help="also apply unsafe fixes (no rule has one today; accepted as in ruff)")
     fixing.add_argument("--fix-only", action="store_true",
                         help="apply fixes, do not report or fail on what remains")
     fixing.add_argument("--unfixable", help="codes or prefixes whose fixes are never applied")

@@ -92,7 +92,7 @@ def _probe(args: argparse.Namespace) -> int:
         from lintnn.cli import probe as probe_command
     except ImportError:
         raise UsageError(
-            "`lintnn probe` needs the runtime extra: pip install 'lintnn[torch]'"
+            "`lintnn probe` needs the `torch` extra (pip install '.[torch]' in a lintnn checkout)"
         ) from None
     return probe_command.run(args)
 
@@ -102,7 +102,8 @@ def _server(args: argparse.Namespace) -> int:
         from lintnn.cli.server import serve
     except ImportError as error:
         raise UsageError(
-            f"`lintnn server` needs the language-server extra: pip install 'lintnn[lsp]' ({error})"
+            f"`lintnn server` needs the `lsp` extra (pip install '.[lsp]' in a lintnn "
+            f"checkout; {error})"
         ) from None
     serve()
     return EXIT_CLEAN

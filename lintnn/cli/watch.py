@@ -26,8 +26,8 @@ def watch(args: argparse.Namespace, settings_for: SettingsFor, check_once: Check
     try:
         import watchfiles
     except ImportError:
-        raise UsageError("--watch needs the watchfiles package: pip install 'lintnn[watch]'"
-                         ) from None
+        raise UsageError("--watch needs watchfiles, the `watch` extra (pip install '.[watch]' "
+                         "in a lintnn checkout)") from None
     settings = settings_for(args)
     targets = {path.absolute() for path in args.paths or [Path(".")]}
     if settings.config_file is not None:
