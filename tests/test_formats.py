@@ -354,3 +354,15 @@ def test_rdjson_for_reviewdog(tmp_path: Path) -> None:
     assert nn401["code"]["value"] == "NN401" and nn401["code"]["url"].endswith("NN401.md")
     assert nn101["severity"] == "ERROR"
     assert nn101["suggestions"][0]["text"] == "model(x)"
+
+
+def test_full_shows_a_notebook_cell_with_its_own_line_numbers(tmp_path: Path, capsys,
+                                                               monkeypatch) -> None:
+    _notebook(tmp_path / "train.ipynb")
+    monkeypatch.chdir(tmp_path)
+    main(["check", "train.ipynb", "--no-cache", "--select", "NN101", "--output-format", "full"])
+    out = capsys.readouterr().out.splitlines()
+    assert out[1] == " --> train.ipynb:cell 3:line 2:8"
+    assert out[3] == "1 | z = nn.Linear(4, 3)(x)"
+    assert out[4].startswith("2 | loss = F.cross_entropy(F.softmax(z, dim=1), y)  # ")
+    assert out[5] == "  |        " + "^" * len("F.cross_entropy(F.softmax(z, dim=1), y)")
