@@ -249,9 +249,7 @@ def apply_file(settings: Settings, path: Path, chain: list[Path]) -> None:
     if resolved in chain:
         cycle = " -> ".join(str(p) for p in [*chain, resolved])
         raise ConfigError(f"{path}: `extend` forms a cycle: {cycle}")
-    table = _lintnn_table(path, _read_toml(path))
-    if table is None:
-        raise ConfigError(f"{path} has no [tool.lintnn] table")
+    table = _lintnn_table(path, _read_toml(path)) or {}  # a pyproject.toml without one: defaults
     base = table.get("extend")
     if base is not None:
         if not isinstance(base, str):

@@ -245,8 +245,10 @@ def _force_excluded(settings: Settings, paths: list[Path]) -> bool:
 def _refuse_conflicts(args: argparse.Namespace) -> None:
     if args.add_noqa and (args.fix or args.diff):
         raise UsageError("--add-noqa cannot be combined with --fix or --diff")
-    if args.watch and ([str(p) for p in args.paths] == ["-"] or args.add_noqa or args.diff):
-        raise UsageError("--watch checks files on disk: not with stdin, --add-noqa or --diff")
+    if args.watch and ([str(p) for p in args.paths] == ["-"] or args.add_noqa or args.diff
+                       or args.output_file):
+        raise UsageError("--watch checks files on disk and reports on the terminal: not with "
+                         "stdin, --add-noqa, --diff or --output-file")
 
 
 def _validate_codes(settings: Settings) -> None:
