@@ -122,6 +122,10 @@ def test_add_noqa_silences_every_finding(tmp_path, monkeypatch, capsys) -> None:
     assert text.count("\r\n") == text.count("\n")  # line endings kept
     assert check(monkeypatch, capsys, "a.py")[0] == 0  # nothing left, nothing unused
     assert check(monkeypatch, capsys, "--add-noqa", "a.py")[2].startswith("Added 0 noqa")
+    # An unused directive is NN010's business (--fix), not a line to silence.
+    (tmp_path / "b.py").write_text("x = 1  # noqa: NN401\n")
+    assert check(monkeypatch, capsys, "--add-noqa", "b.py")[2].startswith("Added 0 noqa")
+    assert (tmp_path / "b.py").read_text() == "x = 1  # noqa: NN401\n"
 
 
 def test_add_noqa_in_a_notebook_keeps_the_json(tmp_path, monkeypatch, capsys) -> None:

@@ -24,7 +24,8 @@ from lintnn.static.engine.run import Engine, RunResult
 def add_noqa(engine: Engine, result: RunResult) -> int:
     by_file: dict[str, list[Diagnostic]] = {}
     for diagnostic in result.diagnostics:
-        if diagnostic.filename is not None and diagnostic.code != "NN001":
+        # NN001 is about the whole file; NN010 is about a directive already there.
+        if diagnostic.filename is not None and diagnostic.code not in ("NN001", "NN010"):
             by_file.setdefault(diagnostic.filename, []).append(diagnostic)
     added = skipped = 0
     for name, diagnostics in by_file.items():
