@@ -205,11 +205,11 @@ def check_once(args: argparse.Namespace, settings: Settings, out: TextIO) -> int
         diagnostics, fixed_count = outcome.remaining, outcome.fixed_count
         if reading_stdin and stream is sys.stdout:  # stdout carries the fixed source
             stream = sys.stderr
-        if (outcome.fixed_count or args.fix_only) and not args.quiet:
+        if outcome.fixed_count and not args.quiet:
             fixed_note = fixed_summary(outcome, args.show_fixes)
-    if args.fix_only:
+    if args.fix_only:  # as ruff: the note on stdout (unless it carries fixed source), or nothing
         if fixed_note:
-            print(fixed_note, file=sys.stderr)
+            print(fixed_note, file=stream)
         return EXIT_FINDINGS if args.exit_non_zero_on_fix and fixed_count else EXIT_CLEAN
 
     texts = {str(name): stdin_text} if reading_stdin and stdin_text is not None else {}
