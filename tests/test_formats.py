@@ -366,3 +366,24 @@ def test_full_shows_a_notebook_cell_with_its_own_line_numbers(tmp_path: Path, ca
     assert out[3] == "1 | z = nn.Linear(4, 3)(x)"
     assert out[4].startswith("2 | loss = F.cross_entropy(F.softmax(z, dim=1), y)  # ")
     assert out[5] == "  |        " + "^" * len("F.cross_entropy(F.softmax(z, dim=1), y)")
+
+
+def test_rdjson_columns_are_utf8_bytes_and_notebooks_map_to_json(tmp_path: Path, capsys,
+                                                                  monkeypatch) -> None:
+    """reviewdog counts columns in UTF-8 bytes (its rdf ``Position``), lintnn in code points."""
+    (tmp_path / "train.py").write_text(
+        "import torch.nn.functional as F\n"
+        "s = 'été'; loss = F.cross_entropy(F.softmax(z, dim=1), y)\n", encoding="utf-8")
+    raw = _notebook(tmp_path / "nb.ipynb", ensure_ascii=False)
+    monkeypatch.chdir(tmp_path)
+    main(["check", ".", "--no-cache", "--select", "NN101", "--output-format", "rdjson"])
+    by_name = {Path(d["location"]["path"]).name: d
+               for d in json.loads(capsys.readouterr().out)["diagnostics"]}
+    start = by_name["train.py"]["location"]["range"]["start"]
+    line = "s = 'été'; loss = F.cross_entropy(F.softmax(z, dim=1), y)".encode()
+    assert start == {"line": 2, "column": line.index(b"F.cross_entropy") + 1}
+    suggestion = by_name["train.py"]["suggestions"][0]["range"]["start"]
+    assert suggestion["column"] == line.index(b"F.softmax") + 1
+    notebook = by_name["nb.ipynb"]["location"]["range"]["start"]
+    json_line = raw.splitlines()[notebook["line"] - 1].encode()
+    assert json_line[notebook["column"] - 1:].startswith(b"F.cross_entropy(")

@@ -13,6 +13,8 @@ import json
 import re
 from dataclasses import dataclass
 
+from lintnn.diagnostics import Diagnostic, Location
+
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+|\s+', re.S)
 _ESCAPE = re.compile(r"\\u[0-9a-fA-F]{4}|\\.", re.S)
 _LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
@@ -68,6 +70,21 @@ class NotebookJson:
         absolute = segment.offset + raw_index
         line = bisect.bisect_right(self._line_starts, absolute) - 1
         return line + 1, absolute - self._line_starts[line] + 1
+
+
+def json_span(notebook: NotebookJson, diagnostic: Diagnostic) -> tuple[Location, Location] | None:
+    """A notebook finding's span in the notebook's JSON text (1-based lines and columns)."""
+    within = diagnostic.extra.get("cell_location")
+    if not within or diagnostic.cell is None:
+        return None
+    start, end = diagnostic.location, max(diagnostic.end_location, diagnostic.location)
+    shift = within["row"] - start.row  # concatenated rows -> rows of the cell
+    first = notebook.position(diagnostic.cell, within["row"], within["column"])
+    last = notebook.position(diagnostic.cell, end.row + shift, end.column)
+    if first is None:
+        return None
+    begin = Location(*first)
+    return begin, max(Location(*last), begin) if last is not None else begin
 
 
 def _source_segments(raw: str) -> dict[int, list[Segment]]:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from lintnn.diagnostics import BUILTIN_CODES, Diagnostic, Edit, Location, Severity, rule_url
-from lintnn.report.notebook_json import NotebookJson
+from lintnn.report.notebook_json import NotebookJson, json_span
 from lintnn.report.options import FormatOptions
 from lintnn.report.text import display_path
 from lintnn.version import __version__
@@ -99,7 +99,6 @@ class _Results:
 
     def __init__(self, index: dict[str, int], base: Path, options: FormatOptions) -> None:
         self.index, self.base, self.options = index, base, options
-        self.notebooks: dict[str, NotebookJson | None] = {}
         self.seen: Counter[tuple[str, str, str]] = Counter()
 
     def result(self, diagnostic: Diagnostic) -> dict[str, Any]:
@@ -135,7 +134,7 @@ class _Results:
         start, end = diagnostic.location, max(diagnostic.end_location, diagnostic.location)
         notebook = self.notebook(diagnostic)
         if notebook is not None and diagnostic.cell is not None:
-            mapped = _notebook_span(notebook, diagnostic, start, end)
+            mapped = json_span(notebook, diagnostic)
             if mapped is not None:
                 start, end = mapped
         return {"startLine": start.row, "startColumn": start.column,
@@ -157,13 +156,9 @@ class _Results:
         return _fix(fix.message, edits, artifact)  # type: ignore[arg-type]
 
     def notebook(self, diagnostic: Diagnostic) -> NotebookJson | None:
-        name = diagnostic.filename
-        if name is None or diagnostic.cell is None:
+        if diagnostic.filename is None or diagnostic.cell is None:
             return None
-        if name not in self.notebooks:
-            raw = self.options.sources.text(name)
-            self.notebooks[name] = NotebookJson(raw) if raw is not None else None
-        return self.notebooks[name]
+        return self.options.sources.notebook(diagnostic.filename)
 
     def fingerprint(self, diagnostic: Diagnostic) -> str:
         """Stable across runs and line moves: code, path, the line's text, occurrence."""
@@ -175,21 +170,6 @@ class _Results:
         self.seen[key] += 1
         text = "\0".join((*key, str(self.seen[key])))
         return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
-
-
-def _notebook_span(notebook: NotebookJson, diagnostic: Diagnostic, start: Location,
-                   end: Location) -> tuple[Location, Location] | None:
-    """The finding's span in the notebook's JSON text."""
-    within = diagnostic.extra.get("cell_location")
-    if not within or diagnostic.cell is None:
-        return None
-    shift = within["row"] - start.row  # concatenated rows -> rows of the cell
-    first = notebook.position(diagnostic.cell, within["row"], within["column"])
-    last = notebook.position(diagnostic.cell, end.row + shift, end.column)
-    if first is None:
-        return None
-    begin = Location(*first)
-    return begin, max(Location(*last), begin) if last is not None else begin
 
 
 def _json_edit(notebook: NotebookJson, diagnostic: Diagnostic, edit: Edit) -> Edit | None:

@@ -13,6 +13,8 @@ import re
 import tokenize
 from pathlib import Path
 
+from lintnn.report.notebook_json import NotebookJson
+
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _CELL_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
@@ -22,6 +24,7 @@ class Sources:
 
     def __init__(self, texts: dict[str, str] | None = None) -> None:
         self._texts: dict[str, str | None] = dict(texts or {})
+        self._notebooks: dict[str, NotebookJson | None] = {}
 
     def text(self, filename: str) -> str | None:
         if filename not in self._texts:
@@ -41,6 +44,13 @@ class Sources:
             return None
         joined = "".join(source) if isinstance(source, list) else str(source)
         return [line.rstrip("\r\n") for line in _CELL_LINES.findall(joined)]
+
+    def notebook(self, filename: str) -> NotebookJson | None:
+        """A notebook's JSON text with its cells' strings located."""
+        if filename not in self._notebooks:
+            raw = self.text(filename)
+            self._notebooks[filename] = NotebookJson(raw) if raw is not None else None
+        return self._notebooks[filename]
 
     def line(self, filename: str, row: int, cell: int | None = None) -> str | None:
         lines = self.lines(filename, cell)
