@@ -387,3 +387,20 @@ def test_rdjson_columns_are_utf8_bytes_and_notebooks_map_to_json(tmp_path: Path,
     notebook = by_name["nb.ipynb"]["location"]["range"]["start"]
     json_line = raw.splitlines()[notebook["line"] - 1].encode()
     assert json_line[notebook["column"] - 1:].startswith(b"F.cross_entropy(")
+
+
+@pytest.mark.parametrize("fmt", ["gitlab", "pylint", "junit"])
+def test_line_based_formats_put_notebook_findings_on_their_json_line(
+        tmp_path: Path, capsys, monkeypatch, fmt: str) -> None:
+    raw = _notebook(tmp_path / "nb.ipynb")
+    expected = next(number for number, line in enumerate(raw.splitlines(), start=1)
+                    if '"loss = F.cross_entropy(' in line)
+    monkeypatch.chdir(tmp_path)
+    main(["check", "nb.ipynb", "--no-cache", "--select", "NN101", "--output-format", fmt])
+    out = capsys.readouterr().out
+    if fmt == "gitlab":
+        assert json.loads(out)[0]["location"]["positions"]["begin"]["line"] == expected
+    elif fmt == "pylint":
+        assert out.startswith(f"nb.ipynb:{expected}: [NN101] ")
+    else:
+        assert f'line="{expected}"' in out

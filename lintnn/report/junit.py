@@ -31,7 +31,8 @@ def write(diagnostics: list[Diagnostic], stream: TextIO, options: FormatOptions)
         shown = display_path(name, options.cwd) if items[0].filename else name
         suite = _suite(suites, shown, len(items))
         for diagnostic in items:
-            row, column = diagnostic.location.row, diagnostic.location.column
+            start = options.sources.file_span(diagnostic)[0]  # a notebook: its JSON line
+            row, column = start.row, start.column
             case = ElementTree.SubElement(
                 suite, "testcase", name=f"{PACKAGE}.{diagnostic.code}",
                 classname=str(Path(shown).with_suffix("")) if items[0].filename else shown,

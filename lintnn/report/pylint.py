@@ -12,7 +12,8 @@ from lintnn.report.text import display_path
 def write(diagnostics: list[Diagnostic], stream: TextIO, options: FormatOptions) -> None:
     for diagnostic in diagnostics:
         if diagnostic.filename is not None:
-            where = f"{display_path(diagnostic.filename, options.cwd)}:{diagnostic.location.row}"
+            row = options.sources.file_span(diagnostic)[0].row  # a notebook: its JSON line
+            where = f"{display_path(diagnostic.filename, options.cwd)}:{row}"
         else:
             where = diagnostic.source or diagnostic.module or "<runtime>"
         stream.write(f"{where}: [{diagnostic.code}] {diagnostic.message}\n")

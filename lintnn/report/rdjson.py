@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from lintnn.diagnostics import Diagnostic, Location, Severity
-from lintnn.report.notebook_json import json_span
 from lintnn.report.options import FormatOptions
 
 SEVERITY = {Severity.ERROR: "ERROR", Severity.WARNING: "WARNING", Severity.INFO: "INFO"}
@@ -33,11 +32,7 @@ def _diagnostic(diagnostic: Diagnostic, options: FormatOptions) -> dict[str, Any
     assert diagnostic.filename is not None
     name = diagnostic.filename
     lines = options.sources.lines(name)  # the file's own lines (a notebook's JSON lines)
-    start, end = diagnostic.location, max(diagnostic.end_location, diagnostic.location)
-    if diagnostic.cell is not None:
-        notebook = options.sources.notebook(name)
-        span = json_span(notebook, diagnostic) if notebook is not None else None
-        start, end = span if span is not None else (Location(1, 1), Location(1, 1))
+    start, end = options.sources.file_span(diagnostic)
     code: dict[str, str] = {"value": diagnostic.code}
     if diagnostic.url:
         code["url"] = diagnostic.url

@@ -13,7 +13,8 @@ import re
 import tokenize
 from pathlib import Path
 
-from lintnn.report.notebook_json import NotebookJson
+from lintnn.diagnostics import Diagnostic, Location
+from lintnn.report.notebook_json import NotebookJson, json_span
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _CELL_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
@@ -51,6 +52,16 @@ class Sources:
             raw = self.text(filename)
             self._notebooks[filename] = NotebookJson(raw) if raw is not None else None
         return self._notebooks[filename]
+
+    def file_span(self, diagnostic: Diagnostic) -> tuple[Location, Location]:
+        """The finding's span as a viewer of the file sees it: for a notebook, on the line
+        of the ``.ipynb`` JSON text that holds the code (the first line if unknown)."""
+        start, end = diagnostic.location, max(diagnostic.end_location, diagnostic.location)
+        if diagnostic.cell is None or diagnostic.filename is None:
+            return start, end
+        notebook = self.notebook(diagnostic.filename)
+        span = json_span(notebook, diagnostic) if notebook is not None else None
+        return span if span is not None else (Location(1, 1), Location(1, 1))
 
     def line(self, filename: str, row: int, cell: int | None = None) -> str | None:
         lines = self.lines(filename, cell)
