@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -18,8 +20,6 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     env.update(extra)
     return env
 
-
-import pytest  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
