@@ -21,7 +21,6 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     return env
 
 
-
 @pytest.fixture(autouse=True)
 def _concise_output(monkeypatch: pytest.MonkeyPatch) -> None:
     """The suite reads findings one per line: ``concise``, through the environment variable
