@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
+from lintnn.diagnostics import BUILTIN_CODES, rule_page_file, rule_url
 from lintnn.static.rules import all_rules
-
-_SOURCE_TREE_PAGES = Path(__file__).resolve().parent.parent / "rules"
 
 
 @dataclass(frozen=True)
@@ -21,8 +19,18 @@ class RuleInfo:
     summary: str
 
 
-def rule_infos() -> list[RuleInfo]:
+    def to_json(self, docs_url: str | None = None) -> dict[str, object]:
+        return {"code": self.code, "name": self.name, "severity": self.severity,
+                "frameworks": list(self.frameworks), "fixable": self.fixable,
+                "summary": self.summary, "url": rule_url(self.code, docs_url)}
+
+
+def rule_infos(builtins: bool = False) -> list[RuleInfo]:
+    """Every rule; with ``builtins``, the engine's own codes (NN0xx) first."""
     infos = []
+    if builtins:
+        infos += [RuleInfo(b.code, b.name, b.severity.value, (), b.code == "NN010", b.summary)
+                  for b in BUILTIN_CODES.values()]
     for code, cls in all_rules().items():
         doc = (cls.__doc__ or "").strip().splitlines()
         infos.append(RuleInfo(code, cls.name, cls.severity.value, cls.frameworks, cls.fixable,
@@ -32,15 +40,7 @@ def rule_infos() -> list[RuleInfo]:
 
 def page_path(code: str) -> Path | None:
     """The page of a rule, from the installed wheel or from the source tree."""
-    code = code.upper()
-    try:
-        packaged = resources.files("lintnn") / "_rules" / f"{code}.md"
-        if packaged.is_file():
-            return Path(str(packaged))
-    except (ModuleNotFoundError, FileNotFoundError):
-        pass
-    candidate = _SOURCE_TREE_PAGES / f"{code}.md"
-    return candidate if candidate.is_file() else None
+    return rule_page_file(code.upper())
 
 
 def page_text(code: str) -> str | None:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
-DOCS_URL = "https://lintnn.dev/rules/{code}"
+_PACKAGE = Path(__file__).resolve().parent
+# Rule pages: packaged in the wheel (``lintnn/_rules``), or in a source checkout (``rules/``).
+RULE_PAGE_FOLDERS = (_PACKAGE / "_rules", _PACKAGE.parent / "rules")
 
 
 class Severity(str, enum.Enum):
@@ -26,6 +30,52 @@ class Applicability(str, enum.Enum):
 
     SAFE = "safe"
     UNSAFE = "unsafe"
+
+
+@dataclass(frozen=True)
+class BuiltinCode:
+    """A code the engine itself reports (about the input or the run), not a rule."""
+
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+
+
+BUILTIN_CODES = {
+    builtin.code: builtin for builtin in (
+        BuiltinCode("NN001", "syntax-error", Severity.ERROR,
+                    "The file cannot be read or parsed."),
+        BuiltinCode("NN002", "internal-error", Severity.ERROR,
+                    "lintnn failed on this file; please report it."),
+        BuiltinCode("NN003", "io-error", Severity.ERROR,
+                    "The path cannot be read: missing, not permitted, or not a regular file."),
+        BuiltinCode("NN010", "unused-noqa", Severity.INFO,
+                    "A `# noqa` directive names a lintnn code that it does not suppress."),
+    )
+}
+
+
+@functools.cache
+def rule_page_file(code: str) -> Path | None:
+    """The Markdown page of a rule or built-in code, where it is installed."""
+    for folder in RULE_PAGE_FOLDERS:
+        candidate = folder / f"{code.upper()}.md"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def rule_url(code: str, docs_url: str | None = None) -> str | None:
+    """The link of a code's page: under ``docs_url`` (``docs-url`` in ``[tool.lintnn]``,
+    a site built by ``mkdocs build``, or a template with ``{code}``), else the page
+    installed with the package as a ``file://`` URI, which works offline."""
+    if docs_url:
+        if "{code}" in docs_url:
+            return docs_url.replace("{code}", code)
+        return f"{docs_url.rstrip('/')}/rules/{code}.html"
+    page = rule_page_file(code)
+    return page.as_uri() if page is not None else None
 
 
 @dataclass(frozen=True, order=True)
@@ -95,7 +145,7 @@ class Diagnostic:
 
     def __post_init__(self) -> None:
         if self.url is None:
-            object.__setattr__(self, "url", DOCS_URL.format(code=self.code))
+            object.__setattr__(self, "url", rule_url(self.code))
 
     @property
     def sort_key(self) -> tuple[str, int, int, str]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -17,3 +19,10 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     env.pop("NO_COLOR", None)
     env.update(extra)
     return env
+
+
+@pytest.fixture(autouse=True)
+def _concise_output(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite reads findings one per line: ``concise``, through the environment variable
+    a user would set (``full``, with source frames, is tested where it is asked for)."""
+    monkeypatch.setenv("LINTNN_OUTPUT_FORMAT", "concise")

@@ -27,7 +27,7 @@ needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not i
 def test_hook_definition() -> None:
     yaml = pytest.importorskip("yaml")
     [hook] = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
-    assert hook["id"] == "lintnn" and hook["entry"] == "lintnn check"
+    assert hook["id"] == "lintnn" and hook["entry"] == "lintnn check --force-exclude"
     assert hook["language"] == "python" and hook["types_or"] == ["python", "jupyter"]
     assert hook["require_serial"] is False
 
@@ -73,6 +73,13 @@ def test_hook_fails_on_a_bug_and_passes_on_clean_code(tmp_path: Path) -> None:
     project.mkdir()
     _git(project, "init", "-q")
     (project / "train.py").write_text(BUGGY)
+    # pre-commit names every file: `exclude` must still keep vendor/ out (--force-exclude).
+    (project / "pyproject.toml").write_text('[tool.lintnn]\nexclude = ["vendor/"]\n')
+    (project / "vendor").mkdir()
+    (project / "vendor" / "third_party.py").write_text(BUGGY)
+    # An info finding (NN403) is printed but does not fail the commit.
+    (project / "model.py").write_text(
+        "import torch.nn as nn\n\nhead = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8))\n")
     _git(project, "add", "-A")
 
     failed = _try_repo(project, hooks, tmp_path / "home")
@@ -82,6 +89,7 @@ def test_hook_fails_on_a_bug_and_passes_on_clean_code(tmp_path: Path) -> None:
                     "the package index is unreachable")
     assert failed.returncode == 1, output
     assert "train.py:3:" in output and "NN401" in output
+    assert "vendor" not in output
 
     (project / "train.py").write_text(CLEAN)
     _git(project, "add", "-A")

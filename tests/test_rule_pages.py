@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from lintnn.catalog import page_text
+from lintnn.diagnostics import BUILTIN_CODES
 from lintnn.static.rules import all_rules
 from tests.helpers import assert_findings, expected_lines
 
@@ -58,4 +59,11 @@ def test_page_fixed_examples_are_clean(code: str) -> None:
 
 def test_every_page_belongs_to_a_rule() -> None:
     pages = {p.stem for p in (Path(__file__).parent.parent / "rules").glob("NN*.md")}
-    assert pages <= set(RULES), f"pages without a rule: {sorted(pages - set(RULES))}"
+    known = set(RULES) | set(BUILTIN_CODES)
+    assert pages <= known, f"pages without a rule: {sorted(pages - known)}"
+
+
+@pytest.mark.parametrize("code", sorted(BUILTIN_CODES))
+def test_every_builtin_code_has_a_page(code: str) -> None:
+    text = page_text(code)
+    assert text is not None and text.startswith(f"# {code}: {BUILTIN_CODES[code].name}\n")

@@ -20,7 +20,7 @@ pytest.importorskip("pygls")
 from lsprotocol import types
 
 from lintnn.config import Settings
-from lintnn.diagnostics import Diagnostic, Edit, Fix, Location, Severity
+from lintnn.diagnostics import Diagnostic, Edit, Fix, Location, Severity, rule_url
 from lintnn.lsp import worker
 from lintnn.lsp.actions import Target, code_actions, line_ends, noqa_edit
 from lintnn.lsp.linter import Linter
@@ -69,7 +69,7 @@ def test_lsp_diagnostic_carries_code_link_source_and_severity() -> None:
     assert converted.code == "NN401"
     assert converted.source == "lintnn"
     assert converted.code_description is not None
-    assert converted.code_description.href == "https://lintnn.dev/rules/NN401"
+    assert converted.code_description.href == rule_url("NN401")  # the installed rule page
     assert converted.severity == types.DiagnosticSeverity.Warning
     error = finding().with_changes(severity=Severity.ERROR)
     info = finding().with_changes(severity=Severity.INFO)
@@ -256,7 +256,7 @@ def test_open_publishes_diagnostics_with_code_link_and_range(client, workspace) 
     assert diagnostic["code"] == "NN401"
     assert diagnostic["source"] == "lintnn"
     assert diagnostic["severity"] == types.DiagnosticSeverity.Warning.value
-    assert diagnostic["codeDescription"]["href"].endswith("/NN401")
+    assert diagnostic["codeDescription"]["href"].endswith("/NN401.md")
     start = BUGGY.splitlines()[1].index("nn.BatchNorm1d")
     assert diagnostic["range"]["start"] == {"line": 1, "character": start}
 

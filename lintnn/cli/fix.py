@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TextIO
 
 from lintnn.diagnostics import Diagnostic
+from lintnn.report.text import display_path
 from lintnn.static.engine.cache import digest
 from lintnn.static.engine.files import TooLargeToRead, read_limit, read_source
 from lintnn.static.engine.fixer import Apply, Lint, apply_fixes_to_text, fix_text, is_applicable
@@ -86,8 +87,8 @@ def run_fixes(engine: Engine, result: RunResult, args: argparse.Namespace,
         changed = run.text != document.text
         if stdin_text is not None and not args.diff:
             out.write(run.text)
-        elif changed and args.diff:
-            out.write(document_diff(name, document.text, run.text))
+        elif changed and args.diff:  # relative paths, as ruff prints them (`git apply -p0`)
+            out.write(document_diff(display_path(name), document.text, run.text))
         elif changed:
             try:
                 write_fixed(Path(name), document.encode(run.text), document.original_digest)

@@ -27,9 +27,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     check_command.configure(sub.add_parser("check", help="lint Python files and notebooks"))
 
-    sub.add_parser("rules", help="list the rule catalog")
+    rules = sub.add_parser("rules", help="list the rule catalog")
     rule = sub.add_parser("rule", help="show one rule's page")
     rule.add_argument("code", help="rule code, e.g. NN101")
+    for command in (rules, rule):
+        command.add_argument("--output-format", choices=("text", "json"), default="text")
 
     probe = sub.add_parser("probe", help="run the runtime probes on a model factory")
     try:
@@ -41,25 +43,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     server = sub.add_parser("server", help="run the language server over stdio")
     server.add_argument("--stdio", action="store_true", help="(default) speak LSP over stdio")
+    for command_parser in sub.choices.values():  # errors show the command's own usage
+        command_parser.set_defaults(command_parser=command_parser)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # say it with the subcommand's usage, as argparse does for the top level
+        command_parser = getattr(args, "command_parser", parser)
+        command_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         if args.command == "check":
             return check_command.run_check(args)
         if args.command == "rules":
-            return rules_command.list_rules()
+            return rules_command.list_rules(args.output_format)
         if args.command == "rule":
-            return rules_command.show_rule(args.code)
+            return rules_command.show_rule(args.code, args.output_format)
         if args.command == "probe":
             return _probe(args)
         if args.command == "server":
             return _server(args)
-        parser.print_help()
-        return EXIT_CLEAN
+        parser.print_help(sys.stderr)  # no command: a usage error, as in ruff
+        return EXIT_ERROR
     except UsageError as error:
         print(f"lintnn: error: {error}", file=sys.stderr)
         return EXIT_ERROR
@@ -85,7 +92,7 @@ def _probe(args: argparse.Namespace) -> int:
         from lintnn.cli import probe as probe_command
     except ImportError:
         raise UsageError(
-            "`lintnn probe` needs the runtime extra: pip install 'lintnn[torch]'"
+            "`lintnn probe` needs the `torch` extra (pip install '.[torch]' in a lintnn checkout)"
         ) from None
     return probe_command.run(args)
 
@@ -95,7 +102,8 @@ def _server(args: argparse.Namespace) -> int:
         from lintnn.cli.server import serve
     except ImportError as error:
         raise UsageError(
-            f"`lintnn server` needs the language-server extra: pip install 'lintnn[lsp]' ({error})"
+            f"`lintnn server` needs the `lsp` extra (pip install '.[lsp]' in a lintnn "
+            f"checkout; {error})"
         ) from None
     serve()
     return EXIT_CLEAN

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import tokenize
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -11,15 +9,7 @@ from lsprotocol import types
 
 from lintnn.diagnostics import Applicability, Diagnostic, Location
 from lintnn.report.lsp import lsp_range, split_lines, to_lsp
-from lintnn.static.engine.noqa import _NOQA as NOQA_PATTERN
-
-
-@dataclass(frozen=True)
-class LineEnd:
-    """Where a comment can go on a line: after the last token, or into its comment."""
-
-    comment_column: int | None  # code-point column of the line's comment, if any
-    can_append: bool  # False when the line ends inside a string or a backslash continuation
+from lintnn.static.engine.noqa import LineEnd, line_ends, with_codes
 
 
 @dataclass(frozen=True)
@@ -81,62 +71,14 @@ def noqa_edit(
 ) -> types.TextEdit | None:
     """Add ``diagnostic.code`` to the line's ``# noqa: ...`` comment, or append one."""
     row = diagnostic.location.row
-    if end is None or row > len(lines):
+    if row > len(lines):
         return None
-    line = lines[row - 1]
-    if end.comment_column is not None:
-        comment = line[end.comment_column:]
-        match = NOQA_PATTERN.search(comment)
-        if match is not None:
-            if match.group("codes") is None:
-                return None  # a bare noqa comment already silences every code
-            merged = f"{match.group(0)}, {diagnostic.code}"
-            start = end.comment_column + match.start()
-            stop = end.comment_column + match.end()
-            return types.TextEdit(
-                lsp_range(lines, Location(row, start + 1), Location(row, stop + 1), encoding),
-                merged)
-    if not end.can_append:
+    edit = with_codes(lines[row - 1], end, [diagnostic.code])
+    if edit is None:
         return None
-    content = line.rstrip()
-    span = lsp_range(lines, Location(row, len(content) + 1), Location(row, len(line) + 1),
-                     encoding)
-    return types.TextEdit(span, f"  # noqa: {diagnostic.code}")
-
-
-def line_ends(text: str, rows: set[int]) -> dict[int, LineEnd]:
-    """For each row, its comment and whether a comment may be appended (one tokenize pass)."""
-    if not rows:
-        return {}
-    last = max(rows)
-    comments: dict[int, int] = {}
-    closed: set[int] = set()
-    done = 0  # rows before this one are fully tokenized
-    try:
-        for token in tokenize.generate_tokens(io.StringIO(text).readline):
-            row = token.start[0]
-            if row > last:
-                done = last + 1
-                break
-            done = row
-            if token.type == tokenize.COMMENT:
-                comments[row] = token.start[1]
-            elif token.type in (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER):
-                closed.add(row)
-        else:
-            done = last + 1
-    except (tokenize.TokenError, SyntaxError):
-        pass
-    return {row: LineEnd(comments.get(row), row in closed) if row < done
-            else _guess_line_end(text, row) for row in rows}
-
-
-def _guess_line_end(text: str, row: int) -> LineEnd:
-    """A line of a file tokenize gave up on: trust a ``# noqa`` and an ordinary ending."""
-    lines = split_lines(text)
-    line = lines[row - 1] if row <= len(lines) else ""
-    match = NOQA_PATTERN.search(line)
-    return LineEnd(match.start() if match else None, not line.rstrip().endswith("\\"))
+    start, stop, text = edit
+    return types.TextEdit(
+        lsp_range(lines, Location(row, start + 1), Location(row, stop + 1), encoding), text)
 
 
 def workspace_edit(target: Target, edits: list[types.TextEdit]) -> types.WorkspaceEdit:

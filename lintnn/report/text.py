@@ -1,4 +1,5 @@
-"""``text``: ``path:line:col: CODE message``, colored on a terminal, then a summary."""
+"""``concise``: ``path:line:col: CODE message``, one line per finding, colored on a terminal,
+then a summary (``text`` is its older name). The helpers are shared by the human formats."""
 
 from __future__ import annotations
 
@@ -24,8 +25,12 @@ def display_path(filename: str, cwd: Path | None = None) -> str:
         return filename
 
 
-def _paint(text: str, code: str, color: bool) -> str:
+def paint(text: str, code: str, color: bool) -> str:
     return f"\x1b[{code}m{text}\x1b[0m" if color else text
+
+
+def severity_color(diagnostic: Diagnostic) -> str:
+    return _COLORS[diagnostic.severity]
 
 
 def location(diagnostic: Diagnostic, options: FormatOptions) -> str:
@@ -42,16 +47,16 @@ def location(diagnostic: Diagnostic, options: FormatOptions) -> str:
 
 def format_line(diagnostic: Diagnostic, options: FormatOptions) -> str:
     color = options.color
-    where = _paint(location(diagnostic, options), "1", color)
-    code = _paint(diagnostic.code, _COLORS[diagnostic.severity] + ";1", color)
-    marker = " [*]" if _applicable(diagnostic, options.unsafe_fixes) else ""
+    where = paint(location(diagnostic, options), "1", color)
+    code = paint(diagnostic.code, _COLORS[diagnostic.severity] + ";1", color)
+    marker = " [*]" if applicable(diagnostic, options.unsafe_fixes) else ""
     line = f"{where}: {code}{marker} {diagnostic.message}"
     if diagnostic.filename is None and diagnostic.source:
         line += f" ({diagnostic.source})"
     return line
 
 
-def _applicable(diagnostic: Diagnostic, unsafe: bool) -> bool:
+def applicable(diagnostic: Diagnostic, unsafe: bool) -> bool:
     fix = diagnostic.fix
     return fix is not None and (unsafe or fix.applicability is Applicability.SAFE)
 
@@ -66,7 +71,7 @@ def summary(diagnostics: list[Diagnostic], unsafe: bool = False) -> str:
     ]
     total = len(diagnostics)
     text = f"Found {total} problem{'s' if total != 1 else ''} ({', '.join(parts)})."
-    fixable = sum(1 for d in diagnostics if _applicable(d, unsafe))
+    fixable = sum(1 for d in diagnostics if applicable(d, unsafe))
     hidden = sum(1 for d in diagnostics if d.fix is not None) - fixable
     flag = "`--fix --unsafe-fixes`" if unsafe else "`--fix`"
     if fixable:

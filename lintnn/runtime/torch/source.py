@@ -19,11 +19,19 @@ def is_user_file(filename: str) -> bool:
     return not path.startswith(_SKIP) and not any(s in path for s in _SKIP_NAMES)
 
 
+def is_console_script(frame: types.FrameType) -> bool:
+    """The ``lintnn`` console script (``from lintnn.cli.main import main; main()``): it is
+    outside lintnn's folder, yet not the user's code (``lintnn probe`` runs from it)."""
+    entry = frame.f_globals.get("main")
+    return frame.f_globals.get("__name__") == "__main__" and \
+        getattr(entry, "__module__", None) == "lintnn.cli.main"
+
+
 def user_frame(frame: types.FrameType | None = None) -> str | None:
     """``file:line`` of the innermost frame in user code, walking outwards from ``frame``."""
     f = frame if frame is not None else sys._getframe(1)
     while f is not None:
-        if is_user_file(f.f_code.co_filename):
+        if is_user_file(f.f_code.co_filename) and not is_console_script(f):
             return f"{f.f_code.co_filename}:{f.f_lineno}"
         f = f.f_back
     return None
@@ -34,7 +42,7 @@ def user_frame_of(exc: BaseException) -> str | None:
     tb = exc.__traceback__
     found = None
     while tb is not None:
-        if is_user_file(tb.tb_frame.f_code.co_filename):
+        if is_user_file(tb.tb_frame.f_code.co_filename) and not is_console_script(tb.tb_frame):
             found = f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}"
         tb = tb.tb_next
     return found

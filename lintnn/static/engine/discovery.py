@@ -41,7 +41,7 @@ class Discovery:
         root: Path | None = None,
         suffixes: tuple[str, ...] = SOURCE_SUFFIXES,
     ) -> None:
-        self.exclude = pathspec.PathSpec.from_lines("gitwildmatch", list(exclude))
+        self.exclude = pathspec.GitIgnoreSpec.from_lines(list(exclude))
         self.respect_gitignore = respect_gitignore
         self.root = (root or Path.cwd()).absolute()
         self.suffixes = suffixes
@@ -61,6 +61,15 @@ class Discovery:
             else:
                 self.missing.append(path)
         return sorted(found)
+
+    def is_excluded(self, path: Path) -> bool:
+        """For ``--force-exclude``: a path named on the command line is excluded when it
+        matches ``exclude`` or lies in a folder that a directory walk always skips."""
+        try:
+            parts = path.absolute().relative_to(self.root).parts
+        except ValueError:
+            parts = path.parts
+        return self._excluded(path) or any(part in ALWAYS_SKIPPED for part in parts[:-1])
 
     def _excluded(self, path: Path) -> bool:
         try:
@@ -145,7 +154,7 @@ def _read_gitignore(path: Path) -> pathspec.PathSpec | None:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return None
-    return pathspec.PathSpec.from_lines("gitwildmatch", lines)
+    return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
 def _ignored(path: Path, is_dir: bool, ignores: list[tuple[Path, pathspec.PathSpec]]) -> bool:

@@ -29,8 +29,8 @@ from lintnn.static.engine.files import (
     read_limit,
     read_source,
 )
-from lintnn.static.engine.noqa import is_suppressed
 from lintnn.static.engine.parent_death import exit_with_parent
+from lintnn.static.engine.suppress import finish_file
 from lintnn.static.engine.writer import clean_up
 from lintnn.static.rules import Rule, all_rules
 from lintnn.static.syntax.project import ClassSummary, ProjectIndex
@@ -164,7 +164,9 @@ class Engine:
         else:
             result = analyze_text(path, text, self.rules, max_size=max_size)
         results = {str(path): result}
-        return RunResult(self._finish(results), [path], results, _skipped(results))
+        code = text if path.suffix != ".ipynb" else None
+        return RunResult(self._finish(results, {str(path): code} if code else None), [path],
+                         results, _skipped(results))
 
     # Internals --------------------------------------------------------------------
 
@@ -222,8 +224,10 @@ class Engine:
         cache.load()
         return cache
 
-    def _finish(self, results: dict[str, FileResult]) -> list[Diagnostic]:
+    def _finish(self, results: dict[str, FileResult],
+                texts: dict[str, str] | None = None) -> list[Diagnostic]:
         """Resolve cross-file findings, then apply noqa, per-file-ignores and selection."""
+        texts = texts or {}
         index = ProjectIndex(loader=load_module_summaries)
         for result in results.values():
             index.add(result.classes)
@@ -234,15 +238,7 @@ class Engine:
             for diagnostic, requirements in result.conditional:
                 if all(index.satisfies(req) for req in requirements):
                     candidates.append(diagnostic)
-            path = Path(key)
-            for diagnostic in candidates:
-                if not self.settings.is_enabled(diagnostic.code):
-                    continue
-                if is_suppressed(result.noqa, diagnostic.location.row, diagnostic.code):
-                    continue
-                if self.settings.ignored_for_file(path, diagnostic.code):
-                    continue
-                out.append(diagnostic)
+            out += finish_file(key, candidates, result.noqa, self.settings, texts.get(key))
         out.sort(key=lambda d: d.sort_key)
         return out
 
