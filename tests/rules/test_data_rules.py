@@ -666,3 +666,32 @@ def test_nn302_negatives_of_the_same_forms() -> None:
         """,
         "NN302",
     )
+
+
+def test_nn305_keras_image_data_generator_feeding_evaluation() -> None:
+    """Real-world (a book's companion code): one augmenting ImageDataGenerator serves the
+    training and the validation folders; a generator with rescaling only does not augment,
+    and a second, plain generator for validation is the fix."""
+    assert_findings(
+        """
+        from tensorflow.keras.preprocessing.image import ImageDataGenerator
+
+        train_datagen = ImageDataGenerator(  # expect: NN305
+            rescale=1. / 255, rotation_range=40, horizontal_flip=True)
+        train_generator = train_datagen.flow_from_directory(train_dir)
+        validation_generator = train_datagen.flow_from_directory(validation_dir)
+
+        split_datagen = ImageDataGenerator(zoom_range=0.2, validation_split=0.2)  # expect: NN305
+        val = split_datagen.flow_from_directory(data_dir, subset="validation")
+
+        plain = ImageDataGenerator(rescale=1. / 255)
+        test_generator = plain.flow_from_directory(test_dir)
+
+        augment = ImageDataGenerator(rotation_range=0, horizontal_flip=False)
+        valid = augment.flow(X_val, y_val)
+
+        tta = ImageDataGenerator(horizontal_flip=True)
+        tta_test = tta.flow(X_test)
+        """,
+        "NN305",
+    )

@@ -16,6 +16,11 @@ _TF_LOGITS = Arg(1, "logits")
 
 ENTRIES: dict[str, Entry] = {
     **expand(
+        "keras.preprocessing.image.ImageDataGenerator "
+        "keras.legacy.preprocessing.image.ImageDataGenerator",
+        cls(R.AUGMENTING_GENERATOR),
+    ),
+    **expand(
         "keras.activations.softmax keras.ops.softmax tensorflow.nn.softmax "
         "tensorflow.math.softmax",
         fn(R.SOFTMAX, dim=Arg(1, "axis")),

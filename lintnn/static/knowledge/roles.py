@@ -75,6 +75,9 @@ LINEAR_OUTPUT = "makes.linear"
 MODE_DEPENDENT = "layer.mode_dependent"
 # --- data rules (NN3xx) ---
 RANDOM_AUGMENTATION = "augment.random"  # RandomCrop, HorizontalFlip(p=0.5), keras RandomFlip
-AUGMENTATION_COMPOSE = "augment.compose"  # transforms.Compose, albumentations.Compose
+AUGMENTATION_COMPOSE = "augment.compose"
+# keras ImageDataGenerator: random when built with a range or a flip; every ``flow*`` call
+# (the validation subset too) draws from the same augmentation.
+AUGMENTING_GENERATOR = "augment.generator"  # transforms.Compose, albumentations.Compose
 CHECKPOINT = "data.checkpoint"  # torch.load(path): whatever the file saved, usually its model
 RESEED = "data.reseed"  # np.random.seed, set_state: makes the next shuffle repeat the last

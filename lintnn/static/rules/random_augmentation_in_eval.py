@@ -9,6 +9,7 @@ from lintnn.static.analyses import datasets as D
 from lintnn.static.knowledge import roles as R
 from lintnn.static.rules.base import Rule
 from lintnn.static.syntax.context import FileContext
+from lintnn.static.syntax.dataflow import Kind
 from lintnn.static.syntax.nodes import bool_value, dotted_name, float_value, keyword, positional
 from lintnn.static.syntax.nodes import string_value as text
 
@@ -30,7 +31,7 @@ class RandomAugmentationInEval(Rule):
         "transforms (Resize, CenterCrop, Normalize) for evaluation"
     )
     frameworks = ("torch", "keras")
-    triggers = ("Random", "Jitter", "Augment", "Flip", "albumentations")
+    triggers = ("Random", "Jitter", "Augment", "Flip", "albumentations", "ImageDataGenerator")
 
     def check(self, ctx: FileContext) -> None:
         reported: set[cst.CSTNode] = set()
@@ -42,6 +43,14 @@ class RandomAugmentationInEval(Rule):
                 if node not in reported:
                     reported.add(node)
                     ctx.report(node)
+        for generator in _generators_flowing_eval_data(ctx):
+            if generator not in reported:
+                reported.add(generator)
+                ctx.report(generator, (
+                    "this ImageDataGenerator augments at random (ranges, flips), and it also "
+                    "feeds validation/test data: every flow*() of a generator draws from its "
+                    "augmentation, so evaluation sees distorted images; use a second "
+                    "ImageDataGenerator with only the rescaling for evaluation"))
 
 
 def _random_parts(ctx: FileContext, call: cst.Call) -> list[cst.Call]:
@@ -133,3 +142,58 @@ def _uses(ctx: FileContext, name: str, scope: cst.CSTNode) -> list[cst.CSTNode]:
             if dotted_name(arg.value) == name:
                 out.append(arg.value)
     return out
+
+
+# keras ImageDataGenerator ---------------------------------------------------------------
+
+# Arguments that make an ImageDataGenerator random when they are set (not 0 / False).
+_RANDOM_GENERATOR_ARGS = ("rotation_range", "width_shift_range", "height_shift_range",
+                          "brightness_range", "shear_range", "zoom_range",
+                          "channel_shift_range", "horizontal_flip", "vertical_flip")
+_FLOWS = ("flow", "flow_from_directory", "flow_from_dataframe")
+
+
+def _generators_flowing_eval_data(ctx: FileContext) -> list[cst.Call]:
+    """Random ImageDataGenerators (their constructor calls) with a ``flow*()`` of
+    evaluation data: assigned to an evaluation name, over evaluation data or an evaluation
+    folder, ``subset="validation"``, or passed as ``validation_data=``."""
+    found: list[cst.Call] = []
+    for call in ctx.index.calls:
+        if not (isinstance(call.func, cst.Attribute) and call.func.attr.value in _FLOWS):
+            continue
+        generator = ctx.value(call.func.value)
+        if generator is None or generator.kind is not Kind.INSTANCE or not generator.has(
+                R.AUGMENTING_GENERATOR) or not isinstance(generator.node, cst.Call):
+            continue
+        if _random_generator(generator.node) and _flows_eval_data(ctx, call):
+            found.append(generator.node)
+    return found
+
+
+def _random_generator(built: cst.Call) -> bool:
+    if any(arg.star for arg in built.args):
+        return False
+    for name in _RANDOM_GENERATOR_ARGS:
+        value = keyword(built, name)
+        if value is None:
+            continue
+        number = float_value(value)
+        if bool_value(value) is True or (number is not None and number != 0.0):
+            return True
+        if isinstance(value, (cst.List, cst.Tuple)):  # brightness_range=[0.8, 1.2]
+            return True
+    return False
+
+
+def _flows_eval_data(ctx: FileContext, flow: cst.Call) -> bool:
+    if D.clear_split(text(keyword(flow, "subset"))) == D.EVAL:
+        return True
+    names = [D.assigned_name(ctx, flow), D.data_name(positional(flow)[0])
+             if positional(flow) else None]
+    if any(D.has_word(n, _TTA_WORDS) for n in names):
+        return False
+    if any(D.clear_split(n) == D.EVAL for n in names):
+        return True
+    arg = ctx.index.parent(flow)
+    return isinstance(arg, cst.Arg) and arg.keyword is not None and (
+        arg.keyword.value == "validation_data")
