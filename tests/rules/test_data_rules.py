@@ -695,3 +695,51 @@ def test_nn305_keras_image_data_generator_feeding_evaluation() -> None:
         """,
         "NN305",
     )
+
+
+def test_nn301_tf_data_pipeline_without_shuffle() -> None:
+    """Real-world (tutorials): ``from_tensor_slices(...).batch(32)`` fed to ``fit`` (which
+    does not shuffle a dataset) or iterated by a GradientTape loop; a pipeline that shuffles
+    at any step, or one that only feeds evaluation, is fine."""
+    assert_findings(
+        """
+        import tensorflow as tf
+
+        train_ds = tf.data.Dataset.from_tensor_slices((x_train, y_train))  # expect: NN301
+        train_ds = train_ds.batch(32).prefetch(1)
+        model.fit(train_ds, epochs=5)
+
+        ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(64)  # expect: NN301
+        for epoch in range(10):
+            for xb, yb in ds:
+                with tf.GradientTape() as tape:
+                    loss = loss_fn(yb, model(xb))
+                grads = tape.gradient(loss, model.trainable_variables)
+                optimizer.apply_gradients(zip(grads, model.trainable_variables))
+
+        shuffled = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(1000).batch(32)
+        model.fit(shuffled, epochs=5)
+        later = tf.data.Dataset.from_tensor_slices((x, y))
+        later = later.shuffle(100).batch(8)
+        model.fit(later)
+        val_ds = tf.data.Dataset.from_tensor_slices((x_val, y_val)).batch(32)
+        model.fit(shuffled, validation_data=val_ds)
+        other = tf.data.Dataset.from_tensor_slices((x, y)).batch(32)
+        model.evaluate(other)
+        """,
+        "NN301",
+    )
+
+
+def test_nn301_lightning_trainer_fit_positions() -> None:
+    """Lightning's ``trainer.fit(model, train, val)``: the second loader only validates."""
+    assert_findings(
+        """
+        from torch.utils.data import DataLoader
+
+        a = DataLoader(ds_a, batch_size=32)  # expect: NN301
+        b = DataLoader(ds_b, batch_size=32)
+        trainer.fit(model, a, b)
+        """,
+        "NN301",
+    )

@@ -424,6 +424,8 @@ def _use_of(ctx: FileContext, node: cst.BaseExpression, depth: int) -> str:
                 return TRAINS if is_training_loop(ctx, loop) else INSPECTS
             if last in _INSPECTING_CALLS:
                 return INSPECTS
+            if last in _FITTING_METHODS and isinstance(parent.func, cst.Attribute):
+                return _fit_use(parent, child)  # type: ignore[arg-type]
             return _passed_to(ctx, parent, child, depth)  # type: ignore[arg-type]
         child, parent = parent, ctx.index.parent(parent)
     if isinstance(parent, cst.For) and parent.iter is child:
@@ -431,6 +433,73 @@ def _use_of(ctx: FileContext, node: cst.BaseExpression, depth: int) -> str:
     if isinstance(parent, cst.Attribute) and parent.value is child:
         return INSPECTS  # ``loader.dataset``, ``loader.batch_size``
     return UNKNOWN
+
+
+_FITTING_METHODS = frozenset({"fit", "fit_generator", "train_on_batch"})
+
+
+def _fit_use(call: cst.Call, arg: cst.Arg) -> str:
+    """A loader given to keras' ``model.fit(x, ...)`` or Lightning's
+    ``trainer.fit(model, train_loader, val_loader)``: training data, or validation data."""
+    if arg.keyword is not None:
+        name = arg.keyword.value
+        if "val" in name or "test" in name:
+            return INSPECTS
+        return TRAINS if name in ("x", "train_dataloaders", "train_dataloader",
+                                  "generator") else UNKNOWN
+    positional = [a for a in call.args if a.keyword is None]
+    if arg.star or arg not in positional:
+        return UNKNOWN
+    index = positional.index(arg)
+    receiver = dotted_name(call.func.value) or ""  # type: ignore[attr-defined]
+    if "trainer" in receiver.lower():
+        return TRAINS if index == 1 else INSPECTS if index >= 2 else UNKNOWN
+    return TRAINS if index == 0 else UNKNOWN
+
+
+def name_uses(ctx: FileContext, name: str, bound_at: cst.CSTNode) -> set[str]:
+    """How the value bound to ``name`` at ``bound_at`` is used (see :func:`loader_uses`)."""
+    return _uses_of_name(ctx, name, ctx.scope_of(bound_at), 0, bound_at)
+
+
+def method_chain(ctx: FileContext, call: cst.Call) -> tuple[cst.Call, list[str]]:
+    """The outermost call of a method chain that starts at ``call``
+    (``from_tensor_slices(...).shuffle(n).batch(32)``), and the chained methods' names."""
+    top, methods = call, []
+    while True:
+        attribute = ctx.index.parent(top)
+        outer = ctx.index.parent(attribute) if isinstance(attribute, cst.Attribute) else None
+        if not (isinstance(outer, cst.Call) and outer.func is attribute):
+            return top, methods
+        methods.append(attribute.attr.value)  # type: ignore[union-attr]
+        top = outer
+
+
+def pipeline_bindings(ctx: FileContext, top: cst.Call) -> tuple[list[tuple[str, cst.CSTNode]],
+                                                                   set[str]]:
+    """The names a data pipeline is bound to, in order (``ds = ...``, then
+    ``ds = ds.batch(32)``, ``train_ds = ds.prefetch(1)``), with where each was bound, and
+    the methods every later step chains on."""
+    name = assigned_name(ctx, top)
+    if name is None or "." in name:
+        return [], set()
+    bound: list[tuple[str, cst.CSTNode]] = [(name, top)]
+    methods: set[str] = set()
+    start = order(ctx, top)
+    for assign in assignments_in(ctx, ctx.scope_of(top)):
+        value = assign.value
+        if order(ctx, assign) <= start or not isinstance(value, cst.Call):
+            continue
+        root, chained = value, []
+        while isinstance(root, cst.Call) and isinstance(root.func, cst.Attribute):
+            chained.append(root.func.attr.value)
+            root = root.func.value  # type: ignore[assignment]
+        targets = target_names(assign)
+        if isinstance(root, cst.Name) and chained and any(root.value == n for n, _ in bound) \
+                and len(targets) == 1:
+            methods.update(chained)
+            bound.append((next(iter(targets)), value))
+    return bound, methods
 
 
 def _passed_to(ctx: FileContext, call: cst.Call, arg: cst.Arg, depth: int) -> str:

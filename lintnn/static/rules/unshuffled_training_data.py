@@ -12,6 +12,8 @@ from lintnn.static.rules.base import Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.nodes import argument, bool_value, dotted_name, has_star_args, keyword
 
+_TENSOR_SOURCES = frozenset({"tensorflow.data.Dataset.from_tensor_slices",
+                            "tensorflow.data.Dataset.from_tensors"})
 # Names of data that keras does not shuffle anyway (datasets, generators, Sequences).
 _PIPELINE_WORDS = frozenset({"ds", "dataset", "datasets", "gen", "generator", "loader",
                              "pipeline", "iterator", "iter", "flow", "sequence"})
@@ -29,7 +31,7 @@ class UnshuffledTrainingData(Rule):
         "or permute the indices each epoch"
     )
     frameworks = ("torch", "jax", "keras", "sklearn")
-    triggers = ("DataLoader", "shuffle", "train")
+    triggers = ("DataLoader", "shuffle", "train", "from_tensor_slices")
 
     def check(self, ctx: FileContext) -> None:
         if D.is_test_module(ctx):
@@ -41,6 +43,29 @@ class UnshuffledTrainingData(Rule):
             elif isinstance(call.func, cst.Attribute) and call.func.attr.value == "fit":
                 self._check_keras_fit(ctx, call)
         self._check_manual_batching(ctx)
+        self._check_tf_data(ctx)
+
+    # tf.data pipelines ----------------------------------------------------------------
+
+    def _check_tf_data(self, ctx: FileContext) -> None:
+        """``tf.data.Dataset.from_tensor_slices(...)`` that no step of the pipeline
+        shuffles, iterated by a training loop or given to ``fit`` (which does not shuffle
+        a dataset: ``fit(shuffle=True)`` applies to arrays only)."""
+        if "keras" not in ctx.frameworks:
+            return
+        for call in ctx.index.calls:
+            if ctx.qualname(call.func) not in _TENSOR_SOURCES:
+                continue
+            top, methods = D.method_chain(ctx, call)
+            bound, later = D.pipeline_bindings(ctx, top)
+            if "shuffle" in methods or "shuffle" in later or not bound:
+                continue
+            names = [n for n, _ in bound]
+            if any(D.split_of(n) == D.EVAL or D.is_ordered_name(n) or D.is_debug_name(n)
+                   or D.is_random_data_name(n) for n in names):
+                continue
+            if any(D.TRAINS in D.name_uses(ctx, n, at) for n, at in bound):
+                ctx.report(call)
 
     # torch DataLoader ---------------------------------------------------------------
 
