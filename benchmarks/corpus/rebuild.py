@@ -151,6 +151,8 @@ def rebuild(entries: list[dict], mirror: Path, files_dir: Path,
 # written beside it but never scored, as a user's checkout has them.
 
 CONTEXT_DEPTH = 2
+NEIGHBOURS = 60  # at most so many files of the corpus file's folder and the one above
+MAX_CONTEXT_BYTES = 2_000_000
 
 
 def write_context(entry: dict, mirror: Path, files_dir: Path, outcome: Outcome) -> None:
@@ -160,10 +162,23 @@ def write_context(entry: dict, mirror: Path, files_dir: Path, outcome: Outcome) 
     tree = set(list_tree(git_dir, entry["commit"]))
     base = files_dir / entry["repo"].replace("/", "+")
     todo, seen = [(entry["path"], 0)], {entry["path"]}
+    # The files of the corpus file's own folder and of the folder above it: its callers
+    # (a ``train.py`` beside ``processor.py``) and siblings, as a checkout has them.
+    folders = {str(PurePosixPath(entry["path"]).parent),
+               str(PurePosixPath(entry["path"]).parent.parent)}
+    siblings = [p for p in sorted(tree) if p.endswith((".py", ".ipynb"))
+                and str(PurePosixPath(p).parent) in folders][:NEIGHBOURS]
+    todo += [(p, CONTEXT_DEPTH) for p in siblings if p not in seen]
+    seen.update(siblings)
     while todo:
         path, depth = todo.pop()
-        data = (base / path).read_bytes() if (base / path).is_file() else read_blob(
-            git_dir, entry["commit"], path)
+        if not (base / path).exists():
+            blob = read_blob(git_dir, entry["commit"], path)
+            if blob is not None and len(blob) < MAX_CONTEXT_BYTES:
+                (base / path).parent.mkdir(parents=True, exist_ok=True)
+                (base / path).write_bytes(blob)
+                outcome.context += 1
+        data = (base / path).read_bytes() if (base / path).is_file() else None
         if data is None or depth >= CONTEXT_DEPTH:
             continue
         for module in imported_paths(data, path, tree):

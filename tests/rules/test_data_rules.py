@@ -743,3 +743,21 @@ def test_nn301_lightning_trainer_fit_positions() -> None:
         """,
         "NN301",
     )
+
+
+def test_nn302_a_dict_of_scalers() -> None:
+    """Real-world (a research repo): ``self.scalers = {"a": StandardScaler(), ...}`` and
+    ``self.scalers["a"].fit_transform(X)``: a dict whose values are all scalers."""
+    assert_findings(
+        """
+        from sklearn.model_selection import train_test_split
+        from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+        scalers = {"features": StandardScaler(), "target": StandardScaler()}
+        X = scalers["features"].fit_transform(X)  # expect: NN302
+        mixed = {"features": StandardScaler(), "name": "x"}
+        Z = mixed["features"].fit_transform(Z)
+        X_tr, X_te, Z_tr, Z_te = train_test_split(X, Z)
+        """,
+        "NN302",
+    )

@@ -36,6 +36,10 @@ _RESHAPING_METHODS = frozenset(
 )
 
 
+# The qualname of a container whose values are all alike (``items[0]`` is one of them).
+_SAME_VALUES = "<same values>"
+
+
 class Kind(enum.Enum):
     REF = "ref"  # a reference to a function or class (not called)
     INSTANCE = "instance"  # an object built by calling a class
@@ -324,7 +328,22 @@ class Flow:
             sliced = self.eval(node.value, env)
             if sliced is not None and sliced.kind is Kind.RESULT:
                 return replace(sliced, node=node)  # ``probs[:, 1]``: still probabilities
+            if sliced is not None and sliced.qualname == _SAME_VALUES and sliced.items:
+                return sliced.items[0]  # ``scalers["price"]`` of a dict of scalers
+        if isinstance(node, cst.Dict):
+            return self._same_values(node, env)
         return None
+
+    def _same_values(self, node: cst.Dict, env: Env) -> Value | None:
+        """``{"a": StandardScaler(), "b": StandardScaler()}``: a container whose every value
+        is the same kind of object, so any key gives that object."""
+        values = [self.eval(el.value, env) if isinstance(el, cst.DictElement) else None
+                  for el in node.elements]
+        first = values[0] if values else None
+        if first is None or first.kind is not Kind.INSTANCE or any(
+                v is None or not first.same_as(v) for v in values[1:]):
+            return None
+        return Value(Kind.INSTANCE, qualname=_SAME_VALUES, node=node, items=(first,))
 
     def _name(self, name: str, env: Env) -> Value | None:
         if name in env:
