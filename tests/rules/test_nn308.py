@@ -57,6 +57,23 @@ def plateau(model, optimizer, loader, evaluate, test_loader):
 
 callbacks = [keras.callbacks.ModelCheckpoint("best.keras", save_best_only=True)]
 model.fit(x_train, y_train, validation_data=(x_test, y_test), callbacks=callbacks)  # expect: NN308
+
+best_acc = 0
+
+def test(epoch):
+    global best_acc
+    correct = total = 0
+    for inputs, targets in testloader:
+        correct += (net(inputs).argmax(1) == targets).sum().item()
+        total += targets.size(0)
+    acc = 100. * correct / total
+    if acc > best_acc:  # expect: NN308
+        torch.save(net.state_dict(), "ckpt.pth")
+        best_acc = acc
+
+for epoch in range(200):
+    train_one_epoch(net, trainloader, optimizer)
+    test(epoch)
 """, "NN308")
 
 
@@ -90,4 +107,11 @@ def no_training_loop(models, test_loader, evaluate):
 model.fit(x_train, y_train, validation_data=(x_val, y_val),
           callbacks=[keras.callbacks.EarlyStopping(patience=3)])
 model.fit(x_train, y_train, validation_data=(x_test, y_test))
+stop_on_training_loss = keras.callbacks.EarlyStopping(monitor="loss", patience=10)
+model.fit(x_train, y_train, validation_data=(x_test, y_test), callbacks=[stop_on_training_loss])
+
+def test(epoch):
+    acc = evaluate(net, testloader)
+    if acc > 0.5:
+        torch.save(net.state_dict(), "ckpt.pth")
 """, "NN308")

@@ -10,7 +10,13 @@ from lintnn.static.analyses.modes import Event, mode_index
 from lintnn.static.knowledge import roles as R
 from lintnn.static.rules.base import Rule
 from lintnn.static.syntax.context import FileContext
-from lintnn.static.syntax.nodes import argument, dotted_name, keyword, method_name
+from lintnn.static.syntax.nodes import (
+    argument,
+    dotted_name,
+    keyword,
+    method_name,
+    string_value,
+)
 
 _TEST_WORDS = frozenset({"test", "testing", "holdout", "heldout"})
 # What a branch does when it selects: keep the weights, or stop training.
@@ -52,12 +58,17 @@ def _is_test_name(name: str | None) -> bool:
 
 
 def _test_metric(ctx: FileContext, expr: cst.BaseExpression, at: cst.CSTNode) -> bool:
-    """A number computed on test data: named so (``test_acc``), or assigned from a call
-    that is given test data (``acc = evaluate(model, test_loader)``)."""
+    """A number computed on test data: named so (``test_acc``), assigned from a call that
+    is given test data (``acc = evaluate(model, test_loader)``), or computed in a function
+    named as the test pass (``def test(epoch): ... acc = correct / total``)."""
     name = dotted_name(expr)
     if name is None:
         return False
     if _is_test_name(name):
+        return True
+    function = ctx.index.enclosing_function(at)
+    if function is not None and _is_test_name(function.name.value) and (
+            name.split(".")[0] in ctx.flow(function).local_names):
         return True
     if "." in name:
         return False
@@ -82,13 +93,19 @@ def _selects_on_test(ctx: FileContext, node: cst.If) -> bool:
     return _keeps_or_stops(ctx, node.body)
 
 
-def _in_training_loop(ctx: FileContext, node: cst.CSTNode) -> bool:
+def _in_training_loop(ctx: FileContext, node: cst.CSTNode, depth: int = 0) -> bool:
+    """In a loop that trains, or in a function called from one (``for epoch in ...:
+    train(epoch); test(epoch)``)."""
     modes = mode_index(ctx)
     for loop in ctx.index.enclosing_loops(node):
         if D.is_training_loop(ctx, loop) or any(
                 Event.STEP in kinds for _, kinds in modes.call_events(loop)):
             return True
-    return False
+    function = ctx.index.enclosing_function(node)
+    if function is None or depth >= 2:
+        return False
+    return any(_in_training_loop(ctx, call, depth + 1)
+               for call in ctx.call_graph.callers(function))
 
 
 def _keeps_or_stops(ctx: FileContext, body: cst.BaseSuite) -> bool:
@@ -133,9 +150,19 @@ def _has_selecting_callback(ctx: FileContext, callbacks: cst.BaseExpression,
             assigned = ctx.last_assignment(value.value, at)
             value = assigned.value if assigned is not None else value
         if isinstance(value, cst.Call) and (dotted_name(value.func) or "").rsplit(
-                ".", 1)[-1] in _SELECTING_CALLBACKS:
+                ".", 1)[-1] in _SELECTING_CALLBACKS and _monitors_validation(value):
             return True
     return False
+
+
+def _monitors_validation(callback: cst.Call) -> bool:
+    """The callback watches a score of ``validation_data`` (``monitor="val_..."``, the
+    default), not a training one (``monitor="loss"``)."""
+    monitor = keyword(callback, "monitor")
+    if monitor is None:
+        return True
+    name = string_value(monitor)
+    return name is not None and name.startswith("val")
 
 
 def _plateau_on_test(ctx: FileContext, call: cst.Call) -> bool:
