@@ -14,11 +14,12 @@ import sys
 from pathlib import Path
 
 from lintnn.cli.exits import EXIT_CLEAN
-from lintnn.cli.fix import ChangedOnDisk, read_document, write_atomically
+from lintnn.cli.fix import read_document
 from lintnn.diagnostics import Diagnostic, Edit, Fix, Location
 from lintnn.static.engine.noqa import line_ends, with_codes
 from lintnn.static.engine.notebook import NotebookError, parse_notebook
 from lintnn.static.engine.run import Engine, RunResult
+from lintnn.static.engine.writer import ChangedOnDisk, NotWritten, write_fixed
 
 
 def add_noqa(engine: Engine, result: RunResult) -> int:
@@ -75,7 +76,7 @@ def _add_to_file(engine: Engine, path: Path, diagnostics: list[Diagnostic]
         return 0, skipped
     new_text = document.apply(document.text, fixes)
     try:
-        write_atomically(path, document.encode(new_text), document.original_digest)
-    except (OSError, ChangedOnDisk) as error:
+        write_fixed(path, document.encode(new_text), document.original_digest)
+    except (OSError, ChangedOnDisk, NotWritten) as error:
         return str(error)
     return len(fixes), skipped
