@@ -207,3 +207,37 @@ def test_the_model_module_of_a_namespace_package_is_found(tmp_path) -> None:
     found = engine.check_paths([tmp_path / "TCN/poly_music/music_test.py"]).diagnostics
     assert [(d.code, d.location.row) for d in found] == [("NN105", 6)]
     assert "ends in a sigmoid: when" in found[0].message
+
+
+def test_a_subclassed_keras_model_compiled_with_a_logits_loss() -> None:
+    """A Kaggle notebook: ``class BaseModel(tf.keras.Model)`` ends in
+    ``Dense(2, activation="sigmoid")`` and is compiled with ``from_logits=True``; a
+    subclass returning raw scores is fine."""
+    assert_findings("""
+        import tensorflow as tf
+        from keras.layers import Dense
+
+        class BaseModel(tf.keras.Model):
+            def __init__(self):
+                super().__init__()
+                self.hidden = Dense(16, activation="relu")
+                self.out = Dense(2, activation="sigmoid")
+
+            def call(self, x):
+                return self.out(self.hidden(x))
+
+        class Scores(tf.keras.Model):
+            def __init__(self):
+                super().__init__()
+                self.out = Dense(2)
+
+            def call(self, x):
+                return self.out(x)
+
+        model = BaseModel()
+        model.compile(optimizer="adam",
+                      loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))  # expect: NN101
+        scores = Scores()
+        scores.compile(optimizer="adam",
+                       loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    """, "NN101")

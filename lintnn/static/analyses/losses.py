@@ -216,6 +216,36 @@ class KerasCompile:
     last_layer: Value  # the Sequential's last layer (an instance)
 
 
+@dataclass(frozen=True)
+class ProjectCompile:
+    """``model.compile(loss=...)`` on an instance of a project model class (a subclassed
+    ``keras.Model``): what its ``call`` returns is asked of the project index."""
+
+    call: cst.Call
+    expects: str | None
+    from_logits: cst.Arg | None
+    output: Value  # a result of the project class, for :func:`producers`
+
+
+def keras_project_compiles(ctx: FileContext) -> list[ProjectCompile]:
+    """Every ``model.compile(..., loss=...)`` whose model is a project class instance."""
+    if "keras" not in ctx.frameworks:
+        return []
+    found = []
+    for call in ctx.index.calls:
+        if method_name(call) != "compile" or not isinstance(call.func, cst.Attribute):
+            continue
+        loss_arg = argument(call, 1, "loss")
+        model = ctx.value(call.func.value)
+        if loss_arg is None or model is None or model.kind is not Kind.INSTANCE or (
+                model.project_class is None):
+            continue
+        expects, from_logits = _keras_loss(ctx, loss_arg)
+        output = Value(Kind.RESULT, node=call, project_class=model.project_class)
+        found.append(ProjectCompile(call, expects, from_logits, output))
+    return found
+
+
 def keras_compiles(ctx: FileContext) -> list[KerasCompile]:
     """Every ``model.compile(..., loss=...)`` whose model's last layer is known."""
     if "keras" not in ctx.frameworks:

@@ -68,7 +68,10 @@ ENTRIES: dict[str, Entry] = {
         cls(R.DROPOUT),
     ),
     "keras.layers.BatchNormalization": cls(R.BATCHNORM),
-    **expand("keras.layers.Conv1D keras.layers.Conv2D keras.layers.Conv3D", cls(R.CONV)),
+    **expand("keras.layers.Conv1D keras.layers.Conv2D keras.layers.Conv3D "
+             "keras.layers.Conv1DTranspose keras.layers.Conv2DTranspose "
+             "keras.layers.Conv3DTranspose keras.layers.SeparableConv1D "
+             "keras.layers.SeparableConv2D", cls(R.CONV)),
     "keras.layers.Normalization": cls(R.ADAPTS_STATISTICS),
     # Data.
     "tensorflow.random.shuffle": fn(R.PERMUTATION),

@@ -10,7 +10,10 @@ from lintnn.static.analyses.losses import (
     Producer,
     describe,
     keras_compiles,
+    keras_project_compiles,
+    producers,
     report_loss_inputs,
+    report_producer,
 )
 from lintnn.static.knowledge import roles as R
 from lintnn.static.knowledge.keras import PROBABILITY_ACTIVATIONS
@@ -76,4 +79,12 @@ class ProbabilitiesIntoLogitsLoss(Rule):
                 ctx.report(compiled.from_logits, (
                     f"the model's last layer already applies {_WHAT[sorted(made)[0]]}, but "
                     f"the loss is built with from_logits=True and applies it again; drop the "
+                    f"activation of the last layer or set from_logits=False"))
+        for project in keras_project_compiles(ctx):
+            if project.expects not in R.LOGITS_LOSSES or project.from_logits is None:
+                continue
+            for producer in producers(ctx, project.output, R.PROBABILITIES):
+                report_producer(ctx, project.from_logits, producer, (
+                    f"{describe(producer, _WHAT[producer.role])} goes to a loss built with "
+                    f"from_logits=True, which applies {_WHAT[producer.role]} again; drop the "
                     f"activation of the last layer or set from_logits=False"))
