@@ -761,3 +761,26 @@ def test_nn302_a_dict_of_scalers() -> None:
         """,
         "NN302",
     )
+
+
+def test_nn305_validation_split_by_sampler_shares_the_training_transform() -> None:
+    """Real-world (a course notebook): the validation loader samples the augmented
+    training data set; a loader over the plain test set, and the training loader, are fine."""
+    assert_findings(
+        """
+        import torch
+        from torchvision import datasets, transforms
+
+        train_transform = transforms.Compose([
+            transforms.RandomHorizontalFlip(),  # expect: NN305
+            transforms.ToTensor(),
+        ])
+        test_transform = transforms.Compose([transforms.ToTensor()])
+        train_data = datasets.CIFAR10("data", train=True, transform=train_transform)
+        test_data = datasets.CIFAR10("data", train=False, transform=test_transform)
+        train_loader = torch.utils.data.DataLoader(train_data, sampler=train_sampler)
+        valid_loader = torch.utils.data.DataLoader(train_data, sampler=valid_sampler)
+        test_loader = torch.utils.data.DataLoader(test_data)
+        """,
+        "NN305",
+    )

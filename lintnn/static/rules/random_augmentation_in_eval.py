@@ -10,7 +10,14 @@ from lintnn.static.knowledge import roles as R
 from lintnn.static.rules.base import Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.dataflow import Kind
-from lintnn.static.syntax.nodes import bool_value, dotted_name, float_value, keyword, positional
+from lintnn.static.syntax.nodes import (
+    argument,
+    bool_value,
+    dotted_name,
+    float_value,
+    keyword,
+    positional,
+)
 from lintnn.static.syntax.nodes import string_value as text
 
 # Test-time augmentation is random on purpose.
@@ -43,6 +50,15 @@ class RandomAugmentationInEval(Rule):
                 if node not in reported:
                     reported.add(node)
                     ctx.report(node)
+        for loader, parts in _eval_loaders_of_augmented_data(ctx):
+            for node in parts:
+                if node not in reported:
+                    reported.add(node)
+                    ctx.report(node, (
+                        f"random augmentation reaches evaluation: `{loader}` draws from a "
+                        f"data set built with this random transform (a split of the training "
+                        f"set by sampler shares its transform); give the evaluation part its "
+                        f"own data set with a deterministic transform"))
         for generator in _generators_flowing_eval_data(ctx):
             if generator not in reported:
                 reported.add(generator)
@@ -197,3 +213,41 @@ def _flows_eval_data(ctx: FileContext, flow: cst.Call) -> bool:
     arg = ctx.index.parent(flow)
     return isinstance(arg, cst.Arg) and arg.keyword is not None and (
         arg.keyword.value == "validation_data")
+
+
+# An evaluation loader over a data set with a random transform --------------------------
+
+def _eval_loaders_of_augmented_data(ctx: FileContext) -> list[tuple[str, list[cst.Call]]]:
+    """``valid_loader = DataLoader(train_data, sampler=valid_sampler)`` where ``train_data``
+    was built with ``transform=`` a random pipeline: (the loader's name, the random parts)."""
+    found: list[tuple[str, list[cst.Call]]] = []
+    for call in ctx.index.calls:
+        _, entry = ctx.callee(call)
+        if entry is None or R.DATA_LOADER not in entry.roles:
+            continue
+        name = D.assigned_name(ctx, call)
+        sampler = D.data_name(keyword(call, "sampler"))
+        if not any(D.clear_split(n) == D.EVAL and not D.has_word(n, _TTA_WORDS)
+                   for n in (name, sampler)):
+            continue
+        dataset = _built_at(ctx, argument(call, 0, "dataset"), call)
+        transform = keyword(dataset, "transform") if dataset is not None else None
+        pipeline = _built_at(ctx, transform, call)
+        if pipeline is None:
+            continue
+        parts = _random_parts(ctx, pipeline)
+        if parts:
+            found.append((name or "this loader", parts))
+    return found
+
+
+def _built_at(ctx: FileContext, expr: cst.BaseExpression | None,
+              at: cst.CSTNode) -> cst.Call | None:
+    """The call that built ``expr``: the call itself, or the last assignment of its name."""
+    if isinstance(expr, cst.Call):
+        return expr
+    if isinstance(expr, cst.Name):
+        assigned = ctx.last_assignment(expr.value, at)
+        if assigned is not None and isinstance(assigned.value, cst.Call):
+            return assigned.value
+    return None
