@@ -773,6 +773,7 @@ def test_nn305_validation_split_by_sampler_shares_the_training_transform() -> No
 
         train_transform = transforms.Compose([
             transforms.RandomHorizontalFlip(),  # expect: NN305
+            transforms.RandomRotation(10),
             transforms.ToTensor(),
         ])
         test_transform = transforms.Compose([transforms.ToTensor()])

@@ -51,14 +51,14 @@ class RandomAugmentationInEval(Rule):
                     reported.add(node)
                     ctx.report(node)
         for loader, parts in _eval_loaders_of_augmented_data(ctx):
-            for node in parts:
-                if node not in reported:
-                    reported.add(node)
-                    ctx.report(node, (
-                        f"random augmentation reaches evaluation: `{loader}` draws from a "
-                        f"data set built with this random transform (a split of the training "
-                        f"set by sampler shares its transform); give the evaluation part its "
-                        f"own data set with a deterministic transform"))
+            if not reported.intersection(parts):  # one finding per pipeline
+                node = parts[0]
+                reported.update(parts)
+                ctx.report(node, (
+                    f"random augmentation reaches evaluation: `{loader}` draws from a "
+                    f"data set built with this random transform (a split of the training "
+                    f"set by sampler shares its transform); give the evaluation part its "
+                    f"own data set with a deterministic transform"))
         for generator in _generators_flowing_eval_data(ctx):
             if generator not in reported:
                 reported.add(generator)
