@@ -738,3 +738,28 @@ for x, y in loader:
     crit(model(x), y).backward()  # expect: NN503
     logger.step_count()
 """, "NN503")
+
+
+def test_nn509_keys_made_from_the_same_seed() -> None:
+    """A key made from a constant seed inside a loop, and two keys made from one seed
+    expression, give the same numbers; seeds that differ, or that the loop changes, do not."""
+    assert_findings("""
+import jax
+
+for step in range(10):
+    key = jax.random.PRNGKey(0)  # expect: NN509
+    noise = jax.random.normal(key, (3,))
+    fresh = jax.random.PRNGKey(1000 + step)
+    ok = jax.random.normal(fresh, (3,))
+    k1 = jax.random.key(step)
+    k2 = jax.random.key(step)  # expect: NN509
+    a = jax.random.normal(k1, (2,))
+    b = jax.random.normal(k2, (2,))
+
+def init(seed):
+    k1 = jax.random.key(seed)
+    k2 = jax.random.key(seed + 1)
+    seed = seed + 2
+    k3 = jax.random.key(seed)
+    return jax.random.normal(k1, ()), jax.random.normal(k2, ()), jax.random.normal(k3, ())
+""", "NN509")

@@ -46,6 +46,40 @@ class PrngKeyReused(Rule):
                     f"random numbers; split it in the loop: {name}, sub = "
                     f"jax.random.split({name})"))
         self._check_twice(ctx, [u for u in uses if not u[3]], reported)
+        self._check_same_seed(ctx, {name for name, *_ in uses}, reported)
+
+    def _check_same_seed(self, ctx: FileContext, drawn: set[str],
+                         reported: set[cst.CSTNode]) -> None:
+        """Keys made from the same seed give the same numbers: ``PRNGKey(0)`` made anew
+        on every iteration of a loop, or two keys built from one seed expression
+        (``k1 = jax.random.key(step)`` and ``k2 = jax.random.key(step)``)."""
+        seen: dict[tuple[cst.CSTNode, str], cst.Call] = {}
+        for call in ctx.index.calls:
+            qualname = ctx.qualname(call.func) or ""
+            if qualname not in _KEY_MAKERS or call in reported:
+                continue
+            name = _bound_to(ctx, call)
+            seed = positional(call)[0] if positional(call) else None
+            if name is None or name not in drawn or seed is None:
+                continue
+            loop = _innermost_loop(ctx, call)
+            if loop is not None and not _reads_any(seed, {n for n, _ in bound_names(loop)}):
+                reported.add(call)
+                ctx.report(call, (
+                    f"the PRNG key `{name}` is made from the same seed on every iteration of "
+                    f"this loop: every iteration draws the same random numbers; make the key "
+                    f"once before the loop and split it inside, or fold in the step "
+                    f"(jax.random.fold_in(key, step))"))
+                continue
+            code = ctx.module.code_for_node(seed)
+            first = seen.get((ctx.scope_of(call), code))
+            if first is not None and _dominates(ctx, first, call) and not _rebound_between(
+                    ctx, seed, first, call):
+                reported.add(call)
+                ctx.report(call, (
+                    f"the PRNG key `{name}` is made from the same seed as the key made above "
+                    f"(`{code}`): both give the same random numbers; split one key instead"))
+            seen.setdefault((ctx.scope_of(call), code), call)
 
     def _check_twice(self, ctx: FileContext, uses: list[tuple[str, cst.CSTNode, cst.Call, bool]],
                      reported: set[cst.CSTNode]) -> None:
@@ -107,3 +141,36 @@ def _dominates(ctx: FileContext, first: cst.Call, second: cst.Call) -> bool:
         if isinstance(ancestor, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
             return False
     return False
+
+
+_KEY_MAKERS = frozenset({"jax.random.PRNGKey", "jax.random.key"})
+
+
+def _bound_to(ctx: FileContext, call: cst.Call) -> str | None:
+    parent = ctx.index.parent(call)
+    if isinstance(parent, cst.Assign) and parent.value is call and len(parent.targets) == 1 \
+            and isinstance(parent.targets[0].target, cst.Name):
+        return parent.targets[0].target.value
+    return None
+
+
+def _reads_any(node: cst.CSTNode, names: set[str]) -> bool:
+    if isinstance(node, cst.Name):
+        return node.value in names
+    return any(_reads_any(child, names) for child in node.children)
+
+
+def _rebound_between(ctx: FileContext, seed: cst.CSTNode, first: cst.Call,
+                     second: cst.Call) -> bool:
+    """A name the seed reads is assigned between the two calls (``step += 1``)."""
+    order = source_order(ctx)
+    names = {n.value for n in _names(seed)}
+    scope = ctx.scope_of(first)
+    return any(n in names and order[first] < order[where] < order[second]
+               for n, where in bound_names(scope))
+
+
+def _names(node: cst.CSTNode) -> list[cst.Name]:
+    if isinstance(node, cst.Name):
+        return [node]
+    return [n for child in node.children for n in _names(child)]
