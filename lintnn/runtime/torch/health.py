@@ -18,17 +18,18 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from lintnn.diagnostics import Diagnostic
+from lintnn.diagnostics import Diagnostic, Severity
 from lintnn.runtime.report import Report
 from lintnn.runtime.torch.data_checks import check_inputs, check_labels, check_repeated
-from lintnn.runtime.torch.diag import finding
+from lintnn.runtime.torch.diag import finding, fold
 from lintnn.runtime.torch.inputs import Inputs, first_tensor, is_float
 from lintnn.runtime.torch.modules import ModuleStack
 from lintnn.runtime.torch.replay import graph_nodes
 from lintnn.runtime.torch.state import preserved
 
 CHANCE_BAND = (0.5, 1.6)  # initial loss / ln(C) outside this band: NR301
-OVERFIT_FALL = 0.1  # loss must fall below this fraction of its start: NR302
+OVERFIT_FALL = 0.1  # loss must fall below this fraction of its start in OVERFIT_STEPS: NR302
+OVERFIT_STEPS = 300  # fewer steps lower the bar in proportion (60 steps: 82% of the start)
 DEAD_FRACTION = 0.5  # NR304
 VANISHING, EXPLODING = 1e-3, 1e2  # NR305: first/last grad ratio, grad/weight norm ratio
 ACT_STD = (0.1, 10.0)  # NR306: "far outside 0.5-2.0"
@@ -46,21 +47,25 @@ class InitPass:
     dead: dict[str, float] = field(default_factory=dict)
     functions: dict[type, Any] = field(default_factory=dict)
     act_mean: dict[str, float] = field(default_factory=dict)
+    order: list[tuple[str, str]] = field(default_factory=list)  # ("act"|"relu", module)
 
 
 class _ReluWatch(TorchFunctionMode):
     """Fraction of units that are zero for every sample, per ReLU call site."""
 
-    def __init__(self, stack: ModuleStack) -> None:
+    def __init__(self, stack: ModuleStack, order: list[tuple[str, str]]) -> None:
         super().__init__()
         self.stack = stack
+        self.order = order
         self.dead: dict[str, float] = {}
 
     def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None):
         out = func(*args, **(kwargs or {}))
         if func in _RELUS and isinstance(out, torch.Tensor) and out.dim() > 1:
             alive = (out.detach() > 0).flatten(1).any(0)
-            self.dead.setdefault(self.stack.current, float(1.0 - alive.float().mean()))
+            if self.stack.current not in self.dead:
+                self.dead[self.stack.current] = float(1.0 - alive.float().mean())
+                self.order.append(("relu", self.stack.current))
         return out
 
 
@@ -73,15 +78,18 @@ def _init_pass(model: nn.Module, inp: Inputs, target: Any, loss_fn: Callable) ->
                 if not list(m.children()) and getattr(m, "weight", None) is not None}
     act: dict[str, float] = {}
     mean: dict[str, float] = {}
+    order: list[tuple[str, str]] = []
 
     def on_exit(name: str, module: nn.Module, args: Any, output: Any) -> None:
         out = first_tensor(output)
-        if name in weighted and out is not None and is_float(out) and out.numel() > 1:
+        if (name in weighted and name not in act and out is not None and is_float(out)
+                and out.numel() > 1):
             values = out.detach().float()
-            act.setdefault(name, float(values.std()))
-            mean.setdefault(name, float(values.mean()))
+            act[name] = float(values.std())
+            mean[name] = float(values.mean())
+            order.append(("act", name))
 
-    with ModuleStack(model, on_exit=on_exit) as stack, _ReluWatch(stack) as relus:
+    with ModuleStack(model, on_exit=on_exit) as stack, _ReluWatch(stack, order) as relus:
         output = inp.call(model)
     loss = _call_loss(loss_fn, output, target)
     functions = {}
@@ -89,7 +97,7 @@ def _init_pass(model: nn.Module, inp: Inputs, target: Any, loss_fn: Callable) ->
         cls = getattr(node, "_forward_cls", None)
         if cls is not None and cls not in functions:
             functions[cls] = node
-    return InitPass(loss, output, act, relus.dead, functions, mean)
+    return InitPass(loss, output, act, relus.dead, functions, mean, order)
 
 
 def _classes(output: Any, target: Any, num_classes: int | None) -> int | None:
@@ -165,7 +173,8 @@ def _update_ratios(before: dict[str, torch.Tensor], model: nn.Module) -> dict[st
     return out
 
 
-def _after_step(before: dict[str, torch.Tensor], model: nn.Module) -> tuple[list, dict]:
+def _after_step(before: dict[str, torch.Tensor], model: nn.Module,
+                opt: torch.optim.Optimizer) -> tuple[list, dict]:
     found: list[Diagnostic] = []
     ratios: dict[str, float] = {}
     frozen = []
@@ -177,11 +186,13 @@ def _after_step(before: dict[str, torch.Tensor], model: nn.Module) -> tuple[list
             frozen.append(name)
         elif p.dim() >= 2:
             ratios[name] = float(delta / (before[name].norm() + 1e-12))
+    groups = {id(p): g for g in opt.param_groups for p in g["params"]}
+    params = dict(model.named_parameters())
     for name in frozen:
-        why = "it gets no gradient" if _grad_of(model, name) is None else "its gradient is zero"
+        reason, why = _why_unchanged(params[name], groups.get(id(params[name])))
         found.append(finding("NR303", f"parameter {name!r} did not change after an optimizer "
-                             f"step ({why}): it is unused, detached or frozen by mistake "
-                             f"(37 reasons #23)", module=name.rpartition(".")[0], parameter=name))
+                             f"step: {why} (37 reasons #23)", module=name.rpartition(".")[0],
+                             parameter=name, reason=reason))
     for name, r in ratios.items():
         if not UPDATE_RATIO[0] <= r <= UPDATE_RATIO[1]:
             found.append(finding("NR307", f"update/weight ratio of {name!r} is {r:.2g}, far "
@@ -191,16 +202,79 @@ def _after_step(before: dict[str, torch.Tensor], model: nn.Module) -> tuple[list
     return found, ratios
 
 
-def _grad_of(model: nn.Module, name: str) -> torch.Tensor | None:
-    return dict(model.named_parameters())[name].grad
+def _why_unchanged(p: nn.Parameter, group: dict[str, Any] | None) -> tuple[str, str]:
+    """Why a trainable parameter kept its value over a step (a key and a sentence), most
+    specific reason first."""
+    if group is None:
+        return "not-in-optimizer", ("it is in no param group of the optimizer, so it never "
+                                    "trains: build the optimizer over model.parameters() or "
+                                    "add a param group")
+    if group.get("lr") == 0:
+        return "lr-zero", "its param group has lr=0"
+    if p.grad is None:
+        return "no-gradient", "it gets no gradient: it is unused or detached from the loss"
+    return "zero-gradient", "its gradient is zero: it is unused, detached or masked"
 
 
-def _make_optimizer(optimizer: Any, model: nn.Module) -> torch.optim.Optimizer:
-    if optimizer is None:
-        return torch.optim.Adam(model.parameters(), lr=3e-3)
+def _frozen(model: nn.Module) -> list[Diagnostic]:
+    """NR303 for parameters with ``requires_grad=False`` (the CNN guide: check frozen
+    layers). A module frozen as a whole is named once, as info: fine-tuning freezes
+    backbones on purpose. A module frozen in part (its weight but not its bias), or a model
+    with nothing left to train, is a warning."""
+    params = list(model.named_parameters())
+    if not any(not p.requires_grad for _, p in params):
+        return []
+    if all(not p.requires_grad for _, p in params):
+        return [finding("NR303", "every parameter of the model has requires_grad=False: "
+                        "nothing trains (37 reasons #23)", module="",
+                        parameters=[n for n, _ in params])]
+    found = []
+    covered: set[str] = set()
+    for path, module in model.named_modules():
+        if any(path == c or path.startswith(c + ".") for c in covered if c) or not path:
+            continue
+        own = list(module.parameters())
+        if own and all(not p.requires_grad for p in own):
+            covered.add(path)
+            found.append(finding(
+                "NR303", f"module {path!r} is frozen: its {len(own)} parameter(s) have "
+                f"requires_grad=False and never train; fine if you freeze it on purpose "
+                f"(37 reasons #23)", module=path, severity=Severity.INFO,
+                parameters=[f"{path}.{n}" for n, _ in module.named_parameters()]))
+    for name, p in params:
+        owner = name.rpartition(".")[0]
+        if p.requires_grad or any(owner == c or owner.startswith(c + ".") for c in covered):
+            continue
+        found.append(finding(
+            "NR303", f"parameter {name!r} has requires_grad=False while the rest of "
+            f"{owner or 'the model'!r} trains: it never changes; frozen by mistake? "
+            f"(37 reasons #23)", module=owner, parameter=name))
+    return found
+
+
+def _copy_with_optimizer(model: nn.Module, optimizer: Any
+                         ) -> tuple[nn.Module, torch.optim.Optimizer]:
+    """A deep copy of ``model`` and an optimizer over the copy's parameters.
+
+    A user's optimizer is deep-copied together with the model, so the copy keeps its param
+    groups (a parameter left out stays out), hyperparameters and state; the user's
+    optimizer is not touched. A function ``params -> optimizer`` gets every parameter.
+    """
     if isinstance(optimizer, torch.optim.Optimizer):
-        return type(optimizer)(model.parameters(), **optimizer.defaults)
-    return optimizer(model.parameters())
+        memo: dict[int, Any] = {}
+        work = copy.deepcopy(model, memo)
+        try:
+            return work, copy.deepcopy(optimizer, memo)
+        except Exception:  # an optimizer that cannot be copied: rebuilt from its groups
+            copies = {id(p): memo[id(p)] if id(p) in memo else copy.deepcopy(p, memo)
+                      for g in optimizer.param_groups for p in g["params"]}
+            groups = [{**g, "params": [copies[id(p)] for p in g["params"]]}
+                      for g in optimizer.param_groups]
+            return work, type(optimizer)(groups, **optimizer.defaults)
+    work = copy.deepcopy(model)
+    if optimizer is None:
+        return work, torch.optim.Adam(work.parameters(), lr=3e-3)
+    return work, optimizer(work.parameters())
 
 
 def _varied(inp: Inputs) -> Inputs:
@@ -264,6 +338,89 @@ def _gradchecks(functions: dict[type, Any]) -> list[Diagnostic]:
     return found
 
 
+def _fold_dead_layers(found: list[Diagnostic], data: dict[str, Any]) -> list[Diagnostic]:
+    """A ReLU dead for every unit and sample is the root cause of what follows from it:
+    the output no longer depends on the input (NR310), no gradient reaches the layers
+    around it (NR303 zero gradient, NR305 vanishing), the layers after it see a constant
+    (NR306, more dead ReLUs) and the batch cannot be fitted (NR302). Those are folded under
+    the dead-ReLU finding, which comes first."""
+    order = data.get("forward_order", [])
+    dead = [name for kind, name in order if kind == "relu" and data["dead_relu"][name] >= 1.0]
+    root = next((f for f in found if f.code == "NR304" and dead and f.module == dead[0]), None)
+    if root is None:
+        return found
+    site = order.index(("relu", dead[0]))
+    after = {name for _, name in order[site + 1:]}
+    feeding = [name for kind, name in order[:site] if kind == "act"]
+
+    def consequence(f: Diagnostic) -> bool:
+        if f is root:
+            return False
+        return ((f.code in ("NR310", "NR302") and f.extra.get("cause") is None)
+                or (f.code == "NR303" and f.extra.get("reason") == "zero-gradient")
+                or (f.code == "NR305" and f.extra.get("ratio") == 0.0)
+                or (f.code in ("NR304", "NR306") and f.module in after))
+
+    if feeding:
+        root = root.with_changes(message=f"{root.message}; the layer feeding it is "
+                                 f"{feeding[-1]!r}")
+    return fold(found, root, [f for f in found if consequence(f)])
+
+
+def overfit_bar(steps: int) -> float:
+    """The fraction of the initial loss one batch must be fitted below in ``steps`` steps:
+    ``OVERFIT_FALL`` at ``OVERFIT_STEPS``, proportionally less of a fall for fewer steps
+    (a healthy model has barely started at 10 steps)."""
+    return 1.0 - (1.0 - OVERFIT_FALL) * min(1.0, steps / OVERFIT_STEPS)
+
+
+def _simplex_dim(out: torch.Tensor) -> int | None:
+    """The dim along which ``out`` is a probability distribution (>= 0, sums to 1)."""
+    if not out.is_floating_point() or out.dim() < 2 or bool((out < -1e-6).any()):
+        return None
+    for dim in dict.fromkeys((1, out.dim() - 1)):
+        if out.shape[dim] > 1 and torch.allclose(out.sum(dim), torch.ones(()), atol=1e-4):
+            return dim
+    return None
+
+
+@torch.no_grad()
+def _probabilities_into_logit_loss(init: InitPass, target: Any, loss0: float
+                                   ) -> Diagnostic | None:
+    """NR302 with its cause: the output is already probabilities and the loss applies
+    log_softmax (or sigmoid) to them again, so its floor is far above 0 (37 reasons #19)."""
+    out = first_tensor(init.output)
+    if out is None or not isinstance(target, torch.Tensor) or not is_float(out):
+        return None
+    out = out.detach().float()
+    dim = _simplex_dim(out)
+
+    def same(value: torch.Tensor) -> bool:
+        return math.isclose(float(value), loss0, rel_tol=1e-4, abs_tol=1e-6)
+
+    try:
+        if dim == 1 and same(torch.nn.functional.cross_entropy(out, target)):
+            classes = out.shape[1]
+            floor = math.log(1 + (classes - 1) / math.e)
+            what = ("a probability simplex (every row is >= 0 and sums to 1, as after a "
+                    "softmax), and the loss applies log_softmax to it again")
+        elif (bool(((out >= 0) & (out <= 1)).all()) and out.shape == target.shape
+              and same(torch.nn.functional.binary_cross_entropy_with_logits(
+                  out, target.float()))):
+            floor = -math.log(torch.sigmoid(torch.tensor(1.0)).item())
+            what = ("probabilities (every value in [0, 1], as after a sigmoid), and the loss "
+                    "applies a sigmoid to them again")
+        else:
+            return None
+    except (RuntimeError, ValueError, TypeError):  # shapes or dtypes the loss would reject
+        return None
+    return finding("NR302", f"cannot overfit one batch: the model output is {what}; the "
+                   f"loss can fall no lower than about {floor:.3g} (it starts at {loss0:.3g}). "
+                   f"Return logits from the model and leave the activation to the loss "
+                   f"(37 reasons #19; the static rule NN101)", cause="probabilities",
+                   floor=floor)
+
+
 def _split_batch(batch: Any) -> tuple[Any, Any, Any]:
     if callable(batch):
         first, second = batch(), batch()
@@ -282,8 +439,9 @@ def check_health(
 ) -> Report:
     """Run the health checks on ``batch`` = ``(inputs, target)`` or a function that draws one.
 
-    ``optimizer``: an optimizer (its class and defaults are reused on the copy) or a
-    function ``params -> optimizer``; default Adam(lr=3e-3). ``steps`` bounds the
+    ``optimizer``: an optimizer (copied with the model: the copy trains with its param
+    groups, hyperparameters and state; the optimizer itself is not touched) or a function
+    ``params -> optimizer``; default Adam(lr=3e-3). ``steps`` bounds the
     overfit-one-batch check (37 reasons #27).
     """
     report = Report("check_health")
@@ -294,21 +452,21 @@ def check_health(
     report.findings += found
     if second is not None:
         report.findings += check_repeated(inp.tensors(), Inputs.of(model, second).tensors())
+    report.findings += _frozen(model)
     with preserved(model, copy_params=False):
         torch.manual_seed(0)
-        work = copy.deepcopy(model)
+        work, opt = _copy_with_optimizer(model, optimizer)
         work.train()
         report.findings += _depends_on_input(work, inp)
-        report.findings += _train(work, inp, target, loss_fn, num_classes, optimizer, steps,
-                                  report)
+        report.findings += _train(work, opt, inp, target, loss_fn, num_classes, steps, report)
+    report.findings = _fold_dead_layers(report.findings, report.data)
     report.data["inputs"] = stats
     return report
 
 
-def _train(work: nn.Module, inp: Inputs, target: Any, loss_fn: Callable, num_classes: Any,
-           optimizer: Any, steps: int, report: Report) -> list[Diagnostic]:
+def _train(work: nn.Module, opt: torch.optim.Optimizer, inp: Inputs, target: Any,
+           loss_fn: Callable, num_classes: Any, steps: int, report: Report) -> list[Diagnostic]:
     found: list[Diagnostic] = []
-    opt = _make_optimizer(optimizer, work)
     init = _init_pass(work, inp, target, loss_fn)
     loss0 = float(init.loss.detach())
     found += _initial_loss(loss0, _classes(init.output, target, num_classes))
@@ -321,7 +479,7 @@ def _train(work: nn.Module, inp: Inputs, target: Any, loss_fn: Callable, num_cla
     found += _gradient_flow(grads)
     before = {n: p.detach().clone() for n, p in work.named_parameters()}
     opt.step()
-    stepped, updates = _after_step(before, work)
+    stepped, updates = _after_step(before, work, opt)
     found += stepped
     for m in work.modules():
         if isinstance(m, nn.modules.dropout._DropoutNd):
@@ -342,16 +500,21 @@ def _train(work: nn.Module, inp: Inputs, target: Any, loss_fn: Callable, num_cla
         if tracked:
             for name, ratio in _update_ratios(before, work).items():
                 history[name].append(ratio)
-    if not curve[-1] <= OVERFIT_FALL * abs(loss0):
+    simplex = _probabilities_into_logit_loss(init, target, loss0)
+    if simplex is not None:
+        found.append(simplex)
+    elif not curve[-1] <= overfit_bar(steps) * abs(loss0):
         found.append(finding("NR302", f"cannot overfit one batch: the loss went from "
                              f"{loss0:.3g} to {curve[-1]:.3g} in {len(curve)} steps (needs "
-                             f"<= {OVERFIT_FALL:.0%} of the start): a bug in the model, loss "
-                             f"or labels (37 reasons #27)", curve=curve[-5:]))
+                             f"<= {overfit_bar(steps):.0%} of the start in {steps} steps): a "
+                             f"bug in the model, loss or labels (37 reasons #27)",
+                             curve=curve[-5:]))
     classes = _classes(init.output, target, num_classes)
     report.data.update({
         "loss_curve": curve, "activation_std": init.act_std,
         "activation_mean": init.act_mean, "dead_relu": init.dead,
         "grad_weight_ratio": grads, "update_weight_ratio": history, "initial_loss": loss0,
         "chance_loss": math.log(classes) if classes and classes >= 2 else None,
+        "forward_order": init.order,
     })
     return found

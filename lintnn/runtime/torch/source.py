@@ -19,10 +19,16 @@ def is_user_file(filename: str) -> bool:
     return not path.startswith(_SKIP) and not any(s in path for s in _SKIP_NAMES)
 
 
-def user_frame(frame: types.FrameType | None = None) -> str | None:
-    """``file:line`` of the innermost frame in user code, walking outwards from ``frame``."""
+def user_frame(frame: types.FrameType | None = None,
+               stop: types.FrameType | None = None) -> str | None:
+    """``file:line`` of the innermost frame in user code, walking outwards from ``frame``.
+
+    The walk ends (``None``) at ``stop``, the frame that called the model: an op of a model
+    built from torch's own modules (an ``nn.Sequential``) has no user line inside the
+    call, and the line that called the check (or ``opt.step()``) would be a wrong answer.
+    """
     f = frame if frame is not None else sys._getframe(1)
-    while f is not None:
+    while f is not None and f is not stop:
         if is_user_file(f.f_code.co_filename):
             return f"{f.f_code.co_filename}:{f.f_lineno}"
         f = f.f_back
