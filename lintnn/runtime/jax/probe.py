@@ -15,11 +15,11 @@ import jax
 
 from lintnn.diagnostics import Diagnostic
 from lintnn.runtime.dims import describe
-from lintnn.runtime.jax.layout import by_size
 from lintnn.runtime.jax.naming import DimSpec, Naming, name_inputs, name_target
 from lintnn.runtime.jax.rules import finding
 from lintnn.runtime.jax.trees import bind_static
 from lintnn.runtime.jax.walk import Event, State, Walker
+from lintnn.runtime.layout import by_size
 from lintnn.runtime.report import Report
 
 

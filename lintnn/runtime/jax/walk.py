@@ -14,8 +14,8 @@ from typing import Any
 import jax
 import jax.extend
 
+from lintnn.runtime import layout as L
 from lintnn.runtime.dims import describe
-from lintnn.runtime.jax import layout as L
 from lintnn.runtime.jax.replay import inner_jaxpr
 from lintnn.runtime.jax.sourceinfo import Where, user_source, where
 from lintnn.runtime.jax.trees import flax_root_names

@@ -23,7 +23,7 @@ from lintnn.runtime.report import Report
 from lintnn.runtime.torch.data_checks import check_inputs, check_labels, check_repeated
 from lintnn.runtime.torch.diag import finding, fold
 from lintnn.runtime.torch.inputs import Inputs, first_tensor, is_float
-from lintnn.runtime.torch.modules import ModuleStack
+from lintnn.runtime.torch.modules import ModuleStack, eager
 from lintnn.runtime.torch.replay import graph_nodes
 from lintnn.runtime.torch.state import preserved
 
@@ -444,6 +444,7 @@ def check_health(
     ``params -> optimizer``; default Adam(lr=3e-3). ``steps`` bounds the
     overfit-one-batch check (37 reasons #27).
     """
+    model = eager(model)
     report = Report("check_health")
     x, target, second = _split_batch(batch)
     inp = Inputs.of(model, x)
