@@ -305,3 +305,30 @@ def test_partly_dead_relu_folds_nothing() -> None:
         model[0].bias[:20].fill_(-100.0)
     rep = lt.check_health(model, nn.CrossEntropyLoss(), classification_batch(), steps=5)
     assert all("consequences" not in f.extra for f in rep.findings)
+
+
+def _teacher_batch(rows: int, permuted: bool):
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(rows, 10, generator=gen)
+    y = (x @ torch.randn(10, 3, generator=gen)).argmax(1)  # labels follow the inputs
+    return x, y[torch.randperm(rows, generator=gen)] if permuted else y
+
+
+def test_labels_permuted_apart_from_the_inputs_are_nr308() -> None:
+    """A batch of 64 is memorised whatever its labels: only the control run tells."""
+    rep = lt.check_health(mlp(), nn.CrossEntropyLoss(), _teacher_batch(64, permuted=True))
+    (nr308,) = [f for f in rep.findings if f.code == "NR308"]
+    assert "shuffled" in nr308.message and nr308.extra["ratio"] >= 0.95
+    assert rep.data["label_control"]["rows"] == 64
+
+
+def test_labels_that_follow_the_inputs_pass_the_control() -> None:
+    rep = lt.check_health(mlp(), nn.CrossEntropyLoss(), _teacher_batch(64, permuted=False),
+                          num_classes=3)
+    assert rep.findings == [], str(rep)
+    assert rep.data["label_control"]["ratio"] < 0.9
+
+
+def test_small_batches_are_not_judged_by_the_label_control() -> None:
+    rep = lt.check_health(mlp(), nn.CrossEntropyLoss(), _teacher_batch(16, permuted=True))
+    assert "label_control" not in rep.data and "NR308" not in rep.codes()

@@ -35,6 +35,10 @@ VANISHING, EXPLODING = 1e-3, 1e2  # NR305: first/last grad ratio, grad/weight no
 ACT_STD = (0.1, 10.0)  # NR306: "far outside 0.5-2.0"
 UPDATE_RATIO = (1e-5, 1e-1)  # NR307: around 1e-3
 RATIO_HISTORY_STEPS = 20  # update/weight ratios recorded over the first steps, for plots
+LABEL_ROWS = 32  # NR308 label control: rows a batch needs before its labels are judged
+LABEL_STEPS = 100  # steps of the true and the shuffled-label runs compared
+LABEL_CONTROLS = 2  # shuffled-label runs averaged
+LABEL_RATIO = 0.95  # true-label loss area / shuffled-label loss area at or above this: NR308
 _RELUS = {torch.relu, torch.nn.functional.relu, torch.Tensor.relu, torch.relu_,
           torch.nn.functional.relu6}
 
@@ -460,9 +464,64 @@ def check_health(
         work.train()
         report.findings += _depends_on_input(work, inp)
         report.findings += _train(work, opt, inp, target, loss_fn, num_classes, steps, report)
+        if not any(f.code in ("NR302", "NR308") for f in report.findings):
+            report.findings += _label_control(model, optimizer, inp, target, loss_fn, report)
     report.findings = _fold_dead_layers(report.findings, report.data)
     report.data["inputs"] = stats
     return report
+
+
+def _fit(work: nn.Module, opt: torch.optim.Optimizer, inp: Inputs, target: Any,
+         loss_fn: Callable, steps: int) -> list[float]:
+    """The loss before each of ``steps`` optimizer steps on one batch (dropout off after
+    the first, as in the overfit run)."""
+    curve = []
+    for step in range(steps):
+        opt.zero_grad()
+        loss = _call_loss(loss_fn, inp.call(work), target)
+        curve.append(float(loss.detach()))
+        loss.backward()
+        opt.step()
+        if step == 0:
+            for m in work.modules():
+                if isinstance(m, nn.modules.dropout._DropoutNd):
+                    m.eval()
+    return curve
+
+
+def _label_control(model: nn.Module, optimizer: Any, inp: Inputs, target: Any,
+                   loss_fn: Callable, report: Report) -> list[Diagnostic]:
+    """NR308: labels that do not follow the inputs (shuffled apart from them, 37 reasons
+    #4). A small batch is memorised whatever its labels, but labels that depend on the
+    inputs are fitted faster than the same labels shuffled; the model is trained again,
+    from the same start, on shuffled copies, and the areas under the loss curves compared.
+    Judged only for batches of ``LABEL_ROWS`` rows or more."""
+    curve = report.data.get("loss_curve", [])
+    rows = target.shape[0] if isinstance(target, torch.Tensor) and target.dim() else 0
+    steps = min(len(curve), LABEL_STEPS)
+    if (rows < LABEL_ROWS or steps < 10 or any(not math.isfinite(v) or v < 0 for v in curve)
+            or any(t.dim() == 0 or t.shape[0] != rows for t in inp.tensors().values())):
+        return []
+    gen = torch.Generator().manual_seed(0)
+    areas = []
+    for _ in range(LABEL_CONTROLS):
+        perm = torch.randperm(rows, generator=gen).to(target.device)
+        torch.manual_seed(0)
+        work, opt = _copy_with_optimizer(model, optimizer)
+        work.train()
+        control = _fit(work, opt, inp, target[perm], loss_fn, steps)
+        if not all(math.isfinite(v) for v in control):
+            return []
+        areas.append(sum(control))
+    ratio = sum(curve[:steps]) / (sum(areas) / len(areas))
+    report.data["label_control"] = {"rows": rows, "steps": steps, "ratio": ratio}
+    if ratio < LABEL_RATIO:
+        return []
+    return [finding("NR308", f"the labels do not seem to follow the inputs: the model fits "
+                    f"them no faster than the same labels shuffled (loss area ratio "
+                    f"{ratio:.2f} over {steps} steps, >= {LABEL_RATIO}); check that inputs "
+                    f"and labels are shuffled or indexed together (37 reasons #4)",
+                    ratio=ratio, rows=rows)]
 
 
 def _train(work: nn.Module, opt: torch.optim.Optimizer, inp: Inputs, target: Any,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import types
@@ -14,6 +15,7 @@ _SKIP = (_LINTNN + os.sep, os.path.dirname(os.path.abspath(torch.__file__ or "")
 _SKIP_NAMES = ("<frozen", "contextlib.py", "_contextlib.py", "functools.py")
 
 
+@functools.lru_cache(maxsize=4096)
 def is_user_file(filename: str) -> bool:
     path = os.path.abspath(filename) if not filename.startswith("<") else filename
     return not path.startswith(_SKIP) and not any(s in path for s in _SKIP_NAMES)
