@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 import lintnn.torch as lt
-from lintnn.runtime.torch import health
+from lintnn.runtime.torch import label_control as control
 
 
 def mlp(seed: int) -> nn.Module:
@@ -53,7 +53,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     print(f"torch {torch.__version__}, 1 thread, {args.seeds} seeds per cell, "
-          f"threshold ratio >= {health.LABEL_RATIO}, {health.LABEL_CONTROLS} shuffled runs")
+          f"threshold ratio >= {control.LABEL_RATIO}, {control.LABEL_CONTROLS} shuffled runs")
     print("| labels | rows | flagged | ratio median | ratio min-max |")
     print("|---|---|---|---|---|")
     for kind in ("teacher", "noisy20", "noisy40", "permuted"):
@@ -69,12 +69,12 @@ def main() -> None:
             print(f"| {kind} | {rows} | {flagged}/{args.seeds} | {median} | {spread} |")
     for rows in (32, 128):
         timings = {}
-        for label, limit in (("with control", health.LABEL_ROWS), ("without", 10**9)):
-            health.LABEL_ROWS, start = limit, time.perf_counter()
+        for label, limit in (("with control", control.LABEL_ROWS), ("without", 10**9)):
+            control.LABEL_ROWS, start = limit, time.perf_counter()
             for seed in range(3):
                 lt.check_health(mlp(seed), nn.CrossEntropyLoss(), batch("teacher", rows, seed))
             timings[label] = (time.perf_counter() - start) / 3
-        health.LABEL_ROWS = 32
+        control.LABEL_ROWS = 32
         print(f"check_health, {rows} rows: {timings['with control']:.2f} s with the control, "
               f"{timings['without']:.2f} s without "
               f"({timings['with control'] / timings['without']:.2f}x)")
