@@ -10,6 +10,7 @@ the fixture for one test. torch is imported only when a check runs.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import pytest
@@ -36,6 +37,8 @@ def failure_text(report: Report, what: str) -> str:
         if f.source:
             where.append(f"at {f.source}")
         lines.append(f"  {f.code} ({', '.join(where) or 'model'}): {f.message}")
+        lines += [f"      folded under it: {c.code} {c.message}"
+                  for c in f.extra.get("consequences", ())]
     return "\n".join(lines)
 
 
@@ -76,13 +79,37 @@ class Probe:
         return self._check(lt.check_nonfinite(model, inputs, target=target, loss_fn=loss_fn),
                            f"NaN/Inf in {type(model).__name__}")
 
-    def assert_healthy(self, model: Any, inputs: Any, loss_fn: Any, target: Any = None,
+    def assert_healthy(self, model: Any, loss_fn: Any = None, batch: Any = None,
+                       *legacy: Any, inputs: Any = None, target: Any = None,
                        **options: Any) -> Report:
+        """``check_health``'s arguments in ``check_health``'s order: ``(model, loss_fn,
+        batch, num_classes=, optimizer=, steps=)``.
+
+        The old order ``(model, inputs, loss_fn, target)`` (positional, or ``inputs=`` and
+        ``target=`` keywords) still works and warns: it is recognised by a non-callable in
+        the ``loss_fn`` place, or by the ``inputs`` keyword.
+        """
         import lintnn.torch as lt
 
+        if inputs is not None or (loss_fn is not None and not callable(loss_fn)):
+            warnings.warn("assert_healthy(model, inputs, loss_fn, target) is deprecated: "
+                          "pass check_health's order, assert_healthy(model, loss_fn, "
+                          "(inputs, target))", DeprecationWarning, stacklevel=2)
+            if inputs is None:
+                inputs, loss_fn = loss_fn, batch
+                target = legacy[0] if legacy else target
+            elif batch is not None:  # assert_healthy(model, loss_fn, inputs=x, ...)
+                raise TypeError("assert_healthy: pass either batch or inputs=, not both")
+            batch = (inputs, target)
+        elif legacy:
+            raise TypeError(f"assert_healthy takes (model, loss_fn, batch); got "
+                            f"{len(legacy)} more positional argument(s)")
+        if loss_fn is None or batch is None:
+            raise TypeError("assert_healthy needs loss_fn and batch: "
+                            "assert_healthy(model, loss_fn, (inputs, target))")
         opts = {k: v for k, v in {**self.defaults, **options}.items()
                 if k in ("num_classes", "optimizer", "steps")}
-        return self._check(lt.check_health(model, loss_fn, (inputs, target), **opts),
+        return self._check(lt.check_health(model, loss_fn, batch, **opts),
                            f"the training health of {type(model).__name__}")
 
 

@@ -356,3 +356,67 @@ def test_table_uses_rich_on_a_terminal() -> None:
     print_table(synthetic(), out)
     text = out.getvalue()
     assert "per-layer measurements" in text and "NR304" in text and "75%" in text
+
+
+def test_all_zero_gradients_are_said_not_drawn_empty() -> None:
+    report = Report("check_health", data={"grad_weight_ratio": {"0.weight": 0.0,
+                                                                "2.weight": 0.0}})
+    page = report_html.render(report)
+    assert 'data-note="all-zero"' in page and "every gradient is 0" in page.lower()
+    assert 'data-note="all-zero"' not in report_html.render(synthetic())
+    if report_html.plots.available():
+        ax = report.plot()["gradients"].axes[0]
+        assert any("every gradient is 0" in t.get_text() for t in ax.texts)
+
+
+def test_activation_std_axis_is_not_stretched_by_the_mean() -> None:
+    pytest.importorskip("matplotlib")
+    report = Report("check_health", data={
+        "activation_std": {"0": 0.6, "2": 0.9, "4": 1.2},
+        "activation_mean": {"0": -0.1, "2": -40.0, "4": 0.3}})
+    fig = report.plot()["activations"]
+    std_axis = fig.axes[0]
+    low, high = std_axis.get_ylim()
+    assert low >= 0 and high < 3, (low, high)  # the std bars' own scale
+    means = [ln for a in fig.axes for ln in a.get_lines() if ln.get_label() == "mean"]
+    assert [list(ln.get_ydata()) for ln in means] == [[-0.1, -40.0, 0.3]]
+
+
+def test_a_bar_is_red_for_its_own_views_finding_only() -> None:
+    pytest.importorskip("matplotlib")
+    report = Report("check_health", [
+        finding("NR304", "dead", module="2", dead=1.0),
+        finding("NR306", "std far outside", module="4", std=40.0),
+    ], {"activation_std": {"0": 0.8, "2": 0.9, "4": 40.0}})
+    bars = report.plot()["activations"].axes[0].containers[0].patches
+    colors = [b.get_facecolor() for b in bars]
+    assert colors[0] == colors[1] != colors[2]  # '2' is in the band: not red for NR304
+
+
+def test_jax_report_has_an_update_weight_panel(tmp_path: Path) -> None:
+    pytest.importorskip("jax")
+    import jax
+
+    import lintnn.jax as lj
+    from tests.runtime_jax.models import MLP, xent
+
+    x = jax.random.normal(jax.random.PRNGKey(1), (16, 8))
+    y = jax.random.randint(jax.random.PRNGKey(2), (16,), 0, 4)
+    model = MLP()
+    params = model.init(jax.random.PRNGKey(0), x)
+    rep = lj.check_health(lambda p, b: xent(model.apply(p, b[0]), b[1]), params, (x, y),
+                          steps=3)
+    page = report_html.render(rep)
+    assert 'data-view="updates"' in page
+    assert set(embedded(page)["measurements"]["update_weight_ratio"]) == {"fc1", "fc2", "out"}
+
+
+def test_folded_consequences_are_on_the_page() -> None:
+    from lintnn.runtime.codes import fold
+
+    root = finding("NR304", "dead", module="1", dead=1.0)
+    after = finding("NR310", "ignores input", module="")
+    (folded,) = fold([root, after], root, [after])
+    page = report_html.render(Report("check_health", [folded]))
+    assert "consequence(s) folded under this root cause" in page
+    assert embedded(page)["findings"][0]["consequences"][0]["code"] == "NR310"

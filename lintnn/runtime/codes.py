@@ -50,3 +50,33 @@ def finding(
         source=source,
         extra=extra,
     )
+
+
+def fold(found: list[Diagnostic], root: Diagnostic,
+         consequences: list[Diagnostic]) -> list[Diagnostic]:
+    """``found`` with ``consequences`` folded under ``root``, which leads the list.
+
+    The folded root keeps its code, takes the worst severity of the group, names the
+    folded findings at the end of its message and carries them in
+    ``extra["consequences"]`` (shown indented by ``str(report)`` and the HTML page).
+    ``root`` may be a changed copy of a member of ``found``; it replaces the one with the
+    same code and module.
+    """
+    if not consequences:
+        return found
+    ids = {id(f) for f in consequences}
+    severity = max([root, *consequences], key=lambda f: f.severity.rank).severity
+    named: dict[str, list[str]] = {}
+    for f in consequences:
+        where = f.extra.get("parameter") or f.module
+        named.setdefault(f.code, []).append("<root>" if where == "" else str(where or ""))
+    summary = "; ".join(f"{code} {', '.join(w for w in dict.fromkeys(where) if w)}".rstrip()
+                        for code, where in named.items())
+    folded = root.with_changes(
+        severity=severity,
+        message=f"{root.message} [root cause of: {summary}]",
+        extra={**root.extra, "consequences": list(consequences)},
+    )
+    rest = [f for f in found if id(f) not in ids
+            and not (f.code == root.code and f.module == root.module)]
+    return [folded, *rest]

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lintnn.diagnostics import Diagnostic
 
 
 @dataclass(frozen=True)
@@ -43,8 +47,11 @@ class Origin:
 
 
 class NonFiniteError(FloatingPointError):
-    """A NaN or Inf appeared; ``.origin`` says where it was first produced."""
+    """A NaN or Inf appeared; ``.origin`` says where it was first produced and
+    ``.diagnostic`` is the NR20x finding for it (the same for PyTorch and JAX)."""
 
-    def __init__(self, origin: Origin, message: str | None = None) -> None:
+    def __init__(self, origin: Origin, message: str | None = None,
+                 diagnostic: Diagnostic | None = None) -> None:
         self.origin = origin
+        self.diagnostic = diagnostic
         super().__init__(message or origin.describe())

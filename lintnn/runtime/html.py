@@ -17,7 +17,15 @@ from typing import Any
 from lintnn.runtime import plots
 from lintnn.runtime.errors import NonFiniteError
 from lintnn.runtime.results import CheckResult
-from lintnn.runtime.tables import Measurements, flagged, grid, layer_order, measurements, owner
+from lintnn.runtime.tables import (
+    ALL_ZERO,
+    Measurements,
+    flagged_views,
+    grid,
+    layer_order,
+    measurements,
+    owner,
+)
 
 INSTALL_HINT = "pip install 'lintnn[plot]'"
 
@@ -92,9 +100,20 @@ def _view_table(name: str, m: Measurements) -> str:
                   [[n or "<root>", _num(values[n])] for n in layer_order(list(values))])
 
 
+def _folded(f: Any) -> str:
+    """The findings a root cause explains, folded under it."""
+    consequences = f.extra.get("consequences", ())
+    if not consequences:
+        return ""
+    items = "".join(f'<li class="{c.severity.value}" data-code="{escape(c.code)}">'
+                    f"{escape(str(c))}</li>" for c in consequences)
+    return (f"<details><summary>{len(consequences)} consequence(s) folded under this root "
+            f'cause</summary><ul class="findings folded">{items}</ul></details>')
+
+
 def _findings(report: CheckResult, error: NonFiniteError | None) -> str:
     items = [f'<li class="{f.severity.value}" data-code="{escape(f.code)}">'
-             f'<span class="sev">{f.severity.value}</span>{escape(str(f))}</li>'
+             f'<span class="sev">{f.severity.value}</span>{escape(str(f))}{_folded(f)}</li>'
              for f in report.findings]
     if error is not None and not any(f.code.startswith("NR20") for f in report.findings):
         items.insert(0, f'<li class="error" data-code="NonFiniteError"><span class="sev">error'
@@ -173,7 +192,11 @@ def _nonfinite(origin: dict[str, Any], module_names: list[str] | None,
 
 
 def _data_json(report: CheckResult, m: Measurements, origin: dict[str, Any] | None) -> str:
-    findings = [{k: v for k, v in f.to_json().items() if k != "url"} for f in report.findings]
+    findings = [{**{k: v for k, v in f.to_json().items() if k != "url"},
+                 **({"consequences": [{k: v for k, v in c.to_json().items() if k != "url"}
+                                      for c in f.extra["consequences"]]}
+                    if f.extra.get("consequences") else {})}
+                for f in report.findings]
     payload = {"check": report.check, "findings": findings, "measurements": m.to_json(),
                "nonfinite": origin}
     text = json.dumps(payload, default=str)
@@ -202,13 +225,16 @@ def render(report: CheckResult, module_names: list[str] | None = None,
     if m.views() and not have_plots:
         parts.append(f'<p class="hint">Install matplotlib to see these numbers as plots: '
                      f"<code>{escape(INSTALL_HINT)}</code>.</p>")
-    figs = plots.figures(m, flagged(report), titles=False) if have_plots else {}
+    figs = plots.figures(m, flagged_views(report), titles=False) if have_plots else {}
     parts.append('<div class="views">')
     for name in m.views():
         title = plots.TITLES[name]
         body = ""
+        if name == "gradients" and m.all_gradients_zero:
+            note = ALL_ZERO[0].upper() + ALL_ZERO[1:]
+            body += f'<p class="hint" data-note="all-zero">{escape(note)}.</p>'
         if name in figs:
-            body = f'<div class="figure">{plots.svg(figs[name], name)}</div>'
+            body += f'<div class="figure">{plots.svg(figs[name], name)}</div>'
         numbers = _view_table(name, m)
         body += (f"<details><summary>numbers</summary>{numbers}</details>" if figs
                  else numbers)

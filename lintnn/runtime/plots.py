@@ -9,9 +9,17 @@ from __future__ import annotations
 import io
 import math
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from lintnn.runtime.tables import ACT_BAND, UPDATE_TARGET, Measurements, layer_order, module_of
+from lintnn.runtime.tables import (
+    ACT_BAND,
+    ALL_ZERO,
+    UPDATE_TARGET,
+    Measurements,
+    layer_order,
+    module_of,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -75,14 +83,19 @@ def _activations(m: Measurements, bad: set[str]) -> Figure:
     ax.axhspan(*ACT_BAND, color="#5cb85c", alpha=0.2, label="0.5-2.0")
     stds = _finite(m.act_std)
     _bars(ax, m.act_std, "_std", bad)  # "_": kept out of the legend
-    if m.act_mean:
-        names = layer_order(list(m.act_mean))
-        ax.plot(range(len(names)), [m.act_mean[n] for n in names], "D", color="black",
-                label="mean")
     ax.set_ylabel("activation std")
     if max(stds.values(), default=0.0) > 5 * ACT_BAND[1]:
         _log_scale(ax, list(stds.values()), spread=1.0)
-    ax.legend(loc="upper right", fontsize="small")
+    handles, labels = ax.get_legend_handles_labels()
+    if m.act_mean:  # on its own axis: a mean of -4 must not stretch the std axis
+        names = layer_order(list(m.act_std))
+        twin = ax.twinx()
+        twin.plot(range(len(names)), [m.act_mean.get(n, math.nan) for n in names], "D",
+                  color="black", label="mean")
+        twin.set_ylabel("activation mean")
+        more, extra = twin.get_legend_handles_labels()
+        handles, labels = handles + more, labels + extra
+    ax.legend(handles, labels, loc="upper right", fontsize="small")
     return fig
 
 
@@ -91,6 +104,9 @@ def _gradients(m: Measurements, bad: set[str]) -> Figure:
     _bars(ax, m.grad, m.grad_label, bad)
     _log_scale(ax, list(m.grad.values()))
     ax.set_ylabel(m.grad_label)
+    if m.all_gradients_zero:
+        ax.text(0.5, 0.5, ALL_ZERO, transform=ax.transAxes, ha="center", va="center",
+                color=_WARN, wrap=True)
     return fig
 
 
@@ -143,14 +159,16 @@ def _loss(m: Measurements, bad: set[str]) -> Figure:
     return fig
 
 
-def figures(m: Measurements, flagged: set[str] | None = None,
+def figures(m: Measurements, flagged: set[str] | Mapping[str, set[str]] | None = None,
             titles: bool = True) -> dict[str, Figure]:
-    """One figure per measured view; layers in ``flagged`` (module paths) are drawn red."""
-    bad = flagged or set()
+    """One figure per measured view; layers in ``flagged`` (module paths, or per view as
+    :func:`lintnn.runtime.tables.flagged_views` gives them) are drawn red."""
     found = {}
     draw = {"activations": _activations, "gradients": _gradients, "updates": _updates,
             "dead_relu": _dead, "loss": _loss}
     for name in m.views():
+        bad = (flagged.get(name, set()) if isinstance(flagged, Mapping)
+               else flagged or set())
         fig = draw[name](m, bad)
         if titles:
             fig.axes[0].set_title(TITLES[name], fontsize="medium", loc="left")

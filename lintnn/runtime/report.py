@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from lintnn.runtime import html, plots
 from lintnn.runtime.errors import NonFiniteError
 from lintnn.runtime.results import CheckFailed, CheckResult
-from lintnn.runtime.tables import flagged, measurements
+from lintnn.runtime.tables import flagged_views, measurements
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -33,7 +33,7 @@ class Report(CheckResult):
         """Matplotlib figures of the measurements, by view name (needs ``lintnn[plot]``)."""
         if not plots.available():
             raise ImportError("Report.plot needs matplotlib: pip install 'lintnn[plot]'")
-        return plots.figures(measurements(self), flagged(self))
+        return plots.figures(measurements(self), flagged_views(self))
 
     def _repr_html_(self) -> str:
         return html.render(self)

@@ -52,5 +52,8 @@ class CheckResult:
         if not self.findings:
             return f"{self.check}: no findings"
         lines = [f"{self.check}: {len(self.findings)} finding(s)"]
-        lines += [f"  {f.severity.value}: {f}" for f in self.findings]
+        for f in self.findings:
+            lines.append(f"  {f.severity.value}: {f}")
+            lines += [f"      folded: {c.severity.value}: {c}"
+                      for c in f.extra.get("consequences", ())]
         return "\n".join(lines)

@@ -19,6 +19,10 @@ ACT_BAND = (0.5, 2.0)  # the activation std a well-initialized layer keeps (shad
 UPDATE_TARGET = 1e-3  # the update/weight ratio of a sane learning rate (drawn)
 VIEWS = {"activations": "act_std", "gradients": "grad", "updates": "updates",
          "dead_relu": "dead", "loss": "loss"}  # view name -> Measurements attribute
+ALL_ZERO = ("every gradient is 0 at init: no training signal reaches any layer (a dead "
+            "ReLU, a detached output or a constant loss)")
+VIEW_CODES = {"activations": ("NR306",), "gradients": ("NR305",), "updates": ("NR307",),
+              "dead_relu": ("NR304",), "loss": ("NR301", "NR302")}  # what a view draws red
 
 
 @dataclass
@@ -33,6 +37,11 @@ class Measurements:
     dead: dict[str, float] = field(default_factory=dict)
     loss: list[float] = field(default_factory=list)
     chance: float | None = None
+
+    @property
+    def all_gradients_zero(self) -> bool:
+        """Every layer's gradient is exactly 0: the gradient view has bars of no height."""
+        return bool(self.grad) and all(v == 0 for v in self.grad.values())
 
     def views(self) -> list[str]:
         """The views (``activations``, ``gradients``, ...) that have numbers, in page order."""
@@ -79,9 +88,17 @@ def measurements(report: CheckResult) -> Measurements:
     return m
 
 
-def flagged(report: CheckResult) -> set[str]:
-    """Module paths that some finding of ``report`` points at."""
-    return {f.module for f in report.findings if f.module is not None}
+def flagged(report: CheckResult, codes: tuple[str, ...] | None = None) -> set[str]:
+    """Module paths that some finding of ``report`` (or one folded under a root cause)
+    points at; with ``codes``, only findings with one of those codes."""
+    every = [g for f in report.findings for g in (f, *f.extra.get("consequences", ()))]
+    return {f.module for f in every if f.module is not None and (codes is None or f.code in codes)}
+
+
+def flagged_views(report: CheckResult) -> dict[str, set[str]]:
+    """Per view, the modules its own finding code flags: a layer is drawn red in the
+    activation plot for NR306, not because it has a dead-ReLU finding."""
+    return {view: flagged(report, codes) for view, codes in VIEW_CODES.items()}
 
 
 def owner(name: str) -> str:

@@ -235,9 +235,8 @@ def test_a_subclassed_keras_model_compiled_with_a_logits_loss() -> None:
                 return self.out(x)
 
         model = BaseModel()
-        model.compile(optimizer="adam",
-                      loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))  # expect: NN101
+        loss = tf.keras.losses.SparseCategoricalCrossentropy
+        model.compile(optimizer="adam", loss=loss(from_logits=True))  # expect: NN101
         scores = Scores()
-        scores.compile(optimizer="adam",
-                       loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        scores.compile(optimizer="adam", loss=loss(from_logits=True))
     """, "NN101")

@@ -101,3 +101,15 @@ def test_vanishing_gradients_in_early_layers_are_nr305() -> None:
     vanishing = {f.module for f in rep.findings if f.code == "NR305"}
     assert "l0" in vanishing and "out" not in vanishing
     assert rep.data["grad_norms"]["l0"] < rep.data["grad_norms"]["l11"]
+
+
+def test_update_weight_ratios_are_recorded_per_layer(mlp) -> None:
+    """The HTML report's update/weight panel needs them (it was missing for JAX)."""
+    model, params = mlp
+    rep = lj.check_health(_loss(model), params, (X, Y), optimizer=optax.sgd(0.1), steps=2)
+    ratios = rep.data["update_weight_ratio"]
+    assert set(ratios) == {"fc1", "fc2", "out"} and all(r > 0 for r in ratios.values())
+    grads = jax.grad(_loss(model))(params, (X, Y))
+    kernel, grad = params["params"]["out"]["kernel"], grads["params"]["out"]["kernel"]
+    expected = 0.1 * float(jnp.linalg.norm(grad)) / float(jnp.linalg.norm(kernel))
+    assert ratios["out"] == pytest.approx(expected, rel=1e-4)

@@ -36,10 +36,11 @@ def test_head_split_by_plain_reshape_is_nr101_in_attention() -> None:
     assert "(B, 2, T, 4)" in f.message
 
 
-def test_batch_and_time_swapped_by_reshape() -> None:
+def test_batch_and_time_swapped_by_reshape_is_one_finding() -> None:
     rep = lj.probe_shapes(lambda x: x.reshape(x.shape[1], x.shape[0], -1) * 2.0, SEQ)
-    assert {"NR101", "NR103"} <= set(rep.codes())
-    assert {f.extra["dim"] for f in rep.findings if f.code == "NR101"} == {"B", "T"}
+    (f,) = rep.findings
+    assert f.code == "NR101" and f.extra["dims"] == ["B", "T"]
+    assert [c.code for c in f.extra["consequences"]] == ["NR103"]  # the mixing it makes
 
 
 def test_softmax_over_the_batch_axis_is_nr103() -> None:
@@ -106,7 +107,7 @@ def test_dims_override_by_keyword_and_shared_names() -> None:
     assert rep.data["dims"]["B"] != rep.data["dims"]["T"]
 
 
-def test_batchnorm_in_training_mode_is_reported_as_batch_mixing() -> None:
+def test_batchnorm_in_training_mode_is_not_batch_mixing_as_in_torch() -> None:
     import flax.linen as nn
 
     class BN(nn.Module):
@@ -119,4 +120,33 @@ def test_batchnorm_in_training_mode_is_reported_as_batch_mixing() -> None:
     variables = jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), variables)
     apply = functools.partial(model.apply, variables, mutable=["batch_stats"])
     rep = lj.probe_shapes(apply, FEATS)
-    assert rep.codes() == ["NR103"] and rep.findings[0].module == "bn"
+    assert rep.findings == [], str(rep)  # torch's check_batch_independence is silent too
+
+
+def test_one_reshape_bug_in_every_layer_and_the_loss_it_breaks_is_one_finding() -> None:
+    """Was five findings: NR103, and NR101 for B and for T in each of two layers."""
+    import flax.linen as nn
+
+    class Swap(nn.Module):
+        @nn.compact
+        def __call__(self, x):
+            b, t, f = x.shape
+            return nn.Dense(f)(x).reshape(t, b, f)  # the bug
+
+    class Net(nn.Module):
+        @nn.compact
+        def __call__(self, x):
+            return Swap(name="second")(Swap(name="first")(x))
+
+    target = jnp.ones((4, 10, 8))
+    rep = lj.probe_shapes(_bind(Net(), SEQ), SEQ, target=target, loss_fn=_mse)
+    (f,) = rep.findings
+    assert f.code == "NR101" and f.extra["dims"] == ["B", "T"]
+    assert f.extra["modules"] == ["first", "second"]
+    assert f.source.endswith("test_probe_shapes.py:" + str(_line_of("# the bug")))
+    assert "NR103" in [c.code for c in f.extra["consequences"]]
+
+
+def _line_of(text: str) -> int:
+    with open(__file__) as f:
+        return next(i for i, line in enumerate(f, 1) if text in line and "_line_of" not in line)

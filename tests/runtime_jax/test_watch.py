@@ -180,3 +180,40 @@ def test_flax_apply_with_static_flag_and_rngs_stays_compiled() -> None:
     assert info.value.origin.op == "log"
     cache = watched.__lintnn_watched__.cache
     assert len(cache) == 1 and all(callable(c) for c in cache.values())
+
+
+def _causal_attention(x, mask, head):
+    scores = x @ x.swapaxes(-1, -2) + mask  # an additive mask: -inf above the diagonal
+    h = jax.nn.softmax(scores, axis=-1) @ x
+    return head(h)
+
+
+def test_additive_infinite_mask_is_not_blamed_for_a_nan_made_later() -> None:
+    t = 4
+    mask = jnp.triu(jnp.full((t, t), -jnp.inf), 1)
+    x = jax.random.normal(jax.random.PRNGKey(0), (2, t, 3))
+    fn = functools.partial(_causal_attention, head=lambda h: jnp.log(h - 10.0))  # NaN here
+    with pytest.raises(lintnn.NonFiniteError) as info:
+        lj.watch(fn)(x, mask)
+    assert info.value.origin.phase == "forward" and info.value.origin.op == "log"
+    assert info.value.diagnostic.code == "NR201"
+
+
+def test_additive_infinite_mask_of_a_clean_model_does_not_fire() -> None:
+    mask = jnp.triu(jnp.full((4, 4), -jnp.inf), 1)
+    x = jax.random.normal(jax.random.PRNGKey(0), (2, 4, 3))
+    out = lj.watch(functools.partial(_causal_attention, head=jnp.tanh))(x, mask)
+    assert bool(jnp.isfinite(out).all())
+
+
+def test_input_whose_inf_makes_a_nan_is_blamed() -> None:
+    mask = jnp.triu(jnp.full((4, 4), -jnp.inf), 1)
+    x = jax.random.normal(jax.random.PRNGKey(0), (2, 4, 3))
+
+    def multiplied(x, mask):
+        return jax.nn.softmax(x @ x.swapaxes(-1, -2) * mask, axis=-1)  # 0 * -inf: NaN
+
+    with pytest.raises(lintnn.NonFiniteError) as info:
+        lj.watch(multiplied)(x, mask)
+    assert info.value.origin.phase == "input" and info.value.diagnostic.code == "NR203"
+    assert info.value.origin.op is not None and "born from it" in str(info.value)

@@ -159,3 +159,87 @@ def test_nan_output_with_finite_gradients_is_caught_before_the_step() -> None:
         model(torch.randn(8, 4))["logits"].sum().backward()
         opt.step()
     assert info.value.origin.phase == "forward" and info.value.origin.op == "aten.log"
+
+
+class MaskedAttention(nn.Module):
+    """Causal self-attention fed an additive ``-inf`` mask; ``head`` may take a log."""
+
+    def __init__(self, mode: str = "ok") -> None:
+        super().__init__()
+        self.q = nn.Linear(8, 8)
+        self.head = Head("forward" if mode == "log" else "ok")
+        self.mode = mode
+
+    def forward(self, x, mask):
+        scores = self.q(x) @ x.transpose(1, 2)
+        scores = scores * mask if self.mode == "multiply" else scores + mask  # 0 * -inf: NaN
+        return self.head(torch.tanh(scores.softmax(-1) @ x))
+
+
+def _masked(mode: str):
+    torch.manual_seed(0)
+    t = 5
+    mask = torch.triu(torch.full((t, t), float("-inf")), 1)  # the usual causal mask
+    model = MaskedAttention(mode)
+    x = torch.randn(2, t, 8)
+    with pytest.raises(lintnn.NonFiniteError) as info, lt.watch(model):
+        model(x, mask).sum().backward()
+    return info.value
+
+
+def test_infinite_attention_mask_is_not_blamed_for_a_nan_made_later() -> None:
+    err = _masked("log")
+    assert err.origin.phase == "forward", err
+    assert (err.origin.module, err.origin.op) == ("head", "aten.log")
+    assert err.diagnostic.code == "NR201"
+
+
+def test_clean_model_with_an_infinite_mask_does_not_fire() -> None:
+    torch.manual_seed(0)
+    model = MaskedAttention()
+    mask = torch.triu(torch.full((5, 5), float("-inf")), 1)
+    with lt.watch(model) as w:
+        model(torch.randn(2, 5, 8), mask).sum().backward()
+    assert w.steps_checked == 1
+
+
+def test_input_whose_inf_makes_a_nan_is_blamed() -> None:
+    err = _masked("multiply")
+    assert err.origin.phase == "input" and err.diagnostic.code == "NR203"
+    assert err.origin.op == "aten._softmax" and err.origin.module == ""  # +inf and -inf in a row
+    assert "'mask'" in str(err) and "born from it" in str(err)
+
+
+def test_nonfinite_error_carries_its_diagnostic() -> None:
+    err = _raise("backward")
+    assert err.diagnostic.code == "NR202" and err.diagnostic.module == "head"
+    assert err.diagnostic.extra["op"] == "aten.sqrt"
+
+
+def test_op_inside_torch_modules_is_located_at_the_model_call_not_the_step() -> None:
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.LayerNorm(8, eps=0.0), nn.Linear(8, 3))
+    with torch.no_grad():
+        model[0].weight.zero_()
+        model[0].bias.fill_(1.0)  # every row constant: LayerNorm divides 0 by 0
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = torch.randn(8, 4), torch.randint(0, 3, (8,))
+    with pytest.raises(lintnn.NonFiniteError) as info, lt.watch(model):
+        loss = nn.functional.cross_entropy(model(x), y)  # the model call
+        loss.backward()
+        opt.step()
+    origin = info.value.origin
+    assert origin.module == "1" and origin.phase == "forward"
+    assert origin.source == f"{__file__}:{line_of(__file__, '# the model call')}"
+
+
+def test_compiled_model_is_named_without_orig_mod() -> None:
+    torch.manual_seed(0)
+    model = Net("forward")
+    compiled = torch.compile(model, backend="eager")
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = torch.randn(8, 4), torch.randint(0, 3, (8,))
+    with pytest.raises(lintnn.NonFiniteError) as info, lt.watch(compiled):
+        _step(compiled, x, y, opt)
+    assert (info.value.origin.module, info.value.origin.op) == ("head", "aten.log")
+    assert info.value.diagnostic.module == "head"

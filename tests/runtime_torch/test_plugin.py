@@ -93,3 +93,39 @@ def test_docs_example_runs(pytester, warm) -> None:
     pytester.makepyfile(test_model_sound=block.group(1))
     result = pytester.runpytest_inprocess(*PLUGIN_ARGS, "-q")
     result.assert_outcomes(passed=2)
+
+
+def test_assert_healthy_takes_check_healths_order(run) -> None:
+    result = run("""
+import pytest
+
+def test_new_order(lintnn_probe):
+    x, y = classification_batch()
+    rep = lintnn_probe.assert_healthy(mlp(), nn.CrossEntropyLoss(), (x, y), num_classes=3)
+    assert rep.check == "check_health"
+
+def test_old_order_still_works_and_warns(lintnn_probe):
+    x, y = classification_batch()
+    with pytest.warns(DeprecationWarning, match="check_health's order"):
+        rep = lintnn_probe.assert_healthy(mlp(), x, nn.CrossEntropyLoss(), y, num_classes=3)
+    with pytest.warns(DeprecationWarning):
+        lintnn_probe.assert_healthy(mlp(), inputs=x, loss_fn=nn.CrossEntropyLoss(), target=y,
+                                    num_classes=3)
+    assert rep.check == "check_health"
+    assert lintnn_probe.reports[0].codes() == lintnn_probe.reports[1].codes() == []
+""")
+    result.assert_outcomes(passed=2)
+
+
+def test_failure_text_shows_what_a_root_cause_explains(run) -> None:
+    result = run("""
+def test_dead(lintnn_probe):
+    x, y = classification_batch()
+    model = mlp()
+    with torch.no_grad():
+        model[0].bias.fill_(-100.0)
+    lintnn_probe.assert_healthy(model, nn.CrossEntropyLoss(), (x, y), steps=5)
+""")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*NR304 (module '1'): 100% of the ReLU units*",
+                                 "*folded under it: NR310*"])

@@ -37,3 +37,8 @@ def test_errors_exit_two_without_traceback(spec, message, capsys) -> None:
     assert _run(spec) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_docs_step_count_does_not_fail_a_healthy_model(capsys) -> None:
+    """The docs run ``lintnn probe ... --steps 60``: the overfit bar scales with the steps."""
+    assert _run(f"{EXAMPLE}:make_clean_model", "--steps", "60") == 0, capsys.readouterr().out

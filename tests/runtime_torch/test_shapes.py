@@ -160,3 +160,64 @@ def test_failure_inside_a_submodule_names_it_and_its_input_dims() -> None:
     model = nn.Sequential(nn.Linear(6, 6), nn.Sequential(nn.ReLU(), Bad()))
     (f,) = lt.probe_shapes(model, torch.randn(4, 6)).findings
     assert f.module == "1.1" and "whose inputs were (B, 6)" in f.message
+
+
+class Refold(nn.Module):
+    """Merges (B, T) into rows, then splits the rows as (T, B): every size factors right."""
+
+    def __init__(self, bug: bool = True) -> None:
+        super().__init__()
+        self.fc = nn.Linear(5, 5)
+        self.bug = bug
+
+    def forward(self, x):
+        b, t, f = x.shape
+        if self.bug:
+            rows = self.fc(x.reshape(b * t, f))
+        else:
+            rows = self.fc(x.transpose(0, 1).reshape(t * b, f))
+        return rows.view(t, b, f).transpose(0, 1)  # back to (B, T, F)
+
+
+def test_merge_then_split_in_the_other_order_is_found() -> None:
+    rep = lt.probe_shapes(Refold(), torch.randn(3, 4, 5))
+    (f,) = rep.findings
+    assert f.code == "NR101" and f.extra["dims"] == ["B", "T"]
+    assert "(B*T, 5) into (T, B, 5)" in f.message
+    assert f.source == f"{__file__}:{line_of(__file__, 'rows.view(t, b, f)')}"
+
+
+def test_merge_and_split_in_the_same_order_is_clean() -> None:
+    assert lt.probe_shapes(Refold(bug=False), torch.randn(3, 4, 5)).findings == []
+
+
+def test_meta_transformers_model_with_an_attention_mask_is_probed() -> None:
+    """transformers asks ``attention_mask.all()``: meta tensors have no value to read."""
+    with torch.device("meta"):
+        model = tiny_bert()
+    rep = lt.probe_shapes(model, token_batch())
+    assert rep.findings == [], str(rep)
+    assert rep.data["shapes"]["mode"] == "meta" and rep.data["shapes"]["assumed_true"]
+
+
+def test_meta_model_reading_a_number_is_info_not_an_error() -> None:
+    class Reads(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 4)
+
+        def forward(self, x):
+            return self.fc(x) * int(self.fc.weight.sum())
+
+    with torch.device("meta"):
+        model = Reads()
+    rep = lt.probe_shapes(model, torch.randn(2, 4))
+    assert [(f.code, f.severity.value) for f in rep.findings] == [("NR104", "info")]
+    assert "meta device" in rep.findings[0].message
+
+
+def test_compiled_model_is_probed_with_its_own_module_paths() -> None:
+    compiled = torch.compile(Encoder(bug_layer=1), backend="eager")
+    (f,) = lt.probe_shapes(compiled, torch.randn(2, 5, 16)).findings
+    assert f.module == "layers.1.attn"
+

@@ -60,6 +60,16 @@ def _bert():
     return tiny_bert(), token_batch(), None, lambda out: out.last_hidden_state.pow(2).mean()
 
 
+def _rows40():
+    """40 rows: check_health also trains the shuffled-label controls (NR308)."""
+    model, _, _, loss_fn = _bn()
+    x = torch.randn(40, 10)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    loss_fn(model(x), torch.randint(0, 3, (40,))).backward()
+    opt.step()  # the optimizer has state: check_health(optimizer=opt) must not touch it
+    return model, x, torch.randint(0, 3, (40,)), loss_fn, opt
+
+
 def _raises():
     return Raises().train(), torch.randn(7, 10), torch.randint(0, 3, (7,)), nn.CrossEntropyLoss()
 
@@ -87,6 +97,17 @@ def test_model_left_exactly_as_found(make, check) -> None:
     except RuntimeError:
         assert make is _raises, "only the raising model may raise"
     assert _same(_snapshot(model), before)
+
+
+def test_health_with_label_control_and_optimizer_leaves_both_as_found() -> None:
+    model, x, y, loss_fn, opt = _rows40()
+    torch.manual_seed(123)
+    before = _snapshot(model)
+    state = copy.deepcopy(opt.state_dict())
+    rep = lt.check_health(model, loss_fn, (x, y), optimizer=opt, steps=20)
+    assert "label_control" in rep.data
+    assert _same(_snapshot(model), before)
+    assert _same(opt.state_dict(), state)
 
 
 @pytest.mark.parametrize("make", [_bn, _lstm, _bert, _raises], ids=["bn", "lstm", "bert", "raises"])

@@ -73,6 +73,7 @@ def check_health(loss_fn: Callable[..., Any], params: Any, batch: Any,
     if num_classes:
         _chance(report, initial, num_classes)
     _unchanged(report, params, stepped)
+    report.data["update_weight_ratio"] = _update_ratios(params, stepped)
     _grad_norms(report, grads)
     _dead_relus(report, loss, params, batch)
     report.data["overfit_losses"] = curve.tolist()
@@ -109,6 +110,21 @@ def _unchanged(report: Report, before: Any, after: Any) -> None:
             "NR303", f"parameter {path} did not change after one optimizer step: its gradient "
             "is zero (unused, detached by stop_gradient, or masked) or the optimizer skips "
             "it (#23)", module=_layer_of(path), path=path))
+
+
+def _update_ratios(before: Any, after: Any) -> dict[str, float]:
+    """|update| / |weight| of each layer's kernels over the first step (for the report)."""
+    squares: dict[str, list[float]] = {}
+    pairs = zip(jax.tree_util.tree_leaves_with_path(before), jax.tree_util.tree_leaves(after),
+                strict=True)
+    for (path, a), b in pairs:
+        if jnp.ndim(a) >= 2 and jnp.issubdtype(jnp.asarray(a).dtype, jnp.inexact):
+            old = np.asarray(a, dtype=np.float64)
+            delta = np.asarray(b, dtype=np.float64) - old
+            acc = squares.setdefault(_layer(path), [0.0, 0.0])
+            acc[0] += float(np.sum(delta * delta))
+            acc[1] += float(np.sum(old * old))
+    return {layer: math.sqrt(d) / (math.sqrt(w) + 1e-12) for layer, (d, w) in squares.items()}
 
 
 def _layer_of(path: str) -> str:

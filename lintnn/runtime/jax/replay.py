@@ -22,16 +22,28 @@ _SUBJAXPR_PARAMS = ("jaxpr", "call_jaxpr", "fun_jaxpr")
 
 @dataclass(frozen=True)
 class Culprit:
-    """The equation that first produced a non-finite value from finite inputs."""
+    """The equation that first produced a non-finite value from finite inputs.
+
+    ``op == "input"``: no equation did, the value comes from an input that holds +-inf.
+    ``from_input``: the equation made a NaN from such an input's inf (``0 * -inf``).
+    """
 
     op: str
     where: Where
     source: str | None
     backward: bool = False
+    from_input: bool = False
+
+
+INPUT = Culprit("input", Where(), None)
 
 
 def _finite(x: Any) -> bool:
     return not is_float_array(x) or bool(np.isfinite(np.asarray(x)).all())
+
+
+def _nan(x: Any) -> bool:
+    return is_float_array(x) and bool(np.isnan(np.asarray(x)).any())
 
 
 def _read(env: dict[Any, Any], var: Any) -> Any:
@@ -120,7 +132,10 @@ def find_culprit(closed: Any, args: list[Any], outer: Where | None = None,
     jaxpr = closed.jaxpr
     env: dict[Any, Any] = dict(zip(jaxpr.constvars, closed.consts, strict=True))
     env.update(zip(jaxpr.invars, args, strict=True))
-    origin: dict[Any, Culprit] = {}
+    # An input may hold +-inf on purpose (an additive attention mask): what it is judged
+    # by is whether a NaN is born from it.
+    origin: dict[Any, Culprit] = {v: INPUT for v, a in zip(jaxpr.invars, args, strict=True)
+                                  if not _finite(a)}
     uses = _Uses(jaxpr, outer, out_backward or {})
     for eqn in jaxpr.eqns:
         invals = [_read(env, v) for v in eqn.invars]
@@ -132,11 +147,15 @@ def find_culprit(closed: Any, args: list[Any], outer: Where | None = None,
                 continue
             inherited = next((origin[v] for v in eqn.invars
                               if not isinstance(v, jax.extend.core.Literal) and v in origin), None)
-            if inherited is None:
-                sub = inner_jaxpr(eqn)
-                inherited = None if sub is None else find_culprit(
-                    sub, invals, here, user_source(eqn) or source,
-                    _sub_outputs(sub, eqn, uses, here))
+            sub = inner_jaxpr(eqn)
+            if sub is not None and (inherited is None or inherited.op == "input"):
+                inner = find_culprit(sub, invals, here, user_source(eqn) or source,
+                                     _sub_outputs(sub, eqn, uses, here))
+                inherited = inner if inner is not None else inherited
+            elif inherited is not None and inherited.op == "input" and _nan(val) and not any(
+                    _nan(v) for v in invals):
+                inherited = Culprit(eqn.primitive.name, here, user_source(eqn) or source,
+                                    uses.backward(eqn), from_input=True)
             origin[var] = inherited or Culprit(eqn.primitive.name, here,
                                                user_source(eqn) or source,
                                                uses.backward(eqn))

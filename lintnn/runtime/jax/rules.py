@@ -1,5 +1,5 @@
 """Runtime findings of the JAX shim (the catalog is shared with PyTorch)."""
 
-from lintnn.runtime.codes import RULES, finding
+from lintnn.runtime.codes import RULES, finding, fold
 
-__all__ = ["RULES", "finding"]
+__all__ = ["RULES", "finding", "fold"]

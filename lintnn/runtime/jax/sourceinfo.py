@@ -90,3 +90,15 @@ def user_source(eqn: Any) -> str | None:
         if _is_user_file(frame.file_name):
             return f"{frame.file_name}:{frame.start_line}"
     return None
+
+
+def in_batch_norm(eqn: Any) -> bool:
+    """True for an equation of flax's ``BatchNorm`` (linen or nnx): its batch statistics
+    mix the rows of a batch by design, as torch's BatchNorm does in training mode."""
+    tb = getattr(getattr(eqn, "source_info", None), "traceback", None)
+    try:
+        frames = tb.frames if tb is not None else ()
+    except Exception:  # pragma: no cover - internal API changed
+        return False
+    return any(f.function_name.startswith("BatchNorm.") and f"{os.sep}flax{os.sep}" in
+               f.file_name for f in frames)

@@ -53,6 +53,12 @@ def nonfinite_paths(tree: Any, prefix: str = "") -> list[str]:
     return bad
 
 
+def nan_paths(tree: Any, prefix: str = "") -> list[str]:
+    """Paths of inexact leaves holding a NaN (an Inf alone does not count)."""
+    return [prefix + path_str(path) for path, leaf in jax.tree_util.tree_leaves_with_path(tree)
+            if is_float_array(leaf) and bool(np.isnan(np.asarray(leaf)).any())]
+
+
 def path_str(path: tuple[Any, ...]) -> str:
     """``('params', 'head', 'fc', 'kernel')`` style key path as ``params/head/fc/kernel``."""
     parts = []

@@ -14,10 +14,10 @@ from typing import Any
 import jax
 import jax.extend
 
+from lintnn.runtime import layout as L
 from lintnn.runtime.dims import describe
-from lintnn.runtime.jax import layout as L
 from lintnn.runtime.jax.replay import inner_jaxpr
-from lintnn.runtime.jax.sourceinfo import Where, user_source, where
+from lintnn.runtime.jax.sourceinfo import Where, in_batch_norm, user_source, where
 from lintnn.runtime.jax.trees import flax_root_names
 
 _REDUCE_AXES = ("reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_and",
@@ -38,11 +38,13 @@ class Site:
 @dataclass(frozen=True)
 class State:
     """What is known about one value: its layout, whether it depends on the data inputs,
-    and where (if anywhere) a row first came to depend on other rows of the batch."""
+    where (if anywhere) a row first came to depend on other rows of the batch, and the
+    reshape that first cut a named dim of what it was computed from."""
 
     layout: L.Layout
     data: bool = False
     mixed_at: Site | None = None
+    cut_at: Site | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class Event:
     name: str
     before: str
     after: str
+    upstream: Site | None = None  # an earlier reshape that cut what this one reshapes
 
 
 @dataclass
@@ -84,16 +87,22 @@ class Walker:
     def step(self, eqn: Any, ins: list[State], here: Where) -> list[State]:
         site = Site(eqn.primitive.name, here.module(self.roots), None)
         shapes = [tuple(int(s) for s in getattr(v.aval, "shape", ())) for v in eqn.outvars]
+        cuts = len(self.events)
         layouts, along = self.layouts(eqn, ins, shapes, site)
         data = any(s.data for s in ins)
         mixed_at = next((s.mixed_at for s in ins if s.mixed_at is not None), None)
-        if mixed_at is None and data and self.batch in along and not self.loss:
+        cut_at = next((s.cut_at for s in ins if s.cut_at is not None), None)
+        if cut_at is None and data and any(e.kind == "cut" for e in self.events[cuts:]):
+            cut_at = self.events[cuts].site
+        if (mixed_at is None and data and self.batch in along and not self.loss
+                and not in_batch_norm(eqn)):  # BatchNorm mixes rows by design, as in torch
             mixed_at = self.site(eqn, site)
         if self.loss and eqn.primitive.name != "dot_general":
             self.check_doubled(eqn, ins, layouts, shapes, site)
         if site.module and not self.loss and shapes:
             self.modules[site.module] = describe(shapes[0], self.dims)
-        return [State(lay, data, mixed_at if data else None) for lay in layouts]
+        return [State(lay, data, mixed_at if data else None, cut_at if data else None)
+                for lay in layouts]
 
     def site(self, eqn: Any, site: Site) -> Site:
         return Site(site.op, site.module, user_source(eqn))
@@ -107,7 +116,8 @@ class Walker:
             out, cut = L.reshape(lay, shapes[0], self.dims)
             for dim in cut:
                 self.events.append(Event("cut", self.site(eqn, site), dim,
-                                         self.show(lay), describe(shapes[0], self.dims)))
+                                         self.show(lay), describe(shapes[0], self.dims),
+                                         ins[0].cut_at if ins else None))
             return [out], set(cut)
         if name == "transpose":
             return [tuple(lay[i] for i in p["permutation"])], set()

@@ -15,6 +15,7 @@ from torch import nn
 from lintnn.runtime.report import Report
 from lintnn.runtime.torch.diag import finding
 from lintnn.runtime.torch.inputs import Inputs, first_tensor, is_float
+from lintnn.runtime.torch.modules import eager
 from lintnn.runtime.torch.state import preserved
 
 _BATCH_MIXERS = (nn.modules.batchnorm._BatchNorm,)
@@ -44,6 +45,7 @@ def _run(model: nn.Module, inp: Inputs) -> torch.Tensor | None:
 
 def check_batch_independence(model: nn.Module, inputs: Any) -> Report:
     """Report NR103 when some output row depends on another sample's input."""
+    model = eager(model)
     report = Report("check_batch_independence")
     inp = Inputs.of(model, inputs)
     size = _batch_size(inp)

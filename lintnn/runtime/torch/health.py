@@ -7,7 +7,6 @@ its weight. The original model, its gradients and the RNG are left as found.
 
 from __future__ import annotations
 
-import copy
 import inspect
 import math
 from collections.abc import Callable
@@ -20,15 +19,21 @@ from torch.overrides import TorchFunctionMode
 
 from lintnn.diagnostics import Diagnostic
 from lintnn.runtime.report import Report
+from lintnn.runtime.torch.cascades import fold_dead_layers
 from lintnn.runtime.torch.data_checks import check_inputs, check_labels, check_repeated
 from lintnn.runtime.torch.diag import finding
+from lintnn.runtime.torch.frozen import frozen_parameters, why_unchanged
 from lintnn.runtime.torch.inputs import Inputs, first_tensor, is_float
-from lintnn.runtime.torch.modules import ModuleStack
+from lintnn.runtime.torch.label_control import label_control
+from lintnn.runtime.torch.modules import ModuleStack, eager
+from lintnn.runtime.torch.probabilities import probabilities_into_logit_loss
 from lintnn.runtime.torch.replay import graph_nodes
 from lintnn.runtime.torch.state import preserved
+from lintnn.runtime.torch.training import call_loss, copy_with_optimizer
 
 CHANCE_BAND = (0.5, 1.6)  # initial loss / ln(C) outside this band: NR301
-OVERFIT_FALL = 0.1  # loss must fall below this fraction of its start: NR302
+OVERFIT_FALL = 0.1  # loss must fall below this fraction of its start in OVERFIT_STEPS: NR302
+OVERFIT_STEPS = 300  # fewer steps lower the bar in proportion (60 steps: 82% of the start)
 DEAD_FRACTION = 0.5  # NR304
 VANISHING, EXPLODING = 1e-3, 1e2  # NR305: first/last grad ratio, grad/weight norm ratio
 ACT_STD = (0.1, 10.0)  # NR306: "far outside 0.5-2.0"
@@ -46,26 +51,26 @@ class InitPass:
     dead: dict[str, float] = field(default_factory=dict)
     functions: dict[type, Any] = field(default_factory=dict)
     act_mean: dict[str, float] = field(default_factory=dict)
+    order: list[tuple[str, str]] = field(default_factory=list)  # ("act"|"relu", module)
 
 
 class _ReluWatch(TorchFunctionMode):
     """Fraction of units that are zero for every sample, per ReLU call site."""
 
-    def __init__(self, stack: ModuleStack) -> None:
+    def __init__(self, stack: ModuleStack, order: list[tuple[str, str]]) -> None:
         super().__init__()
         self.stack = stack
+        self.order = order
         self.dead: dict[str, float] = {}
 
     def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None):
         out = func(*args, **(kwargs or {}))
         if func in _RELUS and isinstance(out, torch.Tensor) and out.dim() > 1:
             alive = (out.detach() > 0).flatten(1).any(0)
-            self.dead.setdefault(self.stack.current, float(1.0 - alive.float().mean()))
+            if self.stack.current not in self.dead:
+                self.dead[self.stack.current] = float(1.0 - alive.float().mean())
+                self.order.append(("relu", self.stack.current))
         return out
-
-
-def _call_loss(loss_fn: Callable[..., Any], out: Any, target: Any) -> torch.Tensor:
-    return loss_fn(out, target) if target is not None else loss_fn(out)
 
 
 def _init_pass(model: nn.Module, inp: Inputs, target: Any, loss_fn: Callable) -> InitPass:
@@ -73,23 +78,26 @@ def _init_pass(model: nn.Module, inp: Inputs, target: Any, loss_fn: Callable) ->
                 if not list(m.children()) and getattr(m, "weight", None) is not None}
     act: dict[str, float] = {}
     mean: dict[str, float] = {}
+    order: list[tuple[str, str]] = []
 
     def on_exit(name: str, module: nn.Module, args: Any, output: Any) -> None:
         out = first_tensor(output)
-        if name in weighted and out is not None and is_float(out) and out.numel() > 1:
+        if (name in weighted and name not in act and out is not None and is_float(out)
+                and out.numel() > 1):
             values = out.detach().float()
-            act.setdefault(name, float(values.std()))
-            mean.setdefault(name, float(values.mean()))
+            act[name] = float(values.std())
+            mean[name] = float(values.mean())
+            order.append(("act", name))
 
-    with ModuleStack(model, on_exit=on_exit) as stack, _ReluWatch(stack) as relus:
+    with ModuleStack(model, on_exit=on_exit) as stack, _ReluWatch(stack, order) as relus:
         output = inp.call(model)
-    loss = _call_loss(loss_fn, output, target)
+    loss = call_loss(loss_fn, output, target)
     functions = {}
     for node in graph_nodes([loss]):
         cls = getattr(node, "_forward_cls", None)
         if cls is not None and cls not in functions:
             functions[cls] = node
-    return InitPass(loss, output, act, relus.dead, functions, mean)
+    return InitPass(loss, output, act, relus.dead, functions, mean, order)
 
 
 def _classes(output: Any, target: Any, num_classes: int | None) -> int | None:
@@ -165,7 +173,8 @@ def _update_ratios(before: dict[str, torch.Tensor], model: nn.Module) -> dict[st
     return out
 
 
-def _after_step(before: dict[str, torch.Tensor], model: nn.Module) -> tuple[list, dict]:
+def _after_step(before: dict[str, torch.Tensor], model: nn.Module,
+                opt: torch.optim.Optimizer) -> tuple[list, dict]:
     found: list[Diagnostic] = []
     ratios: dict[str, float] = {}
     frozen = []
@@ -177,11 +186,13 @@ def _after_step(before: dict[str, torch.Tensor], model: nn.Module) -> tuple[list
             frozen.append(name)
         elif p.dim() >= 2:
             ratios[name] = float(delta / (before[name].norm() + 1e-12))
+    groups = {id(p): g for g in opt.param_groups for p in g["params"]}
+    params = dict(model.named_parameters())
     for name in frozen:
-        why = "it gets no gradient" if _grad_of(model, name) is None else "its gradient is zero"
+        reason, why = why_unchanged(params[name], groups.get(id(params[name])))
         found.append(finding("NR303", f"parameter {name!r} did not change after an optimizer "
-                             f"step ({why}): it is unused, detached or frozen by mistake "
-                             f"(37 reasons #23)", module=name.rpartition(".")[0], parameter=name))
+                             f"step: {why} (37 reasons #23)", module=name.rpartition(".")[0],
+                             parameter=name, reason=reason))
     for name, r in ratios.items():
         if not UPDATE_RATIO[0] <= r <= UPDATE_RATIO[1]:
             found.append(finding("NR307", f"update/weight ratio of {name!r} is {r:.2g}, far "
@@ -189,18 +200,6 @@ def _after_step(before: dict[str, torch.Tensor], model: nn.Module) -> tuple[list
                                  f"{'high' if r > UPDATE_RATIO[1] else 'low'} (37 reasons #33)",
                                  module=name.rpartition(".")[0], ratio=r))
     return found, ratios
-
-
-def _grad_of(model: nn.Module, name: str) -> torch.Tensor | None:
-    return dict(model.named_parameters())[name].grad
-
-
-def _make_optimizer(optimizer: Any, model: nn.Module) -> torch.optim.Optimizer:
-    if optimizer is None:
-        return torch.optim.Adam(model.parameters(), lr=3e-3)
-    if isinstance(optimizer, torch.optim.Optimizer):
-        return type(optimizer)(model.parameters(), **optimizer.defaults)
-    return optimizer(model.parameters())
 
 
 def _varied(inp: Inputs) -> Inputs:
@@ -264,6 +263,13 @@ def _gradchecks(functions: dict[type, Any]) -> list[Diagnostic]:
     return found
 
 
+def overfit_bar(steps: int) -> float:
+    """The fraction of the initial loss one batch must be fitted below in ``steps`` steps:
+    ``OVERFIT_FALL`` at ``OVERFIT_STEPS``, proportionally less of a fall for fewer steps
+    (a healthy model has barely started at 10 steps)."""
+    return 1.0 - (1.0 - OVERFIT_FALL) * min(1.0, steps / OVERFIT_STEPS)
+
+
 def _split_batch(batch: Any) -> tuple[Any, Any, Any]:
     if callable(batch):
         first, second = batch(), batch()
@@ -282,10 +288,12 @@ def check_health(
 ) -> Report:
     """Run the health checks on ``batch`` = ``(inputs, target)`` or a function that draws one.
 
-    ``optimizer``: an optimizer (its class and defaults are reused on the copy) or a
-    function ``params -> optimizer``; default Adam(lr=3e-3). ``steps`` bounds the
+    ``optimizer``: an optimizer (copied with the model: the copy trains with its param
+    groups, hyperparameters and state; the optimizer itself is not touched) or a function
+    ``params -> optimizer``; default Adam(lr=3e-3). ``steps`` bounds the
     overfit-one-batch check (37 reasons #27).
     """
+    model = eager(model)
     report = Report("check_health")
     x, target, second = _split_batch(batch)
     inp = Inputs.of(model, x)
@@ -294,21 +302,23 @@ def check_health(
     report.findings += found
     if second is not None:
         report.findings += check_repeated(inp.tensors(), Inputs.of(model, second).tensors())
+    report.findings += frozen_parameters(model)
     with preserved(model, copy_params=False):
         torch.manual_seed(0)
-        work = copy.deepcopy(model)
+        work, opt = copy_with_optimizer(model, optimizer)
         work.train()
         report.findings += _depends_on_input(work, inp)
-        report.findings += _train(work, inp, target, loss_fn, num_classes, optimizer, steps,
-                                  report)
+        report.findings += _train(work, opt, inp, target, loss_fn, num_classes, steps, report)
+        if not any(f.code in ("NR302", "NR308") for f in report.findings):
+            report.findings += label_control(model, optimizer, inp, target, loss_fn, report)
+    report.findings = fold_dead_layers(report.findings, report.data)
     report.data["inputs"] = stats
     return report
 
 
-def _train(work: nn.Module, inp: Inputs, target: Any, loss_fn: Callable, num_classes: Any,
-           optimizer: Any, steps: int, report: Report) -> list[Diagnostic]:
+def _train(work: nn.Module, opt: torch.optim.Optimizer, inp: Inputs, target: Any,
+           loss_fn: Callable, num_classes: Any, steps: int, report: Report) -> list[Diagnostic]:
     found: list[Diagnostic] = []
-    opt = _make_optimizer(optimizer, work)
     init = _init_pass(work, inp, target, loss_fn)
     loss0 = float(init.loss.detach())
     found += _initial_loss(loss0, _classes(init.output, target, num_classes))
@@ -321,7 +331,7 @@ def _train(work: nn.Module, inp: Inputs, target: Any, loss_fn: Callable, num_cla
     found += _gradient_flow(grads)
     before = {n: p.detach().clone() for n, p in work.named_parameters()}
     opt.step()
-    stepped, updates = _after_step(before, work)
+    stepped, updates = _after_step(before, work, opt)
     found += stepped
     for m in work.modules():
         if isinstance(m, nn.modules.dropout._DropoutNd):
@@ -330,7 +340,7 @@ def _train(work: nn.Module, inp: Inputs, target: Any, loss_fn: Callable, num_cla
     history = {name: [ratio] for name, ratio in updates.items()}
     for step in range(steps - 1):
         opt.zero_grad()
-        loss = _call_loss(loss_fn, inp.call(work), target)
+        loss = call_loss(loss_fn, inp.call(work), target)
         curve.append(float(loss.detach()))
         if not math.isfinite(curve[-1]) or curve[-1] <= OVERFIT_FALL * loss0:
             break
@@ -342,16 +352,21 @@ def _train(work: nn.Module, inp: Inputs, target: Any, loss_fn: Callable, num_cla
         if tracked:
             for name, ratio in _update_ratios(before, work).items():
                 history[name].append(ratio)
-    if not curve[-1] <= OVERFIT_FALL * abs(loss0):
+    simplex = probabilities_into_logit_loss(init.output, target, loss0)
+    if simplex is not None:
+        found.append(simplex)
+    elif not curve[-1] <= overfit_bar(steps) * abs(loss0):
         found.append(finding("NR302", f"cannot overfit one batch: the loss went from "
                              f"{loss0:.3g} to {curve[-1]:.3g} in {len(curve)} steps (needs "
-                             f"<= {OVERFIT_FALL:.0%} of the start): a bug in the model, loss "
-                             f"or labels (37 reasons #27)", curve=curve[-5:]))
+                             f"<= {overfit_bar(steps):.0%} of the start in {steps} steps): a "
+                             f"bug in the model, loss or labels (37 reasons #27)",
+                             curve=curve[-5:]))
     classes = _classes(init.output, target, num_classes)
     report.data.update({
         "loss_curve": curve, "activation_std": init.act_std,
         "activation_mean": init.act_mean, "dead_relu": init.dead,
         "grad_weight_ratio": grads, "update_weight_ratio": history, "initial_loss": loss0,
         "chance_loss": math.log(classes) if classes and classes >= 2 else None,
+        "forward_order": init.order,
     })
     return found

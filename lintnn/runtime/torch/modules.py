@@ -8,6 +8,15 @@ from torch import nn
 from torch.utils.hooks import RemovableHandle
 
 
+def eager(model: nn.Module) -> nn.Module:
+    """The module a ``torch.compile`` wrapper runs (``_orig_mod``), else ``model``: the
+    checks run and name modules on it, so paths read ``1``, not ``_orig_mod.1``."""
+    inner = getattr(model, "_orig_mod", None)
+    if isinstance(inner, nn.Module) and type(model).__name__ == "OptimizedModule":
+        return eager(inner)
+    return model
+
+
 class ModuleStack:
     """Tracks the dotted path of the module whose forward is running.
 

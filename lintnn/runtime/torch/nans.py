@@ -19,12 +19,15 @@ from lintnn.runtime.errors import NonFiniteError, Origin
 from lintnn.runtime.report import Report
 from lintnn.runtime.torch.diag import finding
 from lintnn.runtime.torch.inputs import Inputs, is_float, positional_names, tensor_leaves
+from lintnn.runtime.torch.modules import eager
 from lintnn.runtime.torch.replay import (
     first_nonfinite_backward,
     first_nonfinite_in,
+    has_nan,
     nonfinite,
     replay_forward,
 )
+from lintnn.runtime.torch.source import user_frame
 from lintnn.runtime.torch.state import preserved
 
 
@@ -62,6 +65,7 @@ class _Step:
         self.cuda_rng = torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None
         self.outputs: list[torch.Tensor] = []
         self.out_grads: dict[int, torch.Tensor] = {}
+        self.call_site = user_frame()  # the line that called the model: the fallback source
 
 
 class watch:
@@ -70,7 +74,8 @@ class watch:
     Checks the gradients and the latest outputs before every optimizer step taken inside
     the block (before the weights are written), and again when the block ends. The
     error's ``origin`` names the phase, module, aten op and user line where the first
-    non-finite value was made.
+    non-finite value was made, its ``diagnostic`` the NR20x finding. A ``torch.compile``d
+    model is watched as called and replayed on the module it compiled.
     """
 
     def __init__(self, model: nn.Module) -> None:
@@ -136,7 +141,8 @@ class watch:
         self.steps_checked += 1
         if all_finite(tensors):
             return
-        raise NonFiniteError(self.diagnose())
+        origin = self.diagnose()
+        raise NonFiniteError(origin, diagnostic=origin_finding(origin))
 
     def diagnose(self) -> Origin:
         """Replay the latest forward (and backward) and say where the first NaN/Inf came from."""
@@ -144,6 +150,7 @@ class watch:
 
 
 def diagnose(model: nn.Module, step: _Step | None) -> Origin:
+    model = eager(model)
     bad = [n for n, p in model.named_parameters() if nonfinite(p)]
     if bad:
         owner = bad[0].rpartition(".")[0]
@@ -153,19 +160,27 @@ def diagnose(model: nn.Module, step: _Step | None) -> Origin:
         return Origin("backward", None, None, None, False,
                       "no forward of the watched model ran inside the block")
     inputs = Inputs(step.args, dict(step.kwargs), positional_names(model, len(step.args)))
-    dirty = [k for k, v in inputs.named().items() for t in tensor_leaves(v) if nonfinite(t)]
+    named = inputs.named().items()
+    dirty = [k for k, v in named for t in tensor_leaves(v) if has_nan(t)]
     if dirty:
-        return Origin("input", "", None, None, False,
-                      f"input {dirty[0]!r} already holds NaN/Inf")
+        return Origin("input", "", None, None, False, f"input {dirty[0]!r} already holds NaN")
+    # An input holding only +-inf may be meant (an additive attention mask): it is blamed
+    # only if a NaN is born from it, or nothing else explains the non-finite value.
+    infinite = [k for k, v in named for t in tensor_leaves(v) if nonfinite(t)]
     copies = inputs.map(lambda t: t.detach().clone().requires_grad_(t.requires_grad))
     with preserved(model, copy_params=False):
         torch.set_rng_state(step.cpu_rng)
         if step.cuda_rng is not None:
             torch.cuda.set_rng_state_all(step.cuda_rng)
         with torch.set_grad_enabled(step.grad_enabled):
-            site, output, nodes = replay_forward(model, lambda: copies.call(model))
-        if site is not None:
-            return Origin("forward", site.module, site.op, site.source, False)
+            tracker, output, nodes = replay_forward(model, lambda: copies.call(model))
+        found = tracker.origin(inputs_inf=bool(infinite))
+        if found is not None:
+            phase, site = found
+            detail = (f"input {infinite[0]!r} holds +-inf and a NaN is born from it here"
+                      if phase == "input" else None)
+            return Origin(phase, site.module, site.op, site.source or step.call_site, False,
+                          detail)
         outs = [t for t in tensor_leaves(output) if is_float(t)]
         pairs = [(outs[i], g) for i, g in step.out_grads.items() if i < len(outs)]
         if any(nonfinite(g) for _, g in pairs):
@@ -174,8 +189,15 @@ def diagnose(model: nn.Module, step: _Step | None) -> Origin:
                           "the loss, computed outside the model, produced it")
         pairs = [(o, g) for o, g in pairs if o.requires_grad]
         site = first_nonfinite_backward([o for o, _ in pairs], [g for _, g in pairs], nodes)
+    if site is not None and site.from_inf and infinite:
+        return Origin("input", site.module, site.op, site.source or step.call_site, False,
+                      f"input {infinite[0]!r} holds +-inf and a NaN is born from it in the "
+                      f"backward pass here")
     if site is not None:
-        return Origin("backward", site.module, site.op, site.source, False)
+        return Origin("backward", site.module, site.op, site.source or step.call_site, False)
+    if infinite:
+        return Origin("input", "", None, None, False,
+                      f"input {infinite[0]!r} holds +-inf and it reaches the checked values")
     return Origin("backward", None, None, None, False,
                   "the replay did not reproduce the non-finite value (non-deterministic op?)")
 

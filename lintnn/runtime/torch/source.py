@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import types
@@ -14,6 +15,7 @@ _SKIP = (_LINTNN + os.sep, os.path.dirname(os.path.abspath(torch.__file__ or "")
 _SKIP_NAMES = ("<frozen", "contextlib.py", "_contextlib.py", "functools.py")
 
 
+@functools.lru_cache(maxsize=4096)
 def is_user_file(filename: str) -> bool:
     path = os.path.abspath(filename) if not filename.startswith("<") else filename
     return not path.startswith(_SKIP) and not any(s in path for s in _SKIP_NAMES)
@@ -27,10 +29,16 @@ def is_console_script(frame: types.FrameType) -> bool:
         getattr(entry, "__module__", None) == "lintnn.cli.main"
 
 
-def user_frame(frame: types.FrameType | None = None) -> str | None:
-    """``file:line`` of the innermost frame in user code, walking outwards from ``frame``."""
+def user_frame(frame: types.FrameType | None = None,
+               stop: types.FrameType | None = None) -> str | None:
+    """``file:line`` of the innermost frame in user code, walking outwards from ``frame``.
+
+    The walk ends (``None``) at ``stop``, the frame that called the model: an op of a model
+    built from torch's own modules (an ``nn.Sequential``) has no user line inside the
+    call, and the line that called the check (or ``opt.step()``) would be a wrong answer.
+    """
     f = frame if frame is not None else sys._getframe(1)
-    while f is not None:
+    while f is not None and f is not stop:
         if is_user_file(f.f_code.co_filename) and not is_console_script(f):
             return f"{f.f_code.co_filename}:{f.f_lineno}"
         f = f.f_back

@@ -1,4 +1,5 @@
-"""Named-dimension layouts of arrays and how primitives transform them.
+"""Named-dimension layouts of arrays and how reshapes transform them (framework-free: the
+PyTorch and the JAX shape probes share it).
 
 An axis is a tuple of atoms, major to minor: a dim name (``"T"``) or a static size
 (``8``). ``(B, T, 8)`` reshaped to ``(B, T, 2, 4)`` keeps every name whole; reshaped to
