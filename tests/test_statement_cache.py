@@ -286,3 +286,23 @@ def test_a_callers_edit_rechecks_the_callee(engines: tuple[Engine, Engine]) -> N
     assert not flagged(_check(full, incremental, path,
                               text.replace("step(Net(), 1, 2)", "step(nn.Linear(8, 2), 1, 2)")))
     assert flagged(_check(full, incremental, path, text))
+
+
+def test_an_edit_of_a_called_function_rechecks_the_caller(
+        engines: tuple[Engine, Engine]) -> None:
+    """What a function of the file returns (``returned_roles``): editing the hand-written
+    sigmoid changes what is found in the unchanged statement that takes its log."""
+    full, incremental = engines
+    path = Path("train_buffer.py")
+    helper = "\n\ndef squash(z):\n    return 1 / (1 + torch.exp(-z))\n"
+    user = "\n\ndef log_likelihood(z):\n    return torch.log(squash(z))\n"
+    text = DOCUMENT + helper + user
+    row = text.splitlines().index("    return torch.log(squash(z))") + 1
+
+    def flagged(result: RunResult) -> bool:
+        return any(d.code == "NN105" and d.location.row == row for d in result.diagnostics)
+
+    assert flagged(_check(full, incremental, path, text))
+    assert not flagged(_check(full, incremental, path,
+                              text.replace("1 / (1 + torch.exp(-z))", "torch.tanh(z)")))
+    assert flagged(_check(full, incremental, path, text))

@@ -240,3 +240,40 @@ def test_a_subclassed_keras_model_compiled_with_a_logits_loss() -> None:
         scores = Scores()
         scores.compile(optimizer="adam", loss=loss(from_logits=True))
     """, "NN101")
+
+
+def test_a_hand_written_sigmoid_is_a_sigmoid() -> None:
+    """A from-scratch MLP: ``def sigmoid(z): return 1 / (1 + np.exp(-z))`` and later
+    ``np.log(sigmoid(...))``; a hand-written softmax likewise. A function that returns
+    something else (``1 / (2 + exp(-z))``, ``z / z.max()``) is no sigmoid nor softmax."""
+    assert_findings("""
+        import numpy as np
+        import torch
+
+        def sigmoid(z):
+            return 1.0 / (1.0 + np.exp(-z))
+
+        def softmax(x):
+            e = np.exp(x - x.max(axis=1, keepdims=True))
+            return e / e.sum(axis=1, keepdims=True)
+
+        def not_sigmoid(z):
+            return 1 / (2 + np.exp(-z))
+
+        def scaled(z):
+            return z / z.max()
+
+        def frequencies(counts):
+            return counts / counts.sum()
+
+        def bce(w, x, y):
+            p = sigmoid(x @ w)
+            return -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()  # expect: NN105
+
+        def nll(x, y):
+            return -torch.log(softmax(x))[y]  # expect: NN105
+
+        def fine(w, x):
+            return torch.log(not_sigmoid(x @ w)) + torch.log(scaled(x)) + torch.log(
+                frequencies(x))
+    """, "NN105")

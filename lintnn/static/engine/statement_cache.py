@@ -42,7 +42,7 @@ from lintnn.static.syntax.statements import Span, Statement, statements, top_sta
 # (``_mode_index``, ``_data_calls``...) are left out, as they depend on the node lists.
 _SHARED = frozenset({"path", "source", "module", "module_name", "is_package", "imports",
                      "frameworks", "local_classes", "_flows", "_class_attrs", "call_graph",
-                     "_param_values", "sole_model_class"})
+                     "_param_values", "sole_model_class", "_returned"})
 
 Conditional = tuple[Diagnostic, tuple[Requirement, ...]]
 _MAX_ENVIRONMENTS = 50_000  # numbered environments kept before starting afresh
@@ -256,18 +256,30 @@ class StatementCache:
 
 def _caller_statements(ctx: FileContext, found: list[Statement],
                        order: dict[int, int]) -> list[tuple[int, ...]]:
-    """For each statement, the other statements that call its functions, directly or through
-    their own callers: what they pass becomes the parameters' values
-    (:meth:`FileContext.parameter_value`), so their text keys the statement's findings too."""
+    """For each statement, the other statements that call its functions (what they pass
+    becomes the parameters' values, :meth:`FileContext.parameter_value`) and the module-level
+    functions it calls (what they return, :meth:`FileContext.returned_roles`), directly or
+    through others: their text keys the statement's findings too."""
     graph, index = ctx.call_graph, ctx.index
     direct: list[set[int]] = [set() for _ in found]
+
+    def position_of(node: cst.CSTNode) -> int | None:
+        top = top_statement(node, index.parents, ctx.module)
+        return order.get(id(top)) if top is not None else None
+
     for i, statement in enumerate(found):
         if not statement.cacheable:
             continue
         for fn in index.within(index.functions, statement.node):
             for call in graph.callers(fn):  # type: ignore[arg-type]
-                top = top_statement(call, index.parents, ctx.module)
-                position = order.get(id(top)) if top is not None else None
+                position = position_of(call)
+                if position is not None and position != i:
+                    direct[i].add(position)
+        # What the functions it calls return (``sigmoid(z)`` of the file) is read too.
+        for call in index.within(index.calls, statement.node):
+            target = graph.target(call)  # type: ignore[arg-type]
+            if target is not None and index.enclosing_class(target) is None:
+                position = position_of(target)
                 if position is not None and position != i:
                     direct[i].add(position)
     closed: list[tuple[int, ...]] = []

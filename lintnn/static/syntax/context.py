@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -11,6 +12,7 @@ import libcst as cst
 
 from lintnn.diagnostics import Applicability, Severity
 from lintnn.static import knowledge
+from lintnn.static.knowledge import roles as R
 from lintnn.static.knowledge.base import Entry
 from lintnn.static.syntax.callgraph import CallGraph
 from lintnn.static.syntax.dataflow import Flow, Kind, Value, reconcile
@@ -27,6 +29,55 @@ _NOT_MODELS = ("loss", "criterion", "metric", "fn", "func", "act", "optim", "opt
 _MODEL_METHODS = frozenset({"eval", "train", "parameters", "named_parameters", "forward",
                             "state_dict", "load_state_dict", "modules", "children",
                             "named_modules", "zero_grad"})
+
+
+def written_activation(expr: cst.BaseExpression,
+                       assigned: Callable[[str], cst.BaseExpression | None]
+                       ) -> frozenset[str]:
+    """``1 / (1 + exp(-x))`` is a sigmoid, ``exp(x) / exp(x).sum(...)`` (or ``e / e.sum()``
+    where ``e = exp(...)``) a softmax, whatever module ``exp`` comes from. ``assigned``
+    gives the value last assigned to a name."""
+    if not (isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Divide)):
+        return frozenset()
+    left, right = expr.left, expr.right
+    if _number(left) == 1 and isinstance(right, cst.BinaryOperation) and isinstance(
+            right.operator, cst.Add) and {_number(right.left), _number(right.right)} & {1} \
+            and (_is_exp(right.left) or _is_exp(right.right)):
+        return frozenset({R.SIGMOID})
+    exponential = _is_exp(left) or (
+        isinstance(left, cst.Name) and _is_exp(assigned(left.value) or left))
+    if exponential and _sums(right, left):
+        return frozenset({R.SOFTMAX})
+    return frozenset()
+
+
+def _number(node: cst.BaseExpression) -> float | None:
+    if isinstance(node, (cst.Integer, cst.Float)):
+        return float(node.value)
+    return None
+
+
+def _is_exp(node: cst.BaseExpression) -> bool:
+    """``np.exp(x)``, ``torch.exp(-x)``, ``math.exp(x)``, ``x.exp()``."""
+    return (isinstance(node, cst.Call) and (dotted_name(node.func) or "").endswith("exp")) or (
+        isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value == "exp")
+
+
+def _sums(node: cst.BaseExpression, numerator: cst.BaseExpression) -> bool:
+    """``numerator.sum(...)`` or ``sum(numerator, ...)`` (any module's ``sum``)."""
+    if not isinstance(node, cst.Call):
+        return False
+    code = cst.Module(body=[]).code_for_node
+    if isinstance(node.func, cst.Attribute) and node.func.attr.value == "sum":
+        inner = node.func.value
+        if code(inner) == code(numerator) or (isinstance(inner, cst.Call) and _is_exp(inner)
+                                               and _is_exp(numerator)):
+            return True
+    if (dotted_name(node.func) or "").endswith("sum") and node.args:
+        inner = node.args[0].value
+        return code(inner) == code(numerator) or (_is_exp(inner) and _is_exp(numerator))
+    return False
 
 
 class ReportingRule(Protocol):
@@ -82,6 +133,7 @@ class FileContext:
         self._flows: dict[cst.CSTNode, Flow] = {}
         self._class_attrs: dict[cst.ClassDef, dict[str, Value]] = {}
         self._param_values: dict[cst.Param, Value | None] = {}
+        self._returned: dict[cst.FunctionDef, frozenset[str]] = {}
 
     @cached_property
     def line_starts(self) -> list[int]:
@@ -166,6 +218,29 @@ class FileContext:
     def value(self, expr: cst.BaseExpression) -> Value | None:
         """What ``expr`` evaluates to at its place in the program, if known."""
         return self.flow(self.scope_of(expr)).value_of(expr)
+
+    def returned_roles(self, call: cst.Call) -> frozenset[str]:
+        """What a function of this file returns, when every ``return`` agrees (``makes.*``
+        roles): ``sigmoid(z)`` for a hand-written ``1 / (1 + exp(-z))``."""
+        fn = self.call_graph.target(call)
+        if fn is None or self.index.enclosing_class(fn) is not None:
+            return frozenset()
+        if fn in self._returned:
+            return self._returned[fn]
+        self._returned[fn] = frozenset()  # recursion: unknown
+        found: frozenset[str] | None = None
+        for node in self.index.within(self.index.returns, fn):
+            if self.index.enclosing_function(node) is not fn or node.value is None:
+                continue
+            roles = written_activation(node.value, lambda name, at=node: (
+                a.value if (a := self.last_assignment(name, at)) is not None else None))
+            if not roles:
+                value = self.flow(fn).value_of(node.value)
+                roles = frozenset(r for r in value.roles if r.startswith("makes.")) \
+                    if value is not None and value.kind is Kind.RESULT else frozenset()
+            found = roles if found is None else found & roles
+        self._returned[fn] = found or frozenset()
+        return self._returned[fn]
 
     def last_assignment(self, name: str, before: cst.CSTNode) -> cst.Assign | None:
         """The last ``name = ...`` (or ``..., name, ... = ...``) before ``before`` in its scope,

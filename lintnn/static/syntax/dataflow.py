@@ -129,6 +129,8 @@ class FileFacts(Protocol):
 
     def parameter_value(self, fn: cst.FunctionDef, param: cst.Param) -> Value | None: ...
 
+    def returned_roles(self, call: cst.Call) -> frozenset[str]: ...
+
 
 class Flow:
     """Environment before every statement of one scope (function or module body)."""
@@ -381,6 +383,10 @@ class Flow:
                              roles=method_entry.roles, node=call)
         callee = self.eval(func, env)
         if callee is None:
+            made = self.ctx.returned_roles(call) if isinstance(func, cst.Name) else None
+            if made:
+                return Value(Kind.RESULT, qualname=func.value, roles=made,  # type: ignore[attr-defined]
+                             node=call)
             return None
         if callee.kind is Kind.REF:
             entry = callee.entry
