@@ -234,8 +234,8 @@ class Judge:
                 continue
             if lr <= t.lr_zero * peak:
                 since = self._lr_zero_since.setdefault(g, s.step)
-                if (s.step - since >= t.lr_zero_share * max(s.step, 1)
-                        and self._persist("NR411", str(g), True)):
+                held = self._persist("NR411", str(g), True)  # samples in the stretch
+                if held and s.step - since >= t.lr_zero_share * max(s.step, 1):
                     self.report("NR411", str(g), f"the learning rate of param group {g} is "
                                 f"{lr:.3g}, below {t.lr_zero:g} of its peak {peak:.3g}, since "
                                 f"step {since}: the steps since do (almost) nothing; check the "

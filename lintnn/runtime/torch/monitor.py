@@ -59,15 +59,19 @@ class monitor(losstap.Listener):
     loss, called every ``val_every`` steps (default ``10 * every``) under ``no_grad`` with
     the model in eval mode (both restored). ``thresholds``: a :class:`Thresholds` or a dict
     of its fields. ``on_finding`` hears each finding as it fires (default: logged to the
-    ``lintnn.monitor`` logger). ``.report`` is a :class:`lintnn.Report`; a non-finite loss
-    or gradient raises :class:`lintnn.NonFiniteError` before the step writes the weights.
+    ``lintnn.monitor`` logger). With several backward calls per step (gradient
+    accumulation) the step's loss is their ``"mean"``, or their ``"sum"`` when each is
+    already divided by the number of micro-batches (transformers' Trainer does that).
+    ``.report`` is a :class:`lintnn.Report`; a non-finite loss or gradient raises
+    :class:`lintnn.NonFiniteError` before the step writes the weights.
     """
 
     def __init__(self, model: nn.Module, optimizer: Any, every: int = 10,
                  num_classes: int | None = None, val_loss_fn: Callable[[], Any] | None = None,
                  thresholds: Thresholds | dict[str, Any] | None = None, *,
                  val_every: int | None = None,
-                 on_finding: Callable[[Diagnostic], None] | None = None) -> None:
+                 on_finding: Callable[[Diagnostic], None] | None = None,
+                 accumulation: str = "mean") -> None:
         if not isinstance(model, nn.Module):
             raise TypeError(f"monitor needs an nn.Module, got {type(model).__name__}")
         if not isinstance(every, int) or every < 1:
@@ -84,6 +88,9 @@ class monitor(losstap.Listener):
         self.val_loss_fn = val_loss_fn
         self.val_every = val_every or 10 * every
         self.thresholds = Thresholds.of(thresholds)
+        if accumulation not in ("mean", "sum"):
+            raise ValueError(f"accumulation must be 'mean' or 'sum', got {accumulation!r}")
+        self.accumulation = accumulation
         self.on_finding = on_finding or (lambda d: log.warning("lintnn: %s", d))
         self.rank, self.world = 0, 1
         self.steps = 0  # optimizer steps of the first optimizer: the run's clock
@@ -222,9 +229,22 @@ class monitor(losstap.Listener):
 
     # -- the optimizer step ------------------------------------------------------------
 
-    def _pre_hook(self, index: int) -> Callable[..., None]:
-        def hook(opt: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
-            self._before_step(index, opt)
+    def _pre_hook(self, index: int) -> Callable[..., Any]:
+        def hook(opt: torch.optim.Optimizer, args: Any, kwargs: Any) -> Any:
+            closure = kwargs.get("closure", args[0] if args else None)
+            if not callable(closure):
+                self._before_step(index, opt)
+                return None
+            # step(closure) runs forward and backward inside the step (Lightning, LBFGS):
+            # check after the closure, still before the update.
+            def checked() -> Any:
+                loss = closure()
+                self._before_step(index, opt)
+                return loss
+
+            if "closure" in kwargs:
+                return args, {**kwargs, "closure": checked}
+            return (checked, *args[1:]), kwargs
 
         return hook
 
@@ -252,8 +272,11 @@ class monitor(losstap.Listener):
         loss = None
         if index == 0 and self._pending_losses:
             pending = self._pending_losses
-            loss = pending[0] if len(pending) == 1 else torch.stack(
-                [t.to(pending[0].device, torch.float32) for t in pending]).mean()
+            if len(pending) == 1:
+                loss = pending[0]
+            else:
+                stacked = torch.stack([t.to(pending[0].device, torch.float32) for t in pending])
+                loss = stacked.sum() if self.accumulation == "sum" else stacked.mean()
             self._pending_losses = []
         if not params and loss is None:
             return

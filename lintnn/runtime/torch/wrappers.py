@@ -41,13 +41,13 @@ def is_compiled(model: nn.Module) -> bool:
 
 
 def unwrap_optimizer(optimizer: Any) -> torch.optim.Optimizer:
-    """The ``torch.optim.Optimizer`` inside accelerate's or Lightning's wrapper."""
-    seen = 0
-    while not isinstance(optimizer, torch.optim.Optimizer) and seen < 5:
+    """The ``torch.optim.Optimizer`` inside accelerate's or Lightning's wrapper (accelerate's
+    subclasses ``Optimizer`` without its hooks: the inner one steps the parameters)."""
+    for _ in range(5):
         inner = getattr(optimizer, "optimizer", None) or getattr(optimizer, "_optimizer", None)
-        if inner is None:
+        if inner is None or inner is optimizer:
             break
-        optimizer, seen = inner, seen + 1
+        optimizer = inner
     if not isinstance(optimizer, torch.optim.Optimizer):
         raise TypeError(f"expected a torch.optim.Optimizer, got {type(optimizer).__name__}")
     return optimizer
