@@ -3,6 +3,7 @@ once, at import): ``python keras_runs.py torch|jax`` prints each scenario's find
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -43,10 +44,8 @@ def model(lr: float | keras.optimizers.schedules.LearningRateSchedule = 1e-2) ->
 
 def fit(m: keras.Model, x: np.ndarray, y: np.ndarray, **kw: object) -> list:
     callback = MonitorCallback(num_classes=CLASSES, on_finding=lambda d: None)
-    try:
+    with contextlib.suppress(NonFiniteError):  # the callback raises it; the report stays
         m.fit(x, y, batch_size=32, verbose=0, callbacks=[callback], **{"shuffle": True, **kw})
-    except NonFiniteError:
-        pass
     rep = callback.report
     return [[f.code, f.extra.get("step"), f.module] for f in rep.findings] + [
         ["steps", rep.data["monitor"]["steps"], len(rep.data["timeline"]["loss"])]]

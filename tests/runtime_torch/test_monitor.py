@@ -345,3 +345,22 @@ def test_bad_arguments_are_refused_clearly() -> None:
         lt.monitor("model", torch.optim.SGD(model.parameters(), lr=0.1))  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="Optimizer"):
         lt.monitor(model, object())
+
+
+def test_lbfgs_closure_is_checked_after_it_ran() -> None:
+    model = make_model()
+    opt = torch.optim.LBFGS(model.parameters(), lr=0.5, max_iter=2)
+    x, y = Task().draw(64)
+
+    def closure() -> torch.Tensor:
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        return loss
+
+    with lt.monitor(model, opt, every=1) as mon:
+        for _ in range(5):
+            opt.step(closure)
+    timeline = mon.report.data["timeline"]
+    assert timeline["sample_steps"] == [0, 1, 2, 3, 4]
+    assert all(timeline["grad_norm"]["0"])  # the closure's gradients, not an empty step's

@@ -66,6 +66,8 @@ class monitor(losstap.Listener):
     :class:`lintnn.NonFiniteError` before the step writes the weights.
     """
 
+    live = 0  # monitors open in this process: with several, each keeps its own model's loss
+
     def __init__(self, model: nn.Module, optimizer: Any, every: int = 10,
                  num_classes: int | None = None, val_loss_fn: Callable[[], Any] | None = None,
                  thresholds: Thresholds | dict[str, Any] | None = None, *,
@@ -128,6 +130,7 @@ class monitor(losstap.Listener):
         self.judge = Judge(self._param_infos(), self.thresholds, self.num_classes,
                            self._heard, where=f"rank {self.rank}: " if self.world > 1 else "")
         self._open = True
+        monitor.live += 1
         try:
             self._watch = watch(self.inner)  # replays on the user's module, not the wrapper
             self._handles += [
@@ -153,6 +156,7 @@ class monitor(losstap.Listener):
         if not self._open:
             return
         self._open = False
+        monitor.live -= 1
         for h in self._handles:
             h.remove()
         self._handles.clear()
@@ -211,7 +215,7 @@ class monitor(losstap.Listener):
     # -- the loss ----------------------------------------------------------------------
 
     def on_loss(self, loss: torch.Tensor) -> None:
-        if losstap.active() > 1 and not self._reaches_model(loss):
+        if monitor.live > 1 and not self._reaches_model(loss):
             return  # another monitored model's loss
         self._pending_losses.append(loss)
 
@@ -231,7 +235,8 @@ class monitor(losstap.Listener):
 
     def _pre_hook(self, index: int) -> Callable[..., Any]:
         def hook(opt: torch.optim.Optimizer, args: Any, kwargs: Any) -> Any:
-            closure = kwargs.get("closure", args[0] if args else None)
+            # args[0] is the optimizer itself; a closure comes as step(closure) or a keyword
+            closure = kwargs.get("closure", args[1] if len(args) > 1 else None)
             if not callable(closure):
                 self._before_step(index, opt)
                 return None
@@ -244,7 +249,7 @@ class monitor(losstap.Listener):
 
             if "closure" in kwargs:
                 return args, {**kwargs, "closure": checked}
-            return (checked, *args[1:]), kwargs
+            return (args[0], checked, *args[2:]), kwargs
 
         return hook
 
