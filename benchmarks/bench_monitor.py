@@ -1,0 +1,107 @@
+"""Overhead of ``lintnn.torch.monitor`` at its default sampling on a GPT-2 training step.
+
+GPT-2 with 4 layers of width 256 (GPT-2's own 50257-token vocabulary), built from a
+transformers config (no download), trained with AdamW on random tokens. Three identical
+copies train side by side in one process: ``plain``, ``monitor`` (``every=10``, the
+default) and ``control`` (plain again: the noise floor of the comparison). Each round runs
+every copy for ``--steps`` steps in a shuffled order; the result is the median over rounds
+of the per-round ratio to ``plain``.
+
+    python benchmarks/bench_monitor.py [--rounds 9] [--steps 10] [--batch 4] [--seq 128]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import torch
+
+import lintnn.torch as lt
+
+
+def make(batch: int, seq: int, seed: int = 0):
+    from transformers import GPT2Config, GPT2LMHeadModel
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    torch.manual_seed(seed)
+    config = GPT2Config(n_layer=4, n_embd=256, n_head=4, n_positions=seq, use_cache=False)
+    model = GPT2LMHeadModel(config)
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-4)
+    gen = torch.Generator().manual_seed(1)
+
+    def step() -> None:
+        ids = torch.randint(0, config.vocab_size, (batch, seq), generator=gen)
+        loss = model(input_ids=ids, labels=ids).loss
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    return model, opt, step
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--steps", type=int, default=10, help="steps per copy per round")
+    parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--seq", type=int, default=128)
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    logging.getLogger("lintnn.monitor").setLevel(logging.ERROR)
+    copies = {name: make(args.batch, args.seq) for name in ("plain", "monitor", "control")}
+    monitors: list[lt.monitor] = []
+
+    def context(name: str):
+        if name != "monitor":
+            return contextlib.nullcontext()
+        model, opt, _ = copies[name]
+        mon = lt.monitor(model, opt)  # every=10: the default sampling
+        monitors.append(mon)
+        return mon
+
+    for _, _, step in copies.values():
+        step()  # warm up
+    times: dict[str, list[float]] = {name: [] for name in copies}
+    order = list(copies)
+    shuffle = random.Random(0)
+    for _ in range(args.rounds):
+        shuffle.shuffle(order)
+        for name in order:
+            step = copies[name][2]
+            with context(name):
+                start = time.perf_counter()
+                for _ in range(args.steps):
+                    step()
+                times[name].append((time.perf_counter() - start) / args.steps)
+    ratios = {name: statistics.median(t / p for t, p in zip(times[name], times["plain"],
+                                                             strict=True))
+              for name in ("monitor", "control")}
+    params = sum(p.numel() for p in copies["plain"][0].parameters())
+    findings = sum(len(m.report.findings) for m in monitors)
+    print(f"torch {torch.__version__}, {platform.processor() or platform.machine()}, "
+          f"threads {torch.get_num_threads()}, GPT-2 4x256 ({params / 1e6:.1f}M parameters), "
+          f"batch {args.batch}x{args.seq}, {args.rounds} rounds x {args.steps} steps, "
+          f"monitor every=10")
+    print("| copy | median step (ms) | median of per-round ratios to plain |")
+    print("|---|---|---|")
+    for name in copies:
+        ratio = "1" if name == "plain" else f"{ratios[name]:.3f}x"
+        print(f"| {name} | {statistics.median(times[name]) * 1000:.1f} | {ratio} |")
+    print(f"findings on this healthy run: {findings}")
+
+
+if __name__ == "__main__":
+    main()
