@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -17,3 +21,17 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     env.pop("NO_COLOR", None)
     env.update(extra)
     return env
+
+
+@pytest.fixture
+def quiet_single_thread() -> Iterator[None]:
+    """For training tests: one torch thread (tiny models run ~20x faster than on two busy
+    cores) and the monitor's findings kept out of the log."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    logging.getLogger("lintnn.monitor").setLevel(logging.ERROR)
+    yield
+    torch.set_num_threads(threads)
+    logging.getLogger("lintnn.monitor").setLevel(logging.NOTSET)

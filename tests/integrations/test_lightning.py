@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 import pytest
 import torch
 from torch import nn
@@ -62,14 +60,7 @@ def fit(module: pl.LightningModule, steps: int, callback: MonitorCallback) -> No
     trainer.fit(module, train, val)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread() -> object:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    logging.getLogger("lintnn.monitor").setLevel(logging.ERROR)
-    yield
-    torch.set_num_threads(threads)
-    logging.getLogger("lintnn.monitor").setLevel(logging.NOTSET)
+pytestmark = pytest.mark.usefixtures("quiet_single_thread")
 
 
 def test_healthy_200_steps_give_no_finding() -> None:

@@ -3,7 +3,6 @@ GPT-2 built from a config: no download)."""
 
 from __future__ import annotations
 
-import logging
 import math
 
 import pytest
@@ -57,15 +56,15 @@ def train(tmp_path: object, callback: MonitorCallback, steps: int, random: bool 
     trainer.train()
 
 
-@pytest.fixture(autouse=True)
-def _quiet() -> object:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    logging.getLogger("lintnn.monitor").setLevel(logging.ERROR)
+pytestmark = pytest.mark.usefixtures("quiet_single_thread")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _transformers_quiet() -> object:
+    level = transformers.logging.get_verbosity()
     transformers.logging.set_verbosity_error()
     yield
-    torch.set_num_threads(threads)
-    logging.getLogger("lintnn.monitor").setLevel(logging.NOTSET)
+    transformers.logging.set_verbosity(level)
 
 
 def test_healthy_200_steps_give_no_finding(tmp_path: object) -> None:

@@ -15,7 +15,7 @@ CODES = sorted(c for c in RULES if c.startswith("NR4"))
 
 
 def test_the_monitor_has_its_codes() -> None:
-    assert CODES == [f"NR4{i:02d}" for i in range(1, 14)]
+    assert [f"NR4{i:02d}" for i in range(1, 14)] == CODES
 
 
 @pytest.mark.parametrize("code", CODES)

@@ -18,15 +18,7 @@ from .training import CLASSES, Task, make_model, train
 PERM = torch.tensor([1, 2, 3, 0])
 
 
-@pytest.fixture(autouse=True)
-def _quiet_and_one_thread() -> object:
-    """Tiny models run ~20x faster on one thread than on two busy ones."""
-    logging.getLogger("lintnn.monitor").setLevel(logging.ERROR)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-    logging.getLogger("lintnn.monitor").setLevel(logging.NOTSET)
+pytestmark = pytest.mark.usefixtures("quiet_single_thread")
 
 
 def run(model: nn.Module | None = None, opt: torch.optim.Optimizer | None = None,
@@ -364,3 +356,17 @@ def test_lbfgs_closure_is_checked_after_it_ran() -> None:
     timeline = mon.report.data["timeline"]
     assert timeline["sample_steps"] == [0, 1, 2, 3, 4]
     assert all(timeline["grad_norm"]["0"])  # the closure's gradients, not an empty step's
+
+
+def test_sparse_embedding_gradients_are_measured() -> None:
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Embedding(50, 8, sparse=True), nn.Flatten(), nn.Linear(24, 4))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    with lt.monitor(model, opt, every=1) as mon:
+        for _ in range(3):
+            ids = torch.randint(0, 50, (16, 3))
+            loss = nn.functional.cross_entropy(model(ids), ids[:, 0] % 4)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    assert all(v > 0 for v in mon.report.data["timeline"]["grad_norm"]["0"])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 import pytest
 import torch
 from torch import nn
@@ -14,15 +12,7 @@ import lintnn.torch as lt
 from .test_monitor import LogHead
 from .training import CLASSES, Task, make_model, train
 
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> object:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    logging.getLogger("lintnn.monitor").setLevel(logging.ERROR)
-    yield
-    torch.set_num_threads(threads)
-    logging.getLogger("lintnn.monitor").setLevel(logging.NOTSET)
+pytestmark = pytest.mark.usefixtures("quiet_single_thread")
 
 
 def test_bf16_autocast_healthy_run_is_silent() -> None:

@@ -19,6 +19,9 @@ def norms(tensors: Sequence[torch.Tensor]) -> list[torch.Tensor]:
     out: list[torch.Tensor | None] = [None] * len(tensors)
     groups: dict[tuple[torch.device, torch.dtype], list[int]] = {}
     for i, t in enumerate(tensors):
+        if t.is_sparse:  # nn.Embedding(sparse=True): the norm of its stored values
+            out[i] = t.coalesce().values().float().norm()
+            continue
         groups.setdefault((t.device, t.dtype), []).append(i)
     for index in groups.values():
         for i, n in zip(index, torch._foreach_norm([tensors[i] for i in index], 2,
