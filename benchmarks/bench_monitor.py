@@ -5,7 +5,9 @@ transformers config (no download), trained with AdamW on random tokens. Three id
 copies train side by side in one process: ``plain``, ``monitor`` (``every=10``, the
 default) and ``control`` (plain again: the noise floor of the comparison). Each round runs
 every copy for ``--steps`` steps in a shuffled order; the result is the median over rounds
-of the per-round ratio to ``plain``.
+of the per-round ratio to ``plain``, for wall time and for the process's CPU time (on a
+shared machine, other processes stretch wall time; with one torch thread, CPU time counts
+only this process's work).
 
     python benchmarks/bench_monitor.py [--rounds 9] [--steps 10] [--batch 4] [--seq 128]
 """
@@ -56,7 +58,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=10, help="steps per copy per round")
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--seq", type=int, default=128)
-    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads (default 1: CPU time then measures the work)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -74,7 +77,8 @@ def main() -> None:
 
     for _, _, step in copies.values():
         step()  # warm up
-    times: dict[str, list[float]] = {name: [] for name in copies}
+    clocks = {"wall": time.perf_counter, "cpu": time.process_time}
+    times = {clock: {name: [] for name in copies} for clock in clocks}
     order = list(copies)
     shuffle = random.Random(0)
     for _ in range(args.rounds):
@@ -82,24 +86,31 @@ def main() -> None:
         for name in order:
             step = copies[name][2]
             with context(name):
-                start = time.perf_counter()
+                start = {clock: read() for clock, read in clocks.items()}
                 for _ in range(args.steps):
                     step()
-                times[name].append((time.perf_counter() - start) / args.steps)
-    ratios = {name: statistics.median(t / p for t, p in zip(times[name], times["plain"],
-                                                             strict=True))
-              for name in ("monitor", "control")}
+                for clock, read in clocks.items():
+                    times[clock][name].append((read() - start[clock]) / args.steps)
+
+    def ratio(clock: str, name: str) -> float:
+        pairs = zip(times[clock][name], times[clock]["plain"], strict=True)
+        return statistics.median(t / p for t, p in pairs)
+
     params = sum(p.numel() for p in copies["plain"][0].parameters())
     findings = sum(len(m.report.findings) for m in monitors)
     print(f"torch {torch.__version__}, {platform.processor() or platform.machine()}, "
           f"threads {torch.get_num_threads()}, GPT-2 4x256 ({params / 1e6:.1f}M parameters), "
           f"batch {args.batch}x{args.seq}, {args.rounds} rounds x {args.steps} steps, "
           f"monitor every=10")
-    print("| copy | median step (ms) | median of per-round ratios to plain |")
-    print("|---|---|---|")
+    print("| copy | median step, wall (ms) | ratio to plain, wall | median step, CPU (ms) "
+          "| ratio to plain, CPU |")
+    print("|---|---|---|---|---|")
     for name in copies:
-        ratio = "1" if name == "plain" else f"{ratios[name]:.3f}x"
-        print(f"| {name} | {statistics.median(times[name]) * 1000:.1f} | {ratio} |")
+        cells = []
+        for clock in clocks:
+            r = "1" if name == "plain" else f"{ratio(clock, name):.3f}x"
+            cells += [f"{statistics.median(times[clock][name]) * 1000:.1f}", r]
+        print(f"| {name} | {' | '.join(cells)} |")
     print(f"findings on this healthy run: {findings}")
 
 

@@ -57,13 +57,14 @@ class Judge:
     def __init__(self, params: Iterable[ParamInfo], thresholds: Thresholds | None = None,
                  num_classes: int | None = None,
                  on_finding: Callable[[Diagnostic], None] | None = None,
-                 where: str = "") -> None:
+                 rank: int | None = None) -> None:
         self.t = thresholds or Thresholds()
         self.params = list(params)
         self.chance = math.log(num_classes) if num_classes and num_classes >= 2 else None
         self.num_classes = num_classes
         self.on_finding = on_finding
-        self.where = where  # "rank 1: " under data parallelism
+        self.rank = rank  # under data parallelism: said in each message and its extra
+        self.where = f"rank {rank}: " if rank is not None else ""
         self.curve = LossCurve(self.t)
         self.findings: list[Diagnostic] = []
         self.samples: list[Sample] = []
@@ -94,6 +95,8 @@ class Judge:
             return
         self._fired.add((code, key))
         text = f"step {step}: {message}" if step is not None else message
+        if self.rank is not None:
+            numbers.setdefault("rank", self.rank)
         d = finding(code, self.where + text, module=module, source=source, severity=severity,
                     step=step, **numbers)
         self.findings.append(d)

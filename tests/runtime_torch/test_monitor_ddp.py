@@ -69,3 +69,45 @@ def test_no_rank_hangs_when_another_raises(tmp_path: Path) -> None:
     assert r1["error"] == "RuntimeError"
     assert r0["error"] is not None  # its next all-reduce failed instead of waiting forever
     assert elapsed < 60  # well below the process group's 60 s timeout
+
+
+SCRIPT = Path(__file__).with_name("ddp_script.py")
+
+
+def launch_run(tmp_path: Path, *script_args: int) -> tuple[list[int], dict]:
+    """``lintnn run`` on each of 2 ranks, as ``torchrun lintnn run ...`` would start it."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    report = tmp_path / "run.json"
+    procs = [subprocess.Popen(
+        [sys.executable, "-m", "lintnn", "run", "--num-classes", "4", "--json", str(report),
+         str(SCRIPT), *map(str, script_args)],
+        env=subprocess_env(RANK=str(rank), WORLD_SIZE="2", MASTER_ADDR="127.0.0.1",
+                           MASTER_PORT=str(port)),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for rank in range(2)]
+    codes = []
+    for p in procs:
+        try:
+            codes.append(p.wait(timeout=120))
+        except subprocess.TimeoutExpired:
+            for q in procs:
+                q.kill()
+            pytest.fail("a rank hung")
+    logs = "".join(p.stdout.read() for p in procs if p.stdout)
+    assert report.exists(), logs[-3000:]
+    return codes, json.loads(report.read_text())
+
+
+def test_lintnn_run_writes_one_report_for_the_ranks(tmp_path: Path) -> None:
+    codes, report = launch_run(tmp_path, 1, -1, 20)
+    assert codes == [1, 1]
+    nonfinite = [f for f in report["findings"] if f["code"] == "NR401"]
+    assert [(f["extra"]["rank"], f["extra"]["step"]) for f in nonfinite] == [(1, 5)]
+
+
+def test_lintnn_run_merges_the_ranks_before_the_group_is_destroyed(tmp_path: Path) -> None:
+    codes, report = launch_run(tmp_path, -1, 1, 120)  # rank 1's labels go wrong at step 60
+    assert codes[0] == 1
+    ranks = {(f["code"], f["extra"]["rank"]) for f in report["findings"]}
+    assert ("NR403", 1) in ranks  # rank 1's loss diverged; rank 0's report has it

@@ -128,7 +128,7 @@ class monitor(losstap.Listener):
         self._run = ranks.next_run()
         self._names = {id(p): n for n, p in self.inner.named_parameters()}
         self.judge = Judge(self._param_infos(), self.thresholds, self.num_classes,
-                           self._heard, where=f"rank {self.rank}: " if self.world > 1 else "")
+                           self._heard, rank=self.rank if self.world > 1 else None)
         self._open = True
         monitor.live += 1
         try:
@@ -400,8 +400,7 @@ class monitor(losstap.Listener):
                           "lower the learning rate, clip gradients, and look for log/sqrt/"
                           "division of zero or negative values (37 reasons #37; NaN notes)",
                           step=self.steps, module=origin.module, source=origin.source,
-                          phase=origin.phase, op=origin.op, rank=self.rank,
-                          parameters=bad[:20])
+                          phase=origin.phase, op=origin.op, parameters=bad[:20])
         diagnostic = self.judge.findings[-1]
         self.error = NonFiniteError(origin, diagnostic.message)
         self.error.diagnostic = diagnostic  # type: ignore[attr-defined]

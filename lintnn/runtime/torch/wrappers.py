@@ -13,6 +13,8 @@ from typing import Any
 import torch
 from torch import nn
 
+_DATA_PARALLEL = (nn.parallel.DistributedDataParallel, nn.DataParallel)
+
 
 def _compiled(model: nn.Module) -> bool:
     return type(model).__name__ == "OptimizedModule" and hasattr(model, "_orig_mod")
@@ -23,7 +25,7 @@ def unwrap_model(model: nn.Module) -> nn.Module:
     while True:
         if _compiled(model):
             model = model._orig_mod
-        elif isinstance(model, (nn.parallel.DistributedDataParallel, nn.DataParallel)):
+        elif isinstance(model, _DATA_PARALLEL):
             model = model.module
         else:
             return model
@@ -34,7 +36,7 @@ def is_compiled(model: nn.Module) -> bool:
     while True:
         if _compiled(model):
             return True
-        if isinstance(model, (nn.parallel.DistributedDataParallel, nn.DataParallel)):
+        if isinstance(model, _DATA_PARALLEL):
             model = model.module
         else:
             return False
