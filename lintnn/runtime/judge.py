@@ -225,11 +225,10 @@ class Judge:
         for g, lr in enumerate(s.lrs):
             peak = max(self._lr_peak.get(g, 0.0), lr)
             self._lr_peak[g] = peak
-            size = sum(1 for p in self.params if p.group == g)
             if peak == 0.0:
                 if self._persist("NR410", f"lr0:{g}", True):
                     names = [p.name for p in self.params if p.group == g]
-                    self.report("NR410", f"lr0:{g}", f"param group {g} ({size} parameters: "
+                    self.report("NR410", f"lr0:{g}", f"param group {g} ({len(names)} parameters: "
                                 f"{_fmt_names(names)}) has learning rate 0 at every step so "
                                 "far: its parameters never train (37 reasons #23, #36)",
                                 step=s.step, module=self.params_layer(names[0]) if names

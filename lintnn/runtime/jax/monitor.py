@@ -121,7 +121,11 @@ class monitor:
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        self._losses.clear()
+        losses, self._losses = self._losses, []
+        if exc_type is None and losses and self.judge is not None:
+            first = self.steps - len(losses)
+            for i, value in enumerate(jax.device_get(losses)):  # the steps after the last read
+                self.judge.add_loss(first + i, float(value))
 
     @property
     def report(self) -> Report:

@@ -128,7 +128,7 @@ class monitor(losstap.Listener):
         self._run = ranks.next_run()
         self._names = {id(p): n for n, p in self.inner.named_parameters()}
         self.judge = Judge(self._param_infos(), self.thresholds, self.num_classes,
-                           self._heard, rank=self.rank if self.world > 1 else None)
+                           self.on_finding, rank=self.rank if self.world > 1 else None)
         self._open = True
         monitor.live += 1
         try:
@@ -197,9 +197,6 @@ class monitor(losstap.Listener):
         """A validation loss from the training framework (the callbacks call this)."""
         if self.judge is not None:
             self.judge.add_val_loss(self.steps if step is None else step, float(value))
-
-    def _heard(self, d: Diagnostic) -> None:
-        self.on_finding(d)
 
     def _param_infos(self) -> list[ParamInfo]:
         group_of: dict[int, int] = {}
