@@ -119,3 +119,11 @@ def test_learning_rate_from_inject_hyperparams() -> None:
 def test_not_an_optimizer_is_refused() -> None:
     with pytest.raises(TypeError, match="GradientTransformation"):
         lj.monitor(functools.partial(optax.adam, 1e-3))  # type: ignore[arg-type]
+
+
+def test_validation_loss_rising_while_training_falls() -> None:
+    readings = iter([1.0, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.4])
+    mon = lj.monitor(optax.adam(1e-2), val_loss_fn=lambda: next(readings), val_every=20)
+    run(mon, 160)
+    assert [(f.code, f.extra["step"]) for f in mon.report.findings] == [("NR413", 100)]
+    assert [s for s, _ in mon.report.data["timeline"]["val"]] == list(range(20, 161, 20))
