@@ -85,3 +85,19 @@ def test_nan_in_compiled_model_is_replayed_eagerly() -> None:
     origin = err.value.origin
     assert (origin.phase, origin.module, origin.op) == ("forward", "", "aten.log")
     assert err.value.diagnostic.extra["step"] == 5
+
+
+def test_nan_inside_a_compiled_submodule_is_named_without_orig_mod() -> None:
+    class Log(nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return torch.log(x)
+
+    torch.manual_seed(0)
+    compiled = torch.compile(nn.Sequential(nn.Linear(4, 4), Log(), nn.Linear(4, 2)),
+                             backend="aot_eager")
+    opt = torch.optim.SGD(compiled.parameters(), lr=0.1)
+    with pytest.raises(lintnn.NonFiniteError) as err, lt.monitor(compiled, opt):
+        loss = compiled(torch.randn(8, 4)).sum()
+        loss.backward()
+        opt.step()
+    assert (err.value.origin.module, err.value.origin.op) == ("1", "aten.log")
