@@ -9,7 +9,13 @@ of the per-round ratio to ``plain``, for wall time and for the process's CPU tim
 shared machine, other processes stretch wall time; with one torch thread, CPU time counts
 only this process's work).
 
-    python benchmarks/bench_monitor.py [--rounds 9] [--steps 10] [--batch 4] [--seq 128]
+    python benchmarks/bench_monitor.py [--rounds 9] [--steps 10] [--batch 8] [--seq 128]
+    python benchmarks/bench_monitor.py --profile 20   # CPU time inside the monitor's hooks
+
+``--profile N`` runs N monitored steps under cProfile and sums the cumulative time of the
+monitor's entry points (its optimizer step hooks, the forward pre-hook that keeps the
+batch for the replay, the loss tap less the backward it wraps): the work the monitor adds,
+a number machine load hardly moves.
 """
 
 from __future__ import annotations
@@ -56,14 +62,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--steps", type=int, default=10, help="steps per copy per round")
-    parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--seq", type=int, default=128)
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="instead: N monitored steps under cProfile (time in hooks)")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads (default 1: CPU time then measures the work)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     logging.getLogger("lintnn.monitor").setLevel(logging.ERROR)
+    if args.profile:
+        profile(args)
+        return
     copies = {name: make(args.batch, args.seq) for name in ("plain", "monitor", "control")}
     monitors: list[lt.monitor] = []
 
@@ -112,6 +123,42 @@ def main() -> None:
             cells += [f"{statistics.median(times[clock][name]) * 1000:.1f}", r]
         print(f"| {name} | {' | '.join(cells)} |")
     print(f"findings on this healthy run: {findings}")
+
+
+def profile(args: argparse.Namespace) -> None:
+    import cProfile
+    import pstats
+
+    model, opt, step = make(args.batch, args.seq)
+    step()
+    profiler = cProfile.Profile()
+    with lt.monitor(model, opt):
+        start = time.process_time()
+        profiler.enable()
+        for _ in range(args.profile):
+            step()
+        profiler.disable()
+        total = time.process_time() - start
+    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+
+    def cumulative(file: str, *names: str) -> float:
+        return sum(c for (f, _, n), (_, _, _, c, _) in stats.items()
+                   if f.endswith(file) and n in names)
+
+    step_hooks = cumulative("monitor.py", "hook")  # the optimizer step pre- and post-hooks
+    tap = max(0.0, cumulative("losstap.py", "_backward")
+              - cumulative("autograd/__init__.py", "backward"))
+    forward_hooks = cumulative("nans.py", "_pre", "_post")
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, GPT-2 4x256, batch "
+          f"{args.batch}x{args.seq}, {args.profile} monitored steps (every=10) under cProfile, "
+          f"{total / args.profile * 1000:.1f} ms per step")
+    for what, spent in (("optimizer step hooks (gradient norm every step; copy, update and "
+                         "weight norms every 10th)", step_hooks),
+                        ("loss tap", tap),
+                        ("forward pre-hook keeping the batch for the replay",
+                         forward_hooks)):
+        print(f"  {what}: {spent / args.profile * 1000:.1f} ms per step "
+              f"({spent / total:.2%})")
 
 
 if __name__ == "__main__":

@@ -370,3 +370,23 @@ def test_sparse_embedding_gradients_are_measured() -> None:
             loss.backward()
             opt.step()
     assert all(v > 0 for v in mon.report.data["timeline"]["grad_norm"]["0"])
+
+
+def test_nan_born_in_backward_names_the_layers_and_says_so() -> None:
+    class SqrtHead(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.body = make_model()
+            self.head = nn.Linear(CLASSES, CLASSES)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            masked = self.body(x) * torch.zeros(CLASSES)  # a mask that removed everything
+            return self.head(torch.sqrt(masked))  # finite forward; d sqrt at 0 is inf: NaN
+
+    model = SqrtHead()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(lintnn.NonFiniteError) as err, lt.monitor(model, opt):
+        train(model, opt, 3)
+    origin, finding = err.value.origin, err.value.diagnostic
+    assert origin.phase == "backward" and "backward op" in (origin.detail or "")
+    assert "body.0" in finding.message and "'head'" not in finding.message.split(";")[0]

@@ -132,11 +132,13 @@ class monitor(losstap.Listener):
         self._open = True
         monitor.live += 1
         try:
-            self._watch = watch(self.inner)  # replays on the user's module, not the wrapper
-            self._handles += [
-                self.model.register_forward_pre_hook(self._watch._pre, with_kwargs=True),
-                self.model.register_forward_hook(self._watch._post),
-            ]
+            # watch's record of the latest forward (inputs, RNG state: references only) for
+            # the replay, on the user's module inside any wrapper. Unlike watch, the monitor
+            # keeps no outputs and no output gradients (a language model's logits and their
+            # gradient can be hundreds of MB): it replays the forward only.
+            self._watch = watch(self.inner)
+            self._handles.append(
+                self.model.register_forward_pre_hook(self._watch._pre, with_kwargs=True))
             for i, opt in enumerate(self.optimizers):
                 self._handles.append(opt.register_step_pre_hook(self._pre_hook(i)))
                 self._handles.append(opt.register_step_post_hook(self._post_hook(i)))
@@ -320,9 +322,8 @@ class monitor(losstap.Listener):
         n = len(p.params)
         device = p.params[0].device if p.params else torch.device("cpu")
         dead_names = list(p.dead)
-        values = reductions.read(
-            [*p.grad_norms, *reductions.update_norms(p.params, p.before),
-             *reductions.norms(p.before), *p.dead.values()], device)
+        weights, updates = reductions.weight_and_update_norms(p.params, p.before)
+        values = reductions.read([*p.grad_norms, *updates, *weights, *p.dead.values()], device)
         grads, updates, weights = values[:n], values[n:2 * n], values[2 * n:3 * n]
         sample = Sample(step=self.steps,
                         lrs=[float(g["lr"]) for o in self.optimizers for g in o.param_groups],
@@ -412,18 +413,18 @@ class monitor(losstap.Listener):
                           "it cannot be replayed; wrap the step in lintnn.torch.watch(model) "
                           "for the op and line")
         origin = w.diagnose()
-        if "did not reproduce" in (origin.detail or ""):
-            if self.world > 1 and grads_bad:
-                detail = ("this rank's replay is finite: the gradients became non-finite in "
-                          "DDP's all-reduce, so another rank's batch produced them")
-            elif loss_bad and not grads_bad:
-                detail = ("the model's forward and gradients are finite: a term of the loss "
-                          "computed outside the model produced it")
-            else:
-                detail = origin.detail
-            origin = Origin(origin.phase, origin.module, origin.op, origin.source,
-                            origin.parameters_nonfinite, detail)
-        return origin
+        if "did not reproduce" not in (origin.detail or ""):
+            return origin
+        if self.world > 1 and grads_bad and not loss_bad:
+            return Origin("backward", None, None, None, False, "this rank's forward replays "
+                          "finite: the gradients became non-finite in DDP's all-reduce, so "
+                          "another rank's batch produced them")
+        if loss_bad:
+            return Origin("forward", None, None, None, False, "the model's forward replays "
+                          "finite: the loss, computed outside the model, produced it")
+        return Origin("backward", None, None, None, False, "the model's forward replays "
+                      "finite: a backward op produced it; run the step under "
+                      "lintnn.torch.watch(model) for the op and line")
 
 
 def _fold_ranks(own: list[Diagnostic], others: list[Diagnostic]) -> list[Diagnostic]:

@@ -48,11 +48,14 @@ def snapshot(params: Sequence[torch.Tensor]) -> list[torch.Tensor]:
         return [p.detach().clone() for p in params]
 
 
-def update_norms(params: Sequence[torch.Tensor], before: Sequence[torch.Tensor]
-                 ) -> list[torch.Tensor]:
-    """|p - before| per parameter."""
+def weight_and_update_norms(params: Sequence[torch.Tensor], before: list[torch.Tensor]
+                            ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """``(|before|, |p - before|)`` per parameter. ``before`` is overwritten with the
+    difference: no second copy of the parameters is allocated."""
     with torch.no_grad():
-        return norms(torch._foreach_sub([p.detach() for p in params], list(before)))
+        weights = norms(before)
+        torch._foreach_sub_(before, [p.detach() for p in params])
+        return weights, norms(before)
 
 
 def dead_fraction(output: torch.Tensor) -> torch.Tensor | None:
