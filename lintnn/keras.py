@@ -21,7 +21,7 @@ from keras import ops
 
 from lintnn.diagnostics import Diagnostic
 from lintnn.runtime.errors import NonFiniteError, Origin
-from lintnn.runtime.judge import Judge, ParamInfo, Sample
+from lintnn.runtime.judge import Judge, ParamInfo, Sample, monitor_report
 from lintnn.runtime.report import Report
 from lintnn.runtime.thresholds import Thresholds
 
@@ -56,13 +56,8 @@ class MonitorCallback(keras.callbacks.Callback):
 
     @property
     def report(self) -> Report:
-        rep = Report("monitor")
-        if self.judge is not None:
-            rep.findings = list(self.judge.findings)
-            rep.data["timeline"] = self.judge.timeline()
-            rep.data["monitor"] = {"steps": self.steps, "every": self.every,
-                                   "backend": keras.backend.backend()}
-        return rep
+        return monitor_report(self.judge, steps=self.steps, every=self.every,
+                              backend=keras.backend.backend())
 
     def _variables(self) -> list[Any]:
         return list(self.model.trainable_variables)

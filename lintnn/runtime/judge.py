@@ -18,6 +18,7 @@ from typing import Any
 from lintnn.diagnostics import Diagnostic, Severity
 from lintnn.runtime.codes import finding
 from lintnn.runtime.curves import LossCurve, Shape
+from lintnn.runtime.report import Report
 from lintnn.runtime.thresholds import Thresholds
 
 
@@ -387,3 +388,15 @@ class Judge:
             "events": [{"step": f.extra.get("step"), "code": f.code, "module": f.module}
                        for f in self.findings],
         }
+
+
+def monitor_report(judge: Judge | None, findings: list[Diagnostic] | None = None,
+                   **about: Any) -> Report:
+    """The monitors' report: ``judge``'s findings (or ``findings``), its timeline, and what
+    the monitor says about the run (``about``: steps, sampling, ...) under ``"monitor"``."""
+    rep = Report("monitor")
+    if judge is not None:
+        rep.findings = list(judge.findings if findings is None else findings)
+        rep.data["timeline"] = judge.timeline()
+        rep.data["monitor"] = about
+    return rep

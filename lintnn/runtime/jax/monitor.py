@@ -23,7 +23,7 @@ import optax
 from lintnn.diagnostics import Diagnostic
 from lintnn.runtime.errors import NonFiniteError, Origin
 from lintnn.runtime.jax.trees import all_finite, path_str
-from lintnn.runtime.judge import Judge, ParamInfo, Sample
+from lintnn.runtime.judge import Judge, ParamInfo, Sample, monitor_report
 from lintnn.runtime.report import Report
 from lintnn.runtime.thresholds import Thresholds
 
@@ -129,12 +129,7 @@ class monitor:
 
     @property
     def report(self) -> Report:
-        rep = Report("monitor")
-        if self.judge is not None:
-            rep.findings = list(self.judge.findings)
-            rep.data["timeline"] = self.judge.timeline()
-            rep.data["monitor"] = {"steps": self.steps, "every": self.every}
-        return rep
+        return monitor_report(self.judge, steps=self.steps, every=self.every)
 
     def step(self, opt_state: Any, loss: Any = None) -> None:
         """After each training step: keep ``loss`` (a device scalar; no sync); on a sampled

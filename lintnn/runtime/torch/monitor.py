@@ -24,7 +24,7 @@ from torch.utils.hooks import RemovableHandle
 from lintnn.diagnostics import Diagnostic, Severity
 from lintnn.runtime.codes import finding
 from lintnn.runtime.errors import NonFiniteError, Origin
-from lintnn.runtime.judge import Judge, ParamInfo, Sample
+from lintnn.runtime.judge import Judge, ParamInfo, Sample, monitor_report
 from lintnn.runtime.report import Report
 from lintnn.runtime.thresholds import Thresholds
 from lintnn.runtime.torch import losstap, ranks, reductions
@@ -183,17 +183,10 @@ class monitor(losstap.Listener):
     def report(self) -> Report:
         """The findings so far (on rank 0 of a data-parallel run, every rank's, after the
         block ends) and the timeline behind them."""
-        judge = self.judge
-        rep = Report("monitor")
-        if judge is None:
-            return rep
-        rep.findings = list(judge.findings) if not self._merged else list(self._merged)
-        rep.data["timeline"] = judge.timeline()
-        rep.data["monitor"] = {"steps": self.steps, "every": self.every,
-                               "skipped_steps": self.skipped_steps, "rank": self.rank,
-                               "world_size": self.world, "compiled": self.compiled,
-                               "dead_relu_measured": not self.compiled}
-        return rep
+        return monitor_report(self.judge, self._merged or None, steps=self.steps,
+                              every=self.every, skipped_steps=self.skipped_steps,
+                              rank=self.rank, world_size=self.world, compiled=self.compiled,
+                              dead_relu_measured=not self.compiled)
 
     def record_val_loss(self, value: float, step: int | None = None) -> None:
         """A validation loss from the training framework (the callbacks call this)."""
