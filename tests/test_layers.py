@@ -17,7 +17,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "lintnn"
 # "." take the whole subpackage; others are exact module names.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("entry points", ("lintnn", "lintnn.__main__", "lintnn.torch", "lintnn.jax",
-                      "lintnn.pytest_plugin")),
+                      "lintnn.pytest_plugin", "lintnn.lightning", "lintnn.transformers",
+                      "lintnn.keras")),
     ("commands", ("lintnn.cli", "lintnn.cli.")),
     ("language server", ("lintnn.lsp", "lintnn.lsp.")),
     ("formatters", ("lintnn.report", "lintnn.report.")),

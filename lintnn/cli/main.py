@@ -41,6 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
     else:
         probe_command.configure(probe)
 
+    from lintnn.cli import run as run_command
+
+    run_command.configure(sub.add_parser("run", help="run a training script with the monitor on"))
+
     server = sub.add_parser("server", help="run the language server over stdio")
     server.add_argument("--stdio", action="store_true", help="(default) speak LSP over stdio")
     for command_parser in sub.choices.values():  # errors show the command's own usage
@@ -63,6 +67,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return rules_command.show_rule(args.code, args.output_format)
         if args.command == "probe":
             return _probe(args)
+        if args.command == "run":
+            from lintnn.cli import run as run_command
+
+            return run_command.run(args)
         if args.command == "server":
             return _server(args)
         parser.print_help(sys.stderr)  # no command: a usage error, as in ruff

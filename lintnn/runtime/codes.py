@@ -27,6 +27,20 @@ RULES: dict[str, tuple[str, Severity]] = {
     "NR309": ("input-batch-suspicious", Severity.WARNING),
     "NR310": ("output-ignores-input", Severity.ERROR),
     "NR311": ("custom-function-gradcheck", Severity.ERROR),
+    # The training monitor (lintnn.torch.monitor, lintnn.jax.monitor, the callbacks).
+    "NR401": ("nonfinite-in-training", Severity.ERROR),
+    "NR402": ("loss-unstable-from-start", Severity.ERROR),
+    "NR403": ("loss-sudden-divergence", Severity.ERROR),
+    "NR404": ("loss-sudden-oscillation", Severity.WARNING),
+    "NR405": ("loss-stuck-at-chance", Severity.WARNING),
+    "NR406": ("gradient-exploding", Severity.WARNING),
+    "NR407": ("gradient-vanishing", Severity.WARNING),
+    "NR408": ("update-ratio-out-of-band", Severity.WARNING),
+    "NR409": ("dead-relu-rising", Severity.WARNING),
+    "NR410": ("parameter-never-trains", Severity.WARNING),
+    "NR411": ("learning-rate-reached-zero", Severity.WARNING),
+    "NR412": ("learning-rate-rising", Severity.WARNING),
+    "NR413": ("train-val-gap", Severity.WARNING),
 }
 
 

@@ -20,11 +20,17 @@ from lintnn.runtime.results import CheckResult
 from lintnn.runtime.tables import (
     ALL_ZERO,
     Measurements,
+    event_steps,
+    flagged,
     flagged_views,
     grid,
+    json_safe,
     layer_order,
     measurements,
     owner,
+    thinned,
+    timeline_grid,
+    timeline_of,
 )
 
 INSTALL_HINT = "pip install 'lintnn[plot]'"
@@ -198,9 +204,41 @@ def _data_json(report: CheckResult, m: Measurements, origin: dict[str, Any] | No
                     if f.extra.get("consequences") else {})}
                 for f in report.findings]
     payload = {"check": report.check, "findings": findings, "measurements": m.to_json(),
-               "nonfinite": origin}
+               "nonfinite": origin, "timeline": json_safe(timeline_of(report))}
     text = json.dumps(payload, default=str)
     return text.replace("<", "\\u003c")  # no "</script>" inside the block
+
+
+def _timeline(t: dict[str, Any], bad: set[str], have_plots: bool) -> str:
+    """The monitor's run over steps: figures (or tables) and the steps findings fired at."""
+    figs = plots.timeline_figures(t, bad) if have_plots else {}
+    events = event_steps(t)
+    parts = ['<section data-view="timeline"><h2>Timeline of the run</h2>']
+    if events:
+        items = "".join(f'<li data-step="{s}" data-code="{escape(c)}">step {s}: {escape(c)}</li>'
+                        for s, c in events)
+        parts.append(f'<p>Where the findings fired:</p><ul class="events">{items}</ul>')
+    if not have_plots and t.get("loss"):
+        parts.append(f'<p class="hint">Install matplotlib to see the timeline as plots: '
+                     f"<code>{escape(INSTALL_HINT)}</code>.</p>")
+    steps, values = thinned(t["loss_steps"], t["loss"], {s for s, _ in events}, limit=200)
+    tables = {
+        "timeline_loss": _table(["step", "loss"], [[str(s), _num(v)] for s, v in
+                                                   zip(steps, values, strict=True)]),
+        "timeline_gradients": _table(*timeline_grid(t, "grad_norm")),
+        "timeline_updates": _table(*timeline_grid(t, "update_ratio")),
+    }
+    parts.append('<div class="views">')
+    for name, title in plots.TIMELINE_TITLES.items():
+        if name != "timeline_loss" and not t.get("grad_norm" if name == "timeline_gradients"
+                                                 else "update_ratio"):
+            continue
+        body = f'<div class="figure">{plots.svg(figs[name], name)}</div>' if name in figs else ""
+        body += (f"<details><summary>numbers</summary>{tables[name]}</details>" if figs
+                 else tables[name])
+        parts.append(f'<section data-view="{name}"><h3>{escape(title)}</h3>{body}</section>')
+    parts.append("</div></section>")
+    return "".join(parts)
 
 
 def render(report: CheckResult, module_names: list[str] | None = None,
@@ -240,6 +278,9 @@ def render(report: CheckResult, module_names: list[str] | None = None,
                  else numbers)
         parts.append(f'<section data-view="{name}"><h2>{escape(title)}</h2>{body}</section>')
     parts.append("</div>")
+    timeline = timeline_of(report)
+    if timeline is not None:
+        parts.append(_timeline(timeline, flagged(report), have_plots))
     parts.append(f'<script type="application/json" id="lintnn-data">'
                  f"{_data_json(report, m, origin)}</script></div>")
     return "".join(parts)

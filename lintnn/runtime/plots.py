@@ -17,8 +17,10 @@ from lintnn.runtime.tables import (
     ALL_ZERO,
     UPDATE_TARGET,
     Measurements,
+    event_steps,
     layer_order,
     module_of,
+    thinned,
 )
 
 if TYPE_CHECKING:
@@ -191,3 +193,78 @@ def svg(fig: Figure, prefix: str) -> str:
     text = re.sub(r'\sid="', f' id="{prefix}-', text)
     text = text.replace("url(#", f"url(#{prefix}-").replace('href="#', f'href="#{prefix}-')
     return text
+
+
+# -- the training monitor's timeline ---------------------------------------------------
+
+TIMELINE_TITLES = {
+    "timeline_loss": "Training loss per step, chance level, validation loss",
+    "timeline_gradients": "Gradient norm per layer over the sampled steps (log scale)",
+    "timeline_updates": "Update / weight ratio per layer over the sampled steps (1e-3 drawn)",
+}
+
+
+def _events(ax: Axes, events: list[tuple[int, str]]) -> None:
+    """A dashed line at each step where a finding fired, labelled with its codes."""
+    by_step: dict[int, list[str]] = {}
+    for step, code in events:
+        by_step.setdefault(step, []).append(code)
+    for step, codes in sorted(by_step.items()):
+        ax.axvline(step, color=_WARN, linestyle=":", linewidth=1)
+        ax.annotate(" ".join(dict.fromkeys(codes)), (step, 1), xycoords=("data", "axes fraction"),
+                    rotation=90, va="top", ha="right", fontsize="x-small", color=_WARN)
+
+
+def _timeline_loss(t: dict, events: list[tuple[int, str]]) -> Figure:
+    fig, ax = _figure()
+    keep = {s for s, _ in events}
+    steps, values = thinned(t["loss_steps"], t["loss"], keep)
+    ax.plot(steps, [v if math.isfinite(v) else math.nan for v in values], color=_OK,
+            linewidth=1, label="training loss")
+    if t.get("chance") is not None:
+        ax.axhline(t["chance"], color="black", linestyle="--", linewidth=1,
+                   label=f"chance -ln(1/C) = {t['chance']:.3g}")
+    if t.get("val"):
+        ax.plot([s for s, _ in t["val"]], [v for _, v in t["val"]], "o-", color="#5cb85c",
+                markersize=3, label="validation loss")
+    _events(ax, events)
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss")
+    ax.legend(loc="best", fontsize="small")
+    return fig
+
+
+def _timeline_layers(t: dict, key: str, events: list[tuple[int, str]], ylabel: str,
+                     bad: set[str]) -> Figure:
+    fig, ax = _figure()
+    steps = t["sample_steps"]
+    for name in layer_order(list(t[key])):
+        points = [(s, v) for s, v in zip(steps, t[key][name], strict=True)
+                  if v is not None and 0 < v < math.inf]
+        if points:
+            ax.plot([s for s, _ in points], [v for _, v in points], marker=".",
+                    label=name or "<root>", linewidth=2.5 if module_of(name) in bad else 1.0)
+    if key == "update_ratio":
+        ax.axhline(UPDATE_TARGET, color="black", linestyle="--", linewidth=1, label="1e-3")
+    ax.set_yscale("log")
+    _events(ax, events)
+    ax.set_xlabel("step")
+    ax.set_ylabel(ylabel)
+    if t[key]:
+        ax.legend(loc="best", fontsize="x-small", ncols=2)
+    return fig
+
+
+def timeline_figures(t: dict, flagged: set[str] | None = None) -> dict[str, Figure]:
+    """The monitor's timeline: the loss with the chance line and the validation loss,
+    per-layer gradient norms and update ratios over the sampled steps; a dotted line marks
+    the step where each finding fired."""
+    events = event_steps(t)
+    found = {"timeline_loss": _timeline_loss(t, events)}
+    if t.get("grad_norm"):
+        found["timeline_gradients"] = _timeline_layers(t, "grad_norm", events, "|grad|",
+                                                       flagged or set())
+    if t.get("update_ratio"):
+        found["timeline_updates"] = _timeline_layers(t, "update_ratio", events,
+                                                     "|update| / |weight|", flagged or set())
+    return found

@@ -49,17 +49,19 @@ class Measurements:
 
     def to_json(self) -> dict[str, Any]:
         """The numbers as JSON-safe values (non-finite floats become ``None``)."""
-        def clean(v: Any) -> Any:
-            if isinstance(v, dict):
-                return {k: clean(x) for k, x in v.items()}
-            if isinstance(v, list):
-                return [clean(x) for x in v]
-            return v if not isinstance(v, float) or math.isfinite(v) else None
-
-        return clean({"activation_mean": self.act_mean, "activation_std": self.act_std,
+        return json_safe({"activation_mean": self.act_mean, "activation_std": self.act_std,
                       "gradient": self.grad, "gradient_label": self.grad_label,
                       "update_weight_ratio": self.updates, "dead_relu": self.dead,
                       "loss_curve": self.loss, "chance_loss": self.chance})
+
+
+def json_safe(v: Any) -> Any:
+    """``v`` with every non-finite float (nested in dicts and lists) replaced by ``None``."""
+    if isinstance(v, dict):
+        return {k: json_safe(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [json_safe(x) for x in v]
+    return v if not isinstance(v, float) or math.isfinite(v) else None
 
 
 def _floats(value: Any) -> dict[str, float]:
@@ -204,3 +206,44 @@ def print_table(report: CheckResult, stream: TextIO | None = None) -> None:
             Console(file=stream).print(table)
             return
     stream.write(table_text(report) + "\n")
+
+
+# -- the training monitor's timeline ---------------------------------------------------
+
+TIMELINE_POINTS = 2000  # a loss curve longer than this is drawn from every k-th step
+
+
+def timeline_of(report: CheckResult) -> dict[str, Any] | None:
+    """The monitor's timeline (``report.data["timeline"]``), or None for other checks."""
+    timeline = report.data.get("timeline")
+    return timeline if isinstance(timeline, dict) and timeline.get("loss_steps") is not None \
+        else None
+
+
+def thinned(steps: list[int], values: list[float], keep: set[int] | None = None,
+            limit: int = TIMELINE_POINTS) -> tuple[list[int], list[float]]:
+    """At most about ``limit`` points of a long series, always keeping the steps in ``keep``
+    (where findings fired) and the last point."""
+    if len(steps) <= limit:
+        return list(steps), list(values)
+    stride = -(-len(steps) // limit)
+    keep = keep or set()
+    picked = [i for i, s in enumerate(steps)
+              if i % stride == 0 or s in keep or i == len(steps) - 1]
+    return [steps[i] for i in picked], [values[i] for i in picked]
+
+
+def event_steps(timeline: dict[str, Any]) -> list[tuple[int, str]]:
+    """``(step, code)`` of each finding; findings about the setup are placed at step 0."""
+    return [(e["step"] if e.get("step") is not None else 0, e["code"])
+            for e in timeline.get("events", [])]
+
+
+def timeline_grid(timeline: dict[str, Any], key: str) -> tuple[list[str], list[list[str]]]:
+    """One row per layer, one column per sampled step: ``grad_norm`` or ``update_ratio``."""
+    steps = timeline.get("sample_steps", [])
+    values: dict[str, list[float | None]] = timeline.get(key, {})
+    header = ["layer", *[f"step {s}" for s in steps]]
+    body = [[name or "<root>", *["" if v is None else f"{v:.3g}" for v in row]]
+            for name, row in ((n, values[n]) for n in layer_order(list(values)))]
+    return header, body
