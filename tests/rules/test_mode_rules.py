@@ -707,3 +707,32 @@ for x, y in []:
     F.mse_loss(model_3(x), y).backward()
     opt.step()
 """, "NN205")
+
+
+def test_nn201_evaluation_on_test_data_inside_the_training_iteration() -> None:
+    """Use outweighs place: a no_grad block that runs the model on test data inside the
+    training iteration is an evaluation, while one that makes targets (a GAN's fakes) is
+    part of the step."""
+    assert_findings(NET + """
+def fit(loader, test_loader, opt):
+    model, gen = Net(), Net()
+    for epoch in range(3):
+        for x, y in loader:
+            with torch.no_grad():
+                fake = gen(x)
+            opt.zero_grad()
+            model(torch.cat([x, fake])).sum().backward()
+            opt.step()
+            with torch.no_grad():  # expect: NN201
+                acc = sum((model(xt).argmax(1) == yt).sum() for xt, yt in test_loader)
+
+
+def fit_and_validate(loader, opt):
+    model = Net()
+    for x, y in loader:
+        opt.zero_grad()
+        model(x).sum().backward()
+        opt.step()
+        with torch.no_grad():  # expect: NN201
+            val_out = model(X_val)
+""", "NN201")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from lintnn.diagnostics import Severity
+from lintnn.static.analyses import datasets as D
 from lintnn.static.analyses.modes import (
     SETS_EVAL,
     Event,
@@ -100,13 +101,28 @@ def _evaluation_unit(ctx: FileContext, call: cst.Call) -> cst.CSTNode | None:
 
 def _part_of_training_step(ctx: FileContext, modes: ModeIndex, block: cst.CSTNode) -> bool:
     """A no_grad block in the same loop iteration as a training step computes targets
-    (GAN fakes, teacher outputs, pseudo-labels), not an evaluation."""
+    (GAN fakes, teacher outputs, pseudo-labels), not an evaluation; unless it reads
+    evaluation data (``for x, y in test_loader``, ``model(X_val)``): use outweighs place."""
     loops = ctx.index.enclosing_loops(block)
-    if not loops:
+    if not loops or _reads_eval_data(ctx, block):
         return False
     innermost = loops[0]
     return any(Event.STEP in kinds and ctx.index.enclosing_loops(node)[:1] == [innermost]
                for node, kinds in modes.call_events(innermost))
+
+
+def _reads_eval_data(ctx: FileContext, block: cst.CSTNode) -> bool:
+    """The block iterates or passes data named as validation/test data."""
+    loops = [*ctx.index.within(ctx.index.loops, block),
+             *(c for c in D.nodes_of(ctx, cst.CompFor) if ctx.index.is_inside(c, block))]
+    for loop in loops:
+        if isinstance(loop, (cst.For, cst.CompFor)) and any(
+                D.clear_split(n) == D.EVAL for n in D.iterated_names(loop.iter)):
+            return True
+    for call in ctx.index.within(ctx.index.calls, block):
+        if any(D.clear_split(D.data_name(arg.value)) == D.EVAL for arg in call.args):
+            return True
+    return False
 
 
 def _managed_by_framework(ctx: FileContext, call: cst.Call) -> bool:
