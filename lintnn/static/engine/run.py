@@ -105,6 +105,11 @@ class Engine:
         results = {str(path): result}
         return RunResult(self._finish(results), [path], results, _skipped(results))
 
+    def forget_source(self, path: Path) -> None:
+        """Drop what :meth:`check_source` keeps of ``path`` (an editor closed the buffer)."""
+        if self._documents is not None:
+            self._documents.pop(str(path), None)
+
     # Internals --------------------------------------------------------------------
 
     def _extra_source(self, path: Path) -> bool:
