@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the client: t
 
 from lintnn.lsp.stdio_client import StdioClient  # noqa: E402
 
-TIMEOUT = 600.0
+TIMEOUT = 900.0
 DOCUMENT = '''"""Training script {n}."""
 import torch
 import torch.nn as nn
@@ -165,6 +165,9 @@ def main(argv: list[str] | None = None) -> int:
             settle(client, root)
             print(f"a {len(ten) / 1e6:.1f} MB document (default max-file-size): first publish "
                   f"after {seconds:.2f} s; worker {worker_mb(server):.0f} MB")
+        except (TimeoutError, ConnectionError):
+            print("".join(client.stderr)[-3000:], file=sys.stderr)
+            raise
         finally:
             client.close()
     return 0

@@ -22,7 +22,7 @@ from lintnn.static.engine.ipython import (
     PYTHON_CELL_MAGICS,
     CellError,
     PythonCell,
-    compile_cell,
+    read_cell,
     split_rows,
     to_python,
 )
@@ -34,13 +34,12 @@ FLAGS = ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
 def lintnn_verdict(cell: str, bound: frozenset[str] = frozenset()
                    ) -> tuple[PythonCell | None, int | None]:
     try:
-        python = to_python(cell, bound)
+        python, _tree = read_cell(cell, bound)
     except CellError as error:
-        return None, error.row
-    try:
-        compile_cell(python)
-    except CellError as error:
-        return python, error.row
+        try:  # the Python of a refused cell, to check that its rows are kept
+            return to_python(cell, bound), error.row
+        except CellError:
+            return None, error.row
     return python, None
 
 

@@ -35,7 +35,7 @@ import sys
 import textwrap
 import tokenize
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass
 
 # Rows are split as Jupyter counts them (IPython's ``str.splitlines`` also splits at
@@ -64,6 +64,9 @@ LINE_MAGICS = frozenset((
 PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun"})
 
 _LOOP_LIMIT = 500  # IPython's TRANSFORM_LOOP_LIMIT
+# Without one of these no token transform applies (an escape is the first character of a
+# physical line after its indentation), and tokenizing, the costly part, can be skipped.
+_SPECIAL = re.compile(r"[%!?]|(?:^|[\r\n])[ \t\f]*[,;/]")
 _ESCAPE_SINGLES = {"!", "?", "%", ",", ";", "/"}
 _ESCAPE_DOUBLES = {"!!", "??"}
 _HELP_END = re.compile(
@@ -107,11 +110,30 @@ def split_rows(source: str) -> list[str]:
     return rows
 
 
-def to_python(source: str, bound: Iterable[str] = ()) -> PythonCell:
+def read_cell(source: str, bound: Container[str] = frozenset()
+              ) -> tuple[PythonCell, ast.Module]:
+    """The cell's Python and its tree; :class:`CellError` where IPython refuses the cell.
+
+    ``bound``: names earlier cells bound (they shadow automagic; asked only about a
+    one-line cell that may be a magic).
+    """
+    try:
+        python = to_python(source, bound, tokenize_always=False)
+        return python, compile_cell(python)
+    except CellError:
+        pass  # refused: tokenizing may find the error first, and elsewhere, as IPython does
+    python = to_python(source, bound)
+    return python, compile_cell(python)
+
+
+def to_python(source: str, bound: Container[str] = frozenset(),
+              tokenize_always: bool = True) -> PythonCell:
     """The Python IPython runs for the cell ``source``, row for row.
 
-    ``bound``: names earlier cells bound (they shadow automagic). Raises :class:`CellError`
-    where IPython's own transformation fails.
+    Raises :class:`CellError` where IPython's own transformation fails. Without
+    ``tokenize_always``, a cell with no character that IPython syntax needs is not
+    tokenized: its Python is the same, but an indentation error is then found only by
+    :func:`compile_cell`, maybe on another row than IPython's tokenizer finds it.
     """
     rows = split_rows(source)
     out = list(rows)
@@ -120,8 +142,8 @@ def to_python(source: str, bound: Iterable[str] = ()) -> PythonCell:
     if first is None:
         return PythonCell(tuple(rows), frozenset(), tuple(removed))
     for i in range(first):  # IPython drops the leading blank lines
-        removed[i] = len(out[i]) - len(_newline(out[i]))
-        out[i] = _newline(out[i])
+        removed[i] = len(out[i]) - len(line_ending(out[i]))
+        out[i] = line_ending(out[i])
     work = _dedent(out[first:])
     for i, (old, new) in enumerate(zip(out[first:], work, strict=True)):
         removed[first + i] += len(old) - len(new)
@@ -132,7 +154,8 @@ def to_python(source: str, bound: Iterable[str] = ()) -> PythonCell:
         return PythonCell(tuple(out), frozenset(r + first + 1 for r in rewritten),
                           tuple(removed))
     try:
-        joined = _token_transforms(work, rewritten)
+        joined = (_token_transforms(work, rewritten)
+                  if tokenize_always or _SPECIAL.search(source) else 0)
     except CellError:
         raise
     except SyntaxError as error:  # the tokenizer's IndentationError, as IPython raises it
@@ -145,7 +168,7 @@ def to_python(source: str, bound: Iterable[str] = ()) -> PythonCell:
                         first + 1) from None
     if len(work) - joined == 1:
         line = work[0].rstrip("\n")
-        magic = _automagic(line, set(bound))
+        magic = _automagic(line, bound)
         if magic is not None:
             work[0] = magic + "\n"
             rewritten.add(0)
@@ -163,9 +186,15 @@ def compile_cell(cell: PythonCell) -> ast.Module:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             tree = compile(text, "<cell>", "exec", COMPILE_FLAGS, dont_inherit=True)
-            for node in tree.body:
-                compile(ast.Module([node], []), "<cell>", "exec",
-                        ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+            try:
+                compile(tree, "<cell>", "exec", ast.PyCF_ALLOW_TOP_LEVEL_AWAIT,
+                        dont_inherit=True)
+            except SyntaxError as error:
+                if "__future__" not in str(error.msg):
+                    raise
+                for node in tree.body:  # only statement by statement is this allowed
+                    compile(ast.Module([node], []), "<cell>", "exec",
+                            ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
     except SyntaxError as error:
         row = max(1, error.lineno or 1)  # may be the row after the last, as in IPython
         column = (error.offset or 1) + (cell.removed[row - 1] if row <= len(cell.removed)
@@ -451,15 +480,14 @@ def _dedent(rows: list[str]) -> list[str]:
 
 
 def _cell_magic(work: list[str], rewritten: set[int], removed: list[int], first: int,
-                bound: Iterable[str]) -> list[str]:
+                bound: Container[str]) -> list[str]:
     """A ``%%magic`` cell: IPython's ``run_cell_magic`` call on its first row and blank rows
     after it; for a magic whose body is Python, the body itself."""
     name, _, first_line = work[0][2:].rstrip().partition(" ")
-    blank = [_newline(row) for row in work]
+    blank = [line_ending(row) for row in work]
     if name in PYTHON_CELL_MAGICS and len(work) > 1:
         try:
-            body = to_python("".join(work[1:]), bound)
-            compile_cell(body)
+            body, _tree = read_cell("".join(work[1:]), bound)
         except CellError:
             pass  # IPython accepts the cell; the magic fails when it runs: nothing to lint
         else:
@@ -473,7 +501,7 @@ def _cell_magic(work: list[str], rewritten: set[int], removed: list[int], first:
     return [call + "\n", *blank[1:]]
 
 
-def _automagic(line: str, bound: set[str]) -> str | None:
+def _automagic(line: str, bound: Container[str]) -> str | None:
     """The shell's prefilter of a one-line cell: a magic called without ``%``, or None."""
     if not line:
         return None
@@ -485,13 +513,14 @@ def _automagic(line: str, bound: set[str]) -> str | None:
     if rest and rest[0] in "=,":
         return None
     head = ifun.split(".", 1)[0]
-    if (ifun not in LINE_MAGICS or head in bound or keyword.iskeyword(head)
-            or hasattr(builtins, head)):
+    if (ifun not in LINE_MAGICS or keyword.iskeyword(head) or hasattr(builtins, head)
+            or head in bound):
         return None
     name, _, args = f"{ifun} {rest}".partition(" ")
     return ("" if pre.strip() else pre) + _magic_call(name.lstrip("%"), args)
 
 
-def _newline(line: str) -> str:
+def line_ending(line: str) -> str:
+    """The line's own line ending (a blank row in its place keeps the rows)."""
     stripped = line.rstrip("\r\n")
     return line[len(stripped):] or "\n"

@@ -16,6 +16,7 @@ rewritten, never outputs or metadata, and the JSON keeps its indentation and key
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from dataclasses import dataclass, field, replace
@@ -26,14 +27,8 @@ from lintnn.config import DEFAULT_MAX_FILE_SIZE
 from lintnn.diagnostics import Diagnostic, Edit, Fix, Location
 from lintnn.static.engine.analyze import FileResult, analyze_text, error_diagnostic
 from lintnn.static.engine.fixer import apply_fixes_to_text
-from lintnn.static.engine.ipython import (
-    CellError,
-    bound_names,
-    compile_cell,
-    split_rows,
-    to_python,
-)
-from lintnn.static.engine.safe_parse import Verdict, deepest
+from lintnn.static.engine.ipython import CellError, bound_names, line_ending, read_cell, split_rows
+from lintnn.static.engine.safe_parse import MAX_NESTING, Verdict, deepest
 from lintnn.static.rules.base import Rule
 
 _LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
@@ -102,7 +97,7 @@ def parse_notebook(raw: bytes | str) -> Notebook:
         raise NotebookError("invalid notebook: no list of cells (nbformat 4 is supported)")
     notebook = Notebook(data, "")
     parts: list[str] = []
-    bound: set[str] = set()
+    bound = _Bound()
     row = 1
     for number, cell in enumerate(cells, start=1):
         if cell.get("cell_type") != "code":
@@ -119,28 +114,37 @@ def parse_notebook(raw: bytes | str) -> Notebook:
     return notebook
 
 
-def _cell_program(number: int, row: int, source: str, bound: set[str],
+def _cell_program(number: int, row: int, source: str, bound: _Bound,
                   notebook: Notebook) -> tuple[CellSpan, list[str]]:
     """One cell's span and rows of Python; blank rows for a cell IPython refuses."""
     try:
-        python = to_python(source, bound)
-        tree = compile_cell(python)
+        python, tree = read_cell(source, bound)
     except CellError as error:
         rows = split_rows(source)
-        blank = [_newline(line) for line in rows]
+        blank = [line_ending(line) for line in rows]
         return CellSpan(number, row, len(rows), frozenset(range(1, len(rows) + 1)),
                         error=error), blank
-    bound.update(bound_names(tree))
-    depth, line = deepest(tree)
-    if depth > notebook.deepest[0]:
-        notebook.deepest = (depth, row + line - 1)
+    bound.trees.append(tree)
+    if len(python.text) > MAX_NESTING // 2:  # a shorter cell cannot be nested that deep
+        depth, line = deepest(tree)
+        if depth > notebook.deepest[0]:
+            notebook.deepest = (depth, row + line - 1)
     return CellSpan(number, row, len(python.lines), python.rewritten, python.removed), \
         list(python.lines)
 
 
-def _newline(line: str) -> str:
-    stripped = line.rstrip("\r\n")
-    return line[len(stripped):] or "\n"
+class _Bound:
+    """The names earlier cells bound, found only when a cell asks (rarely: a one-line
+    cell that may call a magic without ``%``)."""
+
+    def __init__(self) -> None:
+        self.trees: list[ast.Module] = []
+        self._names: set[str] = set()
+
+    def __contains__(self, name: object) -> bool:
+        while self.trees:
+            self._names |= bound_names(self.trees.pop(0))
+        return name in self._names
 
 
 # Analysis -------------------------------------------------------------------------------
