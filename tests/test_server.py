@@ -524,18 +524,31 @@ def test_a_document_over_max_file_size_is_skipped_at_once_and_says_so(raw_client
     assert codes(client.diagnostics(uri, TIMEOUT, after=mark)["params"]) == ["NN401"]
 
 
+TRAINING_LOOP = textwrap.dedent("""\
+    import torch
+    for inputs, targets in loader:
+        loss = criterion(model(inputs), targets)
+        loss.backward()
+        optimizer.step()
+""")
+
+
 def test_closing_a_document_drops_its_state_in_the_worker(tmp_path: Path) -> None:
     import asyncio
 
+    from lintnn.static.syntax import memo
+
     linter = Linter(use_process=False)
     path = tmp_path / "m.py"
-    asyncio.run(linter.lint(path, BUGGY))
+    asyncio.run(linter.lint(path, TRAINING_LOOP))
     engine = worker.engine_for(linter.settings_for(path))
     assert str(path) in engine._documents
+    assert any(memo._CACHES)  # answers about the loop, holding its nodes
     future = linter.forget(path)
     assert future is not None and future.result(TIMEOUT) > 0  # the resident memory
     linter.close()
     assert str(path) not in engine._documents
+    assert not any(memo._CACHES)
 
 
 def test_a_worker_grown_past_the_bound_is_replaced_and_linting_goes_on() -> None:
@@ -557,3 +570,26 @@ def test_a_worker_grown_past_the_bound_is_replaced_and_linting_goes_on() -> None
         linter.close()
     assert found == [["NN401"], ["NN401"]]
     assert linter.recycled == 2
+
+
+def test_a_worker_past_the_bound_after_a_close_is_replaced() -> None:
+    import asyncio
+
+    linter = Linter(use_process=True)
+
+    async def run() -> tuple[int, list[str]]:
+        await linter.lint(Path("m.py"), BUGGY)
+        linter.max_rss = 1  # as if the closed buffer had left the worker large
+        future = linter.forget(Path("m.py"))
+        assert future is not None
+        await asyncio.wrap_future(future)
+        await asyncio.sleep(0.1)  # the replacement is scheduled on the loop
+        recycled = linter.recycled
+        linter.max_rss = 1 << 40
+        return recycled, [d.code for d in await linter.lint(Path("m.py"), BUGGY) or []]
+
+    try:
+        recycled, after = asyncio.run(asyncio.wait_for(run(), TIMEOUT))
+    finally:
+        linter.close()
+    assert recycled == 1 and after == ["NN401"]

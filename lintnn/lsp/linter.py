@@ -7,8 +7,8 @@ since changed can be stopped (restarting the worker costs about a second).
 
 The worker keeps each open buffer's parsed statements; a closed buffer's are dropped
 (:meth:`Linter.forget`). CPython seldom returns freed memory to the system, so a worker
-whose resident memory passed :data:`WORKER_MAX_RSS` (after a very large buffer) is
-replaced once it is idle (benchmarks/bench_lsp_memory.py).
+whose resident memory passed :data:`WORKER_MAX_RSS` after a lint or a close (after a very
+large buffer) is replaced once it is idle (benchmarks/bench_lsp_memory.py).
 """
 
 from __future__ import annotations
@@ -100,12 +100,27 @@ class Linter:
 
     def forget(self, path: Path) -> Future[int] | None:
         """The editor closed ``path``: the worker drops what it kept of it (the future of
-        its resident memory after that; None when no worker runs)."""
-        if self._executor is None:
+        its resident memory after that; None when no worker runs). Called from the event
+        loop; a worker still past the bound afterwards is replaced."""
+        executor = self._executor
+        if executor is None:
             return None
-        with contextlib.suppress(RuntimeError):  # shutting down: nothing is kept anyway
-            return self._executor.submit(forget, str(path))
-        return None
+        try:
+            future = executor.submit(forget, str(path))
+        except RuntimeError:  # shutting down: nothing is kept anyway
+            return None
+        with contextlib.suppress(RuntimeError):  # no loop: nobody to replace it for
+            loop = asyncio.get_running_loop()
+            future.add_done_callback(
+                lambda done: loop.call_soon_threadsafe(self._forgotten, executor, done))
+        return future
+
+    def _forgotten(self, executor: Executor, done: Future[int]) -> None:
+        if done.cancelled() or done.exception() is not None:
+            return  # a stopped or broken worker keeps nothing
+        self._check_size(executor, done.result())
+        if self._too_big is not None and not self._in_flight:
+            self._recycle()
 
     def _check_size(self, executor: Executor, resident: int) -> None:
         if (resident > self.max_rss and isinstance(executor, ProcessPoolExecutor)

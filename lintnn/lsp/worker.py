@@ -75,8 +75,7 @@ def forget(path: str) -> int:
     """Drop every engine's state of the buffer ``path`` (closed in the editor); the
     resident memory after it."""
     for engine in _ENGINES.values():
-        engine.forget_source(Path(path))
-    gc.collect()
+        engine.forget_source(Path(path))  # libcst trees hold no cycles: refcounts free them
     return resident_bytes()
 
 

@@ -18,6 +18,7 @@ from lintnn.static.engine.document import Document
 from lintnn.static.engine.files import analyze_bytes
 from lintnn.static.engine.noqa import is_suppressed
 from lintnn.static.rules import Rule, all_rules
+from lintnn.static.syntax import memo
 from lintnn.static.syntax.project import ClassSummary, ProjectIndex
 
 PARALLEL_THRESHOLD = 16  # below this many files a pool costs more than it saves
@@ -106,9 +107,11 @@ class Engine:
         return RunResult(self._finish(results), [path], results, _skipped(results))
 
     def forget_source(self, path: Path) -> None:
-        """Drop what :meth:`check_source` keeps of ``path`` (an editor closed the buffer)."""
-        if self._documents is not None:
-            self._documents.pop(str(path), None)
+        """Drop what :meth:`check_source` keeps of ``path`` (an editor closed the buffer),
+        and every memoized answer (an answer does not say which buffer its subtree is
+        from; the open buffers compute theirs again on their next check)."""
+        if self._documents is not None and self._documents.pop(str(path), None) is not None:
+            memo.clear()
 
     # Internals --------------------------------------------------------------------
 
