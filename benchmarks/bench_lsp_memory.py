@@ -73,11 +73,12 @@ def evaluate_{{n}}_{k}(model, loader):
 ''' for k in range(8))
 
 
-def rss_mb(pid: int) -> float:
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """Resident memory (``VmHWM``: its peak) of a process, in MB."""
     try:
         with open(f"/proc/{pid}/status", encoding="ascii") as status:
             for line in status:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1]) / 1024
     except OSError:
         pass
@@ -98,10 +99,10 @@ def children(pid: int) -> list[int]:
     return found
 
 
-def worker_mb(server: int) -> float:
+def worker_mb(server: int, field: str = "VmRSS") -> float:
     """The lint worker: the largest child of the server (the other is multiprocessing's
     resource tracker)."""
-    return max((rss_mb(child) for child in children(server)), default=0.0)
+    return max((rss_mb(child, field) for child in children(server)), default=0.0)
 
 
 def open_lint_close(client: StdioClient, uri: str, text: str) -> float:
@@ -153,10 +154,16 @@ def main(argv: list[str] | None = None) -> int:
             base = DOCUMENT.format(n=0, width=16, epochs=1)
             large = "".join(base.replace("_0", f"_{k}_") for k in range(
                 int(args.large_mb * 1e6 / len(base)) + 1))
-            seconds = open_lint_close(client, (root / "large.py").as_uri(), large)
+            mark = len(client.received)
+            uri = (root / "large.py").as_uri()
+            client.notify("textDocument/didOpen", {"textDocument": {
+                "uri": uri, "languageId": "python", "version": 1, "text": large}})
+            client.diagnostics(uri, TIMEOUT, after=mark)
+            peak = worker_mb(server, "VmHWM")  # before a replacement can take it away
+            client.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
             settle(client, root)
-            print(f"one {len(large) / 1e6:.1f} MB document linted in {seconds:.1f} s, then "
-                  f"closed: worker {worker_mb(server):.0f} MB")
+            print(f"one {len(large) / 1e6:.1f} MB document linted (worker peak {peak:.0f} MB), "
+                  f"then closed: worker {worker_mb(server):.0f} MB")
             ten = "".join(f"value_{k} = {k}\n" for k in range(450_000))
             (root / "pyproject.toml").write_text("[tool.lintnn]\n")
             client.notify("workspace/didChangeWatchedFiles", {"changes": [
