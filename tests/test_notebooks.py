@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from lintnn.cli import main
-from lintnn.static.engine.notebook import mask_ipython, parse_notebook
+from lintnn.static.engine.notebook import parse_notebook
 
 DATA = Path(__file__).parent / "data"
 NOTEBOOK = DATA / "training.ipynb"
@@ -28,29 +28,6 @@ def _notebook(cells: list[object], **dump: object) -> str:
                      "outputs": [], "source": c} for c in cells],
           "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
     return json.dumps(nb, **dump) + "\n"  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize(("line", "masked"), [
-    ("%matplotlib inline\n", "\n"),
-    ("!pip install torch\n", "\n"),
-    ("files = !ls\n", "\n"),
-    ("t = %timeit f()\n", "\n"),
-    ("model?\n", "\n"),
-    ("??torch.nn\n", "\n"),
-    ("    %time f()\n", "    pass\n"),
-    ("x = a % b\n", "x = a % b\n"),
-    ("print('what?')\n", "print('what?')\n"),
-    ("y = 1  # why?\n", "y = 1  # why?\n"),
-])
-def test_ipython_lines_are_masked_keeping_rows(line: str, masked: str) -> None:
-    out, rows = mask_ipython([line])
-    assert out == [masked]
-    assert rows == (frozenset({1}) if masked != line else frozenset())
-
-
-def test_cell_magic_masks_the_whole_cell() -> None:
-    out, rows = mask_ipython(["%%bash\n", "ls -la\n", "echo $x"])
-    assert out == ["\n", "\n", "\n"] and rows == {1, 2, 3}
 
 
 def test_code_cells_are_one_program_with_stable_rows() -> None:
@@ -153,3 +130,84 @@ def test_notebook_on_stdin(monkeypatch, capsys) -> None:
     monkeypatch.setattr(sys, "stdin", io.StringIO(NOTEBOOK.read_text(encoding="utf-8")))
     assert check("--select", "NN101", "--stdin-filename", "nb.ipynb", "-") == 1
     assert "nb.ipynb:cell 3:line 2:12: NN101" in capsys.readouterr().out
+
+
+# IPython syntax (issue 18): cells read as IPython reads them, one NN001 per refused cell.
+
+IMPORT = "import torch.nn.functional as F\n"
+BUG = "loss = F.cross_entropy(F.softmax(z, dim=1), y)\n"
+
+
+def _findings(tmp_path: Path, cells: list[object], capsys, *args: str) -> list[dict]:
+    path = tmp_path / "nb.ipynb"
+    path.write_text(_notebook(cells))
+    check(str(path), "--select", "NN001,NN101", "--output-format", "json", *args)
+    return json.loads(capsys.readouterr().out)
+
+
+def _where(findings: list[dict]) -> list[tuple[str, int, int, int]]:
+    return sorted((f["code"], f["cell"], f["cell_location"]["row"],
+                   f["cell_location"]["column"]) for f in findings)
+
+
+@pytest.mark.parametrize("cell", [
+    "print('%d of %d'\n      %(a, b))\n",  # Python's % operator on a continuation line
+    "pip install -U flax",  # automagic: a one-line cell
+    "cd ..",
+    "!pip install torch \\\n    torchvision\nfiles = !ls\nmodel?\n%time f()\n",
+    "%%bash\necho $HOME\nls -la\n",
+    "    x = 1\n    y = 2\n",  # IPython removes the cell's common indentation
+    "await asyncio.sleep(0)\n",
+    "x = 1\nfrom __future__ import annotations\n",
+])
+def test_cells_ipython_runs_are_not_nn001_and_hide_nothing(
+        tmp_path: Path, capsys, cell: str) -> None:
+    findings = _findings(tmp_path, [IMPORT, cell, BUG], capsys)
+    assert _where(findings) == [("NN101", 3, 1, 8)]
+
+
+def test_each_refused_cell_is_nn001_at_its_line_and_the_rest_is_linted(
+        tmp_path: Path, capsys) -> None:
+    findings = _findings(tmp_path, [
+        IMPORT,
+        "import os\npip install flax\n",  # two lines: IPython runs no automagic here
+        BUG,
+        "x = 1\ny = (2,\n",
+        "    " + BUG,
+    ], capsys)
+    assert _where(findings) == [("NN001", 2, 2, 5), ("NN001", 4, 2, 5),
+                                ("NN101", 3, 1, 8), ("NN101", 5, 1, 12)]
+    messages = [f["message"] for f in findings if f["code"] == "NN001"]
+    assert messages == ["SyntaxError: invalid syntax", "SyntaxError: '(' was never closed"]
+
+
+def test_a_cell_magic_with_a_python_body_is_linted(tmp_path: Path, capsys) -> None:
+    findings = _findings(tmp_path, [IMPORT, "%%time\nfor e in range(3):\n    " + BUG], capsys)
+    assert _where(findings) == [("NN101", 2, 3, 12)]
+
+
+def test_no_fix_in_a_cell_ipython_dedents(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "nb.ipynb"
+    original = _notebook([IMPORT, "  " + BUG + "  x = 1\n"])
+    path.write_text(original)
+    check(str(path), "--select", "NN101", "--fix")
+    assert path.read_text() == original
+    assert "cell 2:line 1:10: NN101" in capsys.readouterr().out
+
+
+# Hostile JSON (issue 18, 0c): NN001 for that file, and the run goes on.
+
+@pytest.mark.parametrize(("content", "message"), [
+    ('{"cells": [], "metadata": {"x": ' + "[" * 100_000 + "]" * 100_000 + "}}",
+     "invalid notebook: its JSON is nested too deeply to read"),
+    ('{"cells": [], "metadata": {"n": ' + "7" * 5_000 + "}}",
+     "invalid notebook: cannot read its JSON: Exceeds the limit"),
+])
+def test_hostile_json_is_nn001_and_the_run_goes_on(
+        tmp_path: Path, capsys, content: str, message: str) -> None:
+    (tmp_path / "bad.ipynb").write_text(content)
+    (tmp_path / "good.ipynb").write_text(_notebook([IMPORT, BUG]))
+    assert check(str(tmp_path), "--select", "NN001,NN101") == 1
+    out = capsys.readouterr().out
+    assert f"bad.ipynb:1:1: NN001 {message}" in out
+    assert "good.ipynb:cell 2:line 1:8: NN101" in out

@@ -177,11 +177,11 @@ def test_settings_come_from_the_nearest_pyproject_and_can_be_reloaded(tmp_path: 
     assert errors and "bogus" in errors[0]
 
 
-def _die_on_crash(settings: Settings, path: str, text: str) -> list[Diagnostic]:
+def _die_on_crash(settings: Settings, path: str, text: str) -> tuple[list[Diagnostic], int]:
     """A stand-in for the worker's lint that takes the whole process down."""
     if "CRASH" in text:
         os._exit(3)
-    return worker.lint_text(settings, path, text)
+    return worker.lint_measured(settings, path, text)
 
 
 def test_a_dying_worker_becomes_nn002_and_is_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -189,7 +189,7 @@ def test_a_dying_worker_becomes_nn002_and_is_replaced(monkeypatch: pytest.Monkey
 
     from lintnn.lsp import linter as linter_module
 
-    monkeypatch.setattr(linter_module, "lint_text", _die_on_crash)
+    monkeypatch.setattr(linter_module, "lint_measured", _die_on_crash)
     linter = Linter(use_process=True)
 
     async def run() -> tuple[list[Diagnostic] | None, list[Diagnostic] | None]:
@@ -405,3 +405,191 @@ def test_shutdown_and_exit_are_clean(workspace) -> None:
     client.initialize(workspace)
     assert client.close() == 0
     assert "Traceback" not in "".join(client.stderr)
+
+
+# A corrupted input stream (issue 18, items 2 and 2b) -------------------------------------
+
+
+@pytest.fixture(scope="module")
+def raw_client(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("raw")
+    client = start_server(root)
+    try:
+        client.initialize(root)
+        yield client, root
+    finally:
+        client.close()
+
+
+def did_open(uri: str, text: str = BUGGY) -> dict:
+    return {"method": "textDocument/didOpen", "params": {"textDocument": {
+        "uri": uri, "languageId": "python", "version": 1, "text": text}}}
+
+
+def open_and_close_pairs(client: StdioClient, root: Path, name: str, pairs: int = 4) -> None:
+    """The didOpen/didClose pairs that a desynchronised stream lost in issue 18."""
+    for n in range(pairs):
+        uri = (root / f"{name}_{n}.py").as_uri()
+        assert codes(open_document(client, uri, BUGGY)) == ["NN401"]
+        mark = len(client.received)
+        client.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
+        assert client.diagnostics(uri, TIMEOUT, after=mark)["params"]["diagnostics"] == []
+
+
+def dropped_log(client: StdioClient, mark: int) -> str:
+    return client.wait_for(lambda m: m.get("method") == "window/logMessage"
+                           and "dropped" in m["params"]["message"], TIMEOUT,
+                           after=mark)["params"]["message"]
+
+
+@pytest.mark.parametrize(("name", "length"), [
+    ("short", lambda body: b"%d" % (len(body) - 10)),  # the header says 10 bytes less
+    ("long", lambda body: b"%d" % (len(body) + 10)),
+    ("nonnumeric", lambda body: b"abc"),
+])
+def test_a_wrong_content_length_costs_one_message_and_is_logged(raw_client, name, length):
+    client, root = raw_client
+    body = client.encode(did_open((root / f"lost_{name}.py").as_uri()))
+    mark = len(client.received)
+    client.send_raw(body, length(body))
+    if name == "long":  # its end is found only when the next message comes
+        client.notify("$/noop", {})
+    assert "dropped" in dropped_log(client, mark)
+    assert "wrong Content-Length" in dropped_log(client, mark) or name == "nonnumeric"
+    open_and_close_pairs(client, root, name)
+
+
+def test_a_request_with_a_wrong_content_length_gets_an_error_answer(raw_client) -> None:
+    client, root = raw_client
+    body = client.encode({"id": 4242, "method": "textDocument/codeAction", "params": {
+        "textDocument": {"uri": (root / "x.py").as_uri()},
+        "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
+        "context": {"diagnostics": []}}})
+    client.send_raw(body, b"%d" % (len(body) - 10))
+    answer = client.wait_for(lambda m: m.get("id") == 4242, TIMEOUT)
+    assert answer["error"]["code"] == types.ErrorCodes.ParseError.value
+    assert "wrong Content-Length" in answer["error"]["message"]
+    open_and_close_pairs(client, root, "after_error_answer", pairs=1)
+
+
+def test_a_huge_content_length_is_refused_and_the_server_goes_on(raw_client) -> None:
+    client, root = raw_client
+    mark = len(client.received)
+    client.send_raw(client.encode({"id": 77, "method": "shutdown"}), b"99999999999")
+    answer = client.wait_for(lambda m: m.get("id") == 77, TIMEOUT, after=mark)
+    assert answer["error"]["code"] == types.ErrorCodes.InvalidRequest.value
+    assert "larger than the server accepts" in dropped_log(client, mark)
+    assert client.process.poll() is None
+    open_and_close_pairs(client, root, "after_huge_header", pairs=2)
+
+
+def test_garbage_between_messages_is_skipped(raw_client) -> None:
+    client, root = raw_client
+    mark = len(client.received)
+    client.write(b"\x00\xffnot a header at all\r\n\r\n{}")
+    open_and_close_pairs(client, root, "after_garbage", pairs=1)
+    assert "bytes outside any message" in dropped_log(client, mark)
+
+
+def test_requests_after_shutdown_get_invalid_request(workspace) -> None:
+    client = start_server(workspace)
+    client.initialize(workspace)
+    assert client.request("shutdown", timeout=TIMEOUT)["result"] is None
+    for method in ("textDocument/codeAction", "shutdown", "lintnn/unknown"):
+        answer = client.request(method, {}, timeout=TIMEOUT)
+        assert answer["error"]["code"] == types.ErrorCodes.InvalidRequest.value, method
+    client.notify("exit")
+    assert client.process.wait(timeout=TIMEOUT) == 0
+    client.close()
+
+
+# Large documents and memory (issue 18, items 2b and 3) ------------------------------------
+
+
+def test_a_document_over_max_file_size_is_skipped_at_once_and_says_so(raw_client) -> None:
+    client, root = raw_client
+    project = root / "limited"
+    project.mkdir()
+    (project / "pyproject.toml").write_text('[tool.lintnn]\nmax-file-size = "1KB"\n')
+    uri = (project / "big.py").as_uri()
+    big = BUGGY + "x = 1\n" * 400
+    started = time.monotonic()
+    (notice,) = open_document(client, uri, big)["diagnostics"]
+    assert time.monotonic() - started < 5.0
+    assert notice["severity"] == types.DiagnosticSeverity.Information.value
+    assert notice["message"].startswith("lintnn skipped this file: too large (0.0 MB, above "
+                                        "max-file-size = 0.001 MB)")
+    assert "code" not in notice
+    mark = change_document(client, uri, 2, [{"text": BUGGY}])  # small again: linted
+    assert codes(client.diagnostics(uri, TIMEOUT, after=mark)["params"]) == ["NN401"]
+
+
+TRAINING_LOOP = textwrap.dedent("""\
+    import torch
+    for inputs, targets in loader:
+        loss = criterion(model(inputs), targets)
+        loss.backward()
+        optimizer.step()
+""")
+
+
+def test_closing_a_document_drops_its_state_in_the_worker(tmp_path: Path) -> None:
+    import asyncio
+
+    from lintnn.static.syntax import memo
+
+    linter = Linter(use_process=False)
+    path = tmp_path / "m.py"
+    asyncio.run(linter.lint(path, TRAINING_LOOP))
+    engine = worker.engine_for(linter.settings_for(path))
+    assert str(path) in engine._documents
+    assert any(memo._CACHES)  # answers about the loop, holding its nodes
+    future = linter.forget(path)
+    assert future is not None and future.result(TIMEOUT) > 0  # the resident memory
+    linter.close()
+    assert str(path) not in engine._documents
+    assert not any(memo._CACHES)
+
+
+def test_a_worker_grown_past_the_bound_is_replaced_and_linting_goes_on() -> None:
+    import asyncio
+
+    linter = Linter(use_process=True)
+    linter.max_rss = 1  # every worker is "too large": each lint is followed by a new one
+
+    async def run() -> list[list[str]]:
+        found = []
+        for _ in range(2):
+            diagnostics = await linter.lint(Path("m.py"), BUGGY)
+            found.append([d.code for d in diagnostics or []])
+        return found
+
+    try:
+        found = asyncio.run(asyncio.wait_for(run(), TIMEOUT))
+    finally:
+        linter.close()
+    assert found == [["NN401"], ["NN401"]]
+    assert linter.recycled == 2
+
+
+def test_a_worker_past_the_bound_after_a_close_is_replaced() -> None:
+    import asyncio
+
+    linter = Linter(use_process=True)
+
+    async def run() -> tuple[int, list[str]]:
+        await linter.lint(Path("m.py"), BUGGY)
+        linter.max_rss = 1  # as if the closed buffer had left the worker large
+        future = linter.forget(Path("m.py"))
+        assert future is not None
+        await asyncio.wrap_future(future)
+        await asyncio.sleep(0.1)  # the replacement is scheduled on the loop
+        recycled = linter.recycled
+        linter.max_rss = 1 << 40
+        return recycled, [d.code for d in await linter.lint(Path("m.py"), BUGGY) or []]
+
+    try:
+        recycled, after = asyncio.run(asyncio.wait_for(run(), TIMEOUT))
+    finally:
+        linter.close()
+    assert recycled == 1 and after == ["NN401"]

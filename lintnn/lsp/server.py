@@ -2,26 +2,33 @@
 
 Edits are debounced and linted on the unsaved buffer; the newest text wins, and a
 result for a text that changed meanwhile is dropped rather than shown out of place.
+The input is read by :mod:`lintnn.lsp.framing` (a wrong ``Content-Length`` costs one
+message, not the stream); a buffer over ``max-file-size`` is not linted, and says so.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import multiprocessing.util
 import os
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.capabilities import get_capability
+from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 from pygls.workspace import TextDocument
 
 from lintnn.diagnostics import Diagnostic
 from lintnn.lsp.actions import Target, code_actions
+from lintnn.lsp.framing import Dropped, FrameReader, Message, Undecodable
 from lintnn.lsp.linter import Linter
 from lintnn.lsp.protocol import LintnnProtocol
 from lintnn.report.lsp import to_lsp_all
@@ -33,6 +40,7 @@ DEBOUNCE_S = 0.15
 PYTHON_SUFFIXES = (".py", ".pyi")
 CONFIG_NAME = "pyproject.toml"
 WATCH_ID = "lintnn-pyproject-watcher"
+READ_CHUNK = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,7 @@ class Linted:
     version: int | None
     text: str
     diagnostics: list[Diagnostic]
+    skipped: str | None = None  # why the text was not linted (shown as a diagnostic)
 
 
 class LintnnServer(LanguageServer):
@@ -60,6 +69,7 @@ class LintnnServer(LanguageServer):
         self._wake: asyncio.Event | None = None
         self._runner: asyncio.Task[None] | None = None
         self._shown: set[str] = set()
+        self._paths: dict[str, Path] = {}  # the file each open URI was last linted as
 
     # Documents ----------------------------------------------------------------------
 
@@ -126,8 +136,24 @@ class LintnnServer(LanguageServer):
     async def lint(self, document: TextDocument) -> Linted | None:
         """Lint the document's current text; None if the lint was abandoned."""
         version, text = document.version, document.source
-        diagnostics = await self.linter.lint(self.path_of(document), text, key=document.uri)
+        path = self._paths[unquote(document.uri)] = self.path_of(document)
+        limit = self.linter.settings_for(path).max_file_size
+        if len(text) > limit:  # analysis needs ~1 GiB per MB: say so at once instead
+            return Linted(version, text, [], skipped=(
+                f"lintnn skipped this file: too large ({len(text) / 1e6:.1f} MB, above "
+                f"max-file-size = {limit / 1e6:g} MB); raise max-file-size in "
+                "[tool.lintnn] of pyproject.toml to lint it"))
+        diagnostics = await self.linter.lint(path, text, key=document.uri)
         return None if diagnostics is None else Linted(version, text, diagnostics)
+
+    def closed(self, uri: str) -> None:
+        """The editor closed ``uri``: drop its lint, its result and the worker's state."""
+        self.cancel(uri)
+        path = self._paths.pop(unquote(uri), None)
+        if path is not None:
+            self.linter.forget(path)
+        if self.results.pop(uri, None) is not None:
+            self.publish(uri, None)
 
     async def lint_and_publish(self, uri: str) -> None:
         document = self.document(uri)
@@ -145,8 +171,14 @@ class LintnnServer(LanguageServer):
         self.publish(uri, linted)
 
     def publish(self, uri: str, linted: Linted | None) -> None:
-        diagnostics = [] if linted is None else to_lsp_all(
+        diagnostics = [] if linted is None or not linted.diagnostics else to_lsp_all(
             linted.diagnostics, linted.text, self.workspace.position_encoding or "utf-16")
+        if linted is not None and linted.skipped is not None:
+            logger.warning("%s: %s", uri, linted.skipped)
+            start = types.Position(0, 0)
+            diagnostics.append(types.Diagnostic(
+                range=types.Range(start, start), message=linted.skipped, source="lintnn",
+                severity=types.DiagnosticSeverity.Information))
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
             uri=uri, diagnostics=diagnostics, version=None if linted is None else linted.version))
 
@@ -167,6 +199,60 @@ class LintnnServer(LanguageServer):
             self._shown.add(message)
             self.window_show_message(types.ShowMessageParams(
                 type=types.MessageType.Error, message=message))
+
+    # Input ------------------------------------------------------------------------------
+
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """Serve over stdio, reading the input with :class:`FrameReader` (pygls' reader
+        loses the stream at the first wrong ``Content-Length``)."""
+        self._stop_event = threading.Event()
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        try:
+            asyncio.run(self._read_input(stdin or sys.stdin.buffer))
+        except BrokenPipeError:
+            logger.error("the connection to the client is lost; shutting down")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()
+
+    async def _read_input(self, stdin: BinaryIO) -> None:
+        reader = FrameReader(lambda body: json.loads(
+            body, object_hook=self.protocol.structure_message))
+        read = getattr(stdin, "read1", stdin.read)  # what is there, not a full chunk
+        loop = asyncio.get_running_loop()
+        assert self._stop_event is not None
+        while not self._stop_event.is_set():
+            chunk = await loop.run_in_executor(self.thread_pool, read, READ_CHUNK)
+            for event in reader.feed(chunk) if chunk else reader.end():
+                self._on_input(event)
+            if not chunk:
+                return
+
+    def _on_input(self, event: Message | Undecodable | Dropped) -> None:
+        if isinstance(event, Dropped):
+            self.report_dropped(event)
+            return
+        try:
+            if isinstance(event, Undecodable):
+                raise event.error
+            self.protocol.handle_message(event.value)
+        except Exception as error:  # as pygls: log it, tell the client, go on
+            logger.exception("unable to handle a message")
+            self.report_server_error(error, None)
+
+    def report_dropped(self, dropped: Dropped) -> None:
+        """Log what the input lost, and answer the request it held, if one can be read."""
+        message = (f"lintnn: dropped {dropped.size:,} bytes of input: {dropped.reason}; "
+                   "reading on at the next message")
+        logger.warning("%s (request id %r)", message, dropped.request_id)
+        self.window_log_message(types.LogMessageParams(
+            type=types.MessageType.Warning, message=message))
+        if dropped.request_id is not None:
+            code = (types.ErrorCodes.InvalidRequest if dropped.too_large
+                    else types.ErrorCodes.ParseError)
+            self.protocol._send_response(  # pygls has no public call for an error answer
+                dropped.request_id, error=types.ResponseError(code=code, message=message))
 
     def report_server_error(self, error: Exception, source: object) -> None:
         """Log protocol errors (a malformed message, a failed handler) without popups."""
@@ -220,10 +306,7 @@ def create_server(debounce: float = DEBOUNCE_S, use_process: bool = True) -> Lin
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: LintnnServer, params: types.DidCloseTextDocumentParams) -> None:
-        uri = params.text_document.uri
-        ls.cancel(uri)
-        if ls.results.pop(uri, None) is not None:
-            ls.publish(uri, None)
+        ls.closed(params.text_document.uri)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def watched_files(ls: LintnnServer, params: types.DidChangeWatchedFilesParams) -> None:

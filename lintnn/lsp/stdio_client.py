@@ -40,14 +40,25 @@ class StdioClient:
 
     # Sending ----------------------------------------------------------------------------
 
-    def send_raw(self, body: bytes) -> None:
+    def send_raw(self, body: bytes, length: bytes | None = None) -> None:
+        """``body`` with a Content-Length header: its size, or ``length`` (to test a wrong
+        one)."""
+        declared = b"%d" % len(body) if length is None else length
+        self.write(b"Content-Length: " + declared + b"\r\n\r\n" + body)
+
+    def write(self, data: bytes) -> None:
+        """Bytes as they are, no framing."""
         assert self.process.stdin is not None
         with self._write_lock:
-            self.process.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+            self.process.stdin.write(data)
             self.process.stdin.flush()
 
+    @staticmethod
+    def encode(message: Message) -> bytes:
+        return json.dumps({"jsonrpc": "2.0", **message}).encode("utf-8")
+
     def send(self, message: Message) -> None:
-        self.send_raw(json.dumps({"jsonrpc": "2.0", **message}).encode("utf-8"))
+        self.send_raw(self.encode(message))
 
     def notify(self, method: str, params: Any = None) -> None:
         self.send({"method": method, "params": params})

@@ -1,7 +1,10 @@
 """What runs in the lint worker process: the engine over one unsaved buffer.
 
 Kept free of pygls, and the analyzer is imported on first use: the server process
-itself never needs libcst when linting runs in the worker.
+itself never needs libcst when linting runs in the worker. Each lint also reports the
+worker's resident memory, so that the server can replace a worker that grew too large
+(CPython rarely gives freed memory back to the system), and a closed buffer's state is
+dropped (:func:`forget`).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import gc
 import os
 import sys
 import traceback
+from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -60,6 +64,32 @@ def lint_text(settings: Settings, path: str, text: str) -> list[Diagnostic]:
         message = (f"internal error: {type(error).__name__}: {error} "
                    f"[{Path(where.filename).name}:{where.lineno}]; please report it")
         return [internal_error(path, message)]
+
+
+def lint_measured(settings: Settings, path: str, text: str) -> tuple[list[Diagnostic], int]:
+    """:func:`lint_text`, and the worker's resident memory after it, in bytes."""
+    return lint_text(settings, path, text), resident_bytes()
+
+
+def forget(path: str) -> int:
+    """Drop every engine's state of the buffer ``path`` (closed in the editor); the
+    resident memory after it."""
+    for engine in _ENGINES.values():
+        engine.forget_source(Path(path))  # libcst trees hold no cycles: refcounts free them
+    return resident_bytes()
+
+
+def resident_bytes() -> int:
+    """This process's resident memory (Linux), else its peak (elsewhere), else 0."""
+    with suppress(OSError, ValueError, IndexError, AttributeError), \
+            open("/proc/self/statm", encoding="ascii") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    with suppress(ImportError, OSError):
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak if sys.platform == "darwin" else peak * 1024
+    return 0
 
 
 def internal_error(path: str, message: str) -> Diagnostic:

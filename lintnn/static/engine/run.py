@@ -33,6 +33,7 @@ from lintnn.static.engine.parent_death import exit_with_parent
 from lintnn.static.engine.suppress import finish_file
 from lintnn.static.engine.writer import clean_up
 from lintnn.static.rules import Rule, all_rules
+from lintnn.static.syntax import memo
 from lintnn.static.syntax.project import ClassSummary, ProjectIndex
 
 PARALLEL_THRESHOLD = 16  # below this many files a pool costs more than it saves
@@ -167,6 +168,13 @@ class Engine:
         code = text if path.suffix != ".ipynb" else None
         return RunResult(self._finish(results, {str(path): code} if code else None), [path],
                          results, _skipped(results))
+
+    def forget_source(self, path: Path) -> None:
+        """Drop what :meth:`check_source` keeps of ``path`` (an editor closed the buffer),
+        and every memoized answer (an answer does not say which buffer its subtree is
+        from; the open buffers compute theirs again on their next check)."""
+        if self._documents is not None and self._documents.pop(str(path), None) is not None:
+            memo.clear()
 
     # Internals --------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ SIZE = 4096  # answers kept per function: a few checks' worth for a 3,000-line f
 # Off in a batch run (``lintnn check``), where every tree is checked once and an answer
 # would only hold its subtree in memory; turned on by the language server's documents.
 _ENABLED = [False]
+_CACHES: list[OrderedDict] = []  # every memoized function's answers, for :func:`clear`
 
 
 def enable() -> None:
@@ -32,10 +33,17 @@ def enable() -> None:
     _ENABLED[0] = True
 
 
+def clear() -> None:
+    """Forget every answer (they hold the subtrees of buffers that may be closed)."""
+    for cache in _CACHES:
+        cache.clear()
+
+
 def subtree_memo(function: Callable[P, T]) -> Callable[P, T]:
     """Memoize ``function(node, *hashable_args)``, which must depend only on the subtree
     under ``node`` (and its arguments) and return a value nobody mutates."""
     cache: OrderedDict[tuple[Hashable, ...], T] = OrderedDict()
+    _CACHES.append(cache)
 
     @functools.wraps(function)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
