@@ -727,7 +727,7 @@ def fit(loader, test_loader, opt):
                 acc = sum((model(xt).argmax(1) == yt).sum() for xt, yt in test_loader)
 
 
-def fit_and_validate(loader, opt):
+def fit_epochs(loader, opt):
     model = Net()
     for x, y in loader:
         opt.zero_grad()
