@@ -785,3 +785,25 @@ def test_nn305_validation_split_by_sampler_shares_the_training_transform() -> No
         """,
         "NN305",
     )
+
+
+def test_nn301_a_loader_factory_whose_shuffle_stays_off() -> None:
+    """Real-world (a Kaggle notebook): a factory passes its ``shuffle`` parameter (default
+    False) to DataLoader; the call that builds the training loader leaves it off."""
+    assert_findings(
+        """
+        from torch.utils.data import DataLoader
+
+        def make_loader(dataset, batch_size, shuffle=False):
+            return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle)
+
+        train_loader = make_loader(train_ds, 32)  # expect: NN301
+        shuffled = make_loader(train_ds, 32, shuffle=True)
+        val_loader = make_loader(val_ds, 64)
+        fold_loader = make_loader(fold_ds, 16, False)  # expect: NN301
+        for x, y in fold_loader:
+            model(x).sum().backward()
+            opt.step()
+        """,
+        "NN301",
+    )

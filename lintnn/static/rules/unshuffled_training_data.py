@@ -73,6 +73,9 @@ class UnshuffledTrainingData(Rule):
         if has_star_args(call) or len([a for a in call.args if a.keyword is None]) > 2:
             return
         shuffle = keyword(call, "shuffle")
+        if isinstance(shuffle, cst.Name) and bool_value(shuffle) is None:
+            self._check_factory(ctx, call, shuffle.value)
+            return
         if shuffle is not None and bool_value(shuffle) is not False:
             return  # shuffle=True, or shuffle=<variable>: not known to be off
         for name in ("sampler", "batch_sampler"):
@@ -97,6 +100,37 @@ class UnshuffledTrainingData(Rule):
         if not any(D.split_of(n) == D.EVAL for n in names) and any(
                 D.split_of(n) == D.TRAIN for n in names):
             ctx.report(call)  # where it goes is unknown: its name says it trains
+
+    def _check_factory(self, ctx: FileContext, call: cst.Call, flag: str) -> None:
+        """``def make_loader(ds, shuffle=False): return DataLoader(ds, shuffle=shuffle)``:
+        a call of the factory that leaves ``shuffle`` off, and whose loader trains, is
+        reported where it is made."""
+        fn = ctx.index.enclosing_function(call)
+        if fn is None or not isinstance(ctx.index.parent(call), cst.Return):
+            return
+        param = next((p for p in (*fn.params.params, *fn.params.kwonly_params)
+                      if p.name.value == flag), None)
+        if param is None or any(sampler is not None for sampler in (
+                keyword(call, "sampler"), keyword(call, "batch_sampler"))):
+            return
+        for site in ctx.call_graph.callers(fn):
+            passed = ctx.call_graph.argument_for(fn, param, site)
+            if passed is None and has_star_args(site):
+                continue
+            value = bool_value(passed) if passed is not None else bool_value(param.default)
+            if value is not False:
+                continue
+            names = [D.assigned_name(ctx, site), D.function_name(ctx, site)]
+            if any(D.split_of(n) == D.EVAL or D.is_ordered_name(n) or D.is_debug_name(n)
+                   for n in names):
+                continue
+            uses = D.loader_uses(ctx, site)
+            if D.TRAINS in uses or (not uses - {D.UNKNOWN} and any(
+                    D.split_of(n) == D.TRAIN for n in names)):
+                ctx.report(site, (
+                    f"this training loader is never shuffled: `{fn.name.value}` passes "
+                    f"shuffle={flag} to DataLoader and this call leaves it False; pass "
+                    f"{flag}=True here"))
 
     # keras fit(shuffle=False) -------------------------------------------------------------
 
