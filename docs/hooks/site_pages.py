@@ -18,6 +18,7 @@ SECTIONS = {
             {"Integrations (CI, pre-commit, notebooks)": "docs/integrations.md"},
             {"Editors": "docs/editors.md"}],
     "Runtime": [{"PyTorch": "docs/runtime-torch.md"}, {"JAX": "docs/runtime-jax.md"},
+                {"Training monitor": "docs/runtime-monitor.md"},
                 {"Reports": "docs/runtime-reports.md"}],
     "Project": [{"Installing and releasing": "docs/releasing.md"},
                 {"Contributing": "CONTRIBUTING.md"}, {"This site": "docs/site.md"},
