@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from libcst.metadata import CodeRange
 from lintnn.config import DEFAULT_MAX_FILE_SIZE
 from lintnn.diagnostics import Diagnostic, Edit, Fix, Location, Severity
 from lintnn.static.analyses.summary import summarize_classes
+from lintnn.static.engine.gate import features, gate
 from lintnn.static.engine.noqa import NoqaMap, parse_noqa
 from lintnn.static.engine.render import code_in_place
 from lintnn.static.engine.safe_parse import Verdict, judge, on_deep_stack
@@ -40,6 +41,9 @@ class FileResult:
     noqa: NoqaMap = field(default_factory=dict)
     encoding: str = "utf-8"
     skipped: str | None = None  # why the file was not analysed (a message, not a finding)
+    # Set when no rule could fire and the class summaries were left for later: the names
+    # of the file's classes (the run summarises the file if a finding asks about one).
+    deferred_classes: frozenset[str] | None = None
 
 
 def error_diagnostic(path: str, message: str, row: int = 1, column: int = 1,
@@ -60,12 +64,17 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
                  parse: Callable[[str], cst.Module] = cst.parse_module,
                  syntax_check: Callable[[str], Verdict] = judge,
                  run: Runner | None = None,
-                 max_size: int = DEFAULT_MAX_FILE_SIZE) -> FileResult:
+                 max_size: int = DEFAULT_MAX_FILE_SIZE,
+                 gated: bool = True,
+                 defer_summary: bool = False) -> FileResult:
     """Check ``text``; files over ``max_size`` characters are only syntax-checked.
 
     ``syntax_check`` is CPython's verdict (the language server's re-judges only the
     edited statements, and gives no tree then); ``run`` runs the rules (the server's
-    reuses the findings of unchanged statements).
+    reuses the findings of unchanged statements). ``gated``: run only the rules whose
+    needs the file meets (:mod:`~lintnn.static.engine.gate`; the same findings, cheaper).
+    ``defer_summary``: when no rule can fire, leave the class summaries to the caller
+    (``FileResult.deferred_classes``) rather than parse the file for them.
     """
     name = str(path)
     result = FileResult(name, noqa=parse_noqa(text), encoding=encoding)
@@ -78,9 +87,20 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
         return result
     if not active and not wants_summary:
         return result
+    found = features(verdict.tree) if verdict.tree is not None else None
+    if found is not None:
+        verdict = replace(verdict, deepest=found.deepest)  # measured by the same walk
+        if gated:
+            active = gate(active, found, lambda: _package_root(path, module_name))
+        if not active and not wants_summary:
+            return result
     result.skipped = too_large(len(text), max_size) or verdict.too_deep()
     del verdict  # the ast tree: libcst's tree is about to take its place
     if result.skipped is not None:
+        return result
+    if not active and found is not None and (defer_summary or not found.classes):
+        if found.classes:
+            result.deferred_classes = found.classes
         return result
     try:
         module = on_deep_stack(parse, text)
@@ -106,6 +126,13 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
         return result
     (run or run_rules)(ctx, active, result, wants_summary)
     return result
+
+
+def _package_root(path: Path, module_name: str | None) -> str:
+    """The first part of the package a relative import in ``path`` starts from."""
+    if module_name is None:
+        module_name, _ = module_name_for(path)
+    return module_name.partition(".")[0]
 
 
 def run_rules(ctx: FileContext, active: list[Rule], result: FileResult,

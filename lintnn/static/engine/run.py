@@ -13,12 +13,13 @@ from lintnn.config import DEFAULT_MAX_FILE_SIZE, Settings
 from lintnn.diagnostics import Diagnostic
 from lintnn.static.engine.analyze import FileResult, analyze_text, error_diagnostic
 from lintnn.static.engine.cache import Cache, digest
+from lintnn.static.engine.deferred import DeferredIndex
 from lintnn.static.engine.discovery import Discovery
 from lintnn.static.engine.document import Document
 from lintnn.static.engine.files import analyze_bytes
 from lintnn.static.engine.noqa import is_suppressed
 from lintnn.static.rules import Rule, all_rules
-from lintnn.static.syntax.project import ClassSummary, ProjectIndex
+from lintnn.static.syntax.project import ClassSummary
 
 PARALLEL_THRESHOLD = 16  # below this many files a pool costs more than it saves
 
@@ -43,12 +44,15 @@ def enabled_rules(settings: Settings) -> list[Rule]:
 # Worker-side state: rules are instantiated once per process.
 _WORKER_RULES: list[Rule] = []
 _WORKER_MAX_SIZE = [DEFAULT_MAX_FILE_SIZE]
+_WORKER_GATED = [True]
 
 
-def _init_worker(codes: list[str], max_size: int = DEFAULT_MAX_FILE_SIZE) -> None:
+def _init_worker(codes: list[str], max_size: int = DEFAULT_MAX_FILE_SIZE,
+                 gated: bool = True) -> None:
     registry = all_rules()
     _WORKER_RULES[:] = [registry[code]() for code in codes]
     _WORKER_MAX_SIZE[0] = max_size
+    _WORKER_GATED[0] = gated
 
 
 def _analyze_path(path: str) -> tuple[str, FileResult]:
@@ -56,7 +60,8 @@ def _analyze_path(path: str) -> tuple[str, FileResult]:
         data = Path(path).read_bytes()
     except OSError as error:
         return "", FileResult(path, [error_diagnostic(path, f"cannot read file: {error.strerror}")])
-    return digest(data), analyze_bytes(Path(path), data, _WORKER_RULES, _WORKER_MAX_SIZE[0])
+    return digest(data), analyze_bytes(Path(path), data, _WORKER_RULES, _WORKER_MAX_SIZE[0],
+                                       gated=_WORKER_GATED[0], defer_summary=_WORKER_GATED[0])
 
 
 class Engine:
@@ -69,11 +74,15 @@ class Engine:
         jobs: int | None = None,
         progress: Callable[[int, int], None] | None = None,
         incremental: bool = False,
+        gated: bool = True,
     ) -> None:
         """``incremental`` keeps each checked buffer's parsed statements and the findings
         of statement-local rules between calls of :meth:`check_source`, so an editor's
-        re-lint re-parses and re-checks only what changed."""
+        re-lint re-parses and re-checks only what changed. ``gated=False`` runs every rule
+        whose triggers occur, without the gate on CPython's tree (the same findings,
+        slower: for tests that prove it)."""
         self.settings = settings
+        self.gated = gated
         self._documents: dict[str, Document] | None = {} if incremental else None
         self.rules = enabled_rules(settings)
         self.use_cache = use_cache
@@ -96,12 +105,13 @@ class Engine:
         """Check unsaved text (stdin, an editor buffer) as if it were ``path``."""
         max_size = self.settings.max_file_size
         if path.suffix == ".ipynb":
-            result = analyze_bytes(path, text.encode("utf-8"), self.rules, max_size)
+            result = analyze_bytes(path, text.encode("utf-8"), self.rules, max_size,
+                                   gated=self.gated)
         elif self._documents is not None:
             document = self._documents.setdefault(str(path), Document())
             result = document.analyze(path, text, self.rules, max_size)
         else:
-            result = analyze_text(path, text, self.rules, max_size=max_size)
+            result = analyze_text(path, text, self.rules, max_size=max_size, gated=self.gated)
         results = {str(path): result}
         return RunResult(self._finish(results), [path], results, _skipped(results))
 
@@ -146,13 +156,13 @@ class Engine:
             workers = min(self.jobs, max(1, total // 4))
             chunk = max(1, min(32, total // (workers * 8)))
             with ProcessPoolExecutor(workers, initializer=_init_worker,
-                                     initargs=(codes, max_size)) as pool:
+                                     initargs=(codes, max_size, self.gated)) as pool:
                 for done, item in enumerate(pool.map(_analyze_path, paths, chunksize=chunk), 1):
                     if self.progress:
                         self.progress(done, total)
                     yield item
             return
-        _init_worker(codes, max_size)
+        _init_worker(codes, max_size, self.gated)
         for done, path in enumerate(paths, 1):
             if self.progress:
                 self.progress(done, total)
@@ -168,9 +178,14 @@ class Engine:
 
     def _finish(self, results: dict[str, FileResult]) -> list[Diagnostic]:
         """Resolve cross-file findings, then apply noqa, per-file-ignores and selection."""
-        index = ProjectIndex(loader=load_module_summaries)
-        for result in results.values():
-            index.add(result.classes)
+        max_size = self.settings.max_file_size
+        index = DeferredIndex(load_module_summaries,
+                              lambda key: summarize_file(Path(key), max_size))
+        for position, (key, result) in enumerate(results.items()):
+            if result.deferred_classes is not None:
+                index.defer_file(position, key, result.deferred_classes)
+            else:
+                index.add_file(position, result.classes)
         out: list[Diagnostic] = []
         for key, result in results.items():
             candidates = list(result.diagnostics)
@@ -188,6 +203,15 @@ class Engine:
                 out.append(diagnostic)
         out.sort(key=lambda d: d.sort_key)
         return out
+
+
+def summarize_file(path: Path, max_size: int = DEFAULT_MAX_FILE_SIZE) -> list[ClassSummary]:
+    """The class summaries of one file (one the gate left unparsed)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return []
+    return analyze_bytes(path, data, [], max_size).classes
 
 
 def load_module_summaries(module: str, near: str) -> list[ClassSummary]:

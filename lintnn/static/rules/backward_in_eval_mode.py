@@ -11,7 +11,7 @@ from lintnn.static.analyses.modes import (
     mode_index,
     scope_of,
 )
-from lintnn.static.rules.base import Rule
+from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.nodes import method_name
 
@@ -25,6 +25,9 @@ class BackwardInEvalMode(Rule):
     message = "backward() runs while the model is in eval mode"
     frameworks = ("torch",)
     triggers = (".eval()", ".train(")
+    needs = (Needs(frameworks=("torch",)), Needs(calls=("backward",)),
+             Needs(calls=("eval", "train")), Needs(calls=("step",)),
+             Needs(calls=("train", "zero_grad", "parameters", "named_parameters")))
 
     def check(self, ctx: FileContext) -> None:
         if "torch" not in ctx.frameworks:

@@ -7,7 +7,7 @@ import libcst as cst
 from lintnn.diagnostics import Severity
 from lintnn.static.analyses import datasets as D
 from lintnn.static.knowledge import roles as R
-from lintnn.static.rules.base import Rule
+from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.nodes import bool_value, dotted_name, float_value, keyword, positional
 from lintnn.static.syntax.nodes import string_value as text
@@ -31,6 +31,7 @@ class RandomAugmentationInEval(Rule):
     )
     frameworks = ("torch", "keras")
     triggers = ("Random", "Jitter", "Augment", "Flip", "albumentations")
+    needs = (Needs(callee_roles=(R.RANDOM_AUGMENTATION,)),)
 
     def check(self, ctx: FileContext) -> None:
         reported: set[cst.CSTNode] = set()

@@ -10,7 +10,7 @@ from lintnn.diagnostics import Severity
 from lintnn.static.analyses import datasets as D
 from lintnn.static.analyses import splits as S
 from lintnn.static.knowledge import roles as R
-from lintnn.static.rules.base import Rule
+from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.nodes import dotted_name, positional
 
@@ -39,6 +39,9 @@ class StatisticsFittedBeforeSplit(Rule):
     )
     frameworks = ("sklearn", "keras", "torch")
     triggers = ("split", "[:")
+    needs = (Needs(calls=(*D.FIT_METHODS, "adapt", *_MOMENT_METHODS), callee_roles=(R.MOMENT,)),
+             Needs(callee_roles=(R.SPLIT_FUNCTION,), roles=(R.SPLITTER,),
+                   assigned=lambda name: D.split_of(name) is not None))
 
     def check(self, ctx: FileContext) -> None:
         reported: set[cst.CSTNode] = set()  # one finding per statement
