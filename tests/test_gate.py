@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from lintnn.config import Settings
 from lintnn.static.engine import run as run_module
 from lintnn.static.engine.analyze import analyze_text
+from lintnn.static.engine.buffer_features import BufferFeatures
 from lintnn.static.engine.deferred import DeferredIndex
 from lintnn.static.engine.gate import can_fire, features, gate
 from lintnn.static.engine.run import Engine
@@ -20,6 +22,7 @@ from lintnn.static.engine.safe_parse import deepest
 from lintnn.static.rules import all_rules
 from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.project import ClassSummary, ProjectIndex
+from lintnn.static.syntax.statements import spans_of
 from tests.helpers import lint_project
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -248,3 +251,36 @@ def test_the_deferred_index_answers_as_the_eager_one(deferred: tuple[int, ...]) 
     for qualname in ("pkg.Net", "other.Net", "Net", "missing.Net"):
         assert lazy.lookup(qualname) == eager.lookup(qualname), qualname
     assert lazy.summarized == len(deferred)
+
+
+def _without_depth(found):
+    return replace(found, deepest=(0, 1), functions=tuple(sorted(found.functions)))
+
+
+def test_a_buffer_s_features_are_the_union_of_its_statements() -> None:
+    """The language server's features, kept per statement, equal a walk of the file."""
+    buffer = BufferFeatures()
+    for text in _corpus():
+        tree = ast.parse(text)
+        whole = _without_depth(features(tree))
+        assert _without_depth(buffer.of(text, spans_of(tree.body), tree)) == whole
+        assert _without_depth(buffer.of(text, spans_of(tree.body))) == whole  # from the cache
+        assert _without_depth(BufferFeatures().of(text, spans_of(tree.body))) == whole
+
+
+def test_a_buffer_s_features_follow_its_edits() -> None:
+    buffer = BufferFeatures()
+    before = "import torch\n\ndef train(opt):\n    for x in data:\n        opt.zero_grad()\n"
+    after = before.replace("zero_grad", "step")
+    for text in (before, after):
+        found = buffer.of(text, spans_of(ast.parse(text).body))
+        assert found is not None
+        assert ("step" in found.loop_calls) is (text is after)
+
+
+def test_statements_sharing_a_line_are_all_read() -> None:
+    text = "import torch.nn as nn\nlabel = 'x'; net = nn.Sequential(nn.Dropout(0.5))\n"
+    tree = ast.parse(text)
+    for known in (tree, None):
+        found = BufferFeatures().of(text, spans_of(tree.body), known)
+        assert found is not None and {"Sequential", "Dropout", "label"} <= found.words

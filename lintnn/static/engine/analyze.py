@@ -17,7 +17,7 @@ from libcst.metadata import CodeRange
 from lintnn.config import DEFAULT_MAX_FILE_SIZE
 from lintnn.diagnostics import Diagnostic, Edit, Fix, Location, Severity
 from lintnn.static.analyses.summary import summarize_classes
-from lintnn.static.engine.gate import features, gate
+from lintnn.static.engine.gate import Features, features, gate
 from lintnn.static.engine.noqa import NoqaMap, parse_noqa
 from lintnn.static.engine.render import code_in_place
 from lintnn.static.engine.safe_parse import Verdict, judge, on_deep_stack
@@ -66,7 +66,8 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
                  run: Runner | None = None,
                  max_size: int = DEFAULT_MAX_FILE_SIZE,
                  gated: bool = True,
-                 defer_summary: bool = False) -> FileResult:
+                 defer_summary: bool = False,
+                 describe: Callable[[Verdict], Features | None] | None = None) -> FileResult:
     """Check ``text``; files over ``max_size`` characters are only syntax-checked.
 
     ``syntax_check`` is CPython's verdict (the language server's re-judges only the
@@ -74,7 +75,9 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
     reuses the findings of unchanged statements). ``gated``: run only the rules whose
     needs the file meets (:mod:`~lintnn.static.engine.gate`; the same findings, cheaper).
     ``defer_summary``: when no rule can fire, leave the class summaries to the caller
-    (``FileResult.deferred_classes``) rather than parse the file for them.
+    (``FileResult.deferred_classes``) rather than parse the file for them. ``describe``:
+    the gate's features of the text (the language server's come from its statements),
+    instead of a walk over the verdict's tree.
     """
     name = str(path)
     result = FileResult(name, noqa=parse_noqa(text), encoding=encoding)
@@ -87,9 +90,14 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
         return result
     if not active and not wants_summary:
         return result
-    found = features(verdict.tree) if verdict.tree is not None else None
-    if found is not None:
+    if describe is not None:
+        found = describe(verdict)
+    elif verdict.tree is not None:
+        found = features(verdict.tree)
         verdict = replace(verdict, deepest=found.deepest)  # measured by the same walk
+    else:
+        found = None
+    if found is not None:
         if gated:
             active = gate(active, found, lambda: _package_root(path, module_name))
         if not active and not wants_summary:

@@ -38,10 +38,6 @@ class Features:
     deepest: tuple[int, int]  # (depth, line) of its most deeply nested node
 
 
-_LOOPS = (ast.For, ast.AsyncFor, ast.While)
-_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
-
-
 class _Function:
     """A function met by the walk: its name, the function around it, the calls in it."""
 
@@ -53,154 +49,192 @@ class _Function:
         self.calls: set[str] = set()
 
 
+class Parts:
+    """What a walk collected from one tree (a file, or one top-level statement of it),
+    before the file's imports resolve its calls; :meth:`features` of several."""
+
+    __slots__ = ("aliased", "assigned", "bare", "calls", "classes", "functions", "heads",
+                 "imported", "in_loops", "relative", "roots", "words")
+
+    def __init__(self) -> None:
+        self.words: set[str] = set()
+        self.calls: set[str] = set()
+        self.bare: set[str] = set()
+        self.heads: list[tuple[str, str]] = []  # (the name a callee's chain starts at, its last)
+        self.aliased: list[tuple[str, bool, _Function | None]] = []  # f(...): f, in a loop, where
+        self.in_loops: set[str] = set()
+        self.functions: list[_Function] = []  # outer ones before the ones inside them
+        self.classes: set[str] = set()
+        self.assigned: set[str] = set()
+        self.roots: set[str] = set()
+        self.imported: dict[str, set[str]] = {}  # a name an import binds -> what it imports
+        self.relative = False
+
+    def walk(self, tree: ast.AST) -> tuple[int, int]:
+        """Collect ``tree``; (depth, line) of its most deeply nested node."""
+        words, bare, functions = self.words, self.bare, self.functions
+        imported, roots = self.imported, self.roots
+        add = words.add
+        best_depth, best_line = 0, 1
+        # (node, depth, inside a loop, the innermost function around it)
+        stack: list[tuple[ast.AST, int, bool, _Function | None]] = [(tree, 0, False, None)]
+        pop, push, children = stack.pop, stack.append, ast.iter_child_nodes
+        while stack:
+            node, depth, in_loop, function = pop()
+            if depth > best_depth:
+                best_depth, best_line = depth, getattr(node, "lineno", best_line)
+            kind = type(node)
+            if kind is ast.Name:
+                add(node.id)  # type: ignore[attr-defined]
+            elif kind is ast.Attribute:
+                add(node.attr)  # type: ignore[attr-defined]
+            elif kind is ast.Call:
+                func = node.func  # type: ignore[attr-defined]
+                last = func.attr if type(func) is ast.Attribute else (
+                    func.id if type(func) is ast.Name else None)
+                if last is not None:
+                    if not node.args and not node.keywords:  # type: ignore[attr-defined]
+                        bare.add(last)
+                    self._call(func, last, in_loop, function)
+            elif kind is ast.Constant:
+                value = node.value  # type: ignore[attr-defined]
+                if type(value) is bytes:
+                    value = value.decode("latin-1")
+                if type(value) is str and value.isidentifier():
+                    add(value)
+            elif kind is ast.keyword or kind is ast.arg:
+                if node.arg is not None:  # type: ignore[attr-defined]
+                    add(node.arg)  # type: ignore[attr-defined]
+            elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+                add(node.name)  # type: ignore[attr-defined]
+                for decorator in node.decorator_list:  # type: ignore[attr-defined]
+                    # ``@torch.no_grad`` is resolved like the call ``@torch.no_grad()``.
+                    if type(decorator) is ast.Attribute:
+                        self._call(decorator, decorator.attr, in_loop, function)
+                    elif type(decorator) is ast.Name:
+                        self._call(decorator, decorator.id, in_loop, function)
+                function = _Function(node.name, function)  # type: ignore[attr-defined]
+                functions.append(function)
+            elif kind is ast.ClassDef:
+                add(node.name)  # type: ignore[attr-defined]
+                self.classes.add(node.name)  # type: ignore[attr-defined]
+            elif kind is ast.Assign:
+                for target in node.targets:  # type: ignore[attr-defined]
+                    for part in ast.walk(target):
+                        if type(part) is ast.Name:
+                            self.assigned.add(part.id)  # type: ignore[attr-defined]
+                        elif type(part) is ast.Attribute:
+                            self.assigned.add(part.attr)  # type: ignore[attr-defined]
+            elif kind is ast.For or kind is ast.While or kind is ast.AsyncFor:
+                in_loop = True
+            elif kind is ast.Import:
+                for alias in node.names:  # type: ignore[attr-defined]
+                    first = alias.name.partition(".")[0]
+                    roots.add(first)
+                    bound = imported.setdefault(alias.asname or first, set())
+                    bound.add(alias.name.rsplit(".", 1)[-1] if alias.asname else first)
+            elif kind is ast.ImportFrom:
+                module = node.module  # type: ignore[attr-defined]
+                if module:
+                    words.update(module.split("."))
+                    roots.add(module.partition(".")[0])
+                for alias in node.names:  # type: ignore[attr-defined]
+                    imported.setdefault(alias.asname or alias.name, set()).add(alias.name)
+                if node.level:  # type: ignore[attr-defined]
+                    self.relative = True
+                    roots.update(a.name.partition(".")[0] for a in node.names)  # type: ignore[attr-defined]
+            elif kind is ast.alias:
+                words.update(node.name.split("."))  # type: ignore[attr-defined]
+                if node.asname:  # type: ignore[attr-defined]
+                    add(node.asname)  # type: ignore[attr-defined]
+            elif kind is ast.Global or kind is ast.Nonlocal:
+                words.update(node.names)  # type: ignore[attr-defined]
+            elif kind is ast.ExceptHandler or kind is ast.MatchAs or kind is ast.MatchStar:
+                if node.name:  # type: ignore[attr-defined]
+                    add(node.name)  # type: ignore[attr-defined]
+            elif kind is ast.MatchMapping:
+                if node.rest:  # type: ignore[attr-defined]
+                    add(node.rest)  # type: ignore[attr-defined]
+            elif kind is ast.MatchClass:
+                words.update(node.kwd_attrs)  # type: ignore[attr-defined]
+            for child in children(node):
+                push((child, depth + 1, in_loop, function))
+        return best_depth, best_line
+
+    def _call(self, func: ast.expr, last: str, in_loop: bool,
+              function: _Function | None) -> None:
+        self.calls.add(last)
+        head = func
+        while type(head) is ast.Attribute:
+            head = head.value  # type: ignore[attr-defined]
+        if type(head) is ast.Name:
+            self.heads.append((head.id, last))  # type: ignore[attr-defined]
+            if head is func:
+                self.aliased.append((last, in_loop, function))
+        if in_loop:
+            self.in_loops.add(last)
+        if function is not None:
+            function.calls.add(last)
+
+
 def features(tree: ast.AST) -> Features:
     """One walk over ``tree``: its :class:`Features`.
 
     The walk visits nodes in the order of :func:`~lintnn.static.engine.safe_parse.deepest`
     and measures depth the same way, so that the nesting check needs no walk of its own.
     """
-    words: set[str] = set()
-    calls: set[str] = set()
-    bare: set[str] = set()
-    heads: list[tuple[str, str]] = []  # (the name a callee's chain starts from, its last)
-    aliased: list[tuple[str, bool, _Function | None]] = []  # f(...) calls: (f, in a loop, where)
-    in_loops: set[str] = set()
-    functions: list[_Function] = []
-    classes: set[str] = set()
-    assigned: set[str] = set()
-    roots: set[str] = set()
-    imported: dict[str, set[str]] = {}  # name an import binds -> the names it imports
-    relative = False
-    add = words.add
-    best_depth, best_line = 0, 1
-    # (node, depth, inside a loop, the innermost function around it)
-    stack: list[tuple[ast.AST, int, bool, _Function | None]] = [(tree, 0, False, None)]
-    pop, push, children = stack.pop, stack.append, ast.iter_child_nodes
-    while stack:
-        node, depth, in_loop, function = pop()
-        if depth > best_depth:
-            best_depth, best_line = depth, getattr(node, "lineno", best_line)
-        kind = type(node)
-        if kind is ast.Name:
-            add(node.id)  # type: ignore[attr-defined]
-        elif kind is ast.Attribute:
-            add(node.attr)  # type: ignore[attr-defined]
-        elif kind is ast.Call:
-            func = node.func  # type: ignore[attr-defined]
-            head = func
-            while type(head) is ast.Attribute:
-                head = head.value  # type: ignore[attr-defined]
-            last = func.attr if type(func) is ast.Attribute else (
-                func.id if type(func) is ast.Name else None)
-            if last is not None:
-                calls.add(last)
-                if not node.args and not node.keywords:  # type: ignore[attr-defined]
-                    bare.add(last)
-                if type(head) is ast.Name:
-                    heads.append((head.id, last))  # type: ignore[attr-defined]
-                    if head is func:
-                        aliased.append((last, in_loop, function))
-                if in_loop:
-                    in_loops.add(last)
-                if function is not None:
-                    function.calls.add(last)
-        elif kind is ast.Constant:
-            value = node.value  # type: ignore[attr-defined]
-            if type(value) is bytes:
-                value = value.decode("latin-1")
-            if type(value) is str and value.isidentifier():
-                add(value)
-        elif kind is ast.keyword or kind is ast.arg:
-            if node.arg is not None:  # type: ignore[attr-defined]
-                add(node.arg)  # type: ignore[attr-defined]
-        elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
-            add(node.name)  # type: ignore[attr-defined]
-            for decorator in node.decorator_list:  # type: ignore[attr-defined]
-                # ``@torch.no_grad`` is resolved like the call ``@torch.no_grad()``.
-                if type(decorator) is ast.Attribute or type(decorator) is ast.Name:
-                    last = decorator.attr if type(decorator) is ast.Attribute else decorator.id
-                    calls.add(last)
-                    head = decorator
-                    while type(head) is ast.Attribute:
-                        head = head.value  # type: ignore[attr-defined]
-                    if type(head) is ast.Name:
-                        heads.append((head.id, last))
-                        if head is decorator:
-                            aliased.append((last, in_loop, function))
-            function = _Function(node.name, function)  # type: ignore[attr-defined]
-            functions.append(function)
-        elif kind is ast.Assign:
-            for target in node.targets:  # type: ignore[attr-defined]
-                for part in ast.walk(target):
-                    if type(part) is ast.Name:
-                        assigned.add(part.id)  # type: ignore[attr-defined]
-                    elif type(part) is ast.Attribute:
-                        assigned.add(part.attr)  # type: ignore[attr-defined]
-        elif kind is ast.ClassDef:
-            add(node.name)  # type: ignore[attr-defined]
-            classes.add(node.name)  # type: ignore[attr-defined]
-        elif kind is ast.For or kind is ast.While or kind is ast.AsyncFor:
-            in_loop = True
-        elif kind is ast.Import:
-            for alias in node.names:  # type: ignore[attr-defined]
-                first = alias.name.partition(".")[0]
-                roots.add(first)
-                bound = imported.setdefault(alias.asname or first, set())
-                bound.add(alias.name.rsplit(".", 1)[-1] if alias.asname else first)
-        elif kind is ast.ImportFrom:
-            module = node.module  # type: ignore[attr-defined]
-            if module:
-                words.update(module.split("."))
-                roots.add(module.partition(".")[0])
-            for alias in node.names:  # type: ignore[attr-defined]
-                imported.setdefault(alias.asname or alias.name, set()).add(alias.name)
-            if node.level:  # type: ignore[attr-defined]
-                relative = True
-                roots.update(a.name.partition(".")[0] for a in node.names)  # type: ignore[attr-defined]
-        elif kind is ast.alias:
-            words.update(node.name.split("."))  # type: ignore[attr-defined]
-            if node.asname:  # type: ignore[attr-defined]
-                add(node.asname)  # type: ignore[attr-defined]
-        elif kind is ast.Global or kind is ast.Nonlocal:
-            words.update(node.names)  # type: ignore[attr-defined]
-        elif kind is ast.ExceptHandler or kind is ast.MatchAs or kind is ast.MatchStar:
-            if node.name:  # type: ignore[attr-defined]
-                add(node.name)  # type: ignore[attr-defined]
-        elif kind is ast.MatchMapping:
-            if node.rest:  # type: ignore[attr-defined]
-                add(node.rest)  # type: ignore[attr-defined]
-        elif kind is ast.MatchClass:
-            words.update(node.kwd_attrs)  # type: ignore[attr-defined]
-        for child in children(node):
-            push((child, depth + 1, in_loop, function))
+    parts = Parts()
+    deepest = parts.walk(tree)
+    return combine([parts], deepest)
+
+
+def combine(pieces: list[Parts], deepest: tuple[int, int]) -> Features:
+    """The features of a file made of ``pieces`` (changes none of them)."""
+    if len(pieces) == 1:
+        whole = pieces[0]
+    else:
+        whole = Parts()
+        for piece in pieces:
+            for name in ("words", "calls", "bare", "in_loops", "classes", "assigned", "roots"):
+                getattr(whole, name).update(getattr(piece, name))
+            whole.heads += piece.heads
+            whole.aliased += piece.aliased
+            whole.functions += piece.functions
+            whole.relative = whole.relative or piece.relative
+            for local, names in piece.imported.items():
+                whole.imported.setdefault(local, set()).update(names)
+    imported = whole.imported
+    calls, bare, in_loops = set(whole.calls), set(whole.bare), set(whole.in_loops)
+    function_calls = {id(f): set(f.calls) for f in whole.functions}
     # ``from torch.nn.utils import clip_grad_norm_ as clip``: ``clip(...)`` calls it.
-    for local, in_loop, function in aliased:
+    for local, in_loop, function in whole.aliased:
         originals = imported.get(local, ())
         calls.update(originals)
+        if local in whole.bare:
+            bare.update(originals)
         if in_loop:
             in_loops.update(originals)
         if function is not None:
-            function.calls.update(originals)
-    for local, _, _ in aliased:
-        if local in bare:
-            bare.update(imported.get(local, ()))
-    resolved = {last for head, last in heads if head in imported}
-    resolved.update(name for local, _, _ in aliased for name in imported.get(local, ()))
+            function_calls[id(function)].update(originals)
+    resolved = {last for head, last in whole.heads if head in imported}
+    resolved.update(name for local, _, _ in whole.aliased for name in imported.get(local, ()))
     return Features(
-        frozenset(words), frozenset(calls), frozenset(bare), frozenset(resolved),
-        _reached(in_loops, functions), tuple(f.name for f in functions), frozenset(assigned),
-        frozenset(roots), relative, frozenset(classes), (best_depth, best_line))
+        frozenset(whole.words), frozenset(calls), frozenset(bare), frozenset(resolved),
+        _reached(in_loops, whole.functions, function_calls),
+        tuple(f.name for f in whole.functions), frozenset(whole.assigned),
+        frozenset(whole.roots), whole.relative, frozenset(whole.classes), deepest)
 
 
-def _reached(calls: set[str], functions: list[_Function]) -> frozenset[str]:
+def _reached(calls: set[str], functions: list[_Function],
+             function_calls: dict[int, set[str]]) -> frozenset[str]:
     """``calls`` and the calls of every function named like one of them, at any depth
     (a function's calls include those of the functions defined in it)."""
-    by_name: dict[str, set[str]] = {}
     for function in reversed(functions):  # inner functions come after their outer one
         if function.outer is not None:
-            function.outer.calls |= function.calls
+            function_calls[id(function.outer)] |= function_calls[id(function)]
+    by_name: dict[str, set[str]] = {}
     for function in functions:
-        by_name.setdefault(function.name, set()).update(function.calls)
+        by_name.setdefault(function.name, set()).update(function_calls[id(function)])
     reached = set(calls)
     todo = list(calls)
     while todo:

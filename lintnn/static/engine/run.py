@@ -18,10 +18,9 @@ from lintnn.static.engine.discovery import Discovery
 from lintnn.static.engine.document import Document
 from lintnn.static.engine.files import analyze_bytes
 from lintnn.static.engine.noqa import is_suppressed
+from lintnn.static.engine.schedule import plan, workers_for
 from lintnn.static.rules import Rule, all_rules
 from lintnn.static.syntax.project import ClassSummary
-
-PARALLEL_THRESHOLD = 16  # below this many files a pool costs more than it saves
 
 
 @dataclass
@@ -53,6 +52,20 @@ def _init_worker(codes: list[str], max_size: int = DEFAULT_MAX_FILE_SIZE,
     _WORKER_RULES[:] = [registry[code]() for code in codes]
     _WORKER_MAX_SIZE[0] = max_size
     _WORKER_GATED[0] = gated
+
+
+def _analyze_batch(paths: list[str]) -> list[tuple[str, FileResult]]:
+    return [_analyze_path(path) for path in paths]
+
+
+def _sizes(paths: list[str]) -> list[int]:
+    sizes = []
+    for path in paths:
+        try:
+            sizes.append(os.stat(path).st_size)
+        except OSError:
+            sizes.append(0)
+    return sizes
 
 
 def _analyze_path(path: str) -> tuple[str, FileResult]:
@@ -152,15 +165,20 @@ class Engine:
         codes = [rule.code for rule in self.rules]
         max_size = self.settings.max_file_size
         total = len(paths)
-        if self.jobs > 1 and total >= PARALLEL_THRESHOLD:
-            workers = min(self.jobs, max(1, total // 4))
-            chunk = max(1, min(32, total // (workers * 8)))
-            with ProcessPoolExecutor(workers, initializer=_init_worker,
+        batches = plan(_sizes(paths), self.jobs)
+        if batches is not None:
+            out: list[tuple[str, FileResult] | None] = [None] * total
+            done = 0
+            with ProcessPoolExecutor(workers_for(batches, self.jobs), initializer=_init_worker,
                                      initargs=(codes, max_size, self.gated)) as pool:
-                for done, item in enumerate(pool.map(_analyze_path, paths, chunksize=chunk), 1):
+                work = [[paths[i] for i in batch] for batch in batches]
+                for batch, items in zip(batches, pool.map(_analyze_batch, work), strict=True):
+                    for index, item in zip(batch, items, strict=True):
+                        out[index] = item
+                    done += len(batch)
                     if self.progress:
                         self.progress(done, total)
-                    yield item
+            yield from out  # type: ignore[misc]
             return
         _init_worker(codes, max_size, self.gated)
         for done, path in enumerate(paths, 1):
