@@ -116,7 +116,7 @@ def profile_file(path: Path, rules: list, phases: Phases) -> None:
     else:
         t = phases.add("nesting check", t)
     phases.counts["summary only" if not active else "rules run"] += 1
-    module = on_deep_stack(cst.parse_module, text)
+    module = on_deep_stack(getattr(analyze, "parse_module", cst.parse_module), text)
     t = phases.add("libcst parse", t)
     name, is_package = module_name_for(path)
     ctx = FileContext(path, text, module, name, is_package)

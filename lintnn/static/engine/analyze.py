@@ -17,6 +17,7 @@ from libcst.metadata import CodeRange
 from lintnn.config import DEFAULT_MAX_FILE_SIZE
 from lintnn.diagnostics import Diagnostic, Edit, Fix, Location, Severity
 from lintnn.static.analyses.summary import summarize_classes
+from lintnn.static.engine.fast_parse import parse_module
 from lintnn.static.engine.gate import Features, features, gate
 from lintnn.static.engine.noqa import NoqaMap, parse_noqa
 from lintnn.static.engine.render import code_in_place
@@ -61,7 +62,7 @@ Runner = Callable[[FileContext, list[Rule], FileResult, bool], None]
 
 def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-8",
                  module_name: str | None = None,
-                 parse: Callable[[str], cst.Module] = cst.parse_module,
+                 parse: Callable[[str], cst.Module] = parse_module,
                  syntax_check: Callable[[str], Verdict] = judge,
                  run: Runner | None = None,
                  max_size: int = DEFAULT_MAX_FILE_SIZE,
