@@ -9,8 +9,9 @@ that the figures stay comparable on a noisy shared machine.
     python benchmarks/bench_static.py --package lightning --baseline ../base --repeat 5
     python benchmarks/bench_static.py PATH --pylint-sample 150
 
-The tree is copied to a temporary directory first: an installed package sits in a
-virtual environment that a ``.gitignore`` above it may exclude from discovery.
+The tree is copied to a temporary directory first (one copy per checkout, as the cache
+lives in the tree): an installed package sits in a virtual environment that a
+``.gitignore`` above it may exclude from discovery.
 Measured: wall time, CPU time (user+sys of the whole process tree), peak RSS of the
 largest process, files per second; the load average before and after, to judge noise.
 """
@@ -124,29 +125,34 @@ def main() -> None:
         checkouts["lintnn baseline"] = args.baseline.resolve()
 
     with tempfile.TemporaryDirectory() as scratch:
-        tree = Path(scratch) / source.name
-        shutil.copytree(source, tree, ignore=shutil.ignore_patterns("__pycache__"))
+        # One copy per checkout: the cache lives in the tree, and a lintnn deletes the
+        # caches that other versions wrote there.
+        trees = {name: Path(scratch) / f"tree-{i}" / source.name
+                 for i, name in enumerate(checkouts)}
+        for tree in trees.values():
+            shutil.copytree(source, tree, ignore=shutil.ignore_patterns("__pycache__"))
+        tree = trees["lintnn"]
         files = python_files(tree)
         lines = sum(p.read_bytes().count(b"\n") for p in files)
         print(f"# lintnn static benchmark: {source.name} ({len(files)} files, {lines} lines)\n")
         print(f"machine: {platform.machine()}, {os.cpu_count()} cores, "
               f"{platform.python_version()}, {time.strftime('%Y-%m-%d %H:%M')}, "
               f"load average {os.getloadavg()[0]:.1f} before\n")
+        here = Path(scratch)  # the working directory: ``python -m`` imports from it first
         tools: dict[str, tuple[list[str], Path | None, Path]] = {}
         for name, repo in checkouts.items():
-            tools[f"{name} (cold, no cache)"] = ([*lintnn, "--no-cache", str(tree)], None, repo)
+            tools[f"{name} (cold, no cache)"] = (
+                [*lintnn, "--no-cache", str(trees[name])], here, repo)
         ruff = ruff_binary()
         if ruff:
             tools["ruff check (default rules)"] = (
-                [ruff, "check", "--no-cache", "--exit-zero", "-q", str(tree)], None, REPO)
+                [ruff, "check", "--no-cache", "--exit-zero", "-q", str(tree)], here, REPO)
             tools["ruff check --select ALL"] = (
                 [ruff, "check", "--no-cache", "--exit-zero", "-q", "--select", "ALL",
-                 str(tree)], None, REPO)
-        caches = {name: Path(scratch) / f"cache-{i}" for i, name in enumerate(checkouts)}
+                 str(tree)], here, REPO)
         for name, repo in checkouts.items():
-            caches[name].mkdir()
-            measure([*lintnn, str(tree)], caches[name], repo)  # fill the cache
-            tools[f"{name} (unchanged tree, cache)"] = ([*lintnn, str(tree)], caches[name], repo)
+            measure([*lintnn, str(trees[name])], here, repo)  # fill the cache
+            tools[f"{name} (unchanged tree, cache)"] = ([*lintnn, str(trees[name])], here, repo)
         results = interleaved(tools, args.repeat)
         bases = {name: results[f"{name} (cold, no cache)"] for name in checkouts}
         if ruff:
@@ -163,14 +169,14 @@ def main() -> None:
             return
         picked = [str(p) for p in sample(files, args.pylint_sample)]
         print(f"\n## sample of {len(picked)} files (pylint is too slow for the whole tree)\n")
-        base = best_of([*lintnn, "--no-cache", *picked], args.repeat)
+        base = best_of([*lintnn, "--no-cache", *picked], args.repeat, here)
         sampled = {"lintnn": base}
         if importlib.util.find_spec("pylint"):
             sampled["pylint (E,W, --jobs=0)"] = best_of(
                 [sys.executable, "-m", "pylint", "--exit-zero", "--jobs=0", "--disable=all",
-                 "--enable=E,W", *picked], 1)
+                 "--enable=E,W", *picked], 1, here)
             sampled["pylint (default)"] = best_of(
-                [sys.executable, "-m", "pylint", "--exit-zero", "--jobs=0", *picked], 1)
+                [sys.executable, "-m", "pylint", "--exit-zero", "--jobs=0", *picked], 1, here)
         print("| tool | wall s | cpu s | peak RSS MiB | files/s | wall vs lintnn |\n"
               "|---|---|---|---|---|---|")
         for name, result in sampled.items():

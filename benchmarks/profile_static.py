@@ -2,6 +2,7 @@
 
     python benchmarks/profile_static.py PATH            # every phase, every rule
     python benchmarks/profile_static.py PATH --top 12   # the 12 costliest rules only
+    python benchmarks/profile_static.py PATH --repo CHECKOUT   # lintnn of another commit
 
 Each file goes through the same steps as :func:`lintnn.static.engine.analyze.analyze_text`,
 each step timed on its own (CPU time of this process): read, decode, noqa comments, the
@@ -16,6 +17,7 @@ on an empty file. The process pool's cost is what the whole command costs beyond
 from __future__ import annotations
 
 import argparse
+import os
 import pickle
 import subprocess
 import sys
@@ -25,6 +27,8 @@ from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+if "--repo" in sys.argv:  # lintnn from another checkout: before/after tables
+    REPO = Path(sys.argv[sys.argv.index("--repo") + 1]).resolve()
 sys.path.insert(0, str(REPO))
 
 import libcst as cst  # noqa: E402
@@ -157,7 +161,8 @@ def startup_seconds(repeat: int = 3) -> float:
         for _ in range(repeat):
             start = time.perf_counter()
             subprocess.run([sys.executable, "-m", "lintnn", "check", "--no-cache", "-q",
-                            str(empty)], check=False, cwd=tmp, capture_output=True)
+                            str(empty)], check=False, cwd=tmp, capture_output=True,
+                           env={**os.environ, "PYTHONPATH": str(REPO)})
             runs.append(time.perf_counter() - start)
     return sorted(runs)[len(runs) // 2]
 
@@ -166,6 +171,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("tree", type=Path)
     parser.add_argument("--top", type=int, default=40, help="rules to list")
+    parser.add_argument("--repo", type=Path, help="import lintnn from this checkout")
     args = parser.parse_args()
     files = sorted(p for p in args.tree.rglob("*.py") if "__pycache__" not in p.parts)
     rules = enabled_rules(Settings())
