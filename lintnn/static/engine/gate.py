@@ -49,6 +49,22 @@ class _Function:
         self.calls: set[str] = set()
 
 
+# Per node type: the fields that hold children worth a visit, and whether it has a ``ctx``.
+# The ``ctx`` child (Load, Store, Del) is always the last field, so the walk, which visits
+# children last-first, would meet it right after its parent: the depth it adds is counted
+# there. Operators (``op``, ``ops``) come before a sibling expression as deep as they are,
+# so they never deepen the tree first. Both hold no names and are not visited.
+_CHILD_FIELDS: dict[type, tuple[tuple[str, ...], bool]] = {}
+_SKIPPED = frozenset({"ctx", "op", "ops"})
+
+
+def _child_fields(kind: type) -> tuple[tuple[str, ...], bool]:
+    fields = getattr(kind, "_fields", ())
+    found = (tuple(f for f in fields if f not in _SKIPPED), "ctx" in fields)
+    _CHILD_FIELDS[kind] = found
+    return found
+
+
 class Parts:
     """What a walk collected from one tree (a file, or one top-level statement of it),
     before the file's imports resolve its calls; :meth:`features` of several."""
@@ -78,12 +94,17 @@ class Parts:
         best_depth, best_line = 0, 1
         # (node, depth, inside a loop, the innermost function around it)
         stack: list[tuple[ast.AST, int, bool, _Function | None]] = [(tree, 0, False, None)]
-        pop, push, children = stack.pop, stack.append, ast.iter_child_nodes
+        pop, push = stack.pop, stack.append
         while stack:
             node, depth, in_loop, function = pop()
             if depth > best_depth:
                 best_depth, best_line = depth, getattr(node, "lineno", best_line)
             kind = type(node)
+            fields = _CHILD_FIELDS.get(kind)
+            if fields is None:
+                fields = _child_fields(kind)
+            if fields[1] and depth >= best_depth:  # its ``ctx`` (Load, Store), one deeper
+                best_depth = depth + 1
             if kind is ast.Name:
                 add(node.id)  # type: ignore[attr-defined]
             elif kind is ast.Attribute:
@@ -157,8 +178,14 @@ class Parts:
                     add(node.rest)  # type: ignore[attr-defined]
             elif kind is ast.MatchClass:
                 words.update(node.kwd_attrs)  # type: ignore[attr-defined]
-            for child in children(node):
-                push((child, depth + 1, in_loop, function))
+            for name in fields[0]:
+                value = getattr(node, name, None)
+                if type(value) is list:
+                    for item in value:
+                        if isinstance(item, ast.AST):
+                            push((item, depth + 1, in_loop, function))
+                elif isinstance(value, ast.AST):
+                    push((value, depth + 1, in_loop, function))
         return best_depth, best_line
 
     def _call(self, func: ast.expr, last: str, in_loop: bool,
