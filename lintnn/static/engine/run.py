@@ -116,8 +116,9 @@ class Engine:
         """``incremental`` keeps each checked buffer's parsed statements and the findings
         of statement-local rules between calls of :meth:`check_source`, so an editor's
         re-lint re-parses and re-checks only what changed. ``gated=False`` runs every rule
-        whose triggers occur, without the gate on CPython's tree (the same findings,
-        slower: for tests that prove it)."""
+        whose triggers occur on every file, without the gate on CPython's tree and without
+        deferred class summaries (the same findings, slower: for the tests that prove it;
+        notebooks are gated either way)."""
         self.settings = settings
         self.gated = gated
         self._documents: dict[str, Document] | None = {} if incremental else None
