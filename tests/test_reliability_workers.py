@@ -27,7 +27,10 @@ loss_fn = nn.CrossEntropyLoss()
 def step(model, x, y):
     return loss_fn(F.softmax(model(x), dim=1), y)
 """
-SLOW = PLAIN + "table = 1" + " + 1" * 900 + "\n"  # about half a second each
+# Comments make the files large enough for a process pool (the scheduler sizes the work
+# by bytes: ``schedule.MIN_PARALLEL_BYTES``) and cost the analysis almost nothing.
+PADDING = "# padding: a pool is started for this many bytes\n" * 200
+SLOW = PLAIN + "table = 1" + " + 1" * 900 + "\n" + PADDING  # about half a second each
 
 
 def children(pid: int) -> list[int]:
@@ -116,14 +119,18 @@ def test_the_watchdog_also_ends_an_orphan() -> None:
 def test_a_worker_that_dies_costs_one_file(tmp_path: Path, monkeypatch) -> None:
     """The pool breaks; the files in flight are re-run one at a time; only the file whose
     worker died again gets NN002, and every other file its findings."""
-    from lintnn.static.engine import files
+    from lintnn.static.engine import files, schedule
 
     real = files.analyze_bytes
+    tests_process = os.getpid()
 
     def crashing(path: Path, *args):
         if path.name == "f07.py":
+            assert os.getpid() != tests_process, "analysed without a pool"
             os._exit(3)  # as a native crash or the OOM killer would
         return real(path, *args)
+
+    monkeypatch.setattr(schedule, "MIN_PARALLEL_BYTES", 0)  # a pool even for small files
 
     monkeypatch.setattr(files, "analyze_bytes", crashing)  # forked workers inherit it
     for number in range(24):

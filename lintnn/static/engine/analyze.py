@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import traceback
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,8 @@ from lintnn.config import DEFAULT_MAX_FILE_SIZE
 from lintnn.diagnostics import Diagnostic, Edit, Fix, Location, Severity
 from lintnn.static.analyses.splits import call_facts
 from lintnn.static.analyses.summary import summarize_classes
+from lintnn.static.engine.fast_parse import parse_module
+from lintnn.static.engine.gate import Features, features, gate
 from lintnn.static.engine.noqa import NoqaMap, parse_noqa
 from lintnn.static.engine.render import code_in_place
 from lintnn.static.engine.safe_parse import Verdict, judge, on_deep_stack, too_deep_tree
@@ -43,6 +45,9 @@ class FileResult:
     noqa: NoqaMap = field(default_factory=dict)
     encoding: str = "utf-8"
     skipped: str | None = None  # why the file was not analysed (a message, not a finding)
+    # Set when no rule could fire and the class summaries were left for later: the names
+    # of the file's classes (the run summarises the file if a finding asks about one).
+    deferred_classes: frozenset[str] | None = None
 
 
 def error_diagnostic(path: str, message: str, row: int = 1, column: int = 1,
@@ -60,38 +65,62 @@ Runner = Callable[[FileContext, list[Rule], FileResult, bool], None]
 
 def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-8",
                  module_name: str | None = None,
-                 parse: Callable[[str], cst.Module] = cst.parse_module,
+                 parse: Callable[[str], cst.Module] = parse_module,
                  syntax_check: Callable[[str], Verdict] = judge,
                  run: Runner | None = None,
-                 max_size: int = DEFAULT_MAX_FILE_SIZE) -> FileResult:
+                 max_size: int = DEFAULT_MAX_FILE_SIZE,
+                 gated: bool = True,
+                 defer_summary: bool = False,
+                 describe: Callable[[Verdict], Features | None] | None = None) -> FileResult:
     """Check ``text``; files over ``max_size`` characters are only syntax-checked.
 
     ``syntax_check`` is CPython's verdict (the language server's re-judges only the
     edited statements, and gives no tree then); ``run`` runs the rules (the server's
-    reuses the findings of unchanged statements). Whatever goes wrong becomes a finding on
+    reuses the findings of unchanged statements). ``gated``: run only the rules whose
+    needs the file meets (:mod:`~lintnn.static.engine.gate`; the same findings, cheaper).
+    ``defer_summary``: when no rule can fire, leave the class summaries to the caller
+    (``FileResult.deferred_classes``) rather than parse the file for them. ``describe``:
+    the gate's features of the text (the language server's come from its statements),
+    instead of a walk over the verdict's tree. Whatever goes wrong becomes a finding on
     this file: nothing escapes to stop the run.
     """
     name = str(path)
     result = FileResult(name, noqa=parse_noqa(text), encoding=encoding)
     active = [rule for rule in rules if rule.applies_to(text)]
     wants_summary = "class " in text and any(word in text for word in _MODEL_WORDS)
+    # What this file does with a project function's results (other files' findings ask).
+    wants_calls = "split" in text and any(rule.code in _CALL_FACT_RULES for rule in active)
     try:
         # CPython's parser judges first, under the interpreter's own recursion limit (as
         # ``python`` itself would): it refuses cleanly what would crash libcst's.
         verdict = syntax_check(text)
-        error = verdict.error
+        found = None
+        if verdict.error is None and (active or wants_summary):
+            if describe is not None:  # the buffer's statements: the judge measured the depth
+                found = describe(verdict)
+            elif verdict.tree is not None:
+                found = features(verdict.tree)
+                verdict = replace(verdict, deepest=found.deepest)  # the same walk measured it
         skipped = too_large(len(text), max_size) or verdict.too_deep()
     except Exception as failure:
         result.diagnostics.append(internal_error(name, "the syntax check", failure))
         return result
+    error = verdict.error
     del verdict  # the ast tree: libcst's tree is about to take its place
     if error is not None:
         result.diagnostics.append(error_diagnostic(name, *error))
         return result
-    if not active and not wants_summary:
+    if found is not None and gated:
+        active = gate(active, found, lambda: _package_root(path, module_name))
+    if not active and not wants_summary and not wants_calls:
         return result
     result.skipped = skipped
     if skipped is not None:
+        return result
+    if (not active and not wants_calls and found is not None
+            and (defer_summary or not found.classes)):
+        if found.classes:
+            result.deferred_classes = found.classes
         return result
     if module_name is None:
         module_name, is_package = module_name_for(path)
@@ -100,12 +129,24 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
     # libcst's parser and every recursive walk of its tree, on a stack deep enough for any
     # tree within the bounds (``safe_parse``).
     return on_deep_stack(_analyze_parsed, result, path, text, active, wants_summary,
-                         module_name, is_package, parse, run)
+                         wants_calls, module_name, is_package, parse, run)
+
+
+# Rules whose findings in one file can rest on another file's call facts.
+_CALL_FACT_RULES = frozenset({"NN302"})
+
+
+def _package_root(path: Path, module_name: str | None) -> str:
+    """The first part of the package a relative import in ``path`` starts from."""
+    if module_name is None:
+        module_name, _ = module_name_for(path)
+    return module_name.partition(".")[0]
 
 
 def _analyze_parsed(result: FileResult, path: Path, text: str, active: list[Rule],
-                    wants_summary: bool, module_name: str, is_package: bool,
-                    parse: Callable[[str], cst.Module], run: Runner | None) -> FileResult:
+                    wants_summary: bool, wants_calls: bool, module_name: str,
+                    is_package: bool, parse: Callable[[str], cst.Module],
+                    run: Runner | None) -> FileResult:
     """Parse with libcst and run the rules; a failure is a finding on this file only."""
     name = result.path
     try:
@@ -119,7 +160,7 @@ def _analyze_parsed(result: FileResult, path: Path, text: str, active: list[Rule
         result.skipped = too_deep_tree(ctx.index.depth)
         if result.skipped is None:
             (run or run_rules)(ctx, active, result, wants_summary)
-            if "split" in text:
+            if wants_calls:
                 result.calls = call_facts(ctx)
     except Exception as error:  # a bug outside any one rule: this file only
         result.diagnostics.append(internal_error(name, "the analysis", error))

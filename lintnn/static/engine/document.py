@@ -15,6 +15,7 @@ import libcst as cst
 
 from lintnn.config import DEFAULT_MAX_FILE_SIZE
 from lintnn.static.engine.analyze import FileResult, analyze_text, run_rules
+from lintnn.static.engine.buffer_features import BufferFeatures
 from lintnn.static.engine.incremental import IncrementalParser
 from lintnn.static.engine.reparse import Reparser
 from lintnn.static.engine.safe_parse import Verdict
@@ -33,13 +34,16 @@ class Document:
         self.parser = IncrementalParser()
         self.cache = StatementCache()
         self.reparser = Reparser()
+        self.features = BufferFeatures()  # what the gate reads, kept per statement
         self._spans: list[Span] | None = None
 
     def analyze(self, path: Path, text: str, rules: list[Rule],
                 max_size: int = DEFAULT_MAX_FILE_SIZE) -> FileResult:
         self._spans = None
         return analyze_text(path, text, rules, parse=self._parse, syntax_check=self._judge,
-                            run=self._run, max_size=max_size)
+                            run=self._run, max_size=max_size,
+                            describe=lambda verdict: self.features.of(text, self._spans,
+                                                                      verdict.tree))
 
     def _judge(self, text: str) -> Verdict:
         self._spans, verdict = self.reparser.parse(text)

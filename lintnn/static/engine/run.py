@@ -3,7 +3,9 @@ then apply suppressions and settings. Formatting is someone else's job."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import gc
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -19,6 +21,7 @@ from lintnn.static.engine.analyze import (
     internal_error,
 )
 from lintnn.static.engine.cache import CACHE_FOLDER, Cache, digest
+from lintnn.static.engine.deferred import DeferredIndex
 from lintnn.static.engine.discovery import Discovery
 from lintnn.static.engine.document import Document
 from lintnn.static.engine.files import (
@@ -30,13 +33,12 @@ from lintnn.static.engine.files import (
     read_source,
 )
 from lintnn.static.engine.parent_death import exit_with_parent
+from lintnn.static.engine.schedule import plan, workers_for
 from lintnn.static.engine.suppress import finish_file
 from lintnn.static.engine.writer import clean_up
 from lintnn.static.rules import Rule, all_rules
 from lintnn.static.syntax import memo
-from lintnn.static.syntax.project import ClassSummary, ProjectIndex
-
-PARALLEL_THRESHOLD = 16  # below this many files a pool costs more than it saves
+from lintnn.static.syntax.project import ClassSummary
 
 
 @dataclass
@@ -61,54 +63,109 @@ def enabled_rules(settings: Settings) -> list[Rule]:
 # Worker-side state: rules are instantiated once per process.
 _WORKER_RULES: list[Rule] = []
 _WORKER_MAX_SIZE = [DEFAULT_MAX_FILE_SIZE]
+_WORKER_GATED = [True]
 
 
 def _init_worker(codes: list[str], max_size: int = DEFAULT_MAX_FILE_SIZE,
-                 parent_pid: int | None = None) -> None:
+                 gated: bool = True, parent_pid: int | None = None) -> None:
     if parent_pid is not None:  # a pool worker: exit with lintnn, even if it is killed
         exit_with_parent(parent_pid)
     registry = all_rules()
     _WORKER_RULES[:] = [registry[code]() for code in codes]
     _WORKER_MAX_SIZE[0] = max_size
+    _WORKER_GATED[0] = gated
+
+
+# Collect garbage rarely while files are analysed: libcst builds millions of short-lived
+# nodes, and each full collection would also walk every module the process has loaded
+# (10-20% of the analysis on lightning's sources; the language server's worker does the
+# same). Kept cycles are per file, so memory stays bounded.
+_GC_THRESHOLDS = (50_000, 20, 50)
+
+
+@contextlib.contextmanager
+def _rare_collections() -> Iterator[None]:
+    """Freeze what is loaded (a forked worker then never copies it to count references)
+    and raise the collector's thresholds; both restored on exit."""
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(*_GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
+
+
+def _analyze_batch(paths: list[str]) -> list[tuple[str, FileResult]]:
+    gc.set_threshold(*_GC_THRESHOLDS)  # a worker process of ours
+    return [_analyze_path(path) for path in paths]
+
+
+def _sizes(paths: list[str]) -> list[int]:
+    sizes = []
+    for path in paths:
+        try:
+            sizes.append(os.stat(path).st_size)
+        except OSError:
+            sizes.append(0)
+    return sizes
 
 
 def _analyze_path(path: str) -> tuple[str, FileResult]:
     """(content digest, result) of one file; never raises: a failure is a finding."""
     try:
-        data, result = analyze_path(Path(path), _WORKER_RULES, _WORKER_MAX_SIZE[0])
+        data, result = analyze_path(Path(path), _WORKER_RULES, _WORKER_MAX_SIZE[0],
+                                    gated=_WORKER_GATED[0], defer_summary=_WORKER_GATED[0])
         return (digest(data) if data is not None else ""), result
     except Exception as error:  # a bug outside any one rule: this file only
         return "", FileResult(path, [internal_error(path, "the analysis", error)])
 
 
-def pooled(paths: list[str], workers: int, chunk: int,
-           initargs: tuple[Any, ...]) -> Iterator[tuple[str, FileResult]]:
-    """:func:`_analyze_path` of each path in worker processes, in order.
+def pooled(batches: list[list[str]], workers: int,
+           initargs: tuple[Any, ...]) -> Iterator[list[tuple[str, FileResult]]]:
+    """:func:`_analyze_batch` of each batch of paths in worker processes, in order.
 
     A worker that dies (killed for memory, a crash in native code) or a result that cannot
-    come back breaks the pool: the files that were in flight are then analysed one at a
-    time in a fresh one-worker pool, where the file that fails again gets an NN002 finding
-    and the others their results; then the rest goes on in parallel.
+    come back breaks the pool: the batches that were in flight are then analysed one file
+    at a time in a fresh one-worker pool (:func:`_isolated`), where the file that fails
+    again gets an NN002 finding and the others their results; then the rest goes on in
+    parallel.
     """
     done, isolate_until = 0, 0
-    while done < len(paths):
-        alone = done < isolate_until
-        size, step = (1, 1) if alone else (workers, chunk)
-        pool = ProcessPoolExecutor(size, initializer=_init_worker, initargs=initargs)
+    while done < len(batches):
+        if done < isolate_until:
+            yield _isolated(batches[done], initargs)
+            done += 1
+            continue
+        pool = ProcessPoolExecutor(workers, initializer=_init_worker, initargs=initargs)
         try:
-            for item in pool.map(_analyze_path, paths[done:isolate_until] if alone
-                                 else paths[done:], chunksize=step):
+            for items in pool.map(_analyze_batch, batches[done:]):
                 done += 1
-                yield item
-        except Exception as error:  # BrokenProcessPool, or a result that did not come back
-            if alone:
-                yield "", FileResult(paths[done], [internal_error(
-                    paths[done], "the worker process that analysed this file", error)])
-                done += 1
-            else:  # those in flight: up to one queued chunk per worker, and one more
-                isolate_until = done + (workers + 1) * chunk
+                yield items
+        except Exception:  # BrokenProcessPool, or a result that did not come back
+            # those in flight: one batch per worker, and one queued
+            isolate_until = done + workers + 1
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _isolated(paths: list[str], initargs: tuple[Any, ...]) -> list[tuple[str, FileResult]]:
+    """:func:`_analyze_path` of each path, one at a time in a one-worker pool that is
+    replaced when a file breaks it (that file gets an NN002 finding)."""
+    out: list[tuple[str, FileResult]] = []
+    while len(out) < len(paths):
+        pool = ProcessPoolExecutor(1, initializer=_init_worker, initargs=initargs)
+        try:
+            for item in pool.map(_analyze_path, paths[len(out):]):
+                out.append(item)
+        except Exception as error:
+            path = paths[len(out)]
+            out.append(("", FileResult(path, [internal_error(
+                path, "the worker process that analysed this file", error)])))
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+    return out
 
 
 class Engine:
@@ -121,11 +178,16 @@ class Engine:
         jobs: int | None = None,
         progress: Callable[[int, int], None] | None = None,
         incremental: bool = False,
+        gated: bool = True,
     ) -> None:
         """``incremental`` keeps each checked buffer's parsed statements and the findings
         of statement-local rules between calls of :meth:`check_source`, so an editor's
-        re-lint re-parses and re-checks only what changed."""
+        re-lint re-parses and re-checks only what changed. ``gated=False`` runs every rule
+        whose triggers occur on every file, without the gate on CPython's tree and without
+        deferred class summaries (the same findings, slower: for the tests that prove it;
+        notebooks are gated either way)."""
         self.settings = settings
+        self.gated = gated
         self._documents: dict[str, Document] | None = {} if incremental else None
         self.rules = enabled_rules(settings)
         self.use_cache = use_cache
@@ -158,12 +220,13 @@ class Engine:
         """Check unsaved text (stdin, an editor buffer) as if it were ``path``."""
         max_size = self.settings.max_file_size
         if path.suffix == ".ipynb":
-            result = analyze_bytes(path, text.encode("utf-8"), self.rules, max_size)
+            result = analyze_bytes(path, text.encode("utf-8"), self.rules, max_size,
+                                   gated=self.gated)
         elif self._documents is not None:
             document = self._documents.setdefault(str(path), Document())
             result = document.analyze(path, text, self.rules, max_size)
         else:
-            result = analyze_text(path, text, self.rules, max_size=max_size)
+            result = analyze_text(path, text, self.rules, max_size=max_size, gated=self.gated)
         results = {str(path): result}
         code = text if path.suffix != ".ipynb" else None
         return RunResult(self._finish(results, {str(path): code} if code else None), [path],
@@ -212,17 +275,29 @@ class Engine:
         codes = [rule.code for rule in self.rules]
         max_size = self.settings.max_file_size
         total = len(paths)
-        if self.jobs > 1 and total >= PARALLEL_THRESHOLD:
-            workers = min(self.jobs, max(1, total // 4))
-            chunk = max(1, min(32, total // (workers * 8)))
-            results = pooled(paths, workers, chunk, (codes, max_size, os.getpid()))
-        else:
-            _init_worker(codes, max_size)
-            results = map(_analyze_path, paths)
-        for done, item in enumerate(results, 1):
-            if self.progress:
-                self.progress(done, total)
-            yield item
+        batches = plan(_sizes(paths), self.jobs)
+        if batches is not None:
+            out: list[tuple[str, FileResult] | None] = [None] * total
+            done = 0
+            workers = workers_for(batches, self.jobs)
+            work = [[paths[i] for i in batch] for batch in batches]
+            with _rare_collections():
+                initargs = (codes, max_size, self.gated, os.getpid())
+                for batch, items in zip(batches, pooled(work, workers, initargs),
+                                        strict=True):
+                    for index, item in zip(batch, items, strict=True):
+                        out[index] = item
+                    done += len(batch)
+                    if self.progress:
+                        self.progress(done, total)
+            yield from out  # type: ignore[misc]
+            return
+        _init_worker(codes, max_size, self.gated)
+        with _rare_collections():
+            for done, path in enumerate(paths, 1):
+                if self.progress:
+                    self.progress(done, total)
+                yield _analyze_path(path)
 
     def _open_cache(self) -> Cache | None:
         if not self.use_cache:
@@ -236,9 +311,14 @@ class Engine:
                 texts: dict[str, str] | None = None) -> list[Diagnostic]:
         """Resolve cross-file findings, then apply noqa, per-file-ignores and selection."""
         texts = texts or {}
-        index = ProjectIndex(loader=load_module_summaries)
-        for result in results.values():
-            index.add(result.classes)
+        max_size = self.settings.max_file_size
+        index = DeferredIndex(load_module_summaries,
+                              lambda key: summarize_file(Path(key), max_size))
+        for position, (key, result) in enumerate(results.items()):
+            if result.deferred_classes is not None:
+                index.defer_file(position, key, result.deferred_classes)
+            else:
+                index.add_file(position, result.classes)
             index.add_calls(result.calls)
         out: list[Diagnostic] = []
         for key, result in results.items():
@@ -249,6 +329,15 @@ class Engine:
             out += finish_file(key, candidates, result.noqa, self.settings, texts.get(key))
         out.sort(key=lambda d: d.sort_key)
         return out
+
+
+def summarize_file(path: Path, max_size: int = DEFAULT_MAX_FILE_SIZE) -> list[ClassSummary]:
+    """The class summaries of one file (one the gate left unparsed)."""
+    try:
+        data = read_source(path, read_limit(max_size))
+    except (OSError, TooLargeToRead):
+        return []
+    return analyze_bytes(path, data, [], max_size).classes
 
 
 def load_module_summaries(module: str, near: str) -> list[ClassSummary]:

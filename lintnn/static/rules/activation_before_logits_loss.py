@@ -12,7 +12,7 @@ from lintnn.static.analyses.losses import (
     report_loss_inputs,
 )
 from lintnn.static.knowledge import roles as R
-from lintnn.static.rules.base import Rule
+from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 
 _ACTIVATION = frozenset({R.ACTIVATION})
@@ -34,6 +34,8 @@ class ActivationBeforeLogitsLoss(Rule):
     frameworks = ("torch", "jax", "keras")
     triggers = ("cross_entropy", "CrossEntropy", "BCEWithLogits", "from_logits",
                 "with_logits", "Crossentropy")
+    needs = (Needs(roles=(R.LOSS_SOFTMAX_LOGITS, R.LOSS_SIGMOID_LOGITS,
+                          R.LOSS_KERAS_FROM_LOGITS)),)
 
     def statement_local(self, ctx: FileContext) -> bool:
         """keras ``model.compile`` checks read every ``model.add`` of the file."""

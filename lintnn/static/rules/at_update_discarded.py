@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from lintnn.diagnostics import Severity
-from lintnn.static.rules.base import Rule
+from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.nodes import dotted_name
 
@@ -34,6 +34,7 @@ class AtUpdateDiscarded(Rule):
     )
     frameworks = ("jax",)
     triggers = (".at[",)
+    needs = (Needs(frameworks=("jax",)), Needs(names=("at",)))
 
     def check(self, ctx: FileContext) -> None:
         if "jax" not in ctx.frameworks or _uses_refs(ctx):

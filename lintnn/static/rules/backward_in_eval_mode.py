@@ -14,7 +14,7 @@ from lintnn.static.analyses.modes import (
     receiver_dependence,
     scope_of,
 )
-from lintnn.static.rules.base import Rule
+from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.index import iter_children
 from lintnn.static.syntax.nodes import dotted_name, method_name
@@ -29,6 +29,9 @@ class BackwardInEvalMode(Rule):
     message = "backward() runs while the model is in eval mode"
     frameworks = ("torch",)
     triggers = (".eval()", ".train(")
+    needs = (Needs(frameworks=("torch",)), Needs(calls=("backward",)),
+             Needs(calls=("eval", "train")), Needs(calls=("step",)),
+             Needs(calls=("train", "zero_grad", "parameters", "named_parameters")))
 
     def check(self, ctx: FileContext) -> None:
         if "torch" not in ctx.frameworks:

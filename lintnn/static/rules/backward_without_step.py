@@ -14,7 +14,7 @@ from lintnn.static.analyses.loops import (
 )
 from lintnn.static.analyses.losses import loss_call
 from lintnn.static.knowledge import roles as R
-from lintnn.static.rules.base import Rule
+from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.dataflow import Kind
 from lintnn.static.syntax.memo import subtree_memo
@@ -37,6 +37,7 @@ class BackwardWithoutStep(Rule):
     )
     frameworks = ("torch",)
     triggers = ("backward", ".step(")
+    needs = (Needs(loop_calls=("backward", "manual_backward", "step")),)
 
     def check(self, ctx: FileContext) -> None:
         for iteration in iterations(ctx):

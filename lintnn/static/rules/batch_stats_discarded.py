@@ -7,7 +7,7 @@ import libcst as cst
 from lintnn.diagnostics import Severity
 from lintnn.static.analyses import datasets as D
 from lintnn.static.analyses.loops import is_jax_gradient_call
-from lintnn.static.rules.base import Rule
+from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.nodes import (
     int_value,
@@ -34,6 +34,8 @@ class BatchStatsDiscarded(Rule):
     )
     frameworks = ("jax",)
     triggers = ("batch_stats",)
+    needs = (Needs(frameworks=("jax",)), Needs(names=("batch_stats",)),
+             Needs(calls=tuple(_APPLY_METHODS)))
 
     def check(self, ctx: FileContext) -> None:
         if "jax" not in ctx.frameworks or ctx.is_test_file:

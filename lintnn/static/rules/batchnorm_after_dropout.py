@@ -8,7 +8,7 @@ import libcst as cst
 
 from lintnn.diagnostics import Severity
 from lintnn.static.knowledge import roles as R
-from lintnn.static.rules.base import Rule
+from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.dataflow import Kind, Value
 from lintnn.static.syntax.nodes import dotted_name, method_name, positional
@@ -30,6 +30,7 @@ class BatchNormAfterDropout(Rule):
     )
     frameworks = ("torch", "jax", "keras")
     triggers = ("BatchNorm", "BatchNormalization")
+    needs = (Needs(roles=(R.BATCHNORM,)), Needs(roles=tuple(_DROPOUT_OUTPUT)))
 
     def check(self, ctx: FileContext) -> None:
         for call in ctx.index.calls:

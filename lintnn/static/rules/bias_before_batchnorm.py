@@ -8,7 +8,7 @@ import libcst as cst
 
 from lintnn.diagnostics import Severity
 from lintnn.static.knowledge import roles as R
-from lintnn.static.rules.base import Rule
+from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.dataflow import Kind, Value
 from lintnn.static.syntax.nodes import keyword, positional, string_value
@@ -33,6 +33,7 @@ class BiasBeforeBatchNorm(Rule):
     )
     frameworks = ("torch", "jax", "keras")
     triggers = ("BatchNorm",)
+    needs = (Needs(roles=(R.BATCHNORM,)),)
 
     def check(self, ctx: FileContext) -> None:
         reported: set[cst.CSTNode] = set()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lintnn.diagnostics import Severity
 from lintnn.static.analyses.loops import Event, EventKind, compatible, iterations, runs_before
-from lintnn.static.rules.base import Rule
+from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 
 _ORDERED = (EventKind.BACKWARD, EventKind.OPAQUE_BACKWARD, EventKind.STEP)
@@ -23,6 +23,8 @@ class ClipGradOutsideBackwardStep(Rule):
     )
     frameworks = ("torch",)
     triggers = ("clip_grad",)
+    needs = (Needs(loop_calls=("clip_grad_norm_", "clip_grad_value_", "clip_grad_norm")),
+             Needs(loop_calls=("step",)), Needs(loop_calls=("backward", "manual_backward")))
 
     def check(self, ctx: FileContext) -> None:
         for iteration in iterations(ctx):

@@ -7,7 +7,7 @@ import libcst as cst
 from lintnn.diagnostics import Severity
 from lintnn.static.knowledge import lookup
 from lintnn.static.knowledge import roles as R
-from lintnn.static.rules.base import Rule
+from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.dataflow import Kind, Value
 from lintnn.static.syntax.nodes import (
@@ -44,6 +44,9 @@ class ConstantWeightInit(Rule):
     frameworks = ("torch", "jax", "keras")
     triggers = ("zeros_", "ones_", "constant_", "fill_(", "zero_(", "initializer", "kernel_init",
                 "embedding_init")
+    needs = (Needs(calls=(*(q.rsplit(".", 1)[-1] for q in _TORCH_INIT), "fill_", "zero_"),
+                   names=("kernel_initializer", "embeddings_initializer", "kernel_init",
+                          "embedding_init")),)
 
     def check(self, ctx: FileContext) -> None:
         if ctx.is_test_file:

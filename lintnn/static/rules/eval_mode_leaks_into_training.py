@@ -17,7 +17,7 @@ from lintnn.static.analyses.modes import (
     mode_index,
     receiver_dependence,
 )
-from lintnn.static.rules.base import Rule
+from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.nodes import dotted_name
 
@@ -31,6 +31,9 @@ class EvalModeLeaksIntoTraining(Rule):
     message = "model.eval() in the training loop is never undone before the next training step"
     frameworks = ("torch",)
     triggers = (".eval()", ".train(")
+    needs = (Needs(frameworks=("torch",)), Needs(loop_calls=("eval", "train")),
+             Needs(loop_calls=("step",)),
+             Needs(calls=("train", "zero_grad", "parameters", "named_parameters")))
 
     def check(self, ctx: FileContext) -> None:
         if "torch" not in ctx.frameworks:

@@ -14,13 +14,15 @@ from lintnn.static.analyses.modes import (
     Event,
     ModeIndex,
     evaluation_function,
+    is_evaluation_name,
     is_no_grad_block,
     is_no_grad_function,
     mode_dependence,
     mode_index,
     scope_of,
 )
-from lintnn.static.rules.base import Rule
+from lintnn.static.knowledge import roles as R
+from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.dataflow import Kind, Value
 from lintnn.static.syntax.nodes import dotted_name, method_name
@@ -41,6 +43,11 @@ class _Witness:
     requirement: Requirement | None  # None: the model is known to hold dropout / BN
 
 
+def _evaluation_unit_name(name: str) -> bool:
+    """A function this rule can report as an evaluation (its ``needs``)."""
+    return is_evaluation_name(name) and not name.startswith(_FRAMEWORK_HOOKS)
+
+
 class EvalWithoutEvalMode(Rule):
     """Evaluation code calls a model that has dropout or batch norm without ``.eval()``."""
 
@@ -51,6 +58,8 @@ class EvalWithoutEvalMode(Rule):
                "call model.eval() before evaluating")
     frameworks = ("torch",)
     triggers = ("no_grad", "inference_mode", "eval", "valid", "test", "predict", "infer")
+    needs = (Needs(frameworks=("torch",)),
+             Needs(callee_roles=(R.NO_GRAD,), functions=_evaluation_unit_name))
 
     def check(self, ctx: FileContext) -> None:
         if "torch" not in ctx.frameworks:

@@ -6,7 +6,7 @@ import libcst as cst
 
 from lintnn.diagnostics import Severity
 from lintnn.static.knowledge import roles as R
-from lintnn.static.rules.base import Rule
+from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.nodes import argument, keyword, method_name, positional, string_value
 
@@ -26,6 +26,7 @@ class Fp16AutocastWithoutGradScaler(Rule):
     )
     frameworks = ("torch",)
     triggers = ("autocast",)
+    needs = (Needs(callee_roles=(R.AUTOCAST,)), Needs(calls=("backward",)))
 
     def check(self, ctx: FileContext) -> None:
         if "GradScaler" in ctx.source or any(

@@ -7,7 +7,7 @@ import libcst as cst
 from lintnn.diagnostics import Severity
 from lintnn.static.analyses.modes import defined_in_test
 from lintnn.static.knowledge import roles as R
-from lintnn.static.rules.base import Rule
+from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext, NodeFix
 from lintnn.static.syntax.nodes import has_star_args, keyword, positional
 
@@ -29,6 +29,7 @@ class FunctionalDropoutAlwaysOn(Rule):
     )
     frameworks = ("torch",)
     triggers = ("dropout",)
+    needs = (Needs(callee_roles=(R.FUNCTIONAL_DROPOUT,)), Needs(names=("forward",)))
     fixable = True
 
     def check(self, ctx: FileContext) -> None:

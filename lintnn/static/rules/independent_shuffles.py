@@ -9,7 +9,7 @@ import libcst as cst
 from lintnn.diagnostics import Severity
 from lintnn.static.analyses import datasets as D
 from lintnn.static.knowledge import roles as R
-from lintnn.static.rules.base import Rule
+from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.nodes import keyword, positional
 
@@ -39,6 +39,8 @@ class IndependentShuffles(Rule):
     )
     frameworks = ("torch", "jax", "sklearn", "keras")
     triggers = ("shuffle", "perm")
+    needs = (Needs(callee_roles=(R.PERMUTATION, R.SHUFFLE_IN_PLACE),
+                   calls=("permutation", "shuffle", "permuted", "randperm")),)
 
     def check(self, ctx: FileContext) -> None:
         events: dict[cst.CSTNode, list[Shuffle]] = {}

@@ -7,7 +7,7 @@ import libcst as cst
 from lintnn.diagnostics import Severity
 from lintnn.static.analyses.losses import describe, producers, report_producer
 from lintnn.static.knowledge import roles as R
-from lintnn.static.rules.base import Rule
+from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext, NodeFix
 from lintnn.static.syntax.dataflow import Value
 from lintnn.static.syntax.imports import canonical
@@ -54,6 +54,7 @@ class LogOfSoftmax(Rule):
     message = "log of a softmax: use log_softmax"
     frameworks = ("torch", "jax", "keras")
     triggers = ("log",)
+    needs = (Needs(callee_roles=(R.LOG,), bare_calls=("log",)),)
     fixable = True
 
     def check(self, ctx: FileContext) -> None:

@@ -10,7 +10,7 @@ from lintnn.static.analyses.losses import (
     report_loss_inputs,
 )
 from lintnn.static.knowledge import roles as R
-from lintnn.static.rules.base import Rule
+from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 
 _LOG_SOFTMAX = frozenset({R.LOG_SOFTMAX})
@@ -26,6 +26,7 @@ class LogSoftmaxIntoCrossEntropy(Rule):
     message = "log_softmax output passed to a loss that applies log_softmax itself"
     frameworks = ("torch", "jax", "keras")
     triggers = ("cross_entropy", "CrossEntropy")  # the log_softmax may be in another file
+    needs = (Needs(roles=(R.LOSS_SOFTMAX_LOGITS, R.LOSS_KERAS_FROM_LOGITS)),)
 
     def check(self, ctx: FileContext) -> None:
         report_loss_inputs(ctx, frozenset({R.LOSS_SOFTMAX_LOGITS}), _LOG_SOFTMAX, _message)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lintnn.diagnostics import Severity
 from lintnn.static.analyses.losses import (
+    KERAS_PROBABILITY_LOSS_NAMES,
     LossCall,
     Producer,
     describe,
@@ -12,7 +13,7 @@ from lintnn.static.analyses.losses import (
     report_loss_inputs,
 )
 from lintnn.static.knowledge import roles as R
-from lintnn.static.rules.base import Rule
+from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 
 _LINEAR = frozenset({R.LINEAR_OUTPUT})
@@ -28,6 +29,8 @@ class LogitsIntoProbabilityLoss(Rule):
     message = "raw logits passed to a loss that expects probabilities"
     frameworks = ("torch", "keras")
     triggers = ("BCELoss", "binary_cross_entropy", "crossentropy", "Crossentropy")
+    needs = (Needs(roles=(R.LOSS_PROBABILITIES, R.LOSS_KERAS_FROM_LOGITS),
+                   names=tuple(KERAS_PROBABILITY_LOSS_NAMES)),)
 
     def statement_local(self, ctx: FileContext) -> bool:
         """keras ``model.compile`` checks read every ``model.add`` of the file."""

@@ -7,7 +7,7 @@ import libcst as cst
 from lintnn.diagnostics import Severity
 from lintnn.static.analyses.loops import EventKind, bound_names, iterations, source_order
 from lintnn.static.knowledge import roles as R
-from lintnn.static.rules.base import Rule
+from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.memo import subtree_memo
 from lintnn.static.syntax.nodes import method_name, positional
@@ -26,6 +26,7 @@ class LossAccumulatedAsTensor(Rule):
     )
     frameworks = ("torch",)
     triggers = ("backward",)
+    needs = (Needs(loop_calls=("backward",)),)
 
     def check(self, ctx: FileContext) -> None:
         reported: set[cst.CSTNode] = set()

@@ -7,7 +7,7 @@ import libcst as cst
 from lintnn.diagnostics import Severity
 from lintnn.static.analyses.loops import EventKind, Iteration, iterations
 from lintnn.static.knowledge import roles as R
-from lintnn.static.rules.base import Rule
+from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.nodes import dotted_name, method_name
 
@@ -25,6 +25,7 @@ class MissingZeroGrad(Rule):
     )
     frameworks = ("torch",)
     triggers = ("backward",)
+    needs = (Needs(loop_calls=("step",)), Needs(loop_calls=("backward",)))
 
     def check(self, ctx: FileContext) -> None:
         for iteration in iterations(ctx):

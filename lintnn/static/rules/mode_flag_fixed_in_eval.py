@@ -7,7 +7,7 @@ import libcst as cst
 from lintnn.diagnostics import Severity
 from lintnn.static.analyses.modes import defined_in_test, evaluation_function, is_stochastic_name
 from lintnn.static.knowledge import roles as R
-from lintnn.static.rules.base import Rule
+from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.dataflow import Kind
 from lintnn.static.syntax.nodes import bool_value, dotted_name, keyword_arg, method_name
@@ -33,6 +33,7 @@ class ModeFlagFixedInEval(Rule):
     message = "mode flag fixed to its training value in evaluation code"
     frameworks = ("jax", "keras")
     triggers = tuple(f"{flag}=" for flag in TRAINING_VALUE)
+    needs = (Needs(frameworks=("jax", "keras")), Needs(names=tuple(TRAINING_VALUE)))
 
     def check(self, ctx: FileContext) -> None:
         if not ctx.frameworks & {"jax", "keras"}:

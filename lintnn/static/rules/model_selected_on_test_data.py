@@ -8,7 +8,7 @@ from lintnn.diagnostics import Severity
 from lintnn.static.analyses import datasets as D
 from lintnn.static.analyses.modes import Event, mode_index
 from lintnn.static.knowledge import roles as R
-from lintnn.static.rules.base import Rule
+from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.nodes import (
     argument,
@@ -19,6 +19,7 @@ from lintnn.static.syntax.nodes import (
 )
 
 _TEST_WORDS = frozenset({"test", "testing", "holdout", "heldout"})
+_TEST_STEMS = ("test", "holdout", "heldout")  # what a name with one of those words holds
 # What a branch does when it selects: keep the weights, or stop training.
 _SAVING_CALLS = frozenset({"save", "save_weights", "save_model", "save_checkpoint",
                            "state_dict", "deepcopy", "save_pretrained", "checkpoint"})
@@ -39,6 +40,8 @@ class ModelSelectedOnTestData(Rule):
     )
     frameworks = ("torch", "keras", "jax", "sklearn")
     triggers = ("test",)
+    # Every finding names test data or a test pass (``_is_test_name``).
+    needs = (Needs(words=lambda word: any(w in word.lower() for w in _TEST_STEMS)),)
 
     def check(self, ctx: FileContext) -> None:
         if D.is_test_module(ctx):

@@ -10,7 +10,7 @@ from lintnn.static.analyses.losses import (
     report_loss_inputs,
 )
 from lintnn.static.knowledge import roles as R
-from lintnn.static.rules.base import Rule
+from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 
 _WRONG_INPUTS = R.PROBABILITIES | {R.LINEAR_OUTPUT}
@@ -27,6 +27,7 @@ class NllLossWithoutLogProbabilities(Rule):
     message = "the negative log-likelihood loss is not fed log-probabilities"
     frameworks = ("torch",)
     triggers = ("nll_loss", "NLLLoss")
+    needs = (Needs(roles=(R.LOSS_LOG_PROBABILITIES,)),)
 
     def check(self, ctx: FileContext) -> None:
         report_loss_inputs(ctx, frozenset({R.LOSS_LOG_PROBABILITIES}), _WRONG_INPUTS, _message)

@@ -7,7 +7,7 @@ import libcst as cst
 from lintnn.diagnostics import Severity
 from lintnn.static.analyses.loops import is_jax_gradient_call, is_optimizer_name
 from lintnn.static.knowledge import roles as R
-from lintnn.static.rules.base import Rule
+from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.dataflow import Kind
 from lintnn.static.syntax.nodes import argument, dotted_name, method_name, positional
@@ -28,6 +28,7 @@ class OptaxResultDiscarded(Rule):
     )
     frameworks = ("jax",)
     triggers = ("optax",)
+    needs = (Needs(frameworks=("jax",)), Needs(calls=("apply_updates", "tree_add", "update")))
 
     def check(self, ctx: FileContext) -> None:
         for call in ctx.index.calls:

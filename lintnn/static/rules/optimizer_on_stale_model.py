@@ -7,7 +7,7 @@ import libcst as cst
 from lintnn.diagnostics import Severity
 from lintnn.static.analyses.loops import SourceOrder, bound_names, mentions, source_order
 from lintnn.static.knowledge import roles as R
-from lintnn.static.rules.base import Rule
+from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.dataflow import Kind
 from lintnn.static.syntax.nodes import dotted_name, method_name, positional
@@ -26,6 +26,7 @@ class OptimizerOnStaleModel(Rule):
     )
     frameworks = ("torch",)
     triggers = ("parameters(",)
+    needs = (Needs(roles=(R.OPTIMIZER,)), Needs(calls=("parameters", "named_parameters")))
 
     def check(self, ctx: FileContext) -> None:
         for call in ctx.index.calls:

@@ -6,7 +6,7 @@ import libcst as cst
 
 from lintnn.diagnostics import Severity
 from lintnn.static.analyses.loops import bound_names, source_order
-from lintnn.static.rules.base import Rule
+from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.nodes import positional
 
@@ -30,6 +30,7 @@ class PrngKeyReused(Rule):
     )
     frameworks = ("jax",)
     triggers = ("random.", "rngs")
+    needs = (Needs(names=("random", "rngs")),)
 
     def check(self, ctx: FileContext) -> None:
         if ctx.is_test_file:

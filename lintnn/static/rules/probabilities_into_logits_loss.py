@@ -17,7 +17,7 @@ from lintnn.static.analyses.losses import (
 )
 from lintnn.static.knowledge import roles as R
 from lintnn.static.knowledge.keras import PROBABILITY_ACTIVATIONS
-from lintnn.static.rules.base import Rule
+from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext, NodeFix
 from lintnn.static.syntax.nodes import argument, method_name
 
@@ -36,6 +36,8 @@ class ProbabilitiesIntoLogitsLoss(Rule):
     frameworks = ("torch", "jax", "keras")
     # The losses' names, not the activations': the softmax may be in another file.
     triggers = ("cross_entropy", "CrossEntropy", "with_logits", "WithLogits", "from_logits")
+    needs = (Needs(roles=(R.LOSS_SOFTMAX_LOGITS, R.LOSS_SIGMOID_LOGITS,
+                          R.LOSS_KERAS_FROM_LOGITS)),)
     fixable = True
 
     def statement_local(self, ctx: FileContext) -> bool:

@@ -7,7 +7,7 @@ import libcst as cst
 from lintnn.diagnostics import Severity
 from lintnn.static.analyses import datasets as D
 from lintnn.static.knowledge import roles as R
-from lintnn.static.rules.base import Rule
+from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.dataflow import Kind
 from lintnn.static.syntax.nodes import (
@@ -39,6 +39,7 @@ class RandomAugmentationInEval(Rule):
     )
     frameworks = ("torch", "keras")
     triggers = ("Random", "Jitter", "Augment", "Flip", "albumentations", "ImageDataGenerator")
+    needs = (Needs(callee_roles=(R.RANDOM_AUGMENTATION,), names=("ImageDataGenerator",)),)
 
     def check(self, ctx: FileContext) -> None:
         reported: set[cst.CSTNode] = set()

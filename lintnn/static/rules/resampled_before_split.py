@@ -8,7 +8,7 @@ from lintnn.diagnostics import Severity
 from lintnn.static.analyses import datasets as D
 from lintnn.static.analyses import splits as S
 from lintnn.static.knowledge import roles as R
-from lintnn.static.rules.base import Rule
+from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.dataflow import Kind
 
@@ -28,6 +28,7 @@ class ResampledBeforeSplit(Rule):
     )
     frameworks = ("sklearn",)
     triggers = ("fit_resample", "fit_sample")
+    needs = (Needs(roles=(R.OVERSAMPLER,)), Needs(calls=tuple(_RESAMPLE_METHODS)))
 
     def check(self, ctx: FileContext) -> None:
         for scope, calls in D.calls_by_scope(ctx).items():

@@ -6,7 +6,7 @@ import libcst as cst
 
 from lintnn.diagnostics import Severity
 from lintnn.static.analyses import datasets as D
-from lintnn.static.rules.base import Rule
+from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.nodes import dotted_name, positional, target_names
 
@@ -24,6 +24,8 @@ class SameBatchEveryStep(Rule):
     )
     frameworks = ("torch", "jax", "keras")
     triggers = ("next(",)
+    needs = (Needs(calls=("next",)), Needs(calls=("iter",)),
+             Needs(loop_calls=(*D._STEP_METHODS, *D._STEP_FUNCTIONS)))
 
     def check(self, ctx: FileContext) -> None:
         if D.is_test_module(ctx):

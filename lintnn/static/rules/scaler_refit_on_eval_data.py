@@ -6,7 +6,8 @@ import libcst as cst
 
 from lintnn.diagnostics import Severity
 from lintnn.static.analyses import datasets as D
-from lintnn.static.rules.base import Rule
+from lintnn.static.knowledge import roles as R
+from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 
 
@@ -23,6 +24,8 @@ class ScalerRefitOnEvalData(Rule):
     )
     frameworks = ("sklearn", "keras")
     triggers = ("fit", "adapt")
+    needs = (Needs(roles=(R.FITS_STATISTICS, R.ADAPTS_STATISTICS)),
+             Needs(calls=(*D.FIT_METHODS, "adapt")))
 
     def check(self, ctx: FileContext) -> None:
         by_scope: dict[cst.CSTNode, list[tuple[cst.Call, str | None]]] = {}

@@ -8,7 +8,7 @@ from lintnn.diagnostics import Severity
 from lintnn.static.analyses import datasets as D
 from lintnn.static.analyses.loops import EventKind, classify_step
 from lintnn.static.knowledge import roles as R
-from lintnn.static.rules.base import Rule
+from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.dataflow import Kind
 from lintnn.static.syntax.nodes import argument, dotted_name
@@ -28,6 +28,7 @@ class SchedulerNeverStepped(Rule):
     )
     frameworks = ("torch",)
     triggers = ("lr_scheduler", "_schedule")
+    needs = (Needs(roles=(R.SCHEDULER,)), Needs(calls=("step",)))
 
     def check(self, ctx: FileContext) -> None:
         for assign in D.nodes_of(ctx, cst.Assign):

@@ -6,7 +6,7 @@ import libcst as cst
 
 from lintnn.diagnostics import Severity
 from lintnn.static.analyses.loops import Event, EventKind, iterations, runs_before
-from lintnn.static.rules.base import Rule
+from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.nodes import argument, dotted_name
 
@@ -24,6 +24,7 @@ class SchedulerStepBeforeOptimizerStep(Rule):
     )
     frameworks = ("torch",)
     triggers = ("step(",)
+    needs = (Needs(loop_calls=("step",)),)
 
     def check(self, ctx: FileContext) -> None:
         for iteration in iterations(ctx, outer=True):

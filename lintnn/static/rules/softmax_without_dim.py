@@ -7,7 +7,7 @@ import libcst as cst
 from lintnn.diagnostics import Severity
 from lintnn.static.analyses.shapes import indexed_rank, rank_of
 from lintnn.static.knowledge import roles as R
-from lintnn.static.rules.base import Rule
+from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.dataflow import Kind
 from lintnn.static.syntax.nodes import argument, has_star_args, int_value, method_name
@@ -27,6 +27,7 @@ class SoftmaxWithoutDim(Rule):
     message = "softmax without dim, or over the batch dimension"
     frameworks = ("torch",)
     triggers = ("softmax", "Softmax", "softmin", "Softmin")
+    needs = (Needs(frameworks=("torch",)), Needs(callee_roles=tuple(_NORMALIZERS)))
 
     def check(self, ctx: FileContext) -> None:
         if "torch" not in ctx.frameworks:

@@ -10,7 +10,7 @@ from lintnn.diagnostics import Severity
 from lintnn.static.analyses import datasets as D
 from lintnn.static.analyses import splits as S
 from lintnn.static.knowledge import roles as R
-from lintnn.static.rules.base import Rule
+from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.nodes import dotted_name, positional
 from lintnn.static.syntax.project import SPLIT, Requirement
@@ -46,6 +46,12 @@ class StatisticsFittedBeforeSplit(Rule):
     )
     frameworks = ("sklearn", "keras", "torch")
     triggers = ("split", "[:")
+    needs = (Needs(calls=(*D.FIT_METHODS, "adapt", *_MOMENT_METHODS), callee_roles=(R.MOMENT,)),
+             # A split in the file (``validation_split=`` of Keras' fit is one), or a
+             # function whose result a caller in another file may split (a call fact).
+             Needs(callee_roles=(R.SPLIT_FUNCTION,), roles=(R.SPLITTER,),
+                   names=("validation_split",), functions=lambda name: True,
+                   assigned=lambda name: D.split_of(name) is not None))
 
     def check(self, ctx: FileContext) -> None:
         for scope, calls in D.calls_by_scope(ctx).items():

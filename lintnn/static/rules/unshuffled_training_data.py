@@ -8,7 +8,7 @@ from lintnn.diagnostics import Severity
 from lintnn.static import knowledge
 from lintnn.static.analyses import datasets as D
 from lintnn.static.knowledge import roles as R
-from lintnn.static.rules.base import Rule
+from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.nodes import argument, bool_value, dotted_name, has_star_args, keyword
 
@@ -32,6 +32,8 @@ class UnshuffledTrainingData(Rule):
     )
     frameworks = ("torch", "jax", "keras", "sklearn")
     triggers = ("DataLoader", "shuffle", "train", "from_tensor_slices")
+    needs = (Needs(callee_roles=(R.DATA_LOADER,), calls=("fit", "from_tensor_slices"),
+                   loop_calls=(*D._STEP_METHODS, *D._STEP_FUNCTIONS)),)
 
     def check(self, ctx: FileContext) -> None:
         if D.is_test_module(ctx):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lintnn.diagnostics import Severity
 from lintnn.static.analyses.loops import Event, EventKind, iterations, runs_before
-from lintnn.static.rules.base import Rule
+from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 
 _BACKWARDS = (EventKind.BACKWARD, EventKind.OPAQUE_BACKWARD)
@@ -23,6 +23,8 @@ class ZeroGradBetweenBackwardAndStep(Rule):
     )
     frameworks = ("torch",)
     triggers = ("zero_grad",)
+    needs = (Needs(names=("zero_grad", "grad")), Needs(loop_calls=("step",)),
+             Needs(loop_calls=("backward", "manual_backward")))
 
     def check(self, ctx: FileContext) -> None:
         for iteration in iterations(ctx):

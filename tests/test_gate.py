@@ -1,0 +1,305 @@
+"""The gate on CPython's tree: what it reads of a file, which rules it drops, and the class
+summaries it leaves for later (their equivalence on whole corpora is in
+``test_gate_equivalence.py``)."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from lintnn.config import Settings
+from lintnn.static.engine import run as run_module
+from lintnn.static.engine.analyze import analyze_text
+from lintnn.static.engine.buffer_features import BufferFeatures
+from lintnn.static.engine.deferred import DeferredIndex
+from lintnn.static.engine.gate import can_fire, features, gate
+from lintnn.static.engine.run import Engine
+from lintnn.static.engine.safe_parse import deepest
+from lintnn.static.rules import all_rules
+from lintnn.static.rules.base import Needs, Rule
+from lintnn.static.syntax.project import ClassSummary, ProjectIndex
+from lintnn.static.syntax.statements import spans_of
+from tests.helpers import lint_project
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def found(source: str):
+    return features(ast.parse(textwrap.dedent(source)))
+
+
+def test_words_are_identifiers_and_identifier_strings_not_comments() -> None:
+    f = found('''
+        import torch.nn.functional as F
+        from keras import layers as L
+        def train(model, *, lr=0.1):  # backward in a comment
+            """zero_grad in a docstring."""
+            model.compile(loss="binary_crossentropy", metrics=["a b"])
+            try:
+                pass
+            except ValueError as caught:
+                global counter
+    ''')
+    assert {"torch", "nn", "functional", "F", "keras", "layers", "L", "train", "model",
+            "lr", "compile", "loss", "binary_crossentropy", "metrics", "caught",
+            "counter"} <= f.words
+    assert not {"backward", "zero_grad", "a b", "a"} & f.words
+
+
+def test_calls_bare_calls_and_calls_through_imports() -> None:
+    f = found('''
+        import torch
+        from torch.nn.utils import clip_grad_norm_ as clip
+        p = torch.log(x)
+        q = probs.log()
+        self.log("loss", value)
+        clip(params, 1.0)
+    ''')
+    assert {"log", "clip", "clip_grad_norm_"} <= f.calls
+    assert f.bare_calls == {"log"}
+    # resolvable through an import: torch.log and the aliased clip, never self.log
+    assert f.imported_calls == {"log", "clip", "clip_grad_norm_"}
+    assert "log" in found("self.log('x', 1)").calls
+    assert not found("self.log('x', 1)").imported_calls
+
+
+def test_a_decorator_counts_as_a_call() -> None:
+    f = found('''
+        import torch
+        @torch.no_grad
+        def evaluate(model): ...
+    ''')
+    assert "no_grad" in f.imported_calls
+
+
+def test_loop_calls_follow_same_file_functions_at_any_depth() -> None:
+    f = found('''
+        def update(opt):
+            def inner():
+                opt.step()
+            inner()
+
+        class Trainer:
+            def fit(self):
+                for batch in data:
+                    self.training_step(batch)
+                    update(self.opt)
+
+            def training_step(self, batch):
+                self.loss(batch).backward()
+
+        def unused(opt):
+            opt.zero_grad()
+
+        scheduler.step()  # not in a loop
+    ''')
+    assert {"training_step", "update", "backward", "loss", "inner", "step"} <= f.loop_calls
+    assert "zero_grad" not in f.loop_calls
+    assert "zero_grad" in f.calls
+    assert "step" not in found("scheduler.step()\nfor x in y: pass").loop_calls
+
+
+def test_classes_functions_assignments_imports() -> None:
+    f = found('''
+        from . import models
+        from .data import loaders
+        import jax.numpy as jnp
+        class Net: ...
+        def evaluate(): ...
+        x_train, self.y_test = X[:8], Y[8:]
+    ''')
+    assert f.classes == {"Net"}
+    assert f.functions == ("evaluate",)
+    assert {"x_train", "self", "y_test"} <= f.assigned
+    assert f.relative
+    assert {"jax", "data", "models", "loaders"} <= f.roots
+
+
+def _corpus() -> list[str]:
+    texts = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "examples").glob("*.py"))]
+    texts += [p.read_text(encoding="utf-8")
+              for p in sorted((ROOT / "lintnn" / "static").rglob("*.py"))]
+    texts.append("x = " + "(" * 150 + "1" + ")" * 150 + "\n")
+    texts.append("y = 1" + " + 1" * 400 + "\n")
+    return texts
+
+
+def test_depth_is_measured_as_the_nesting_check_does() -> None:
+    for text in _corpus():
+        tree = ast.parse(text)
+        assert features(tree).deepest == deepest(tree)
+
+
+class _Needy(Rule):
+    """A test double (never registered: no ``code``)."""
+
+    name = "needy"
+    needs = (Needs(frameworks=("torch",)), Needs(calls=("backward",), names=("grad",)))
+
+    def check(self, ctx) -> None:  # pragma: no cover - never run
+        raise AssertionError
+
+
+def test_every_condition_must_hold_and_any_of_its_terms() -> None:
+    rule = _Needy()
+    assert can_fire(rule, found("import torch\nloss.backward()"), lambda: "")
+    assert can_fire(rule, found("import torch\np.grad = None"), lambda: "")
+    assert not can_fire(rule, found("import torch\nbackward = 1"), lambda: "")
+    assert not can_fire(rule, found("import jax\nloss.backward()"), lambda: "")
+
+
+def test_a_relative_import_counts_by_its_package_only_when_that_decides() -> None:
+    rule = _Needy()
+    asked: list[str] = []
+
+    def package() -> str:
+        asked.append("asked")
+        return "torch"
+
+    assert can_fire(rule, found("from . import functional\nx.backward()"), package)
+    assert asked == ["asked"]
+    assert not can_fire(rule, found("from . import functional\nx.backward()"), lambda: "mypkg")
+    asked.clear()
+    assert not gate([rule], found("import torch\nx = 1"), package)
+    assert not asked  # decided without it
+
+
+class _NamesAKind(Rule):
+    """A test double whose need is a kind of name, not one name."""
+
+    name = "names-a-kind"
+    needs = (Needs(words=lambda word: "test" in word.lower()),)
+
+    def check(self, ctx) -> None:  # pragma: no cover - never run
+        raise AssertionError
+
+
+def test_a_words_need_is_met_by_any_identifier_that_passes_it() -> None:
+    rule = _NamesAKind()
+    assert can_fire(rule, found("acc = evaluate(model, X_Test)"), lambda: "")
+    assert can_fire(rule, found("if self.best_test_acc < 1: pass"), lambda: "")
+    assert can_fire(rule, found("load('test')"), lambda: "")  # a string spelling a name
+    assert not can_fire(rule, found("acc = evaluate(model, X_val)  # test"), lambda: "")
+    assert not can_fire(rule, found("load('a test file')"), lambda: "")
+
+
+def test_every_rule_declares_what_it_needs() -> None:
+    for code, rule in all_rules().items():
+        assert rule.needs, f"{code} declares no needs: the gate never skips it"
+
+
+_MODEL = '''
+    import torch
+    from torch import nn
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.drop = nn.Dropout(0.5)
+
+        def forward(self, x):
+            return self.drop(x)
+'''
+
+
+def test_a_file_no_rule_can_fire_on_is_never_parsed_by_libcst() -> None:
+    def refuse(text: str):
+        raise AssertionError("parsed")
+
+    rules = [cls() for cls in all_rules().values()]
+    result = analyze_text(Path("models.py"), textwrap.dedent(_MODEL), rules, parse=refuse,
+                          defer_summary=True)
+    assert result.deferred_classes == {"Net"}
+    assert result.classes == [] and result.diagnostics == []
+    eager = analyze_text(Path("models.py"), textwrap.dedent(_MODEL), rules)
+    assert [c.qualname.rsplit(".", 1)[-1] for c in eager.classes] == ["Net"]
+
+
+def test_a_deferred_summary_is_made_when_a_finding_asks(tmp_path: Path, monkeypatch) -> None:
+    summarised: list[str] = []
+    real = run_module.summarize_file
+
+    def counting(path: Path, max_size: int = 0) -> list[ClassSummary]:
+        summarised.append(path.name)
+        return real(path, max_size)
+
+    monkeypatch.setattr(run_module, "summarize_file", counting)
+    files = {
+        "models.py": _MODEL,
+        "other.py": "import torch\nclass Unused(torch.nn.Module):\n    pass\n",
+        "evaluate.py": '''
+            import torch
+            from models import Net
+
+            model = Net()
+            with torch.no_grad():
+                out = model(torch.ones(2))  # the finding needs Net's summary
+        ''',
+    }
+    found_here = lint_project(tmp_path, files)
+    assert [(Path(d.filename).name, d.code) for d in found_here] == [("evaluate.py", "NN201")]
+    assert summarised == ["models.py"]  # and not other.py, whose class nobody asks about
+    plain = Engine(Settings(select=["NN"], root=tmp_path), use_cache=False, jobs=1,
+                   gated=False).check_paths([tmp_path]).diagnostics
+    assert plain == found_here
+
+
+def _summary(qualname: str, returns: str) -> ClassSummary:
+    return ClassSummary(qualname, (), frozenset({returns}), defines_output=True)
+
+
+@pytest.mark.parametrize("deferred", [(0,), (1,), (0, 1), (1, 2), (0, 2)])
+def test_the_deferred_index_answers_as_the_eager_one(deferred: tuple[int, ...]) -> None:
+    """Two files define ``pkg.Net`` (the later one wins), a third ``other.Net`` (a
+    suffix lookup of ``Net`` is ambiguous); whichever files are deferred."""
+    files = [[_summary("pkg.Net", "first")], [_summary("pkg.Net", "second")],
+             [_summary("other.Net", "third")]]
+    eager = ProjectIndex()
+    for summaries in files:
+        eager.add(summaries)
+    lazy = DeferredIndex(None, lambda key: files[int(key)])
+    for position, summaries in enumerate(files):
+        if position in deferred:
+            lazy.defer_file(position, str(position), ["Net"])
+        else:
+            lazy.add_file(position, summaries)
+    for qualname in ("pkg.Net", "other.Net", "Net", "missing.Net"):
+        assert lazy.lookup(qualname) == eager.lookup(qualname), qualname
+    assert lazy.summarized == len(deferred)
+
+
+def _without_depth(found):
+    return replace(found, deepest=(0, 1), functions=tuple(sorted(found.functions)))
+
+
+def test_a_buffer_s_features_are_the_union_of_its_statements() -> None:
+    """The language server's features, kept per statement, equal a walk of the file."""
+    buffer = BufferFeatures()
+    for text in _corpus():
+        tree = ast.parse(text)
+        whole = _without_depth(features(tree))
+        assert _without_depth(buffer.of(text, spans_of(tree.body), tree)) == whole
+        assert _without_depth(buffer.of(text, spans_of(tree.body))) == whole  # from the cache
+        assert _without_depth(BufferFeatures().of(text, spans_of(tree.body))) == whole
+
+
+def test_a_buffer_s_features_follow_its_edits() -> None:
+    buffer = BufferFeatures()
+    before = "import torch\n\ndef train(opt):\n    for x in data:\n        opt.zero_grad()\n"
+    after = before.replace("zero_grad", "step")
+    for text in (before, after):
+        found = buffer.of(text, spans_of(ast.parse(text).body))
+        assert found is not None
+        assert ("step" in found.loop_calls) is (text is after)
+
+
+def test_statements_sharing_a_line_are_all_read() -> None:
+    text = "import torch.nn as nn\nlabel = 'x'; net = nn.Sequential(nn.Dropout(0.5))\n"
+    tree = ast.parse(text)
+    for known in (tree, None):
+        found = BufferFeatures().of(text, spans_of(tree.body), known)
+        assert found is not None and {"Sequential", "Dropout", "label"} <= found.words
