@@ -4,6 +4,8 @@
     python benchmarks/crash_scan.py PATH --jobs 2
     python benchmarks/crash_scan.py --shapes      # also: largest and deepest files
     python benchmarks/crash_scan.py --depths      # frames per level of every recursive walk
+    python benchmarks/crash_scan.py --hostile     # special files and deep chains, via the CLI
+    python benchmarks/crash_scan.py --faults      # --fix killed or failed at each write stage
 
 Reports files checked, NN001 findings split into "Python refuses it too" (ast.parse fails:
 a real syntax error, correct) and "only lintnn refuses it" (a lintnn bug), every NN002
@@ -15,6 +17,13 @@ each name on a flagged line replaced by a deeply nested expression of each shape
 :data:`DEEP_SHAPES`, analysed by every rule while a profiler counts the Python frames
 on the stack. It prints the frames per level of the syntax tree for each shape and the
 functions that recurse, which set ``safe_parse.FRAMES_PER_LEVEL``.
+
+``--hostile`` runs ``lintnn check`` (the console command, with a timeout and a memory cap)
+on each input of :data:`HOSTILE` next to a file with one known finding, and reports for
+each: exit code, time, whether the JSON output is valid and still holds the known finding,
+and NN002s. ``--faults`` runs ``lintnn check --fix`` with the writer's fault-injection point
+(``LINTNN_TEST_WRITE_FAULT``) set to kill or fail each stage of the write, then a plain run,
+and counts the files left original, fixed or partial, and the temporary files left.
 """
 
 from __future__ import annotations
@@ -22,9 +31,14 @@ from __future__ import annotations
 import argparse
 import ast
 import collections
+import json
+import os
 import re
+import resource
+import subprocess
 import sys
 import sysconfig
+import tempfile
 import threading
 import time
 import warnings
@@ -39,7 +53,7 @@ def python_refuses(path: Path) -> bool:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ast.parse(path.read_bytes())
+            compile(path.read_bytes(), str(path), "exec", dont_inherit=True)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return True
     return False
@@ -56,9 +70,17 @@ def main() -> int:
     parser.add_argument("--shapes", action="store_true",
                         help="also list the largest and the most deeply nested files, which "
                              "set max-file-size and the nesting bound (a few minutes more)")
+    parser.add_argument("--hostile", action="store_true",
+                        help="only run the CLI on the hostile inputs")
+    parser.add_argument("--faults", action="store_true",
+                        help="only kill and fail --fix at each stage of the write")
     args = parser.parse_args()
     if args.depths is not None:
         return report_depths(args.depths)
+    if args.hostile:
+        return report_hostile()
+    if args.faults:
+        return report_faults()
     settings = Settings(root=args.root, respect_gitignore=False)
     engine = Engine(settings, use_cache=False, jobs=args.jobs)
     # site-packages itself is in the always-skipped list: walk its children.
@@ -237,6 +259,168 @@ def report_depths(n: int) -> int:
     for failure in failures[:20]:
         print("  NN001/NN002:", *failure)
     return 1 if failures or most > FRAMES_PER_LEVEL else 0
+
+
+KNOWN = """import torch.nn as nn
+import torch.nn.functional as F
+
+loss_fn = nn.CrossEntropyLoss()
+
+
+def step(model, x, y):
+    return loss_fn(F.softmax(model(x), dim=1), y)
+""" + "# padding\n" * 200
+FIXED = KNOWN.replace("F.softmax(model(x), dim=1)", "model(x)")
+LOOP = """import torch
+import torch.nn.functional as F
+
+
+def train(model, loader, opt):
+    total = 0
+    for x, y in loader:
+        opt.zero_grad()
+        loss = F.cross_entropy(F.softmax({deep}, dim=1), y)
+        loss.backward()
+        opt.step()
+        total += loss
+"""
+
+
+def _write(name: str, text: str | bytes) -> Callable[[Path], list[str]]:
+    def make(folder: Path) -> list[str]:
+        path = folder / name
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text)
+        return [name]
+    return make
+
+
+def _fifo(folder: Path) -> list[str]:
+    os.mkfifo(folder / "pipe.py")
+    return ["pipe.py"]
+
+
+def _dev_zero(folder: Path) -> list[str]:
+    (folder / "zero.py").symlink_to("/dev/zero")
+    return ["zero.py"]
+
+
+def _missing(folder: Path) -> list[str]:
+    return ["missing.py"]
+
+
+# name -> makes the input in a folder and returns the paths to pass to lintnn
+HOSTILE: dict[str, Callable[[Path], list[str]]] = {
+    "chain of 350 terms in a training loop": _write(
+        "deep.py", LOOP.format(deep=" + ".join(["x"] * 350))),
+    "chain of 490 terms in a training loop": _write(
+        "deep.py", LOOP.format(deep=" + ".join(["x"] * 490))),
+    "chain of 994 terms (at the bound)": _write(
+        "deep.py", LOOP.format(deep=" + ".join(["x"] * 994))),
+    "chain of 2,000 terms (beyond the bound)": _write(
+        "deep.py", LOOP.format(deep=" + ".join(["x"] * 2000))),
+    "`and` chain of 5,000 terms": _write(
+        "deep.py", LOOP.format(deep=" and ".join(["x"] * 5000))),
+    "5,000 adjacent strings": _write(
+        "deep.py", LOOP.format(deep=" ".join(['"a"'] * 5000) + " + x")),
+    "496 chained method calls (.float(), at the bound)": _write(
+        "deep.py", LOOP.format(deep="x" + ".float()" * 496)),
+    "a FIFO named pipe.py": _fifo,
+    "a .py symlink to /dev/zero": _dev_zero,
+    "a missing path": _missing,
+    "ends in backslash + CRLF": _write("crlf.py", (KNOWN + "x = 1\\\r\n").encode()),
+    "tab after spaces in a block": _write(
+        "tabs.py", KNOWN.replace("    return", "    if x:\n    \treturn")),
+}
+
+
+def _memory_cap() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+
+
+def report_hostile(timeout: float = 120.0) -> int:
+    """Each hostile input beside a file with one known finding, through the CLI."""
+    print("| input | exit | seconds | JSON valid | known finding kept | NN002 | findings |")
+    print("|---|---|---|---|---|---|---|")
+    bad = 0
+    for name, make in HOSTILE.items():
+        with tempfile.TemporaryDirectory() as folder:
+            root = Path(folder)
+            (root / "known.py").write_text(KNOWN)
+            args = [*make(root), "known.py"]
+            start = time.perf_counter()
+            try:
+                run = subprocess.run(
+                    [sys.executable, "-m", "lintnn", "check", "--no-cache",
+                     "--output-format", "json", *args], cwd=root, capture_output=True,
+                    text=True, timeout=timeout, preexec_fn=_memory_cap)
+                code, out = str(run.returncode), run.stdout
+            except subprocess.TimeoutExpired:
+                code, out = "HANG", ""
+            seconds = time.perf_counter() - start
+            try:
+                found = json.loads(out)
+                valid = "yes"
+            except ValueError:
+                found, valid = [], "NO"
+            known = any(Path(d["filename"]).name == "known.py" and d["code"] == "NN101"
+                        for d in found)
+            internal = sum(d["code"] == "NN002" for d in found)
+            others = sorted(f"{Path(d['filename']).name} {d['code']}" for d in found
+                            if Path(d["filename"]).name != "known.py")
+            bad += code not in ("0", "1") or valid == "NO" or not known or internal > 0
+            print(f"| {name} | {code} | {seconds:.1f} | {valid} | {'yes' if known else 'NO'} "
+                  f"| {internal} | {', '.join(others) or '-'} |")
+    print(f"inputs: {len(HOSTILE)}, failures (crash, hang, invalid output, lost finding, "
+          f"NN002): {bad}")
+    return 1 if bad else 0
+
+
+def report_faults() -> int:
+    """--fix killed or failed at each stage of the write, then a plain run to clean up."""
+    from lintnn.static.engine.writer import FAULT_ENV, STAGES
+
+    def states(folder: Path) -> collections.Counter[str]:
+        return collections.Counter(
+            "fixed" if p.read_text() == FIXED else "original" if p.read_text() == KNOWN
+            else "PARTIAL" for p in folder.glob("*.py"))
+
+    def leftovers(folder: Path) -> int:
+        return sum("lintnn-" in p.name for p in folder.iterdir())
+
+    print("| stage | action | exit | files after (original/fixed/partial) | temporary files "
+          "| after the next run | temporary files |")
+    print("|---|---|---|---|---|---|---|")
+    bad = 0
+    for stage in STAGES:
+        for action in ("kill", "fail"):
+            with tempfile.TemporaryDirectory() as folder:
+                root = Path(folder) / "project"
+                root.mkdir()
+                for number in range(5):
+                    (root / f"f{number}.py").write_text(KNOWN)
+                os.link(root / "f2.py", Path(folder) / "f2-link.txt")  # written in place
+                env = {**os.environ, FAULT_ENV: f"{stage}:{action}"}
+                run = subprocess.run([sys.executable, "-m", "lintnn", "check", "--fix",
+                                      "--no-cache", "."], cwd=root, env=env,
+                                     capture_output=True, timeout=120)
+                first, left = states(root), leftovers(root)
+                subprocess.run([sys.executable, "-m", "lintnn", "check", "--no-cache", "."],
+                               cwd=root, capture_output=True, timeout=120)
+                second, left_after = states(root), leftovers(root)
+                bad += second["PARTIAL"] > 0 or left_after > 0 or (
+                    Path(folder) / "f2-link.txt").read_text() != (root / "f2.py").read_text()
+
+                def show(c: collections.Counter[str]) -> str:
+                    return f"{c['original']}/{c['fixed']}/{c['PARTIAL']}"
+
+                print(f"| {stage} | {action} | {run.returncode} | {show(first)} | {left} "
+                      f"| {show(second)} | {left_after} |")
+    print(f"runs: {2 * len(STAGES)}, files partial or temporary files left after the next "
+          f"run, or a hard link broken: {bad}")
+    return 1 if bad else 0
 
 
 if __name__ == "__main__":
