@@ -125,8 +125,7 @@ def main() -> None:
         checkouts["lintnn baseline"] = args.baseline.resolve()
 
     with tempfile.TemporaryDirectory() as scratch:
-        # One copy per checkout: the cache lives in the tree, and a lintnn deletes the
-        # caches that other versions wrote there.
+        # One copy per checkout, so that no run reads files another one wrote.
         trees = {name: Path(scratch) / f"tree-{i}" / source.name
                  for i, name in enumerate(checkouts)}
         for tree in trees.values():
@@ -151,8 +150,12 @@ def main() -> None:
                 [ruff, "check", "--no-cache", "--exit-zero", "-q", "--select", "ALL",
                  str(tree)], here, REPO)
         for name, repo in checkouts.items():
-            measure([*lintnn, str(trees[name])], here, repo)  # fill the cache
-            tools[f"{name} (unchanged tree, cache)"] = ([*lintnn, str(trees[name])], here, repo)
+            # One cache per checkout: it lives where the project's root is (here: the
+            # working directory), and each version deletes the caches of the others.
+            cache = trees[name].parent / "cache"
+            cached = [*lintnn, "--config", f'cache-dir="{cache}"', str(trees[name])]
+            measure(cached, here, repo)  # fill the cache
+            tools[f"{name} (unchanged tree, cache)"] = (cached, here, repo)
         results = interleaved(tools, args.repeat)
         bases = {name: results[f"{name} (cold, no cache)"] for name in checkouts}
         if ruff:

@@ -48,9 +48,9 @@ _DEBUG_WORDS = frozenset({"overfit", "sanity", "single", "one", "debug", "fixed"
 
 FIT_METHODS = frozenset({"fit", "fit_transform", "partial_fit"})
 # Calls inside a loop that mean the loop takes optimization steps.
-_STEP_METHODS = frozenset({"backward", "step", "apply_gradients", "apply_updates",
+STEP_METHODS = frozenset({"backward", "step", "apply_gradients", "apply_updates",
                            "train_on_batch", "minimize", "manual_backward"})
-_STEP_FUNCTIONS = frozenset({"train_step", "training_step", "train_batch", "update_step",
+STEP_FUNCTIONS = frozenset({"train_step", "training_step", "train_batch", "update_step",
                              "train_on_batch", "sgd_step", "update", "step", "apply_updates",
                              "value_and_grad", "grad"})
 _CONVERSIONS = frozenset({"array", "asarray", "tensor", "as_tensor", "from_numpy",
@@ -260,10 +260,10 @@ def is_training_loop(ctx: FileContext, loop: cst.CSTNode) -> bool:
     ``optax.apply_updates``, ``train_step(...)``)."""
     for call in calls_in(ctx, loop):
         func = call.func
-        if isinstance(func, cst.Attribute) and func.attr.value in _STEP_METHODS:
+        if isinstance(func, cst.Attribute) and func.attr.value in STEP_METHODS:
             return True
         name = dotted_name(func)
-        if name is not None and name.rsplit(".", 1)[-1] in _STEP_FUNCTIONS:
+        if name is not None and name.rsplit(".", 1)[-1] in STEP_FUNCTIONS:
             return True
     return False
 

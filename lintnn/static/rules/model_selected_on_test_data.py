@@ -40,8 +40,10 @@ class ModelSelectedOnTestData(Rule):
     )
     frameworks = ("torch", "keras", "jax", "sklearn")
     triggers = ("test",)
-    # Every finding names test data or a test pass (``_is_test_name``).
-    needs = (Needs(words=lambda word: any(w in word.lower() for w in _TEST_STEMS)),)
+    # Every finding names test data or a test pass (``_is_test_name``), and sits in or
+    # under a loop that takes steps, at a Keras ``fit`` or at a scheduler's ``step``.
+    needs = (Needs(words=lambda word: any(w in word.lower() for w in _TEST_STEMS)),
+             Needs(calls=(*D.STEP_METHODS, *D.STEP_FUNCTIONS, "fit")))
 
     def check(self, ctx: FileContext) -> None:
         if D.is_test_module(ctx):

@@ -25,7 +25,7 @@ class SameBatchEveryStep(Rule):
     frameworks = ("torch", "jax", "keras")
     triggers = ("next(",)
     needs = (Needs(calls=("next",)), Needs(calls=("iter",)),
-             Needs(loop_calls=(*D._STEP_METHODS, *D._STEP_FUNCTIONS)))
+             Needs(loop_calls=(*D.STEP_METHODS, *D.STEP_FUNCTIONS)))
 
     def check(self, ctx: FileContext) -> None:
         if D.is_test_module(ctx):

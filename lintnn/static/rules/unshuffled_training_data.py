@@ -33,7 +33,7 @@ class UnshuffledTrainingData(Rule):
     frameworks = ("torch", "jax", "keras", "sklearn")
     triggers = ("DataLoader", "shuffle", "train", "from_tensor_slices")
     needs = (Needs(callee_roles=(R.DATA_LOADER,), calls=("fit", "from_tensor_slices"),
-                   loop_calls=(*D._STEP_METHODS, *D._STEP_FUNCTIONS)),)
+                   loop_calls=(*D.STEP_METHODS, *D.STEP_FUNCTIONS)),)
 
     def check(self, ctx: FileContext) -> None:
         if D.is_test_module(ctx):
