@@ -39,3 +39,13 @@ for _ in range(100):
     optax.apply_updates(params, updates)
 
 print(jnp.mean(loss_fn(params, x, y, key)))
+
+
+# The same model trained with the older jax.example_libraries optimizers.
+from jax.example_libraries import optimizers  # noqa: E402
+
+opt_init, opt_update, get_params = optimizers.adam(1e-3)
+legacy_state = opt_init(params)
+for step in range(100):
+    grads = jax.grad(loss_fn)(get_params(legacy_state), x, y, jax.random.fold_in(key, step))
+    legacy_state = opt_update(0, grads, legacy_state)

@@ -71,3 +71,13 @@ def fine_tune(model, loader):
             criterion(model(x), y).backward()
             optimizer.step()
         print(epoch, decay.get_last_lr())
+
+
+def validate(model, loader):
+    """The validation loss printed after each epoch."""
+    model.eval()
+    total = 0.0
+    with torch.no_grad():
+        for x, y in loader:
+            total += criterion(model(x), y).item()
+    return total / len(loader.dataset)

@@ -410,6 +410,42 @@ for x, y in loader:
 """, "NN506")
 
 
+def test_nn506_a_reset_every_few_batches_still_holds_the_graphs_between() -> None:
+    check("""
+train_loss = 0
+for batch_idx, (x, y) in enumerate(loader):
+    opt.zero_grad()
+    loss = crit(model(x), y)
+    loss.backward()
+    opt.step()
+    train_loss += loss  # expect: NN506
+    if batch_idx % 100 == 0:
+        print(train_loss.item() / 100)
+        train_loss = 0
+""", "NN506")
+
+
+def test_nn506_resets_that_run_whenever_the_sum_grows_are_fine() -> None:
+    check("""
+for epoch in range(3):
+    for x, y in loader:
+        running = 0
+        opt.zero_grad()
+        loss = crit(model(x), y)
+        loss.backward()
+        opt.step()
+        try:
+            window = 0
+        except RuntimeError:
+            pass
+        window += loss
+        if x.numel() > 0:
+            recent = 0
+            recent += loss
+        running += loss
+""", "NN506")
+
+
 def test_nn506_accumulator_on_self() -> None:
     check("""
 class Trainer:
@@ -763,3 +799,83 @@ def init(seed):
     k3 = jax.random.key(seed)
     return jax.random.normal(k1, ()), jax.random.normal(k2, ()), jax.random.normal(k3, ())
 """, "NN509")
+
+
+# NN513 mean-loss-divided-by-sample-count -------------------------------------------
+
+
+def test_nn513_batch_means_summed_then_divided_by_the_dataset_size() -> None:
+    check("""
+def test(model, test_loader):
+    model.eval()
+    test_loss = 0
+    correct = 0
+    with torch.no_grad():
+        for data, target in test_loader:
+            output = model(data)
+            test_loss += crit(output, target).item()
+            correct += (output.argmax(1) == target).sum().item()
+    test_loss /= len(test_loader.dataset)  # expect: NN513
+    return test_loss, correct / len(test_loader.dataset)
+
+
+def test_bce(model, loader):
+    size = len(loader.dataset)
+    criterion = nn.BCELoss()
+    total = 0
+    for x, y in loader:
+        total += criterion(model(x), y).sum().item()
+    total /= size  # expect: NN513
+    return total
+
+
+def train_epoch(loader):
+    running = 0.0
+    for x, y in loader:
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        running = running + float(loss.item())
+    print(running / len(loader.dataset))  # expect: NN513
+""".replace("F.cross_entropy", "torch.nn.functional.cross_entropy"), "NN513")
+
+
+def test_nn513_sums_per_sample_and_divisions_by_the_batch_count_are_fine() -> None:
+    check("""
+summed = nn.CrossEntropyLoss(reduction="sum")
+
+
+def evaluate(loader):
+    a = b = c = d = e = 0
+    for x, y in loader:
+        out = model(x)
+        a += crit(out, y).item() * x.size(0)
+        b += summed(out, y).item()
+        c += torch.nn.functional.nll_loss(out, y, reduction="sum").item()
+        d += crit(out, y).item()
+        e += (out.argmax(1) == y).sum().item()
+    print(a / len(loader.dataset), b / len(loader.dataset), c / len(loader.dataset))
+    print(d / len(loader), e / len(loader.dataset))
+
+
+def unreduced(loader):
+    criterion = nn.BCELoss(reduction="none")
+    size = len(loader.dataset)
+    total = 0
+    for x, y in loader:
+        total += criterion(model(x), y).sum().item()
+    size = len(loader)
+    return total / size
+
+
+def mixed(loader, other):
+    f = 0
+    for x, y in loader:
+        f += crit(model(x), y).item()
+    f += 1.0
+    g = 0
+    for x, y in loader:
+        g += crit(model(x), y).item()
+    return f / len(loader.dataset), g / len(other.dataset)
+""", "NN513")

@@ -45,11 +45,14 @@ class LossAccumulatedAsTensor(Rule):
                 for statement, total in _accumulations(loop, loss):
                     if statement in reported or total in backpropagated:
                         continue
-                    if any(name == total and where is not statement for name, where in bindings):
+                    resets = [where for name, where in bindings
+                              if name == total and where is not statement]
+                    if total.startswith("self."):
+                        resets += [where for where in _attribute_resets(loop, total)
+                                   if where is not statement]
+                    if any(_resets_every_iteration(ctx, where, statement, loop)
+                           for where in resets):
                         continue  # reset inside the loop: not across iterations
-                    if total.startswith("self.") and any(
-                            where is not statement for where in _attribute_resets(loop, total)):
-                        continue
                     first = min(order[statement], order[event.node])
                     if any(name == loss and order[where] > first for name, where in bindings):
                         continue  # ``loss`` rebound in between: maybe a float by then
@@ -134,6 +137,26 @@ class _AttributeAssignments(cst.CSTVisitor):
     def visit_Assign(self, node: cst.Assign) -> None:
         if any(_accumulator(t.target) == self.total for t in node.targets):
             self.found.append(node)
+
+
+def _resets_every_iteration(ctx: FileContext, reset: cst.CSTNode, statement: cst.CSTNode,
+                            loop: cst.CSTNode) -> bool:
+    """Whether ``reset`` runs in every iteration that runs ``statement``: each branch or
+    inner loop around it (inside ``loop``) also holds ``statement``. A reset every
+    ``log_interval`` batches still lets the sum hold the graphs of the batches between."""
+    around_statement = set(_branches_between(ctx, statement, loop))
+    return all(node in around_statement for node in _branches_between(ctx, reset, loop))
+
+
+def _branches_between(ctx: FileContext, node: cst.CSTNode,
+                      loop: cst.CSTNode) -> list[cst.CSTNode]:
+    found: list[cst.CSTNode] = []
+    current = ctx.index.parent(node)
+    while current is not None and current is not loop:
+        if isinstance(current, (cst.If, cst.Else, cst.For, cst.While, cst.ExceptHandler)):
+            found.append(current)
+        current = ctx.index.parent(current)
+    return found
 
 
 def _tensor_operand(expr: cst.BaseExpression, loss: str) -> bool:
