@@ -90,6 +90,37 @@ def test_nn301_negatives_loaders() -> None:
     )
 
 
+def test_nn301_an_evaluation_loop_that_updates_meters_and_a_progress_bar_is_not_training(
+) -> None:
+    """``losses.update(loss.item(), n)`` (an AverageMeter) and ``pbar.update(1)`` are not
+    optimizer updates: the loader stays an evaluation loader."""
+    assert_findings(
+        """
+        import torch
+        from torch.utils.data import DataLoader
+
+        val_loader = DataLoader(val_ds, batch_size=128, shuffle=False)
+
+        def validate(val_loader, model, criterion, losses, pbar):
+            model.eval()
+            with torch.no_grad():
+                for x, y in val_loader:
+                    loss = criterion(model(x), y)
+                    losses.update(loss.item(), x.size(0))
+                    pbar.update(1)
+
+        validate(val_loader, model, criterion, meter, progress)
+
+        loader = DataLoader(train_ds, batch_size=64)  # expect: NN301
+        for x, y in loader:
+            opt.zero_grad()
+            criterion(model(x), y).backward()
+            update(params)
+        """,
+        "NN301",
+    )
+
+
 def test_nn301_keras_fit() -> None:
     assert_findings(
         """
@@ -207,6 +238,30 @@ def test_nn302_keras_adapt_before_split() -> None:
         norm = keras.layers.Normalization()
         norm.adapt(features)  # expect: NN302
         x_train, x_test = train_test_split(features)
+        """,
+        "NN302",
+    )
+
+
+def test_nn302_statistics_of_the_training_rows_picked_by_a_split_bound_are_fine() -> None:
+    """``raw[:num_train_samples].mean(0)`` is the training part (Deep Learning with Python's
+    time-series chapter); the whole array's mean before the same slicing is a leak."""
+    assert_findings(
+        """
+        import numpy as np
+
+        num_train_samples = int(0.5 * len(raw_data))
+        mean = raw_data[:num_train_samples].mean(axis=0)
+        raw_data -= mean
+        std = raw_data[:num_train_samples].std(axis=0)
+        raw_data /= std
+        train_rows = raw_data[:num_train_samples]
+        val_rows = raw_data[num_train_samples:]
+
+        def leak(series, n_train):
+            series = (series - series.mean(0)) / series.std(0)  # expect: NN302
+            X_train, X_val = series[:n_train], series[n_train:]
+            return X_train, X_val
         """,
         "NN302",
     )
@@ -357,6 +412,7 @@ def test_nn304_negatives() -> None:
         """
         import random
         import jax
+        import torch
         import numpy as np
         from sklearn.utils import shuffle
 
@@ -387,6 +443,17 @@ def test_nn304_negatives() -> None:
         def unrelated(train_files, val_files):
             random.shuffle(train_files)
             random.shuffle(val_files)
+
+        def augment(input, target, mode):
+            if mode == "ricap":
+                for k in range(4):
+                    idx = torch.randperm(input.size(0))
+                    cropped = input[idx]
+                    labels = target[idx]
+            elif mode == "mixup":
+                idx = torch.randperm(input.size(0))
+                input_a, input_b = input, input[idx]
+                target_a, target_b = target, target[idx]
 
         def per_epoch(X, y, rng):
             for epoch in range(10):

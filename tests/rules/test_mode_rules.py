@@ -34,6 +34,30 @@ class Plain(nn.Module):
 
 # NN201 ---------------------------------------------------------------------------
 
+def test_nn201_follows_a_parameter_rebound_from_itself_into_a_helper() -> None:
+    """``net = net.float()`` keeps the caller's model: the evaluation helper called with it
+    is followed to the callers of ``train`` (this once crashed the rule)."""
+    assert_findings(NET + """
+
+def rmse(net, x, y):
+    with torch.no_grad():  # expect: NN201
+        return ((net(x) - y) ** 2).mean().sqrt()
+
+
+def train(net, loader, x_val, y_val):
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    net = net.float()
+    for x, y in loader:
+        opt.zero_grad()
+        F.mse_loss(net(x), y).backward()
+        opt.step()
+    return rmse(net, x_val, y_val)
+
+
+train(Net(), [], None, None)
+""", "NN201")
+
+
 def test_nn201_evaluate_function_called_without_eval() -> None:
     assert_findings(NET + """
 def evaluate(model, loader):

@@ -798,6 +798,12 @@ def init(seed):
     seed = seed + 2
     k3 = jax.random.key(seed)
     return jax.random.normal(k1, ()), jax.random.normal(k2, ()), jax.random.normal(k3, ())
+
+# A notebook's demo cells, each starting the stream over under the same name.
+rng = jax.random.PRNGKey(0)
+print(jax.random.normal(rng, (64, 28)).shape)
+rng = jax.random.PRNGKey(0)
+print(jax.random.normal(rng, (128, 14)).std())
 """, "NN509")
 
 

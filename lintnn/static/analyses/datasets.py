@@ -53,6 +53,9 @@ STEP_METHODS = frozenset({"backward", "step", "apply_gradients", "apply_updates"
 STEP_FUNCTIONS = frozenset({"train_step", "training_step", "train_batch", "update_step",
                              "train_on_batch", "sgd_step", "update", "step", "apply_updates",
                              "value_and_grad", "grad"})
+# Step functions that, called as a method, are mostly something else: a meter's or a
+# progress bar's ``update`` (``losses.update(loss.item(), n)``, ``pbar.update(1)``), a dict's.
+_NOT_STEP_METHODS = frozenset({"update"})
 _CONVERSIONS = frozenset({"array", "asarray", "tensor", "as_tensor", "from_numpy",
                           "asanyarray", "ascontiguousarray", "DataFrame", "Tensor"})
 _PASSTHROUGH = frozenset({"reshape", "astype", "to_numpy", "copy", "float", "double", "to",
@@ -263,7 +266,8 @@ def is_training_loop(ctx: FileContext, loop: cst.CSTNode) -> bool:
         if isinstance(func, cst.Attribute) and func.attr.value in STEP_METHODS:
             return True
         name = dotted_name(func)
-        if name is not None and name.rsplit(".", 1)[-1] in STEP_FUNCTIONS:
+        if name is not None and name.rsplit(".", 1)[-1] in STEP_FUNCTIONS and not (
+                isinstance(func, cst.Attribute) and func.attr.value in _NOT_STEP_METHODS):
             return True
     return False
 

@@ -46,8 +46,11 @@ def split_later(
 
 def full_data_name(expr: cst.BaseExpression | None) -> str | None:
     """A plain name of data that is not already one split (``X``, ``df``, ``features``);
-    for a column selection (``df[cols]``, ``df["age"]``), the frame's name."""
+    for a column selection (``df[cols]``, ``df["age"]``), the frame's name. Rows picked by
+    a split's bound or indices (``X[:num_train_samples]``, ``X[train_idx]``) are one split."""
     if isinstance(expr, cst.Subscript):
+        if _picks_a_split(expr):
+            return None
         expr = expr.value
     if not isinstance(expr, (cst.Name, cst.Attribute)):
         return None
@@ -55,6 +58,33 @@ def full_data_name(expr: cst.BaseExpression | None) -> str | None:
     if name is None or D.split_of(name) is not None:
         return None
     return name
+
+
+def _picks_a_split(subscript: cst.Subscript) -> bool:
+    for element in subscript.slice:
+        part = element.slice
+        bounds = [part.lower, part.upper] if isinstance(part, cst.Slice) else (
+            [part.value] if isinstance(part, cst.Index) else [])
+        for bound in bounds:
+            if bound is not None and any(D.split_of(name.value) is not None
+                                         for name in _names_in(bound)):
+                return True
+    return False
+
+
+def _names_in(expr: cst.BaseExpression) -> list[cst.Name]:
+    found: list[cst.Name] = []
+    todo: list[cst.CSTNode] = [expr]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, cst.Name):
+            found.append(node)
+        elif isinstance(node, cst.Attribute):
+            found.append(node.attr)
+            todo.append(node.value)
+        else:
+            todo.extend(node.children)
+    return found
 
 
 def splits_in(ctx: FileContext, scope: cst.CSTNode, calls: list[cst.Call]) -> list[Split]:

@@ -194,10 +194,10 @@ def _witnesses(ctx: FileContext, modes: ModeIndex, site: cst.CSTNode,
             return
     if value is None:
         return
-    parameter = value.node if value.kind is Kind.PARAM and value.project_class is None \
-        else None
-    if parameter is not None and not isinstance(scope, cst.FunctionDef):
-        return
+    parameter = _parameter_of(scope, value, expr) \
+        if value.kind is Kind.PARAM and value.project_class is None else None
+    if value.kind is Kind.PARAM and value.project_class is None and parameter is None:
+        return  # a parameter's value that no parameter of this scope names: unknown
     callers = modes.callers(scope) if isinstance(scope, cst.FunctionDef) else []
     if parameter is not None:
         for caller in callers:
@@ -212,6 +212,20 @@ def _witnesses(ctx: FileContext, modes: ModeIndex, site: cst.CSTNode,
         return
     for caller in callers:
         yield from _witnesses(ctx, modes, caller, None, value, depth + 1)
+
+
+def _parameter_of(scope: cst.CSTNode, value: Value,
+                  expr: cst.BaseExpression | None) -> cst.Param | None:
+    """The parameter of ``scope`` that ``value`` (a parameter's value) stands for: its
+    node, or, for a value derived from it (``net = net.float()``), the parameter named by
+    ``expr``."""
+    if not isinstance(scope, cst.FunctionDef):
+        return None
+    params = [*scope.params.posonly_params, *scope.params.params, *scope.params.kwonly_params]
+    if isinstance(value.node, cst.Param):
+        return value.node if value.node in params else None
+    name = dotted_name(expr) if expr is not None else None
+    return next((p for p in params if p.name.value == name), None)
 
 
 def _set_elsewhere(ctx: FileContext, modes: ModeIndex, expr: cst.BaseExpression) -> bool:

@@ -68,6 +68,8 @@ class IndependentShuffles(Rule):
                     continue
                 if first.identity == second.identity:
                     continue
+                if ctx.index.exclusive(first.node, second.node):
+                    continue  # ``if cutmix: ... elif mixup: ...``: never in one pass
                 if any(first.at < at < second.at for at in reseeds):
                     continue  # re-seeded in between: the second shuffle repeats the first
                 ctx.report(second.node)

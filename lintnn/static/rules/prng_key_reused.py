@@ -74,8 +74,10 @@ class PrngKeyReused(Rule):
                 continue
             code = ctx.module.code_for_node(seed)
             first = seen.get((ctx.scope_of(call), code))
-            if first is not None and _dominates(ctx, first, call) and not _rebound_between(
-                    ctx, seed, first, call):
+            # ``rng = PRNGKey(0)`` again under the same name starts the stream over (a
+            # notebook's next demo cell): the first key is gone, not used beside this one.
+            if first is not None and _bound_to(ctx, first) != name and _dominates(
+                    ctx, first, call) and not _rebound_between(ctx, seed, first, call):
                 reported.add(call)
                 ctx.report(call, (
                     f"the PRNG key `{name}` is made from the same seed as the key made above "

@@ -183,6 +183,15 @@ class NodeIndex:
             yield current
             current = self.parents.get(current)
 
+    def exclusive(self, first: cst.CSTNode, second: cst.CSTNode) -> bool:
+        """Whether ``first`` and ``second`` sit in different arms of one ``if``/``elif``/
+        ``else`` (no single pass runs both, unless a loop around the ``if`` does)."""
+        above_first = set(self.ancestors(first))
+        for ancestor in self.ancestors(second):
+            if ancestor in above_first:
+                return isinstance(ancestor, cst.If)
+        return False
+
     def enclosing(self, node: cst.CSTNode, kinds: type | tuple[type, ...]) -> cst.CSTNode | None:
         """The nearest ancestor of one of ``kinds``, not crossing a function or class."""
         for ancestor in self.ancestors(node):
