@@ -22,7 +22,8 @@ SECTIONS = {
                 {"Reports": "docs/runtime-reports.md"}],
     "Project": [{"Installing and releasing": "docs/releasing.md"},
                 {"Contributing": "CONTRIBUTING.md"}, {"This site": "docs/site.md"},
-                {"Benchmarks": "benchmarks/README.md"}],
+                {"Benchmarks": "benchmarks/README.md"},
+                {"Training-code corpus": "benchmarks/corpus/README.md"}],
 }
 # Links to folders, which GitHub lists and a static site cannot: their index pages.
 FOLDER_LINKS = {"](rules/)": "](rules/index.md)", "](benchmarks/)": "](benchmarks/README.md)"}
@@ -43,7 +44,7 @@ def on_config(config):
 def on_files(files: Files, config) -> Files:
     pages = Files([])
     patterns = ["README.md", "CONTRIBUTING.md", "docs/*.md", "docs/*.png", "rules/NN*.md",
-                "benchmarks/*.md"]
+                "benchmarks/*.md", "benchmarks/corpus/README.md"]
     for pattern in patterns:
         for path in sorted(ROOT.glob(pattern)):
             pages.append(File.generated(config, path.relative_to(ROOT).as_posix(),
