@@ -267,6 +267,31 @@ def test_nn302_statistics_of_the_training_rows_picked_by_a_split_bound_are_fine(
     )
 
 
+def test_nn302_standardizing_functions_on_the_full_data() -> None:
+    """``zscore(df[col])`` and ``scale(X)`` fit and apply the statistics in one call."""
+    assert_findings(
+        """
+        from scipy.stats import zscore
+        from sklearn.model_selection import KFold, train_test_split
+        from sklearn.preprocessing import scale
+
+        df["income"] = zscore(df["income"])  # expect: NN302
+        x = df[columns].values
+        for train, test in KFold(5).split(x):
+            model.fit(x[train], y[train])
+
+        X = scale(features)  # expect: NN302
+        X_train, X_test = train_test_split(X)
+
+        X_tr, X_te = train_test_split(raw)
+        X_tr = scale(X_tr)
+        X_te = scale(X_te)
+        z = zscore(unrelated)
+        """,
+        "NN302",
+    )
+
+
 def test_nn302_negatives() -> None:
     assert_findings(
         """

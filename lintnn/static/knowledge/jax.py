@@ -50,6 +50,19 @@ ENTRIES: dict[str, Entry] = {
     **expand("flax.linen.BatchNorm flax.nnx.BatchNorm", cls(R.BATCHNORM)),
     **expand("flax.linen.Dense flax.nnx.Linear", cls(R.LINEAR, R.LINEAR_OUTPUT)),
     **expand("flax.linen.Conv flax.nnx.Conv", cls(R.CONV, R.LINEAR_OUTPUT)),
+    # stax (jax.example_libraries, formerly jax.experimental): layers are (init, apply)
+    # pairs; ``serial(...)`` chains them like a Sequential.
+    **expand("jax.example_libraries.stax.serial jax.experimental.stax.serial",
+             cls(R.SEQUENTIAL)),
+    **expand(
+        "jax.example_libraries.stax.Conv jax.example_libraries.stax.GeneralConv "
+        "jax.example_libraries.stax.ConvTranspose jax.example_libraries.stax.Conv1DTranspose "
+        "jax.experimental.stax.Conv jax.experimental.stax.GeneralConv",
+        cls(R.CONV),
+    ),
+    **expand("jax.example_libraries.stax.Dense jax.experimental.stax.Dense", cls(R.LINEAR)),
+    **expand("jax.example_libraries.stax.BatchNorm jax.experimental.stax.BatchNorm",
+             cls(R.BATCHNORM)),
     # Data.
     **expand("jax.random.permutation jax.random.shuffle", fn(R.PERMUTATION)),
     # --- optim ---

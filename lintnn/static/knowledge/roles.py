@@ -52,6 +52,9 @@ FITS_STATISTICS = "stats.estimator"  # StandardScaler & co: .fit / .fit_transfor
 ADAPTS_STATISTICS = "stats.adapt"  # keras Normalization: .adapt(data)
 PIPELINE = "stats.pipeline"  # sklearn Pipeline: fitting inside it is the right way
 MOMENT = "stats.moment"  # np.mean / np.std over data
+# Fits and applies statistics of its argument in one call: scipy.stats.zscore(x),
+# sklearn.preprocessing.scale(X) (the returned data is standardized with its own moments).
+STANDARDIZES = "stats.standardize"
 
 # Modes and contexts.
 NO_GRAD = "context.no_grad"  # torch.no_grad(), torch.inference_mode()

@@ -37,6 +37,13 @@ ENTRIES: dict[str, Entry] = {
     **expand("numpy.random.permutation", fn(R.PERMUTATION)),
     **expand("numpy.random.shuffle random.shuffle", fn(R.SHUFFLE_IN_PLACE)),
     **expand("numpy.mean numpy.std numpy.var numpy.nanmean numpy.nanstd", fn(R.MOMENT)),
+    **expand(
+        "scipy.stats.zscore scipy.stats.mstats.zscore sklearn.preprocessing.scale "
+        "sklearn.preprocessing.minmax_scale sklearn.preprocessing.maxabs_scale "
+        "sklearn.preprocessing.robust_scale sklearn.preprocessing.power_transform "
+        "sklearn.preprocessing.quantile_transform",
+        fn(R.STANDARDIZES),
+    ),
     "sklearn.utils.shuffle": fn(R.PERMUTATION),
     # --- data rules (NN3xx) ---
     **expand(

@@ -12,7 +12,7 @@ from lintnn.static.analyses import splits as S
 from lintnn.static.knowledge import roles as R
 from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
-from lintnn.static.syntax.nodes import dotted_name, positional
+from lintnn.static.syntax.nodes import argument, dotted_name, positional
 from lintnn.static.syntax.project import SPLIT, Requirement
 
 _MOMENT_METHODS = frozenset({"mean", "std", "var", "min", "max", "nanmean", "nanstd",
@@ -46,7 +46,8 @@ class StatisticsFittedBeforeSplit(Rule):
     )
     frameworks = ("sklearn", "keras", "torch")
     triggers = ("split", "[:")
-    needs = (Needs(calls=(*D.FIT_METHODS, "adapt", *_MOMENT_METHODS), callee_roles=(R.MOMENT,)),
+    needs = (Needs(calls=(*D.FIT_METHODS, "adapt", *_MOMENT_METHODS),
+                   callee_roles=(R.MOMENT, R.STANDARDIZES)),
              # A split in the file (``validation_split=`` of Keras' fit is one), or a
              # function whose result a caller in another file may split (a call fact).
              Needs(callee_roles=(R.SPLIT_FUNCTION,), roles=(R.SPLITTER,),
@@ -104,6 +105,13 @@ def _fits(ctx: FileContext, scope: cst.CSTNode, calls: list[cst.Call]) -> list[F
             if name is not None:
                 fits.append(Fit(call, name, _carried(ctx, call, _transformed(ctx, call, assigns),
                                                      assigns), _code(ctx, data)))
+            continue
+        standardized = _standardized_data(ctx, call)
+        if standardized is not None:
+            name = S.full_data_name(standardized)
+            if name is not None:
+                fits.append(Fit(call, name, _carried(ctx, call, frozenset(
+                    _target_of(ctx, call)), assigns), _code(ctx, standardized)))
             continue
         moment = _moment_of(ctx, call)
         if moment is not None:
@@ -191,6 +199,15 @@ def _one_part(data: cst.BaseExpression, parts: set[str]) -> bool:
 
 def _code(ctx: FileContext, node: cst.CSTNode | None) -> str:
     return ctx.module.code_for_node(node) if node is not None else ""
+
+
+def _standardized_data(ctx: FileContext, call: cst.Call) -> cst.BaseExpression | None:
+    """``x`` in ``zscore(x)`` or ``scale(x)``: standardized with its own statistics."""
+    _, entry = ctx.callee(call)
+    if entry is None or R.STANDARDIZES not in entry.roles:
+        return None
+    args = positional(call)
+    return args[0] if args else argument(call, None, "X") or argument(call, None, "a")
 
 
 def _moment_data(ctx: FileContext, call: cst.Call) -> cst.BaseExpression | None:

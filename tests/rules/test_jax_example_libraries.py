@@ -1,5 +1,5 @@
-"""NN514 optimizer-step-index-fixed: ``jax.example_libraries`` optimizers updated with a
-constant step index, where the optimizer or its schedule reads it."""
+"""jax.example_libraries: NN514 optimizer-step-index-fixed (optimizers updated with a
+constant step index, where the optimizer or its schedule reads it) and stax layers."""
 
 from __future__ import annotations
 
@@ -56,3 +56,22 @@ def other_update(step, grads, state):
 
 other_update(0, 1, 2)
 """, "NN514")
+
+
+def test_nn403_stax_conv_and_dense_straight_into_batchnorm() -> None:
+    """stax layers always have a bias; ``serial`` chains them (NN403)."""
+    assert_findings("""
+from jax.example_libraries import stax
+from jax.example_libraries.stax import BatchNorm, Conv, Dense, Relu
+
+init_fn, apply_fn = stax.serial(
+    Conv(32, (5, 5), padding="SAME"),  # expect: NN403
+    BatchNorm(),
+    Relu,
+    Conv(64, (5, 5)),
+    Relu,
+    BatchNorm(),
+    Dense(10),  # expect: NN403
+    BatchNorm(axis=(0,)),
+)
+""", "NN403")
