@@ -196,7 +196,9 @@ def _is_index_array(expr: cst.BaseExpression) -> bool:
 def _indexed_names(expr: cst.CSTNode, indices: set[str]) -> set[str]:
     """``X[tr]``, ``df.iloc[tr]``: the names indexed by one of ``indices``."""
     out: set[str] = set()
-    if indices and isinstance(expr, cst.Subscript) and len(expr.slice) >= 1:
+    if not indices:  # most scopes split nothing by index: no walk (``children`` is costly)
+        return out
+    if isinstance(expr, cst.Subscript) and len(expr.slice) >= 1:
         first = expr.slice[0].slice
         if isinstance(first, cst.Index) and dotted_name(first.value) in indices:
             name = D.data_name(expr.value)

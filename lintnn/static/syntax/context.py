@@ -134,6 +134,7 @@ class FileContext:
         self._class_attrs: dict[cst.ClassDef, dict[str, Value]] = {}
         self._param_values: dict[cst.Param, Value | None] = {}
         self._returned: dict[cst.FunctionDef, frozenset[str]] = {}
+        self._callees: dict[cst.Call, tuple[str | None, Entry | None]] = {}
 
     @cached_property
     def line_starts(self) -> list[int]:
@@ -178,7 +179,14 @@ class FileContext:
         return knowledge.lookup(self.qualname(node))
 
     def callee(self, call: cst.Call) -> tuple[str | None, Entry | None]:
-        """Qualified name and entry of what a call calls; methods by name as fallback."""
+        """Qualified name and entry of what a call calls; methods by name as fallback
+        (asked by most rules of most calls: answered once per call)."""
+        found = self._callees.get(call)
+        if found is None:
+            found = self._callees[call] = self._callee(call)
+        return found
+
+    def _callee(self, call: cst.Call) -> tuple[str | None, Entry | None]:
         qualname = self.qualname(call.func)
         if qualname is not None:
             return qualname, knowledge.lookup(canonical(qualname))

@@ -9,6 +9,7 @@ locally is shadowed and resolves to nothing: when unsure, stay silent.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -31,6 +32,7 @@ _KERAS_SUBMODULE = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=8192)
 def canonical(qualname: str) -> str:
     """Map alternative import paths of the same object onto one name."""
     for prefix, replacement in _CANONICAL_PREFIXES:
