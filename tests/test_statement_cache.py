@@ -306,3 +306,21 @@ def test_an_edit_of_a_called_function_rechecks_the_caller(
     assert not flagged(_check(full, incremental, path,
                               text.replace("1 / (1 + torch.exp(-z))", "torch.tanh(z)")))
     assert flagged(_check(full, incremental, path, text))
+
+
+def test_a_view_keeps_every_attribute_of_a_fresh_context() -> None:
+    """A statement's view shares the file context's state except its node lists and
+    findings: an attribute set in ``FileContext.__post_init__`` but missing from the view
+    makes every rule that reads it fail on the view, and the cache then silently runs that
+    rule over the whole file on each edit (a callee memo once made re-lints 4x slower)."""
+    import libcst as cst
+
+    from lintnn.static.engine.statement_cache import _SHARED, _view
+    from lintnn.static.syntax.context import FileContext
+
+    text = "import torch\nloss = crit(torch.softmax(model(x), 1), y)\n"
+    ctx = FileContext(Path("a.py"), text, cst.parse_module(text), "a", False)
+    assert set(ctx.__dict__) - _SHARED == {"index", "findings", "current_rule"}
+    view = _view(ctx, ctx.index)
+    assert [view.callee(call) for call in ctx.index.calls] == \
+        [ctx.callee(call) for call in ctx.index.calls]
