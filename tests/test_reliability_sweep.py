@@ -61,3 +61,15 @@ def test_statistics_end_with_the_count_and_the_skipped_folders(tmp_path: Path) -
         "Checked 4 files; skipped 4 folders by default: build, dist, pkg/build, tools."]
     again = lintnn(root, "--statistics", ".")
     assert again.stdout.splitlines()[-1].startswith("Checked 4 files (4 from the cache);")
+
+
+def test_a_long_list_of_skipped_folders_is_cut_short() -> None:
+    """A tree of installed packages skips hundreds of ``__pycache__`` folders: the summary
+    names the first few and counts the rest (``--show-files`` lists them all)."""
+    from lintnn.cli.check import checked_summary
+    from lintnn.static.engine.run import RunResult
+
+    pruned = [Path(f"pkg{i}/__pycache__") for i in range(20)]
+    line = checked_summary(RunResult([], [Path("a.py")], pruned=pruned))
+    assert line.startswith("Checked 1 file; skipped 20 folders by default: pkg0/__pycache__, ")
+    assert line.endswith(", pkg7/__pycache__, and 12 more (--show-files).")

@@ -297,9 +297,15 @@ def checked_summary(result: RunResult) -> str:
     if result.cached:
         line += f" ({result.cached} from the cache)"
     if result.pruned:
+        shown = [_shown(p) for p in result.pruned[:_MAX_PRUNED_SHOWN]]
+        if len(result.pruned) > _MAX_PRUNED_SHOWN:  # a tree of packages has hundreds
+            shown.append(f"and {len(result.pruned) - _MAX_PRUNED_SHOWN} more (--show-files)")
         line += (f"; skipped {len(result.pruned)} folder{'s' if len(result.pruned) != 1 else ''}"
-                 f" by default: {', '.join(_shown(p) for p in result.pruned)}")
+                 f" by default: {', '.join(shown)}")
     return line + "."
+
+
+_MAX_PRUNED_SHOWN = 8
 
 
 def _shown(path: Path) -> str:
