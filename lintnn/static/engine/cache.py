@@ -22,6 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from lintnn.config import git_root
 from lintnn.diagnostics import Diagnostic
 from lintnn.static.engine.analyze import FileResult
 from lintnn.static.engine.result_json import BadEntry, decode_result, encode
@@ -57,14 +58,6 @@ def project_cache_dir(config_file: Path | None, start: Path) -> Path:
     return (git_root(start) or Path.cwd()).absolute() / CACHE_FOLDER
 
 
-def git_root(start: Path) -> Path | None:
-    directory = start.absolute()
-    if not directory.is_dir():
-        directory = directory.parent
-    for candidate in (directory, *directory.parents):
-        if (candidate / ".git").exists():
-            return candidate
-    return None
 
 
 def renamed(result: FileResult, name: str) -> FileResult:
@@ -156,4 +149,3 @@ class Cache:
                 and now - path.stat().st_mtime > _STALE_TEMPORARY)
             if stale:
                 path.unlink(missing_ok=True)
-
