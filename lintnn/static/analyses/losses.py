@@ -229,16 +229,10 @@ class ProjectCompile:
 
 def keras_project_compiles(ctx: FileContext) -> list[ProjectCompile]:
     """Every ``model.compile(..., loss=...)`` whose model is a project class instance."""
-    if "keras" not in ctx.frameworks:
-        return []
     found = []
-    for call in ctx.index.calls:
-        if method_name(call) != "compile" or not isinstance(call.func, cst.Attribute):
-            continue
-        loss_arg = argument(call, 1, "loss")
-        model = ctx.value(call.func.value)
-        if loss_arg is None or model is None or model.kind is not Kind.INSTANCE or (
-                model.project_class is None):
+    for call, model_expr, loss_arg in _compiles(ctx):
+        model = ctx.value(model_expr)
+        if model is None or model.kind is not Kind.INSTANCE or model.project_class is None:
             continue
         expects, from_logits = _keras_loss(ctx, loss_arg)
         output = Value(Kind.RESULT, node=call, project_class=model.project_class)
@@ -248,20 +242,26 @@ def keras_project_compiles(ctx: FileContext) -> list[ProjectCompile]:
 
 def keras_compiles(ctx: FileContext) -> list[KerasCompile]:
     """Every ``model.compile(..., loss=...)`` whose model's last layer is known."""
-    if "keras" not in ctx.frameworks:
-        return []
     found = []
-    for call in ctx.index.calls:
-        if method_name(call) != "compile" or not isinstance(call.func, cst.Attribute):
-            continue
-        loss_arg = argument(call, 1, "loss")
-        if loss_arg is None:
-            continue
-        last = _last_layer(ctx, call.func.value)
+    for call, model_expr, loss_arg in _compiles(ctx):
+        last = _last_layer(ctx, model_expr)
         if last is None:
             continue
         expects, from_logits = _keras_loss(ctx, loss_arg)
         found.append(KerasCompile(call, loss_arg, expects, from_logits, last))
+    return found
+
+
+def _compiles(ctx: FileContext) -> list[tuple[cst.Call, cst.BaseExpression, cst.BaseExpression]]:
+    """(call, model, loss) of every Keras ``model.compile(..., loss=...)``."""
+    if "keras" not in ctx.frameworks:
+        return []
+    found = []
+    for call in ctx.index.calls:
+        if method_name(call) == "compile" and isinstance(call.func, cst.Attribute):
+            loss_arg = argument(call, 1, "loss")
+            if loss_arg is not None:
+                found.append((call, call.func.value, loss_arg))
     return found
 
 
