@@ -885,3 +885,92 @@ def mixed(loader, other):
         g += crit(model(x), y).item()
     return f / len(loader.dataset), g / len(other.dataset)
 """, "NN513")
+
+
+# NN515 accumulated-loss-not-scaled -------------------------------------------------
+
+
+def test_nn515_backward_every_batch_step_every_kth_loss_not_divided() -> None:
+    check("""
+accum = 4
+for i, (x, y) in enumerate(loader):
+    loss = crit(model(x), y)
+    loss.backward()  # expect: NN515
+    if (i + 1) % accum == 0:
+        opt.step()
+        opt.zero_grad()
+
+for step, (x, y) in enumerate(loader):
+    loss = crit(model(x), y)
+    loss.backward()  # expect: NN515
+    if (step + 1) % accum == 0 or (step + 1) == len(loader):
+        opt.step()
+        opt.zero_grad()
+
+
+class Trainer:
+    def __init__(self, model, update_rate):
+        self.model = model
+        self.criterion = nn.CrossEntropyLoss()
+        self.optimizer = torch.optim.Adam(model.parameters())
+        self.scaler = torch.cuda.amp.GradScaler()
+        self.update_rate = update_rate
+        self.steps = 0
+
+    def iteration(self, x, y):
+        self.steps += 1
+        loss = self.criterion(self.model(x), y)
+        self.scaler.scale(loss).backward()  # expect: NN515
+        if self.steps % self.update_rate == 0:
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+            self.optimizer.zero_grad()
+""", "NN515")
+
+
+def test_nn515_divided_losses_every_step_and_logging_branches_are_fine() -> None:
+    check("""
+accum = 4
+for i, (x, y) in enumerate(loader):
+    loss = crit(model(x), y) / accum
+    loss.backward()
+    if (i + 1) % accum == 0:
+        opt.step()
+        opt.zero_grad()
+
+for i, (x, y) in enumerate(loader):
+    loss = crit(model(x), y)
+    loss /= accum
+    loss.backward()
+    if (i + 1) % accum == 0:
+        opt.step()
+
+for i, (x, y) in enumerate(loader):
+    loss = crit(model(x), y)
+    (loss / accum).backward()
+    if i % accum == 0:
+        opt.step()
+
+for i, (x, y) in enumerate(loader):
+    opt.zero_grad()
+    loss = crit(model(x), y)
+    loss.backward()
+    opt.step()
+    if i % 100 == 0:
+        print(loss.item())
+        sched.step()
+
+for i, (x, y) in enumerate(loader):
+    loss = compute_loss(model, x, y)
+    loss.backward()
+    if (i + 1) % accum == 0:
+        opt.step()
+        opt.zero_grad()
+
+for i, (x, y) in enumerate(loader):
+    loss = crit(model(x), y)
+    if i % 2 == 0:
+        loss.backward()
+    if i % 1 == 0:
+        opt.step()
+""", "NN515")

@@ -1,0 +1,121 @@
+"""NN515: gradients accumulated over k batches from a loss that is not divided by k."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from lintnn.diagnostics import Severity
+from lintnn.static.analyses import datasets as D
+from lintnn.static.analyses.loops import EventKind, classify_step
+from lintnn.static.analyses.losses import LOSS_ROLES, loss_call
+from lintnn.static.rules.base import Needs, Rule
+from lintnn.static.syntax.context import FileContext
+from lintnn.static.syntax.nodes import dotted_name, method_name, positional
+
+
+class AccumulatedLossNotScaled(Rule):
+    """``loss.backward()`` every batch, ``optimizer.step()`` every k-th, and the loss a
+    criterion's output as it is: the update is the sum of k mean gradients."""
+
+    code = "NN515"
+    name = "accumulated-loss-not-scaled"
+    severity = Severity.WARNING
+    message = (
+        "gradients are accumulated over several batches before each optimizer step, but "
+        "the loss backpropagated is not divided by their number: every step applies the "
+        "sum of the batches' mean gradients, so the effective learning rate grows with the "
+        "accumulation count; divide the loss by it before backward()"
+    )
+    frameworks = ("torch",)
+    triggers = ("backward",)
+    needs = (Needs(calls=("backward",)), Needs(calls=("step",)), Needs(roles=tuple(LOSS_ROLES)))
+
+    def check(self, ctx: FileContext) -> None:
+        for branch in D.nodes_of(ctx, cst.If):
+            if not _every_kth(branch.test) or not _steps_optimizer(ctx, branch):  # type: ignore[attr-defined]
+                continue
+            scope = ctx.scope_of(branch)
+            loop = _innermost_loop(ctx, branch)
+            for call in D.nodes_in_scope(ctx, cst.Call, scope):
+                if method_name(call) != "backward" or not _before(ctx, call, branch):
+                    continue
+                if _innermost_loop(ctx, call) is not loop:
+                    continue  # another loop's backward (or a step outside this loop)
+                if _conditional_within(ctx, call, scope) or not isinstance(
+                        call.func, cst.Attribute):
+                    continue
+                if _unscaled_loss(ctx, _backpropagated(call.func.value), call):
+                    ctx.report(call)
+
+
+def _innermost_loop(ctx: FileContext, node: cst.CSTNode) -> cst.CSTNode | None:
+    loops = ctx.index.enclosing_loops(node)
+    return loops[0] if loops else None
+
+
+def _every_kth(test: cst.BaseExpression) -> bool:
+    """``i % k == 0`` or ``(i + 1) % k == 0``, with ``k`` not the literal 1; also one side
+    of an ``or`` (``... or i + 1 == len(loader)``: the last, partial group)."""
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.Or):
+        return _every_kth(test.left) or _every_kth(test.right)
+    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1
+            and isinstance(test.comparisons[0].operator, cst.Equal)):
+        return False
+    left = test.left
+    if not (isinstance(left, cst.BinaryOperation) and isinstance(left.operator, cst.Modulo)):
+        return False
+    divisor = left.right
+    return not (isinstance(divisor, cst.Integer) and divisor.value in ("0", "1"))
+
+
+def _steps_optimizer(ctx: FileContext, branch: cst.If) -> bool:
+    for call in D.calls_in(ctx, branch.body):
+        if method_name(call) == "step":
+            kind = classify_step(ctx, call)
+            if kind is not None and kind[0] is EventKind.STEP:
+                return True
+    return False
+
+
+def _before(ctx: FileContext, first: cst.CSTNode, second: cst.CSTNode) -> bool:
+    return ctx.index.order.get(first, 0) < ctx.index.order.get(second, 0)
+
+
+def _conditional_within(ctx: FileContext, node: cst.CSTNode, scope: cst.CSTNode) -> bool:
+    """Under an ``if``/``try`` between ``node`` and its scope: not every batch."""
+    for ancestor in ctx.index.ancestors(node):
+        if ancestor is scope:
+            return False
+        if isinstance(ancestor, (cst.If, cst.Else, cst.Try, cst.ExceptHandler)):
+            return True
+    return False
+
+
+def _backpropagated(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """``loss`` in ``loss.backward()`` and in ``scaler.scale(loss).backward()``."""
+    if isinstance(expr, cst.Call) and method_name(expr) == "scale":
+        args = positional(expr)
+        if len(args) == 1:
+            return args[0]
+    return expr
+
+
+def _unscaled_loss(ctx: FileContext, expr: cst.BaseExpression, at: cst.CSTNode) -> bool:
+    """A name last bound to a loss call itself (``loss = criterion(out, y)``)."""
+    if not isinstance(expr, cst.Name):
+        return False
+    assigned = ctx.last_assignment(expr.value, at)
+    if assigned is None or len(assigned.targets) != 1 or not isinstance(
+            assigned.targets[0].target, cst.Name):
+        return False
+    if expr.value in _changed_between(ctx, assigned, at):
+        return False
+    value = assigned.value
+    return isinstance(value, cst.Call) and loss_call(ctx, value) is not None
+
+
+def _changed_between(ctx: FileContext, assigned: cst.Assign, at: cst.CSTNode) -> set[str]:
+    """Names changed in place (``loss /= k``) between the assignment and ``at``."""
+    scope = ctx.scope_of(at)
+    return {dotted_name(aug.target) or "" for aug in D.nodes_in_scope(ctx, cst.AugAssign, scope)
+            if _before(ctx, assigned, aug) and _before(ctx, aug, at)}
