@@ -17,6 +17,7 @@ from lintnn.static.syntax.nodes import (
     dotted_name,
     float_value,
     keyword,
+    names_in,
     positional,
     target_names,
 )
@@ -67,24 +68,9 @@ def _picks_a_split(subscript: cst.Subscript) -> bool:
             [part.value] if isinstance(part, cst.Index) else [])
         for bound in bounds:
             if bound is not None and any(D.split_of(name.value) is not None
-                                         for name in _names_in(bound)):
+                                         for name in names_in(bound)):
                 return True
     return False
-
-
-def _names_in(expr: cst.BaseExpression) -> list[cst.Name]:
-    found: list[cst.Name] = []
-    todo: list[cst.CSTNode] = [expr]
-    while todo:
-        node = todo.pop()
-        if isinstance(node, cst.Name):
-            found.append(node)
-        elif isinstance(node, cst.Attribute):
-            found.append(node.attr)
-            todo.append(node.value)
-        else:
-            todo.extend(node.children)
-    return found
 
 
 def splits_in(ctx: FileContext, scope: cst.CSTNode, calls: list[cst.Call]) -> list[Split]:

@@ -37,7 +37,7 @@ class AccumulatedLossNotScaled(Rule):
             scope = ctx.scope_of(branch)
             loop = _innermost_loop(ctx, branch)
             for call in D.nodes_in_scope(ctx, cst.Call, scope):
-                if method_name(call) != "backward" or not _before(ctx, call, branch):
+                if method_name(call) != "backward" or not ctx.index.before(call, branch):
                     continue
                 if _innermost_loop(ctx, call) is not loop:
                     continue  # another loop's backward (or a step outside this loop)
@@ -77,9 +77,6 @@ def _steps_optimizer(ctx: FileContext, branch: cst.If) -> bool:
     return False
 
 
-def _before(ctx: FileContext, first: cst.CSTNode, second: cst.CSTNode) -> bool:
-    return ctx.index.order.get(first, 0) < ctx.index.order.get(second, 0)
-
 
 def _conditional_within(ctx: FileContext, node: cst.CSTNode, scope: cst.CSTNode) -> bool:
     """Under an ``if``/``try`` between ``node`` and its scope: not every batch."""
@@ -118,4 +115,4 @@ def _changed_between(ctx: FileContext, assigned: cst.Assign, at: cst.CSTNode) ->
     """Names changed in place (``loss /= k``) between the assignment and ``at``."""
     scope = ctx.scope_of(at)
     return {dotted_name(aug.target) or "" for aug in D.nodes_in_scope(ctx, cst.AugAssign, scope)
-            if _before(ctx, assigned, aug) and _before(ctx, aug, at)}
+            if ctx.index.before(assigned, aug) and ctx.index.before(aug, at)}

@@ -59,7 +59,7 @@ class MeanLossDividedBySampleCount(Rule):
         scope = ctx.scope_of(node)
         loops = [loop for loop in ctx.index.within(ctx.index.loops, scope)
                  if isinstance(loop, cst.For) and loader in D.iterated_names(loop.iter)
-                 and ctx.scope_of(loop) is scope and _before(ctx, loop, node)
+                 and ctx.scope_of(loop) is scope and ctx.index.before(loop, node)
                  and loop not in ctx.index.enclosing_loops(node)]
         if not loops:
             return
@@ -82,9 +82,6 @@ def _dataset_length_of(divisor: cst.BaseExpression) -> str | None:
         return None
     return dotted_name(args[0].value)
 
-
-def _before(ctx: FileContext, first: cst.CSTNode, second: cst.CSTNode) -> bool:
-    return ctx.index.order.get(first, 0) < ctx.index.order.get(second, 0)
 
 
 def _additions(ctx: FileContext, scope: cst.CSTNode,

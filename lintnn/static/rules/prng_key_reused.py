@@ -8,7 +8,7 @@ from lintnn.diagnostics import Severity
 from lintnn.static.analyses.loops import bound_names, source_order
 from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
-from lintnn.static.syntax.nodes import positional
+from lintnn.static.syntax.nodes import names_in, positional
 
 # jax.random functions that do not draw from the key they are given.
 _NOT_SAMPLERS = frozenset({
@@ -158,22 +158,14 @@ def _bound_to(ctx: FileContext, call: cst.Call) -> str | None:
 
 
 def _reads_any(node: cst.CSTNode, names: set[str]) -> bool:
-    if isinstance(node, cst.Name):
-        return node.value in names
-    return any(_reads_any(child, names) for child in node.children)
+    return any(name.value in names for name in names_in(node))
 
 
 def _rebound_between(ctx: FileContext, seed: cst.CSTNode, first: cst.Call,
                      second: cst.Call) -> bool:
     """A name the seed reads is assigned between the two calls (``step += 1``)."""
     order = source_order(ctx)
-    names = {n.value for n in _names(seed)}
+    names = {n.value for n in names_in(seed)}
     scope = ctx.scope_of(first)
     return any(n in names and order[first] < order[where] < order[second]
                for n, where in bound_names(scope))
-
-
-def _names(node: cst.CSTNode) -> list[cst.Name]:
-    if isinstance(node, cst.Name):
-        return [node]
-    return [n for child in node.children for n in _names(child)]

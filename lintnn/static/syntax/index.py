@@ -183,6 +183,10 @@ class NodeIndex:
             yield current
             current = self.parents.get(current)
 
+    def before(self, first: cst.CSTNode, second: cst.CSTNode) -> bool:
+        """Whether ``first`` starts before ``second`` in the source."""
+        return self.order.get(first, 0) < self.order.get(second, 0)
+
     def exclusive(self, first: cst.CSTNode, second: cst.CSTNode) -> bool:
         """Whether ``first`` and ``second`` sit in different arms of one ``if``/``elif``/
         ``else`` (no single pass runs both, unless a loop around the ``if`` does)."""

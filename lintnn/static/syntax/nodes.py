@@ -120,6 +120,19 @@ def target_names(target: cst.BaseExpression) -> Iterator[str]:
             yield name
 
 
+def names_in(node: cst.CSTNode) -> list[cst.Name]:
+    """Every ``Name`` inside ``node`` (attribute names included), without recursion."""
+    found: list[cst.Name] = []
+    todo: list[cst.CSTNode] = [node]
+    while todo:
+        current = todo.pop()
+        if isinstance(current, cst.Name):
+            found.append(current)
+        else:
+            todo.extend(current.children)
+    return found
+
+
 def is_self_attribute(node: cst.BaseExpression, attr: str | None = None) -> bool:
     return (
         isinstance(node, cst.Attribute)
