@@ -142,6 +142,8 @@ ENTRIES = [
      "split": "dev", "labels": [{"code": "NN509", "line": 3}, {"code": "NN301", "line": 9}]},
     {"repo": "a/one", "path": "u.py", "sha256": "1", "framework": "jax", "kind": "research",
      "split": "heldout", "labels": [{"code": "NN206", "line": 4}]},
+    {"repo": "a/c", "path": "r.py", "framework": "torch", "kind": "course",
+     "split": "round2", "labels": []},
     {"repo": "b/two", "path": "n.ipynb", "sha256": "2", "framework": "torch", "kind": "course",
      "split": "dev",
      "labels": [{"code": "NN201", "cell": 2, "line": 5, "reason": "r", "miss_hint": "h"},
@@ -152,7 +154,8 @@ ENTRIES = [
 def test_split_filtering():
     assert [e["path"] for e in score.select_entries(ENTRIES, "dev")] == ["t.py", "n.ipynb"]
     assert [e["path"] for e in score.select_entries(ENTRIES, "heldout")] == ["u.py"]
-    assert len(score.select_entries(ENTRIES, "all")) == 3
+    assert [e["path"] for e in score.select_entries(ENTRIES, "round2")] == ["r.py"]
+    assert len(score.select_entries(ENTRIES, "all")) == 4
     assert [e["path"] for e in score.select_entries(ENTRIES, "all", framework="jax",
                                                     kind="course")] == ["t.py"]
 
@@ -194,9 +197,9 @@ def test_findings_are_keyed_and_split(tmp_path):
 
 def test_totals():
     data = score.totals(ENTRIES)
-    assert data["files"] == 3 and data["repositories"] == 2 and data["labels"] == 5
-    assert data["framework"] == {"jax": 2, "torch": 1}
-    assert data["split"] == {"dev": 2, "heldout": 1}
+    assert data["files"] == 4 and data["repositories"] == 3 and data["labels"] == 5
+    assert data["framework"] == {"jax": 2, "torch": 2}
+    assert data["split"] == {"dev": 2, "heldout": 1, "round2": 1}
 
 
 # ---------------------------------------------------------------- end to end, fake lintnn
