@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from torch import nn
-from torch.utils.hooks import RemovableHandle
+
+from lintnn.runtime.torch.attachments import Attachments
 
 
 def eager(model: nn.Module) -> nn.Module:
@@ -30,7 +31,7 @@ class ModuleStack:
         self.deepest_failed: str | None = None
         self.on_enter = on_enter
         self.on_exit = on_exit
-        self._handles: list[RemovableHandle] = []
+        self._attached = Attachments()
 
     @property
     def current(self) -> str:
@@ -38,16 +39,12 @@ class ModuleStack:
 
     def __enter__(self) -> ModuleStack:
         for name, module in self.model.named_modules():
-            self._handles.append(module.register_forward_pre_hook(self._pre(name)))
-            self._handles.append(
-                module.register_forward_hook(self._post(name), always_call=True)
-            )
+            self._attached.hook(module.register_forward_pre_hook(self._pre(name)))
+            self._attached.hook(module.register_forward_hook(self._post(name), always_call=True))
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for handle in self._handles:
-            handle.remove()
-        self._handles.clear()
+        self._attached.remove_all()
 
     def _pre(self, name: str) -> Any:
         def hook(module: nn.Module, args: tuple[Any, ...]) -> None:

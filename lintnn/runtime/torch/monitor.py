@@ -19,7 +19,6 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.utils.hooks import RemovableHandle
 
 from lintnn.diagnostics import Diagnostic, Severity
 from lintnn.runtime.codes import finding
@@ -28,6 +27,7 @@ from lintnn.runtime.judge import Judge, ParamInfo, Sample, monitor_report
 from lintnn.runtime.report import Report
 from lintnn.runtime.thresholds import Thresholds
 from lintnn.runtime.torch import losstap, ranks, reductions
+from lintnn.runtime.torch.attachments import Attachments
 from lintnn.runtime.torch.nans import watch
 from lintnn.runtime.torch.replay import graph_nodes, nonfinite
 from lintnn.runtime.torch.state import preserved_rng
@@ -105,8 +105,7 @@ class monitor(losstap.Listener):
         self._pending: dict[int, _Pending] = {}
         self._dead: dict[str, torch.Tensor] = {}
         self._measure = False
-        self._handles: list[RemovableHandle] = []
-        self._unlisten: Callable[[], None] | None = None
+        self._attached = Attachments()
         self._watch: watch | None = None
         self._merged: list[Diagnostic] = []
         self._run = 0
@@ -137,16 +136,16 @@ class monitor(losstap.Listener):
             # keeps no outputs and no output gradients (a language model's logits and their
             # gradient can be hundreds of MB): it replays the forward only.
             self._watch = watch(self.inner)
-            self._handles.append(
+            self._attached.hook(
                 self.model.register_forward_pre_hook(self._watch._pre, with_kwargs=True))
             for i, opt in enumerate(self.optimizers):
-                self._handles.append(opt.register_step_pre_hook(self._pre_hook(i)))
-                self._handles.append(opt.register_step_post_hook(self._post_hook(i)))
+                self._attached.hook(opt.register_step_pre_hook(self._pre_hook(i)))
+                self._attached.hook(opt.register_step_post_hook(self._post_hook(i)))
             if not self.compiled:  # hooks inside a compiled graph would recompile it
                 for name, module in self.inner.named_modules():
                     if isinstance(module, _RELUS):
-                        self._handles.append(module.register_forward_hook(self._relu(name)))
-            self._unlisten = losstap.listen(self)
+                        self._attached.hook(module.register_forward_hook(self._relu(name)))
+            self._attached.on_remove(losstap.listen(self))
         except BaseException:
             self.close()
             raise
@@ -159,12 +158,7 @@ class monitor(losstap.Listener):
             return
         self._open = False
         monitor.live -= 1
-        for h in self._handles:
-            h.remove()
-        self._handles.clear()
-        if self._unlisten is not None:
-            self._unlisten()
-            self._unlisten = None
+        self._attached.remove_all()
         self._pending.clear()
         self._dead.clear()
         self._pending_losses.clear()

@@ -13,10 +13,10 @@ from typing import Any
 import torch
 from torch import nn
 from torch.optim.optimizer import register_optimizer_step_pre_hook
-from torch.utils.hooks import RemovableHandle
 
 from lintnn.runtime.errors import NonFiniteError, Origin
 from lintnn.runtime.report import Report
+from lintnn.runtime.torch.attachments import Attachments
 from lintnn.runtime.torch.diag import finding
 from lintnn.runtime.torch.inputs import Inputs, is_float, positional_names, tensor_leaves
 from lintnn.runtime.torch.modules import eager
@@ -83,16 +83,16 @@ class watch:
         self.step: _Step | None = None
         self.pending = False
         self.steps_checked = 0
-        self._handles: list[RemovableHandle] = []
+        self._attached = Attachments()
         self._param_ids: set[int] = set()
 
     def __enter__(self) -> watch:
         self._param_ids = {id(p) for p in self.model.parameters()}
-        self._handles = [
+        self._attached.hooks([
             self.model.register_forward_pre_hook(self._pre, with_kwargs=True),
             self.model.register_forward_hook(self._post),
             register_optimizer_step_pre_hook(self._before_step),
-        ]
+        ])
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
@@ -102,9 +102,7 @@ class watch:
                 tensors += self.step.outputs if self.step else []
                 self._check(tensors)
         finally:
-            for h in self._handles:
-                h.remove()
-            self._handles.clear()
+            self._attached.remove_all()
             self.step = None
 
     def _pre(self, module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:

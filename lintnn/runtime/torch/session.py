@@ -18,11 +18,11 @@ import torch
 from torch import nn
 from torch.nn.modules import module as module_hooks
 from torch.optim.optimizer import register_optimizer_step_pre_hook
-from torch.utils.hooks import RemovableHandle
 
 from lintnn.diagnostics import Diagnostic
 from lintnn.runtime.report import Report
 from lintnn.runtime.torch import losstap
+from lintnn.runtime.torch.attachments import Attachments
 from lintnn.runtime.torch.monitor import monitor
 
 
@@ -35,21 +35,20 @@ class Session(losstap.Listener):
         self._roots: weakref.WeakValueDictionary[int, nn.Module] = weakref.WeakValueDictionary()
         self._depth = 0
         self._seen: weakref.WeakSet[torch.optim.Optimizer] = weakref.WeakSet()
-        self._handles: list[RemovableHandle] = []
+        self._attached = Attachments()
         self._destroy: Callable[..., Any] | None = None
-        self._unlisten: Callable[[], None] | None = None
         self._losses: list[torch.Tensor] = []  # heard before a monitor was attached
 
     def on_loss(self, loss: torch.Tensor) -> None:
         self._losses.append(loss)
 
     def __enter__(self) -> Session:
-        self._handles = [
+        self._attached.hooks([
             module_hooks.register_module_forward_pre_hook(self._enter_module),
             module_hooks.register_module_forward_hook(self._leave_module, always_call=True),
             register_optimizer_step_pre_hook(self._first_step),
-        ]
-        self._unlisten = losstap.listen(self)
+        ])
+        self._attached.on_remove(losstap.listen(self))
         import torch.distributed as dist
 
         if dist.is_available():
@@ -69,12 +68,7 @@ class Session(losstap.Listener):
     def close(self) -> None:
         """Close every monitor and remove the session's hooks (idempotent)."""
         self.close_monitors()
-        for h in self._handles:
-            h.remove()
-        self._handles.clear()
-        if self._unlisten is not None:
-            self._unlisten()
-            self._unlisten = None
+        self._attached.remove_all()
         if self._destroy is not None:
             import torch.distributed as dist
 
