@@ -35,7 +35,7 @@ from lintnn.static.rules.base import Rule
 from tests.conftest import subprocess_env
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-from crash_scan import DEEP_SHAPES, deep_variants, rule_examples, tree_depth
+from crash_scan import DEEP_SHAPES, LOOP, deep_variants, rule_examples, tree_depth
 
 RULES = enabled_rules(Settings())
 IN_A_FUNCTION = """import torch.nn.functional as F
@@ -44,19 +44,7 @@ IN_A_FUNCTION = """import torch.nn.functional as F
 def f(x, y):
     return F.cross_entropy(F.softmax({deep}, dim=1), y)
 """
-IN_A_TRAINING_LOOP = """import torch
-import torch.nn.functional as F
-
-
-def train(model, loader, opt):
-    total = 0
-    for x, y in loader:
-        opt.zero_grad()
-        loss = F.cross_entropy(F.softmax({deep}, dim=1), y)
-        loss.backward()
-        opt.step()
-        total += loss
-"""
+IN_A_TRAINING_LOOP = LOOP  # the scan's training-loop frame
 PLAIN = """import torch.nn as nn
 import torch.nn.functional as F
 
