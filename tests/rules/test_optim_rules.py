@@ -410,6 +410,35 @@ for x, y in loader:
 """, "NN506")
 
 
+def test_nn506_loss_name_reused_after_the_accumulation() -> None:
+    """A GAN step reuses ``loss`` for the second network after the first one's sum took
+    it: the first sum holds the tensor; a rebinding between backward and the sum
+    (or a sum before the backward of the same name) still counts as unsure."""
+    check("""
+loss_d = loss_g = 0
+for real in loader:
+    loss = -torch.mean(torch.log(1 - d(g(z))) + torch.log(d(real)))
+    opt_d.zero_grad()
+    loss.backward()
+    opt_d.step()
+    loss_d += loss  # expect: NN506
+    loss = -torch.mean(torch.log(d(g(z))))
+    opt_g.zero_grad()
+    loss.backward()
+    opt_g.step()
+    loss_g += loss.item()
+
+earlier = 0
+for x, y in loader:
+    earlier += loss
+    opt.zero_grad()
+    loss = crit(model(x), y)
+    loss.backward()
+    opt.step()
+    loss = loss.item()
+""", "NN506")
+
+
 def test_nn506_a_reset_every_few_batches_still_holds_the_graphs_between() -> None:
     check("""
 train_loss = 0
