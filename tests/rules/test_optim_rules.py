@@ -681,6 +681,77 @@ def rebound(key):
 """, "NN509")
 
 
+def test_nn509_key_handed_unchanged_to_a_step_that_draws_from_it() -> None:
+    """The step splits its key parameter but the caller passes the same key on every
+    iteration (directly, or through ``jax.pmap(partial(step, ...))``); a key split twice
+    without being rebound gives the same subkeys twice."""
+    assert_findings("""
+import functools
+import jax
+from jax import random
+
+def train_step(key, state, batch, lr):
+    key, noise_key, t_key = random.split(key, num=3)
+    noise = random.normal(noise_key, batch.shape)
+    return state, noise.mean()
+
+def run(state, loader, lr):
+    key = random.PRNGKey(0)
+    p_train_step = jax.pmap(functools.partial(train_step, lr=lr), axis_name="batch")
+    for batch in loader:
+        state, metrics = p_train_step(key, state, batch)  # expect: NN509
+    for batch in loader:
+        state, metrics = train_step(key, state, batch, lr)  # expect: NN509
+
+def init_func(rng, shape):
+    k1, k2 = random.split(rng)
+    w = random.normal(k1, shape)
+    k1, k2 = random.split(rng)  # expect: NN509
+    u = random.normal(k1, shape)
+    return w, u
+""", "NN509")
+
+
+def test_nn509_key_handed_to_a_step_negatives() -> None:
+    """The new key is returned and rebound, a fresh subkey is split in the loop, the step
+    folds the step number in before drawing, or does not draw from the key at all; a
+    key split again after it was rebound."""
+    assert_findings("""
+import jax
+from jax import random
+
+def train_step(key, state, batch):
+    key, sub = random.split(key)
+    return state, key
+
+def folded_step(key, state, batch):
+    key = random.fold_in(key, state.step)
+    noise = random.normal(key, batch.shape)
+    return state
+
+def logging_step(key, state, batch):
+    print(key)
+    return state
+
+def run(state, loader):
+    key = random.PRNGKey(0)
+    for batch in loader:
+        state, key = train_step(key, state, batch)
+    for batch in loader:
+        key, sub = random.split(key)
+        state, _ = train_step(sub, state, batch)
+    for batch in loader:
+        state = folded_step(key, state, batch)
+        state = logging_step(key, state, batch)
+
+def init_func(rng, shape):
+    rng, k1 = random.split(rng)
+    w = random.normal(k1, shape)
+    rng, k1 = random.split(rng)
+    return w, random.normal(k1, shape)
+""", "NN509")
+
+
 # NN510 fp16-autocast-without-grad-scaler -------------------------------------------
 
 
