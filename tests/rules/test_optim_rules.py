@@ -748,7 +748,8 @@ def init_func(rng, shape):
     rng, k1 = random.split(rng)
     w = random.normal(k1, shape)
     rng, k1 = random.split(rng)
-    return w, random.normal(k1, shape)
+    dropout_rngs = random.split(rng, 8)
+    return w, random.normal(k1, shape), dropout_rngs
 """, "NN509")
 
 

@@ -231,11 +231,16 @@ def _comparisons(test: cst.BaseExpression) -> list[cst.Comparison]:
 
 def _compares_test_metric(ctx: FileContext, test: cst.Comparison, at: cst.CSTNode) -> bool:
     """An ordering comparison with a test score on one side."""
-    if not any(isinstance(c.operator, (cst.LessThan, cst.GreaterThan, cst.LessThanEqual,
-                                       cst.GreaterThanEqual)) for c in test.comparisons):
+    if not _orders(test):
         return False
     sides = [test.left, *(c.comparator for c in test.comparisons)]
     return any(_test_metric(ctx, side, at) for side in sides)
+
+
+def _orders(test: cst.Comparison) -> bool:
+    """``a < b``, ``a >= b``: a comparison that ranks (not ``is None``, ``==``)."""
+    return any(isinstance(c.operator, (cst.LessThan, cst.GreaterThan, cst.LessThanEqual,
+                                       cst.GreaterThanEqual)) for c in test.comparisons)
 
 
 def _flag_saved_on_test(ctx: FileContext, assign: cst.Assign) -> bool:
@@ -282,6 +287,8 @@ def _selecting_parameters(ctx: FileContext) -> list[tuple[cst.FunctionDef, cst.P
                   if p.name.value not in ("self", "cls")}
         read: set[str] = set()
         for comparison in _comparisons(node.test):  # type: ignore[attr-defined]
+            if not _orders(comparison):
+                continue
             for side in (comparison.left, *(c.comparator for c in comparison.comparisons)):
                 read |= _names_read(ctx, side, node, 0) & params.keys()
         if read and _in_training_loop(ctx, node) and (

@@ -94,7 +94,7 @@ class PrngKeyReused(Rule):
         order = source_order(ctx)
         for index, (name, _, call, _) in enumerate(uses):
             scope = ctx.scope_of(call)
-            rebinds = [order[w] for n, w in bound_names(scope) if n == name]
+            rebinds = [w for n, w in bound_names(scope) if n == name]
             for other, other_node, other_call, _ in uses[index + 1:]:
                 if other != name or other_node in reported or ctx.scope_of(other_call) is not scope:
                     continue
@@ -102,8 +102,9 @@ class PrngKeyReused(Rule):
                     continue
                 if not _dominates(ctx, call, other_call):
                     continue
-                if any(order[call] < r < order[other_call] for r in rebinds):
-                    continue
+                if any(order[call] < order[r] < order[other_call]
+                       or ctx.index.is_inside(call, r) for r in rebinds):
+                    continue  # rebound in between, or by the first use's own statement
                 reported.add(other_node)
                 ctx.report(other_node)
                 break
