@@ -402,13 +402,16 @@ def _trains_inside(ctx: FileContext, call: cst.Call) -> bool:
 def _registered_as_callback(ctx: FileContext, function: cst.FunctionDef) -> bool:
     """``trainer.set_callback("on_batch_end", fn)`` / ``add_callback``: a trainer calls
     ``fn`` while it trains."""
-    name = function.name.value
-    for call in ctx.index.calls:
-        callee = method_name(call) or (dotted_name(call.func) or "").rsplit(".", 1)[-1]
-        if callee in _CALLBACK_REGISTRATIONS and any(
-                isinstance(arg.value, cst.Name) and arg.value.value == name for arg in call.args):
-            return True
-    return False
+    registered: set[str] | None = ctx.__dict__.get("_nn308_callbacks")
+    if registered is None:
+        registered = set()
+        for call in ctx.index.calls:
+            callee = method_name(call) or (dotted_name(call.func) or "").rsplit(".", 1)[-1]
+            if callee in _CALLBACK_REGISTRATIONS:
+                registered |= {arg.value.value for arg in call.args
+                               if isinstance(arg.value, cst.Name)}
+        ctx.__dict__["_nn308_callbacks"] = registered
+    return function.name.value in registered
 
 
 def _keeps_or_stops(ctx: FileContext, body: cst.CSTNode) -> bool:
