@@ -859,6 +859,10 @@ for epoch in range(10):
         crit(model(x), y).backward()
         opt.step()
         warmup.step()
+
+for epoch in range(10):
+    train_epoch(model, loader, opt)
+    scheduler.step()
 """, "NN504")
 
 
