@@ -244,6 +244,15 @@ def named_test_but_validation(model, optimizer, train_loader, data_loader_val, e
             best = test_stats["acc1"]
             torch.save(model.state_dict(), "best.pt")
 
+def model_flag(optimizer, train_loader, loader, Net, score):
+    eval_net = Net(train=False)
+    best = 0
+    for epoch in range(10):
+        train_one_epoch(eval_net, train_loader, optimizer)
+        acc = score(eval_net, loader)
+        if acc > best:
+            torch.save(eval_net.state_dict(), "best.pt")
+
 def settings(model, optimizer, train_loader, args):
     for epoch in range(10):
         train_one_epoch(model, train_loader, optimizer)

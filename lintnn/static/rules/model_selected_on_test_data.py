@@ -178,16 +178,19 @@ def _dataset_split_of_name(ctx: FileContext, name: str, at: cst.CSTNode) -> str 
     if assigned is None:
         return None
     splits = {split for call in D.calls_in(ctx, assigned.value)
-              if (split := _dataset_split(call)) is not None}
+              if (split := _dataset_split(ctx, call)) is not None}
     return splits.pop() if len(splits) == 1 else None
 
 
-def _dataset_split(call: cst.Call) -> str | None:
+def _dataset_split(ctx: FileContext, call: cst.Call) -> str | None:
     """``CIFAR10(root, train=False)`` (torchvision): test; ``train=True``: training;
-    ``load_dataset(..., split="test")``, ``tfds.load(split="validation")``."""
+    ``load_dataset(..., split="test")``, ``tfds.load(split="validation")``. Only for data
+    sets (a callee named or imported as one): ``Net(train=False)`` is a model's flag."""
+    callee = ctx.qualname(call.func) or dotted_name(call.func) or ""
+    if "dataset" not in callee.lower():
+        return None
     train = bool_value(keyword(call, "train"))
-    callee = (dotted_name(call.func) or "").rsplit(".", 1)[-1]
-    if train is not None and callee[:1].isupper():
+    if train is not None:
         return _TRAIN if train else _TEST
     split = string_value(keyword(call, "split"))
     if split is not None:
