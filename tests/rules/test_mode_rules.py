@@ -760,3 +760,80 @@ def fit_epochs(loader, opt):
         with torch.no_grad():  # expect: NN201
             val_out = model(X_val)
 """, "NN201")
+
+
+def test_nn202_and_nn201_mode_changes_inside_helpers() -> None:
+    """The issue's two helper shapes: a ``test()`` that calls ``model.eval()``, called in
+    the training loop with no ``train()`` after it (NN202, at the call); an
+    ``accuracy()`` that runs the global model under no_grad without ``eval()`` (NN201)."""
+    source = NET + """
+model = Net()
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+
+
+def test(loader):
+    model.eval()
+    with torch.no_grad():
+        return sum((model(x).argmax(1) == y).sum().item() for x, y in loader)
+
+
+for epoch in range(10):
+    for x, y in train_loader:
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+    print(test(val_loader))  # expect: NN202
+"""
+    assert_findings(source, "NN202")
+    assert_findings(NET + """
+model = Net()
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+
+
+def accuracy(loader):
+    correct = 0
+    with torch.no_grad():  # expect: NN201
+        for x, y in loader:
+            correct += (model(x).argmax(1) == y).sum().item()
+    return correct
+
+
+for epoch in range(10):
+    for x, y in train_loader:
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+    print(accuracy(val_loader))
+""", "NN201")
+
+
+def test_nn202_and_nn201_helper_negatives() -> None:
+    """``train()`` at the top of every epoch undoes the helper's ``eval()``; an
+    ``accuracy()`` whose caller switched the model to eval mode first."""
+    source = NET + """
+model = Net()
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+
+
+def test(loader):
+    model.eval()
+    with torch.no_grad():
+        return sum((model(x).argmax(1) == y).sum().item() for x, y in loader)
+
+
+def accuracy(loader):
+    with torch.no_grad():
+        return sum((model(x).argmax(1) == y).sum().item() for x, y in loader)
+
+
+for epoch in range(10):
+    model.train()
+    for x, y in train_loader:
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+    print(test(val_loader))
+    print(accuracy(val_loader))
+"""
+    assert_findings(source, "NN202")
+    assert_findings(source, "NN201")

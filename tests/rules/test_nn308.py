@@ -115,3 +115,227 @@ def test(epoch):
     if acc > 0.5:
         torch.save(net.state_dict(), "ckpt.pth")
 """, "NN308")
+
+
+def test_nn308_traced_to_test_data() -> None:
+    """The score reaches the test split through assignments, this file's functions, a
+    data set built with ``train=False``, a split string, a trainer callback, a search
+    over fitted trials; the choice sits in an ``and``, an ``else`` or a saved flag."""
+    assert_findings(LOOP + """
+from torchvision import datasets
+from sklearn.metrics import mean_squared_error
+
+def evaluate_epoch():
+    correct = 0
+    for x, y in test_loader:
+        correct += (net(x).argmax(1) == y).sum()
+    return correct / len(test_loader.dataset)
+
+def validate(loader, model):
+    hits = 0
+    for x, y in loader:
+        hits += (model(x).argmax(1) == y).sum()
+    return hits
+
+def main():
+    best_acc = 0.0
+    for epoch in range(100):
+        train_one_epoch(net, train_loader, optimizer)
+        acc = evaluate_epoch()
+        if epoch > 50 and best_acc < acc:  # expect: NN308
+            torch.save(net.state_dict(), "best.pt")
+            best_acc = acc
+
+def curve(model, optimizer, train_loader, test_loader, criterion):
+    test_losses, best, patience = [], float("inf"), 0
+    for epoch in range(500):
+        train_one_epoch(model, train_loader, optimizer)
+        test_losses.append(sum(criterion(model(x), y).item() for x, y in test_loader))
+        if test_losses[-1] < best:  # expect: NN308
+            best = test_losses[-1]
+            patience = 0
+        else:
+            patience += 1
+            if patience >= 10:
+                break
+
+def cifar(model, optimizer, train_loader, save_checkpoint):
+    val_loader = torch.utils.data.DataLoader(datasets.CIFAR10("./data", train=False))
+    best_prec = 0
+    for epoch in range(200):
+        train_one_epoch(model, train_loader, optimizer)
+        prec = validate(val_loader, model)
+        is_best = prec > best_prec  # expect: NN308
+        best_prec = max(prec, best_prec)
+        save_checkpoint(model.state_dict(), is_best)
+
+def search(trials, build, X_train, y_train, X_test, y_test):
+    best_rmse = float("inf")
+    for params in trials:
+        model = build(params)
+        model.fit(X_train, y_train)
+        rmse = mean_squared_error(y_test, model.predict(X_test)) ** 0.5
+        if rmse < best_rmse:  # expect: NN308
+            best_rmse = rmse
+            model.save("best.keras")
+
+def run(trainer, model, eval_split):
+    top_score = 0
+    def on_batch_end(trainer):
+        global top_score
+        train_score = eval_split(trainer, "train")
+        test_score = eval_split(trainer, "test")
+        score = train_score + test_score
+        if score > top_score:  # expect: NN308
+            top_score = score
+            torch.save(model.state_dict(), "model.pt")
+    trainer.set_callback("on_batch_end", on_batch_end)
+    trainer.run()
+""", "NN308")
+
+
+def test_nn308_traced_negatives() -> None:
+    """Validation data built from the training files, a score traced to validation data
+    too, settings named like test data, a flag that saves nothing, a callback that is
+    never registered: nothing is chosen on the test split."""
+    assert_findings(LOOP + """
+from torchvision import datasets
+
+def validate(loader, model):
+    hits = 0
+    for x, y in loader:
+        hits += (model(x).argmax(1) == y).sum()
+    return hits
+
+def from_training_files(model, optimizer, train_loader, save_checkpoint, sampler):
+    val_loader = torch.utils.data.DataLoader(datasets.CIFAR10("./data", train=True),
+                                             sampler=sampler)
+    best_prec = 0
+    for epoch in range(200):
+        train_one_epoch(model, train_loader, optimizer)
+        prec = validate(val_loader, model)
+        is_best = prec > best_prec
+        save_checkpoint(model.state_dict(), is_best)
+        if prec > best_prec:
+            torch.save(model.state_dict(), "best.pt")
+
+def mixed(model, optimizer, train_loader, val_loader, test_loader, evaluate):
+    best = 0
+    for epoch in range(10):
+        train_one_epoch(model, train_loader, optimizer)
+        val_acc = evaluate(model, val_loader)
+        test_acc = evaluate(model, test_loader)
+        score = val_acc if epoch % 2 else test_acc
+        if score > best:
+            torch.save(model.state_dict(), "either.pt")
+        reported = evaluate(model, test_loader)
+        is_better = reported > best
+        print(is_better)
+        if val_acc > best:
+            best = val_acc
+            torch.save(model.state_dict(), "best.pt")
+
+def named_test_but_validation(model, optimizer, train_loader, data_loader_val, evaluate):
+    best = 0
+    for epoch in range(10):
+        train_one_epoch(model, train_loader, optimizer)
+        test_stats = evaluate(data_loader_val, model)
+        if best < test_stats["acc1"]:
+            best = test_stats["acc1"]
+            torch.save(model.state_dict(), "best.pt")
+
+def model_flag(optimizer, train_loader, loader, Net, score):
+    eval_net = Net(train=False)
+    best = 0
+    for epoch in range(10):
+        train_one_epoch(eval_net, train_loader, optimizer)
+        acc = score(eval_net, loader)
+        if acc > best:
+            torch.save(eval_net.state_dict(), "best.pt")
+
+def settings(model, optimizer, train_loader, args):
+    for epoch in range(10):
+        train_one_epoch(model, train_loader, optimizer)
+        warm = args.test_every
+        if epoch > warm:
+            torch.save(model.state_dict(), "late.pt")
+
+def unregistered(trainer, model, eval_split):
+    top_score = 0
+    def on_batch_end(trainer):
+        score = eval_split(trainer, "test")
+        if score > top_score:
+            torch.save(model.state_dict(), "model.pt")
+    print(on_batch_end)
+    trainer.run()
+
+def compare_fitted(models, X_train, y_train, X_test, y_test, score):
+    scores = []
+    for model in models:
+        model.fit(X_train, y_train)
+        scores.append(score(model, X_test, y_test))
+    if max(scores) > 0.9:
+        print("good")
+""", "NN308")
+
+
+HELPER = LOOP + """
+class Trainer:
+    def train_epoch(self, loader):
+        for batch in loader:
+            self.state = self.train_step(self.state, batch)
+
+    def train_model(self, train_loader, val_loader, epochs=10):
+        best = 0.0
+        for epoch in range(epochs):
+            self.train_epoch(train_loader)
+            metrics = self.eval_model(val_loader)
+            if metrics["acc"] >= best:
+                best = metrics["acc"]
+                self.save_model(step=epoch)
+
+    def report(self, loader):
+        return self.eval_model(loader)
+"""
+
+
+def test_nn308_test_data_given_as_the_validation_data_of_a_helper() -> None:
+    """The helper keeps the best checkpoint on its ``val_loader``; the caller gives it
+    the test loader."""
+    assert_findings(HELPER + """
+def train_logreg(train_data, test_data):
+    train_loader = torch.utils.data.DataLoader(train_data, shuffle=True)
+    test_loader = torch.utils.data.DataLoader(test_data)
+    trainer = Trainer()
+    trainer.train_model(train_loader, test_loader, epochs=100)  # expect: NN308
+    trainer.train_model(train_loader, val_loader=test_loader)  # expect: NN308
+    return trainer.report(test_loader)
+""", "NN308")
+
+
+def test_nn308_helper_negatives() -> None:
+    """The helper given validation data; the test data given to a helper that only
+    reports; a method name the file defines twice (which one runs is unknown)."""
+    assert_findings(HELPER + """
+def train_properly(train_loader, val_loader, test_loader):
+    trainer = Trainer()
+    trainer.train_model(train_loader, val_loader)
+    return trainer.report(test_loader)
+
+class Other:
+    def fit(self, train_loader, val_loader):
+        best = 0.0
+        for epoch in range(10):
+            for x, y in train_loader:
+                loss = self.loss(x, y)
+                loss.backward()
+                self.optimizer.step()
+            if self.score(val_loader) > best:
+                torch.save(self.model.state_dict(), "best.pt")
+
+class Another:
+    def fit(self, train_loader, test_loader):
+        pass
+
+Other().fit(train_loader, test_loader)
+""", "NN308")

@@ -410,6 +410,35 @@ for x, y in loader:
 """, "NN506")
 
 
+def test_nn506_loss_name_reused_after_the_accumulation() -> None:
+    """A GAN step reuses ``loss`` for the second network after the first one's sum took
+    it: the first sum holds the tensor; a rebinding between backward and the sum
+    (or a sum before the backward of the same name) still counts as unsure."""
+    check("""
+loss_d = loss_g = 0
+for real in loader:
+    loss = -torch.mean(torch.log(1 - d(g(z))) + torch.log(d(real)))
+    opt_d.zero_grad()
+    loss.backward()
+    opt_d.step()
+    loss_d += loss  # expect: NN506
+    loss = -torch.mean(torch.log(d(g(z))))
+    opt_g.zero_grad()
+    loss.backward()
+    opt_g.step()
+    loss_g += loss.item()
+
+earlier = 0
+for x, y in loader:
+    earlier += loss
+    opt.zero_grad()
+    loss = crit(model(x), y)
+    loss.backward()
+    opt.step()
+    loss = loss.item()
+""", "NN506")
+
+
 def test_nn506_a_reset_every_few_batches_still_holds_the_graphs_between() -> None:
     check("""
 train_loss = 0
@@ -652,6 +681,78 @@ def rebound(key):
 """, "NN509")
 
 
+def test_nn509_key_handed_unchanged_to_a_step_that_draws_from_it() -> None:
+    """The step splits its key parameter but the caller passes the same key on every
+    iteration (directly, or through ``jax.pmap(partial(step, ...))``); a key split twice
+    without being rebound gives the same subkeys twice."""
+    assert_findings("""
+import functools
+import jax
+from jax import random
+
+def train_step(key, state, batch, lr):
+    key, noise_key, t_key = random.split(key, num=3)
+    noise = random.normal(noise_key, batch.shape)
+    return state, noise.mean()
+
+def run(state, loader, lr):
+    key = random.PRNGKey(0)
+    p_train_step = jax.pmap(functools.partial(train_step, lr=lr), axis_name="batch")
+    for batch in loader:
+        state, metrics = p_train_step(key, state, batch)  # expect: NN509
+    for batch in loader:
+        state, metrics = train_step(key, state, batch, lr)  # expect: NN509
+
+def init_func(rng, shape):
+    k1, k2 = random.split(rng)
+    w = random.normal(k1, shape)
+    k1, k2 = random.split(rng)  # expect: NN509
+    u = random.normal(k1, shape)
+    return w, u
+""", "NN509")
+
+
+def test_nn509_key_handed_to_a_step_negatives() -> None:
+    """The new key is returned and rebound, a fresh subkey is split in the loop, the step
+    folds the step number in before drawing, or does not draw from the key at all; a
+    key split again after it was rebound."""
+    assert_findings("""
+import jax
+from jax import random
+
+def train_step(key, state, batch):
+    key, sub = random.split(key)
+    return state, key
+
+def folded_step(key, state, batch):
+    key = random.fold_in(key, state.step)
+    noise = random.normal(key, batch.shape)
+    return state
+
+def logging_step(key, state, batch):
+    print(key)
+    return state
+
+def run(state, loader):
+    key = random.PRNGKey(0)
+    for batch in loader:
+        state, key = train_step(key, state, batch)
+    for batch in loader:
+        key, sub = random.split(key)
+        state, _ = train_step(sub, state, batch)
+    for batch in loader:
+        state = folded_step(key, state, batch)
+        state = logging_step(key, state, batch)
+
+def init_func(rng, shape):
+    rng, k1 = random.split(rng)
+    w = random.normal(k1, shape)
+    rng, k1 = random.split(rng)
+    dropout_rngs = random.split(rng, 8)
+    return w, random.normal(k1, shape), dropout_rngs
+""", "NN509")
+
+
 # NN510 fp16-autocast-without-grad-scaler -------------------------------------------
 
 
@@ -758,6 +859,10 @@ for epoch in range(10):
         crit(model(x), y).backward()
         opt.step()
         warmup.step()
+
+for epoch in range(10):
+    train_epoch(model, loader, opt)
+    scheduler.step()
 """, "NN504")
 
 

@@ -54,7 +54,9 @@ class LossAccumulatedAsTensor(Rule):
                            for where in resets):
                         continue  # reset inside the loop: not across iterations
                     first = min(order[statement], order[event.node])
-                    if any(name == loss and order[where] > first for name, where in bindings):
+                    last = max(order[statement], order[event.node])
+                    if any(name == loss and first < order[where] < last
+                           for name, where in bindings):
                         continue  # ``loss`` rebound in between: maybe a float by then
                     if _under_no_grad(ctx, statement):
                         continue

@@ -36,8 +36,12 @@ class PrngKeyReused(Rule):
         if ctx.is_test_file:
             return  # tests reuse a key on purpose, to get the same numbers twice
         uses = [u for call in ctx.index.calls for u in _key_uses(ctx, call)]
+        handed = [u for call in ctx.index.calls for u in _keys_handed_to_drawing_function(
+            ctx, call)]
         reported: set[cst.CSTNode] = set()
-        for name, node, call, _ in uses:
+        for name, node, call, _ in [*uses, *handed]:
+            if node in reported:
+                continue
             loop = _innermost_loop(ctx, call)
             if loop is not None and not any(n == name for n, _ in bound_names(loop)):
                 reported.add(node)
@@ -47,6 +51,7 @@ class PrngKeyReused(Rule):
                     f"random numbers; split it in the loop: {name}, sub = "
                     f"jax.random.split({name})"))
         self._check_twice(ctx, [u for u in uses if not u[3]], reported)
+        self._check_twice(ctx, [u for u in uses if u[3]], reported)  # split twice
         self._check_same_seed(ctx, {name for name, *_ in uses}, reported)
 
     def _check_same_seed(self, ctx: FileContext, drawn: set[str],
@@ -89,7 +94,7 @@ class PrngKeyReused(Rule):
         order = source_order(ctx)
         for index, (name, _, call, _) in enumerate(uses):
             scope = ctx.scope_of(call)
-            rebinds = [order[w] for n, w in bound_names(scope) if n == name]
+            rebinds = [w for n, w in bound_names(scope) if n == name]
             for other, other_node, other_call, _ in uses[index + 1:]:
                 if other != name or other_node in reported or ctx.scope_of(other_call) is not scope:
                     continue
@@ -97,8 +102,9 @@ class PrngKeyReused(Rule):
                     continue
                 if not _dominates(ctx, call, other_call):
                     continue
-                if any(order[call] < r < order[other_call] for r in rebinds):
-                    continue
+                if any(order[call] < order[r] < order[other_call]
+                       or ctx.index.is_inside(call, r) for r in rebinds):
+                    continue  # rebound in between, or by the first use's own statement
                 reported.add(other_node)
                 ctx.report(other_node)
                 break
@@ -123,6 +129,77 @@ def _key_uses(ctx: FileContext, call: cst.Call) -> list[tuple[str, cst.CSTNode, 
                 if isinstance(element, cst.DictElement) and isinstance(element.value, cst.Name):
                     found.append((element.value.value, element.value, call, False))
     return found
+
+
+# Wrappers that call the function they are given with the same leading arguments.
+_TRANSPARENT_WRAPPERS = frozenset({"jax.jit", "jax.pmap", "jax.vmap", "jax.checkpoint",
+                                   "jax.remat", "functools.partial"})
+
+
+def _keys_handed_to_drawing_function(
+        ctx: FileContext, call: cst.Call) -> list[tuple[str, cst.CSTNode, cst.Call, bool]]:
+    """``train_step(key, state, batch)`` (also through ``p_step = jax.pmap(partial(
+    train_step, ...))``) where ``train_step`` of this file draws from (or splits) that
+    parameter before rebinding it: a use of the key, as if the call drew from it."""
+    resolved = _drawing_target(ctx, call)
+    if resolved is None:
+        return []
+    fn, shift = resolved
+    params = [*fn.params.posonly_params, *fn.params.params]
+    found = []
+    for position, arg in enumerate(call.args):
+        if arg.keyword is not None or arg.star or not isinstance(arg.value, cst.Name):
+            continue
+        index = position + shift
+        if index < len(params) and _draws_from_parameter(ctx, fn, params[index].name.value):
+            found.append((arg.value.value, arg.value, call, False))
+    return found
+
+
+def _drawing_target(ctx: FileContext, call: cst.Call,
+                    depth: int = 0) -> tuple[cst.FunctionDef, int] | None:
+    """The function of this file ``call`` runs, through ``jax.jit``/``pmap``/``partial``
+    wrappers bound to a name, and how many leading parameters a ``partial`` filled."""
+    fn = ctx.call_graph.target(call)
+    if fn is not None:
+        return (fn, 0) if ctx.index.enclosing_class(fn) is None else None
+    if not isinstance(call.func, cst.Name) or depth > 0:
+        return None
+    assigned = ctx.last_assignment(call.func.value, call)
+    if assigned is None or len(assigned.targets) != 1:
+        return None
+    return _unwrap(ctx, assigned.value, 0)
+
+
+def _unwrap(ctx: FileContext, expr: cst.BaseExpression,
+            shift: int) -> tuple[cst.FunctionDef, int] | None:
+    if isinstance(expr, cst.Name):
+        found = [fn for fn in ctx.index.functions if fn.name.value == expr.value]
+        if len(found) == 1 and ctx.index.enclosing_class(found[0]) is None:
+            return found[0], shift
+        return None
+    if not isinstance(expr, cst.Call) or ctx.qualname(expr.func) not in _TRANSPARENT_WRAPPERS:
+        return None
+    args = positional(expr)
+    if not args:
+        return None
+    filled = len(args) - 1 if ctx.qualname(expr.func) == "functools.partial" else 0
+    return _unwrap(ctx, args[0], shift + filled)
+
+
+def _draws_from_parameter(ctx: FileContext, fn: cst.FunctionDef, name: str) -> bool:
+    """``fn`` passes its parameter ``name`` to a ``jax.random`` function that draws or
+    splits (or as ``rngs=``) before anything rebinds the name."""
+    order = source_order(ctx)
+    rebinds = [where for bound, where in bound_names(fn.body) if bound == name]
+    for inner in ctx.index.within(ctx.index.calls, fn):
+        if ctx.index.enclosing_function(inner) is not fn:
+            continue
+        for key, _, _, _ in _key_uses(ctx, inner):
+            if key == name and not any(order[where] < order[inner] and not ctx.index.is_inside(
+                    inner, where) for where in rebinds):
+                return True
+    return False
 
 
 def _innermost_loop(ctx: FileContext, call: cst.Call) -> cst.CSTNode | None:
