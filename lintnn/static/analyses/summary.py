@@ -8,7 +8,7 @@ from lintnn.static.analyses.losses import loss_call
 from lintnn.static.knowledge import roles as R
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.dataflow import Kind, Value
-from lintnn.static.syntax.nodes import dotted_name, names_in
+from lintnn.static.syntax.nodes import bool_value, dotted_name, keyword, names_in
 from lintnn.static.syntax.project import ClassSummary, loss_input
 
 OUTPUT_METHODS = ("forward", "__call__", "call")
@@ -55,10 +55,12 @@ def _summarize(
         returns, returns_via = _returns(ctx, output)
     contains: set[str] = set()
     submodules: set[str] = set()
+    running_stats = False
     for call in calls_by_class.get(class_def, ()):
         _, entry = ctx.callee(call)
         if entry is not None:
             contains.update(entry.roles & CONTAINED_ROLES)
+            running_stats |= R.BATCHNORM in entry.roles and _reads_running_stats(call)
             contains.update(_FUNCTIONAL[r] for r in entry.roles if r in _FUNCTIONAL)
             continue
         qualname = ctx.qualname_of_class(call.func)
@@ -76,7 +78,15 @@ def _summarize(
         submodules=tuple(sorted(submodules)),
         loss_inputs=_loss_inputs(ctx, class_def, calls_by_class.get(class_def, ())),
         getitem=_getitem(ctx, class_def),
+        running_stats=running_stats,
     )
+
+
+def _reads_running_stats(batchnorm: cst.Call) -> bool:
+    """A BatchNorm not built to ignore running statistics (``use_running_average=False``
+    in flax, ``track_running_stats=False`` in torch): in evaluation it reads them."""
+    return not any(bool_value(keyword(batchnorm, flag)) is False
+                   for flag in ("use_running_average", "track_running_stats"))
 
 
 def _getitem(ctx: FileContext, class_def: cst.ClassDef) -> str:

@@ -52,6 +52,11 @@ class DeferredIndex(ProjectIndex):
         self._summarize_pending(qualname.rsplit(".", 1)[-1])
         return super().lookup(qualname, near)
 
+    def every_class(self) -> Iterable[ClassSummary]:
+        for name in list(self._pending):
+            self._summarize_pending(name)
+        return super().every_class()
+
     def _summarize_pending(self, name: str) -> None:
         """Summarise every deferred file that defines a class called ``name``: a lookup
         by exact name or by suffix can only find a class of that name."""

@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lintnn.static import knowledge
+
 # Facts a requirement can ask about a class.
 RETURNS = "returns"  # the forward / __call__ / call output has a role
 CONTAINS = "contains"  # the module holds a layer with a role (dropout, batchnorm)
@@ -25,6 +27,11 @@ PASSES = "passes"
 # base's) reads its index, or the class is not known (then it is assumed to). A data set
 # whose items ignore the index (each draws a random sample) makes the order irrelevant.
 READS_INDEX = "reads_index"
+# The model may normalize with BatchNorm's running statistics: a BatchNorm of the class, of
+# a submodule, a base or (for a parameter typed by a base class) a subclass is not built
+# with ``use_running_average=False`` / ``track_running_stats=False``; or one of them is
+# not known (then it is assumed to).
+READS_RUNNING_STATS = "reads_running_stats"
 
 
 def passed_role(argument: int | str, role: str, detail: str = "") -> str:
@@ -57,6 +64,8 @@ class ClassSummary:
     loss_inputs: frozenset[str] = frozenset()  # FEEDS_LOSS roles of its methods
     # Its own ``__getitem__``: "reads" its index, "ignores" it; "" when it defines none.
     getitem: str = ""
+    # One of its own BatchNorms may read running statistics (READS_RUNNING_STATS).
+    running_stats: bool = False
 
 
 @dataclass(frozen=True)
@@ -161,6 +170,8 @@ class ProjectIndex:
         return self.classes[candidates[0]] if len(candidates) == 1 else None
 
     def satisfies(self, requirement: Requirement) -> bool:
+        if requirement.fact == READS_RUNNING_STATS:
+            return self._running_stats(requirement.class_qualname, requirement.near)
         if requirement.fact == READS_INDEX:
             return self._getitem(requirement.class_qualname, requirement.near, set()) != (
                 "ignores") or any(self.satisfies(other) for other in requirement.alternatives)
@@ -175,6 +186,37 @@ class ProjectIndex:
             held = self._has(requirement.class_qualname, requirement.fact, requirement.role,
                              requirement.near, set())
         return held or any(self.satisfies(other) for other in requirement.alternatives)
+
+    def _running_stats(self, qualname: str, near: str) -> bool:
+        """Whether the class, its parts and bases, or a subclass's, may read BatchNorm's
+        running statistics; True when any of them is unknown."""
+        seen: set[str] = set()
+        todo = [qualname]
+        while todo:
+            current = todo.pop()
+            if self._stats_of(current, near, seen):
+                return True
+            parent = self.lookup(current, near)
+            todo += [s.qualname for s in list(self.every_class())
+                     if s.qualname not in seen
+                     and any(self.lookup(base, near) is parent for base in s.bases)]
+        return False
+
+    def _stats_of(self, qualname: str, near: str, seen: set[str]) -> bool:
+        """The class itself, its submodules and its bases (not its subclasses)."""
+        if qualname in seen or knowledge.is_framework_name(qualname) or (
+                qualname.split(".")[0] in knowledge.KNOWN_ROOTS):
+            return False
+        seen.add(qualname)
+        summary = self.lookup(qualname, near)
+        if summary is None:
+            return True  # not known: it may
+        return summary.running_stats or any(
+            self._stats_of(other, near, seen) for other in (*summary.submodules, *summary.bases))
+
+    def every_class(self) -> Iterable[ClassSummary]:
+        """Every class summary of the run (the deferred index makes the pending ones)."""
+        return self.classes.values()
 
     def _getitem(self, qualname: str, near: str, seen: set[str]) -> str:
         """How the class's ``__getitem__`` uses its index, its own or the first base's
