@@ -77,6 +77,15 @@ def _may_be_instance(func: cst.BaseExpression) -> bool:
     return isinstance(func, (cst.Name, cst.Attribute, cst.Call))
 
 
+def instance_expects(value: Value | None) -> str | None:
+    """What kind of prediction a loss object expects (``nn.CrossEntropyLoss()``: logits
+    for a softmax), or None if ``value`` is not a known loss object."""
+    if value is None or value.kind is not Kind.INSTANCE or value.entry is None or not (
+            value.entry.roles & LOSS_ROLES):
+        return None
+    return _expects(value.entry, value.node if isinstance(value.node, cst.Call) else None)
+
+
 def _expects(entry: Entry, constructor: cst.Call | None) -> str | None:
     if R.LOSS_KERAS_FROM_LOGITS not in entry.roles:
         return next(iter(entry.roles & LOSS_ROLES))

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import libcst as cst
 
+from lintnn.static.analyses.losses import loss_call
 from lintnn.static.knowledge import roles as R
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.dataflow import Kind, Value
-from lintnn.static.syntax.project import ClassSummary
+from lintnn.static.syntax.nodes import bool_value, dotted_name, keyword, names_in
+from lintnn.static.syntax.project import ClassSummary, loss_input
 
 OUTPUT_METHODS = ("forward", "__call__", "call")
 CONTAINED_ROLES = frozenset({R.DROPOUT, R.BATCHNORM})
@@ -53,10 +55,12 @@ def _summarize(
         returns, returns_via = _returns(ctx, output)
     contains: set[str] = set()
     submodules: set[str] = set()
+    running_stats = False
     for call in calls_by_class.get(class_def, ()):
         _, entry = ctx.callee(call)
         if entry is not None:
             contains.update(entry.roles & CONTAINED_ROLES)
+            running_stats |= R.BATCHNORM in entry.roles and _reads_running_stats(call)
             contains.update(_FUNCTIONAL[r] for r in entry.roles if r in _FUNCTIONAL)
             continue
         qualname = ctx.qualname_of_class(call.func)
@@ -72,7 +76,78 @@ def _summarize(
         defines_output=output is not None,
         contains=frozenset(contains),
         submodules=tuple(sorted(submodules)),
+        loss_inputs=_loss_inputs(ctx, class_def, calls_by_class.get(class_def, ())),
+        getitem=_getitem(ctx, class_def),
+        running_stats=running_stats,
     )
+
+
+def _reads_running_stats(batchnorm: cst.Call) -> bool:
+    """A BatchNorm not built to ignore running statistics (``use_running_average=False``
+    in flax, ``track_running_stats=False`` in torch): in evaluation it reads them."""
+    return not any(bool_value(keyword(batchnorm, flag)) is False
+                   for flag in ("use_running_average", "track_running_stats"))
+
+
+def _getitem(ctx: FileContext, class_def: cst.ClassDef) -> str:
+    """"reads" if the class's ``__getitem__`` reads its index, "ignores" if it never
+    does (each item a random draw), "" if it defines none."""
+    method = ctx.method(class_def, "__getitem__")
+    if method is None:
+        return ""
+    params = [*method.params.posonly_params, *method.params.params]
+    if len(params) != 2 or isinstance(method.params.star_arg, cst.Param) or (
+            method.params.star_kwarg is not None):
+        return "reads"  # not the plain ``(self, index)``: assume it is read
+    index = params[1].name.value
+    read = any(name.value == index for name in names_in(method.body))
+    return "reads" if read else "ignores"
+
+
+def _loss_inputs(ctx: FileContext, class_def: cst.ClassDef,
+                 calls: list[cst.Call]) -> frozenset[str]:
+    """The class's methods that pass a parameter, as the method received it, as the
+    prediction of a loss (``def get_loss(self, pred, y): return F.bce_with_logits(pred, y)``):
+    a caller that hands them probabilities feeds the loss probabilities."""
+    found: set[str] = set()
+    for call in calls:
+        method = ctx.index.enclosing_function(call)
+        if method is None or ctx.index.enclosing_class(method) is not class_def:
+            continue
+        params = _receivable(method)
+        if not any(dotted_name(arg.value) in params for arg in call.args):
+            continue  # the cheap test first: most calls pass no parameter
+        loss = loss_call(ctx, call)
+        if loss is None or not isinstance(loss.prediction, cst.Name):
+            continue
+        name = loss.prediction.value
+        if name in params and _as_received(ctx, method, loss.prediction):
+            keys: tuple[int | str, ...] = (params[name], name) if params[name] >= 0 else (name,)
+            found.update(loss_input(method.name.value, key, loss.expects) for key in keys)
+    return frozenset(found)
+
+
+def _receivable(method: cst.FunctionDef) -> dict[str, int]:
+    """A method's parameters a caller passes, by name, with their position in the call
+    (``self`` left out; -1 for keyword-only ones)."""
+    params = method.params
+    positional = [*params.posonly_params, *params.params]
+    if not any(dotted_name(d.decorator) == "staticmethod" for d in method.decorators):
+        positional = positional[1:]
+    out = {p.name.value: i for i, p in enumerate(positional)}
+    out.update({p.name.value: -1 for p in params.kwonly_params})
+    return out
+
+
+def _as_received(ctx: FileContext, method: cst.FunctionDef, name: cst.Name) -> bool:
+    """``name`` still holds what the caller passed: no statement of ``method`` rebinds it
+    before (the dataflow's binding at ``name`` is the one the method started with)."""
+    flow = ctx.flow(method)
+    body = method.body.body
+    if not body:
+        return False
+    start = flow.before.get(body[0], {}).get(name.value)
+    return start is not None and flow.env_at(name).get(name.value) is start
 
 
 def _returns(ctx: FileContext, method: cst.FunctionDef) -> tuple[frozenset[str], str | None]:

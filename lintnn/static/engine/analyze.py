@@ -17,6 +17,7 @@ from libcst.metadata import CodeRange
 
 from lintnn.config import DEFAULT_MAX_FILE_SIZE
 from lintnn.diagnostics import Diagnostic, Edit, Fix, Location, Severity
+from lintnn.static.analyses.project_losses import passed_losses
 from lintnn.static.analyses.splits import call_facts
 from lintnn.static.analyses.summary import summarize_classes
 from lintnn.static.engine.fast_parse import parse_module
@@ -88,8 +89,12 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
     result = FileResult(name, noqa=parse_noqa(text), encoding=encoding)
     active = [rule for rule in rules if rule.applies_to(text)]
     wants_summary = "class " in text and any(word in text for word in _MODEL_WORDS)
-    # What this file does with a project function's results (other files' findings ask).
-    wants_calls = "split" in text and any(rule.code in _CALL_FACT_RULES for rule in active)
+    # What this file does with a project function's results, and what it passes to them
+    # (other files' findings ask).
+    wants_splits = "split" in text and any(rule.code in _CALL_FACT_RULES for rule in active)
+    wants_passed = any(word in text for word in _LOSS_OBJECT_WORDS) and any(
+        rule.code in _PASSED_FACT_RULES for rule in active)
+    wants_calls = wants_splits or wants_passed
     try:
         # CPython's parser judges first, under the interpreter's own recursion limit (as
         # ``python`` itself would): it refuses cleanly what would crash libcst's.
@@ -129,11 +134,14 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
     # libcst's parser and every recursive walk of its tree, on a stack deep enough for any
     # tree within the bounds (``safe_parse``).
     return on_deep_stack(_analyze_parsed, result, path, text, active, wants_summary,
-                         wants_calls, module_name, is_package, parse, run)
+                         (wants_splits, wants_passed), module_name, is_package, parse, run)
 
 
-# Rules whose findings in one file can rest on another file's call facts.
+# Rules whose findings in one file can rest on another file's call facts: what it splits
+# of a function's result, what loss objects it passes to functions and classes.
 _CALL_FACT_RULES = frozenset({"NN302"})
+_PASSED_FACT_RULES = frozenset({"NN101"})
+_LOSS_OBJECT_WORDS = ("Loss", "from_logits")  # nn.CrossEntropyLoss(), keras' losses
 
 
 def _package_root(path: Path, module_name: str | None) -> str:
@@ -144,7 +152,7 @@ def _package_root(path: Path, module_name: str | None) -> str:
 
 
 def _analyze_parsed(result: FileResult, path: Path, text: str, active: list[Rule],
-                    wants_summary: bool, wants_calls: bool, module_name: str,
+                    wants_summary: bool, wants_calls: tuple[bool, bool], module_name: str,
                     is_package: bool, parse: Callable[[str], cst.Module],
                     run: Runner | None) -> FileResult:
     """Parse with libcst and run the rules; a failure is a finding on this file only."""
@@ -160,8 +168,9 @@ def _analyze_parsed(result: FileResult, path: Path, text: str, active: list[Rule
         result.skipped = too_deep_tree(ctx.index.depth)
         if result.skipped is None:
             (run or run_rules)(ctx, active, result, wants_summary)
-            if wants_calls:
-                result.calls = call_facts(ctx)
+            splits, passed = wants_calls
+            result.calls = [*(call_facts(ctx) if splits else ()),
+                            *(passed_losses(ctx) if passed else ())]
     except Exception as error:  # a bug outside any one rule: this file only
         result.diagnostics.append(internal_error(name, "the analysis", error))
     return result

@@ -32,9 +32,10 @@ class DeferredIndex(ProjectIndex):
         self._loads = 0
         self.summarized = 0  # deferred files summarised so far, for tests and benchmarks
 
-    def add_file(self, position: int, summaries: Iterable[ClassSummary]) -> None:
-        """The summaries of the run's file number ``position``."""
-        self._add(summaries, (0, position))
+    def add_file(self, position: int, summaries: Iterable[ClassSummary],
+                 where: str = "") -> None:
+        """The summaries of the run's file number ``position`` (the file ``where``)."""
+        self._add(summaries, (0, position), where)
 
     def defer_file(self, position: int, key: str, class_names: Iterable[str]) -> None:
         """File ``position`` (``key``) defines classes with these names; summarise it
@@ -42,7 +43,7 @@ class DeferredIndex(ProjectIndex):
         for name in class_names:
             self._pending.setdefault(name, []).append((position, key))
 
-    def add(self, summaries: Iterable[ClassSummary]) -> None:
+    def add(self, summaries: Iterable[ClassSummary], where: str = "") -> None:
         """Summaries of a module the run did not check (``ProjectIndex``'s loader)."""
         self._loads += 1
         self._add(summaries, (1, self._loads))
@@ -50,6 +51,11 @@ class DeferredIndex(ProjectIndex):
     def lookup(self, qualname: str, near: str = "") -> ClassSummary | None:
         self._summarize_pending(qualname.rsplit(".", 1)[-1])
         return super().lookup(qualname, near)
+
+    def every_class(self) -> Iterable[ClassSummary]:
+        for name in list(self._pending):
+            self._summarize_pending(name)
+        return super().every_class()
 
     def _summarize_pending(self, name: str) -> None:
         """Summarise every deferred file that defines a class called ``name``: a lookup
@@ -62,10 +68,11 @@ class DeferredIndex(ProjectIndex):
             others[:] = [(p, k) for p, k in others if k not in done]
         for position, key in files:
             self.summarized += 1
-            self._add(self._summarize(key), (0, position))
+            self._add(self._summarize(key), (0, position), key)
 
-    def _add(self, summaries: Iterable[ClassSummary], rank: Rank) -> None:
+    def _add(self, summaries: Iterable[ClassSummary], rank: Rank, where: str = "") -> None:
         for summary in summaries:
+            self._home(summary, where, rank)
             qualname = summary.qualname
             if rank >= self._ranks.get(qualname, (-1, -1)):
                 self.classes[qualname] = summary

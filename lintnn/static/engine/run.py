@@ -318,7 +318,7 @@ class Engine:
             if result.deferred_classes is not None:
                 index.defer_file(position, key, result.deferred_classes)
             else:
-                index.add_file(position, result.classes)
+                index.add_file(position, result.classes, key)
             index.add_calls(result.calls)
         out: list[Diagnostic] = []
         for key, result in results.items():

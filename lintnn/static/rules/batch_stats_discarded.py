@@ -16,6 +16,7 @@ from lintnn.static.syntax.nodes import (
     method_name,
     string_value,
 )
+from lintnn.static.syntax.project import READS_RUNNING_STATS, Requirement
 
 _APPLY_METHODS = frozenset({"apply", "apply_fn"})
 
@@ -52,7 +53,20 @@ class BatchStatsDiscarded(Rule):
         trained = _differentiated(ctx)
         for call, node in zip(applies, dropped, strict=True):
             if _enclosing_body(ctx, call) in trained:
-                ctx.report(node)  # type: ignore[arg-type]
+                ctx.report(node, requires=_model_reads_running_stats(ctx, call))  # type: ignore[arg-type]
+
+
+def _model_reads_running_stats(ctx: FileContext, call: cst.Call) -> tuple[Requirement, ...]:
+    """For ``model.apply(...)`` with ``model`` of a project class, that the model has a
+    BatchNorm that reads its running statistics (one built with
+    ``use_running_average=False`` never does: its statistics are never used)."""
+    func = call.func
+    if not isinstance(func, cst.Attribute) or func.attr.value != "apply":
+        return ()
+    model = ctx.value(func.value)
+    if model is None or model.project_class is None or model.candidates:
+        return ()
+    return (Requirement(model.project_class, READS_RUNNING_STATS, "", str(ctx.path)),)
 
 
 def _mutates_batch_stats(call: cst.Call) -> bool:

@@ -15,11 +15,18 @@ from lintnn.static.analyses.losses import (
     report_loss_inputs,
     report_producer,
 )
+from lintnn.static.analyses.project_losses import (
+    LOSS_METHOD_WORDS,
+    names_a_loss_method,
+    passed_loss_calls,
+    passed_loss_requirement,
+    project_loss_feeds,
+)
 from lintnn.static.knowledge import roles as R
 from lintnn.static.knowledge.keras import PROBABILITY_ACTIVATIONS
 from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext, NodeFix
-from lintnn.static.syntax.nodes import argument, method_name
+from lintnn.static.syntax.nodes import argument, method_name, positional
 
 _WHAT = {R.SOFTMAX: "softmax", R.SIGMOID: "sigmoid"}
 _APPLIES = {R.LOSS_SOFTMAX_LOGITS: "log-softmax", R.LOSS_SIGMOID_LOGITS: "a sigmoid"}
@@ -34,10 +41,12 @@ class ProbabilitiesIntoLogitsLoss(Rule):
     scope = "statement"
     message = "probabilities passed to a loss that expects logits"
     frameworks = ("torch", "jax", "keras")
-    # The losses' names, not the activations': the softmax may be in another file.
-    triggers = ("cross_entropy", "CrossEntropy", "with_logits", "WithLogits", "from_logits")
+    # The losses' names, not the activations': the softmax may be in another file; and
+    # the names of a project class's loss method (``disc.get_loss(...)``).
+    triggers = ("cross_entropy", "CrossEntropy", "with_logits", "WithLogits", "from_logits",
+                *LOSS_METHOD_WORDS)
     needs = (Needs(roles=(R.LOSS_SOFTMAX_LOGITS, R.LOSS_SIGMOID_LOGITS,
-                          R.LOSS_KERAS_FROM_LOGITS)),)
+                          R.LOSS_KERAS_FROM_LOGITS), words=names_a_loss_method),)
     fixable = True
 
     def statement_local(self, ctx: FileContext) -> bool:
@@ -46,7 +55,36 @@ class ProbabilitiesIntoLogitsLoss(Rule):
 
     def check(self, ctx: FileContext) -> None:
         report_loss_inputs(ctx, R.LOGITS_LOSSES, R.PROBABILITIES, self._message, self._fix)
+        self._check_project_loss_methods(ctx)
+        self._check_passed_losses(ctx)
         self._check_keras_compile(ctx)
+
+    def _check_passed_losses(self, ctx: FileContext) -> None:
+        """``self.criterion(probs, y)`` with ``criterion`` a parameter: a caller in another
+        file passes a loss that expects logits (``Trainer(model, nn.CrossEntropyLoss())``)."""
+        for loss in passed_loss_calls(ctx):
+            for position, arg in enumerate(positional(loss.call)):
+                for producer in producers(ctx, ctx.value(arg), R.PROBABILITIES):
+                    model = (producer.requirement,) if producer.requirement else ()
+                    what = _WHAT[producer.role]
+                    ctx.report(loss.call, (
+                        f"{describe(producer, what)} is passed to `{loss.name}`, a loss "
+                        f"that a caller of {loss.function.rsplit('.', 1)[-1]} passes in and "
+                        f"that expects logits: it applies the {what} again, the gradients "
+                        f"vanish; pass the logits"),
+                        requires=(passed_loss_requirement(loss, position, R.LOGITS_LOSSES,
+                                                          str(ctx.path)), *model))
+
+    def _check_project_loss_methods(self, ctx: FileContext) -> None:
+        """``disc.get_loss(disc(x))``: the method (in another file) feeds its argument to
+        a loss that expects logits."""
+        for feed in project_loss_feeds(ctx, R.LOGITS_LOSSES, R.PROBABILITIES):
+            what = _WHAT[feed.producer.role]
+            ctx.report(feed.call, (
+                f"{describe(feed.producer, what)} is passed to {feed.method}(), which hands "
+                f"it to a loss that expects logits and applies the {what} itself: the loss "
+                f"sees a double {what} and the gradients vanish; pass the logits"),
+                requires=feed.requires)
 
     def _message(self, producer: Producer, loss: LossCall) -> str:
         what = _WHAT[producer.role]

@@ -11,6 +11,7 @@ from lintnn.static.knowledge import roles as R
 from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.nodes import argument, bool_value, dotted_name, has_star_args, keyword
+from lintnn.static.syntax.project import READS_INDEX, Requirement
 
 _TENSOR_SOURCES = frozenset({"tensorflow.data.Dataset.from_tensor_slices",
                             "tensorflow.data.Dataset.from_tensors"})
@@ -94,14 +95,15 @@ class UnshuffledTrainingData(Rule):
                for n in names):
             return
         uses = D.loader_uses(ctx, call)
+        requires = _order_matters(ctx, dataset)
         if D.TRAINS in uses:
-            ctx.report(call)  # use outweighs names: it feeds optimization steps
+            ctx.report(call, requires=requires)  # use outweighs names: it trains
             return
         if uses == {D.INSPECTS} or (not uses and D.trains_on_other_data(ctx, call)):
             return  # only looked at, or a leftover beside the loader the file trains on
         if not any(D.split_of(n) == D.EVAL for n in names) and any(
                 D.split_of(n) == D.TRAIN for n in names):
-            ctx.report(call)  # where it goes is unknown: its name says it trains
+            ctx.report(call, requires=requires)  # where it goes is unknown: its name says so
 
     def _check_factory(self, ctx: FileContext, call: cst.Call, flag: str) -> None:
         """``def make_loader(ds, shuffle=False): return DataLoader(ds, shuffle=shuffle)``:
@@ -187,6 +189,15 @@ def _is_iterable_dataset(ctx: FileContext, dataset: cst.BaseExpression) -> bool:
         if entry is not None and R.ITERABLE_DATASET in entry.roles:
             return True
     return False
+
+
+def _order_matters(ctx: FileContext, dataset: cst.BaseExpression) -> tuple[Requirement, ...]:
+    """For a data set of a project class, that its items depend on the index (a
+    ``__getitem__`` that ignores it draws a random sample each time: no order to shuffle)."""
+    value = ctx.value(dataset)
+    if value is None or value.project_class is None:
+        return ()
+    return (Requirement(value.project_class, READS_INDEX, "", str(ctx.path)),)
 
 
 def _is_none(expr: cst.BaseExpression) -> bool:

@@ -7,9 +7,12 @@ and are kept only if the index, built once every file is read, satisfies them.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from lintnn.static import knowledge
 
 # Facts a requirement can ask about a class.
 RETURNS = "returns"  # the forward / __call__ / call output has a role
@@ -17,6 +20,34 @@ CONTAINS = "contains"  # the module holds a layer with a role (dropout, batchnor
 # Facts about functions, from what their callers do (``class_qualname`` is then the
 # function's qualified name and ``role`` the position in its result, "-1" for all of it).
 SPLIT = "split"  # a caller splits that part of the function's result into train/test
+# A caller passes, for an argument of the function (or class: its constructor), a value the
+# knowledge base knows (``role`` and ``CallFact.detail``: :func:`passed_role`).
+PASSES = "passes"
+# Items depend on the index asked for: the class's ``__getitem__`` (its own, or the nearest
+# base's) reads its index, or the class is not known (then it is assumed to). A data set
+# whose items ignore the index (each draws a random sample) makes the order irrelevant.
+READS_INDEX = "reads_index"
+# The model may normalize with BatchNorm's running statistics: a BatchNorm of the class, of
+# a submodule, a base or (for a parameter typed by a base class) a subclass is not built
+# with ``use_running_average=False`` / ``track_running_stats=False``; or one of them is
+# not known (then it is assumed to).
+READS_RUNNING_STATS = "reads_running_stats"
+
+
+def passed_role(argument: int | str, role: str, detail: str = "") -> str:
+    """The role of :data:`PASSES`: the argument at that position of the call (``self``
+    left out) or of that keyword holds a value with ``role`` (``loss.softmax_logits``);
+    ``detail`` says more (where a passed loss reads its prediction)."""
+    return f"{argument}:{role}:{detail}"
+# A method of the class passes one of its parameters, as it is, as the prediction of a loss
+# (``role``: :func:`loss_input`, e.g. ``get_loss:0:loss.sigmoid_logits``).
+FEEDS_LOSS = "feeds_loss"
+
+
+def loss_input(method: str, argument: int | str, expects: str) -> str:
+    """The role of :data:`FEEDS_LOSS`: ``method``'s argument (its position after ``self``,
+    or its name) is the prediction of a loss that ``expects`` (a ``loss.*`` role)."""
+    return f"{method}:{argument}:{expects}"
 
 
 @dataclass(frozen=True)
@@ -30,12 +61,18 @@ class ClassSummary:
     defines_output: bool = False
     contains: frozenset[str] = frozenset()
     submodules: tuple[str, ...] = ()
+    loss_inputs: frozenset[str] = frozenset()  # FEEDS_LOSS roles of its methods
+    # Its own ``__getitem__``: "reads" its index, "ignores" it; "" when it defines none.
+    getitem: str = ""
+    # One of its own BatchNorms may read running statistics (READS_RUNNING_STATS).
+    running_stats: bool = False
 
 
 @dataclass(frozen=True)
 class Requirement:
-    """``class_qualname`` must have ``role`` under ``fact`` (RETURNS or CONTAINS), or one of
-    the ``alternatives`` must hold (a parameter its callers give different models)."""
+    """``class_qualname`` must have ``role`` under ``fact`` (RETURNS, CONTAINS, FEEDS_LOSS),
+    or one of the ``alternatives`` must hold (a parameter its callers give different
+    models)."""
 
     class_qualname: str
     fact: str
@@ -47,11 +84,13 @@ class Requirement:
 @dataclass(frozen=True)
 class CallFact:
     """What one caller does with the result of a project function: ``fact`` (SPLIT) holds
-    for the ``positions`` of the returned tuple (-1: the whole result)."""
+    for the ``positions`` of the returned tuple (-1: the whole result); or what it passes
+    to it (PASSES: ``detail`` is a :func:`passed_role`)."""
 
     function: str  # the qualified name the caller resolves
     fact: str
-    positions: tuple[int, ...]
+    positions: tuple[int, ...] = ()
+    detail: str = ""
 
 
 @dataclass
@@ -61,42 +100,69 @@ class ProjectIndex:
     loader: Callable[[str, str], Iterable[ClassSummary]] | None = None
     _loaded_modules: set[str] = field(default_factory=set)
     calls: dict[str, list[CallFact]] = field(default_factory=dict)  # by last name
+    # A qualified name several folders define (``model.Net`` of two scripts' folders):
+    # each folder's summary, with the rank it was added at (later ranks win in a folder).
+    _homes: dict[str, dict[str, tuple[tuple[int, int], ClassSummary]]] = field(
+        default_factory=dict)
+    _adds: int = 0
 
     def add_calls(self, facts: Iterable[CallFact]) -> None:
         for fact in facts:
             self.calls.setdefault(fact.function.rsplit(".", 1)[-1], []).append(fact)
 
-    def _called(self, function: str, fact: str, position: int) -> bool:
+    def _called(self, function: str, fact: str, holds: Callable[[CallFact], bool]) -> bool:
         """Some caller of ``function`` (the same name, or one module path ending in the
-        other's) does ``fact`` with that position of its result."""
+        other's) states ``fact`` where ``holds``."""
         for found in self.calls.get(function.rsplit(".", 1)[-1], ()):
             same = found.function == function or found.function.endswith(
                 "." + function) or function.endswith("." + found.function)
-            if same and found.fact == fact and position in found.positions:
+            if same and found.fact == fact and holds(found):
                 return True
         return False
 
-    def add(self, summaries: Iterable[ClassSummary]) -> None:
+    def add(self, summaries: Iterable[ClassSummary], where: str = "") -> None:
+        """Summaries of the file ``where`` (its path; "" for a module found by the loader)."""
+        self._adds += 1
+        rank = (0, self._adds)
         for summary in summaries:
             self.classes[summary.qualname] = summary
             self._by_name.setdefault(summary.qualname.rsplit(".", 1)[-1], []).append(
                 summary.qualname
             )
+            self._home(summary, where, rank)
+
+    def _home(self, summary: ClassSummary, where: str, rank: tuple[int, int]) -> None:
+        """Remember which folder defines ``summary`` (a later rank wins in one folder)."""
+        if not where:
+            return
+        homes = self._homes.setdefault(summary.qualname, {})
+        folder = os.path.dirname(os.path.abspath(where))
+        if folder not in homes or rank >= homes[folder][0]:
+            homes[folder] = (rank, summary)
+
+    def _nearest(self, qualname: str, near: str) -> ClassSummary | None:
+        """Where several folders define ``qualname``, the one of the asking file's folder
+        (a script imports ``model`` from its own folder); None when that does not decide."""
+        homes = self._homes.get(qualname)
+        if not homes or len(homes) < 2 or not near:
+            return None
+        found = homes.get(os.path.dirname(os.path.abspath(near)))
+        return found[1] if found is not None else None
 
     def lookup(self, qualname: str, near: str = "") -> ClassSummary | None:
-        found = self._lookup(qualname)
+        found = self._lookup(qualname, near)
         if found is None and self.loader is not None and near:
             module = qualname.rsplit(".", 1)[0]
             if (module, near) not in self._loaded_modules:
                 self._loaded_modules.add((module, near))  # type: ignore[arg-type]
                 self.add(self.loader(module, near))
-                found = self._lookup(qualname)
+                found = self._lookup(qualname, near)
         return found
 
-    def _lookup(self, qualname: str) -> ClassSummary | None:
+    def _lookup(self, qualname: str, near: str = "") -> ClassSummary | None:
         exact = self.classes.get(qualname)
         if exact is not None:
-            return exact
+            return self._nearest(qualname, near) or exact
         # ``from models import Net`` run as a script next to ``pkg/models.py``:
         # accept a unique candidate whose dotted name ends with the one asked for.
         name = qualname.rsplit(".", 1)[-1]
@@ -104,12 +170,70 @@ class ProjectIndex:
         return self.classes[candidates[0]] if len(candidates) == 1 else None
 
     def satisfies(self, requirement: Requirement) -> bool:
+        if requirement.fact == READS_RUNNING_STATS:
+            return self._running_stats(requirement.class_qualname, requirement.near)
+        if requirement.fact == READS_INDEX:
+            return self._getitem(requirement.class_qualname, requirement.near, set()) != (
+                "ignores") or any(self.satisfies(other) for other in requirement.alternatives)
         if requirement.fact == SPLIT:
-            held = self._called(requirement.class_qualname, SPLIT, int(requirement.role))
+            position = int(requirement.role)
+            held = self._called(requirement.class_qualname, SPLIT,
+                                lambda found: position in found.positions)
+        elif requirement.fact == PASSES:
+            held = self._called(requirement.class_qualname, PASSES,
+                                lambda found: found.detail == requirement.role)
         else:
             held = self._has(requirement.class_qualname, requirement.fact, requirement.role,
                              requirement.near, set())
         return held or any(self.satisfies(other) for other in requirement.alternatives)
+
+    def _running_stats(self, qualname: str, near: str) -> bool:
+        """Whether the class, its parts and bases, or a subclass's, may read BatchNorm's
+        running statistics; True when any of them is unknown."""
+        seen: set[str] = set()
+        todo = [qualname]
+        while todo:
+            current = todo.pop()
+            if self._stats_of(current, near, seen):
+                return True
+            parent = self.lookup(current, near)
+            todo += [s.qualname for s in list(self.every_class())
+                     if s.qualname not in seen
+                     and any(self.lookup(base, near) is parent for base in s.bases)]
+        return False
+
+    def _stats_of(self, qualname: str, near: str, seen: set[str]) -> bool:
+        """The class itself, its submodules and its bases (not its subclasses)."""
+        if qualname in seen or knowledge.is_framework_name(qualname) or (
+                qualname.split(".")[0] in knowledge.KNOWN_ROOTS):
+            return False
+        seen.add(qualname)
+        summary = self.lookup(qualname, near)
+        if summary is None:
+            return True  # not known: it may
+        return summary.running_stats or any(
+            self._stats_of(other, near, seen) for other in (*summary.submodules, *summary.bases))
+
+    def every_class(self) -> Iterable[ClassSummary]:
+        """Every class summary of the run (the deferred index makes the pending ones)."""
+        return self.classes.values()
+
+    def _getitem(self, qualname: str, near: str, seen: set[str]) -> str:
+        """How the class's ``__getitem__`` uses its index, its own or the first base's
+        that defines one ("" when unknown)."""
+        if qualname in seen:
+            return ""
+        seen.add(qualname)
+        summary = self.lookup(qualname, near)
+        if summary is None:
+            return ""
+        if summary.getitem:
+            return summary.getitem
+        for base in summary.bases:
+            found = self._getitem(base, near, seen)
+            if found:
+                return found
+        return ""
 
     def _has(self, qualname: str, fact: str, role: str, near: str, seen: set[str]) -> bool:
         if qualname in seen:
@@ -126,6 +250,8 @@ class ProjectIndex:
                     summary.returns_via, fact, role, near, seen  # type: ignore[arg-type]
                 )
             return any(self._has(base, fact, role, near, seen) for base in summary.bases)
+        if fact == FEEDS_LOSS:  # the method of this class, not an inherited one
+            return role in summary.loss_inputs
         if fact == CONTAINS:
             if role in summary.contains:
                 return True

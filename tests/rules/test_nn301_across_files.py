@@ -1,0 +1,103 @@
+"""NN301 across files: a data set whose ``__getitem__`` ignores the index it is given
+(each item a random draw) has no order to shuffle; the class summary says so."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from lintnn.config import Settings
+from lintnn.static.engine.run import Engine, summarize_file
+
+_DATA = '''
+    import numpy as np
+    import torch
+    from torch.utils.data import Dataset
+
+    class RandomWindows(Dataset):
+        def __init__(self, data, length):
+            self.data = data
+            self.length = length
+
+        def __getitem__(self, item):
+            offset = np.random.randint(0, len(self.data) - self.length)
+            return torch.tensor(self.data[offset:offset + self.length])
+
+        def __len__(self):
+            return 1000
+
+    class Windows(RandomWindows):
+        def __getitem__(self, item):
+            return torch.tensor(self.data[item:item + self.length])
+
+    class MoreRandomWindows(RandomWindows):
+        pass
+
+    class Augmented(Dataset):
+        def __init__(self, data, length):
+            self.data = data
+
+        def __getitem__(self, idx):
+            flip = np.random.rand() < 0.5
+            return self.data[idx][::-1] if flip else self.data[idx]
+
+        def __len__(self):
+            return len(self.data)
+'''
+
+
+def _train(dataset: str) -> str:
+    return f'''
+    import torch
+    from torch.utils.data import DataLoader
+    from data import {dataset}
+
+    dataset = {dataset}([1, 2, 3] * 100, 5)
+    train_loader = DataLoader(dataset, batch_size=8)
+    model = torch.nn.Linear(5, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for epoch in range(3):
+        for x in train_loader:
+            opt.zero_grad()
+            loss = model(x).sum()
+            loss.backward()
+            opt.step()
+'''
+
+
+def _findings(root: Path, files: dict[str, str], gated: bool = True) -> list[tuple[str, int]]:
+    for name, text in files.items():
+        (root / name).write_text(textwrap.dedent(text))
+    engine = Engine(Settings(select=["NN301"], root=root), use_cache=False, jobs=1,
+                    gated=gated)
+    return [(Path(d.filename).name, d.location.row)
+            for d in engine.check_paths([root]).diagnostics]
+
+
+@pytest.mark.parametrize("gated", [True, False])
+@pytest.mark.parametrize("dataset", ["RandomWindows", "MoreRandomWindows"])
+def test_no_finding_when_every_item_is_a_random_draw(
+        tmp_path: Path, gated: bool, dataset: str) -> None:
+    assert _findings(tmp_path, {"data.py": _DATA, "train.py": _train(dataset)}, gated) == []
+
+
+@pytest.mark.parametrize("gated", [True, False])
+@pytest.mark.parametrize("dataset", [
+    "Windows",  # overrides the random __getitem__ with one that reads the index
+    "Augmented",  # random augmentation, but the item is the one asked for
+    "Unknown",  # a class the project does not define: assumed to read it
+])
+def test_the_finding_stays_when_items_depend_on_the_index(
+        tmp_path: Path, gated: bool, dataset: str) -> None:
+    found = _findings(tmp_path, {"data.py": _DATA, "train.py": _train(dataset)}, gated)
+    assert found == [("train.py", 7)]
+
+
+def test_the_summary_says_how_getitem_uses_its_index(tmp_path: Path) -> None:
+    path = tmp_path / "data.py"
+    path.write_text(textwrap.dedent(_DATA))
+    found = {s.qualname.rsplit(".", 1)[-1]: s.getitem for s in summarize_file(path)}
+    assert found == {"RandomWindows": "ignores", "Windows": "reads",
+                     "MoreRandomWindows": "", "Augmented": "reads"}
