@@ -90,3 +90,10 @@ mean = X.mean(0)
 X = (X - mean) / X.std(0)
 X_train, X_test = train_test_split(X)
 """)
+
+
+def test_scaling_by_the_maximum_is_not_standardization() -> None:
+    check("""
+x_train = x_train / x_train.max()
+model.fit(x_train, y_train, validation_split=0.2)
+""")

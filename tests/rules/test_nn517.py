@@ -108,3 +108,21 @@ for x, y in val_loader:
 loss = 0.0
 print(loss)
 """)
+
+
+def test_a_validation_loss_per_epoch_is_not_a_batch_loss() -> None:
+    check("""
+epochs_run = 0
+for epoch in range(20):
+    train_one_epoch(model, train_loader, opt)
+    val_loss = crit(model(x_val), y_val)
+    epochs_run += 1
+print("final validation loss", val_loss.item())
+
+runs = 0
+for i in range(20):
+    trainer.fit(model)
+    val_loss = crit(model(x_val), y_val)
+    runs += 1
+print(val_loss)
+""")

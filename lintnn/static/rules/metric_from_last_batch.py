@@ -10,11 +10,13 @@ from lintnn.static.analyses.after_loop import binds, reads_after
 from lintnn.static.analyses.losses import LOSS_ROLES, loss_call
 from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
-from lintnn.static.syntax.nodes import dotted_name, keyword, method_name
+from lintnn.static.syntax.nodes import dotted_name, keyword, method_name, target_names
 
 # What turns a loss tensor into a number without changing its value.
 _TO_NUMBER_METHODS = frozenset({"item", "detach", "cpu", "numpy", "tolist"})
 _TO_NUMBER_FUNCTIONS = frozenset({"float"})
+# Words of a function that trains (``train_one_epoch(model)``, ``model.fit(...)``).
+_TRAINING_WORDS = frozenset({"train", "training", "fit", "finetune"})
 
 
 class MetricFromLastBatch(Rule):
@@ -36,7 +38,8 @@ class MetricFromLastBatch(Rule):
 
     def check(self, ctx: FileContext) -> None:
         for loop in D.nodes_of(ctx, cst.For):
-            if D.is_training_loop(ctx, loop) or not _accumulates(ctx, loop):
+            if D.is_training_loop(ctx, loop) or _over_epochs(
+                    ctx, loop) or not _accumulates(ctx, loop):  # type: ignore[arg-type]
                 continue
             if _one_batch(ctx, loop):  # type: ignore[arg-type]
                 continue
@@ -47,6 +50,15 @@ class MetricFromLastBatch(Rule):
                 reads = reads_after(ctx, name, loop)
                 if reads:
                     ctx.report(reads[0])
+
+
+def _over_epochs(ctx: FileContext, loop: cst.For) -> bool:
+    """``for epoch in ...``, or a loop that calls a training function (``train(model)``):
+    one pass per epoch, whose last validation loss is the one to report."""
+    if any("epoch" in D.words(name) for name in target_names(loop.target)):
+        return True
+    return any(_TRAINING_WORDS & set(D.words((dotted_name(call.func) or "").rsplit(".", 1)[-1]))
+               for call in D.calls_in(ctx, loop))
 
 
 def _accumulates(ctx: FileContext, loop: cst.CSTNode) -> bool:

@@ -11,8 +11,9 @@ from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.nodes import argument, dotted_name, float_value, keyword, positional
 
-# Statistics of an array that normalization subtracts or divides by.
-_MOMENT_METHODS = frozenset({"mean", "std", "var", "min", "max"})
+# Statistics of an array that standardization subtracts or divides by. Not min/max:
+# ``x_train / x_train.max()`` scales pixels by 255 whatever rows it sees.
+_MOMENT_METHODS = frozenset({"mean", "std", "var"})
 
 
 class StatisticsIncludeValidationRows(Rule):
@@ -30,7 +31,7 @@ class StatisticsIncludeValidationRows(Rule):
         "the rows that train only (per fold, inside the loop)"
     )
     frameworks = ("keras", "sklearn")
-    triggers = ("mean", "std", "fit", "adapt", "min", "max", "var")
+    triggers = ("mean", "std", "adapt", "var")
     # The data fitted is named as a training part (``X_train``, ``train_data``: every
     # such word contains "tr"). The later split takes too many forms to name them all
     # (``a, b = x_train[:n], x_train[n:]`` names no split): not a need.
