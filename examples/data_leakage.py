@@ -61,3 +61,21 @@ def select_on_test(model, optimizer, criterion, train_loader, test_loader, evalu
         if test_acc > best_acc:
             best_acc = test_acc
             torch.save(model.state_dict(), "best.pt")
+
+
+def k_fold_scores(train_data, train_targets, build_model, k=4):
+    # Normalized before the folds: every validation fold shaped the mean and the std.
+    mean = train_data.mean(axis=0)
+    train_data -= mean
+    train_data /= train_data.std(axis=0)
+    n = len(train_data) // k
+    scores = []
+    for i in range(k):
+        val_data = train_data[i * n:(i + 1) * n]
+        val_targets = train_targets[i * n:(i + 1) * n]
+        partial_data = np.concatenate([train_data[:i * n], train_data[(i + 1) * n:]])
+        partial_targets = np.concatenate([train_targets[:i * n], train_targets[(i + 1) * n:]])
+        model = build_model()
+        model.fit(partial_data, partial_targets, epochs=100, verbose=0)
+        scores.append(model.evaluate(val_data, val_targets, verbose=0))
+    return scores

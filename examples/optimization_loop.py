@@ -92,3 +92,37 @@ def train_large_batches(model, loader, accumulation=8):
         if (i + 1) % accumulation == 0:
             optimizer.step()
             optimizer.zero_grad()
+
+
+def test(model, loader):
+    """The test loss and accuracy recorded in the history."""
+    model.eval()
+    correct = 0
+    with torch.no_grad():
+        for x, y in loader:
+            output = model(x)
+            loss = criterion(output, y)
+            correct += (output.argmax(1) == y).sum().item()
+    return correct / len(loader.dataset), loss.item()
+
+
+def train_with_early_stopping(model, train_loader, val_loader, patience=5):
+    """Early stopping that should give back the weights of the best epoch."""
+    optimizer = torch.optim.Adam(model.parameters())
+    best_loss, best_state, waited = float("inf"), None, 0
+    for _epoch in range(100):
+        model.train()
+        for x, y in train_loader:
+            optimizer.zero_grad()
+            criterion(model(x), y).backward()
+            optimizer.step()
+        val_loss = validate(model, val_loader)
+        if val_loss < best_loss:
+            best_loss, waited = val_loss, 0
+            best_state = model.state_dict()
+        else:
+            waited += 1
+            if waited == patience:
+                break
+    model.load_state_dict(best_state)
+    return model

@@ -1,0 +1,123 @@
+"""NN517: an evaluation loss reported from the last batch only."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from lintnn.diagnostics import Severity
+from lintnn.static.analyses import datasets as D
+from lintnn.static.analyses.after_loop import binds, reads_after
+from lintnn.static.analyses.losses import LOSS_ROLES, loss_call
+from lintnn.static.rules.base import Needs, Rule
+from lintnn.static.syntax.context import FileContext
+from lintnn.static.syntax.nodes import dotted_name, keyword, method_name, target_names
+
+# What turns a loss tensor into a number without changing its value.
+_TO_NUMBER_METHODS = frozenset({"item", "detach", "cpu", "numpy", "tolist"})
+_TO_NUMBER_FUNCTIONS = frozenset({"float"})
+# Words of a function that trains (``train_one_epoch(model)``, ``model.fit(...)``).
+_TRAINING_WORDS = frozenset({"train", "training", "fit", "finetune"})
+
+
+class MetricFromLastBatch(Rule):
+    """``for x, y in val_loader: loss = criterion(model(x), y); correct += ...``, then
+    ``loss.item()`` reported after the loop: the last batch's loss, not the set's."""
+
+    code = "NN517"
+    name = "metric-from-last-batch"
+    severity = Severity.WARNING
+    message = (
+        "this loss is read after the evaluation loop that computes it per batch: it is "
+        "the last batch's loss, not the loss over the whole set (the loop accumulates "
+        "other totals, but not this one); sum it per batch (total += loss.item() * "
+        "x.size(0)) and divide by the number of samples"
+    )
+    frameworks = ("torch", "jax")
+    triggers = ("+=",)
+    needs = (Needs(roles=tuple(LOSS_ROLES)),)
+
+    def check(self, ctx: FileContext) -> None:
+        for loop in D.nodes_of(ctx, cst.For):
+            if D.is_training_loop(ctx, loop) or _over_epochs(
+                    ctx, loop) or not _accumulates(ctx, loop):  # type: ignore[arg-type]
+                continue
+            if _one_batch(ctx, loop):  # type: ignore[arg-type]
+                continue
+            for assign in D.descendants(ctx, loop, cst.Assign):
+                name = _per_batch_loss(ctx, assign, loop)
+                if name is None:
+                    continue
+                reads = reads_after(ctx, name, loop)
+                if reads:
+                    ctx.report(reads[0])
+
+
+def _over_epochs(ctx: FileContext, loop: cst.For) -> bool:
+    """``for epoch in ...``, or a loop that calls a training function (``train(model)``):
+    one pass per epoch, whose last validation loss is the one to report."""
+    if any("epoch" in D.words(name) for name in target_names(loop.target)):
+        return True
+    return any(_TRAINING_WORDS & set(D.words((dotted_name(call.func) or "").rsplit(".", 1)[-1]))
+               for call in D.calls_in(ctx, loop))
+
+
+def _accumulates(ctx: FileContext, loop: cst.CSTNode) -> bool:
+    """``correct += ...`` in the loop itself (not in a loop nested in it): the author
+    totals something over the batches."""
+    return any(isinstance(aug.operator, cst.AddAssign)
+               and _innermost_loop(ctx, aug) is loop
+               for aug in D.descendants(ctx, loop, cst.AugAssign))
+
+
+def _innermost_loop(ctx: FileContext, node: cst.CSTNode) -> cst.CSTNode | None:
+    loops = ctx.index.enclosing_loops(node)
+    return loops[0] if loops else None
+
+
+def _per_batch_loss(ctx: FileContext, assign: cst.Assign, loop: cst.CSTNode) -> str | None:
+    """``loss = criterion(out, y)`` (or its ``.item()``) bound on every pass of ``loop``
+    and nowhere else in it: the name, else None."""
+    if len(assign.targets) != 1 or not isinstance(assign.targets[0].target, cst.Name):
+        return None
+    if _innermost_loop(ctx, assign) is not loop or _conditional_within(ctx, assign, loop):
+        return None
+    value = _strip_to_number(assign.value)
+    if not isinstance(value, cst.Call) or loss_call(ctx, value) is None:
+        return None
+    name = assign.targets[0].target.value
+    if len(binds(ctx, name, loop)) != 1:
+        return None  # also bound otherwise in the loop (``loss += ...``, a second pass)
+    return name
+
+
+def _conditional_within(ctx: FileContext, node: cst.CSTNode, loop: cst.CSTNode) -> bool:
+    """Under an ``if``/``try`` between ``node`` and ``loop``: not every batch."""
+    for ancestor in ctx.index.ancestors(node):
+        if ancestor is loop:
+            return False
+        if isinstance(ancestor, (cst.If, cst.Else, cst.Try, cst.ExceptHandler)):
+            return True
+    return False
+
+
+def _strip_to_number(value: cst.BaseExpression) -> cst.BaseExpression:
+    while True:
+        if isinstance(value, cst.Call) and method_name(value) in _TO_NUMBER_METHODS \
+                and not value.args:
+            value = value.func.value  # type: ignore[attr-defined]
+        elif isinstance(value, cst.Call) and dotted_name(value.func) in _TO_NUMBER_FUNCTIONS \
+                and len(value.args) == 1:
+            value = value.args[0].value
+        else:
+            return value
+
+
+def _one_batch(ctx: FileContext, loop: cst.For) -> bool:
+    """A loop over a loader built with ``batch_size=len(...)``: one batch, the whole set."""
+    for name in D.iterated_names(loop.iter):
+        assigned = ctx.last_assignment(name, loop)
+        value = assigned.value if assigned is not None else None
+        size = keyword(value, "batch_size") if isinstance(value, cst.Call) else None
+        if isinstance(size, cst.Call) and dotted_name(size.func) == "len":
+            return True
+    return False
