@@ -9,7 +9,7 @@ import libcst as cst
 
 from lintnn.static.knowledge import roles as R
 from lintnn.static.knowledge.base import Entry
-from lintnn.static.syntax.context import FileContext, NodeFix
+from lintnn.static.syntax.context import FileContext, NodeFix, returns_of
 from lintnn.static.syntax.dataflow import Kind, Value
 from lintnn.static.syntax.nodes import (
     argument,
@@ -119,6 +119,7 @@ def producers(ctx: FileContext, value: Value | None, roles: frozenset[str]) -> l
     of a project model each candidate role comes with a requirement on that model's
     forward; the engine keeps a finding only if the project index satisfies it.
     """
+    value = ctx.part_value(value)
     if value is None or value.kind is not Kind.RESULT:
         return []
     if value.candidates:
@@ -159,6 +160,18 @@ def _candidate_producers(ctx: FileContext, value: Value,
                                   first.near, tuple(rest))  # type: ignore[union-attr, arg-type]
         found.append(Producer(role, requirement, model))
     return found
+
+
+def reads_only_its_statement(ctx: FileContext) -> bool:
+    """False when a class of the file returns a tuple from its forward: a loss rule then
+    reads what a part of it is (``validity, label = disc(x)``) from that class, another
+    top-level statement, so its findings cannot be cached per statement."""
+    for class_def in ctx.local_classes.values():
+        method = ctx.method(class_def, "forward", "__call__", "call")
+        if method is not None and any(isinstance(r.value, cst.Tuple)
+                                      for r in returns_of(method)):
+            return False
+    return True
 
 
 def describe(producer: Producer, what: str) -> str:
