@@ -235,3 +235,70 @@ def test_an_edit_of_the_models_forward_rechecks_the_training_function() -> None:
     assert flagged(text)
     assert not flagged(text.replace("nn.Softmax(dim=1))", "nn.ReLU())"))
     assert flagged(text)
+
+
+HAND_WRITTEN = """
+    import torch
+
+    class Linear:
+        def __init__(self, n_in, n_out):
+            self.weight = torch.randn(n_out, n_in)
+            self.bias = torch.zeros(n_out)
+
+        def __call__(self, x):
+            return x @ self.weight.t() + self.bias
+
+    class Softmax:
+        def __call__(self, x):
+            return torch.exp(x) / torch.exp(x).sum(dim=1, keepdim=True)
+
+    class Sequential:
+        def __init__(self, layers):
+            self.layers = layers
+
+        def __call__(self, x):
+            for layer in self.layers:
+                x = layer(x)
+            return x
+"""
+
+
+def test_nn105_log_of_a_hand_written_sequential_ending_in_softmax() -> None:
+    assert_findings(HAND_WRITTEN + """
+    def cross_entropy(y_pred, y_true):
+        return -torch.log(y_pred[range(y_pred.shape[0]), y_true]).mean()  # expect: NN105
+
+    def train(model, loader):
+        for x, y in loader:
+            y_pred = model(x.view(x.shape[0], -1))
+            loss = cross_entropy(y_pred, y)
+            loss.backward()
+
+    model = Sequential([Linear(784, 64), Linear(64, 10), Softmax()])
+    train(model, loader)
+    probs = Softmax()(torch.randn(4, 10))
+    print(torch.log(probs))  # expect: NN105
+    """, "NN105")
+
+
+def test_nn105_hand_written_sequential_negatives() -> None:
+    assert_findings(HAND_WRITTEN + """
+    class Skipping:
+        def __init__(self, layers):
+            self.layers = layers
+
+        def __call__(self, x):
+            for layer in self.layers:
+                if layer.skip:
+                    continue
+                x = layer(x)
+            return x
+
+    logits_model = Sequential([Linear(784, 64), Softmax(), Linear(64, 10)])
+    skipping = Skipping([Linear(784, 10), Softmax()])
+    unknown = Sequential(make_layers())
+    for x, y in loader:
+        a = torch.log(logits_model(x))  # ends in a Linear
+        b = torch.log(skipping(x))  # the loop may skip the softmax
+        c = torch.log(unknown(x))  # the layers are not written here
+    """, "NN105")
