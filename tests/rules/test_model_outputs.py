@@ -302,3 +302,33 @@ def test_nn105_hand_written_sequential_negatives() -> None:
         b = torch.log(skipping(x))  # the loop may skip the softmax
         c = torch.log(unknown(x))  # the layers are not written here
     """, "NN105")
+
+
+def test_an_edit_of_a_hand_written_layer_rechecks_the_loss() -> None:
+    """The hand-written Softmax class is another top-level statement than the loss."""
+    from pathlib import Path
+
+    from lintnn.config import Settings
+    from lintnn.static.engine.run import Engine
+
+    text = textwrap.dedent(HAND_WRITTEN + """
+    def nll(y_pred, y_true):
+        return -torch.log(y_pred[range(len(y_true)), y_true]).mean()
+
+    model = Sequential([Linear(784, 10), Softmax()])
+    for x, y in loader:
+        loss = nll(model(x), y)
+    """)
+    full = Engine(Settings(), use_cache=False, jobs=1)
+    incremental = Engine(Settings(), use_cache=False, jobs=1, incremental=True)
+    path = Path("scratch_buffer.py")
+
+    def flagged(source: str) -> bool:
+        got = incremental.check_source(path, source).diagnostics
+        assert got == full.check_source(path, source).diagnostics
+        return any(d.code == "NN105" for d in got)
+
+    assert flagged(text)
+    assert not flagged(text.replace("torch.exp(x) / torch.exp(x).sum(dim=1, keepdim=True)",
+                                    "x.clamp(min=0)"))
+    assert flagged(text)
