@@ -79,7 +79,8 @@ NEGATIVES = {
         model = keras.Sequential()
         model.add(keras.layers.Dropout(0.2))
         if wide:
-            model.add(keras.layers.BatchNormalization())
+            model.add(keras.layers.Dense(64))  # may run between the two
+        model.add(keras.layers.BatchNormalization())
     """,
     "bn_on_a_different_tensor": """
         import torch.nn as nn

@@ -9,12 +9,13 @@ import libcst as cst
 
 from lintnn.static.knowledge import roles as R
 from lintnn.static.knowledge.base import Entry
-from lintnn.static.syntax.context import FileContext, NodeFix
+from lintnn.static.syntax.context import FileContext, NodeFix, returns_of, written_activation
 from lintnn.static.syntax.dataflow import Kind, Value
 from lintnn.static.syntax.nodes import (
     argument,
     bool_value,
     dotted_name,
+    is_self_attribute,
     keyword,
     keyword_arg,
     method_name,
@@ -128,6 +129,7 @@ def producers(ctx: FileContext, value: Value | None, roles: frozenset[str]) -> l
     of a project model each candidate role comes with a requirement on that model's
     forward; the engine keeps a finding only if the project index satisfies it.
     """
+    value = ctx.part_value(value)
     if value is None or value.kind is not Kind.RESULT:
         return []
     if value.candidates:
@@ -136,6 +138,9 @@ def producers(ctx: FileContext, value: Value | None, roles: frozenset[str]) -> l
     if local is not None:
         name = value.qualname.rsplit(".", 1)[-1] if value.qualname else None
         return [Producer(local, name=name)]
+    written = made_by(_file_model_output(ctx, value), roles)
+    if written is not None:
+        return [Producer(written, name=value.project_class.rsplit(".", 1)[-1])]  # type: ignore[union-attr]
     found = []
     for role in sorted(roles):
         requirement = ctx.requirement(value, RETURNS, role)
@@ -168,6 +173,151 @@ def _candidate_producers(ctx: FileContext, value: Value,
                                   first.near, tuple(rest))  # type: ignore[union-attr, arg-type]
         found.append(Producer(role, requirement, model))
     return found
+
+
+def reads_only_its_statement(ctx: FileContext) -> bool:
+    """False when a class of the file returns a tuple from its forward, a written
+    activation, or chains a list of layers: a loss rule then reads what its output (or a
+    part of it: ``validity, label = disc(x)``) is from that class, another top-level
+    statement, so its findings cannot be cached per statement."""
+    for class_def in ctx.local_classes.values():
+        method = ctx.method(class_def, "forward", "__call__", "call")
+        returned = returns_of(method) if method is not None else []
+        if any(isinstance(r.value, cst.Tuple) for r in returned):
+            return False
+        if len(returned) == 1 and returned[0].value is not None and (
+                written_activation(returned[0].value, lambda name: None)
+                or _chains(method)):  # type: ignore[arg-type]
+            return False  # what _file_model_output reads
+    return True
+
+
+def _chains(method: cst.FunctionDef) -> bool:
+    """The output method of a hand-written Sequential: a loop, then ``return``."""
+    body = method.body.body if isinstance(method.body, cst.IndentedBlock) else ()
+    return len(body) == 2 and isinstance(body[0], cst.For)
+
+
+def _file_model_output(ctx: FileContext, value: Value, depth: int = 0) -> Value | None:
+    """What a plain class of this file outputs, read from its ``__call__`` / ``forward``:
+    a written activation (``return exp(x) / exp(x).sum(1, keepdim=True)``), or, for a
+    hand-written Sequential (``for layer in self.layers: x = layer(x)`` then ``return x``),
+    the output of the last layer of the list its instance was built with."""
+    if depth > 4 or value.project_class is None or value.candidates:
+        return None
+    class_def = ctx.local_classes.get(value.project_class.rsplit(".", 1)[-1])
+    if class_def is None or ctx.class_qualname(class_def) != value.project_class:
+        return None
+    method = ctx.method(class_def, "forward", "__call__")
+    returned = returns_of(method) if method is not None else []
+    if method is None or len(returned) != 1 or returned[0].value is None:
+        return None
+    roles = written_activation(returned[0].value, lambda name: None)
+    if roles:
+        return Value(Kind.RESULT, roles=roles, node=value.node)
+    last = _last_chained_layer(ctx, class_def, method, _instance_called(ctx, value))
+    if last is None or last.kind is not Kind.INSTANCE:
+        return None
+    if last.project_class is not None:
+        return _file_model_output(ctx, Value(Kind.RESULT, node=value.node,
+                                             project_class=last.project_class), depth + 1) \
+            if _built_by(last) else None
+    made = frozenset(r for r in last.roles if r.startswith("makes."))
+    return Value(Kind.RESULT, qualname=last.qualname, roles=made, node=value.node)
+
+
+def _instance_called(ctx: FileContext, output: Value) -> Value | None:
+    """The instance whose call made ``output``, followed back through indexing and
+    tensor methods (``y_pred[rows, labels]``, ``model(x).squeeze()``)."""
+    node = output.node
+    for _ in range(8):
+        if isinstance(node, cst.Subscript):
+            inner = ctx.value(node.value)
+        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and not (
+                is_self_attribute(node.func)) and ctx.qualname(node.func) is None:
+            inner = ctx.value(node.func.value)  # ``.squeeze()`` on the output
+            callee = ctx.value(node.func)
+            if callee is not None and callee.project_class == output.project_class:
+                return callee  # ``self.model(x)``
+        elif isinstance(node, cst.Call):
+            callee = ctx.value(node.func)
+            return callee if callee is not None and (
+                callee.project_class == output.project_class) else None
+        else:
+            return None
+        if inner is None or inner.project_class != output.project_class:
+            return None
+        node = inner.node
+    return None
+
+
+def _built_by(instance: Value) -> bool:
+    return isinstance(instance.node, cst.Call)
+
+
+def _last_chained_layer(ctx: FileContext, class_def: cst.ClassDef, method: cst.FunctionDef,
+                        instance: Value | None) -> Value | None:
+    """The last layer an instance of a hand-written Sequential applies: its output method
+    is exactly ``for layer in self.<list>: x = layer(x)`` and ``return x``, ``__init__``
+    sets ``self.<list> = <parameter>``, and the instance was built with a list literal."""
+    body = method.body.body if isinstance(method.body, cst.IndentedBlock) else ()
+    params = method.params.params
+    if instance is None or instance.kind is not Kind.INSTANCE or len(body) != 2 \
+            or len(params) != 2 or not isinstance(instance.node, cst.Call):
+        return None
+    loop, end = body
+    flowing = params[1].name.value
+    if not (isinstance(loop, cst.For) and loop.orelse is None and isinstance(
+            loop.target, cst.Name) and _returns_name(end, flowing)):
+        return None
+    attribute = loop.iter.attr.value if is_self_attribute(loop.iter) else None  # type: ignore[attr-defined]
+    step = loop.body.body if isinstance(loop.body, cst.IndentedBlock) else ()
+    if attribute is None or len(step) != 1 or not _applies(step[0], loop.target.value, flowing):
+        return None
+    layers = _constructor_argument(ctx, class_def, attribute, instance.node)
+    if not isinstance(layers, (cst.List, cst.Tuple)) or not layers.elements or isinstance(
+            layers.elements[-1], cst.StarredElement):
+        return None
+    return ctx.value(layers.elements[-1].value)
+
+
+def _returns_name(statement: cst.CSTNode, name: str) -> bool:
+    small = statement.body[0] if isinstance(statement, cst.SimpleStatementLine) \
+        and len(statement.body) == 1 else None
+    return isinstance(small, cst.Return) and isinstance(small.value, cst.Name) \
+        and small.value.value == name
+
+
+def _applies(statement: cst.CSTNode, layer: str, flowing: str) -> bool:
+    """``x = layer(x)``: the one statement of the loop."""
+    small = statement.body[0] if isinstance(statement, cst.SimpleStatementLine) \
+        and len(statement.body) == 1 else None
+    if not isinstance(small, cst.Assign) or len(small.targets) != 1:
+        return False
+    target, value = small.targets[0].target, small.value
+    return isinstance(target, cst.Name) and target.value == flowing and isinstance(
+        value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value == layer \
+        and len(value.args) == 1 and isinstance(value.args[0].value, cst.Name) \
+        and value.args[0].value.value == flowing and not value.args[0].star
+
+
+def _constructor_argument(ctx: FileContext, class_def: cst.ClassDef, attribute: str,
+                          built: cst.Call) -> cst.BaseExpression | None:
+    """What ``built`` passes for the ``__init__`` parameter stored once as ``self.<attribute>``
+    and never assigned again in the class."""
+    init = ctx.method(class_def, "__init__")
+    if init is None:
+        return None
+    stores = [a for a in ctx.index.within(ctx.index.assignments, class_def)
+              if any(is_self_attribute(t.target, attribute) for t in a.targets)]
+    if len(stores) != 1 or ctx.index.enclosing_function(stores[0]) is not init \
+            or not isinstance(stores[0].value, cst.Name):
+        return None
+    param = next((p for p in init.params.params if p.name.value == stores[0].value.value), None)
+    if param is None or any(arg.star for arg in built.args):
+        return None
+    position = init.params.params.index(param) - 1  # ``self`` is not passed
+    return argument(built, position, param.name.value) if position >= 0 else None
 
 
 def describe(producer: Producer, what: str) -> str:

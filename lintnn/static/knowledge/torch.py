@@ -12,6 +12,8 @@ _INPUT = Arg(0, "input")
 _TARGET = Arg(1, "target")
 _DIM1 = Arg(1, "dim")
 _DIM0 = Arg(0, "dim")
+# ``options`` of a layer whose call returns a tuple: the role of each part (None: unknown).
+_ACTIVATED_OUTPUT = {"outputs": (R.ACTIVATION, None)}
 
 
 
@@ -92,7 +94,11 @@ ENTRIES: dict[str, Entry] = {
         "torch.nn.LazyConv2d torch.nn.LazyConv3d",
         cls(R.CONV, R.LINEAR_OUTPUT),
     ),
-    **expand("torch.nn.RNN torch.nn.LSTM torch.nn.GRU", cls(R.RECURRENT)),
+    # A recurrent layer returns (output, hidden); the output comes out of its activation
+    # (tanh or relu; an LSTM's o * tanh(c)), unless an LSTM projects it (proj_size=).
+    **expand("torch.nn.RNN torch.nn.GRU", cls(R.RECURRENT, options=_ACTIVATED_OUTPUT)),
+    "torch.nn.LSTM": cls(R.RECURRENT, options={**_ACTIVATED_OUTPUT,
+                                               "outputs_unless": "proj_size"}),
     "torch.nn.Flatten": cls(R.FLATTEN),
     **expand(
         "torch.nn.functional.dropout torch.nn.functional.dropout1d "

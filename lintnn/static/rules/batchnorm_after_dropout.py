@@ -7,6 +7,7 @@ import itertools
 import libcst as cst
 
 from lintnn.diagnostics import Severity
+from lintnn.static.analyses.layers import adjacent_layers, reads_only_its_statement
 from lintnn.static.knowledge import roles as R
 from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
@@ -32,6 +33,10 @@ class BatchNormAfterDropout(Rule):
     triggers = ("BatchNorm", "BatchNormalization")
     needs = (Needs(roles=(R.BATCHNORM,)), Needs(roles=tuple(_DROPOUT_OUTPUT)))
 
+    def statement_local(self, ctx: FileContext) -> bool:
+        """A layer helper spread into a Sequential is judged where it is spread."""
+        return super().statement_local(ctx) and reads_only_its_statement(ctx)
+
     def check(self, ctx: FileContext) -> None:
         for call in ctx.index.calls:
             _, entry = ctx.callee(call)
@@ -40,6 +45,14 @@ class BatchNormAfterDropout(Rule):
             elif isinstance(call.func, (cst.Name, cst.Attribute, cst.Call)):
                 self._check_call_order(ctx, call)
         self._check_keras_add(ctx)
+        reported = {ctx.index.statement_of(f.node) for f in ctx.findings
+                    if f.rule is self}
+        for pair in adjacent_layers(ctx):  # layers.append(...) / seq.add_module(...)
+            node = pair.after.node
+            if _is(pair.before, R.DROPOUT) and _is(pair.after, R.BATCHNORM) and (
+                    node is not None and ctx.index.statement_of(node) not in reported):
+                reported.add(ctx.index.statement_of(node))
+                ctx.report(node)
 
     def _check_sequence(self, ctx: FileContext, sequential: Value | None) -> None:
         if sequential is None or sequential.kind is not Kind.INSTANCE:

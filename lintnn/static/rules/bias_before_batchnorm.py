@@ -7,6 +7,7 @@ import itertools
 import libcst as cst
 
 from lintnn.diagnostics import Severity
+from lintnn.static.analyses.layers import adjacent_layers, reads_only_its_statement
 from lintnn.static.knowledge import roles as R
 from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
@@ -35,6 +36,10 @@ class BiasBeforeBatchNorm(Rule):
     triggers = ("BatchNorm",)
     needs = (Needs(roles=(R.BATCHNORM,)),)
 
+    def statement_local(self, ctx: FileContext) -> bool:
+        """A layer helper spread into a Sequential is judged where it is spread."""
+        return super().statement_local(ctx) and reads_only_its_statement(ctx)
+
     def check(self, ctx: FileContext) -> None:
         reported: set[cst.CSTNode] = set()
         for call in ctx.index.calls:
@@ -43,7 +48,7 @@ class BiasBeforeBatchNorm(Rule):
                 for before, after in itertools.pairwise(value.items):
                     if _is(after, R.BATCHNORM):
                         self._report(ctx, before, reported)
-            elif isinstance(call.func, (cst.Name, cst.Attribute, cst.Call)):
+            elif isinstance(call.func, (cst.Name, cst.Attribute, cst.Call, cst.Subscript)):
                 layer = ctx.value(call.func)
                 if not _is(layer, R.BATCHNORM):
                     continue
@@ -51,6 +56,9 @@ class BiasBeforeBatchNorm(Rule):
                 fed = ctx.value(args[0]) if args else None
                 if fed is not None and fed.kind is Kind.RESULT and isinstance(fed.node, cst.Call):
                     self._report(ctx, ctx.value(fed.node.func), reported)
+        for pair in adjacent_layers(ctx):  # seq.add_module(...) / layers.append(...)
+            if _is(pair.after, R.BATCHNORM):
+                self._report(ctx, pair.before, reported)
 
     def _report(self, ctx: FileContext, layer: Value | None, reported: set[cst.CSTNode]) -> None:
         if layer is None or layer.kind is not Kind.INSTANCE or not layer.roles & _BIASED:

@@ -15,16 +15,23 @@ from lintnn.static import knowledge
 from lintnn.static.knowledge import roles as R
 from lintnn.static.knowledge.base import Entry
 from lintnn.static.syntax.callgraph import CallGraph
-from lintnn.static.syntax.dataflow import Flow, Kind, Value, reconcile
+from lintnn.static.syntax.dataflow import Flow, Kind, Value, reconcile, same_values
 from lintnn.static.syntax.imports import ImportMap, canonical, dotted_name
 from lintnn.static.syntax.index import NodeIndex
-from lintnn.static.syntax.nodes import has_star_args, method_name, target_names
+from lintnn.static.syntax.nodes import (
+    has_star_args,
+    is_self_attribute,
+    method_name,
+    target_names,
+)
 from lintnn.static.syntax.project import Requirement
 from lintnn.static.syntax.statements import line_starts
 
 # A parameter with one of these in its name is no model, whatever the file defines.
 _NOT_MODELS = ("loss", "criterion", "metric", "fn", "func", "act", "optim", "opt", "sched",
                "loader", "data", "transform", "callback", "hook")
+# The attributes of a class whose methods are being read (an empty dict, never filled).
+_COMPUTING: dict[str, Value] = {}
 # Calls on a parameter that only a model receives.
 _MODEL_METHODS = frozenset({"eval", "train", "parameters", "named_parameters", "forward",
                             "state_dict", "load_state_dict", "modules", "children",
@@ -220,7 +227,8 @@ class FileContext:
                 if owner is not None:
                     attrs = self.class_attributes(owner)
             flow = Flow(self, scope, attrs)
-            self._flows[scope] = flow
+            if attrs is not _COMPUTING:  # a method's flow asked for while its class's
+                self._flows[scope] = flow  # attributes are being read: made again later
         return flow
 
     def value(self, expr: cst.BaseExpression) -> Value | None:
@@ -249,6 +257,37 @@ class FileContext:
             found = roles if found is None else found & roles
         self._returned[fn] = found or frozenset()
         return self._returned[fn]
+
+    @cached_property
+    def _items(self) -> dict[str, tuple[Value | None, ...]]:
+        """:meth:`returned_items` by class (made on first use: views make their own)."""
+        return {}
+
+    def returned_items(self, class_qualname: str) -> tuple[Value | None, ...]:
+        """What each part of a file's class output is, when every ``return`` of its
+        forward (``__call__``, ``call``) is a tuple of one length: ``return validity,
+        label``. A part the returns disagree on is None; () when the output is no tuple."""
+        class_def = self.local_classes.get(class_qualname.rsplit(".", 1)[-1])
+        if class_def is None or self.class_qualname(class_def) != class_qualname:
+            return ()
+        if class_qualname in self._items:
+            return self._items[class_qualname]
+        self._items[class_qualname] = ()  # recursion (forward reads its own output): none
+        method = self.method(class_def, "forward", "__call__", "call")
+        found = _tuple_parts(self, method) if method is not None else ()
+        self._items[class_qualname] = found
+        return found
+
+    def part_value(self, value: Value | None) -> Value | None:
+        """``value`` itself, or, for one part of a file class's tuple output, what the
+        class's forward puts there (None when unknown)."""
+        for _ in range(8):  # a part of a part ... of another class's output
+            if value is None or value.part is None:
+                return value
+            class_qualname, position = value.part
+            parts = self.returned_items(class_qualname)
+            value = parts[position] if position < len(parts) else None
+        return None
 
     def last_assignment(self, name: str, before: cst.CSTNode) -> cst.Assign | None:
         """The last ``name = ...`` (or ``..., name, ... = ...``) before ``before`` in its scope,
@@ -350,8 +389,9 @@ class FileContext:
         cached = self._class_attrs.get(class_def)
         if cached is not None:
             return cached
-        self._class_attrs[class_def] = {}  # guards against recursion
+        self._class_attrs[class_def] = _COMPUTING  # guards against recursion
         seen: dict[str, Value | None] = {}
+        appended: dict[str, list[Value | None]] = {}
         for method in self.methods(class_def):
             flow = Flow(self, method, None)
             for name, value in flow.self_assignments:
@@ -359,10 +399,50 @@ class FileContext:
                     seen[name] = value
                 elif seen[name] is not None:
                     seen[name] = reconcile(seen[name], value) if value is not None else None
+            for name, layer in self._appends(method):
+                appended.setdefault(name, []).append(flow.value_of(layer))
         # flax dataclass-style fields: ``dense: nn.Module = nn.Dense(4)``
         attrs = {k: v for k, v in seen.items() if v is not None}
+        for name, values in appended.items():
+            grown = _alike(values)
+            if grown is not None and name in seen and name not in attrs and (
+                    self._only_appended(class_def, name)):
+                attrs[name] = same_values(grown)
         self._class_attrs[class_def] = attrs
         return attrs
+
+    def _appends(self, method: cst.FunctionDef) -> list[tuple[str, cst.BaseExpression]]:
+        """``self.fcs.append(fc)`` in ``method`` (not in functions inside it): (fcs, fc)."""
+        found = []
+        for call in self.index.within(self.index.calls, method):
+            func = call.func
+            if isinstance(func, cst.Attribute) and func.attr.value == "append" and (
+                    is_self_attribute(func.value)) and len(call.args) == 1 and (
+                    not call.args[0].star and call.args[0].keyword is None) and (
+                    self.index.enclosing_function(call) is method):
+                found.append((func.value.attr.value, call.args[0].value))  # type: ignore[attr-defined]
+        return found
+
+    def _only_appended(self, class_def: cst.ClassDef, name: str) -> bool:
+        """``self.<name>`` is made an empty list and then only appended to and read by
+        index or iteration (``self.fcs[i](x)``, ``for fc in self.fcs``) in the class."""
+        for node in _self_attributes(class_def, name):
+            parent = self.index.parent(node)
+            if isinstance(parent, cst.AssignTarget):
+                assign = self.index.parent(parent)
+                if not (isinstance(assign, cst.Assign) and _empty_list(assign.value)):
+                    return False
+            elif not self._read_or_appended(node, parent):
+                return False
+        return True
+
+    def _read_or_appended(self, node: cst.CSTNode, parent: cst.CSTNode | None) -> bool:
+        if isinstance(parent, cst.Attribute):
+            return parent.attr.value == "append"
+        if isinstance(parent, cst.Subscript):
+            return not isinstance(self.index.parent(parent), (cst.AssignTarget, cst.Del,
+                                                               cst.AugAssign))
+        return isinstance(parent, cst.For) and parent.iter is node
 
     def methods(self, class_def: cst.ClassDef) -> list[cst.FunctionDef]:
         body = class_def.body.body if isinstance(class_def.body, cst.IndentedBlock) else ()
@@ -421,3 +501,82 @@ class FileContext:
     @staticmethod
     def is_result(value: Value | None) -> bool:
         return value is not None and value.kind is Kind.RESULT
+
+
+def _tuple_parts(ctx: FileContext, method: cst.FunctionDef) -> tuple[Value | None, ...]:
+    """The values every ``return a, b`` of ``method`` agrees on, part by part."""
+    returned = [r.value for r in returns_of(method)]
+    if not returned or not all(
+            isinstance(v, cst.Tuple) and not any(isinstance(e, cst.StarredElement)
+                                                 for e in v.elements)
+            for v in returned):
+        return ()
+    if len({len(v.elements) for v in returned}) != 1:  # type: ignore[union-attr]
+        return ()
+    flow = ctx.flow(method)
+    parts: list[Value | None] = []
+    for position in range(len(returned[0].elements)):  # type: ignore[union-attr]
+        values = [flow.value_of(v.elements[position].value) for v in returned]  # type: ignore[union-attr]
+        first = values[0]
+        parts.append(first if first is not None and all(
+            first.same_as(v) for v in values[1:]) else None)
+    return tuple(parts)
+
+
+def returns_of(node: cst.CSTNode) -> list[cst.Return]:
+    """The ``return`` statements of a function (not of the functions inside it), found
+    in its own tree: a statement's view of the file indexes only that statement."""
+    found: list[cst.Return] = []
+    for child in (node.body,) if isinstance(node, cst.FunctionDef) else node.children:
+        if isinstance(child, cst.Return):
+            found.append(child)
+        elif isinstance(child, _STATEMENT_PARTS) and not isinstance(
+                child, (cst.FunctionDef, cst.ClassDef)):
+            found.extend(returns_of(child))
+    return found
+
+
+_STATEMENT_PARTS = (cst.BaseSuite, cst.BaseStatement, cst.Else, cst.ExceptHandler,
+                    cst.ExceptStarHandler, cst.Finally, cst.MatchCase)
+
+
+def _self_attributes(class_def: cst.ClassDef, name: str) -> list[cst.Attribute]:
+    """Every ``self.<name>`` in the class."""
+    found: list[cst.Attribute] = []
+    stack: list[cst.CSTNode] = [class_def.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Attribute) and node.attr.value == name and (
+                is_self_attribute(node)):
+            found.append(node)
+        stack.extend(node.children)
+    return found
+
+
+def _empty_list(node: cst.BaseExpression) -> bool:
+    """``[]`` or ``list()``, ``nn.ModuleList()`` with no argument."""
+    if isinstance(node, cst.List):
+        return not node.elements
+    return isinstance(node, cst.Call) and not node.args and (
+        dotted_name(node.func) or "").rsplit(".", 1)[-1] in ("list", "ModuleList")
+
+
+def _alike(values: list[Value | None]) -> Value | None:
+    """The first of ``values`` when all are layers built the same way (one class, the same
+    keyword arguments, as many positional ones), else None."""
+    first = values[0] if values else None
+    if first is None or first.kind is not Kind.INSTANCE or not isinstance(first.node, cst.Call):
+        return None
+    shape = _call_shape(first.node)
+    for value in values[1:]:
+        if value is None or not first.same_as(value) or not isinstance(value.node, cst.Call) \
+                or _call_shape(value.node) != shape:
+            return None
+    return first
+
+
+def _call_shape(call: cst.Call) -> tuple[object, ...]:
+    code = cst.Module(body=[]).code_for_node
+    return (sum(arg.keyword is None for arg in call.args), any(arg.star for arg in call.args),
+            tuple(sorted((arg.keyword.value, code(arg.value)) for arg in call.args
+                         if arg.keyword is not None)))

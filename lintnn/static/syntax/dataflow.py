@@ -67,6 +67,9 @@ class Value:
     # A parameter whose callers pass different values: each of them (all known), and for
     # the result of calling it, each of their outputs. A bug any one of them causes is real.
     candidates: tuple[Value, ...] = ()
+    # One part of a project class's tuple output (``validity, label = disc(x)``): the
+    # class and the position, resolved on demand (``FileContext.part_value``).
+    part: tuple[str, int] | None = None
 
     def has(self, *roles: str) -> bool:
         return any(role in self.roles for role in roles)
@@ -79,9 +82,9 @@ class Value:
         """Equal up to the producing node (used when branches merge)."""
         return other is not None and (
             self.kind, self.qualname, self.roles, self.project_class, self.items,
-            self.candidates,
+            self.candidates, self.part,
         ) == (other.kind, other.qualname, other.roles, other.project_class, other.items,
-              other.candidates)
+              other.candidates, other.part)
 
 
 Env = Mapping[str, Value]
@@ -120,6 +123,7 @@ class FileFacts(Protocol):
 
     index: NodeIndex
     frameworks: frozenset[str]
+    local_classes: dict[str, cst.ClassDef]
 
     def qualname_of_class(self, node: cst.BaseExpression) -> str | None: ...
 
@@ -283,6 +287,9 @@ class Flow:
                 target.elements
             ):
                 values = [self.eval(el.value, env) for el in source.elements]
+            elif value is not None and value.kind is Kind.RESULT and not any(
+                    isinstance(el, cst.StarredElement) for el in target.elements):
+                values = _parts(value, len(target.elements))  # ``out, hidden = self.rnn(x)``
             for element, element_value in zip(target.elements, values, strict=True):
                 out = self._bind_target(element.value, element_value, out)
             return out
@@ -328,6 +335,8 @@ class Flow:
             return self._call(node, env)
         if isinstance(node, cst.Subscript):
             sliced = self.eval(node.value, env)
+            if sliced is not None and sliced.kind is Kind.RESULT and sliced.items:
+                return _item(sliced, node)  # ``self.rnn(x)[0]``: one part of a tuple
             if sliced is not None and sliced.kind is Kind.RESULT:
                 return replace(sliced, node=node)  # ``probs[:, 1]``: still probabilities
             if sliced is not None and sliced.qualname == _SAME_VALUES and sliced.items:
@@ -382,6 +391,10 @@ class Flow:
                 return Value(Kind.RESULT, qualname=name, entry=method_entry,
                              roles=method_entry.roles, node=call)
         callee = self.eval(func, env)
+        own = self._own_class(callee)
+        if own is not None:  # ``self(x)`` in a method: the class's own forward
+            return self.output_of(Value(Kind.INSTANCE, qualname=own, node=call,
+                                        project_class=own), call)
         if callee is None:
             made = self.ctx.returned_roles(call) if isinstance(func, cst.Name) else None
             if made:
@@ -423,11 +436,32 @@ class Flow:
             if last.kind is not Kind.INSTANCE:
                 return None
             return self.output_of(last, call)
+        parts = _output_parts(instance, call)
+        if parts:
+            return Value(Kind.RESULT, qualname=instance.qualname, entry=instance.entry,
+                         node=call, items=parts)
         made = frozenset(r for r in instance.roles if r.startswith("makes."))
         if made:
             return Value(Kind.RESULT, qualname=instance.qualname, entry=instance.entry,
                          roles=made, node=call)
         return Value(Kind.RESULT, qualname=instance.qualname, entry=instance.entry, node=call)
+
+    def _own_class(self, callee: Value | None) -> str | None:
+        """The class whose method this is, when ``callee`` is the method's ``self``: a
+        top-level class of the file, the method neither static nor a class method."""
+        scope = self.scope
+        if callee is None or callee.kind is not Kind.PARAM or not isinstance(
+                scope, cst.FunctionDef) or not scope.params.params:
+            return None
+        if callee.node is not scope.params.params[0] or any(
+                isinstance(d.decorator, cst.Name) and d.decorator.value in (
+                    "staticmethod", "classmethod") for d in scope.decorators):
+            return None
+        owner = self.ctx.index.parent(self.ctx.index.parent(scope) or scope)
+        if not isinstance(owner, cst.ClassDef) or (
+                self.ctx.local_classes.get(owner.name.value) is not owner):
+            return None
+        return self.ctx.qualname_of_class(owner.name)
 
     def _layers(self, call: cst.Call, entry: Entry, env: Env) -> tuple[Value | None, ...]:
         if R.SEQUENTIAL not in entry.roles:
@@ -457,3 +491,58 @@ class Flow:
             return frozenset()
         role = PROBABILITY_ACTIVATIONS.get(name or "")
         return frozenset({role}) if role else frozenset()
+
+
+def _item(result: Value, node: cst.Subscript) -> Value | None:
+    """``result[i]`` of a result made of parts, for a literal ``i``; else unknown."""
+    if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+        return None
+    index = node.slice[0].slice.value
+    negative = isinstance(index, cst.UnaryOperation) and isinstance(index.operator, cst.Minus)
+    literal = index.expression if negative else index  # type: ignore[attr-defined]
+    if not isinstance(literal, cst.Integer):
+        return None
+    position = -int(literal.value) if negative else int(literal.value)
+    if not -len(result.items) <= position < len(result.items):
+        return None
+    return result.items[position]
+
+
+def _part(result: Value, position: int) -> Value | None:
+    """Part ``position`` of a project class's output, resolved later (the class's forward
+    may read module-level names whose flow is still being built)."""
+    if result.project_class is None or result.candidates:
+        return None
+    return Value(Kind.RESULT, node=result.node,
+                 part=(result.project_class, position))  # type: ignore[arg-type]
+
+
+def _parts(result: Value, count: int) -> list[Value | None]:
+    """What each of ``count`` names unpacking ``result`` holds."""
+    if result.items:
+        return list(result.items) if len(result.items) == count else [None] * count
+    return [_part(result, position) for position in range(count)]
+
+
+def _output_parts(instance: Value, call: cst.Call) -> tuple[Value | None, ...]:
+    """What each part of a layer's tuple output is, from its entry's ``outputs`` option
+    (an RNN's ``(output, hidden)``: the output an activation's), unless the layer is built
+    with the keyword that changes it (``outputs_unless``: an LSTM's ``proj_size``)."""
+    entry = instance.entry
+    outputs = entry.options.get("outputs") if entry is not None else None
+    if not outputs:
+        return ()
+    unless = entry.options.get("outputs_unless")  # type: ignore[union-attr]
+    if not isinstance(instance.node, cst.Call) or any(arg.star for arg in instance.node.args) \
+            or (unless and any(arg.keyword is not None and arg.keyword.value == unless
+                               for arg in instance.node.args)):
+        return ()
+    return tuple(
+        Value(Kind.RESULT, qualname=instance.qualname, entry=entry, roles=frozenset({role}),
+              node=call) if role else None
+        for role in outputs)  # type: ignore[union-attr]
+
+
+def same_values(first: Value) -> Value:
+    """A container whose values are all like ``first``: ``layers[i]`` is one of them."""
+    return Value(Kind.INSTANCE, qualname=_SAME_VALUES, node=first.node, items=(first,))
