@@ -529,3 +529,129 @@ def trains_on_other_data(ctx: FileContext, loader: cst.Call) -> bool:
             if iterated and name not in iterated:
                 return True
     return False
+
+
+# Keyword arguments passed through ``**kwargs`` ----------------------------------------
+
+# Calls that read a keyword dict without changing it.
+_READS_DICT = frozenset({"print", "len", "repr", "str", "format"})
+
+
+def star_keywords(ctx: FileContext, call: cst.Call) -> dict[str, cst.BaseExpression] | None:
+    """The keywords ``call`` surely receives, ``**kwargs`` included, when every ``**``
+    argument is a name bound in this scope to a dict literal with string keys and changed
+    only by ``kwargs.update({...})`` and ``kwargs["key"] = value`` before the call
+    (``train_kwargs = {"batch_size": 64}; train_kwargs.update(cuda_kwargs)``). A key set
+    only on some paths (inside an ``if`` that does not also hold the call) is left out: on
+    the other paths the call does not receive it. None when anything is unknown (``*args``,
+    a dict from elsewhere, one passed to a function that may change it)."""
+    out = {arg.keyword.value: arg.value for arg in call.args if arg.keyword is not None}
+    for arg in call.args:
+        if arg.star == "*":
+            return None
+        if arg.star == "**":
+            found = _dict_keywords(ctx, arg.value, call, 0)
+            if found is None:
+                return None
+            out.update(found)
+    return out
+
+
+def _dict_keywords(ctx: FileContext, expr: cst.BaseExpression, at: cst.CSTNode,
+                   depth: int) -> dict[str, cst.BaseExpression] | None:
+    """The keys a dict expression surely holds where it is read at ``at`` (see
+    :func:`star_keywords`)."""
+    if isinstance(expr, cst.Dict):
+        return _literal_keys(ctx, expr, at, depth)
+    if not isinstance(expr, cst.Name) or depth > 2:
+        return None
+    scope = ctx.scope_of(at)
+    binding = [a for a in assignments_in(ctx, scope) if expr.value in target_names(a)]
+    if len(binding) != 1 or not isinstance(binding[0].value, cst.Dict) or len(
+            binding[0].targets) != 1 or not isinstance(binding[0].targets[0].target, cst.Name):
+        return None
+    bound = binding[0]
+    if not (order(ctx, bound) < order(ctx, at)) or not _always_reaches(ctx, bound, at):
+        return None
+    keys = _literal_keys(ctx, bound.value, at, depth)  # type: ignore[arg-type]
+    if keys is None:
+        return None
+    for read in reads_of(ctx, expr.value, scope):
+        if ctx.scope_of(read) is not scope:
+            return None  # a nested function reads (or changes) it
+        if order(ctx, read) < order(ctx, bound):
+            continue
+        if order(ctx, read) > order(ctx, at):
+            continue  # after the call
+        change = _dict_change(ctx, read, depth)
+        if change is None:
+            return None
+        always = _always_reaches(ctx, read, at)
+        for key, value in change.items():
+            if always:
+                keys[key] = value
+            elif key in keys:
+                return None  # changed on some paths only: either value may reach the call
+            # else: set on some paths only, so absent on the others
+    return keys
+
+
+def _literal_keys(ctx: FileContext, literal: cst.Dict, at: cst.CSTNode,
+                  depth: int) -> dict[str, cst.BaseExpression] | None:
+    keys: dict[str, cst.BaseExpression] = {}
+    for element in literal.elements:
+        if isinstance(element, cst.StarredDictElement):
+            inner = _dict_keywords(ctx, element.value, at, depth + 1)
+            if inner is None:
+                return None
+            keys.update(inner)
+        elif isinstance(element.key, cst.SimpleString) and isinstance(
+                element.key.evaluated_value, str):
+            keys[element.key.evaluated_value] = element.value
+        else:
+            return None
+    return keys
+
+
+def _dict_change(ctx: FileContext, read: cst.Name,
+                 depth: int) -> dict[str, cst.BaseExpression] | None:
+    """What a read of the dict does to it: ``{}`` for ``**kwargs`` and ``print(kwargs)``,
+    the keys ``kwargs.update({...})`` or ``kwargs["key"] = value`` set; None otherwise."""
+    parent = ctx.index.parent(read)
+    if isinstance(parent, cst.Arg) and parent.value is read:
+        user = ctx.index.parent(parent)
+        if parent.star == "**" or (isinstance(user, cst.Call) and (
+                dotted_name(user.func) in _READS_DICT)):
+            return {}
+        return None
+    if isinstance(parent, cst.Attribute) and parent.value is read:
+        user = ctx.index.parent(parent)
+        if parent.attr.value in ("get", "items", "keys", "values", "copy"):
+            return {}
+        if parent.attr.value == "update" and isinstance(user, cst.Call) and len(
+                user.args) == 1 and not user.args[0].star and user.args[0].keyword is None:
+            return _dict_keywords(ctx, user.args[0].value, user, depth + 1)
+        return None
+    if isinstance(parent, cst.Subscript) and parent.value is read:
+        target = ctx.index.parent(parent)
+        key = parent.slice[0].slice if len(parent.slice) == 1 else None
+        if not (isinstance(target, cst.AssignTarget) and target.target is parent):
+            return {}  # ``kwargs["batch_size"]``: read
+        assign = ctx.index.parent(target)
+        if (isinstance(key, cst.Index) and isinstance(key.value, cst.SimpleString)
+                and isinstance(assign, cst.Assign)):
+            return {key.value.evaluated_value: assign.value}  # type: ignore[dict-item]
+    return None
+
+
+def _always_reaches(ctx: FileContext, node: cst.CSTNode, at: cst.CSTNode) -> bool:
+    """Every pass that runs ``at`` has run ``node`` before it: no ``if``, loop or
+    ``try`` around ``node`` that does not also hold ``at``."""
+    for ancestor in ctx.index.ancestors(node):
+        if ancestor is ctx.scope_of(at) or isinstance(ancestor, (cst.FunctionDef,
+                                                                   cst.ClassDef)):
+            return True
+        if isinstance(ancestor, (cst.If, cst.For, cst.While, cst.Try, cst.Match)) and (
+                not ctx.index.is_inside(at, ancestor)):
+            return False
+    return True

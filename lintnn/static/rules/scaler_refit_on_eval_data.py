@@ -28,15 +28,35 @@ class ScalerRefitOnEvalData(Rule):
              Needs(calls=(*D.FIT_METHODS, "adapt")))
 
     def check(self, ctx: FileContext) -> None:
-        by_scope: dict[cst.CSTNode, list[tuple[cst.Call, str | None]]] = {}
+        by_scope: dict[cst.CSTNode, list[tuple[cst.Call, str | None, str | None]]] = {}
         for call in ctx.index.calls:
             data = D.fitted_data(ctx, call)
             if data is not None:
                 split = D.clear_split(D.data_name(data))
-                by_scope.setdefault(ctx.scope_of(call), []).append((call, split))
+                by_scope.setdefault(ctx.scope_of(call), []).append(
+                    (call, split, _estimator(ctx, call)))
         for fits in by_scope.values():
-            if not any(split == D.TRAIN for _, split in fits):
-                continue
-            for call, split in fits:
-                if split == D.EVAL:
+            trained = any(split == D.TRAIN for _, split, _ in fits)
+            for call, split, estimator in fits:
+                if split == D.EVAL and (trained or _fitted_before_on_other_data(
+                        ctx, call, estimator, fits)):
                     ctx.report(call)
+
+
+def _estimator(ctx: FileContext, fit: cst.Call) -> str | None:
+    """The class of the fitted estimator (``sklearn.preprocessing.MinMaxScaler``)."""
+    value = ctx.value(fit.func.value)  # type: ignore[attr-defined]
+    return value.qualname if value is not None else None
+
+
+def _fitted_before_on_other_data(
+    ctx: FileContext, call: cst.Call, estimator: str | None,
+    fits: list[tuple[cst.Call, str | None, str | None]],
+) -> bool:
+    """An estimator of the same class was fitted earlier on data that is not evaluation
+    data (``MinMaxScaler().fit(data)``, then ``MinMaxScaler().fit(test)``): the script
+    learned its scaling on the data the model trains on, then scales the test set anew."""
+    return estimator is not None and any(
+        other_estimator == estimator and other_split is None
+        and ctx.index.before(other, call)
+        for other, other_split, other_estimator in fits)

@@ -72,16 +72,20 @@ class UnshuffledTrainingData(Rule):
     # torch DataLoader ---------------------------------------------------------------
 
     def _check_loader(self, ctx: FileContext, call: cst.Call) -> None:
-        if has_star_args(call) or len([a for a in call.args if a.keyword is None]) > 2:
+        if len([a for a in call.args if a.keyword is None and not a.star]) > 2:
             return
-        shuffle = keyword(call, "shuffle")
+        keywords = D.star_keywords(ctx, call)  # ``**train_kwargs`` read through
+        if keywords is None:
+            return
+        shuffle = keywords.get("shuffle")
         if isinstance(shuffle, cst.Name) and bool_value(shuffle) is None:
-            self._check_factory(ctx, call, shuffle.value)
+            if not has_star_args(call):
+                self._check_factory(ctx, call, shuffle.value)
             return
         if shuffle is not None and bool_value(shuffle) is not False:
             return  # shuffle=True, or shuffle=<variable>: not known to be off
         for name in ("sampler", "batch_sampler"):
-            sampler = keyword(call, name)
+            sampler = keywords.get(name)
             if sampler is not None and not _is_none(sampler):
                 return
         dataset = argument(call, 0, "dataset")
@@ -158,15 +162,35 @@ class UnshuffledTrainingData(Rule):
         for loop in ctx.index.loops:
             if not isinstance(loop, cst.For) or loop in reported:
                 continue
-            variables = set(_names_in(loop.target))
-            if not variables or not _is_range(loop.iter) or not D.is_training_loop(ctx, loop):
+            targets = set(_names_in(loop.target))
+            counters = _counters(ctx, loop) - targets
+            if not targets or not _is_range(loop.iter) or not D.is_training_loop(ctx, loop):
                 continue
-            for subscript in _batch_slices(ctx, loop, variables):
-                name = D.data_name(subscript.value)
-                if D.split_of(name) == D.TRAIN and not D.is_ordered_name(name):
-                    ctx.report(loop)
+            for data, start, batch in _batch_slices(ctx, loop, targets | counters):
+                if _unshuffled_batches_of(ctx, loop, D.data_name(data)):
+                    # a range over the data is the batching; a counter the loop advances
+                    # (``start += batch_size``) makes the slice the batching
+                    by_counter = not D.mentions(start, targets)
+                    ctx.report(batch if by_counter else loop)
                     reported.add(loop)
                     break
+
+
+def _unshuffled_batches_of(ctx: FileContext, loop: cst.For, name: str | None) -> bool:
+    """Batches of training data: named so (``X_train``), or inputs and labels
+    (``images``, ``y``) batched again in every pass of an outer (epoch) loop."""
+    if D.is_ordered_name(name) or D.split_of(name) == D.EVAL:
+        return False
+    if D.split_of(name) == D.TRAIN:
+        return True
+    return (D.is_input_name(name) or D.is_label_name(name)) and bool(
+        ctx.index.enclosing_loops(loop))
+
+
+def _counters(ctx: FileContext, loop: cst.For) -> set[str]:
+    """Names the loop body advances (``start += batch_size``): a batch index kept by hand."""
+    return {aug.target.value for aug in D.descendants(ctx, loop.body, cst.AugAssign)
+            if isinstance(aug.target, cst.Name) and isinstance(aug.operator, cst.AddAssign)}
 
 
 def _is_iterable_dataset(ctx: FileContext, dataset: cst.BaseExpression) -> bool:
@@ -213,13 +237,19 @@ def _is_range(expr: cst.BaseExpression) -> bool:
 
 def _batch_slices(
     ctx: FileContext, loop: cst.For, variables: set[str]
-) -> list[cst.Subscript]:
-    """``data[i:i + bs]`` whose start depends on the loop variable."""
-    found = []
+) -> list[tuple[cst.BaseExpression, cst.BaseExpression, cst.CSTNode]]:
+    """``data[i:i + bs]`` and ``data.narrow(0, i, bs)`` whose start depends on the loop
+    variable (or a counter the loop advances): the data, the start, the slicing node."""
+    found: list[tuple[cst.BaseExpression, cst.BaseExpression, cst.CSTNode]] = []
     for node in D.descendants(ctx, loop.body, cst.Subscript):
         element = node.slice[0].slice if len(node.slice) == 1 else None
         if isinstance(element, cst.Slice) and element.lower is not None and D.mentions(
             element.lower, variables
         ):
-            found.append(node)
+            found.append((node.value, element.lower, node))
+    for call in D.calls_in(ctx, loop.body):
+        start = argument(call, 1, "start")
+        if (isinstance(call.func, cst.Attribute) and call.func.attr.value == "narrow"
+                and start is not None and D.mentions(start, variables)):
+            found.append((call.func.value, start, call))
     return found
