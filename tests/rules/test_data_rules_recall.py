@@ -587,3 +587,151 @@ def test_nn307_shuffling_downsampling_or_oversampling_the_training_part_is_fine(
         """,
         "NN307",
     )
+
+
+def test_nn307_resampled_in_one_method_and_split_in_another_both_called_from_a_third() -> None:
+    assert_findings(
+        """
+        from imblearn.over_sampling import SMOTE
+        from sklearn.model_selection import StratifiedKFold, train_test_split
+
+        class Trainer:
+            def balance_data(self, X_train, y_train):
+                X_bal, y_bal = SMOTE().fit_resample(X_train, y_train)  # expect: NN307
+                return X_bal, y_bal
+
+            def train(self, model, X_bal, y_bal, kfold):
+                for train_idx, val_idx in kfold.split(X_bal, y_bal):
+                    model.fit(X_bal[train_idx], y_bal[train_idx])
+
+            def train_model(self, model, X, y):
+                X_train, X_test, y_train, y_test = train_test_split(X, y, stratify=y)
+                kf = StratifiedKFold(n_splits=10, shuffle=True)
+                X_bal, y_bal = self.balance_data(X_train, y_train)
+                self.train(model, X_bal, y_bal, kf)
+        """,
+        "NN307",
+    )
+
+
+def test_nn307_resampled_in_a_method_and_only_trained_on_is_fine() -> None:
+    assert_findings(
+        """
+        from imblearn.over_sampling import SMOTE
+        from sklearn.model_selection import StratifiedKFold, train_test_split
+
+        class Trainer:
+            def balance_data(self, X_train, y_train):
+                X_bal, y_bal = SMOTE().fit_resample(X_train, y_train)
+                return X_bal, y_bal
+
+            def train(self, model, X, y):
+                model.fit(X, y)
+
+            def evaluate(self, model, X, y, kfold):
+                for tr, va in kfold.split(X, y):
+                    print(model.score(X[va], y[va]))
+
+            def train_model(self, model, X, y):
+                X_train, X_test, y_train, y_test = train_test_split(X, y, stratify=y)
+                X_bal, y_bal = self.balance_data(X_train, y_train)
+                self.train(model, X_bal, y_bal)
+                self.evaluate(model, X_test, y_test, StratifiedKFold(5))
+        """,
+        "NN307",
+    )
+
+
+def test_nn302_the_scaled_data_passed_to_a_function_that_splits_its_parameter() -> None:
+    assert_findings(
+        """
+        from sklearn.model_selection import KFold
+        from sklearn.preprocessing import StandardScaler
+
+        def cross_validate(model, X, y, kf):
+            for tr, va in kf.split(X):
+                model.fit(X[tr], y[tr])
+
+        def report(X):
+            print(X.shape)
+
+        def main(model, X, y):
+            X = StandardScaler().fit_transform(X)  # expect: NN302
+            report(X)
+            cross_validate(model, X, y, KFold(5))
+
+        def fine(model, X, y, X_other):
+            X = StandardScaler().fit_transform(X)
+            report(X)
+            cross_validate(model, X_other, y, KFold(5))
+        """,
+        "NN302",
+    )
+
+
+def test_nn303_a_preprocessing_pipeline_fitted_again_on_the_data_it_predicts_on() -> None:
+    assert_findings(
+        """
+        from sklearn.impute import SimpleImputer
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        dp = make_pipeline(SimpleImputer(), StandardScaler())
+        x_train = dp.fit_transform(x_train_df)
+        clf.fit(x_train, y_train)
+        for date in dates:
+            x_pred = dp.fit_transform(full_predict)  # expect: NN303
+            pred = clf.predict(x_pred)
+        """,
+        "NN303",
+    )
+
+
+def test_nn303_refits_that_feed_no_prediction_or_a_model_pipeline_are_silent() -> None:
+    assert_findings(
+        """
+        from sklearn.impute import SimpleImputer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        dp = make_pipeline(SimpleImputer(), StandardScaler())
+        x_train = dp.fit_transform(x_train_df)
+        x_all = dp.fit_transform(everything)
+        print(x_all.mean())
+        x_pred = dp.transform(full_predict)
+        pred = clf.predict(x_pred)
+
+        model = make_pipeline(StandardScaler(), LogisticRegression())
+        model.fit(X_train, y_train)
+        refit = model.fit(X_more, y_more)
+        pred = refit.predict(X_new)
+
+        other = StandardScaler()
+        x_new = other.fit_transform(new_data)
+        pred = clf.predict(x_new)
+        """,
+        "NN303",
+    )
+
+
+def test_nn302_a_preprocessing_pipeline_fitted_before_the_split() -> None:
+    assert_findings(
+        """
+        from sklearn.impute import SimpleImputer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.model_selection import cross_val_score, train_test_split
+        from sklearn.pipeline import Pipeline, make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        prep = Pipeline([("impute", SimpleImputer()), ("scale", StandardScaler())])
+        X = prep.fit_transform(X)  # expect: NN302
+        X_train, X_test = train_test_split(X)
+
+        model = make_pipeline(StandardScaler(), LogisticRegression())
+        model.fit(Z, y)
+        scores = cross_val_score(model, Z, y, cv=5)
+        Z_train, Z_test = train_test_split(Z)
+        """,
+        "NN302",
+    )

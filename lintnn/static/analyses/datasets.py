@@ -16,7 +16,7 @@ import libcst as cst
 from lintnn.static.knowledge import roles as R
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.dataflow import Kind
-from lintnn.static.syntax.nodes import argument, dotted_name, positional
+from lintnn.static.syntax.nodes import argument, dotted_name, keyword, positional
 
 TRAIN = "train"
 EVAL = "eval"
@@ -339,12 +339,38 @@ def fitted_data(ctx: FileContext, call: cst.Call) -> cst.BaseExpression | None:
     if method not in FIT_METHODS and method != "adapt":
         return None
     receiver = ctx.value(func.value)
-    if receiver is None or receiver.kind is not Kind.INSTANCE or receiver.has(R.PIPELINE):
+    if receiver is None or receiver.kind is not Kind.INSTANCE:
         return None
-    role = R.ADAPTS_STATISTICS if method == "adapt" else R.FITS_STATISTICS
-    if not receiver.has(role):
+    if receiver.has(R.PIPELINE):
+        # fitted with a target (``pipe.fit(X, y)``) it is used as a model
+        with_target = len(positional(call)) > 1 or keyword(call, "y") is not None
+        if method == "adapt" or with_target or not _preprocessing_pipeline(
+                ctx, receiver.qualname, receiver.node):
+            return None
+    elif not receiver.has(R.ADAPTS_STATISTICS if method == "adapt" else R.FITS_STATISTICS):
         return None
     return argument(call, 0, "data" if method == "adapt" else "X")
+
+
+def _preprocessing_pipeline(ctx: FileContext, qualname: str | None,
+                            built: cst.CSTNode | None) -> bool:
+    """A pipeline whose last step learns statistics (``make_pipeline(SimpleImputer(),
+    StandardScaler())``, ``Pipeline([..., ("scale", StandardScaler())])``): it only
+    preprocesses, so its ``fit`` fits statistics, not a model."""
+    if not isinstance(built, cst.Call) or qualname not in (
+            "sklearn.pipeline.make_pipeline", "sklearn.pipeline.Pipeline"):
+        return False
+    args = positional(built)
+    if qualname.endswith("make_pipeline"):
+        last = args[-1] if args else None
+    else:
+        steps = argument(built, 0, "steps")
+        final = steps.elements[-1].value if isinstance(steps, (cst.List, cst.Tuple)) and (
+            steps.elements) else None
+        last = final.elements[-1].value if isinstance(final, cst.Tuple) and (
+            final.elements) else None
+    value = ctx.value(last) if last is not None else None
+    return value is not None and value.kind is Kind.INSTANCE and value.has(R.FITS_STATISTICS)
 
 
 def reads_of(ctx: FileContext, name: str, region: cst.CSTNode) -> Iterator[cst.Name]:

@@ -21,7 +21,7 @@ from lintnn.static.syntax.nodes import (
     positional,
     target_names,
 )
-from lintnn.static.syntax.project import SPLIT, CallFact
+from lintnn.static.syntax.project import SPLIT, CallFact, Requirement
 
 # (source order of the split, names of the data it splits)
 Split = tuple[int, set[str]]
@@ -143,6 +143,8 @@ def splits_in(ctx: FileContext, scope: cst.CSTNode, calls: list[cst.Call],
             name = D.data_name(data) if data is not None else None
             if name is not None:
                 out.append((D.order(ctx, call), {name}))
+    if slices:
+        out += _splits_by_callees(ctx, calls)
     if not slices and not indices:
         return out
     for assign in D.assignments_in(ctx, scope):
@@ -159,6 +161,43 @@ def splits_in(ctx: FileContext, scope: cst.CSTNode, calls: list[cst.Call],
             if parts:
                 out.append((D.order(ctx, node), parts))
     return out
+
+
+def _splits_by_callees(ctx: FileContext, calls: list[cst.Call]) -> list[Split]:
+    """Calls of a function of this file that splits a parameter
+    (``def train(X, kf): for tr, va in kf.split(X)``): the call splits what it passes
+    for it (``self.train(X_bal, kf)``)."""
+    out: list[Split] = []
+    for call in calls:
+        fn = ctx.call_graph.target(call)
+        split = _split_parameters(ctx, fn) if fn is not None else ()
+        names = set()
+        for param in split:
+            passed = ctx.call_graph.argument_for(fn, param, call)  # type: ignore[arg-type]
+            name = dotted_name(passed) if passed is not None else None
+            if name is not None:
+                names.add(name)
+        if names:
+            out.append((D.order(ctx, call), names))
+    return out
+
+
+def _split_parameters(ctx: FileContext, fn: cst.FunctionDef) -> list[cst.Param]:
+    """The parameters ``fn`` itself splits (not through further calls), before any
+    rebinding; remembered per function."""
+    cache: dict[cst.FunctionDef, list[cst.Param]] = ctx.__dict__.setdefault(
+        "_split_parameters", {})
+    if fn in cache:
+        return cache[fn]
+    cache[fn] = []  # a recursive call sees no split
+    calls = D.calls_by_scope(ctx).get(fn, [])
+    splits = splits_in(ctx, fn, calls, slices=False) if calls else []
+    if splits:
+        assigns = D.assignments_in(ctx, fn)
+        cache[fn] = [p for p in (*fn.params.posonly_params, *fn.params.params,
+                                 *fn.params.kwonly_params)
+                     if split_later(ctx, fn, {p.name.value}, splits, assigns)]
+    return cache[fn]
 
 
 def _parts_of(expr: cst.BaseExpression) -> set[str]:
@@ -382,3 +421,16 @@ def returned_positions(ctx: FileContext, fn: cst.FunctionDef, names: set[str]) -
         elif D.mentions(value, names):
             positions.add(-1)
     return positions
+
+
+def split_by_a_caller(ctx: FileContext, fn: cst.FunctionDef,
+                      carried: set[str]) -> Requirement | None:
+    """``fn`` returns the data (fitted, resampled) and a caller splits that part of its result
+    (in this file or another: ``X, y = prepare_data(df)`` then ``train_test_split(X, y)``),
+    as a requirement the project's call facts settle."""
+    positions = sorted(returned_positions(ctx, fn, carried))
+    if not positions:
+        return None
+    function = function_qualname(ctx, fn)
+    first, *rest = (Requirement(function, SPLIT, str(p), str(ctx.path)) for p in positions)
+    return Requirement(first.class_qualname, first.fact, first.role, first.near, tuple(rest))

@@ -133,7 +133,7 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
 
 
 # Rules whose findings in one file can rest on another file's call facts.
-_CALL_FACT_RULES = frozenset({"NN302"})
+_CALL_FACT_RULES = frozenset({"NN302", "NN307"})  # rules whose findings ask for call facts
 
 
 def _package_root(path: Path, module_name: str | None) -> str:

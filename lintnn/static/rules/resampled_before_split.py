@@ -43,9 +43,17 @@ class ResampledBeforeSplit(Rule):
             for call in resamples:
                 resampled = _resampled_names(ctx, call)
                 # through what is built from the copies (``pd.concat([majority, upsampled])``)
-                carried = S.carried(ctx, call, frozenset(resampled), assigns)
-                if resampled and S.split_later(ctx, call, set(carried), splits, assigns):
+                carried = set(S.carried(ctx, call, frozenset(resampled), assigns))
+                if not resampled:
+                    continue
+                if S.split_later(ctx, call, carried, splits, assigns):
                     ctx.report(call)
+                elif isinstance(scope, cst.FunctionDef):
+                    # returned, and split by a caller (``X_bal, y_bal = self.balance(X, y)``
+                    # then ``self.train(X_bal, y_bal, kfold)``), in this file or another
+                    requirement = S.split_by_a_caller(ctx, scope, carried)
+                    if requirement is not None:
+                        ctx.report(call, requires=(requirement,))
 
 
 def _is_oversampling(ctx: FileContext, call: cst.Call) -> bool:

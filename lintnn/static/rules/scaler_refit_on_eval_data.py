@@ -9,6 +9,7 @@ from lintnn.static.analyses import datasets as D
 from lintnn.static.knowledge import roles as R
 from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
+from lintnn.static.syntax.nodes import dotted_name, positional
 
 
 class ScalerRefitOnEvalData(Rule):
@@ -38,9 +39,45 @@ class ScalerRefitOnEvalData(Rule):
         for fits in by_scope.values():
             trained = any(split == D.TRAIN for _, split, _ in fits)
             for call, split, estimator in fits:
-                if split == D.EVAL and (trained or _fitted_before_on_other_data(
-                        ctx, call, estimator, fits)):
+                if _refits_eval_data(ctx, call, split, estimator, fits, trained):
                     ctx.report(call)
+
+
+def _refits_eval_data(ctx: FileContext, call: cst.Call, split: str | None,
+                      estimator: str | None,
+                      fits: list[tuple[cst.Call, str | None, str | None]],
+                      trained: bool) -> bool:
+    if split == D.EVAL:
+        return trained or _fitted_before_on_other_data(ctx, call, estimator, fits)
+    return split is None and _refitted_for_prediction(ctx, call, fits)
+
+
+_PREDICTING = frozenset({"predict", "predict_proba", "predict_classes", "evaluate"})
+
+
+def _refitted_for_prediction(ctx: FileContext, call: cst.Call,
+                             fits: list[tuple[cst.Call, str | None, str | None]]) -> bool:
+    """The estimator fitted earlier on training data is fitted again here, and what this
+    fit makes is what a model predicts on (``x_pred = dp.fit_transform(full_predict)``,
+    then ``clf.predict(x_pred)``): the prediction data is scaled with its own statistics."""
+    receiver = dotted_name(call.func.value)  # type: ignore[attr-defined]
+    if receiver is None or not any(
+            split == D.TRAIN and ctx.index.before(other, call)
+            and dotted_name(other.func.value) == receiver  # type: ignore[attr-defined]
+            for other, split, _ in fits):
+        return False
+    made = D.assigned_name(ctx, call)
+    if made is None or "." in made:
+        return False
+    scope = ctx.scope_of(call)
+    for read in D.reads_of(ctx, made, scope):
+        arg = ctx.index.parent(read)
+        user = ctx.index.parent(arg) if isinstance(arg, cst.Arg) else None
+        if (isinstance(user, cst.Call) and isinstance(user.func, cst.Attribute)
+                and user.func.attr.value in _PREDICTING and ctx.index.before(call, user)
+                and positional(user)[:1] == [read]):
+            return True
+    return False
 
 
 def _estimator(ctx: FileContext, fit: cst.Call) -> str | None:

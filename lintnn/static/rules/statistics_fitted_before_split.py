@@ -13,7 +13,6 @@ from lintnn.static.knowledge import roles as R
 from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.nodes import argument, dotted_name, positional
-from lintnn.static.syntax.project import SPLIT, Requirement
 
 _MOMENT_METHODS = frozenset({"mean", "std", "var", "min", "max", "nanmean", "nanstd",
                              "median", "quantile"})
@@ -75,7 +74,7 @@ class StatisticsFittedBeforeSplit(Rule):
                     leaked.append(fit)
                     ctx.report(fit.call)
                 elif isinstance(scope, cst.FunctionDef):
-                    requirement = _split_by_a_caller(ctx, scope, carried)
+                    requirement = S.split_by_a_caller(ctx, scope, carried)
                     if requirement is not None:
                         leaked.append(fit)
                         ctx.report(fit.call, requires=(requirement,))
@@ -90,19 +89,6 @@ def _training_part_split(ctx: FileContext, scope: cst.CSTNode, fit: Fit,
     carried = {n for n in (fit.data, *fit.derived) if D.split_of(n) != D.EVAL}
     splits = S.splits_in(ctx, scope, calls, slices=False)
     return S.split_later(ctx, fit.call, carried, splits, assigns)
-
-
-def _split_by_a_caller(ctx: FileContext, fn: cst.FunctionDef,
-                       carried: set[str]) -> Requirement | None:
-    """The function returns the fitted data and a caller splits that part of its result
-    (in this file or another: ``X, y = prepare_data(df)`` then ``train_test_split(X, y)``),
-    as a requirement the project's call facts settle."""
-    positions = sorted(S.returned_positions(ctx, fn, carried))
-    if not positions:
-        return None
-    function = S.function_qualname(ctx, fn)
-    first, *rest = (Requirement(function, SPLIT, str(p), str(ctx.path)) for p in positions)
-    return Requirement(first.class_qualname, first.fact, first.role, first.near, tuple(rest))
 
 
 def _superseded(ctx: FileContext, fit: Fit, later: Fit) -> bool:
