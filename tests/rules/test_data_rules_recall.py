@@ -424,6 +424,12 @@ def test_nn301_keyword_dicts_that_shuffle_or_are_unknown_are_silent() -> None:
 
         def star_args(args):
             train(DataLoader(*args, **{"batch_size": 4}))
+
+        def sampler_on_one_path(train_dataset, iterable):
+            params = {"batch_size": 8}
+            if not iterable:
+                params["sampler"] = RandomSampler(train_dataset)
+            train(DataLoader(train_dataset, **params))
         """,
         "NN301",
     )

@@ -561,6 +561,8 @@ def trains_on_other_data(ctx: FileContext, loader: cst.Call) -> bool:
 
 # Calls that read a keyword dict without changing it.
 _READS_DICT = frozenset({"print", "len", "repr", "str", "format"})
+# The value :func:`star_keywords` gives a key that only some paths set.
+SOME_PATHS = cst.Name("__set_on_some_paths_only__")
 
 
 def star_keywords(ctx: FileContext, call: cst.Call) -> dict[str, cst.BaseExpression] | None:
@@ -568,9 +570,9 @@ def star_keywords(ctx: FileContext, call: cst.Call) -> dict[str, cst.BaseExpress
     argument is a name bound in this scope to a dict literal with string keys and changed
     only by ``kwargs.update({...})`` and ``kwargs["key"] = value`` before the call
     (``train_kwargs = {"batch_size": 64}; train_kwargs.update(cuda_kwargs)``). A key set
-    only on some paths (inside an ``if`` that does not also hold the call) is left out: on
-    the other paths the call does not receive it. None when anything is unknown (``*args``,
-    a dict from elsewhere, one passed to a function that may change it)."""
+    only on some paths (inside an ``if`` that does not also hold the call) has the value
+    :data:`SOME_PATHS`: the other paths do not pass it. None when anything is unknown
+    (``*args``, a dict from elsewhere, one passed to a function that may change it)."""
     out = {arg.keyword.value: arg.value for arg in call.args if arg.keyword is not None}
     for arg in call.args:
         if arg.star == "*":
@@ -618,7 +620,8 @@ def _dict_keywords(ctx: FileContext, expr: cst.BaseExpression, at: cst.CSTNode,
                 keys[key] = value
             elif key in keys:
                 return None  # changed on some paths only: either value may reach the call
-            # else: set on some paths only, so absent on the others
+            else:
+                keys[key] = SOME_PATHS
     return keys
 
 

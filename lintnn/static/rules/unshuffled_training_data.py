@@ -78,6 +78,10 @@ class UnshuffledTrainingData(Rule):
         if keywords is None:
             return
         shuffle = keywords.get("shuffle")
+        if shuffle is D.SOME_PATHS:
+            shuffle = None  # ``if use_cuda: kwargs.update(shuffle=True)``: off on the others
+        if any(keywords.get(n) is D.SOME_PATHS for n in ("sampler", "batch_sampler")):
+            return  # a sampler on some paths: the others may not want one (iterable data)
         if isinstance(shuffle, cst.Name) and bool_value(shuffle) is None:
             if not has_star_args(call):
                 self._check_factory(ctx, call, shuffle.value)
