@@ -741,3 +741,34 @@ def test_nn302_a_preprocessing_pipeline_fitted_before_the_split() -> None:
         """,
         "NN302",
     )
+
+
+def test_nn301_a_data_set_that_draws_its_items_at_random_needs_no_shuffle() -> None:
+    assert_findings(
+        _TRAIN + """
+        import random
+
+        from torch.utils.data import Dataset
+
+        class Pairs(Dataset):
+            def __len__(self):
+                return 1000
+
+            def __getitem__(self, index):
+                first = random.randint(0, 9)
+                return self.data[first], index % 2
+
+        class Rows(Dataset):
+            def __len__(self):
+                return 1000
+
+            def __getitem__(self, index):
+                return self.data[index], self.labels[index]
+
+        def main(args):
+            kwargs = {"batch_size": args.batch_size}
+            train(DataLoader(Pairs(), **kwargs))
+            train(DataLoader(Rows(), **kwargs))  # expect: NN301
+        """,
+        "NN301",
+    )

@@ -93,7 +93,8 @@ class UnshuffledTrainingData(Rule):
             if sampler is not None and not _is_none(sampler):
                 return
         dataset = argument(call, 0, "dataset")
-        if dataset is None or _is_iterable_dataset(ctx, dataset):
+        if dataset is None or _is_iterable_dataset(ctx, dataset) or _samples_at_random(
+                ctx, dataset):
             return
         in_lambda = any(isinstance(a, cst.Lambda) for a in ctx.index.ancestors(call))
         function = None if in_lambda else D.function_name(ctx, call)
@@ -214,6 +215,29 @@ def _is_iterable_dataset(ctx: FileContext, dataset: cst.BaseExpression) -> bool:
         entry = knowledge.lookup(ctx.qualname_of_class(base.value))
         if entry is not None and R.ITERABLE_DATASET in entry.roles:
             return True
+    return False
+
+
+# What a ``__getitem__`` calls when it draws its item at random.
+_RANDOM_DRAWS = frozenset({"randint", "choice", "choices", "integers", "uniform", "rand",
+                           "randn", "randperm", "permutation", "shuffle", "sample"})
+
+
+def _samples_at_random(ctx: FileContext, dataset: cst.BaseExpression) -> bool:
+    """A data set of this file whose ``__getitem__`` draws at random (``random.randint``,
+    ``np.random.choice``): the index it is given hardly matters, so neither does the order."""
+    value = ctx.value(dataset)
+    class_def = ctx.local_classes.get(value.project_class.rsplit(".", 1)[-1]) if (
+        value is not None and value.project_class is not None) else None
+    if class_def is None:
+        return False
+    for statement in class_def.body.body:
+        if isinstance(statement, cst.FunctionDef) and statement.name.value == "__getitem__":
+            return any(isinstance(call.func, cst.Attribute)
+                       and call.func.attr.value in _RANDOM_DRAWS
+                       and (ctx.qualname(call.func) or "").startswith(
+                           ("random.", "numpy.random.", "torch."))
+                       for call in D.calls_by_scope(ctx).get(statement, ()))
     return False
 
 
