@@ -16,7 +16,7 @@ import libcst as cst
 from lintnn.static.knowledge import roles as R
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.dataflow import Kind
-from lintnn.static.syntax.nodes import argument, dotted_name, positional
+from lintnn.static.syntax.nodes import argument, dotted_name, keyword, positional
 
 TRAIN = "train"
 EVAL = "eval"
@@ -339,12 +339,38 @@ def fitted_data(ctx: FileContext, call: cst.Call) -> cst.BaseExpression | None:
     if method not in FIT_METHODS and method != "adapt":
         return None
     receiver = ctx.value(func.value)
-    if receiver is None or receiver.kind is not Kind.INSTANCE or receiver.has(R.PIPELINE):
+    if receiver is None or receiver.kind is not Kind.INSTANCE:
         return None
-    role = R.ADAPTS_STATISTICS if method == "adapt" else R.FITS_STATISTICS
-    if not receiver.has(role):
+    if receiver.has(R.PIPELINE):
+        # fitted with a target (``pipe.fit(X, y)``) it is used as a model
+        with_target = len(positional(call)) > 1 or keyword(call, "y") is not None
+        if method == "adapt" or with_target or not _preprocessing_pipeline(
+                ctx, receiver.qualname, receiver.node):
+            return None
+    elif not receiver.has(R.ADAPTS_STATISTICS if method == "adapt" else R.FITS_STATISTICS):
         return None
     return argument(call, 0, "data" if method == "adapt" else "X")
+
+
+def _preprocessing_pipeline(ctx: FileContext, qualname: str | None,
+                            built: cst.CSTNode | None) -> bool:
+    """A pipeline whose last step learns statistics (``make_pipeline(SimpleImputer(),
+    StandardScaler())``, ``Pipeline([..., ("scale", StandardScaler())])``): it only
+    preprocesses, so its ``fit`` fits statistics, not a model."""
+    if not isinstance(built, cst.Call) or qualname not in (
+            "sklearn.pipeline.make_pipeline", "sklearn.pipeline.Pipeline"):
+        return False
+    args = positional(built)
+    if qualname.endswith("make_pipeline"):
+        last = args[-1] if args else None
+    else:
+        steps = argument(built, 0, "steps")
+        final = steps.elements[-1].value if isinstance(steps, (cst.List, cst.Tuple)) and (
+            steps.elements) else None
+        last = final.elements[-1].value if isinstance(final, cst.Tuple) and (
+            final.elements) else None
+    value = ctx.value(last) if last is not None else None
+    return value is not None and value.kind is Kind.INSTANCE and value.has(R.FITS_STATISTICS)
 
 
 def reads_of(ctx: FileContext, name: str, region: cst.CSTNode) -> Iterator[cst.Name]:
@@ -529,3 +555,132 @@ def trains_on_other_data(ctx: FileContext, loader: cst.Call) -> bool:
             if iterated and name not in iterated:
                 return True
     return False
+
+
+# Keyword arguments passed through ``**kwargs`` ----------------------------------------
+
+# Calls that read a keyword dict without changing it.
+_READS_DICT = frozenset({"print", "len", "repr", "str", "format"})
+# The value :func:`star_keywords` gives a key that only some paths set.
+SOME_PATHS = cst.Name("__set_on_some_paths_only__")
+
+
+def star_keywords(ctx: FileContext, call: cst.Call) -> dict[str, cst.BaseExpression] | None:
+    """The keywords ``call`` surely receives, ``**kwargs`` included, when every ``**``
+    argument is a name bound in this scope to a dict literal with string keys and changed
+    only by ``kwargs.update({...})`` and ``kwargs["key"] = value`` before the call
+    (``train_kwargs = {"batch_size": 64}; train_kwargs.update(cuda_kwargs)``). A key set
+    only on some paths (inside an ``if`` that does not also hold the call) has the value
+    :data:`SOME_PATHS`: the other paths do not pass it. None when anything is unknown
+    (``*args``, a dict from elsewhere, one passed to a function that may change it)."""
+    out = {arg.keyword.value: arg.value for arg in call.args if arg.keyword is not None}
+    for arg in call.args:
+        if arg.star == "*":
+            return None
+        if arg.star == "**":
+            found = _dict_keywords(ctx, arg.value, call, 0)
+            if found is None:
+                return None
+            out.update(found)
+    return out
+
+
+def _dict_keywords(ctx: FileContext, expr: cst.BaseExpression, at: cst.CSTNode,
+                   depth: int) -> dict[str, cst.BaseExpression] | None:
+    """The keys a dict expression surely holds where it is read at ``at`` (see
+    :func:`star_keywords`)."""
+    if isinstance(expr, cst.Dict):
+        return _literal_keys(ctx, expr, at, depth)
+    if not isinstance(expr, cst.Name) or depth > 2:
+        return None
+    scope = ctx.scope_of(at)
+    binding = [a for a in assignments_in(ctx, scope) if expr.value in target_names(a)]
+    if len(binding) != 1 or not isinstance(binding[0].value, cst.Dict) or len(
+            binding[0].targets) != 1 or not isinstance(binding[0].targets[0].target, cst.Name):
+        return None
+    bound = binding[0]
+    if not (order(ctx, bound) < order(ctx, at)) or not _always_reaches(ctx, bound, at):
+        return None
+    keys = _literal_keys(ctx, bound.value, at, depth)  # type: ignore[arg-type]
+    if keys is None:
+        return None
+    for read in reads_of(ctx, expr.value, scope):
+        if ctx.scope_of(read) is not scope:
+            return None  # a nested function reads (or changes) it
+        if order(ctx, read) < order(ctx, bound):
+            continue
+        if order(ctx, read) > order(ctx, at):
+            continue  # after the call
+        change = _dict_change(ctx, read, depth)
+        if change is None:
+            return None
+        always = _always_reaches(ctx, read, at)
+        for key, value in change.items():
+            if always:
+                keys[key] = value
+            elif key in keys:
+                return None  # changed on some paths only: either value may reach the call
+            else:
+                keys[key] = SOME_PATHS
+    return keys
+
+
+def _literal_keys(ctx: FileContext, literal: cst.Dict, at: cst.CSTNode,
+                  depth: int) -> dict[str, cst.BaseExpression] | None:
+    keys: dict[str, cst.BaseExpression] = {}
+    for element in literal.elements:
+        if isinstance(element, cst.StarredDictElement):
+            inner = _dict_keywords(ctx, element.value, at, depth + 1)
+            if inner is None:
+                return None
+            keys.update(inner)
+        elif isinstance(element.key, cst.SimpleString) and isinstance(
+                element.key.evaluated_value, str):
+            keys[element.key.evaluated_value] = element.value
+        else:
+            return None
+    return keys
+
+
+def _dict_change(ctx: FileContext, read: cst.Name,
+                 depth: int) -> dict[str, cst.BaseExpression] | None:
+    """What a read of the dict does to it: ``{}`` for ``**kwargs`` and ``print(kwargs)``,
+    the keys ``kwargs.update({...})`` or ``kwargs["key"] = value`` set; None otherwise."""
+    parent = ctx.index.parent(read)
+    if isinstance(parent, cst.Arg) and parent.value is read:
+        user = ctx.index.parent(parent)
+        if parent.star == "**" or (isinstance(user, cst.Call) and (
+                dotted_name(user.func) in _READS_DICT)):
+            return {}
+        return None
+    if isinstance(parent, cst.Attribute) and parent.value is read:
+        user = ctx.index.parent(parent)
+        if parent.attr.value in ("get", "items", "keys", "values", "copy"):
+            return {}
+        if parent.attr.value == "update" and isinstance(user, cst.Call) and len(
+                user.args) == 1 and not user.args[0].star and user.args[0].keyword is None:
+            return _dict_keywords(ctx, user.args[0].value, user, depth + 1)
+        return None
+    if isinstance(parent, cst.Subscript) and parent.value is read:
+        target = ctx.index.parent(parent)
+        key = parent.slice[0].slice if len(parent.slice) == 1 else None
+        if not (isinstance(target, cst.AssignTarget) and target.target is parent):
+            return {}  # ``kwargs["batch_size"]``: read
+        assign = ctx.index.parent(target)
+        if (isinstance(key, cst.Index) and isinstance(key.value, cst.SimpleString)
+                and isinstance(assign, cst.Assign)):
+            return {key.value.evaluated_value: assign.value}  # type: ignore[dict-item]
+    return None
+
+
+def _always_reaches(ctx: FileContext, node: cst.CSTNode, at: cst.CSTNode) -> bool:
+    """Every pass that runs ``at`` has run ``node`` before it: no ``if``, loop or
+    ``try`` around ``node`` that does not also hold ``at``."""
+    for ancestor in ctx.index.ancestors(node):
+        if ancestor is ctx.scope_of(at) or isinstance(ancestor, (cst.FunctionDef,
+                                                                   cst.ClassDef)):
+            return True
+        if isinstance(ancestor, (cst.If, cst.For, cst.While, cst.Try, cst.Match)) and (
+                not ctx.index.is_inside(at, ancestor)):
+            return False
+    return True

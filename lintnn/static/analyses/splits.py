@@ -21,7 +21,7 @@ from lintnn.static.syntax.nodes import (
     positional,
     target_names,
 )
-from lintnn.static.syntax.project import SPLIT, CallFact
+from lintnn.static.syntax.project import SPLIT, CallFact, Requirement
 
 # (source order of the split, names of the data it splits)
 Split = tuple[int, set[str]]
@@ -45,10 +45,12 @@ def split_later(
     return False
 
 
-def full_data_name(expr: cst.BaseExpression | None) -> str | None:
+def full_data_name(expr: cst.BaseExpression | None, training: bool = False) -> str | None:
     """A plain name of data that is not already one split (``X``, ``df``, ``features``);
     for a column selection (``df[cols]``, ``df["age"]``), the frame's name. Rows picked by
-    a split's bound or indices (``X[:num_train_samples]``, ``X[train_idx]``) are one split."""
+    a split's bound or indices (``X[:num_train_samples]``, ``X[train_idx]``) are one split.
+    With ``training``, also a name that says training (``train``, ``X_train``): the caller
+    then asks whether that training part is split again (``splits_in(..., slices=False)``)."""
     if isinstance(expr, cst.Subscript):
         if _picks_a_split(expr):
             return None
@@ -56,9 +58,55 @@ def full_data_name(expr: cst.BaseExpression | None) -> str | None:
     if not isinstance(expr, (cst.Name, cst.Attribute)):
         return None
     name = dotted_name(expr)
-    if name is None or D.split_of(name) is not None:
+    split = D.split_of(name)
+    if name is None or (split is not None and not (training and D.clear_split(name) == D.TRAIN)):
         return None
     return name
+
+
+# Row-preserving steps between a table and the estimator it is fitted on
+# (``scaler.fit_transform(df.drop(columns=["y"]))``, ``X.reshape(-1, 1)``).
+_ROW_PRESERVING = frozenset({"drop", "fillna", "select_dtypes", "astype", "reshape", "to_numpy",
+                             "copy", "filter", "ravel", "flatten", "squeeze", "numpy",
+                             "toarray", "todense", "float", "double", "dropna"})
+_CONVERSIONS = frozenset({"array", "asarray", "DataFrame", "tensor", "as_tensor", "float32"})
+# Calls that stack the rows of their parts (``pd.concat([train, test])``).
+_COMBINING = frozenset({"concat", "concatenate", "vstack", "row_stack", "cat", "append"})
+
+
+def fitted_data_name(expr: cst.BaseExpression, training: bool = False) -> str | None:
+    """Like :func:`full_data_name`, through row-preserving steps and conversions
+    (``df.drop(columns=["y"]).values``, ``np.array(X)``): the table they start from."""
+    while True:
+        if isinstance(expr, cst.Attribute) and expr.attr.value == "values":
+            expr = expr.value
+            continue
+        if not isinstance(expr, cst.Call):
+            break
+        func = expr.func
+        args = positional(expr)
+        if isinstance(func, cst.Attribute) and func.attr.value in _ROW_PRESERVING:
+            expr = func.value
+        elif (dotted_name(func) or "").rsplit(".", 1)[-1] in _CONVERSIONS and args:
+            expr = args[0]
+        else:
+            return None
+    return full_data_name(expr, training)
+
+
+def combines_rows(expr: cst.BaseExpression) -> bool:
+    """``pd.concat([a, b])``, ``np.vstack((a, b))``, ``torch.cat([a, b])``, ``a.append(b)``:
+    the rows of several parts stacked into one table (whatever the parts are named)."""
+    if not isinstance(expr, cst.Call):
+        return False
+    last = (dotted_name(expr.func) or "").rsplit(".", 1)[-1]
+    if last not in _COMBINING:
+        return False
+    args = positional(expr)
+    if last == "append":
+        return isinstance(expr.func, cst.Attribute) and len(args) == 1
+    return bool(args) and isinstance(args[0], (cst.List, cst.Tuple)) and (
+        len(args[0].elements) >= 2)
 
 
 def _picks_a_split(subscript: cst.Subscript) -> bool:
@@ -73,11 +121,15 @@ def _picks_a_split(subscript: cst.Subscript) -> bool:
     return False
 
 
-def splits_in(ctx: FileContext, scope: cst.CSTNode, calls: list[cst.Call]) -> list[Split]:
+def splits_in(ctx: FileContext, scope: cst.CSTNode, calls: list[cst.Call],
+              slices: bool = True) -> list[Split]:
     """Where data is split in ``scope``, and the names of what is split: split functions
     and splitters, ``fit(..., validation_split=...)``, slices into named parts
     (``X_train = X[:n]``), and indexing with the parts of a split of indices
-    (``tr, te = train_test_split(np.arange(n)); X[tr]``, ``for tr, te in kf.split(X)``)."""
+    (``tr, te = train_test_split(np.arange(n)); X[tr]``, ``for tr, te in kf.split(X)``).
+    Without ``slices``, only split calls and their index parts: for a part named as training
+    data, which is split again (``train_test_split(train)``, ``train_df.iloc[trn_idx]``)
+    only by these (``X_train[:1000]`` may be a subsample)."""
     out: list[Split] = []
     indices: set[str] = set()
     for call in calls:
@@ -86,23 +138,66 @@ def splits_in(ctx: FileContext, scope: cst.CSTNode, calls: list[cst.Call]) -> li
             names = {dotted_name(a) for a in positional(call)} - {None}
             out.append((D.order(ctx, call), names))  # type: ignore[arg-type]
             indices |= _index_parts(ctx, call, splitter)
-        elif _validation_split(call):
+        elif slices and _validation_split(call):
             data = argument(call, 0, "x")
             name = D.data_name(data) if data is not None else None
             if name is not None:
                 out.append((D.order(ctx, call), {name}))
+    if slices:
+        out += _splits_by_callees(ctx, calls)
+    if not slices and not indices:
+        return out
     for assign in D.assignments_in(ctx, scope):
-        named_part = any(D.split_of(n) for n in D.target_names(assign))
+        named_part = slices and any(D.split_of(n) for n in D.target_names(assign))
         sliced = _sliced_names(assign.value) if named_part else set()
-        sliced |= _indexed_names(assign.value, indices) | _parts_of(assign.value)
+        sliced |= _indexed_names(assign.value, indices)
+        sliced |= _parts_of(assign.value) if slices else set()
         if sliced:
             out.append((D.order(ctx, assign), sliced))
     for node in D.nodes_in_scope(ctx, cst.Return, scope):
         if node.value is not None:
-            parts = _indexed_names(node.value, indices) | _parts_of(node.value)
+            parts = _indexed_names(node.value, indices)
+            parts |= _parts_of(node.value) if slices else set()
             if parts:
                 out.append((D.order(ctx, node), parts))
     return out
+
+
+def _splits_by_callees(ctx: FileContext, calls: list[cst.Call]) -> list[Split]:
+    """Calls of a function of this file that splits a parameter
+    (``def train(X, kf): for tr, va in kf.split(X)``): the call splits what it passes
+    for it (``self.train(X_bal, kf)``)."""
+    out: list[Split] = []
+    for call in calls:
+        fn = ctx.call_graph.target(call)
+        split = _split_parameters(ctx, fn) if fn is not None else ()
+        names = set()
+        for param in split:
+            passed = ctx.call_graph.argument_for(fn, param, call)  # type: ignore[arg-type]
+            name = dotted_name(passed) if passed is not None else None
+            if name is not None:
+                names.add(name)
+        if names:
+            out.append((D.order(ctx, call), names))
+    return out
+
+
+def _split_parameters(ctx: FileContext, fn: cst.FunctionDef) -> list[cst.Param]:
+    """The parameters ``fn`` itself splits (not through further calls), before any
+    rebinding; remembered per function."""
+    cache: dict[cst.FunctionDef, list[cst.Param]] = ctx.__dict__.setdefault(
+        "_split_parameters", {})
+    if fn in cache:
+        return cache[fn]
+    cache[fn] = []  # a recursive call sees no split
+    calls = D.calls_by_scope(ctx).get(fn, [])
+    splits = splits_in(ctx, fn, calls, slices=False) if calls else []
+    if splits:
+        assigns = D.assignments_in(ctx, fn)
+        cache[fn] = [p for p in (*fn.params.posonly_params, *fn.params.params,
+                                 *fn.params.kwonly_params)
+                     if split_later(ctx, fn, {p.name.value}, splits, assigns)]
+    return cache[fn]
 
 
 def _parts_of(expr: cst.BaseExpression) -> set[str]:
@@ -218,6 +313,40 @@ def _sliced_names(expr: cst.CSTNode) -> set[str]:
     return out
 
 
+def assigned_names(assign: cst.Assign) -> set[str]:
+    """Assigned names; for ``df[cols] = ...`` and ``X[:, i] = ...``, the frame or array."""
+    names = set(D.target_names(assign))
+    for target in assign.targets:
+        if isinstance(target.target, cst.Subscript):
+            base = dotted_name(target.target.value)
+            if base is not None:
+                names.add(base)
+    return names
+
+
+def carried(ctx: FileContext, call: cst.CSTNode, names: frozenset[str],
+             assigns: list[cst.Assign]) -> frozenset[str]:
+    """``names`` and every name later computed from them in the scope (``X = df.drop(...)``
+    after ``df[cols] = scaler.fit_transform(df[cols])``): what was done to the data at
+    ``call`` (statistics, resampled rows) travels with them."""
+    carried = set(names)
+    start = D.order(ctx, call)
+    for assign in assigns:
+        if D.order(ctx, assign) <= start or not carried:
+            continue
+        if D.mentions(assign.value, carried) and not _scalar(assign.value):
+            carried |= assigned_names(assign)
+    return frozenset(carried)
+
+
+def _scalar(expr: cst.BaseExpression) -> bool:
+    """``len(X)``, ``X.shape[0]``: a number computed from the data, not the data."""
+    if isinstance(expr, cst.Call) and dotted_name(expr.func) in ("len", "int", "float"):
+        return True
+    return isinstance(expr, (cst.Subscript, cst.Attribute)) and "shape" in (
+        dotted_name(expr.value if isinstance(expr, cst.Subscript) else expr) or "")
+
+
 # Across functions and files -------------------------------------------------------------
 
 def project_function(ctx: FileContext, call: cst.Call) -> str | None:
@@ -292,3 +421,16 @@ def returned_positions(ctx: FileContext, fn: cst.FunctionDef, names: set[str]) -
         elif D.mentions(value, names):
             positions.add(-1)
     return positions
+
+
+def split_by_a_caller(ctx: FileContext, fn: cst.FunctionDef,
+                      carried: set[str]) -> Requirement | None:
+    """``fn`` returns the data (fitted, resampled) and a caller splits that part of its result
+    (in this file or another: ``X, y = prepare_data(df)`` then ``train_test_split(X, y)``),
+    as a requirement the project's call facts settle."""
+    positions = sorted(returned_positions(ctx, fn, carried))
+    if not positions:
+        return None
+    function = function_qualname(ctx, fn)
+    first, *rest = (Requirement(function, SPLIT, str(p), str(ctx.path)) for p in positions)
+    return Requirement(first.class_qualname, first.fact, first.role, first.near, tuple(rest))

@@ -139,7 +139,7 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
 
 # Rules whose findings in one file can rest on another file's call facts: what it splits
 # of a function's result, what loss objects it passes to functions and classes.
-_CALL_FACT_RULES = frozenset({"NN302"})
+_CALL_FACT_RULES = frozenset({"NN302", "NN307"})
 _PASSED_FACT_RULES = frozenset({"NN101"})
 _LOSS_OBJECT_WORDS = ("Loss", "from_logits")  # nn.CrossEntropyLoss(), keras' losses
 

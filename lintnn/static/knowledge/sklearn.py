@@ -26,12 +26,16 @@ ENTRIES: dict[str, Entry] = {
         "sklearn.compose.ColumnTransformer sklearn.compose.make_column_transformer",
         cls(R.PIPELINE),
     ),
-    "sklearn.model_selection.train_test_split": fn(R.SPLIT_FUNCTION),
+    # ``sklearn.cross_validation``: the module before 0.18, still in old scripts.
+    **expand("sklearn.model_selection.train_test_split "
+             "sklearn.cross_validation.train_test_split", fn(R.SPLIT_FUNCTION)),
     **expand(
         "sklearn.model_selection.KFold sklearn.model_selection.StratifiedKFold "
         "sklearn.model_selection.GroupKFold sklearn.model_selection.ShuffleSplit "
         "sklearn.model_selection.StratifiedShuffleSplit sklearn.model_selection.TimeSeriesSplit "
-        "sklearn.model_selection.RepeatedKFold sklearn.model_selection.StratifiedGroupKFold",
+        "sklearn.model_selection.RepeatedKFold sklearn.model_selection.StratifiedGroupKFold "
+        "sklearn.cross_validation.KFold sklearn.cross_validation.StratifiedKFold "
+        "sklearn.cross_validation.ShuffleSplit sklearn.cross_validation.StratifiedShuffleSplit",
         cls(R.SPLITTER),
     ),
     **expand("numpy.random.permutation", fn(R.PERMUTATION)),
@@ -54,6 +58,8 @@ ENTRIES: dict[str, Entry] = {
         "imblearn.combine.SMOTEENN imblearn.combine.SMOTETomek",
         cls(R.OVERSAMPLER),
     ),
+    # Draws rows with replacement by default (``resample(minority, n_samples=...)``).
+    "sklearn.utils.resample": fn(R.OVERSAMPLER),
     **expand("numpy.random.seed numpy.random.set_state random.seed random.setstate",
              fn(R.RESEED)),
 }

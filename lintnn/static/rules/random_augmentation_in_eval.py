@@ -113,8 +113,10 @@ def _is_eval_transform(ctx: FileContext, call: cst.Call) -> bool:
     if _passed_to_eval_dataset(ctx, call):
         return True
     variable = names[0]
-    if variable is None or D.clear_split(variable) is not None:
-        return False
+    if variable is None or D.clear_split(variable) == D.EVAL:
+        return False  # (an evaluation name was answered above)
+    # ``train_transform`` too: a pipeline named for training but also given to an
+    # evaluation data set (``ImageFolder(test_dir, transform=train_transform)``)
     scope = ctx.scope_of(call)
     return any(
         _passed_to_eval_dataset(ctx, use) for use in _uses(ctx, variable, scope)
@@ -182,9 +184,38 @@ def _generators_flowing_eval_data(ctx: FileContext) -> list[cst.Call]:
         if generator is None or generator.kind is not Kind.INSTANCE or not generator.has(
                 R.AUGMENTING_GENERATOR) or not isinstance(generator.node, cst.Call):
             continue
-        if _random_generator(generator.node) and _flows_eval_data(ctx, call):
+        if _random_generator(generator.node) and (
+                _flows_eval_data(ctx, call) or _eval_data_from_callers(ctx, call, generator.node)):
             found.append(generator.node)
     return found
+
+
+def _eval_data_from_callers(ctx: FileContext, flow: cst.Call, generator: cst.Call) -> bool:
+    """``def augment(gen, X, y): gen.flow(X, y)``, called with this generator and
+    evaluation data (``augment(aug, X_val, y_val)``, or as ``validation_data=``)."""
+    fn = ctx.index.enclosing_function(flow)
+    data = positional(flow)[0] if positional(flow) else None
+    receiver = flow.func.value  # type: ignore[attr-defined]
+    if fn is None or not isinstance(data, cst.Name) or not isinstance(receiver, cst.Name):
+        return False
+    params = {p.name.value: p for p in (*fn.params.params, *fn.params.kwonly_params)}
+    data_param, generator_param = params.get(data.value), params.get(receiver.value)
+    if data_param is None or generator_param is None:
+        return False
+    for site in ctx.call_graph.callers(fn):
+        passed = ctx.call_graph.argument_for(fn, generator_param, site)
+        value = ctx.value(passed) if passed is not None else None
+        if value is None or value.node is not generator:
+            continue  # another generator (a plain one for evaluation) at this call
+        name = D.data_name(ctx.call_graph.argument_for(fn, data_param, site))
+        if D.has_word(name, _TTA_WORDS):
+            continue
+        arg = ctx.index.parent(site)
+        as_validation = isinstance(arg, cst.Arg) and arg.keyword is not None and (
+            arg.keyword.value == "validation_data")
+        if D.clear_split(name) == D.EVAL or as_validation:
+            return True
+    return False
 
 
 def _random_generator(built: cst.Call) -> bool:

@@ -11,6 +11,7 @@ from lintnn.static.knowledge import roles as R
 from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.dataflow import Kind
+from lintnn.static.syntax.nodes import bool_value, keyword
 
 _RESAMPLE_METHODS = frozenset({"fit_resample", "fit_sample"})
 
@@ -27,8 +28,10 @@ class ResampledBeforeSplit(Rule):
         "evaluation is optimistic; split first and resample the training part only"
     )
     frameworks = ("sklearn",)
-    triggers = ("fit_resample", "fit_sample")
-    needs = (Needs(roles=(R.OVERSAMPLER,)), Needs(calls=tuple(_RESAMPLE_METHODS)))
+    triggers = ("resample", "fit_sample", "replace")
+    # an imblearn sampler's fit_resample, sklearn's resample(), or pandas' sample(replace=)
+    needs = (Needs(roles=(R.OVERSAMPLER,), calls=("sample",)),
+             Needs(calls=(*_RESAMPLE_METHODS, "sample"), callee_roles=(R.OVERSAMPLER,)))
 
     def check(self, ctx: FileContext) -> None:
         for scope, calls in D.calls_by_scope(ctx).items():
@@ -39,14 +42,33 @@ class ResampledBeforeSplit(Rule):
             assigns = D.assignments_in(ctx, scope)
             for call in resamples:
                 resampled = _resampled_names(ctx, call)
-                if resampled and S.split_later(ctx, call, resampled, splits, assigns):
+                # through what is built from the copies (``pd.concat([majority, upsampled])``)
+                carried = set(S.carried(ctx, call, frozenset(resampled), assigns))
+                if not resampled:
+                    continue
+                if S.split_later(ctx, call, carried, splits, assigns):
                     ctx.report(call)
+                elif isinstance(scope, cst.FunctionDef):
+                    # returned, and split by a caller (``X_bal, y_bal = self.balance(X, y)``
+                    # then ``self.train(X_bal, y_bal, kfold)``), in this file or another
+                    requirement = S.split_by_a_caller(ctx, scope, carried)
+                    if requirement is not None:
+                        ctx.report(call, requires=(requirement,))
 
 
 def _is_oversampling(ctx: FileContext, call: cst.Call) -> bool:
-    """``sampler.fit_resample(X, y)`` on an imbalanced-learn oversampler."""
+    """``sampler.fit_resample(X, y)`` on an imbalanced-learn oversampler; rows drawn with
+    replacement: ``resample(minority, n_samples=n)`` (sklearn), ``df.sample(n,
+    replace=True)`` (pandas)."""
     func = call.func
-    if not isinstance(func, cst.Attribute) or func.attr.value not in _RESAMPLE_METHODS:
+    _, entry = ctx.callee(call)
+    if entry is not None and entry.kind == "function" and R.OVERSAMPLER in entry.roles:
+        return bool_value(keyword(call, "replace")) is not False
+    if not isinstance(func, cst.Attribute):
+        return False
+    if func.attr.value == "sample":
+        return bool_value(keyword(call, "replace")) is True and ctx.qualname(func.value) is None
+    if func.attr.value not in _RESAMPLE_METHODS:
         return False
     receiver = ctx.value(func.value)
     return receiver is not None and receiver.kind is Kind.INSTANCE and receiver.has(

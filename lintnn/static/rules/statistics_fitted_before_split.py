@@ -13,7 +13,6 @@ from lintnn.static.knowledge import roles as R
 from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.nodes import argument, dotted_name, positional
-from lintnn.static.syntax.project import SPLIT, Requirement
 
 _MOMENT_METHODS = frozenset({"mean", "std", "var", "min", "max", "nanmean", "nanstd",
                              "median", "quantile"})
@@ -59,37 +58,62 @@ class StatisticsFittedBeforeSplit(Rule):
             splits = S.splits_in(ctx, scope, calls)
             assigns = D.assignments_in(ctx, scope)
             leaked: list[Fit] = []
-            for fit in _fits(ctx, scope, calls) if splits or isinstance(
-                    scope, cst.FunctionDef) else ():
-                if any(_same_leak(fit, earlier) for earlier in leaked):
+            fits = _fits(ctx, scope, calls) if splits or isinstance(
+                scope, cst.FunctionDef) else []
+            for fit in fits:
+                if any(_same_leak(ctx, fit, earlier, assigns) for earlier in leaked):
                     continue  # the mean and the std of one array: one leak, one finding
+                if any(_superseded(ctx, fit, later) for later in fits):
+                    continue  # ``X = A().fit(d).transform(d)`` then ``X = B().fit(d)...``
                 carried = {fit.data, *fit.derived}
-                if splits and S.split_later(ctx, fit.call, carried, splits, assigns):
+                if D.split_of(fit.data) == D.TRAIN:
+                    if _training_part_split(ctx, scope, fit, calls, assigns):
+                        leaked.append(fit)
+                        ctx.report(fit.call)
+                elif splits and S.split_later(ctx, fit.call, carried, splits, assigns):
                     leaked.append(fit)
                     ctx.report(fit.call)
                 elif isinstance(scope, cst.FunctionDef):
-                    requirement = _split_by_a_caller(ctx, scope, carried)
+                    requirement = S.split_by_a_caller(ctx, scope, carried)
                     if requirement is not None:
                         leaked.append(fit)
                         ctx.report(fit.call, requires=(requirement,))
 
 
-def _split_by_a_caller(ctx: FileContext, fn: cst.FunctionDef,
-                       carried: set[str]) -> Requirement | None:
-    """The function returns the fitted data and a caller splits that part of its result
-    (in this file or another: ``X, y = prepare_data(df)`` then ``train_test_split(X, y)``),
-    as a requirement the project's call facts settle."""
-    positions = sorted(S.returned_positions(ctx, fn, carried))
-    if not positions:
-        return None
-    function = S.function_qualname(ctx, fn)
-    first, *rest = (Requirement(function, SPLIT, str(p), str(ctx.path)) for p in positions)
-    return Requirement(first.class_qualname, first.fact, first.role, first.near, tuple(rest))
+def _training_part_split(ctx: FileContext, scope: cst.CSTNode, fit: Fit,
+                         calls: list[cst.Call], assigns: list[cst.Assign]) -> bool:
+    """Statistics of the training part (``scaler.fit(train)``), and then that part itself
+    is split by a split call into training and validation rows
+    (``train, valid = train_test_split(train)``): the validation rows shaped them too.
+    Only the training names count (``X_val = scaler.transform(X_val)`` is not carried)."""
+    carried = {n for n in (fit.data, *fit.derived) if D.split_of(n) != D.EVAL}
+    splits = S.splits_in(ctx, scope, calls, slices=False)
+    return S.split_later(ctx, fit.call, carried, splits, assigns)
 
 
-def _same_leak(fit: Fit, earlier: Fit) -> bool:
-    """Two statistics of the same array (``mu = X.mean(0); sd = X.std(0)``)."""
-    return fit.source == earlier.source
+def _superseded(ctx: FileContext, fit: Fit, later: Fit) -> bool:
+    """A later statement fits the same data again and rebinds the names this fit's result
+    was assigned to (without reading them): only the later fit reaches what follows."""
+    first, second = ctx.index.statement_of(fit.call), ctx.index.statement_of(later.call)
+    if (fit.source != later.source or first is second or not isinstance(first, cst.Assign)
+            or not isinstance(second, cst.Assign) or not ctx.index.before(first, second)):
+        return False
+    rebound = D.target_names(first) & D.target_names(second)
+    return bool(rebound) and not D.mentions(second.value, rebound)
+
+
+def _same_leak(ctx: FileContext, fit: Fit, earlier: Fit, assigns: list[cst.Assign]) -> bool:
+    """Two statistics of the same array (``mu = X.mean(0); sd = X.std(0)``), unless the
+    data was bound to fresh data in between (``df = pd.read_csv(...)`` again, as in a
+    notebook that reloads its table in a later cell): then it is another leak."""
+    if fit.source != earlier.source:
+        return False
+    start, end = D.order(ctx, earlier.call), D.order(ctx, fit.call)
+    return not any(
+        start < D.order(ctx, a) < end and fit.data in D.target_names(a)
+        and not D.mentions(a.value, {fit.data})
+        for a in assigns
+    )
 
 
 def _fits(ctx: FileContext, scope: cst.CSTNode, calls: list[cst.Call]) -> list[Fit]:
@@ -101,23 +125,25 @@ def _fits(ctx: FileContext, scope: cst.CSTNode, calls: list[cst.Call]) -> list[F
         if data is not None and _one_part(data, parts):
             continue  # scaler.fit(X[train_idx]): fitted on the training rows
         if data is not None:
-            name = S.full_data_name(data)
+            name = S.fitted_data_name(data, training=True)
+            if name is None and S.combines_rows(data) and _target_of(ctx, call):
+                name = _code(ctx, data)  # the parts stacked: only what it became carries
             if name is not None:
-                fits.append(Fit(call, name, _carried(ctx, call, _transformed(ctx, call, assigns),
+                fits.append(Fit(call, name, S.carried(ctx, call, _transformed(ctx, call, assigns),
                                                      assigns), _code(ctx, data)))
             continue
         standardized = _standardized_data(ctx, call)
         if standardized is not None:
-            name = S.full_data_name(standardized)
+            name = S.fitted_data_name(standardized, training=True)
             if name is not None:
-                fits.append(Fit(call, name, _carried(ctx, call, frozenset(
+                fits.append(Fit(call, name, S.carried(ctx, call, frozenset(
                     _target_of(ctx, call)), assigns), _code(ctx, standardized)))
             continue
         moment = _moment_of(ctx, call)
         if moment is not None:
             derived = _normalized(ctx, scope, call, moment, assigns)
             if derived is not None:
-                fits.append(Fit(call, moment, _carried(ctx, call, derived, assigns),
+                fits.append(Fit(call, moment, S.carried(ctx, call, derived, assigns),
                                 _code(ctx, _moment_data(ctx, call))))
     return fits
 
@@ -128,6 +154,8 @@ def _transformed(ctx: FileContext, call: cst.Call, assigns: list[cst.Assign]) ->
     out: set[str] = set()
     if call.func.attr.value != "fit":  # type: ignore[attr-defined]
         out |= _target_of(ctx, call)
+    elif (chained := _chained_transform(ctx, call)) is not None:
+        out |= _target_of(ctx, chained)  # ``X = StandardScaler().fit(data).transform(data)``
     receiver = dotted_name(call.func.value)  # type: ignore[attr-defined]
     if receiver is None:
         return frozenset(out)
@@ -136,8 +164,19 @@ def _transformed(ctx: FileContext, call: cst.Call, assigns: list[cst.Assign]) ->
         if (isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute)
                 and value.func.attr.value == "transform"
                 and dotted_name(value.func.value) == receiver):
-            out |= _targets(assign)
+            out |= S.assigned_names(assign)
     return frozenset(out)
+
+
+def _chained_transform(ctx: FileContext, fit: cst.Call) -> cst.Call | None:
+    """``<fit>.transform(...)``: the transform chained on a ``fit`` call's result (the
+    fitted estimator)."""
+    attribute = ctx.index.parent(fit)
+    call = ctx.index.parent(attribute) if isinstance(attribute, cst.Attribute) else None
+    if (isinstance(call, cst.Call) and call.func is attribute
+            and attribute.attr.value == "transform"):  # type: ignore[union-attr]
+        return call
+    return None
 
 
 def _target_of(ctx: FileContext, node: cst.CSTNode) -> set[str]:
@@ -151,42 +190,9 @@ def _target_of(ctx: FileContext, node: cst.CSTNode) -> set[str]:
             break
         node, parent = call, ctx.index.parent(call)
     if isinstance(parent, cst.Assign) and parent.value is node:
-        return _targets(parent)
+        return S.assigned_names(parent)
     name = D.assigned_name(ctx, node)
     return {name} if name else set()
-
-
-def _targets(assign: cst.Assign) -> set[str]:
-    """Assigned names; for ``df[cols] = ...`` and ``X[:, i] = ...``, the frame or array."""
-    names = set(D.target_names(assign))
-    for target in assign.targets:
-        if isinstance(target.target, cst.Subscript):
-            base = dotted_name(target.target.value)
-            if base is not None:
-                names.add(base)
-    return names
-
-
-def _carried(ctx: FileContext, call: cst.Call, names: frozenset[str],
-             assigns: list[cst.Assign]) -> frozenset[str]:
-    """``names`` and every name later computed from them in the scope (``X = df.drop(...)``
-    after ``df[cols] = scaler.fit_transform(df[cols])``): the statistics travel with them."""
-    carried = set(names)
-    start = D.order(ctx, call)
-    for assign in assigns:
-        if D.order(ctx, assign) <= start or not carried:
-            continue
-        if D.mentions(assign.value, carried) and not _scalar(assign.value):
-            carried |= _targets(assign)
-    return frozenset(carried)
-
-
-def _scalar(expr: cst.BaseExpression) -> bool:
-    """``len(X)``, ``X.shape[0]``: a number computed from the data, not the data."""
-    if isinstance(expr, cst.Call) and dotted_name(expr.func) in ("len", "int", "float"):
-        return True
-    return isinstance(expr, (cst.Subscript, cst.Attribute)) and "shape" in (
-        dotted_name(expr.value if isinstance(expr, cst.Subscript) else expr) or "")
 
 
 def _one_part(data: cst.BaseExpression, parts: set[str]) -> bool:
@@ -224,12 +230,12 @@ def _moment_of(ctx: FileContext, call: cst.Call) -> str | None:
     _, entry = ctx.callee(call)
     if entry is not None and R.MOMENT in entry.roles:
         args = positional(call)
-        return S.full_data_name(args[0]) if args else None
+        return S.full_data_name(args[0], training=True) if args else None
     func = call.func
     if isinstance(func, cst.Attribute) and func.attr.value in _MOMENT_METHODS:
         if ctx.qualname(func.value) is not None:
             return None  # a module (``np.mean``, ``torch.max``) rather than data
-        return S.full_data_name(func.value)
+        return S.full_data_name(func.value, training=True)
     return None
 
 
@@ -257,11 +263,11 @@ def _normalized(
         if applied:
             used = True
             if _arithmetic_with(assign.value, {data}) or D.mentions(assign.value, {data}):
-                out |= _targets(assign)
+                out |= S.assigned_names(assign)
     for aug in D.nodes_in_scope(ctx, cst.AugAssign, scope):
         if D.order(ctx, aug) < start and not ctx.index.is_inside(call, aug):
             continue
-        target = dotted_name(aug.target)
+        target = S.full_data_name(aug.target, training=True)  # ``df["age"] /= ...``: df
         operand = aug.value
         if target == data and (ctx.index.is_inside(call, aug) or (
                 statistic is not None and D.mentions(operand, {statistic}))):
@@ -272,7 +278,9 @@ def _normalized(
 
 def _applied_inline(ctx: FileContext, call: cst.Call, data: str) -> frozenset[str] | None:
     """The statistic is an argument of a call that also takes the data
-    (``df.fillna(df.mean())``, ``scale(X, X.mean(0), X.std(0))``): that call's result."""
+    (``df.fillna(df.mean())``, ``scale(X, X.mean(0), X.std(0))``): that call's result.
+    Not for a part named training data (``train.fillna(train.mean())``): filling it with
+    its own mean is not taken as a leak into a later split of it."""
     arg = ctx.index.parent(call)
     user = ctx.index.parent(arg) if isinstance(arg, cst.Arg) else None
     if not isinstance(user, cst.Call):

@@ -10,7 +10,14 @@ from lintnn.static.analyses import datasets as D
 from lintnn.static.knowledge import roles as R
 from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
-from lintnn.static.syntax.nodes import argument, bool_value, dotted_name, has_star_args, keyword
+from lintnn.static.syntax.nodes import (
+    argument,
+    bool_value,
+    dotted_name,
+    has_star_args,
+    keyword,
+    names_in,
+)
 from lintnn.static.syntax.project import READS_INDEX, Requirement
 
 _TENSOR_SOURCES = frozenset({"tensorflow.data.Dataset.from_tensor_slices",
@@ -73,20 +80,29 @@ class UnshuffledTrainingData(Rule):
     # torch DataLoader ---------------------------------------------------------------
 
     def _check_loader(self, ctx: FileContext, call: cst.Call) -> None:
-        if has_star_args(call) or len([a for a in call.args if a.keyword is None]) > 2:
+        if len([a for a in call.args if a.keyword is None and not a.star]) > 2:
             return
-        shuffle = keyword(call, "shuffle")
+        keywords = D.star_keywords(ctx, call)  # ``**train_kwargs`` read through
+        if keywords is None:
+            return
+        shuffle = keywords.get("shuffle")
+        if shuffle is D.SOME_PATHS:
+            shuffle = None  # ``if use_cuda: kwargs.update(shuffle=True)``: off on the others
+        if any(keywords.get(n) is D.SOME_PATHS for n in ("sampler", "batch_sampler")):
+            return  # a sampler on some paths: the others may not want one (iterable data)
         if isinstance(shuffle, cst.Name) and bool_value(shuffle) is None:
-            self._check_factory(ctx, call, shuffle.value)
+            if not has_star_args(call):
+                self._check_factory(ctx, call, shuffle.value)
             return
         if shuffle is not None and bool_value(shuffle) is not False:
             return  # shuffle=True, or shuffle=<variable>: not known to be off
         for name in ("sampler", "batch_sampler"):
-            sampler = keyword(call, name)
+            sampler = keywords.get(name)
             if sampler is not None and not _is_none(sampler):
                 return
         dataset = argument(call, 0, "dataset")
-        if dataset is None or _is_iterable_dataset(ctx, dataset):
+        if dataset is None or _is_iterable_dataset(ctx, dataset) or _picks_items_at_random(
+                ctx, dataset):
             return
         in_lambda = any(isinstance(a, cst.Lambda) for a in ctx.index.ancestors(call))
         function = None if in_lambda else D.function_name(ctx, call)
@@ -160,15 +176,35 @@ class UnshuffledTrainingData(Rule):
         for loop in ctx.index.loops:
             if not isinstance(loop, cst.For) or loop in reported:
                 continue
-            variables = set(_names_in(loop.target))
-            if not variables or not _is_range(loop.iter) or not D.is_training_loop(ctx, loop):
+            targets = set(_names_in(loop.target))
+            counters = _counters(ctx, loop) - targets
+            if not targets or not _is_range(loop.iter) or not D.is_training_loop(ctx, loop):
                 continue
-            for subscript in _batch_slices(ctx, loop, variables):
-                name = D.data_name(subscript.value)
-                if D.split_of(name) == D.TRAIN and not D.is_ordered_name(name):
-                    ctx.report(loop)
+            for data, start, batch in _batch_slices(ctx, loop, targets | counters):
+                if _unshuffled_batches_of(ctx, loop, D.data_name(data)):
+                    # a range over the data is the batching; a counter the loop advances
+                    # (``start += batch_size``) makes the slice the batching
+                    by_counter = not D.mentions(start, targets)
+                    ctx.report(batch if by_counter else loop)
                     reported.add(loop)
                     break
+
+
+def _unshuffled_batches_of(ctx: FileContext, loop: cst.For, name: str | None) -> bool:
+    """Batches of training data: named so (``X_train``), or inputs and labels
+    (``images``, ``y``) batched again in every pass of an outer (epoch) loop."""
+    if D.is_ordered_name(name) or D.split_of(name) == D.EVAL:
+        return False
+    if D.split_of(name) == D.TRAIN:
+        return True
+    return (D.is_input_name(name) or D.is_label_name(name)) and bool(
+        ctx.index.enclosing_loops(loop))
+
+
+def _counters(ctx: FileContext, loop: cst.For) -> set[str]:
+    """Names the loop body advances (``start += batch_size``): a batch index kept by hand."""
+    return {aug.target.value for aug in D.descendants(ctx, loop.body, cst.AugAssign)
+            if isinstance(aug.target, cst.Name) and isinstance(aug.operator, cst.AddAssign)}
 
 
 def _is_iterable_dataset(ctx: FileContext, dataset: cst.BaseExpression) -> bool:
@@ -200,6 +236,34 @@ def _order_matters(ctx: FileContext, dataset: cst.BaseExpression) -> tuple[Requi
     return (Requirement(value.project_class, READS_INDEX, "", str(ctx.path)),)
 
 
+# Calls that draw a random number or index (``random.randint``, ``np.random.choice``).
+_RANDOM_DRAWS = frozenset({"randint", "choice", "choices", "integers", "randrange", "randperm",
+                           "permutation", "sample"})
+_RANDOM_MODULES = ("random.", "numpy.random.", "torch.")
+
+
+def _picks_items_at_random(ctx: FileContext, dataset: cst.BaseExpression) -> bool:
+    """A data set of this file whose ``__getitem__`` picks its item by a random index
+    (``first = random.randint(0, n); self.data[first]``): the order of the indices it is
+    given carries nothing. A random draw used only for augmentation does not count."""
+    value = ctx.value(dataset)
+    if value is None or value.project_class is None:
+        return False
+    class_def = ctx.local_classes.get(value.project_class.rsplit(".", 1)[-1])
+    getitem = ctx.method(class_def, "__getitem__") if class_def is not None else None
+    if getitem is None:
+        return False
+    draws = [call for call in D.calls_by_scope(ctx).get(getitem, ())
+             if isinstance(call.func, cst.Attribute) and call.func.attr.value in _RANDOM_DRAWS
+             and (ctx.qualname(call.func) or "").startswith(_RANDOM_MODULES)]
+    drawn = {target.value for call in draws
+             if isinstance(assign := ctx.index.parent(call), cst.Assign)
+             for t in assign.targets if isinstance(target := t.target, cst.Name)}
+    uses = [*draws, *(n for n in names_in(getitem.body) if n.value in drawn)]
+    return any(isinstance(a, cst.Index)  # an index, not a slice (a random crop slices)
+               for node in uses for a in ctx.index.ancestors(node))
+
+
 def _is_none(expr: cst.BaseExpression) -> bool:
     return isinstance(expr, cst.Name) and expr.value == "None"
 
@@ -224,13 +288,19 @@ def _is_range(expr: cst.BaseExpression) -> bool:
 
 def _batch_slices(
     ctx: FileContext, loop: cst.For, variables: set[str]
-) -> list[cst.Subscript]:
-    """``data[i:i + bs]`` whose start depends on the loop variable."""
-    found = []
+) -> list[tuple[cst.BaseExpression, cst.BaseExpression, cst.CSTNode]]:
+    """``data[i:i + bs]`` and ``data.narrow(0, i, bs)`` whose start depends on the loop
+    variable (or a counter the loop advances): the data, the start, the slicing node."""
+    found: list[tuple[cst.BaseExpression, cst.BaseExpression, cst.CSTNode]] = []
     for node in D.descendants(ctx, loop.body, cst.Subscript):
         element = node.slice[0].slice if len(node.slice) == 1 else None
         if isinstance(element, cst.Slice) and element.lower is not None and D.mentions(
             element.lower, variables
         ):
-            found.append(node)
+            found.append((node.value, element.lower, node))
+    for call in D.calls_in(ctx, loop.body):
+        start = argument(call, 1, "start")
+        if (isinstance(call.func, cst.Attribute) and call.func.attr.value == "narrow"
+                and start is not None and D.mentions(start, variables)):
+            found.append((call.func.value, start, call))
     return found
