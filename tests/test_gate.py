@@ -192,6 +192,18 @@ def test_every_rule_declares_what_it_needs() -> None:
         assert rule.needs, f"{code} declares no needs: the gate never skips it"
 
 
+
+def test_a_jax_optimizer_rule_is_not_kept_by_a_trainer_s_optimizers_method() -> None:
+    """NN514 needs both its word and jax: Lightning's ``self.optimizers()`` meets only one."""
+    rule = all_rules()["NN514"]()
+    lightning = "import torch\n\ndef training_step(self, batch):\n    opt = self.optimizers()\n"
+    assert not can_fire(rule, found(lightning), lambda: "")
+    jax = "from jax.example_libraries import optimizers\ninit, update, get = optimizers.adam(1)\n"
+    assert can_fire(rule, found(jax), lambda: "")
+    relative = "from . import optimizers\ninit, update, get = optimizers.adam(1)\n"
+    assert can_fire(rule, found(relative), lambda: "jax")  # inside jax itself
+    assert not can_fire(rule, found(relative), lambda: "mypkg")
+
 _MODEL = '''
     import torch
     from torch import nn
@@ -247,6 +259,34 @@ def test_a_deferred_summary_is_made_when_a_finding_asks(tmp_path: Path, monkeypa
                    gated=False).check_paths([tmp_path]).diagnostics
     assert plain == found_here
 
+
+def test_a_cached_run_keeps_the_summaries_a_finding_asked_for(tmp_path: Path,
+                                                              monkeypatch) -> None:
+    """The cache records a deferred file's summaries once made: the next run finds the
+    same findings without summarising it again, and an edit of it defers it anew."""
+    summarised: list[str] = []
+    real = run_module.summarize_file
+
+    def counting(path: Path, max_size: int = 0) -> list[ClassSummary]:
+        summarised.append(path.name)
+        return real(path, max_size)
+
+    monkeypatch.setattr(run_module, "summarize_file", counting)
+    (tmp_path / "models.py").write_text(textwrap.dedent(_MODEL))
+    (tmp_path / "evaluate.py").write_text(
+        "import torch\nfrom models import Net\n\nmodel = Net()\n"
+        "with torch.no_grad():\n    out = model(torch.ones(2))\n")
+
+    def run() -> list[tuple[str, str]]:
+        engine = Engine(Settings(select=["NN"], root=tmp_path), jobs=1)
+        found = engine.check_paths([tmp_path]).diagnostics
+        return [(Path(d.filename).name, d.code) for d in found]
+
+    assert run() == [("evaluate.py", "NN201")] and summarised == ["models.py"]
+    assert run() == [("evaluate.py", "NN201")] and summarised == ["models.py"]
+    (tmp_path / "models.py").write_text(textwrap.dedent(_MODEL) + "\n# edited\n")
+    assert run() == [("evaluate.py", "NN201")] and summarised == ["models.py"] * 2
+    assert run() == [("evaluate.py", "NN201")] and summarised == ["models.py"] * 2
 
 def _summary(qualname: str, returns: str) -> ClassSummary:
     return ClassSummary(qualname, (), frozenset({returns}), defines_output=True)

@@ -11,6 +11,8 @@ import lintnn
 from lintnn.config import Settings
 from lintnn.static.engine.incremental import IncrementalParser
 from lintnn.static.engine.run import Engine
+from lintnn.static.syntax.imports import ImportMap
+from lintnn.static.syntax.index import IndexPieces, NodeIndex
 
 EDGE_CASES = [
     "",
@@ -92,3 +94,38 @@ def test_unchanged_statements_stay_the_same_objects() -> None:
     after = parser.parse(text.replace("x + 3", "x * 3")).body
     assert [a is b for a, b in zip(before, after, strict=True)] == [
         True, True, True, False, True]
+
+
+def _index_facts(index: NodeIndex) -> tuple:
+    return (list(index.parents.items()), index.calls, index.functions, index.classes,
+            index.loops, index.withs, index.returns, index.assignments,
+            index.assigned_names, index.depth, index.imports.aliases, index.imports.shadowed)
+
+
+_EDITS = [
+    ("import torch\nfrom torch import nn\n", "import torch\nimport numpy as nn\n"),
+    ("def train(", "def train2("),
+    ("    for", "    import os\n    for"),
+    ("= 1", "= [[[[1]]]]"),
+]
+
+
+@pytest.mark.parametrize("text", sources()[:40])
+def test_an_index_joined_from_kept_statement_walks_is_the_index_of_a_walk(text: str) -> None:
+    """Each build reuses the walks of the statements an edit left alone; the index, its
+    imports and its views equal those built by walking the whole module."""
+    parser, pieces = IncrementalParser(), IndexPieces()
+    texts = [text, *(text.replace(old, new, 1) for old, new in _EDITS), text]
+    for version in texts:
+        try:
+            module = parser.parse(version)
+        except cst.ParserSyntaxError:  # an edit that broke this text: not a case
+            continue
+        joined = NodeIndex.build(module, ImportMap("pkg.mod"), pieces)
+        walked = NodeIndex.build(module, ImportMap("pkg.mod"))
+        assert _index_facts(joined) == _index_facts(walked)
+        for top in module.body[:5]:
+            view, plain = joined.restricted_to([top]), walked.restricted_to([top])
+            assert _index_facts(view) == _index_facts(plain)
+    if len(cst.parse_module(text).body) > 2:
+        assert pieces.reused > 0

@@ -27,6 +27,7 @@ from lintnn.static.engine.render import code_in_place
 from lintnn.static.engine.safe_parse import Verdict, judge, on_deep_stack, too_deep_tree
 from lintnn.static.rules.base import Rule
 from lintnn.static.syntax.context import FileContext, RawFinding
+from lintnn.static.syntax.index import IndexPieces
 from lintnn.static.syntax.positions import positions_for
 from lintnn.static.syntax.project import CallFact, ClassSummary, Requirement, module_name_for
 
@@ -72,7 +73,8 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
                  max_size: int = DEFAULT_MAX_FILE_SIZE,
                  gated: bool = True,
                  defer_summary: bool = False,
-                 describe: Callable[[Verdict], Features | None] | None = None) -> FileResult:
+                 describe: Callable[[Verdict], Features | None] | None = None,
+                 pieces: IndexPieces | None = None) -> FileResult:
     """Check ``text``; files over ``max_size`` characters are only syntax-checked.
 
     ``syntax_check`` is CPython's verdict (the language server's re-judges only the
@@ -82,8 +84,9 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
     ``defer_summary``: when no rule can fire, leave the class summaries to the caller
     (``FileResult.deferred_classes``) rather than parse the file for them. ``describe``:
     the gate's features of the text (the language server's come from its statements),
-    instead of a walk over the verdict's tree. Whatever goes wrong becomes a finding on
-    this file: nothing escapes to stop the run.
+    instead of a walk over the verdict's tree. ``pieces``: the node index's walks of the
+    statements an earlier check of this buffer parsed (:class:`IndexPieces`). Whatever
+    goes wrong becomes a finding on this file: nothing escapes to stop the run.
     """
     name = str(path)
     result = FileResult(name, noqa=parse_noqa(text), encoding=encoding)
@@ -134,7 +137,8 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
     # libcst's parser and every recursive walk of its tree, on a stack deep enough for any
     # tree within the bounds (``safe_parse``).
     return on_deep_stack(_analyze_parsed, result, path, text, active, wants_summary,
-                         (wants_splits, wants_passed), module_name, is_package, parse, run)
+                         (wants_splits, wants_passed), module_name, is_package, parse, run,
+                         pieces)
 
 
 # Rules whose findings in one file can rest on another file's call facts: what it splits
@@ -154,7 +158,7 @@ def _package_root(path: Path, module_name: str | None) -> str:
 def _analyze_parsed(result: FileResult, path: Path, text: str, active: list[Rule],
                     wants_summary: bool, wants_calls: tuple[bool, bool], module_name: str,
                     is_package: bool, parse: Callable[[str], cst.Module],
-                    run: Runner | None) -> FileResult:
+                    run: Runner | None, pieces: IndexPieces | None = None) -> FileResult:
     """Parse with libcst and run the rules; a failure is a finding on this file only."""
     name = result.path
     try:
@@ -164,7 +168,7 @@ def _analyze_parsed(result: FileResult, path: Path, text: str, active: list[Rule
                           "although Python can: syntax-checked only")
         return result
     try:
-        ctx = FileContext(path, text, module, module_name, is_package)
+        ctx = FileContext(path, text, module, module_name, is_package, pieces=pieces)
         result.skipped = too_deep_tree(ctx.index.depth)
         if result.skipped is None:
             (run or run_rules)(ctx, active, result, wants_summary)

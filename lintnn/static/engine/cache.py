@@ -26,6 +26,7 @@ from lintnn.config import git_root
 from lintnn.diagnostics import Diagnostic
 from lintnn.static.engine.analyze import FileResult
 from lintnn.static.engine.result_json import BadEntry, decode_result, encode
+from lintnn.static.syntax.project import ClassSummary
 from lintnn.version import __version__
 
 FORMAT = "lintnn-cache"
@@ -110,6 +111,17 @@ class Cache:
 
     def put(self, path: str, content_digest: str, result: FileResult) -> None:
         self.entries[path] = [content_digest, encode(result)]
+        self.dirty = True
+
+    def summarized(self, path: str, classes: list[ClassSummary]) -> None:
+        """The class summaries of the file at ``path``, whose entry deferred them, made
+        since (by :class:`~lintnn.static.engine.deferred.DeferredIndex`): kept, so a later
+        run answers from the entry as if they had been made with the rest."""
+        entry = self.entries.get(path)
+        if type(entry) is not list or len(entry) != 2 or type(entry[1]) is not dict \
+                or entry[1].get("deferred_classes") is None:
+            return
+        entry[1] = {**entry[1], "classes": encode(classes), "deferred_classes": None}
         self.dirty = True
 
     def save(self) -> None:

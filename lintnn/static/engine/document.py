@@ -23,6 +23,7 @@ from lintnn.static.engine.statement_cache import StatementCache
 from lintnn.static.rules.base import Rule
 from lintnn.static.syntax import memo
 from lintnn.static.syntax.context import FileContext
+from lintnn.static.syntax.index import IndexPieces
 from lintnn.static.syntax.statements import Span
 
 
@@ -35,6 +36,7 @@ class Document:
         self.cache = StatementCache()
         self.reparser = Reparser()
         self.features = BufferFeatures()  # what the gate reads, kept per statement
+        self.pieces = IndexPieces()  # the node index's walks, kept per statement
         self._spans: list[Span] | None = None
 
     def analyze(self, path: Path, text: str, rules: list[Rule],
@@ -43,7 +45,8 @@ class Document:
         return analyze_text(path, text, rules, parse=self._parse, syntax_check=self._judge,
                             run=self._run, max_size=max_size,
                             describe=lambda verdict: self.features.of(text, self._spans,
-                                                                      verdict.tree))
+                                                                      verdict.tree),
+                            pieces=self.pieces)
 
     def _judge(self, text: str) -> Verdict:
         self._spans, verdict = self.reparser.parse(text)

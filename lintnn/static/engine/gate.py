@@ -297,8 +297,8 @@ class _Condition:
                    for name, entry in table.items() if entry.roles & wanted}
         return cls(frozenset((*needs.names, *role_names(*needs.roles))),
                    frozenset((*needs.calls, *methods)), frozenset(needs.bare_calls),
-                   frozenset(imported), frozenset(needs.loop_calls), needs.functions,
-                   needs.assigned, needs.words, roots)
+                   frozenset(imported), frozenset(needs.loop_calls), _remembered(needs.functions),
+                   _remembered(needs.assigned), _remembered(needs.words), roots)
 
     def met(self, found: Features, package_root: Callable[[], str]) -> bool:
         if not (self.names.isdisjoint(found.words) and self.calls.isdisjoint(found.calls)
@@ -318,6 +318,12 @@ class _Condition:
             if found.relative and package_root() in self.roots:
                 return True
         return False
+
+
+def _remembered(test: Callable[[str], bool] | None) -> Callable[[str], bool] | None:
+    """``test`` answering each name once: the same identifiers recur in every file of a
+    project and in every check of an edited buffer (a test is a pure function of a name)."""
+    return None if test is None else functools.lru_cache(maxsize=1 << 16)(test)
 
 
 @functools.cache

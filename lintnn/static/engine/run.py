@@ -208,11 +208,14 @@ class Engine:
         files, discovery = self.discover(paths)
         cleaned = [(path, what) for path in discovery.leftovers
                    if (what := clean_up(path)) is not None]
-        results, cached = self._analyze_files(files)
+        cache = self._open_cache()
+        results, cached = self._analyze_files(files, cache)
         for path in discovery.missing:  # reported, and the rest is checked: ruff's E902
             results[str(path)] = read_error(str(path), FileNotFoundError(
                 errno.ENOENT, "no such file or directory"))
-        diagnostics = self._finish(results)
+        diagnostics = self._finish(results, summarized=cache.summarized if cache else None)
+        if cache is not None:
+            cache.save()
         return RunResult(diagnostics, files, results, discovery.skipped + _skipped(results),
                          cached, cleaned, discovery.pruned)
 
@@ -245,8 +248,9 @@ class Engine:
         """Hook for other source kinds: Jupyter notebooks."""
         return path.suffix == ".ipynb"
 
-    def _analyze_files(self, files: list[Path]) -> tuple[dict[str, FileResult], int]:
-        cache = self._open_cache()
+    def _analyze_files(self, files: list[Path], cache: Cache | None = None,
+                       ) -> tuple[dict[str, FileResult], int]:
+        """Each file's result, from ``cache`` where it holds one (the caller saves it)."""
         results: dict[str, FileResult] = {}
         todo: list[str] = []
         for path in files:
@@ -267,8 +271,6 @@ class Engine:
             results[key] = result
             if cache is not None and content_digest:
                 cache.put(str(Path(key).absolute()), content_digest, result)
-        if cache is not None:
-            cache.save()
         return results, cached
 
     def _run(self, paths: list[str]) -> Iterable[tuple[str, FileResult]]:
@@ -307,13 +309,23 @@ class Engine:
         cache.load()
         return cache
 
-    def _finish(self, results: dict[str, FileResult],
-                texts: dict[str, str] | None = None) -> list[Diagnostic]:
-        """Resolve cross-file findings, then apply noqa, per-file-ignores and selection."""
+    def _finish(self, results: dict[str, FileResult], texts: dict[str, str] | None = None,
+                summarized: Callable[[str, list[ClassSummary]], None] | None = None,
+                ) -> list[Diagnostic]:
+        """Resolve cross-file findings, then apply noqa, per-file-ignores and selection.
+
+        ``summarized(path, classes)`` is told the summaries of each deferred file that a
+        finding made (the cache keeps them: the next run need not make them again)."""
         texts = texts or {}
         max_size = self.settings.max_file_size
-        index = DeferredIndex(load_module_summaries,
-                              lambda key: summarize_file(Path(key), max_size))
+
+        def summarize(key: str) -> list[ClassSummary]:
+            classes = summarize_file(Path(key), max_size)
+            if summarized is not None:
+                summarized(str(Path(key).absolute()), classes)
+            return classes
+
+        index = DeferredIndex(load_module_summaries, summarize)
         for position, (key, result) in enumerate(results.items()):
             if result.deferred_classes is not None:
                 index.defer_file(position, key, result.deferred_classes)

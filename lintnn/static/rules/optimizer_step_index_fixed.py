@@ -32,7 +32,8 @@ class OptimizerStepIndexFixed(Rule):
     )
     frameworks = ("jax",)
     triggers = ("optimizers",)
-    needs = (Needs(names=("optimizers",)),)
+    # The optimizer's qualified name starts with ``jax.``: an import of jax makes it.
+    needs = (Needs(names=("optimizers",)), Needs(frameworks=("jax",)))
 
     def check(self, ctx: FileContext) -> None:
         updates = _update_functions(ctx)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Protocol
@@ -17,7 +17,7 @@ from lintnn.static.knowledge.base import Entry
 from lintnn.static.syntax.callgraph import CallGraph
 from lintnn.static.syntax.dataflow import Flow, Kind, Value, reconcile, same_values
 from lintnn.static.syntax.imports import ImportMap, canonical, dotted_name
-from lintnn.static.syntax.index import NodeIndex
+from lintnn.static.syntax.index import IndexPieces, NodeIndex
 from lintnn.static.syntax.nodes import (
     has_star_args,
     is_self_attribute,
@@ -126,10 +126,12 @@ class FileContext:
     is_package: bool = False
     findings: list[RawFinding] = field(default_factory=list)
     current_rule: ReportingRule | None = None
+    # The walks of the module's statements kept from an earlier context (an edited buffer).
+    pieces: InitVar[IndexPieces | None] = None
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, pieces: IndexPieces | None) -> None:
         self.imports = ImportMap(self.module_name, self.is_package)
-        self.index = NodeIndex.build(self.module, self.imports)
+        self.index = NodeIndex.build(self.module, self.imports, pieces)
         roots = {q.split(".")[0] for q in self.imports.aliases.values()}
         self.frameworks = frozenset(
             knowledge.FRAMEWORK_OF_ROOT[r] for r in roots if r in knowledge.FRAMEWORK_OF_ROOT

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import itertools
 from collections.abc import Iterator, Sequence
 
 import libcst as cst
@@ -106,12 +107,20 @@ class NodeIndex:
         self._spans: dict[cst.CSTNode, tuple[int, int]] = {}
         self._list_orders: dict[int, tuple[Sequence[cst.CSTNode], list[int]]] = {}
         self._function_of: dict[cst.CSTNode, cst.FunctionDef | None] = {}
+        self._pieces: dict[int, _Piece] = {}  # id(top-level statement) -> its walk
 
     @classmethod
-    def build(cls, module: cst.Module, imports: ImportMap) -> NodeIndex:
+    def build(cls, module: cst.Module, imports: ImportMap,
+              pieces: IndexPieces | None = None) -> NodeIndex:
+        """The index of ``module``; ``pieces``: the walks of its top-level statements kept
+        from an earlier build (an edited buffer's unchanged statements are the same
+        objects), which give the same index as a walk of the whole module."""
         index = cls(imports)
         index.root = module
-        index._walk(module)
+        if pieces is None:
+            index._walk(module)
+        else:
+            pieces.join(index, module)
         imports.shadow(index.assigned_names)
         return index
 
@@ -120,7 +129,11 @@ class NodeIndex:
         statements); parents, imports and assigned names stay the whole file's."""
         view = NodeIndex(ImportMap(self.imports.module_name, self.imports.is_package))
         for top in tops:
-            view._walk(top)
+            piece = self._pieces.get(id(top))
+            if piece is not None and piece.top is top:
+                view._add_lists(piece)
+            else:
+                view._walk(top)
         view.parents = self.parents
         view.imports = self.imports
         view.assigned_names = self.assigned_names
@@ -171,6 +184,28 @@ class NodeIndex:
             depth += 1
             stack.extend((child, node, depth) for child in reversed(list(iter_children(node))))
         self.depth = deepest
+
+    def _add(self, piece: _Piece, parent: cst.CSTNode, depth: int) -> None:
+        """``piece`` (the walk of a statement) as a child of ``parent`` at ``depth``."""
+        self.parents[piece.top] = parent
+        self.parents.update(piece.parents)
+        self._add_lists(piece)
+        self.assigned_names |= piece.assigned_names
+        for node in piece.recorded:
+            if type(node) is cst.Import:
+                self.imports.add_import(node)  # type: ignore[arg-type]
+            else:
+                self.imports.add_import_from(node)  # type: ignore[arg-type]
+        self.depth = max(self.depth, depth + piece.depth)
+
+    def _add_lists(self, piece: _Piece) -> None:
+        self.calls += piece.calls
+        self.functions += piece.functions
+        self.classes += piece.classes
+        self.loops += piece.loops
+        self.withs += piece.withs
+        self.returns += piece.returns
+        self.assignments += piece.assignments
 
     # Navigation -----------------------------------------------------------------
 
@@ -258,7 +293,7 @@ class NodeIndex:
     def order(self) -> dict[cst.CSTNode, int]:
         """Every indexed node's pre-order number (built on first use)."""
         if self._order is None:
-            self._order = {node: i for i, node in enumerate(self.parents)}
+            self._order = dict(zip(self.parents, itertools.count()))
         return self._order
 
     @property
@@ -290,8 +325,57 @@ class NodeIndex:
         """The members of ``nodes`` (an index list, in source order) inside ``container``."""
         entry = self._list_orders.get(id(nodes))
         if entry is None or entry[0] is not nodes:
-            entry = (nodes, [self.order[n] for n in nodes])
+            entry = (nodes, list(map(self.order.__getitem__, nodes)))
             self._list_orders[id(nodes)] = entry
         numbers = entry[1]
         first, last = self.span(container)
         return nodes[bisect.bisect_left(numbers, first):bisect.bisect_right(numbers, last)]
+
+
+class _Imports:
+    """Stands in for an :class:`ImportMap` while a statement is walked alone: keeps the
+    import statements, in order, for the module's map."""
+
+    def __init__(self) -> None:
+        self.nodes: list[cst.CSTNode] = []
+
+    def add_import(self, node: cst.Import) -> None:
+        self.nodes.append(node)
+
+    def add_import_from(self, node: cst.ImportFrom) -> None:
+        self.nodes.append(node)
+
+
+class _Piece(NodeIndex):
+    """The walk of one top-level statement (``top``), to be joined into a module's index;
+    its depths count from ``top``, its ``parents`` leave ``top`` out."""
+
+    def __init__(self, top: cst.CSTNode) -> None:
+        recorded = _Imports()
+        super().__init__(recorded)  # type: ignore[arg-type]
+        self.top = top
+        self._walk(top)
+        self.recorded = recorded.nodes
+
+
+class IndexPieces:
+    """The walks of a buffer's top-level statements, kept from one build to the next (the
+    language server's; an unchanged statement is the same object after a re-parse).
+    Only the last build's statements are kept."""
+
+    def __init__(self) -> None:
+        self._pieces: dict[int, _Piece] = {}
+        self.reused = 0  # statements whose walk was reused, for tests
+
+    def join(self, index: NodeIndex, module: cst.Module) -> None:
+        """Fill ``index`` (empty) as :meth:`NodeIndex._walk` of ``module`` would."""
+        kept: dict[int, _Piece] = {}
+        for top in module.body:
+            piece = self._pieces.get(id(top))
+            if piece is None or piece.top is not top:
+                piece = _Piece(top)
+            else:
+                self.reused += 1
+            kept[id(top)] = piece
+            index._add(piece, module, 1)
+        self._pieces = index._pieces = kept

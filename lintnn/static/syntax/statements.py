@@ -41,8 +41,19 @@ def spans_of(body: list[ast.stmt]) -> list[Span]:
 
 def line_starts(text: str) -> list[int]:
     """The offset of every line's start, then ``len(text)``: line n is
-    ``text[starts[n - 1]:starts[n]]`` (lines as CPython counts them, not ``splitlines``)."""
-    return [0, *(m.end() for m in _NEWLINE.finditer(text)), len(text)]
+    ``text[starts[n - 1]:starts[n]]`` (lines as CPython counts them, not ``splitlines``).
+    The caller must not change the list: the last text's is shared (the language server's
+    steps each ask it of the same buffer)."""
+    global _LAST
+    last = _LAST  # one read: another thread may replace it
+    if last[0] is text:
+        return last[1]
+    starts = [0, *(m.end() for m in _NEWLINE.finditer(text)), len(text)]
+    _LAST = (text, starts)
+    return starts
+
+
+_LAST: tuple[str | None, list[int]] = (None, [])  # the last text asked, and its starts
 
 
 def count_lines(text: str) -> int:
