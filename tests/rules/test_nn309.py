@@ -97,3 +97,21 @@ def test_scaling_by_the_maximum_is_not_standardization() -> None:
 x_train = x_train / x_train.max()
 model.fit(x_train, y_train, validation_split=0.2)
 """)
+
+
+def test_one_bug_one_finding_nn302_leaves_the_training_part_statistics_to_nn309() -> None:
+    source = HEADER + """
+from sklearn.preprocessing import StandardScaler
+
+x_train = np.load("train.npy")
+y_train = np.load("labels.npy")
+mean = x_train.mean(axis=0)  # expect: NN309
+x_train = (x_train - mean) / x_train.std(axis=0)
+x_tr, x_val, y_tr, y_val = train_test_split(x_train, y_train, test_size=0.2)
+
+train_df = np.load("t.npy")
+scaled = StandardScaler().fit_transform(train_df)  # expect: NN302
+a, b = train_test_split(scaled)
+"""
+    assert_findings(source, "NN309")
+    assert_findings(source, "NN302")
