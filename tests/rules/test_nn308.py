@@ -339,3 +339,27 @@ class Another:
 
 Other().fit(train_loader, test_loader)
 """, "NN308")
+
+
+def test_nn308_a_condition_that_names_the_validation_phase() -> None:
+    assert_findings(LOOP + """
+def phases(model, loaders, optimizer, evaluate):
+    best_test_acc = 0.0
+    for epoch in range(10):
+        for phase in ("train", "val"):
+            if phase == "train":
+                train_one_epoch(model, loaders[phase], optimizer)
+            acc = evaluate(model, loaders[phase])
+            if phase == "val" and best_test_acc < acc:
+                best_test_acc = acc
+                torch.save(model.state_dict(), "best.pt")
+
+def named_test(model, train_loader, test_loader, optimizer, evaluate):
+    best_test_acc = 0.0
+    for epoch in range(10):
+        train_one_epoch(model, train_loader, optimizer)
+        test_acc = evaluate(model, test_loader)
+        if epoch > 2 and best_test_acc < test_acc:  # expect: NN308
+            best_test_acc = test_acc
+            torch.save(model.state_dict(), "best.pt")
+""", "NN308")

@@ -217,8 +217,11 @@ def _splits_of_call(ctx: FileContext, call: cst.Call, depth: int) -> set[str]:
 def _selects_on_test(ctx: FileContext, node: cst.If) -> bool:
     """``if test_acc > best_acc: torch.save(...)`` (or ``break``, in either branch) in a
     loop that trains; the comparison may be one operand of ``and``/``or``."""
-    if not any(_compares_test_metric(ctx, c, node) for c in _comparisons(node.test)):
+    comparisons = _comparisons(node.test)
+    if not any(_compares_test_metric(ctx, c, node) for c in comparisons):
         return False
+    if any(_names_validation_phase(c) for c in comparisons):
+        return False  # ``if phase == "val" and best_test_acc < acc``: the data is validation
     if not _in_training_loop(ctx, node):
         return False
     return _keeps_or_stops(ctx, node.body) or (
@@ -230,6 +233,19 @@ def _comparisons(test: cst.BaseExpression) -> list[cst.Comparison]:
     if isinstance(test, cst.BooleanOperation):
         return [*_comparisons(test.left), *_comparisons(test.right)]
     return [test] if isinstance(test, cst.Comparison) else []
+
+
+_VALIDATION_STRINGS = frozenset({"val", "valid", "validation", "validate", "dev", "eval"})
+
+
+def _names_validation_phase(test: cst.Comparison) -> bool:
+    """``phase == "val"``: the condition itself says the score is a validation score,
+    whatever the variable holding it is called."""
+    if not any(isinstance(c.operator, cst.Equal) for c in test.comparisons):
+        return False
+    sides = [test.left, *(c.comparator for c in test.comparisons)]
+    return any(isinstance(side, cst.SimpleString)
+               and str(side.evaluated_value).lower() in _VALIDATION_STRINGS for side in sides)
 
 
 def _compares_test_metric(ctx: FileContext, test: cst.Comparison, at: cst.CSTNode) -> bool:
