@@ -35,7 +35,10 @@ class StatisticsIncludeValidationRows(Rule):
     # The data fitted is named as a training part (``X_train``, ``train_data``: every
     # such word contains "tr"). The later split takes too many forms to name them all
     # (``a, b = x_train[:n], x_train[n:]`` names no split): not a need.
-    needs = (Needs(words=lambda word: "tr" in word.lower()),)
+    # And it finds them only at a call of a moment (``X.mean(0)``, ``np.std(X, 0)``) or of
+    # a Keras layer's ``adapt``.
+    needs = (Needs(words=lambda word: "tr" in word.lower()),
+             Needs(calls=(*_MOMENT_METHODS, "adapt")))
 
     def check(self, ctx: FileContext) -> None:
         for scope, calls in D.calls_by_scope(ctx).items():
