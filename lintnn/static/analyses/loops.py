@@ -480,3 +480,14 @@ class _BindingCollector(cst.CSTVisitor):
 
     def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
         self._target(node.target, node)
+
+
+def conditional_within(ctx: FileContext, node: cst.CSTNode, scope: cst.CSTNode) -> bool:
+    """Under an ``if``/``try`` between ``node`` and ``scope`` (a loop, a function): it
+    does not run on every pass."""
+    for ancestor in ctx.index.ancestors(node):
+        if ancestor is scope:
+            return False
+        if isinstance(ancestor, (cst.If, cst.Else, cst.Try, cst.ExceptHandler)):
+            return True
+    return False

@@ -6,7 +6,7 @@ import libcst as cst
 
 from lintnn.diagnostics import Severity
 from lintnn.static.analyses import datasets as D
-from lintnn.static.analyses.loops import EventKind, classify_step
+from lintnn.static.analyses.loops import EventKind, classify_step, conditional_within
 from lintnn.static.analyses.losses import LOSS_ROLES, loss_call
 from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
@@ -41,7 +41,7 @@ class AccumulatedLossNotScaled(Rule):
                     continue
                 if _innermost_loop(ctx, call) is not loop:
                     continue  # another loop's backward (or a step outside this loop)
-                if _conditional_within(ctx, call, scope) or not isinstance(
+                if conditional_within(ctx, call, scope) or not isinstance(
                         call.func, cst.Attribute):
                     continue
                 if _unscaled_loss(ctx, _backpropagated(call.func.value), call):
@@ -78,14 +78,6 @@ def _steps_optimizer(ctx: FileContext, branch: cst.If) -> bool:
 
 
 
-def _conditional_within(ctx: FileContext, node: cst.CSTNode, scope: cst.CSTNode) -> bool:
-    """Under an ``if``/``try`` between ``node`` and its scope: not every batch."""
-    for ancestor in ctx.index.ancestors(node):
-        if ancestor is scope:
-            return False
-        if isinstance(ancestor, (cst.If, cst.Else, cst.Try, cst.ExceptHandler)):
-            return True
-    return False
 
 
 def _backpropagated(expr: cst.BaseExpression) -> cst.BaseExpression:

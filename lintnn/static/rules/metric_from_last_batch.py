@@ -7,6 +7,7 @@ import libcst as cst
 from lintnn.diagnostics import Severity
 from lintnn.static.analyses import datasets as D
 from lintnn.static.analyses.after_loop import binds, reads_after
+from lintnn.static.analyses.loops import conditional_within
 from lintnn.static.analyses.losses import LOSS_ROLES, loss_call
 from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
@@ -79,7 +80,7 @@ def _per_batch_loss(ctx: FileContext, assign: cst.Assign, loop: cst.CSTNode) -> 
     and nowhere else in it: the name, else None."""
     if len(assign.targets) != 1 or not isinstance(assign.targets[0].target, cst.Name):
         return None
-    if _innermost_loop(ctx, assign) is not loop or _conditional_within(ctx, assign, loop):
+    if _innermost_loop(ctx, assign) is not loop or conditional_within(ctx, assign, loop):
         return None
     value = _strip_to_number(assign.value)
     if not isinstance(value, cst.Call) or loss_call(ctx, value) is None:
@@ -90,14 +91,6 @@ def _per_batch_loss(ctx: FileContext, assign: cst.Assign, loop: cst.CSTNode) -> 
     return name
 
 
-def _conditional_within(ctx: FileContext, node: cst.CSTNode, loop: cst.CSTNode) -> bool:
-    """Under an ``if``/``try`` between ``node`` and ``loop``: not every batch."""
-    for ancestor in ctx.index.ancestors(node):
-        if ancestor is loop:
-            return False
-        if isinstance(ancestor, (cst.If, cst.Else, cst.Try, cst.ExceptHandler)):
-            return True
-    return False
 
 
 def _strip_to_number(value: cst.BaseExpression) -> cst.BaseExpression:
