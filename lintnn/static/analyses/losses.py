@@ -501,3 +501,25 @@ def keras_activation(layer: Value) -> str | None:
     if node is None or (isinstance(node, cst.Name) and node.value == "None"):
         return "linear"
     return string_value(node)
+
+
+# What turns a loss tensor into a plain number for logging (``loss.item()``, ``float(loss)``).
+_TO_NUMBER_METHODS = frozenset({"item", "detach", "cpu", "numpy", "tolist"})
+
+
+def strip_to_number(value: cst.BaseExpression,
+                    reductions: frozenset[str] = frozenset()) -> cst.BaseExpression:
+    """``loss`` in ``loss.item()``, ``float(loss)``, ``loss.detach().cpu()``, ``loss.data``;
+    also through the argument-free ``reductions`` a caller counts as the same value
+    (``loss.sum().item()`` with ``{"sum"}``)."""
+    methods = _TO_NUMBER_METHODS | reductions
+    while True:
+        if isinstance(value, cst.Call) and method_name(value) in methods and not value.args:
+            value = value.func.value  # type: ignore[attr-defined]
+        elif isinstance(value, cst.Call) and dotted_name(value.func) == "float" \
+                and len(value.args) == 1:
+            value = value.args[0].value
+        elif isinstance(value, cst.Attribute) and value.attr.value == "data":
+            value = value.value
+        else:
+            return value

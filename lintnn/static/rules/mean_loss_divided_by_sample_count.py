@@ -6,18 +6,18 @@ import libcst as cst
 
 from lintnn.diagnostics import Severity
 from lintnn.static.analyses import datasets as D
-from lintnn.static.analyses.losses import LOSS_ROLES, loss_call
+from lintnn.static.analyses.losses import LOSS_ROLES, loss_call, strip_to_number
 from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.dataflow import Kind
-from lintnn.static.syntax.nodes import dotted_name, keyword, method_name, positional
+from lintnn.static.syntax.nodes import dotted_name, keyword, positional
 from lintnn.static.syntax.nodes import string_value as text
 
 # What turns a loss tensor into a number without changing its value.
 # ``sum``/``mean`` of a scalar (an averaged loss) keep it; of an unreduced one, the
 # reduction check below refuses the loss first.
-_TO_NUMBER_METHODS = frozenset({"item", "detach", "cpu", "numpy", "tolist", "sum", "mean"})
-_TO_NUMBER_FUNCTIONS = frozenset({"float"})
+# ``total += loss.sum().item()`` still adds the batch loss (a scalar: the sum is itself).
+_REDUCTIONS = frozenset({"sum", "mean"})
 
 
 class MeanLossDividedBySampleCount(Rule):
@@ -109,7 +109,7 @@ def _additions(ctx: FileContext, scope: cst.CSTNode,
 def _mean_loss(ctx: FileContext, value: cst.BaseExpression, loop: cst.CSTNode) -> bool:
     """``criterion(out, y).item()``, or ``loss.item()`` with ``loss = criterion(out, y)``
     in the loop: one batch's loss averaged over the batch (the default reduction)."""
-    value = _strip_to_number(value)
+    value = strip_to_number(value, _REDUCTIONS)
     if isinstance(value, cst.Name):
         assigned = ctx.last_assignment(value.value, value)
         if assigned is None or loop not in ctx.index.enclosing_loops(assigned) \
@@ -125,18 +125,6 @@ def _mean_loss(ctx: FileContext, value: cst.BaseExpression, loop: cst.CSTNode) -
     return _averages(value) and (constructor is None or _averages(constructor))
 
 
-def _strip_to_number(value: cst.BaseExpression) -> cst.BaseExpression:
-    while True:
-        if isinstance(value, cst.Call) and method_name(value) in _TO_NUMBER_METHODS \
-                and not value.args:
-            value = value.func.value  # type: ignore[attr-defined]
-        elif isinstance(value, cst.Call) and dotted_name(value.func) in _TO_NUMBER_FUNCTIONS \
-                and len(value.args) == 1:
-            value = value.args[0].value
-        elif isinstance(value, cst.Attribute) and value.attr.value == "data":
-            value = value.value
-        else:
-            return value
 
 
 def _constructor(ctx: FileContext, call: cst.Call) -> cst.Call | None:

@@ -8,14 +8,12 @@ from lintnn.diagnostics import Severity
 from lintnn.static.analyses import datasets as D
 from lintnn.static.analyses.after_loop import binds, reads_after
 from lintnn.static.analyses.loops import conditional_within
-from lintnn.static.analyses.losses import LOSS_ROLES, loss_call
+from lintnn.static.analyses.losses import LOSS_ROLES, loss_call, strip_to_number
 from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
-from lintnn.static.syntax.nodes import dotted_name, keyword, method_name, target_names
+from lintnn.static.syntax.nodes import dotted_name, keyword, target_names
 
 # What turns a loss tensor into a number without changing its value.
-_TO_NUMBER_METHODS = frozenset({"item", "detach", "cpu", "numpy", "tolist"})
-_TO_NUMBER_FUNCTIONS = frozenset({"float"})
 # Words of a function that trains (``train_one_epoch(model)``, ``model.fit(...)``).
 _TRAINING_WORDS = frozenset({"train", "training", "fit", "finetune"})
 
@@ -82,7 +80,7 @@ def _per_batch_loss(ctx: FileContext, assign: cst.Assign, loop: cst.CSTNode) -> 
         return None
     if _innermost_loop(ctx, assign) is not loop or conditional_within(ctx, assign, loop):
         return None
-    value = _strip_to_number(assign.value)
+    value = strip_to_number(assign.value)
     if not isinstance(value, cst.Call) or loss_call(ctx, value) is None:
         return None
     name = assign.targets[0].target.value
@@ -93,16 +91,6 @@ def _per_batch_loss(ctx: FileContext, assign: cst.Assign, loop: cst.CSTNode) -> 
 
 
 
-def _strip_to_number(value: cst.BaseExpression) -> cst.BaseExpression:
-    while True:
-        if isinstance(value, cst.Call) and method_name(value) in _TO_NUMBER_METHODS \
-                and not value.args:
-            value = value.func.value  # type: ignore[attr-defined]
-        elif isinstance(value, cst.Call) and dotted_name(value.func) in _TO_NUMBER_FUNCTIONS \
-                and len(value.args) == 1:
-            value = value.args[0].value
-        else:
-            return value
 
 
 def _one_batch(ctx: FileContext, loop: cst.For) -> bool:
