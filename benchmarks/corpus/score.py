@@ -410,7 +410,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--python", default=sys.executable,
                         help="interpreter that runs lintnn (default this one)")
     parser.add_argument("--corpus", type=Path, default=CORPUS_DIR)
-    parser.add_argument("--split", choices=("dev", "heldout", "round2", "round3", "all"), default="dev")
+    parser.add_argument("--split", default="dev",
+                        choices=("dev", "heldout", "round2", "round3", "all"))
     parser.add_argument("--framework")
     parser.add_argument("--kind")
     parser.add_argument("--rules", default="", help="code prefixes, e.g. NN201,NN3")
