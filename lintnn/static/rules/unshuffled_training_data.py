@@ -16,9 +16,8 @@ from lintnn.static.syntax.nodes import (
     dotted_name,
     has_star_args,
     keyword,
-    names_in,
 )
-from lintnn.static.syntax.project import READS_INDEX, Requirement
+from lintnn.static.syntax.project import ITEM_BY_INDEX, Requirement
 
 _TENSOR_SOURCES = frozenset({"tensorflow.data.Dataset.from_tensor_slices",
                             "tensorflow.data.Dataset.from_tensors"})
@@ -101,8 +100,7 @@ class UnshuffledTrainingData(Rule):
             if sampler is not None and not _is_none(sampler):
                 return
         dataset = argument(call, 0, "dataset")
-        if dataset is None or _is_iterable_dataset(ctx, dataset) or _picks_items_at_random(
-                ctx, dataset):
+        if dataset is None or _is_iterable_dataset(ctx, dataset):
             return
         in_lambda = any(isinstance(a, cst.Lambda) for a in ctx.index.ancestors(call))
         function = None if in_lambda else D.function_name(ctx, call)
@@ -228,40 +226,13 @@ def _is_iterable_dataset(ctx: FileContext, dataset: cst.BaseExpression) -> bool:
 
 
 def _order_matters(ctx: FileContext, dataset: cst.BaseExpression) -> tuple[Requirement, ...]:
-    """For a data set of a project class, that its items depend on the index (a
-    ``__getitem__`` that ignores it draws a random sample each time: no order to shuffle)."""
+    """For a data set of a project class (of this file or another), that its items are the
+    ones the index asks for (a ``__getitem__`` that picks its item at random has no order
+    to shuffle: :data:`ITEM_BY_INDEX`)."""
     value = ctx.value(dataset)
     if value is None or value.project_class is None:
         return ()
-    return (Requirement(value.project_class, READS_INDEX, "", str(ctx.path)),)
-
-
-# Calls that draw a random number or index (``random.randint``, ``np.random.choice``).
-_RANDOM_DRAWS = frozenset({"randint", "choice", "choices", "integers", "randrange", "randperm",
-                           "permutation", "sample"})
-_RANDOM_MODULES = ("random.", "numpy.random.", "torch.")
-
-
-def _picks_items_at_random(ctx: FileContext, dataset: cst.BaseExpression) -> bool:
-    """A data set of this file whose ``__getitem__`` picks its item by a random index
-    (``first = random.randint(0, n); self.data[first]``): the order of the indices it is
-    given carries nothing. A random draw used only for augmentation does not count."""
-    value = ctx.value(dataset)
-    if value is None or value.project_class is None:
-        return False
-    class_def = ctx.local_classes.get(value.project_class.rsplit(".", 1)[-1])
-    getitem = ctx.method(class_def, "__getitem__") if class_def is not None else None
-    if getitem is None:
-        return False
-    draws = [call for call in D.calls_by_scope(ctx).get(getitem, ())
-             if isinstance(call.func, cst.Attribute) and call.func.attr.value in _RANDOM_DRAWS
-             and (ctx.qualname(call.func) or "").startswith(_RANDOM_MODULES)]
-    drawn = {target.value for call in draws
-             if isinstance(assign := ctx.index.parent(call), cst.Assign)
-             for t in assign.targets if isinstance(target := t.target, cst.Name)}
-    uses = [*draws, *(n for n in names_in(getitem.body) if n.value in drawn)]
-    return any(isinstance(a, cst.Index)  # an index, not a slice (a random crop slices)
-               for node in uses for a in ctx.index.ancestors(node))
+    return (Requirement(value.project_class, ITEM_BY_INDEX, "", str(ctx.path)),)
 
 
 def _is_none(expr: cst.BaseExpression) -> bool:
