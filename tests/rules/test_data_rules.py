@@ -899,3 +899,84 @@ def test_nn301_a_loader_factory_whose_shuffle_stays_off() -> None:
         """,
         "NN301",
     )
+
+
+def test_nn301_a_stateful_recurrent_model_needs_its_order() -> None:
+    assert_findings(
+        """
+        from keras.layers import LSTM, Dense
+        from keras.models import Sequential
+
+        model = Sequential()
+        model.add(LSTM(50, batch_size=1, stateful=True))
+        model.add(Dense(1))
+        for epoch in range(10):
+            model.fit(x_train, y_train, epochs=1, batch_size=1, shuffle=False)
+
+        resettable = Sequential([LSTM(8), Dense(1)])
+        for epoch in range(10):
+            resettable.fit(x_train, y_train, epochs=1, shuffle=False)
+            resettable.reset_states()
+
+        listed = Sequential([LSTM(8, stateful=True), Dense(1)])
+        listed.fit(x_train, y_train, shuffle=False)
+
+        plain = Sequential()
+        plain.add(LSTM(50, stateful=False))
+        plain.fit(x_train, y_train, epochs=10, shuffle=False)  # expect: NN301
+
+        other = Sequential([LSTM(8), Dense(1)])
+        other.fit(x_train, y_train, epochs=10, shuffle=False)  # expect: NN301
+        """,
+        "NN301",
+    )
+
+
+def test_nn301_a_stateful_layer_of_another_model_does_not_excuse_this_one() -> None:
+    assert_findings(
+        """
+        import keras
+        from keras.layers import LSTM, Dense
+        from keras.models import Sequential
+
+        streaming = Sequential([LSTM(8, stateful=True), Dense(1)])
+        classifier = Sequential()
+        classifier.add(Dense(1))
+        classifier.fit(x_train, y_train, epochs=10, shuffle=False)  # expect: NN301
+        """,
+        "NN301",
+    )
+
+
+def test_nn301_a_functional_stateful_model_is_left_alone() -> None:
+    assert_findings(
+        """
+        import keras
+        from keras.layers import LSTM, Dense, Input
+
+        inputs = Input(batch_shape=(1, 4, 2))
+        hidden = LSTM(32, stateful=True)(inputs)
+        model = keras.Model(inputs, Dense(1)(hidden))
+        model.fit(x_train, y_train, epochs=10, shuffle=False)
+        """,
+        "NN301",
+    )
+
+
+def test_nn301_one_batch_of_the_whole_data_set_has_no_order() -> None:
+    assert_findings(
+        """
+        from torch.utils.data import DataLoader, TensorDataset
+
+        def loaders(x_train, y_train, x_val, y_val):
+            train_set = TensorDataset(x_train, y_train)
+            full = DataLoader(train_set, x_train.shape[0])
+            whole = DataLoader(train_set, batch_size=len(train_set))
+            sized = DataLoader(TensorDataset(x_train, y_train), batch_size=x_train.size(0))
+            tenth = DataLoader(train_set, batch_size=len(x_train) // 10)  # expect: NN301
+            other = DataLoader(train_set, batch_size=x_val.shape[0])  # expect: NN301
+            columns = DataLoader(train_set, batch_size=x_train.shape[1])  # expect: NN301
+            return full, whole, sized, tenth, other, columns
+        """,
+        "NN301",
+    )

@@ -100,7 +100,8 @@ class UnshuffledTrainingData(Rule):
             if sampler is not None and not _is_none(sampler):
                 return
         dataset = argument(call, 0, "dataset")
-        if dataset is None or _is_iterable_dataset(ctx, dataset):
+        if dataset is None or _is_iterable_dataset(ctx, dataset) or _is_full_batch(
+                ctx, call, dataset, keywords):
             return
         in_lambda = any(isinstance(a, cst.Lambda) for a in ctx.index.ancestors(call))
         function = None if in_lambda else D.function_name(ctx, call)
@@ -161,7 +162,7 @@ class UnshuffledTrainingData(Rule):
         name = D.data_name(data)
         if name is None or D.has_word(name, _PIPELINE_WORDS) or D.is_ordered_name(name):
             return
-        if D.split_of(name) == D.EVAL:
+        if D.split_of(name) == D.EVAL or _is_stateful_model(ctx, call.func.value):
             return
         ctx.report(call)
 
@@ -186,6 +187,47 @@ class UnshuffledTrainingData(Rule):
                     ctx.report(batch if by_counter else loop)
                     reported.add(loop)
                     break
+
+
+def _is_stateful_model(ctx: FileContext, model: cst.BaseExpression) -> bool:
+    """A Keras model whose recurrent state runs from one batch to the next, so its batches
+    must keep their order (``shuffle=False`` is required): its states are reset by hand
+    (``model.reset_states()``), or a layer is built with ``stateful=True`` that is not
+    visibly part of another model (``other.add(...)``, ``other = Sequential([...])``)."""
+    name = dotted_name(model)
+    if name is None:
+        return False
+    for call in ctx.index.calls:
+        func = call.func
+        if isinstance(func, cst.Attribute) and dotted_name(func.value) == name and (
+                func.attr.value in ("reset_states", "reset_state")):
+            return True
+        if bool_value(keyword(call, "stateful")) is True and _model_of(ctx, call) in (
+                name, None):
+            return True
+    return False
+
+
+def _model_of(ctx: FileContext, layer: cst.Call) -> str | None:
+    """The model ``layer`` is built into: ``model.add(layer)`` or ``model = Sequential([
+    layer])``; None when that is not visible (a functional ``layer(x)``, a layer named
+    first)."""
+    node: cst.CSTNode = layer
+    for ancestor in ctx.index.ancestors(layer):
+        if isinstance(ancestor, cst.Call) and ancestor.func is node:
+            return None  # applied to a tensor: the functional API, the model is made later
+        if isinstance(ancestor, cst.Call) and isinstance(ancestor.func, cst.Attribute) and (
+                ancestor.func.attr.value == "add"):
+            return dotted_name(ancestor.func.value)
+        if isinstance(ancestor, cst.Assign):
+            if ancestor.value is layer:
+                return None  # ``lstm = LSTM(..., stateful=True)``: where it goes is later
+            names = [dotted_name(t.target) for t in ancestor.targets]
+            return names[0] if len(names) == 1 else None
+        if isinstance(ancestor, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            return None
+        node = ancestor
+    return None
 
 
 def _unshuffled_batches_of(ctx: FileContext, loop: cst.For, name: str | None) -> bool:
@@ -223,6 +265,50 @@ def _is_iterable_dataset(ctx: FileContext, dataset: cst.BaseExpression) -> bool:
         if entry is not None and R.ITERABLE_DATASET in entry.roles:
             return True
     return False
+
+
+def _is_full_batch(ctx: FileContext, call: cst.Call, dataset: cst.BaseExpression,
+                   keywords: dict[str, cst.BaseExpression]) -> bool:
+    """The batch is the whole data set (``batch_size=len(train_set)``, ``x_train.shape[0]``
+    for ``TabularDataset(x_train, y_train)``): one batch per epoch, whose order is moot."""
+    size = _length_of(keywords.get("batch_size") or argument(call, 1, "batch_size"))
+    return size is not None and size in _sources(ctx, call, dataset)
+
+
+def _length_of(expr: cst.BaseExpression | None) -> str | None:
+    """``N`` of ``len(N)``, ``N.shape[0]`` or ``N.size(0)``."""
+    if isinstance(expr, cst.Call) and len(expr.args) == 1:
+        if dotted_name(expr.func) == "len":
+            return dotted_name(expr.args[0].value)
+        if isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "size" and (
+                _is_zero(expr.args[0].value)):
+            return dotted_name(expr.func.value)
+    if isinstance(expr, cst.Subscript) and len(expr.slice) == 1 and isinstance(
+            expr.value, cst.Attribute) and expr.value.attr.value == "shape":
+        element = expr.slice[0].slice
+        if isinstance(element, cst.Index) and _is_zero(element.value):
+            return dotted_name(expr.value.value)
+    return None
+
+
+def _is_zero(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Integer) and expr.value == "0"
+
+
+def _sources(ctx: FileContext, call: cst.Call, dataset: cst.BaseExpression) -> set[str]:
+    """The data set's name and the data it is built from (the positional arguments of the
+    call that made it: ``TabularDataset(x_train, y_train)``), each as long as it."""
+    names = {n for n in (dotted_name(dataset),) if n}
+    made = dataset
+    if isinstance(dataset, cst.Name):
+        assign = ctx.last_assignment(dataset.value, call)
+        if assign is not None and len(assign.targets) == 1 and isinstance(
+                assign.targets[0].target, cst.Name):
+            made = assign.value
+    if isinstance(made, cst.Call):
+        names.update(n for a in made.args if a.keyword is None and not a.star
+                     and (n := dotted_name(a.value)))
+    return names
 
 
 def _order_matters(ctx: FileContext, dataset: cst.BaseExpression) -> tuple[Requirement, ...]:
