@@ -980,3 +980,61 @@ def test_nn301_one_batch_of_the_whole_data_set_has_no_order() -> None:
         """,
         "NN301",
     )
+
+
+def test_nn301_a_data_set_that_shuffles_itself_when_rebuilt_every_epoch() -> None:
+    assert_findings(
+        """
+        import numpy as np
+        from torch.utils.data import DataLoader, Dataset
+
+        class Triplets(Dataset):
+            def __init__(self, rows):
+                self.rows = list(rows)
+                np.random.shuffle(self.rows)
+
+            def __getitem__(self, index):
+                return self.rows[index]
+
+            def __len__(self):
+                return len(self.rows)
+
+        class Rows(Dataset):
+            def __init__(self, rows):
+                self.rows = list(rows)
+
+            def __getitem__(self, index):
+                return self.rows[index]
+
+            def __len__(self):
+                return len(self.rows)
+
+        def train(model, optimizer, rows):
+            for epoch in range(10):
+                train_set = Triplets(rows)
+                train_loader = DataLoader(train_set, batch_size=20, shuffle=False)
+                for batch in train_loader:
+                    optimizer.zero_grad()
+                    model(batch).sum().backward()
+                    optimizer.step()
+
+        def train_once_shuffled(model, optimizer, rows):
+            train_set = Triplets(rows)
+            for epoch in range(10):
+                train_loader = DataLoader(train_set, batch_size=20)  # expect: NN301
+                for batch in train_loader:
+                    optimizer.zero_grad()
+                    model(batch).sum().backward()
+                    optimizer.step()
+
+        def train_rebuilt_in_order(model, optimizer, rows):
+            for epoch in range(10):
+                train_set = Rows(rows)
+                train_loader = DataLoader(train_set, batch_size=20)  # expect: NN301
+                for batch in train_loader:
+                    optimizer.zero_grad()
+                    model(batch).sum().backward()
+                    optimizer.step()
+        """,
+        "NN301",
+    )

@@ -101,7 +101,7 @@ class UnshuffledTrainingData(Rule):
                 return
         dataset = argument(call, 0, "dataset")
         if dataset is None or _is_iterable_dataset(ctx, dataset) or _is_full_batch(
-                ctx, call, dataset, keywords):
+                ctx, call, dataset, keywords) or _reshuffled_every_epoch(ctx, call, dataset):
             return
         in_lambda = any(isinstance(a, cst.Lambda) for a in ctx.index.ancestors(call))
         function = None if in_lambda else D.function_name(ctx, call)
@@ -265,6 +265,27 @@ def _is_iterable_dataset(ctx: FileContext, dataset: cst.BaseExpression) -> bool:
         if entry is not None and R.ITERABLE_DATASET in entry.roles:
             return True
     return False
+
+
+def _reshuffled_every_epoch(ctx: FileContext, call: cst.Call,
+                            dataset: cst.BaseExpression) -> bool:
+    """A data set of this file whose ``__init__`` shuffles its items, built anew in the loop
+    that makes the loader (every epoch): each epoch gets its own order."""
+    value = ctx.value(dataset)
+    if value is None or value.project_class is None:
+        return False
+    class_def = ctx.local_classes.get(value.project_class.rsplit(".", 1)[-1])
+    init = ctx.method(class_def, "__init__") if class_def is not None else None
+    if init is None or not any(isinstance(c, cst.Call) and D.is_permutation_call(ctx, c)
+                               for c in ctx.index.within(ctx.index.calls, init)):
+        return False
+    built: cst.CSTNode | None = dataset
+    if isinstance(dataset, cst.Name):
+        built = ctx.last_assignment(dataset.value, call)
+    if built is None:
+        return False
+    loops = set(ctx.index.enclosing_loops(call))
+    return any(loop in loops for loop in ctx.index.enclosing_loops(built))
 
 
 def _is_full_batch(ctx: FileContext, call: cst.Call, dataset: cst.BaseExpression,
