@@ -1038,3 +1038,29 @@ def test_nn301_a_data_set_that_shuffles_itself_when_rebuilt_every_epoch() -> Non
         """,
         "NN301",
     )
+
+
+def test_nn301_keras_image_iterators_built_with_shuffle_off() -> None:
+    assert_findings(
+        """
+        from tensorflow.keras.preprocessing.image import ImageDataGenerator
+
+        datagen = ImageDataGenerator(rescale=1 / 255)
+        xy_train = datagen.flow_from_directory("data/train", batch_size=5, shuffle=False)  # expect: NN301
+        xy_val = datagen.flow_from_directory("data/val", batch_size=5, shuffle=False)
+        model.fit_generator(xy_train, epochs=50, validation_data=xy_val)
+
+        frames = datagen.flow_from_dataframe(df, x_col="path", shuffle=False)  # expect: NN301
+        model.fit(frames, epochs=10)
+
+        shuffled = datagen.flow_from_directory("data/train", batch_size=5)
+        model.fit(shuffled, epochs=10)
+
+        features_train = datagen.flow_from_directory("data/train", shuffle=False)
+        bottleneck = base_model.predict(features_train)
+
+        validation = datagen.flow_from_directory("data/val", shuffle=False)
+        model.fit(shuffled, validation_data=validation, epochs=10)
+        """,
+        "NN301",
+    )

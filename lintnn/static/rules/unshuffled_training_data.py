@@ -21,6 +21,8 @@ from lintnn.static.syntax.project import ITEM_BY_INDEX, Requirement
 
 _TENSOR_SOURCES = frozenset({"tensorflow.data.Dataset.from_tensor_slices",
                             "tensorflow.data.Dataset.from_tensors"})
+# Keras ``ImageDataGenerator`` methods that make an iterator (shuffled unless told not to).
+_FLOWS = frozenset({"flow", "flow_from_directory", "flow_from_dataframe"})
 # Names of data that keras does not shuffle anyway (datasets, generators, Sequences).
 _PIPELINE_WORDS = frozenset({"ds", "dataset", "datasets", "gen", "generator", "loader",
                              "pipeline", "iterator", "iter", "flow", "sequence"})
@@ -39,7 +41,8 @@ class UnshuffledTrainingData(Rule):
     )
     frameworks = ("torch", "jax", "keras", "sklearn")
     triggers = ("DataLoader", "shuffle", "train", "from_tensor_slices")
-    needs = (Needs(callee_roles=(R.DATA_LOADER,), calls=("fit", "from_tensor_slices"),
+    needs = (Needs(callee_roles=(R.DATA_LOADER,),
+                   calls=("fit", "fit_generator", "train_on_batch", "from_tensor_slices"),
                    loop_calls=(*D.STEP_METHODS, *D.STEP_FUNCTIONS)),)
 
     def check(self, ctx: FileContext) -> None:
@@ -51,6 +54,8 @@ class UnshuffledTrainingData(Rule):
                 self._check_loader(ctx, call)
             elif isinstance(call.func, cst.Attribute) and call.func.attr.value == "fit":
                 self._check_keras_fit(ctx, call)
+            elif isinstance(call.func, cst.Attribute) and call.func.attr.value in _FLOWS:
+                self._check_keras_flow(ctx, call)
         self._check_manual_batching(ctx)
         self._check_tf_data(ctx)
 
@@ -165,6 +170,20 @@ class UnshuffledTrainingData(Rule):
         if D.split_of(name) == D.EVAL or _is_stateful_model(ctx, call.func.value):
             return
         ctx.report(call)
+
+    def _check_keras_flow(self, ctx: FileContext, call: cst.Call) -> None:
+        """``datagen.flow_from_directory(..., shuffle=False)`` (Keras shuffles by default)
+        whose iterator trains (``fit``, ``fit_generator``, a training loop): the images come
+        in directory order, one class after the other, every epoch. One used only to
+        predict (features, evaluation) keeps its order on purpose."""
+        if "keras" not in ctx.frameworks or bool_value(keyword(call, "shuffle")) is not False:
+            return
+        names = [D.assigned_name(ctx, call), D.function_name(ctx, call)]
+        if any(D.split_of(n) == D.EVAL or D.is_ordered_name(n) or D.is_debug_name(n)
+               for n in names):
+            return
+        if D.TRAINS in D.loader_uses(ctx, call):
+            ctx.report(call)
 
     # Manual batching: X_train[i:i + bs] ------------------------------------------------
 
