@@ -1046,7 +1046,7 @@ def test_nn301_keras_image_iterators_built_with_shuffle_off() -> None:
         from tensorflow.keras.preprocessing.image import ImageDataGenerator
 
         datagen = ImageDataGenerator(rescale=1 / 255)
-        xy_train = datagen.flow_from_directory("data/train", batch_size=5, shuffle=False)  # expect: NN301
+        xy_train = datagen.flow_from_directory("train", shuffle=False)  # expect: NN301
         xy_val = datagen.flow_from_directory("data/val", batch_size=5, shuffle=False)
         model.fit_generator(xy_train, epochs=50, validation_data=xy_val)
 

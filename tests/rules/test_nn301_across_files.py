@@ -133,3 +133,73 @@ def test_the_summary_says_how_getitem_uses_its_index(tmp_path: Path) -> None:
     assert found == {"RandomWindows": "random", "Windows": "reads",
                      "MoreRandomWindows": "", "Augmented": "reads",
                      "RandomPairs": "random", "RandomCrops": "reads"}
+
+
+_LOADERS = '''
+    import numpy as np
+    from torch.utils import data
+
+    class NumpyLoader(data.DataLoader):
+        def __init__(self, dataset, batch_size=1, shuffle=False, num_workers=0):
+            super().__init__(dataset, batch_size=batch_size, shuffle=shuffle,
+                             num_workers=num_workers, collate_fn=np.stack)
+
+    class ShuffledLoader(data.DataLoader):
+        def __init__(self, dataset, batch_size=1, shuffle=True):
+            super().__init__(dataset, batch_size=batch_size, shuffle=shuffle)
+
+    class Batches:
+        def __init__(self, dataset, batch_size=1, shuffle=False):
+            self.dataset = dataset
+'''
+
+
+def _train_with(loader: str, extra: str = "") -> str:
+    return f'''
+    from loaders import {loader}
+
+    train_set = load()
+    training_generator = {loader}(train_set, batch_size=128{extra})
+    for epoch in range(8):
+        for x, y in training_generator:
+            params = update(params, x, y)
+'''
+
+
+@pytest.mark.parametrize("gated", [True, False])
+def test_a_project_loader_that_does_not_shuffle_by_default(tmp_path: Path, gated: bool) -> None:
+    found = _findings(tmp_path, {"loaders.py": _LOADERS,
+                                 "train.py": _train_with("NumpyLoader")}, gated)
+    assert found == [("train.py", 5)]
+
+
+@pytest.mark.parametrize("gated", [True, False])
+@pytest.mark.parametrize(("loader", "extra"), [
+    ("NumpyLoader", ", shuffle=True"),  # told to shuffle
+    ("NumpyLoader", ", sampler=sampler"),
+    ("ShuffledLoader", ""),  # shuffles by default
+    ("Batches", ""),  # not a DataLoader subclass: unknown
+    ("Unknown", ""),  # not defined by the project
+])
+def test_project_loaders_that_shuffle_or_are_unknown(
+        tmp_path: Path, gated: bool, loader: str, extra: str) -> None:
+    found = _findings(tmp_path, {"loaders.py": _LOADERS,
+                                 "train.py": _train_with(loader, extra)}, gated)
+    assert found == []
+
+
+def test_a_project_loader_of_the_same_file_evaluated_only(tmp_path: Path) -> None:
+    text = _LOADERS + '''
+    def evaluate(params, test_set):
+        test_generator = NumpyLoader(test_set, batch_size=128)
+        for x, y in test_generator:
+            print(predict(params, x))
+
+    def train(params, train_set):
+        train_generator = NumpyLoader(train_set, 64)
+        for epoch in range(8):
+            for x, y in train_generator:
+                params = update(params, x, y)
+        return params
+'''
+    assert _findings(tmp_path, {"loaders.py": text}) == [("loaders.py", 24)]

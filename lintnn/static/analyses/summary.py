@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from lintnn.static import knowledge
 from lintnn.static.analyses.losses import loss_call
 from lintnn.static.knowledge import roles as R
 from lintnn.static.syntax.context import FileContext
@@ -79,6 +80,7 @@ def _summarize(
         loss_inputs=_loss_inputs(ctx, class_def, calls_by_class.get(class_def, ())),
         getitem=_getitem(ctx, class_def),
         running_stats=running_stats,
+        unshuffled_loader=_unshuffled_loader(ctx, class_def),
     )
 
 
@@ -87,6 +89,23 @@ def _reads_running_stats(batchnorm: cst.Call) -> bool:
     in flax, ``track_running_stats=False`` in torch): in evaluation it reads them."""
     return not any(bool_value(keyword(batchnorm, flag)) is False
                    for flag in ("use_running_average", "track_running_stats"))
+
+
+def _unshuffled_loader(ctx: FileContext, class_def: cst.ClassDef) -> bool:
+    """A subclass of a framework data loader whose ``__init__`` takes ``shuffle=False`` and
+    passes it on as ``shuffle=shuffle``: it shuffles only when a caller says so."""
+    if not any(R.DATA_LOADER in getattr(knowledge.lookup(ctx.qualname_of_class(b.value)),
+                                        "roles", ()) for b in class_def.bases):
+        return False
+    init = ctx.method(class_def, "__init__")
+    if init is None:
+        return False
+    param = next((p for p in (*init.params.params, *init.params.kwonly_params)
+                  if p.name.value == "shuffle"), None)
+    if param is None or param.default is None or bool_value(param.default) is not False:
+        return False
+    return any(isinstance(call, cst.Call) and dotted_name(keyword(call, "shuffle")) == "shuffle"
+               for call in ctx.index.within(ctx.index.calls, init))
 
 
 def _getitem(ctx: FileContext, class_def: cst.ClassDef) -> str:

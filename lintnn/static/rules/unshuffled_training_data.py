@@ -17,10 +17,12 @@ from lintnn.static.syntax.nodes import (
     has_star_args,
     keyword,
 )
-from lintnn.static.syntax.project import ITEM_BY_INDEX, Requirement
+from lintnn.static.syntax.project import ITEM_BY_INDEX, UNSHUFFLED_BY_DEFAULT, Requirement
 
 _TENSOR_SOURCES = frozenset({"tensorflow.data.Dataset.from_tensor_slices",
                             "tensorflow.data.Dataset.from_tensors"})
+# Keywords that settle the order of a loader's batches.
+_SHUFFLE_KEYWORDS = frozenset({"shuffle", "sampler", "batch_sampler"})
 # Keras ``ImageDataGenerator`` methods that make an iterator (shuffled unless told not to).
 _FLOWS = frozenset({"flow", "flow_from_directory", "flow_from_dataframe"})
 # Names of data that keras does not shuffle anyway (datasets, generators, Sequences).
@@ -56,6 +58,9 @@ class UnshuffledTrainingData(Rule):
                 self._check_keras_fit(ctx, call)
             elif isinstance(call.func, cst.Attribute) and call.func.attr.value in _FLOWS:
                 self._check_keras_flow(ctx, call)
+            elif entry is None and _SHUFFLE_KEYWORDS.isdisjoint(
+                    a.keyword.value for a in call.args if a.keyword is not None):
+                self._check_project_loader(ctx, call)
         self._check_manual_batching(ctx)
         self._check_tf_data(ctx)
 
@@ -124,6 +129,28 @@ class UnshuffledTrainingData(Rule):
         if not any(D.split_of(n) == D.EVAL for n in names) and any(
                 D.split_of(n) == D.TRAIN for n in names):
             ctx.report(call, requires=requires)  # where it goes is unknown: its name says so
+
+    def _check_project_loader(self, ctx: FileContext, call: cst.Call) -> None:
+        """``NumpyLoader(train_set, batch_size=128)``, a loader class of the project that
+        shuffles only when told to (:data:`UNSHUFFLED_BY_DEFAULT`, checked once every file
+        is indexed), told nothing here, whose loader trains."""
+        positional = [a for a in call.args if a.keyword is None]
+        if not positional or len(positional) > 2 or has_star_args(call):
+            return
+        qualname = ctx.qualname_of_class(call.func)
+        if qualname is None or not ctx.may_be_project_class(qualname):
+            return
+        dataset = positional[0].value
+        if _is_iterable_dataset(ctx, dataset):
+            return
+        names = [D.data_name(dataset), D.assigned_name(ctx, call), D.function_name(ctx, call)]
+        if any(D.split_of(n) == D.EVAL or D.is_ordered_name(n) or D.is_debug_name(n)
+               or D.is_random_data_name(n) for n in names):
+            return
+        if D.TRAINS in D.loader_uses(ctx, call):
+            requires = (Requirement(qualname, UNSHUFFLED_BY_DEFAULT, "", str(ctx.path)),
+                        *_order_matters(ctx, dataset))
+            ctx.report(call, requires=requires)
 
     def _check_factory(self, ctx: FileContext, call: cst.Call, flag: str) -> None:
         """``def make_loader(ds, shuffle=False): return DataLoader(ds, shuffle=shuffle)``:

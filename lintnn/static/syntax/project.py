@@ -30,6 +30,10 @@ PASSES = "passes"
 # order of the indices irrelevant.
 ITEM_BY_INDEX = "item_by_index"
 PICKS_AT_RANDOM = "random"  # ClassSummary.getitem: each item is a random draw
+# A data loader class of the project (a subclass of a framework loader) that does not
+# shuffle unless told to: its constructor takes ``shuffle`` with the default False and
+# passes it on (the JAX tutorial's ``NumpyLoader(DataLoader)``).
+UNSHUFFLED_BY_DEFAULT = "unshuffled_by_default"
 # The model may normalize with BatchNorm's running statistics: a BatchNorm of the class, of
 # a submodule, a base or (for a parameter typed by a base class) a subclass is not built
 # with ``use_running_average=False`` / ``track_running_stats=False``; or one of them is
@@ -70,6 +74,8 @@ class ClassSummary:
     getitem: str = ""
     # One of its own BatchNorms may read running statistics (READS_RUNNING_STATS).
     running_stats: bool = False
+    # A loader that leaves shuffling off by default (UNSHUFFLED_BY_DEFAULT).
+    unshuffled_loader: bool = False
 
 
 @dataclass(frozen=True)
@@ -176,6 +182,9 @@ class ProjectIndex:
     def satisfies(self, requirement: Requirement) -> bool:
         if requirement.fact == READS_RUNNING_STATS:
             return self._running_stats(requirement.class_qualname, requirement.near)
+        if requirement.fact == UNSHUFFLED_BY_DEFAULT:
+            summary = self.lookup(requirement.class_qualname, requirement.near)
+            return summary is not None and summary.unshuffled_loader
         if requirement.fact == ITEM_BY_INDEX:
             return self._getitem(requirement.class_qualname, requirement.near, set()) != (
                 PICKS_AT_RANDOM) or any(self.satisfies(other) for other in requirement.alternatives)
