@@ -899,3 +899,168 @@ def test_nn301_a_loader_factory_whose_shuffle_stays_off() -> None:
         """,
         "NN301",
     )
+
+
+def test_nn301_a_stateful_recurrent_model_needs_its_order() -> None:
+    assert_findings(
+        """
+        from keras.layers import LSTM, Dense
+        from keras.models import Sequential
+
+        model = Sequential()
+        model.add(LSTM(50, batch_size=1, stateful=True))
+        model.add(Dense(1))
+        for epoch in range(10):
+            model.fit(x_train, y_train, epochs=1, batch_size=1, shuffle=False)
+
+        resettable = Sequential([LSTM(8), Dense(1)])
+        for epoch in range(10):
+            resettable.fit(x_train, y_train, epochs=1, shuffle=False)
+            resettable.reset_states()
+
+        listed = Sequential([LSTM(8, stateful=True), Dense(1)])
+        listed.fit(x_train, y_train, shuffle=False)
+
+        plain = Sequential()
+        plain.add(LSTM(50, stateful=False))
+        plain.fit(x_train, y_train, epochs=10, shuffle=False)  # expect: NN301
+
+        other = Sequential([LSTM(8), Dense(1)])
+        other.fit(x_train, y_train, epochs=10, shuffle=False)  # expect: NN301
+        """,
+        "NN301",
+    )
+
+
+def test_nn301_a_stateful_layer_of_another_model_does_not_excuse_this_one() -> None:
+    assert_findings(
+        """
+        import keras
+        from keras.layers import LSTM, Dense
+        from keras.models import Sequential
+
+        streaming = Sequential([LSTM(8, stateful=True), Dense(1)])
+        classifier = Sequential()
+        classifier.add(Dense(1))
+        classifier.fit(x_train, y_train, epochs=10, shuffle=False)  # expect: NN301
+        """,
+        "NN301",
+    )
+
+
+def test_nn301_a_functional_stateful_model_is_left_alone() -> None:
+    assert_findings(
+        """
+        import keras
+        from keras.layers import LSTM, Dense, Input
+
+        inputs = Input(batch_shape=(1, 4, 2))
+        hidden = LSTM(32, stateful=True)(inputs)
+        model = keras.Model(inputs, Dense(1)(hidden))
+        model.fit(x_train, y_train, epochs=10, shuffle=False)
+        """,
+        "NN301",
+    )
+
+
+def test_nn301_one_batch_of_the_whole_data_set_has_no_order() -> None:
+    assert_findings(
+        """
+        from torch.utils.data import DataLoader, TensorDataset
+
+        def loaders(x_train, y_train, x_val, y_val):
+            train_set = TensorDataset(x_train, y_train)
+            full = DataLoader(train_set, x_train.shape[0])
+            whole = DataLoader(train_set, batch_size=len(train_set))
+            sized = DataLoader(TensorDataset(x_train, y_train), batch_size=x_train.size(0))
+            tenth = DataLoader(train_set, batch_size=len(x_train) // 10)  # expect: NN301
+            other = DataLoader(train_set, batch_size=x_val.shape[0])  # expect: NN301
+            columns = DataLoader(train_set, batch_size=x_train.shape[1])  # expect: NN301
+            return full, whole, sized, tenth, other, columns
+        """,
+        "NN301",
+    )
+
+
+def test_nn301_a_data_set_that_shuffles_itself_when_rebuilt_every_epoch() -> None:
+    assert_findings(
+        """
+        import numpy as np
+        from torch.utils.data import DataLoader, Dataset
+
+        class Triplets(Dataset):
+            def __init__(self, rows):
+                self.rows = list(rows)
+                np.random.shuffle(self.rows)
+
+            def __getitem__(self, index):
+                return self.rows[index]
+
+            def __len__(self):
+                return len(self.rows)
+
+        class Rows(Dataset):
+            def __init__(self, rows):
+                self.rows = list(rows)
+
+            def __getitem__(self, index):
+                return self.rows[index]
+
+            def __len__(self):
+                return len(self.rows)
+
+        def train(model, optimizer, rows):
+            for epoch in range(10):
+                train_set = Triplets(rows)
+                train_loader = DataLoader(train_set, batch_size=20, shuffle=False)
+                for batch in train_loader:
+                    optimizer.zero_grad()
+                    model(batch).sum().backward()
+                    optimizer.step()
+
+        def train_once_shuffled(model, optimizer, rows):
+            train_set = Triplets(rows)
+            for epoch in range(10):
+                train_loader = DataLoader(train_set, batch_size=20)  # expect: NN301
+                for batch in train_loader:
+                    optimizer.zero_grad()
+                    model(batch).sum().backward()
+                    optimizer.step()
+
+        def train_rebuilt_in_order(model, optimizer, rows):
+            for epoch in range(10):
+                train_set = Rows(rows)
+                train_loader = DataLoader(train_set, batch_size=20)  # expect: NN301
+                for batch in train_loader:
+                    optimizer.zero_grad()
+                    model(batch).sum().backward()
+                    optimizer.step()
+        """,
+        "NN301",
+    )
+
+
+def test_nn301_keras_image_iterators_built_with_shuffle_off() -> None:
+    assert_findings(
+        """
+        from tensorflow.keras.preprocessing.image import ImageDataGenerator
+
+        datagen = ImageDataGenerator(rescale=1 / 255)
+        xy_train = datagen.flow_from_directory("train", shuffle=False)  # expect: NN301
+        xy_val = datagen.flow_from_directory("data/val", batch_size=5, shuffle=False)
+        model.fit_generator(xy_train, epochs=50, validation_data=xy_val)
+
+        frames = datagen.flow_from_dataframe(df, x_col="path", shuffle=False)  # expect: NN301
+        model.fit(frames, epochs=10)
+
+        shuffled = datagen.flow_from_directory("data/train", batch_size=5)
+        model.fit(shuffled, epochs=10)
+
+        features_train = datagen.flow_from_directory("data/train", shuffle=False)
+        bottleneck = base_model.predict(features_train)
+
+        validation = datagen.flow_from_directory("data/val", shuffle=False)
+        model.fit(shuffled, validation_data=validation, epochs=10)
+        """,
+        "NN301",
+    )

@@ -1,5 +1,6 @@
-"""NN301 across files: a data set whose ``__getitem__`` ignores the index it is given
-(each item a random draw) has no order to shuffle; the class summary says so."""
+"""NN301 across files: a data set whose ``__getitem__`` picks its item at random (it ignores
+the index it is given, or reads the item at a randomly drawn index) has no order to
+shuffle; the class summary says so, for its own file and for others."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from lintnn.config import Settings
 from lintnn.static.engine.run import Engine, summarize_file
 
 _DATA = '''
+    import random
+
     import numpy as np
     import torch
     from torch.utils.data import Dataset
@@ -42,6 +45,29 @@ _DATA = '''
         def __getitem__(self, idx):
             flip = np.random.rand() < 0.5
             return self.data[idx][::-1] if flip else self.data[idx]
+
+        def __len__(self):
+            return len(self.data)
+
+    class RandomPairs(Dataset):
+        def __init__(self, data, length):
+            self.data = data
+
+        def __getitem__(self, index):
+            first = random.randint(0, len(self.data) - 1)
+            return self.data[first], index % 2
+
+        def __len__(self):
+            return 1000
+
+    class RandomCrops(Dataset):
+        def __init__(self, data, length):
+            self.data = data
+            self.length = length
+
+        def __getitem__(self, index):
+            start = random.randint(0, self.length)
+            return self.data[index][start:start + self.length]
 
         def __len__(self):
             return len(self.data)
@@ -77,7 +103,11 @@ def _findings(root: Path, files: dict[str, str], gated: bool = True) -> list[tup
 
 
 @pytest.mark.parametrize("gated", [True, False])
-@pytest.mark.parametrize("dataset", ["RandomWindows", "MoreRandomWindows"])
+@pytest.mark.parametrize("dataset", [
+    "RandomWindows",  # ignores its index
+    "MoreRandomWindows",  # inherits it
+    "RandomPairs",  # reads the item at a random index
+])
 def test_no_finding_when_every_item_is_a_random_draw(
         tmp_path: Path, gated: bool, dataset: str) -> None:
     assert _findings(tmp_path, {"data.py": _DATA, "train.py": _train(dataset)}, gated) == []
@@ -87,6 +117,7 @@ def test_no_finding_when_every_item_is_a_random_draw(
 @pytest.mark.parametrize("dataset", [
     "Windows",  # overrides the random __getitem__ with one that reads the index
     "Augmented",  # random augmentation, but the item is the one asked for
+    "RandomCrops",  # a random crop slices the item asked for
     "Unknown",  # a class the project does not define: assumed to read it
 ])
 def test_the_finding_stays_when_items_depend_on_the_index(
@@ -99,5 +130,76 @@ def test_the_summary_says_how_getitem_uses_its_index(tmp_path: Path) -> None:
     path = tmp_path / "data.py"
     path.write_text(textwrap.dedent(_DATA))
     found = {s.qualname.rsplit(".", 1)[-1]: s.getitem for s in summarize_file(path)}
-    assert found == {"RandomWindows": "ignores", "Windows": "reads",
-                     "MoreRandomWindows": "", "Augmented": "reads"}
+    assert found == {"RandomWindows": "random", "Windows": "reads",
+                     "MoreRandomWindows": "", "Augmented": "reads",
+                     "RandomPairs": "random", "RandomCrops": "reads"}
+
+
+_LOADERS = '''
+    import numpy as np
+    from torch.utils import data
+
+    class NumpyLoader(data.DataLoader):
+        def __init__(self, dataset, batch_size=1, shuffle=False, num_workers=0):
+            super().__init__(dataset, batch_size=batch_size, shuffle=shuffle,
+                             num_workers=num_workers, collate_fn=np.stack)
+
+    class ShuffledLoader(data.DataLoader):
+        def __init__(self, dataset, batch_size=1, shuffle=True):
+            super().__init__(dataset, batch_size=batch_size, shuffle=shuffle)
+
+    class Batches:
+        def __init__(self, dataset, batch_size=1, shuffle=False):
+            self.dataset = dataset
+'''
+
+
+def _train_with(loader: str, extra: str = "") -> str:
+    return f'''
+    from loaders import {loader}
+
+    train_set = load()
+    training_generator = {loader}(train_set, batch_size=128{extra})
+    for epoch in range(8):
+        for x, y in training_generator:
+            params = update(params, x, y)
+'''
+
+
+@pytest.mark.parametrize("gated", [True, False])
+def test_a_project_loader_that_does_not_shuffle_by_default(tmp_path: Path, gated: bool) -> None:
+    found = _findings(tmp_path, {"loaders.py": _LOADERS,
+                                 "train.py": _train_with("NumpyLoader")}, gated)
+    assert found == [("train.py", 5)]
+
+
+@pytest.mark.parametrize("gated", [True, False])
+@pytest.mark.parametrize(("loader", "extra"), [
+    ("NumpyLoader", ", shuffle=True"),  # told to shuffle
+    ("NumpyLoader", ", sampler=sampler"),
+    ("ShuffledLoader", ""),  # shuffles by default
+    ("Batches", ""),  # not a DataLoader subclass: unknown
+    ("Unknown", ""),  # not defined by the project
+])
+def test_project_loaders_that_shuffle_or_are_unknown(
+        tmp_path: Path, gated: bool, loader: str, extra: str) -> None:
+    found = _findings(tmp_path, {"loaders.py": _LOADERS,
+                                 "train.py": _train_with(loader, extra)}, gated)
+    assert found == []
+
+
+def test_a_project_loader_of_the_same_file_evaluated_only(tmp_path: Path) -> None:
+    text = _LOADERS + '''
+    def evaluate(params, test_set):
+        test_generator = NumpyLoader(test_set, batch_size=128)
+        for x, y in test_generator:
+            print(predict(params, x))
+
+    def train(params, train_set):
+        train_generator = NumpyLoader(train_set, 64)
+        for epoch in range(8):
+            for x, y in train_generator:
+                params = update(params, x, y)
+        return params
+'''
+    assert _findings(tmp_path, {"loaders.py": text}) == [("loaders.py", 24)]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import libcst as cst
 
+from lintnn.static import knowledge
 from lintnn.static.analyses.losses import loss_call
 from lintnn.static.knowledge import roles as R
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.dataflow import Kind, Value
 from lintnn.static.syntax.nodes import bool_value, dotted_name, keyword, names_in
-from lintnn.static.syntax.project import ClassSummary, loss_input
+from lintnn.static.syntax.project import PICKS_AT_RANDOM, ClassSummary, loss_input
 
 OUTPUT_METHODS = ("forward", "__call__", "call")
 CONTAINED_ROLES = frozenset({R.DROPOUT, R.BATCHNORM})
@@ -79,6 +80,7 @@ def _summarize(
         loss_inputs=_loss_inputs(ctx, class_def, calls_by_class.get(class_def, ())),
         getitem=_getitem(ctx, class_def),
         running_stats=running_stats,
+        unshuffled_loader=_unshuffled_loader(ctx, class_def),
     )
 
 
@@ -89,9 +91,27 @@ def _reads_running_stats(batchnorm: cst.Call) -> bool:
                    for flag in ("use_running_average", "track_running_stats"))
 
 
+def _unshuffled_loader(ctx: FileContext, class_def: cst.ClassDef) -> bool:
+    """A subclass of a framework data loader whose ``__init__`` takes ``shuffle=False`` and
+    passes it on as ``shuffle=shuffle``: it shuffles only when a caller says so."""
+    if not any(R.DATA_LOADER in getattr(knowledge.lookup(ctx.qualname_of_class(b.value)),
+                                        "roles", ()) for b in class_def.bases):
+        return False
+    init = ctx.method(class_def, "__init__")
+    if init is None:
+        return False
+    param = next((p for p in (*init.params.params, *init.params.kwonly_params)
+                  if p.name.value == "shuffle"), None)
+    if param is None or param.default is None or bool_value(param.default) is not False:
+        return False
+    return any(isinstance(call, cst.Call) and dotted_name(keyword(call, "shuffle")) == "shuffle"
+               for call in ctx.index.within(ctx.index.calls, init))
+
+
 def _getitem(ctx: FileContext, class_def: cst.ClassDef) -> str:
-    """"reads" if the class's ``__getitem__`` reads its index, "ignores" if it never
-    does (each item a random draw), "" if it defines none."""
+    """"random" if the class's ``__getitem__`` picks its item at random (it never reads its
+    index, or reads the item at a randomly drawn index): the order of the indices it is
+    given carries nothing; "reads" otherwise, "" if it defines none."""
     method = ctx.method(class_def, "__getitem__")
     if method is None:
         return ""
@@ -100,8 +120,32 @@ def _getitem(ctx: FileContext, class_def: cst.ClassDef) -> str:
             method.params.star_kwarg is not None):
         return "reads"  # not the plain ``(self, index)``: assume it is read
     index = params[1].name.value
-    read = any(name.value == index for name in names_in(method.body))
-    return "reads" if read else "ignores"
+    if not any(name.value == index for name in names_in(method.body)):
+        return PICKS_AT_RANDOM
+    return PICKS_AT_RANDOM if _indexes_at_random(ctx, method) else "reads"
+
+
+# Calls that draw a random number or index (``random.randint``, ``np.random.choice``).
+_RANDOM_DRAWS = frozenset({"randint", "choice", "choices", "integers", "randrange", "randperm",
+                           "permutation", "sample"})
+_RANDOM_MODULES = ("random.", "numpy.random.", "torch.")
+
+
+def _indexes_at_random(ctx: FileContext, method: cst.FunctionDef) -> bool:
+    """``method`` subscripts with a random draw (``first = random.randint(0, n);
+    self.data[first]``). A draw used only in a slice (a random crop) or apart from any
+    subscript (a random flip) does not count: the item is still the one asked for."""
+    index = ctx.index
+    draws = [call for call in index.within(index.calls, method)
+             if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
+             and call.func.attr.value in _RANDOM_DRAWS
+             and (ctx.qualname(call.func) or "").startswith(_RANDOM_MODULES)]
+    drawn = {target.value for call in draws
+             if isinstance(assign := index.parent(call), cst.Assign)
+             for t in assign.targets if isinstance(target := t.target, cst.Name)}
+    uses = [*draws, *(n for n in names_in(method.body) if n.value in drawn)]
+    return any(isinstance(a, cst.Index)  # an index, not a slice (a random crop slices)
+               for node in uses for a in index.ancestors(node))
 
 
 def _loss_inputs(ctx: FileContext, class_def: cst.ClassDef,

@@ -16,12 +16,15 @@ from lintnn.static.syntax.nodes import (
     dotted_name,
     has_star_args,
     keyword,
-    names_in,
 )
-from lintnn.static.syntax.project import READS_INDEX, Requirement
+from lintnn.static.syntax.project import ITEM_BY_INDEX, UNSHUFFLED_BY_DEFAULT, Requirement
 
 _TENSOR_SOURCES = frozenset({"tensorflow.data.Dataset.from_tensor_slices",
                             "tensorflow.data.Dataset.from_tensors"})
+# Keywords that settle the order of a loader's batches.
+_SHUFFLE_KEYWORDS = frozenset({"shuffle", "sampler", "batch_sampler"})
+# Keras ``ImageDataGenerator`` methods that make an iterator (shuffled unless told not to).
+_FLOWS = frozenset({"flow", "flow_from_directory", "flow_from_dataframe"})
 # Names of data that keras does not shuffle anyway (datasets, generators, Sequences).
 _PIPELINE_WORDS = frozenset({"ds", "dataset", "datasets", "gen", "generator", "loader",
                              "pipeline", "iterator", "iter", "flow", "sequence"})
@@ -40,7 +43,8 @@ class UnshuffledTrainingData(Rule):
     )
     frameworks = ("torch", "jax", "keras", "sklearn")
     triggers = ("DataLoader", "shuffle", "train", "from_tensor_slices")
-    needs = (Needs(callee_roles=(R.DATA_LOADER,), calls=("fit", "from_tensor_slices"),
+    needs = (Needs(callee_roles=(R.DATA_LOADER,),
+                   calls=("fit", "fit_generator", "train_on_batch", "from_tensor_slices"),
                    loop_calls=(*D.STEP_METHODS, *D.STEP_FUNCTIONS)),)
 
     def check(self, ctx: FileContext) -> None:
@@ -52,6 +56,11 @@ class UnshuffledTrainingData(Rule):
                 self._check_loader(ctx, call)
             elif isinstance(call.func, cst.Attribute) and call.func.attr.value == "fit":
                 self._check_keras_fit(ctx, call)
+            elif isinstance(call.func, cst.Attribute) and call.func.attr.value in _FLOWS:
+                self._check_keras_flow(ctx, call)
+            elif entry is None and _SHUFFLE_KEYWORDS.isdisjoint(
+                    a.keyword.value for a in call.args if a.keyword is not None):
+                self._check_project_loader(ctx, call)
         self._check_manual_batching(ctx)
         self._check_tf_data(ctx)
 
@@ -101,8 +110,8 @@ class UnshuffledTrainingData(Rule):
             if sampler is not None and not _is_none(sampler):
                 return
         dataset = argument(call, 0, "dataset")
-        if dataset is None or _is_iterable_dataset(ctx, dataset) or _picks_items_at_random(
-                ctx, dataset):
+        if dataset is None or _is_iterable_dataset(ctx, dataset) or _is_full_batch(
+                ctx, call, dataset, keywords) or _reshuffled_every_epoch(ctx, call, dataset):
             return
         in_lambda = any(isinstance(a, cst.Lambda) for a in ctx.index.ancestors(call))
         function = None if in_lambda else D.function_name(ctx, call)
@@ -120,6 +129,28 @@ class UnshuffledTrainingData(Rule):
         if not any(D.split_of(n) == D.EVAL for n in names) and any(
                 D.split_of(n) == D.TRAIN for n in names):
             ctx.report(call, requires=requires)  # where it goes is unknown: its name says so
+
+    def _check_project_loader(self, ctx: FileContext, call: cst.Call) -> None:
+        """``NumpyLoader(train_set, batch_size=128)``, a loader class of the project that
+        shuffles only when told to (:data:`UNSHUFFLED_BY_DEFAULT`, checked once every file
+        is indexed), told nothing here, whose loader trains."""
+        positional = [a for a in call.args if a.keyword is None]
+        if not positional or len(positional) > 2 or has_star_args(call):
+            return
+        qualname = ctx.qualname_of_class(call.func)
+        if qualname is None or not ctx.may_be_project_class(qualname):
+            return
+        dataset = positional[0].value
+        if _is_iterable_dataset(ctx, dataset):
+            return
+        names = [D.data_name(dataset), D.assigned_name(ctx, call), D.function_name(ctx, call)]
+        if any(D.split_of(n) == D.EVAL or D.is_ordered_name(n) or D.is_debug_name(n)
+               or D.is_random_data_name(n) for n in names):
+            return
+        if D.TRAINS in D.loader_uses(ctx, call):
+            requires = (Requirement(qualname, UNSHUFFLED_BY_DEFAULT, "", str(ctx.path)),
+                        *_order_matters(ctx, dataset))
+            ctx.report(call, requires=requires)
 
     def _check_factory(self, ctx: FileContext, call: cst.Call, flag: str) -> None:
         """``def make_loader(ds, shuffle=False): return DataLoader(ds, shuffle=shuffle)``:
@@ -163,9 +194,23 @@ class UnshuffledTrainingData(Rule):
         name = D.data_name(data)
         if name is None or D.has_word(name, _PIPELINE_WORDS) or D.is_ordered_name(name):
             return
-        if D.split_of(name) == D.EVAL:
+        if D.split_of(name) == D.EVAL or _is_stateful_model(ctx, call.func.value):
             return
         ctx.report(call)
+
+    def _check_keras_flow(self, ctx: FileContext, call: cst.Call) -> None:
+        """``datagen.flow_from_directory(..., shuffle=False)`` (Keras shuffles by default)
+        whose iterator trains (``fit``, ``fit_generator``, a training loop): the images come
+        in directory order, one class after the other, every epoch. One used only to
+        predict (features, evaluation) keeps its order on purpose."""
+        if "keras" not in ctx.frameworks or bool_value(keyword(call, "shuffle")) is not False:
+            return
+        names = [D.assigned_name(ctx, call), D.function_name(ctx, call)]
+        if any(D.split_of(n) == D.EVAL or D.is_ordered_name(n) or D.is_debug_name(n)
+               for n in names):
+            return
+        if D.TRAINS in D.loader_uses(ctx, call):
+            ctx.report(call)
 
     # Manual batching: X_train[i:i + bs] ------------------------------------------------
 
@@ -188,6 +233,47 @@ class UnshuffledTrainingData(Rule):
                     ctx.report(batch if by_counter else loop)
                     reported.add(loop)
                     break
+
+
+def _is_stateful_model(ctx: FileContext, model: cst.BaseExpression) -> bool:
+    """A Keras model whose recurrent state runs from one batch to the next, so its batches
+    must keep their order (``shuffle=False`` is required): its states are reset by hand
+    (``model.reset_states()``), or a layer is built with ``stateful=True`` that is not
+    visibly part of another model (``other.add(...)``, ``other = Sequential([...])``)."""
+    name = dotted_name(model)
+    if name is None:
+        return False
+    for call in ctx.index.calls:
+        func = call.func
+        if isinstance(func, cst.Attribute) and dotted_name(func.value) == name and (
+                func.attr.value in ("reset_states", "reset_state")):
+            return True
+        if bool_value(keyword(call, "stateful")) is True and _model_of(ctx, call) in (
+                name, None):
+            return True
+    return False
+
+
+def _model_of(ctx: FileContext, layer: cst.Call) -> str | None:
+    """The model ``layer`` is built into: ``model.add(layer)`` or ``model = Sequential([
+    layer])``; None when that is not visible (a functional ``layer(x)``, a layer named
+    first)."""
+    node: cst.CSTNode = layer
+    for ancestor in ctx.index.ancestors(layer):
+        if isinstance(ancestor, cst.Call) and ancestor.func is node:
+            return None  # applied to a tensor: the functional API, the model is made later
+        if isinstance(ancestor, cst.Call) and isinstance(ancestor.func, cst.Attribute) and (
+                ancestor.func.attr.value == "add"):
+            return dotted_name(ancestor.func.value)
+        if isinstance(ancestor, cst.Assign):
+            if ancestor.value is layer:
+                return None  # ``lstm = LSTM(..., stateful=True)``: where it goes is later
+            names = [dotted_name(t.target) for t in ancestor.targets]
+            return names[0] if len(names) == 1 else None
+        if isinstance(ancestor, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+            return None
+        node = ancestor
+    return None
 
 
 def _unshuffled_batches_of(ctx: FileContext, loop: cst.For, name: str | None) -> bool:
@@ -227,41 +313,79 @@ def _is_iterable_dataset(ctx: FileContext, dataset: cst.BaseExpression) -> bool:
     return False
 
 
-def _order_matters(ctx: FileContext, dataset: cst.BaseExpression) -> tuple[Requirement, ...]:
-    """For a data set of a project class, that its items depend on the index (a
-    ``__getitem__`` that ignores it draws a random sample each time: no order to shuffle)."""
-    value = ctx.value(dataset)
-    if value is None or value.project_class is None:
-        return ()
-    return (Requirement(value.project_class, READS_INDEX, "", str(ctx.path)),)
-
-
-# Calls that draw a random number or index (``random.randint``, ``np.random.choice``).
-_RANDOM_DRAWS = frozenset({"randint", "choice", "choices", "integers", "randrange", "randperm",
-                           "permutation", "sample"})
-_RANDOM_MODULES = ("random.", "numpy.random.", "torch.")
-
-
-def _picks_items_at_random(ctx: FileContext, dataset: cst.BaseExpression) -> bool:
-    """A data set of this file whose ``__getitem__`` picks its item by a random index
-    (``first = random.randint(0, n); self.data[first]``): the order of the indices it is
-    given carries nothing. A random draw used only for augmentation does not count."""
+def _reshuffled_every_epoch(ctx: FileContext, call: cst.Call,
+                            dataset: cst.BaseExpression) -> bool:
+    """A data set of this file whose ``__init__`` shuffles its items, built anew in the loop
+    that makes the loader (every epoch): each epoch gets its own order."""
     value = ctx.value(dataset)
     if value is None or value.project_class is None:
         return False
     class_def = ctx.local_classes.get(value.project_class.rsplit(".", 1)[-1])
-    getitem = ctx.method(class_def, "__getitem__") if class_def is not None else None
-    if getitem is None:
+    init = ctx.method(class_def, "__init__") if class_def is not None else None
+    if init is None or not any(isinstance(c, cst.Call) and D.is_permutation_call(ctx, c)
+                               for c in ctx.index.within(ctx.index.calls, init)):
         return False
-    draws = [call for call in D.calls_by_scope(ctx).get(getitem, ())
-             if isinstance(call.func, cst.Attribute) and call.func.attr.value in _RANDOM_DRAWS
-             and (ctx.qualname(call.func) or "").startswith(_RANDOM_MODULES)]
-    drawn = {target.value for call in draws
-             if isinstance(assign := ctx.index.parent(call), cst.Assign)
-             for t in assign.targets if isinstance(target := t.target, cst.Name)}
-    uses = [*draws, *(n for n in names_in(getitem.body) if n.value in drawn)]
-    return any(isinstance(a, cst.Index)  # an index, not a slice (a random crop slices)
-               for node in uses for a in ctx.index.ancestors(node))
+    built: cst.CSTNode | None = dataset
+    if isinstance(dataset, cst.Name):
+        built = ctx.last_assignment(dataset.value, call)
+    if built is None:
+        return False
+    loops = set(ctx.index.enclosing_loops(call))
+    return any(loop in loops for loop in ctx.index.enclosing_loops(built))
+
+
+def _is_full_batch(ctx: FileContext, call: cst.Call, dataset: cst.BaseExpression,
+                   keywords: dict[str, cst.BaseExpression]) -> bool:
+    """The batch is the whole data set (``batch_size=len(train_set)``, ``x_train.shape[0]``
+    for ``TabularDataset(x_train, y_train)``): one batch per epoch, whose order is moot."""
+    size = _length_of(keywords.get("batch_size") or argument(call, 1, "batch_size"))
+    return size is not None and size in _sources(ctx, call, dataset)
+
+
+def _length_of(expr: cst.BaseExpression | None) -> str | None:
+    """``N`` of ``len(N)``, ``N.shape[0]`` or ``N.size(0)``."""
+    if isinstance(expr, cst.Call) and len(expr.args) == 1:
+        if dotted_name(expr.func) == "len":
+            return dotted_name(expr.args[0].value)
+        if isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "size" and (
+                _is_zero(expr.args[0].value)):
+            return dotted_name(expr.func.value)
+    if isinstance(expr, cst.Subscript) and len(expr.slice) == 1 and isinstance(
+            expr.value, cst.Attribute) and expr.value.attr.value == "shape":
+        element = expr.slice[0].slice
+        if isinstance(element, cst.Index) and _is_zero(element.value):
+            return dotted_name(expr.value.value)
+    return None
+
+
+def _is_zero(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Integer) and expr.value == "0"
+
+
+def _sources(ctx: FileContext, call: cst.Call, dataset: cst.BaseExpression) -> set[str]:
+    """The data set's name and the data it is built from (the positional arguments of the
+    call that made it: ``TabularDataset(x_train, y_train)``), each as long as it."""
+    names = {n for n in (dotted_name(dataset),) if n}
+    made = dataset
+    if isinstance(dataset, cst.Name):
+        assign = ctx.last_assignment(dataset.value, call)
+        if assign is not None and len(assign.targets) == 1 and isinstance(
+                assign.targets[0].target, cst.Name):
+            made = assign.value
+    if isinstance(made, cst.Call):
+        names.update(n for a in made.args if a.keyword is None and not a.star
+                     and (n := dotted_name(a.value)))
+    return names
+
+
+def _order_matters(ctx: FileContext, dataset: cst.BaseExpression) -> tuple[Requirement, ...]:
+    """For a data set of a project class (of this file or another), that its items are the
+    ones the index asks for (a ``__getitem__`` that picks its item at random has no order
+    to shuffle: :data:`ITEM_BY_INDEX`)."""
+    value = ctx.value(dataset)
+    if value is None or value.project_class is None:
+        return ()
+    return (Requirement(value.project_class, ITEM_BY_INDEX, "", str(ctx.path)),)
 
 
 def _is_none(expr: cst.BaseExpression) -> bool:

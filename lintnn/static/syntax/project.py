@@ -23,10 +23,17 @@ SPLIT = "split"  # a caller splits that part of the function's result into train
 # A caller passes, for an argument of the function (or class: its constructor), a value the
 # knowledge base knows (``role`` and ``CallFact.detail``: :func:`passed_role`).
 PASSES = "passes"
-# Items depend on the index asked for: the class's ``__getitem__`` (its own, or the nearest
-# base's) reads its index, or the class is not known (then it is assumed to). A data set
-# whose items ignore the index (each draws a random sample) makes the order irrelevant.
-READS_INDEX = "reads_index"
+# The class's items are the ones the index asks for: its ``__getitem__`` (its own, or the
+# nearest base's) does not pick its item at random (the summary's ``getitem`` is not
+# PICKS_AT_RANDOM), or the class is not known (then it is assumed not to). A data set that
+# picks each item at random (ignores the index, or reads a randomly drawn one) makes the
+# order of the indices irrelevant.
+ITEM_BY_INDEX = "item_by_index"
+PICKS_AT_RANDOM = "random"  # ClassSummary.getitem: each item is a random draw
+# A data loader class of the project (a subclass of a framework loader) that does not
+# shuffle unless told to: its constructor takes ``shuffle`` with the default False and
+# passes it on (the JAX tutorial's ``NumpyLoader(DataLoader)``).
+UNSHUFFLED_BY_DEFAULT = "unshuffled_by_default"
 # The model may normalize with BatchNorm's running statistics: a BatchNorm of the class, of
 # a submodule, a base or (for a parameter typed by a base class) a subclass is not built
 # with ``use_running_average=False`` / ``track_running_stats=False``; or one of them is
@@ -62,10 +69,13 @@ class ClassSummary:
     contains: frozenset[str] = frozenset()
     submodules: tuple[str, ...] = ()
     loss_inputs: frozenset[str] = frozenset()  # FEEDS_LOSS roles of its methods
-    # Its own ``__getitem__``: "reads" its index, "ignores" it; "" when it defines none.
+    # Its own ``__getitem__``: PICKS_AT_RANDOM (its item is a random draw), "reads" (the
+    # item asked for); "" when it defines none.
     getitem: str = ""
     # One of its own BatchNorms may read running statistics (READS_RUNNING_STATS).
     running_stats: bool = False
+    # A loader that leaves shuffling off by default (UNSHUFFLED_BY_DEFAULT).
+    unshuffled_loader: bool = False
 
 
 @dataclass(frozen=True)
@@ -172,9 +182,12 @@ class ProjectIndex:
     def satisfies(self, requirement: Requirement) -> bool:
         if requirement.fact == READS_RUNNING_STATS:
             return self._running_stats(requirement.class_qualname, requirement.near)
-        if requirement.fact == READS_INDEX:
+        if requirement.fact == UNSHUFFLED_BY_DEFAULT:
+            summary = self.lookup(requirement.class_qualname, requirement.near)
+            return summary is not None and summary.unshuffled_loader
+        if requirement.fact == ITEM_BY_INDEX:
             return self._getitem(requirement.class_qualname, requirement.near, set()) != (
-                "ignores") or any(self.satisfies(other) for other in requirement.alternatives)
+                PICKS_AT_RANDOM) or any(self.satisfies(other) for other in requirement.alternatives)
         if requirement.fact == SPLIT:
             position = int(requirement.role)
             held = self._called(requirement.class_qualname, SPLIT,
