@@ -517,6 +517,90 @@ class Trainer:
 """, "NN506")
 
 
+def test_nn506_a_loss_tensor_returned_by_the_step_helper() -> None:
+    check("""
+class Trainer:
+    def train(self, loader):
+        epoch_loss = 0
+        for x, y in loader:
+            epoch_loss += self.train_batch(x, y)  # expect: NN506
+        return epoch_loss / len(loader)
+
+    def train_batch(self, x, y):
+        self.opt.zero_grad()
+        loss = self.crit(self.model(x), y)
+        loss.backward()
+        self.opt.step()
+        return loss
+
+
+def step(x, y):
+    opt.zero_grad()
+    loss = crit(model(x), y)
+    loss.backward()
+    opt.step()
+    return loss
+
+
+total = 0
+losses = []
+for x, y in loader:
+    batch_loss = step(x, y)
+    total = total + batch_loss  # expect: NN506
+    losses.append(batch_loss)  # expect: NN506
+""", "NN506")
+
+
+def test_nn506_helpers_that_return_a_number_or_another_value() -> None:
+    check("""
+def step_item(x, y):
+    opt.zero_grad()
+    loss = crit(model(x), y)
+    loss.backward()
+    opt.step()
+    return loss.item()
+
+
+def step_rebound(x, y):
+    opt.zero_grad()
+    loss = crit(model(x), y)
+    loss.backward()
+    opt.step()
+    loss = loss.detach()
+    return loss
+
+
+def step_other(x, y):
+    opt.zero_grad()
+    loss = crit(model(x), y)
+    loss.backward()
+    opt.step()
+    out = model(x).argmax(1)
+    return out
+
+
+def step_two(x, y):
+    opt.zero_grad()
+    loss = crit(model(x), y)
+    loss.backward()
+    opt.step()
+    if loss.item() > 10:
+        return None
+    return loss
+
+
+a = b = c = d = 0
+for x, y in loader:
+    a += step_item(x, y)
+    b += step_rebound(x, y)
+    c += step_other(x, y).sum()
+    d += step_two(x, y)
+for x, y in loader:
+    e = 0
+    e += step_two(x, y)
+""", "NN506")
+
+
 # NN507 optimizer-on-stale-model ----------------------------------------------------
 
 
