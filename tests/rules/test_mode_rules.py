@@ -131,56 +131,6 @@ with torch.no_grad():  # expect: NN201
 """, "NN201")
 
 
-def test_nn201_a_loop_over_validation_data_is_an_evaluation() -> None:
-    assert_findings(NET + """
-def train_net(train_loader, val_loader, model, criterion, optimizer):
-    for epoch in range(10):
-        model.train()
-        for x, y in train_loader:
-            optimizer.zero_grad()
-            criterion(model(x), y).backward()
-            optimizer.step()
-        val_loss = []
-        for x, y in val_loader:  # expect: NN201
-            val_loss.append(criterion(model(x), y).item())
-    return model
-
-model = Net()
-train_net(train_loader, val_loader, model, crit, torch.optim.SGD(model.parameters(), 0.1))
-for i, (x, y) in enumerate(test_loader):  # expect: NN201
-    print(model(x).argmax(1))
-""", "NN201")
-
-
-def test_nn201_loops_over_validation_data_that_are_not_evaluations() -> None:
-    assert_findings(NET + """
-def train_net(train_loader, val_loader, model, criterion, optimizer):
-    for epoch in range(10):
-        model.train()
-        for x, y in val_loader:  # fine-tuning on the validation set: a training step
-            optimizer.zero_grad()
-            criterion(model(x), y).backward()
-            optimizer.step()
-        model.eval()
-        for x, y in val_loader:
-            print(criterion(model(x), y).item())
-    return model
-
-def test_forward_in_training_mode(model, val_loader):
-    for x, y in val_loader:
-        assert model(x).shape == (2, 4)
-
-model = Net()
-train_net(train_loader, val_loader, model, crit, torch.optim.SGD(model.parameters(), 0.1))
-test_forward_in_training_mode(model, val_loader)
-for x, y in train_loader:
-    print(model(x).argmax(1))
-plain = nn.Linear(4, 4)
-for x, y in val_loader:
-    print(plain(x))
-""", "NN201")
-
-
 def test_nn201_sequential_with_batchnorm_and_annotated_parameter() -> None:
     assert_findings(NET + """
 seq = nn.Sequential(nn.Linear(4, 4), nn.BatchNorm1d(4))

@@ -48,11 +48,6 @@ def _evaluation_unit_name(name: str) -> bool:
     return is_evaluation_name(name) and not name.startswith(_FRAMEWORK_HOOKS)
 
 
-def _evaluation_data_name(name: str) -> bool:
-    """``val_loader``, ``test_set``: what an evaluation loop iterates (its ``needs``)."""
-    return D.clear_split(name) == D.EVAL
-
-
 class EvalWithoutEvalMode(Rule):
     """Evaluation code calls a model that has dropout or batch norm without ``.eval()``."""
 
@@ -62,11 +57,9 @@ class EvalWithoutEvalMode(Rule):
     message = ("evaluation runs a model with dropout or batch norm in training mode; "
                "call model.eval() before evaluating")
     frameworks = ("torch",)
-    triggers = ("no_grad", "inference_mode", "eval", "val", "Val", "VAL", "test", "Test",
-                "TEST", "Eval", "predict", "infer", "holdout", "heldout")
+    triggers = ("no_grad", "inference_mode", "eval", "valid", "test", "predict", "infer")
     needs = (Needs(frameworks=("torch",)),
-             Needs(callee_roles=(R.NO_GRAD,), functions=_evaluation_unit_name,
-                   words=_evaluation_data_name))
+             Needs(callee_roles=(R.NO_GRAD,), functions=_evaluation_unit_name))
 
     def check(self, ctx: FileContext) -> None:
         if "torch" not in ctx.frameworks:
@@ -112,25 +105,6 @@ def _evaluation_unit(ctx: FileContext, call: cst.Call) -> cst.CSTNode | None:
         named = evaluation_function(ctx, call)
         if named is scope:
             return scope
-    return _evaluation_loop(ctx, call, scope)
-
-
-def _evaluation_loop(ctx: FileContext, call: cst.Call, scope: cst.CSTNode) -> cst.For | None:
-    """The innermost ``for`` around ``call`` (in its scope) that iterates evaluation data
-    (``for x, y in val_loader``) and takes no training step: an evaluation by what it
-    reads, neither under ``no_grad`` nor named as one."""
-    if ctx.is_test_file or (isinstance(scope, cst.FunctionDef)
-                            and scope.name.value.startswith("test")):
-        return None  # a unit test runs the model on test cases in whatever mode it wants
-    modes = mode_index(ctx)
-    for loop in ctx.index.enclosing_loops(call):
-        if not ctx.index.is_inside(loop, scope) or loop is scope:
-            return None
-        if not isinstance(loop, cst.For) or not ctx.index.is_inside(call, loop.body):
-            continue
-        if any(D.clear_split(n) == D.EVAL for n in D.iterated_names(loop.iter)):
-            steps = any(Event.STEP in kinds for _, kinds in modes.call_events(loop))
-            return None if steps else loop
     return None
 
 
