@@ -86,6 +86,31 @@ class Head(nn.Module):
 """, "NN402")
 
 
+def test_nn402_keras_initializer_held_in_a_variable() -> None:
+    assert_findings("""
+from tensorflow import keras
+from tensorflow.keras import initializers
+from tensorflow.keras.layers import Dense
+
+def create_model(n_features, init):
+    model = keras.models.Sequential()
+    k_initializer = initializers.Ones()
+    b_initializer = initializers.Ones()
+    model.add(Dense(5, input_shape=(n_features,), kernel_initializer=k_initializer,  # expect: NN402
+                    bias_initializer=b_initializer))
+    model.add(Dense(5, kernel_initializer=k_initializer))  # expect: NN402
+    model.add(Dense(1, kernel_initializer=k_initializer))
+    random_init = initializers.GlorotUniform()
+    zeros = initializers.Zeros()
+    model.add(Dense(5, kernel_initializer=random_init, bias_initializer=b_initializer))
+    model.add(Dense(5, kernel_initializer=zeros))
+    model.add(Dense(5, kernel_initializer=init))
+    chosen = initializers.Ones() if init is None else init
+    model.add(Dense(5, kernel_initializer=chosen))
+    return model
+""", "NN402")
+
+
 def test_nn403_sequential_and_forward() -> None:
     assert_findings(TORCH + """
 features = nn.Sequential(

@@ -439,14 +439,14 @@ def test_nn301_keyword_dicts_that_shuffle_or_are_unknown_are_silent() -> None:
 
 
 def test_nn305_the_training_transform_given_to_an_evaluation_data_set() -> None:
-    assert_findings(
+    found = assert_findings(
         """
         from torchvision import transforms
         from torchvision.datasets import ImageFolder
 
         train_transform = transforms.Compose([
             transforms.RandomRotation(10),  # expect: NN305
-            transforms.RandomHorizontalFlip(),  # expect: NN305
+            transforms.RandomHorizontalFlip(),
             transforms.ToTensor(),
         ])
         trainset = ImageFolder(train_dir, transform=train_transform)
@@ -454,6 +454,34 @@ def test_nn305_the_training_transform_given_to_an_evaluation_data_set() -> None:
         """,
         "NN305",
     )
+    # one finding per pipeline, at its first random transform, naming all of them
+    assert "`RandomRotation`, `RandomHorizontalFlip`" in found[0].message
+
+
+def test_nn305_one_finding_per_pipeline_each_pipeline_its_own() -> None:
+    found = assert_findings(
+        """
+        from torchvision import transforms
+
+        val_transform = transforms.Compose([
+            transforms.Resize(256),
+            transforms.RandomResizedCrop(224),  # expect: NN305
+            transforms.ToTensor(),
+            transforms.RandomErasing(),
+        ])
+        test_transform = transforms.Compose([
+            transforms.RandomHorizontalFlip(),  # expect: NN305
+            transforms.ToTensor(),
+        ])
+        train_transform = transforms.Compose([
+            transforms.RandomHorizontalFlip(),
+            transforms.RandomCrop(32),
+        ])
+        """,
+        "NN305",
+    )
+    assert "`RandomResizedCrop`, `RandomErasing`" in found[0].message
+    assert "(`" not in found[1].message  # a single random transform: the plain message
 
 
 def test_nn305_a_training_transform_only_on_training_data_is_fine() -> None:

@@ -84,6 +84,53 @@ def predict(x):  # expect: NN201
 """, "NN201")
 
 
+FUNCTIONAL_DROPOUT = """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+class ExplicitFlag(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x, training=False):
+        return F.dropout(self.fc(x), p=0.5, training=training)
+
+class AlwaysOn(nn.Module):  # F.dropout without its flag: always on, NN203's finding
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x):
+        return F.dropout(self.fc(x), p=0.5)
+
+class FollowsMode(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x):
+        return F.dropout(self.fc(x), 0.5, self.training)
+"""
+
+
+def test_nn201_functional_dropout_depends_on_the_mode_only_through_self_training() -> None:
+    assert_findings(FUNCTIONAL_DROPOUT + """
+explicit, always_on, follows = ExplicitFlag(), AlwaysOn(), FollowsMode()
+for x in train_loader:
+    explicit(x, training=True).sum().backward()
+    always_on(x).sum().backward()
+    follows(x).sum().backward()
+with torch.no_grad():
+    a = explicit(x_test)
+with torch.no_grad():
+    b = always_on(x_test)
+with torch.no_grad():  # expect: NN201
+    c = follows(x_test)
+""", "NN201")
+
+
 def test_nn201_sequential_with_batchnorm_and_annotated_parameter() -> None:
     assert_findings(NET + """
 seq = nn.Sequential(nn.Linear(4, 4), nn.BatchNorm1d(4))

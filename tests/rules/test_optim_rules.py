@@ -517,6 +517,90 @@ class Trainer:
 """, "NN506")
 
 
+def test_nn506_a_loss_tensor_returned_by_the_step_helper() -> None:
+    check("""
+class Trainer:
+    def train(self, loader):
+        epoch_loss = 0
+        for x, y in loader:
+            epoch_loss += self.train_batch(x, y)  # expect: NN506
+        return epoch_loss / len(loader)
+
+    def train_batch(self, x, y):
+        self.opt.zero_grad()
+        loss = self.crit(self.model(x), y)
+        loss.backward()
+        self.opt.step()
+        return loss
+
+
+def step(x, y):
+    opt.zero_grad()
+    loss = crit(model(x), y)
+    loss.backward()
+    opt.step()
+    return loss
+
+
+total = 0
+losses = []
+for x, y in loader:
+    batch_loss = step(x, y)
+    total = total + batch_loss  # expect: NN506
+    losses.append(batch_loss)  # expect: NN506
+""", "NN506")
+
+
+def test_nn506_helpers_that_return_a_number_or_another_value() -> None:
+    check("""
+def step_item(x, y):
+    opt.zero_grad()
+    loss = crit(model(x), y)
+    loss.backward()
+    opt.step()
+    return loss.item()
+
+
+def step_rebound(x, y):
+    opt.zero_grad()
+    loss = crit(model(x), y)
+    loss.backward()
+    opt.step()
+    loss = loss.detach()
+    return loss
+
+
+def step_other(x, y):
+    opt.zero_grad()
+    loss = crit(model(x), y)
+    loss.backward()
+    opt.step()
+    out = model(x).argmax(1)
+    return out
+
+
+def step_two(x, y):
+    opt.zero_grad()
+    loss = crit(model(x), y)
+    loss.backward()
+    opt.step()
+    if loss.item() > 10:
+        return None
+    return loss
+
+
+a = b = c = d = 0
+for x, y in loader:
+    a += step_item(x, y)
+    b += step_rebound(x, y)
+    c += step_other(x, y).sum()
+    d += step_two(x, y)
+for x, y in loader:
+    e = 0
+    e += step_two(x, y)
+""", "NN506")
+
+
 # NN507 optimizer-on-stale-model ----------------------------------------------------
 
 
@@ -629,6 +713,41 @@ def step(params, opt_state, grads, metrics, cfg):
     cfg.update({"lr": 1e-3})
     stateless, _ = optax.scale(-1.0).update(grads, None)
     return params, opt_state
+""", "NN508")
+
+
+def test_nn508_nnx_optimizer_updates_in_place() -> None:
+    # flax nnx.Optimizer.update(model, grads) changes the model in place: nothing to keep.
+    assert_findings(OPTAX + """
+from flax import nnx
+
+optimizer = nnx.Optimizer(model, optax.sgd(0.1, momentum=0.9), wrt=nnx.Param)
+
+@nnx.jit
+def train_step(model, optimizer, batch):
+    loss, grads = nnx.value_and_grad(loss_fn)(model, batch)
+    optimizer.update(model, grads)
+    return loss
+
+for batch in loader:
+    train_step(model, optimizer, batch)
+optimizer.update(model, grads)
+""", "NN508")
+
+
+def test_nn508_a_parameter_given_an_optax_transformation_is_still_optax() -> None:
+    assert_findings(OPTAX + """
+from flax import nnx
+
+nnx_optimizer = nnx.Optimizer(model, optax.adam(1e-3))
+
+def train_step(params, optimizer, opt_state, batch):
+    grads = jax.grad(loss_fn)(params, batch)
+    optimizer.update(grads, opt_state, params)  # expect: NN508
+    return params, opt_state
+
+for batch in loader:
+    train_step(params, tx, opt_state, batch)
 """, "NN508")
 
 
@@ -912,6 +1031,90 @@ print(jax.random.normal(rng, (128, 14)).std())
 """, "NN509")
 
 
+def test_nn509_keys_made_where_they_are_drawn_from_one_seed() -> None:
+    assert_findings("""
+import jax
+
+params = {
+    "h1": jax.random.normal(shape=[8, 32], key=jax.random.PRNGKey(0)),
+    "out": jax.random.normal(shape=[32, 2], key=jax.random.PRNGKey(0)),  # expect: NN509
+}
+
+def init(shape):
+    w = jax.random.normal(jax.random.PRNGKey(1), shape)
+    b = jax.random.uniform(jax.random.PRNGKey(1), shape)  # expect: NN509
+    return w, b
+
+for step in range(10):
+    noise = jax.random.normal(jax.random.PRNGKey(0), (3,))  # expect: NN509
+""", "NN509")
+
+
+def test_nn509_keys_made_where_they_are_drawn_near_misses() -> None:
+    assert_findings("""
+import jax
+
+# A notebook's demo cells, each drawing from a fresh PRNGKey(0): separate statements.
+x = jax.random.normal(jax.random.PRNGKey(0), (3,))
+y = jax.random.uniform(jax.random.PRNGKey(0), (3,))
+
+def init(shape, seed):
+    w = jax.random.normal(jax.random.PRNGKey(seed), shape)
+    b = jax.random.normal(jax.random.PRNGKey(seed + 1), shape)
+    return w, b
+
+def other(shape):
+    return jax.random.normal(jax.random.PRNGKey(1), shape)
+
+def branches(shape, flag):
+    if flag:
+        return jax.random.normal(jax.random.PRNGKey(1), shape)
+    return jax.random.uniform(jax.random.PRNGKey(1), shape)
+
+for step in range(10):
+    noise = jax.random.normal(jax.random.PRNGKey(step), (3,))
+""", "NN509")
+
+
+def test_nn509_a_key_drawn_twice_through_initializers() -> None:
+    assert_findings("""
+import jax
+import jax.numpy as jnp
+from jax.nn import initializers
+
+def init(rng_key):
+    initer = jax.nn.initializers.uniform(2)
+    w = initer(rng_key, (2, 2), jnp.float32)
+    b = initer(rng_key, (2,), jnp.float32)  # expect: NN509
+    return w, b
+
+def init_glorot(key):
+    w1 = initializers.glorot_normal()(key, (4, 4))
+    w2 = initializers.glorot_normal()(key, (4, 4))  # expect: NN509
+    return w1, w2
+""", "NN509")
+
+
+def test_nn509_initializers_that_draw_nothing_or_draw_once() -> None:
+    assert_findings("""
+import jax
+import jax.numpy as jnp
+
+def init(key):
+    zeros = jax.nn.initializers.constant(0.0)
+    w = zeros(key, (2, 2))
+    b = zeros(key, (2,))
+    k1, k2 = jax.random.split(key)
+    initer = jax.nn.initializers.normal(0.02)
+    return w, b, initer(k1, (3,)), initer(k2, (3,))
+
+def plain(key, fn):
+    a = fn(key, (2,))
+    b = fn(key, (2,))
+    return a, b
+""", "NN509")
+
+
 # NN513 mean-loss-divided-by-sample-count -------------------------------------------
 
 
@@ -989,6 +1192,69 @@ def mixed(loader, other):
     for x, y in loader:
         g += crit(model(x), y).item()
     return f / len(loader.dataset), g / len(other.dataset)
+""", "NN513")
+
+
+def test_nn513_a_sample_count_counted_in_the_loop() -> None:
+    check("""
+criterion = nn.MSELoss()
+
+
+def test_loss(loader):
+    total_loss = 0
+    total_samples = 0
+    for images, labels in loader:
+        loss = criterion(model(images), images)
+        total_samples += labels.size(0)
+        total_loss += loss
+    return total_loss / total_samples  # expect: NN513
+
+
+def other_forms(loader):
+    total, n = 0.0, 0
+    for i, (x, y) in enumerate(loader):
+        total += criterion(model(x), y).item()
+        n = n + len(y)
+    total /= n  # expect: NN513
+    seen, m = 0.0, 0
+    for batch in loader:
+        seen += criterion(model(batch), batch).item()
+        m += batch.shape[0]
+    return total, seen / m  # expect: NN513
+""", "NN513")
+
+
+def test_nn513_counts_that_are_not_the_samples_of_the_summed_batches() -> None:
+    check("""
+criterion = nn.MSELoss()
+
+
+def near_misses(loader, other):
+    a = b = c = d = e = 0.0
+    na = nb = nc = nd = ne = 0
+    for x, y in loader:
+        a += criterion(model(x), y).item()
+        na += 1  # a count of batches
+        b += criterion(model(x), y).item() * x.size(0)  # per-sample sums
+        nb += x.size(0)
+        c += criterion(model(x), y).item()
+        nc += y.size(1)  # not the batch dimension
+    for batch in loader:
+        d += criterion(model(batch[0]), batch[1]).item()
+        nd += len(batch)  # the parts of an (x, y) batch
+    for x, y in other:
+        ne += len(y)
+    for x, y in loader:
+        e += criterion(model(x), y).item()
+    print(a / na, b / nb, c / nc, d / nd, e / ne)
+
+
+def counted_before(loader):
+    total, n = 0.0, len(loader.dataset) // 2
+    for x, y in loader:
+        total += criterion(model(x), y).item()
+        n += x.size(0)
+    return total / n
 """, "NN513")
 
 

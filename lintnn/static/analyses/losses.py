@@ -74,6 +74,18 @@ def loss_call(ctx: FileContext, call: cst.Call) -> LossCall | None:
     return LossCall(call, entry, expects, prediction, name)
 
 
+def computes_a_loss(ctx: FileContext, call: cst.Call) -> bool:
+    """``call`` computes a known loss, a classification (:func:`loss_call`) or a regression
+    one (``F.mse_loss(p, y)``, ``nn.L1Loss()(p, y)``)."""
+    if loss_call(ctx, call) is not None:
+        return True
+    _, entry = ctx.callee(call)
+    if entry is not None and entry.kind == "function":
+        return R.LOSS_REGRESSION in entry.roles
+    value = ctx.value(call.func) if _may_be_instance(call.func) else None
+    return value is not None and value.kind is Kind.INSTANCE and value.has(R.LOSS_REGRESSION)
+
+
 def _may_be_instance(func: cst.BaseExpression) -> bool:
     return isinstance(func, (cst.Name, cst.Attribute, cst.Call))
 

@@ -9,12 +9,12 @@ from lintnn.static.analyses.losses import loss_call
 from lintnn.static.knowledge import roles as R
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.dataflow import Kind, Value
-from lintnn.static.syntax.nodes import bool_value, dotted_name, keyword, names_in
+from lintnn.static.syntax.nodes import argument, bool_value, dotted_name, keyword, names_in
 from lintnn.static.syntax.project import PICKS_AT_RANDOM, ClassSummary, loss_input
 
 OUTPUT_METHODS = ("forward", "__call__", "call")
 CONTAINED_ROLES = frozenset({R.DROPOUT, R.BATCHNORM})
-_FUNCTIONAL = {R.FUNCTIONAL_DROPOUT: R.DROPOUT}
+_TRAINING_POSITION = 2  # F.dropout(input, p, training), torch.dropout(input, p, train)
 
 
 def summarize_classes(ctx: FileContext) -> list[ClassSummary]:
@@ -62,7 +62,8 @@ def _summarize(
         if entry is not None:
             contains.update(entry.roles & CONTAINED_ROLES)
             running_stats |= R.BATCHNORM in entry.roles and _reads_running_stats(call)
-            contains.update(_FUNCTIONAL[r] for r in entry.roles if r in _FUNCTIONAL)
+            if R.FUNCTIONAL_DROPOUT in entry.roles and follows_module_mode(call):
+                contains.add(R.DROPOUT)
             continue
         qualname = ctx.qualname_of_class(call.func)
         if qualname and ctx.may_be_project_class(qualname):
@@ -82,6 +83,26 @@ def _summarize(
         running_stats=running_stats,
         unshuffled_loader=_unshuffled_loader(ctx, class_def),
     )
+
+
+def follows_module_mode(dropout: cst.Call) -> bool:
+    """A functional dropout whose flag reads a module's mode (``training=self.training``):
+    ``eval()`` turns it off. Without the flag it is always on (NN203), and with a flag of
+    its own (``training=training``, a ``forward`` argument) the module's mode is moot."""
+    flag = argument(dropout, _TRAINING_POSITION, "training")
+    return flag is not None and any(
+        isinstance(node, cst.Attribute) and node.attr.value == "training"
+        for node in _subtree(flag))
+
+
+def _subtree(node: cst.CSTNode) -> list[cst.CSTNode]:
+    found: list[cst.CSTNode] = []
+    todo = [node]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(current.children)
+    return found
 
 
 def _reads_running_stats(batchnorm: cst.Call) -> bool:

@@ -74,6 +74,8 @@ ENTRIES: dict[str, Entry] = {
         "optax.multi_transform optax.MultiSteps optax.contrib.muon optax.contrib.prodigy",
         fn(R.OPTIMIZER),
     ),
+    **expand("flax.nnx.Optimizer flax.nnx.ModelAndOptimizer flax.nnx.optimizer.Optimizer",
+             cls(R.IN_PLACE_OPTIMIZER)),
     **expand(
         "flax.linen.LayerNorm flax.linen.GroupNorm flax.linen.RMSNorm flax.nnx.LayerNorm "
         "flax.nnx.GroupNorm flax.nnx.RMSNorm",

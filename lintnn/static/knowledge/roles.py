@@ -23,6 +23,9 @@ LOSS_PROBABILITIES = "loss.probabilities"  # BCELoss
 LOSS_LOG_PROBABILITIES = "loss.log_probabilities"  # NLLLoss
 LOSS_KERAS_FROM_LOGITS = "loss.keras_from_logits"  # keras losses with a from_logits= switch
 LOGITS_LOSSES = frozenset({LOSS_SOFTMAX_LOGITS, LOSS_SIGMOID_LOGITS})
+# A regression loss (MSELoss, L1Loss, SmoothL1Loss, HuberLoss): what its prediction is
+# does not matter to the loss-input rules; its reduction (a mean by default) does.
+LOSS_REGRESSION = "loss.regression"
 
 # Layers and containers.
 MODULE_BASE = "module.base"  # nn.Module, flax.linen.Module, keras.Model / Layer
@@ -62,6 +65,9 @@ NO_GRAD = "context.no_grad"  # torch.no_grad(), torch.inference_mode()
 # Optimization.
 OPTIMIZER = "optim.optimizer"
 SCHEDULER = "optim.scheduler"
+# An optimizer object that updates the model in place (flax ``nnx.Optimizer``: its
+# ``update(model, grads)`` returns nothing), unlike a pure optax transformation.
+IN_PLACE_OPTIMIZER = "optim.in_place"
 
 # --- optim ---
 GRAD_SCALER = "optim.grad_scaler"  # torch GradScaler: scaler.step(opt) steps the optimizer

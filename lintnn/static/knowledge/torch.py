@@ -71,6 +71,13 @@ ENTRIES: dict[str, Entry] = {
     "torch.nn.functional.nll_loss": fn(
         R.LOSS_LOG_PROBABILITIES, prediction=_INPUT, target=_TARGET
     ),
+    **expand("torch.nn.MSELoss torch.nn.L1Loss torch.nn.SmoothL1Loss torch.nn.HuberLoss",
+             cls(R.LOSS_REGRESSION, prediction=_INPUT, target=_TARGET)),
+    **expand(
+        "torch.nn.functional.mse_loss torch.nn.functional.l1_loss "
+        "torch.nn.functional.smooth_l1_loss torch.nn.functional.huber_loss",
+        fn(R.LOSS_REGRESSION, prediction=_INPUT, target=_TARGET),
+    ),
     # Modules.
     "torch.nn.Module": cls(R.MODULE_BASE),
     "torch.nn.Sequential": cls(R.SEQUENTIAL, R.MODULE_BASE),

@@ -83,7 +83,7 @@ class ConstantWeightInit(Rule):
             init = keyword(call, name)
             if init is None:
                 continue
-            value = _initializer_constant(ctx, init)
+            value = _initializer_constant(ctx, _assigned_value(ctx, init, call))
             if value is None:
                 continue
             activation = string_value(keyword(call, "activation"))
@@ -159,6 +159,19 @@ def _isinstance_classes(test: cst.BaseExpression,
     if isinstance(classes, cst.Tuple):
         return [element.value for element in classes.elements]
     return [classes]
+
+
+def _assigned_value(ctx: FileContext, expr: cst.BaseExpression,
+                    at: cst.CSTNode) -> cst.BaseExpression:
+    """``init`` in ``Dense(5, kernel_initializer=init)`` with ``init = initializers.Ones()``
+    assigned before it in the same scope: that value; else ``expr`` itself."""
+    if not isinstance(expr, cst.Name):
+        return expr
+    assigned = ctx.last_assignment(expr.value, at)
+    if assigned is None or len(assigned.targets) != 1 or not isinstance(
+            assigned.targets[0].target, cst.Name):
+        return expr
+    return assigned.value
 
 
 def _initializer_constant(ctx: FileContext, init: cst.BaseExpression) -> float | None:

@@ -5,10 +5,16 @@ from __future__ import annotations
 import libcst as cst
 
 from lintnn.diagnostics import Severity
-from lintnn.static.analyses.loops import EventKind, bound_names, iterations, source_order
+from lintnn.static.analyses.loops import (
+    EventKind,
+    Iteration,
+    bound_names,
+    iterations,
+    source_order,
+)
 from lintnn.static.knowledge import roles as R
 from lintnn.static.rules.base import Needs, Rule
-from lintnn.static.syntax.context import FileContext
+from lintnn.static.syntax.context import FileContext, returns_of
 from lintnn.static.syntax.memo import subtree_memo
 from lintnn.static.syntax.nodes import method_name, positional
 
@@ -35,33 +41,97 @@ class LossAccumulatedAsTensor(Rule):
             loop = iteration.loop
             backward = [e for e in iteration.of(EventKind.BACKWARD, nested=None)
                         if e.site is None and isinstance(e.tensor, cst.Name)]
-            if not backward:
+            if not iteration.of(EventKind.BACKWARD, nested=None):
                 continue
             bindings = list(bound_names(loop.body))
             backpropagated = {e.tensor.value for e in iteration.of(  # type: ignore[union-attr]
                 EventKind.BACKWARD, nested=None) if isinstance(e.tensor, cst.Name)}
-            for event in backward:
-                loss = event.tensor.value  # type: ignore[union-attr]
-                for statement, total in _accumulations(loop, loss):
-                    if statement in reported or total in backpropagated:
-                        continue
-                    resets = [where for name, where in bindings
-                              if name == total and where is not statement]
-                    if total.startswith("self."):
-                        resets += [where for where in _attribute_resets(loop, total)
-                                   if where is not statement]
-                    if any(_resets_every_iteration(ctx, where, statement, loop)
-                           for where in resets):
-                        continue  # reset inside the loop: not across iterations
-                    first = min(order[statement], order[event.node])
-                    last = max(order[statement], order[event.node])
-                    if any(name == loss and first < order[where] < last
-                           for name, where in bindings):
-                        continue  # ``loss`` rebound in between: maybe a float by then
-                    if _under_no_grad(ctx, statement):
-                        continue
-                    reported.add(statement)
-                    ctx.report(statement)
+            found = [(statement, total, loss, event.node)
+                     for event in backward
+                     for loss in (event.tensor.value,)  # type: ignore[union-attr]
+                     for statement, total in _accumulations(loop, loss)]
+            found += _returned_losses(ctx, loop, iteration)
+            for statement, total, loss, source in found:
+                if statement in reported or total in backpropagated:
+                    continue
+                resets = [where for name, where in bindings
+                          if name == total and where is not statement]
+                if total.startswith("self."):
+                    resets += [where for where in _attribute_resets(loop, total)
+                               if where is not statement]
+                if any(_resets_every_iteration(ctx, where, statement, loop)
+                       for where in resets):
+                    continue  # reset inside the loop: not across iterations
+                first = min(order[statement], order[source])
+                last = max(order[statement], order[source])
+                if loss and any(name == loss and first < order[where] < last
+                                for name, where in bindings):
+                    continue  # ``loss`` rebound in between: maybe a float by then
+                if _under_no_grad(ctx, statement):
+                    continue
+                reported.add(statement)
+                ctx.report(statement)
+
+
+def _returned_losses(ctx: FileContext, loop: cst.CSTNode,
+                     iteration: Iteration) -> list[tuple[cst.CSTNode, str, str, cst.CSTNode]]:
+    """``total += self.train_batch(x, y)`` (or ``loss = self.train_batch(x, y)`` then
+    ``total += loss``) where the helper of the file calls ``backward()`` on a tensor and
+    returns that tensor as it is: (statement, total, the name the loop gives it or "", the
+    helper call)."""
+    found: list[tuple[cst.CSTNode, str, str, cst.CSTNode]] = []
+    for event in iteration.of(EventKind.BACKWARD, nested=None):
+        site = event.site
+        helper = ctx.index.enclosing_function(event.node)
+        if not isinstance(site, cst.Call) or not isinstance(event.tensor, cst.Name) or (
+                helper is None or _callee_name(site) != helper.name.value) or not (
+                _returns_as_is(ctx, helper, event.tensor.value, event.node)):
+            continue
+        statement = ctx.index.statement_of(site)
+        total = _accumulates(statement, site)
+        if total is not None:
+            found.append((statement, total, "", site))
+        elif isinstance(statement, cst.Assign) and statement.value is site and len(
+                statement.targets) == 1 and isinstance(statement.targets[0].target, cst.Name):
+            name = statement.targets[0].target.value
+            found += [(s, t, name, site) for s, t in _accumulations(loop, name)
+                      if ctx.index.before(site, s)]
+    return found
+
+
+def _callee_name(call: cst.Call) -> str | None:
+    func = call.func
+    if isinstance(func, cst.Name):
+        return func.value
+    return func.attr.value if isinstance(func, cst.Attribute) else None
+
+
+def _returns_as_is(ctx: FileContext, helper: cst.FunctionDef, name: str,
+                   backward: cst.CSTNode) -> bool:
+    """Every ``return`` of ``helper`` returns ``name``, not rebound after ``backward``."""
+    order = source_order(ctx)
+    returns = [r for r in returns_of(helper) if ctx.index.enclosing_function(r) is helper]
+    if not returns or not all(isinstance(r.value, cst.Name) and r.value.value == name
+                              for r in returns):
+        return False
+    return not any(bound == name and order[where] > order[backward]
+                   for bound, where in bound_names(helper.body))
+
+
+def _accumulates(statement: cst.CSTNode, value: cst.CSTNode) -> str | None:
+    """``total += value`` or ``total = total + value``: ``total``."""
+    if isinstance(statement, cst.AugAssign) and isinstance(statement.operator, cst.AddAssign) \
+            and statement.value is value:
+        return _accumulator(statement.target)
+    if isinstance(statement, cst.Assign) and len(statement.targets) == 1 and isinstance(
+            statement.value, cst.BinaryOperation) and isinstance(
+            statement.value.operator, cst.Add):
+        total = _accumulator(statement.targets[0].target)
+        operands = (statement.value.left, statement.value.right)
+        if total is not None and value in operands and any(
+                _accumulator(o) == total for o in operands):
+            return total
+    return None
 
 
 @subtree_memo

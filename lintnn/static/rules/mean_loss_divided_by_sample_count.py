@@ -6,11 +6,20 @@ import libcst as cst
 
 from lintnn.diagnostics import Severity
 from lintnn.static.analyses import datasets as D
-from lintnn.static.analyses.losses import LOSS_ROLES, loss_call, strip_to_number
+from lintnn.static.analyses.losses import LOSS_ROLES, computes_a_loss, strip_to_number
+from lintnn.static.knowledge import roles as R
 from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.dataflow import Kind
-from lintnn.static.syntax.nodes import dotted_name, keyword, positional
+from lintnn.static.syntax.nodes import (
+    dotted_name,
+    float_value,
+    int_value,
+    keyword,
+    method_name,
+    positional,
+    target_names,
+)
 from lintnn.static.syntax.nodes import string_value as text
 
 # What turns a loss tensor into a number without changing its value.
@@ -34,8 +43,10 @@ class MeanLossDividedBySampleCount(Rule):
         "(loss.item() * x.size(0), or reduction='sum')"
     )
     frameworks = ("torch",)
-    triggers = ("dataset",)
-    needs = (Needs(names=("dataset",)), Needs(calls=("len",)), Needs(roles=tuple(LOSS_ROLES)))
+    triggers = ("dataset", ".size(", ".shape[", "len(")
+    # ``len(loader.dataset)``, or a count of samples added in the loop (``n += y.size(0)``)
+    needs = (Needs(calls=("len", "size"), names=("shape",)),
+             Needs(roles=(*LOSS_ROLES, R.LOSS_REGRESSION)))
 
     def check(self, ctx: FileContext) -> None:
         for node in D.nodes_of(ctx, cst.AugAssign):
@@ -47,29 +58,114 @@ class MeanLossDividedBySampleCount(Rule):
 
     def _check_division(self, ctx: FileContext, node: cst.CSTNode,
                         total: cst.BaseExpression, divisor: cst.BaseExpression) -> None:
-        if isinstance(divisor, cst.Name):  # ``size = len(loader.dataset)`` earlier
-            assigned = ctx.last_assignment(divisor.value, node)
-            if assigned is None or len(assigned.targets) != 1:
-                return
-            divisor = assigned.value
-        loader = _dataset_length_of(divisor)
         name = dotted_name(total)
-        if loader is None or name is None:
+        if name is None:
             return
         scope = ctx.scope_of(node)
-        loops = [loop for loop in ctx.index.within(ctx.index.loops, scope)
-                 if isinstance(loop, cst.For) and loader in D.iterated_names(loop.iter)
-                 and ctx.scope_of(loop) is scope and ctx.index.before(loop, node)
-                 and loop not in ctx.index.enclosing_loops(node)]
-        if not loops:
+        loop = _counting_loop(ctx, scope, node, divisor)
+        if loop is None:
+            loop = _loader_loop(ctx, scope, node, divisor)
+        if loop is None:
             return
-        loop = loops[-1]
         added = _additions(ctx, scope, name)
         inside = [value for statement, value in added if loop in ctx.index.enclosing_loops(
             statement)]
         if inside and len(inside) == len(added) and all(
                 _mean_loss(ctx, value, loop) for value in inside):
             ctx.report(node)
+
+
+def _loader_loop(ctx: FileContext, scope: cst.CSTNode, node: cst.CSTNode,
+                 divisor: cst.BaseExpression) -> cst.For | None:
+    """The last loop over ``loader`` before ``node`` when ``divisor`` is
+    ``len(loader.dataset)`` (or a name assigned it)."""
+    if isinstance(divisor, cst.Name):  # ``size = len(loader.dataset)`` earlier
+        assigned = ctx.last_assignment(divisor.value, node)
+        if assigned is None or len(assigned.targets) != 1:
+            return None
+        divisor = assigned.value
+    loader = _dataset_length_of(divisor)
+    if loader is None:
+        return None
+    loops = [loop for loop in ctx.index.within(ctx.index.loops, scope)
+             if isinstance(loop, cst.For) and loader in D.iterated_names(loop.iter)
+             and _ends_before(ctx, scope, loop, node)]
+    return loops[-1] if loops else None
+
+
+def _ends_before(ctx: FileContext, scope: cst.CSTNode, loop: cst.CSTNode,
+                 node: cst.CSTNode) -> bool:
+    return ctx.scope_of(loop) is scope and ctx.index.before(loop, node) \
+        and loop not in ctx.index.enclosing_loops(node)
+
+
+def _counting_loop(ctx: FileContext, scope: cst.CSTNode, node: cst.CSTNode,
+                   divisor: cst.BaseExpression) -> cst.For | None:
+    """The loop that counts ``divisor``, a number of samples, batch by batch
+    (``total_samples += labels.size(0)``): every addition to it adds the size of a batch
+    the loop yields, and nothing else changes it in the scope."""
+    name = divisor.value if isinstance(divisor, cst.Name) else None
+    if name is None:
+        return None
+    added = _additions(ctx, scope, name)
+    loops = {id(loop): loop for statement, _ in added
+             for loop in ctx.index.enclosing_loops(statement)[:1]}
+    if len(loops) != 1:
+        return None
+    loop = next(iter(loops.values()))
+    if not isinstance(loop, cst.For) or not _ends_before(ctx, scope, loop, node):
+        return None
+    batch = set(target_names(loop.target))
+    whole = loop.target.value if isinstance(loop.target, cst.Name) else None
+    sizes = [_batch_size_of(value) for _, value in added]
+    if not all(size is not None and size[0] in batch and not (size[1] and size[0] == whole)
+               for size in sizes):
+        return None  # ``len(batch)`` of a whole ``(x, y)`` batch counts its parts
+    reset = [a for a in D.nodes_in_scope(ctx, cst.Assign, scope)
+             if name in D.target_names(a) and not _adds_to(a, name)]
+    if not reset or not all(ctx.index.before(a, loop) for a in reset):
+        return None
+    return loop if _assigns_zero(reset[-1], name) else None
+
+
+def _assigns_zero(assign: cst.Assign, name: str) -> bool:
+    """``n = 0``, ``a = n = 0`` or ``total, n = 0.0, 0``: the count starts from nothing."""
+    for target in assign.targets:
+        if dotted_name(target.target) == name:
+            return float_value(assign.value) == 0
+        if isinstance(target.target, cst.Tuple) and isinstance(assign.value, cst.Tuple) and (
+                len(target.target.elements) == len(assign.value.elements)):
+            for element, value in zip(target.target.elements, assign.value.elements, strict=True):
+                if dotted_name(element.value) == name:
+                    return float_value(value.value) == 0
+    return False
+
+
+def _adds_to(assign: cst.Assign, name: str) -> bool:
+    value = assign.value
+    return isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Add) \
+        and name in (dotted_name(value.left), dotted_name(value.right))
+
+
+def _batch_size_of(value: cst.BaseExpression) -> tuple[str | None, bool] | None:
+    """``x`` in ``x.size(0)``, ``x.shape[0]``, ``x.size()[0]`` and ``len(x)`` (the number
+    of rows of a tensor of the batch), and whether it was ``len``."""
+    if isinstance(value, cst.Subscript) and len(value.slice) == 1 and isinstance(
+            value.slice[0].slice, cst.Index) and int_value(value.slice[0].slice.value) == 0:
+        inner = value.value
+        if isinstance(inner, cst.Attribute) and inner.attr.value == "shape":
+            return dotted_name(inner.value), False
+        if isinstance(inner, cst.Call) and method_name(inner) == "size" and not inner.args:
+            return dotted_name(inner.func.value), False  # type: ignore[attr-defined]
+        return None
+    if not isinstance(value, cst.Call):
+        return None
+    args = positional(value)
+    if method_name(value) == "size" and len(value.args) == 1 and int_value(args[0]) == 0:
+        return dotted_name(value.func.value), False  # type: ignore[attr-defined]
+    if dotted_name(value.func) == "len" and len(value.args) == 1 and args:
+        return dotted_name(args[0]), True
+    return None
 
 
 def _dataset_length_of(divisor: cst.BaseExpression) -> str | None:
@@ -118,8 +214,7 @@ def _mean_loss(ctx: FileContext, value: cst.BaseExpression, loop: cst.CSTNode) -
         value = assigned.value
     if not isinstance(value, cst.Call):
         return False
-    found = loss_call(ctx, value)
-    if found is None:
+    if not computes_a_loss(ctx, value):
         return False
     constructor = _constructor(ctx, value)
     return _averages(value) and (constructor is None or _averages(constructor))

@@ -75,11 +75,34 @@ def _is_optax_update(ctx: FileContext, call: cst.Call) -> bool:
     if known:
         return R.OPTIMIZER in value.roles and value.entry is not None \
             and value.entry.framework == "jax"  # type: ignore[union-attr]
+    if _passed_something_else(ctx, receiver):
+        return False
     # An optimizer received as a parameter or attribute: go by its usual names.
     name = (dotted_name(receiver) or "").rsplit(".", 1)[-1]
     return "jax" in ctx.frameworks and len(positional(call)) >= 2 and (
         name == "tx" or is_optimizer_name(name))
 
+
+def _passed_something_else(ctx: FileContext, receiver: cst.BaseExpression) -> bool:
+    """A parameter to which the file's callers pass a known value that is not an optax
+    transformation (``nnx.Optimizer``, whose ``update(model, grads)`` works in place)."""
+    if not isinstance(receiver, cst.Name):
+        return False
+    fn = ctx.index.enclosing_function(receiver)
+    param = next((p for p in _params(fn) if p.name.value == receiver.value), None) \
+        if fn is not None else None
+    if fn is None or param is None:
+        return False
+    value = ctx.parameter_value(fn, param)
+    if value is None:
+        return False
+    passed = value.candidates or (value,)
+    return all(v.qualname is not None and R.OPTIMIZER not in v.roles for v in passed)
+
+
+def _params(fn: cst.FunctionDef) -> list[cst.Param]:
+    params = fn.params
+    return [*params.posonly_params, *params.params, *params.kwonly_params]
 
 
 def _trains(ctx: FileContext, call: cst.Call) -> bool:

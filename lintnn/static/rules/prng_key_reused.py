@@ -8,7 +8,7 @@ from lintnn.diagnostics import Severity
 from lintnn.static.analyses.loops import bound_names, source_order
 from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
-from lintnn.static.syntax.nodes import names_in, positional
+from lintnn.static.syntax.nodes import keyword, names_in, positional
 
 # jax.random functions that do not draw from the key they are given.
 _NOT_SAMPLERS = frozenset({
@@ -29,8 +29,8 @@ class PrngKeyReused(Rule):
         "split it first: key, subkey = jax.random.split(key)"
     )
     frameworks = ("jax",)
-    triggers = ("random.", "rngs")
-    needs = (Needs(names=("random", "rngs")),)
+    triggers = ("random.", "rngs", "initializers")
+    needs = (Needs(names=("random", "rngs", "initializers")),)
 
     def check(self, ctx: FileContext) -> None:
         if ctx.is_test_file:
@@ -66,13 +66,15 @@ class PrngKeyReused(Rule):
                 continue
             name = _bound_to(ctx, call)
             seed = positional(call)[0] if positional(call) else None
-            if name is None or name not in drawn or seed is None:
+            anonymous = name is None and _drawn_directly(ctx, call)
+            if not (anonymous or name in drawn) or seed is None:
                 continue
+            label = f"`{name}`" if name else "drawn from here"
             loop = _innermost_loop(ctx, call)
             if loop is not None and not _reads_any(seed, {n for n, _ in bound_names(loop)}):
                 reported.add(call)
                 ctx.report(call, (
-                    f"the PRNG key `{name}` is made from the same seed on every iteration of "
+                    f"the PRNG key {label} is made from the same seed on every iteration of "
                     f"this loop: every iteration draws the same random numbers; make the key "
                     f"once before the loop and split it inside, or fold in the step "
                     f"(jax.random.fold_in(key, step))"))
@@ -81,11 +83,13 @@ class PrngKeyReused(Rule):
             first = seen.get((ctx.scope_of(call), code))
             # ``rng = PRNGKey(0)`` again under the same name starts the stream over (a
             # notebook's next demo cell): the first key is gone, not used beside this one.
-            if first is not None and _bound_to(ctx, first) != name and _dominates(
-                    ctx, first, call) and not _rebound_between(ctx, seed, first, call):
+            if first is not None and (anonymous or _bound_to(ctx, first) != name) and (
+                    _dominates(ctx, first, call)) and not _rebound_between(
+                    ctx, seed, first, call) and not (anonymous and _apart_at_top(
+                    ctx, first, call)):
                 reported.add(call)
                 ctx.report(call, (
-                    f"the PRNG key `{name}` is made from the same seed as the key made above "
+                    f"the PRNG key {label} is made from the same seed as the key made above "
                     f"(`{code}`): both give the same random numbers; split one key instead"))
             seen.setdefault((ctx.scope_of(call), code), call)
 
@@ -112,15 +116,11 @@ class PrngKeyReused(Rule):
 
 def _key_uses(ctx: FileContext, call: cst.Call) -> list[tuple[str, cst.CSTNode, cst.Call, bool]]:
     """(key name, key node, call, is a split) for each key a call draws from."""
-    qualname = ctx.qualname(call.func) or ""
     found = []
-    if qualname.startswith("jax.random."):
-        last = qualname.rsplit(".", 1)[-1]
-        args = positional(call)
-        if (last not in _NOT_SAMPLERS or last == "split") and args and isinstance(
-            args[0], cst.Name
-        ):
-            found.append((args[0].value, args[0], call, last == "split"))
+    drawn = drawn_key(ctx, call)
+    if isinstance(drawn, cst.Name):
+        split = (ctx.qualname(call.func) or "").endswith(".split")
+        found.append((drawn.value, drawn, call, split))
     for arg in call.args:
         if arg.keyword is not None and arg.keyword.value == "rngs" and isinstance(
             arg.value, cst.Dict
@@ -129,6 +129,42 @@ def _key_uses(ctx: FileContext, call: cst.Call) -> list[tuple[str, cst.CSTNode, 
                 if isinstance(element, cst.DictElement) and isinstance(element.value, cst.Name):
                     found.append((element.value.value, element.value, call, False))
     return found
+
+
+# Factories of jax.nn.initializers (also re-exported by flax) whose initializers draw
+# from the key they are called with: ``init = uniform(2); init(key, shape)``.
+_INITIALIZER_MODULES = ("jax.nn.initializers.", "flax.linen.initializers.",
+                        "flax.nnx.initializers.")
+_RANDOM_INITIALIZERS = frozenset({
+    "uniform", "normal", "truncated_normal", "variance_scaling", "orthogonal",
+    "delta_orthogonal", "glorot_uniform", "glorot_normal", "xavier_uniform", "xavier_normal",
+    "he_uniform", "he_normal", "kaiming_uniform", "kaiming_normal", "lecun_uniform",
+    "lecun_normal",
+})
+
+
+def drawn_key(ctx: FileContext, call: cst.Call) -> cst.BaseExpression | None:
+    """The key ``call`` draws from (or splits): the first argument, or ``key=``, of a
+    ``jax.random`` sampler, or the first argument of an initializer a random
+    ``jax.nn.initializers`` factory made (``init = uniform(2); init(key, shape)``)."""
+    qualname = ctx.qualname(call.func) or ""
+    args = positional(call)
+    if qualname.startswith("jax.random."):
+        if qualname.rsplit(".", 1)[-1] in _NOT_SAMPLERS - {"split"}:
+            return None
+        return args[0] if args else keyword(call, "key")
+    factory = call.func
+    if isinstance(factory, cst.Name):
+        assigned = ctx.last_assignment(factory.value, call)
+        factory = assigned.value if assigned is not None and len(assigned.targets) == 1 \
+            else None
+    if not isinstance(factory, cst.Call):
+        return None
+    made_by = ctx.qualname(factory.func) or ""
+    if made_by.startswith(_INITIALIZER_MODULES) and \
+            made_by.rsplit(".", 1)[-1] in _RANDOM_INITIALIZERS:
+        return args[0] if args else keyword(call, "key")
+    return None
 
 
 # Wrappers that call the function they are given with the same leading arguments.
@@ -232,6 +268,30 @@ def _bound_to(ctx: FileContext, call: cst.Call) -> str | None:
             and isinstance(parent.targets[0].target, cst.Name):
         return parent.targets[0].target.value
     return None
+
+
+def _drawn_directly(ctx: FileContext, call: cst.Call) -> bool:
+    """``jax.random.normal(jax.random.PRNGKey(0), shape)``: a key made where it is drawn."""
+    arg = ctx.index.parent(call)
+    user = ctx.index.parent(arg) if isinstance(arg, cst.Arg) else None
+    return isinstance(user, cst.Call) and drawn_key(ctx, user) is call
+
+
+def _apart_at_top(ctx: FileContext, first: cst.Call, second: cst.Call) -> bool:
+    """Two module-level statements (a notebook's demo cells each drawing from
+    ``PRNGKey(0)``): only keys made in one statement are known to be meant apart."""
+    if ctx.index.enclosing_function(first) is not None:
+        return False
+    return _top_statement(ctx, first) is not _top_statement(ctx, second)
+
+
+def _top_statement(ctx: FileContext, node: cst.CSTNode) -> cst.CSTNode:
+    top = node
+    for ancestor in ctx.index.ancestors(node):
+        if isinstance(ancestor, cst.Module):
+            break
+        top = ancestor
+    return top
 
 
 def _reads_any(node: cst.CSTNode, names: set[str]) -> bool:

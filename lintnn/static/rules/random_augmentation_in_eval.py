@@ -44,13 +44,11 @@ class RandomAugmentationInEval(Rule):
     def check(self, ctx: FileContext) -> None:
         reported: set[cst.CSTNode] = set()
         for call in ctx.index.calls:
-            randoms = _random_parts(ctx, call)
+            randoms = [r for r in _random_parts(ctx, call) if r not in reported]
             if not randoms or not _is_eval_transform(ctx, call):
                 continue
-            for node in randoms:
-                if node not in reported:
-                    reported.add(node)
-                    ctx.report(node)
+            reported.update(randoms)  # one finding per pipeline, at its first random part
+            ctx.report(randoms[0], _pipeline_message(randoms) if len(randoms) > 1 else None)
         for loader, parts in _eval_loaders_of_augmented_data(ctx):
             if not reported.intersection(parts):  # one finding per pipeline
                 node = parts[0]
@@ -68,6 +66,13 @@ class RandomAugmentationInEval(Rule):
                     "feeds validation/test data: every flow*() of a generator draws from its "
                     "augmentation, so evaluation sees distorted images; use a second "
                     "ImageDataGenerator with only the rescaling for evaluation"))
+
+
+def _pipeline_message(randoms: list[cst.Call]) -> str:
+    names = ", ".join(f"`{(dotted_name(r.func) or '?').rsplit('.', 1)[-1]}`" for r in randoms)
+    return (f"random augmentation in a validation/test transform ({names}): evaluation "
+            f"metrics become noisy and biased (cropped, flipped, recoloured inputs); use "
+            f"deterministic transforms (Resize, CenterCrop, Normalize) for evaluation")
 
 
 def _random_parts(ctx: FileContext, call: cst.Call) -> list[cst.Call]:

@@ -1,0 +1,76 @@
+"""NN107 activation-before-logits-loss: one finding per model, at its training loss."""
+
+from __future__ import annotations
+
+from tests.helpers import assert_findings
+
+MODEL = """
+import torch
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.Sequential(nn.Linear(8, 4), nn.ReLU())
+
+    def forward(self, x):
+        return self.layers(x)
+
+loss_fn = nn.CrossEntropyLoss()
+"""
+
+
+def test_the_training_loss_carries_the_finding_evaluation_losses_do_not() -> None:
+    assert_findings(MODEL + """
+def train_step(model, loader, optimizer):
+    model.train()
+    for x, y in loader:
+        loss = loss_fn(model(x), y)  # expect: NN107
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+def test_step(model, loader):
+    model.eval()
+    total = 0.0
+    with torch.inference_mode():
+        for x, y in loader:
+            total += loss_fn(model(x), y).item()
+    return total
+
+@torch.no_grad()
+def eval_model(model, loader):
+    return sum(loss_fn(model(x), y).item() for x, y in loader)
+
+model = Net()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+for epoch in range(3):
+    train_step(model, train_loader, optimizer)
+    test_step(model, test_loader)
+print(eval_model(model, test_loader))
+""", "NN107")
+
+
+def test_a_loss_outside_no_grad_is_still_reported() -> None:
+    # Named as evaluation but computing gradients: not known to be a measurement only.
+    assert_findings(MODEL + """
+model = Net()
+
+def validate(loader):
+    return [loss_fn(model(x), y) for x, y in loader]  # expect: NN107
+
+with torch.enable_grad():
+    loss = loss_fn(model(x), y)  # expect: NN107
+    loss.backward()
+""", "NN107")
+
+
+def test_a_no_grad_block_inside_the_training_loop_silences_only_its_own_loss() -> None:
+    assert_findings(MODEL + """
+model = Net()
+for x, y in train_loader:
+    loss = loss_fn(model(x), y)  # expect: NN107
+    loss.backward()
+    with torch.no_grad():
+        val = loss_fn(model(x_val), y_val)
+""", "NN107")
