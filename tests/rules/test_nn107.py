@@ -1,4 +1,5 @@
-"""NN107 activation-before-logits-loss: one finding per model, at its training loss."""
+"""NN107 activation-before-logits-loss: a finding at every loss the activated output reaches
+(training and evaluation losses alike, as NN101 does)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ loss_fn = nn.CrossEntropyLoss()
 """
 
 
-def test_the_training_loss_carries_the_finding_evaluation_losses_do_not() -> None:
+def test_training_and_evaluation_losses_are_each_reported() -> None:
     assert_findings(MODEL + """
 def train_step(model, loader, optimizer):
     model.train()
@@ -35,12 +36,12 @@ def test_step(model, loader):
     total = 0.0
     with torch.inference_mode():
         for x, y in loader:
-            total += loss_fn(model(x), y).item()
+            total += loss_fn(model(x), y).item()  # expect: NN107
     return total
 
 @torch.no_grad()
 def eval_model(model, loader):
-    return sum(loss_fn(model(x), y).item() for x, y in loader)
+    return sum(loss_fn(model(x), y).item() for x, y in loader)  # expect: NN107
 
 model = Net()
 optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
@@ -65,12 +66,12 @@ with torch.enable_grad():
 """, "NN107")
 
 
-def test_a_no_grad_block_inside_the_training_loop_silences_only_its_own_loss() -> None:
+def test_a_no_grad_block_inside_the_training_loop_is_reported_too() -> None:
     assert_findings(MODEL + """
 model = Net()
 for x, y in train_loader:
     loss = loss_fn(model(x), y)  # expect: NN107
     loss.backward()
     with torch.no_grad():
-        val = loss_fn(model(x_val), y_val)
+        val = loss_fn(model(x_val), y_val)  # expect: NN107
 """, "NN107")

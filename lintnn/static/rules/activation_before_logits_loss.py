@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import libcst as cst
-
 from lintnn.diagnostics import Severity
 from lintnn.static.analyses.losses import (
     LossCall,
@@ -11,12 +9,9 @@ from lintnn.static.analyses.losses import (
     describe,
     keras_activation,
     keras_compiles,
-    loss_calls,
-    producers,
     reads_only_its_statement,
-    report_producer,
+    report_loss_inputs,
 )
-from lintnn.static.analyses.modes import is_no_grad_block, is_no_grad_function
 from lintnn.static.knowledge import roles as R
 from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
@@ -50,12 +45,7 @@ class ActivationBeforeLogitsLoss(Rule):
             and reads_only_its_statement(ctx)
 
     def check(self, ctx: FileContext) -> None:
-        for loss in loss_calls(ctx):
-            if loss.expects not in R.LOGITS_LOSSES or loss.prediction is None or (
-                    _without_gradients(ctx, loss.call)):
-                continue  # one finding per model: at the loss it is trained with
-            for producer in producers(ctx, ctx.value(loss.prediction), _ACTIVATION):
-                report_producer(ctx, loss.call, producer, _message(producer, loss), None)
+        report_loss_inputs(ctx, R.LOGITS_LOSSES, _ACTIVATION, _message)
         for compiled in keras_compiles(ctx):
             activation = keras_activation(compiled.last_layer)
             if (compiled.expects in R.LOGITS_LOSSES and compiled.from_logits is not None
@@ -64,17 +54,6 @@ class ActivationBeforeLogitsLoss(Rule):
                     f"the model's last layer applies {activation}, but the loss is built "
                     f"with from_logits=True and expects raw logits: the activation clips or "
                     f"squashes them; remove the last layer's activation"))
-
-
-def _without_gradients(ctx: FileContext, call: cst.Call) -> bool:
-    """A loss under ``torch.no_grad()`` / ``inference_mode()`` only measures the model (an
-    evaluation loss): the same model's training loss carries the finding."""
-    for ancestor in ctx.index.ancestors(call):
-        if isinstance(ancestor, cst.With) and is_no_grad_block(ctx, ancestor):
-            return True
-        if isinstance(ancestor, cst.FunctionDef) and is_no_grad_function(ctx, ancestor):
-            return True
-    return False
 
 
 def _message(producer: Producer, loss: LossCall) -> str:
