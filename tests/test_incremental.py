@@ -32,10 +32,21 @@ def sources() -> list[str]:
     return [*EDGE_CASES, *(p.read_text() for p in sorted(package.rglob("*.py")))]
 
 
-@pytest.mark.parametrize("text", sources())
+INDENTS = [
+    "import torch\n\n\ndef f(x):\n  return x\n",  # two spaces, after a chunk with none
+    "def f(x):\n    return x\n\n\nif x:\n    y = 1\n",  # the first block's unit
+    "import torch\n\n\ndef f(x):\n\treturn x\n",
+    "x = 1\n\n\ny = 2\n",  # no block: libcst's fallback
+]
+
+
+@pytest.mark.parametrize("text", sources() + INDENTS)
 def test_joined_module_reproduces_the_text(text: str) -> None:
+    """The code, and the indentation unit that positions and fixes render with."""
     parser = IncrementalParser()
-    assert parser.parse(text).code == text
+    module = parser.parse(text)
+    assert module.code == text
+    assert module.default_indent == cst.parse_module(text).default_indent
     edited = text.replace("=", "= ", 1)
     assert parser.parse(edited).code == edited
 

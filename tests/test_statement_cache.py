@@ -320,7 +320,124 @@ def test_a_view_keeps_every_attribute_of_a_fresh_context() -> None:
 
     text = "import torch\nloss = crit(torch.softmax(model(x), 1), y)\n"
     ctx = FileContext(Path("a.py"), text, cst.parse_module(text), "a", False)
-    assert set(ctx.__dict__) - _SHARED == {"index", "findings", "current_rule"}
+    assert set(ctx.__dict__) - _SHARED == {"index", "findings", "current_rule", "reads"}
     view = _view(ctx, ctx.index)
     assert [view.callee(call) for call in ctx.index.calls] == \
         [ctx.callee(call) for call in ctx.index.calls]
+
+
+TUPLE_MODEL = '''\
+import torch
+import torch.nn as nn
+
+
+class Disc(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.adv = nn.Linear(8, 1)
+        self.aux = nn.Sequential(nn.Linear(8, 10), nn.Softmax(dim=1))
+
+    def forward(self, x):
+        return self.adv(x), self.aux(x)
+
+
+def step(disc, x, y):
+    _, label = disc(x)
+    return nn.CrossEntropyLoss()(label, y)
+
+
+def run(loader):
+    disc = Disc()
+    for x, y in loader:
+        step(disc, x, y).backward()
+
+
+def unrelated(width):
+    return nn.Linear(width, 2)
+'''
+
+
+def test_a_models_edit_rechecks_the_loss_that_reads_its_output(
+        engines: tuple[Engine, Engine]) -> None:
+    """The loss in ``step`` is fed a part of ``Disc``'s tuple output, read from the class
+    (another statement): an edit of the class alone must change what is found there, and
+    an edit elsewhere must reuse what was found in ``step`` (the loss rules used to run
+    over the whole file on every edit of a file whose classes return tuples)."""
+    full, incremental = engines
+    path = Path("gan_buffer.py")
+    row = TUPLE_MODEL.splitlines().index("    return nn.CrossEntropyLoss()(label, y)") + 1
+
+    def flagged(result: RunResult) -> bool:
+        return any(d.code == "NN101" and d.location.row == row for d in result.diagnostics)
+
+    assert flagged(_check(full, incremental, path, TUPLE_MODEL))
+    cache = _cache(incremental, path)
+    analysed = cache.analysed
+    assert flagged(_check(full, incremental, path, TUPLE_MODEL.replace("(width, 2)", "(width, 3)")))
+    rules = sum(cls.scope == "statement" for cls in all_rules().values())
+    assert cache.analysed - analysed <= rules  # only ``unrelated`` was checked again
+    assert any(code == "NN101" for _, code in cache._found)
+    assert not flagged(_check(full, incremental, path,
+                              TUPLE_MODEL.replace("nn.Softmax(dim=1)", "nn.ReLU()")))
+    assert flagged(_check(full, incremental, path, TUPLE_MODEL))
+
+
+def test_a_finding_read_from_module_level_code_is_not_cached(
+        engines: tuple[Engine, Engine]) -> None:
+    """The hand-written Sequential's layers are listed in module-level code (what ``last``
+    holds there is not its final value, which the module-level facts keep): an edit there
+    must change what is found in the unchanged function."""
+    full, incremental = engines
+    path = Path("chain_buffer.py")
+    text = '''\
+import torch
+
+
+class Softmax:
+    def __call__(self, x):
+        return torch.exp(x) / torch.exp(x).sum(dim=1, keepdim=True)
+
+
+class Tanh:
+    def __call__(self, x):
+        return torch.tanh(x)
+
+
+class Chain:
+    def __init__(self, layers):
+        self.layers = layers
+
+    def __call__(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+
+last = Softmax()
+model = Chain([Tanh(), last])
+last = None
+
+
+def score(x):
+    return torch.log(model(x))
+'''
+    row = text.splitlines().index("    return torch.log(model(x))") + 1
+
+    def flagged(result: RunResult) -> bool:
+        return any(d.code == "NN105" and d.location.row == row for d in result.diagnostics)
+
+    assert flagged(_check(full, incremental, path, text))
+    assert not flagged(_check(full, incremental, path,
+                              text.replace("last = Softmax()", "last = Tanh()")))
+    assert flagged(_check(full, incremental, path, text))
+
+
+def test_a_view_reads_another_statement_as_the_whole_file_does(
+        engines: tuple[Engine, Engine]) -> None:
+    """What a function of the file returns is read from its own statement, also on the
+    first check of a buffer whose only other statement takes its log."""
+    full, incremental = engines
+    text = ("import torch\n\n\ndef squash(z):\n    return 1 / (1 + torch.exp(-z))\n\n\n"
+            "def log_likelihood(z):\n    return torch.log(squash(z))\n")
+    result = _check(full, incremental, Path("squash_buffer.py"), text)
+    assert [d.code for d in result.diagnostics] == ["NN105"]

@@ -112,6 +112,19 @@ def test_the_summary_records_which_argument_feeds_which_loss(tmp_path: Path) -> 
     }
 
 
+def test_the_fact_is_kept_only_for_methods_named_as_loss_methods(tmp_path: Path) -> None:
+    """A caller is followed into a method only when its name names a loss (``get_loss``,
+    ``criterion``...): what other methods feed their losses is never asked, so it is not
+    read (the dataflow of every method of every class)."""
+    path = tmp_path / "model.py"
+    path.write_text(textwrap.dedent(_MODEL.replace("def swapped_loss(", "def swapped(")))
+    (disc,) = summarize_file(path)
+    assert not any(role.startswith("swapped") for role in disc.loss_inputs)
+    files = {"model.py": _MODEL.replace("def get_loss(", "def score("),
+             "train.py": _train("disc.score(pred, True)")}
+    assert _findings(tmp_path, files) == []
+
+
 def test_the_summary_round_trips_through_the_cache_format(tmp_path: Path) -> None:
     from lintnn.static.engine.analyze import FileResult
 

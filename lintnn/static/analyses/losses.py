@@ -187,29 +187,6 @@ def _candidate_producers(ctx: FileContext, value: Value,
     return found
 
 
-def reads_only_its_statement(ctx: FileContext) -> bool:
-    """False when a class of the file returns a tuple from its forward, a written
-    activation, or chains a list of layers: a loss rule then reads what its output (or a
-    part of it: ``validity, label = disc(x)``) is from that class, another top-level
-    statement, so its findings cannot be cached per statement."""
-    for class_def in ctx.local_classes.values():
-        method = ctx.method(class_def, "forward", "__call__", "call")
-        returned = returns_of(method) if method is not None else []
-        if any(isinstance(r.value, cst.Tuple) for r in returned):
-            return False
-        if len(returned) == 1 and returned[0].value is not None and (
-                written_activation(returned[0].value, lambda name: None)
-                or _chains(method)):  # type: ignore[arg-type]
-            return False  # what _file_model_output reads
-    return True
-
-
-def _chains(method: cst.FunctionDef) -> bool:
-    """The output method of a hand-written Sequential: a loop, then ``return``."""
-    body = method.body.body if isinstance(method.body, cst.IndentedBlock) else ()
-    return len(body) == 2 and isinstance(body[0], cst.For)
-
-
 def _file_model_output(ctx: FileContext, value: Value, depth: int = 0) -> Value | None:
     """What a plain class of this file outputs, read from its ``__call__`` / ``forward``:
     a written activation (``return exp(x) / exp(x).sum(1, keepdim=True)``), or, for a
@@ -220,6 +197,7 @@ def _file_model_output(ctx: FileContext, value: Value, depth: int = 0) -> Value 
     class_def = ctx.local_classes.get(value.project_class.rsplit(".", 1)[-1])
     if class_def is None or ctx.class_qualname(class_def) != value.project_class:
         return None
+    ctx.depends_on(class_def)
     method = ctx.method(class_def, "forward", "__call__")
     returned = returns_of(method) if method is not None else []
     if method is None or len(returned) != 1 or returned[0].value is None:
@@ -286,6 +264,7 @@ def _last_chained_layer(ctx: FileContext, class_def: cst.ClassDef, method: cst.F
     step = loop.body.body if isinstance(loop.body, cst.IndentedBlock) else ()
     if attribute is None or len(step) != 1 or not _applies(step[0], loop.target.value, flowing):
         return None
+    ctx.depends_on(instance.node)  # the list of layers it was built with
     layers = _constructor_argument(ctx, class_def, attribute, instance.node)
     if not isinstance(layers, (cst.List, cst.Tuple)) or not layers.elements or isinstance(
             layers.elements[-1], cst.StarredElement):

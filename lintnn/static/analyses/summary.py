@@ -6,6 +6,7 @@ import libcst as cst
 
 from lintnn.static import knowledge
 from lintnn.static.analyses.losses import loss_call
+from lintnn.static.analyses.project_losses import names_a_loss_method
 from lintnn.static.knowledge import roles as R
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.dataflow import Kind, Value
@@ -78,7 +79,8 @@ def _summarize(
         defines_output=output is not None,
         contains=frozenset(contains),
         submodules=tuple(sorted(submodules)),
-        loss_inputs=_loss_inputs(ctx, class_def, calls_by_class.get(class_def, ())),
+        loss_inputs=_loss_inputs(ctx, class_def, _in_loss_methods(
+            ctx, calls_by_class.get(class_def, ()))),
         getitem=_getitem(ctx, class_def),
         running_stats=running_stats,
         unshuffled_loader=_unshuffled_loader(ctx, class_def),
@@ -102,6 +104,18 @@ def _subtree(node: cst.CSTNode) -> list[cst.CSTNode]:
         current = todo.pop()
         found.append(current)
         todo.extend(current.children)
+    return found
+
+
+def _in_loss_methods(ctx: FileContext, calls: list[cst.Call]) -> list[cst.Call]:
+    """The calls inside functions named as loss methods (``get_loss``, ``criterion``): the
+    FEEDS_LOSS fact is asked of no other (:func:`project_loss_feeds`), and reading what the
+    others feed their losses costs the dataflow of every method."""
+    found = []
+    for call in calls:
+        function = ctx.index.enclosing_function(call)
+        if function is not None and names_a_loss_method(function.name.value):
+            found.append(call)
     return found
 
 

@@ -17,6 +17,7 @@ import libcst as cst
 from lintnn.static.syntax.statements import Span, line_starts, spans_of
 
 _MAX_CHUNKS = 20_000
+_FALLBACK_INDENT = "    "  # what libcst takes for a text without an indented block
 
 
 class IncrementalParser:
@@ -84,7 +85,29 @@ class IncrementalParser:
         self._heads = heads
         last = modules[-1]
         return first.with_changes(body=body, footer=last.footer,
-                                  has_trailing_newline=last.has_trailing_newline)
+                                  has_trailing_newline=last.has_trailing_newline,
+                                  default_indent=_indent(modules))
+
+
+def _indent(modules: list[cst.Module]) -> str:
+    """The indentation unit libcst finds in the joined text: that of its first indented
+    block (a chunk without one says ``_FALLBACK_INDENT``)."""
+    for k, module in enumerate(modules):
+        if module.default_indent != _FALLBACK_INDENT:
+            earlier = any(_has_block(m) for m in modules[:k])
+            return _FALLBACK_INDENT if earlier else module.default_indent
+    return _FALLBACK_INDENT
+
+
+def _has_block(module: cst.Module) -> bool:
+    """Whether ``module`` holds an indented block."""
+    stack: list[cst.CSTNode] = [module]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.IndentedBlock):
+            return True
+        stack.extend(node.children)
+    return False
 
 
 def _split(text: str, spans: list[Span] | None = None) -> list[str] | None:

@@ -7,9 +7,12 @@ other top-level statement (module-level code is never cached: it reads the state
 before it). Its findings in a function or class are stored under the statement's text,
 the module-level environment the statement starts in, and a digest of the file's
 module-level facts (:mod:`lintnn.static.engine.fingerprint`); a later check with the same keys
-reuses them, moved to the statement's new line. A rule that reports outside the
-statement it was run on, or crashes, is run over the whole file instead, as
-:func:`~lintnn.static.engine.analyze.run_rules` does. Class summaries are cached the same way.
+reuses them, moved to the statement's new line. What a rule reads of other top-level
+statements (:meth:`FileContext.depends_on`: the class whose output a loss is fed) keys its
+findings too: they are reused only while those statements' keys are in the file. A rule
+that reports outside the statement it was run on, or crashes, is run over the whole file
+instead, as :func:`~lintnn.static.engine.analyze.run_rules` does. Class summaries are
+cached the same way.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Hashable
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import libcst as cst
 
@@ -45,6 +49,7 @@ _SHARED = frozenset({"path", "source", "module", "module_name", "is_package", "i
                      "_param_values", "sole_model_class", "_returned", "_callees"})
 
 Conditional = tuple[Diagnostic, tuple[Requirement, ...]]
+_NEVER = object()  # the key of a read statement that is not cached (module-level code)
 _MAX_ENVIRONMENTS = 50_000  # numbered environments kept before starting afresh
 
 
@@ -55,6 +60,7 @@ class _Found:
     line: int
     diagnostics: list[Diagnostic] = field(default_factory=list)
     conditional: list[Conditional] = field(default_factory=list)
+    reads: tuple[Hashable, ...] = ()  # the keys of the other statements they depend on
 
 
 @dataclass
@@ -66,6 +72,13 @@ class _Check:
     keys: list[Hashable | None]  # None: not cacheable (module-level code)
     order: dict[int, int]  # id(top-level node) -> its position
     views: dict[int, NodeIndex] = field(default_factory=dict)  # -1: module-level code
+    # The keys of the statements each fresh (group, rule) run read, besides its own.
+    reads: dict[tuple[int, str], tuple[Hashable, ...]] = field(default_factory=dict)
+
+    @cached_property
+    def present(self) -> frozenset[Hashable]:
+        """The keys of this file's cacheable statements."""
+        return frozenset(key for key in self.keys if key is not None)
 
     def view(self, group: int) -> NodeIndex:
         index = self.views.get(group)
@@ -161,7 +174,7 @@ class StatementCache:
         if any((key, rule.code) in self._whole_file for key in check.keys):
             return None
         groups = [i for i, key in enumerate(check.keys)
-                  if key is not None and (key, rule.code) not in self._found]
+                  if key is not None and not self._reusable(check, (key, rule.code))]
         self.reused += sum(key is not None for key in check.keys) - len(groups)
         if any(key is None for key in check.keys):
             groups.append(-1)
@@ -178,8 +191,33 @@ class StatementCache:
                 if position is None or not _inside(check, finding, group, position):
                     return self._give_up(check, rule, group)  # it reads beyond the statement
                 out.append((position, finding))
-            self.analysed += group >= 0
+            if group >= 0:
+                check.reads[group, rule.code] = self._read_keys(check, group, view.reads)
+                self.analysed += 1
         return out
+
+    def _reusable(self, check: _Check, key: tuple[Hashable, str]) -> bool:
+        """The cache holds findings for ``key`` and the statements they read are unchanged;
+        stale findings are dropped."""
+        found = self._found.get(key)
+        if found is None:
+            return False
+        if all(read in check.present for read in found.reads):
+            return True
+        del self._found[key]
+        return False
+
+    @staticmethod
+    def _read_keys(check: _Check, group: int,
+                   reads: list[cst.CSTNode] | None) -> tuple[Hashable, ...]:
+        """The keys of the other statements that hold ``reads``."""
+        keys: dict[int | None, Hashable] = {}
+        for node in reads or ():
+            position = check.position_of(node)
+            if position != group and position not in keys:
+                key = check.keys[position] if position is not None else None
+                keys[position] = _NEVER if key is None else key
+        return tuple(keys.values())
 
     def _give_up(self, check: _Check, rule: Rule, group: int) -> None:
         """Forget ``rule``'s cached findings: it runs over the whole file while the
@@ -220,7 +258,8 @@ class StatementCache:
                     continue
                 cached = self._found.get((key, rule.code))
                 if cached is None:
-                    cached = self._found[key, rule.code] = _Found(statement.line)
+                    cached = self._found[key, rule.code] = _Found(
+                        statement.line, reads=check.reads.get((position, rule.code), ()))
                     for finding in findings:
                         add_diagnostic(cached, finding, diagnose(finding))
                 used.add((key, rule.code))
@@ -301,6 +340,7 @@ def _view(ctx: FileContext, index: NodeIndex) -> FileContext:
     view.index = index
     view.findings = []
     view.current_rule = None
+    view.reads = []
     return view
 
 

@@ -9,7 +9,6 @@ from lintnn.static.analyses.losses import (
     describe,
     keras_activation,
     keras_compiles,
-    reads_only_its_statement,
     report_loss_inputs,
 )
 from lintnn.static.knowledge import roles as R
@@ -39,10 +38,8 @@ class ActivationBeforeLogitsLoss(Rule):
                           R.LOSS_KERAS_FROM_LOGITS)),)
 
     def statement_local(self, ctx: FileContext) -> bool:
-        """keras ``model.compile`` checks read every ``model.add`` of the file; the parts of
-        a class's tuple output are read from that class."""
-        return super().statement_local(ctx) and "keras" not in ctx.frameworks \
-            and reads_only_its_statement(ctx)
+        """keras ``model.compile`` checks read every ``model.add`` of the file."""
+        return super().statement_local(ctx) and "keras" not in ctx.frameworks
 
     def check(self, ctx: FileContext) -> None:
         report_loss_inputs(ctx, R.LOGITS_LOSSES, _ACTIVATION, _message)

@@ -8,7 +8,6 @@ from lintnn.diagnostics import Severity
 from lintnn.static.analyses.losses import (
     describe,
     producers,
-    reads_only_its_statement,
     report_producer,
 )
 from lintnn.static.knowledge import roles as R
@@ -61,10 +60,6 @@ class LogOfSoftmax(Rule):
     triggers = ("log",)
     needs = (Needs(callee_roles=(R.LOG,), bare_calls=("log",)),)
     fixable = True
-
-    def statement_local(self, ctx: FileContext) -> bool:
-        """The parts of a class's tuple output are read from that class."""
-        return super().statement_local(ctx) and reads_only_its_statement(ctx)
 
     def check(self, ctx: FileContext) -> None:
         for call in ctx.index.calls:

@@ -7,7 +7,6 @@ from lintnn.static.analyses.losses import (
     LossCall,
     Producer,
     describe,
-    reads_only_its_statement,
     report_loss_inputs,
 )
 from lintnn.static.knowledge import roles as R
@@ -28,10 +27,6 @@ class LogSoftmaxIntoCrossEntropy(Rule):
     frameworks = ("torch", "jax", "keras")
     triggers = ("cross_entropy", "CrossEntropy")  # the log_softmax may be in another file
     needs = (Needs(roles=(R.LOSS_SOFTMAX_LOGITS, R.LOSS_KERAS_FROM_LOGITS)),)
-
-    def statement_local(self, ctx: FileContext) -> bool:
-        """The parts of a class's tuple output are read from that class."""
-        return super().statement_local(ctx) and reads_only_its_statement(ctx)
 
     def check(self, ctx: FileContext) -> None:
         report_loss_inputs(ctx, frozenset({R.LOSS_SOFTMAX_LOGITS}), _LOG_SOFTMAX, _message)

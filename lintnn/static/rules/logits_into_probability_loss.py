@@ -10,7 +10,6 @@ from lintnn.static.analyses.losses import (
     describe,
     keras_activation,
     keras_compiles,
-    reads_only_its_statement,
     report_loss_inputs,
 )
 from lintnn.static.knowledge import roles as R
@@ -34,10 +33,8 @@ class LogitsIntoProbabilityLoss(Rule):
                    names=tuple(KERAS_PROBABILITY_LOSS_NAMES)),)
 
     def statement_local(self, ctx: FileContext) -> bool:
-        """keras ``model.compile`` checks read every ``model.add`` of the file; the parts of
-        a class's tuple output are read from that class."""
-        return super().statement_local(ctx) and "keras" not in ctx.frameworks \
-            and reads_only_its_statement(ctx)
+        """keras ``model.compile`` checks read every ``model.add`` of the file."""
+        return super().statement_local(ctx) and "keras" not in ctx.frameworks
 
     def check(self, ctx: FileContext) -> None:
         report_loss_inputs(ctx, frozenset({R.LOSS_PROBABILITIES}), _LINEAR, _message)

@@ -7,7 +7,6 @@ from lintnn.static.analyses.losses import (
     LossCall,
     Producer,
     describe,
-    reads_only_its_statement,
     report_loss_inputs,
 )
 from lintnn.static.knowledge import roles as R
@@ -29,10 +28,6 @@ class NllLossWithoutLogProbabilities(Rule):
     frameworks = ("torch",)
     triggers = ("nll_loss", "NLLLoss")
     needs = (Needs(roles=(R.LOSS_LOG_PROBABILITIES,)),)
-
-    def statement_local(self, ctx: FileContext) -> bool:
-        """The parts of a class's tuple output are read from that class."""
-        return super().statement_local(ctx) and reads_only_its_statement(ctx)
 
     def check(self, ctx: FileContext) -> None:
         report_loss_inputs(ctx, frozenset({R.LOSS_LOG_PROBABILITIES}), _WRONG_INPUTS, _message)

@@ -12,7 +12,6 @@ from lintnn.static.analyses.losses import (
     keras_compiles,
     keras_project_compiles,
     producers,
-    reads_only_its_statement,
     report_loss_inputs,
     report_producer,
 )
@@ -51,10 +50,8 @@ class ProbabilitiesIntoLogitsLoss(Rule):
     fixable = True
 
     def statement_local(self, ctx: FileContext) -> bool:
-        """keras ``model.compile`` checks read every ``model.add`` of the file; the parts of
-        a class's tuple output are read from that class."""
-        return super().statement_local(ctx) and "keras" not in ctx.frameworks \
-            and reads_only_its_statement(ctx)
+        """keras ``model.compile`` checks read every ``model.add`` of the file."""
+        return super().statement_local(ctx) and "keras" not in ctx.frameworks
 
     def check(self, ctx: FileContext) -> None:
         report_loss_inputs(ctx, R.LOGITS_LOSSES, R.PROBABILITIES, self._message, self._fix)

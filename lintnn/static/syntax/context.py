@@ -126,6 +126,9 @@ class FileContext:
     is_package: bool = False
     findings: list[RawFinding] = field(default_factory=list)
     current_rule: ReportingRule | None = None
+    # A statement's view (the language server's cache) notes here the nodes of other
+    # statements that the rule being run reads (:meth:`depends_on`); None: not noted.
+    reads: list[cst.CSTNode] | None = None
     # The walks of the module's statements kept from an earlier context (an edited buffer).
     pieces: InitVar[IndexPieces | None] = None
 
@@ -260,6 +263,13 @@ class FileContext:
         self._returned[fn] = found or frozenset()
         return self._returned[fn]
 
+    def depends_on(self, node: cst.CSTNode) -> None:
+        """What the rule being run finds depends on ``node``, which may be in another
+        top-level statement (a class whose output it reads): a statement's view notes it,
+        so that its cached findings are found again when that statement changes."""
+        if self.reads is not None:
+            self.reads.append(node)
+
     @cached_property
     def _items(self) -> dict[str, tuple[Value | None, ...]]:
         """:meth:`returned_items` by class (made on first use: views make their own)."""
@@ -272,6 +282,7 @@ class FileContext:
         class_def = self.local_classes.get(class_qualname.rsplit(".", 1)[-1])
         if class_def is None or self.class_qualname(class_def) != class_qualname:
             return ()
+        self.depends_on(class_def)
         if class_qualname in self._items:
             return self._items[class_qualname]
         self._items[class_qualname] = ()  # recursion (forward reads its own output): none

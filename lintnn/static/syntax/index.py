@@ -17,6 +17,8 @@ from lintnn.static.syntax.imports import ImportMap
 
 _UNKNOWN = object()
 LOOP_TYPES = (cst.For, cst.While)
+# The node lists of an index (what :meth:`NodeIndex.within` is asked about).
+_LISTS = ("calls", "functions", "classes", "loops", "withs", "returns", "assignments")
 SCOPE_TYPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 
 
@@ -108,6 +110,9 @@ class NodeIndex:
         self._list_orders: dict[int, tuple[Sequence[cst.CSTNode], list[int]]] = {}
         self._function_of: dict[cst.CSTNode, cst.FunctionDef | None] = {}
         self._pieces: dict[int, _Piece] = {}  # id(top-level statement) -> its walk
+        # A view (:meth:`restricted_to`): id of each of its lists -> the whole index's list.
+        self._whole: dict[int, Sequence[cst.CSTNode]] = {}
+        self._whole_index: NodeIndex | None = None
 
     @classmethod
     def build(cls, module: cst.Module, imports: ImportMap,
@@ -126,7 +131,8 @@ class NodeIndex:
 
     def restricted_to(self, tops: list[cst.CSTNode]) -> NodeIndex:
         """A view whose node lists hold only the nodes inside ``tops`` (top-level
-        statements); parents, imports and assigned names stay the whole file's."""
+        statements); parents, imports, assigned names, pre-order numbers and
+        :meth:`within` (asked of anything but the module) stay the whole file's."""
         view = NodeIndex(ImportMap(self.imports.module_name, self.imports.is_package))
         for top in tops:
             piece = self._pieces.get(id(top))
@@ -138,6 +144,8 @@ class NodeIndex:
         view.imports = self.imports
         view.assigned_names = self.assigned_names
         view.depth = self.depth
+        view._whole_index = self
+        view._whole = {id(getattr(view, name)): getattr(self, name) for name in _LISTS}
         return view
 
     def _walk(self, root: cst.CSTNode) -> None:
@@ -293,7 +301,8 @@ class NodeIndex:
     def order(self) -> dict[cst.CSTNode, int]:
         """Every indexed node's pre-order number (built on first use)."""
         if self._order is None:
-            self._order = dict(zip(self.parents, itertools.count()))
+            self._order = self._whole_index.order if self._whole_index is not None \
+                else dict(zip(self.parents, itertools.count()))
         return self._order
 
     @property
@@ -322,7 +331,14 @@ class NodeIndex:
         return cached
 
     def within(self, nodes: Sequence[cst.CSTNode], container: cst.CSTNode) -> Sequence[cst.CSTNode]:
-        """The members of ``nodes`` (an index list, in source order) inside ``container``."""
+        """The members of ``nodes`` (an index list, in source order) inside ``container``.
+
+        A view answers from the whole file's list (the same answer for a container inside
+        the view; the true one for a container elsewhere, which a rule's helpers may ask
+        about), except for the module: its members in the view."""
+        whole = self._whole.get(id(nodes)) if self._whole else None
+        if whole is not None and type(container) is not cst.Module:
+            return self._whole_index.within(whole, container)  # type: ignore[union-attr]
         entry = self._list_orders.get(id(nodes))
         if entry is None or entry[0] is not nodes:
             entry = (nodes, list(map(self.order.__getitem__, nodes)))
