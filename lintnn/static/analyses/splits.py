@@ -300,11 +300,13 @@ def _names_splitters(ctx: FileContext) -> bool:
 
 
 def _sliced_names(expr: cst.CSTNode) -> set[str]:
-    """``X[:n]``, ``df.iloc[n:]``: the names sliced by a start/stop slice."""
+    """``X[:n]``, ``df.iloc[n:]``: the names sliced by a start/stop slice (not ``X[:, 0]``,
+    every row of a column)."""
     out: set[str] = set()
     if isinstance(expr, cst.Subscript) and len(expr.slice) >= 1:
         first = expr.slice[0].slice
-        if isinstance(first, cst.Slice) and first.step is None:
+        if isinstance(first, cst.Slice) and first.step is None and (
+                first.lower is not None or first.upper is not None):
             name = D.data_name(expr.value)
             if name is not None:
                 out.add(name)

@@ -32,6 +32,10 @@ READS_INDEX = "reads_index"
 # with ``use_running_average=False`` / ``track_running_stats=False``; or one of them is
 # not known (then it is assumed to).
 READS_RUNNING_STATS = "reads_running_stats"
+# The class's method ``role`` (``fit``, ``fit_transform``) learns statistics (a mean, a
+# scale, a fitted scaler) from the data it is given and keeps them (a project
+# ``Preprocessor``): its own method or a base's.
+FITS_STATISTICS = "fits_statistics"
 
 
 def passed_role(argument: int | str, role: str, detail: str = "") -> str:
@@ -66,6 +70,8 @@ class ClassSummary:
     getitem: str = ""
     # One of its own BatchNorms may read running statistics (READS_RUNNING_STATS).
     running_stats: bool = False
+    # Its own methods that learn statistics from the data they are given (FITS_STATISTICS).
+    fits: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -252,6 +258,9 @@ class ProjectIndex:
             return any(self._has(base, fact, role, near, seen) for base in summary.bases)
         if fact == FEEDS_LOSS:  # the method of this class, not an inherited one
             return role in summary.loss_inputs
+        if fact == FITS_STATISTICS:
+            return role in summary.fits or any(
+                self._has(base, fact, role, near, seen) for base in summary.bases)
         if fact == CONTAINS:
             if role in summary.contains:
                 return True
