@@ -210,3 +210,69 @@ def _findings(root: Path, files: dict[str, str], gated: bool) -> list[tuple[str,
 def test_a_preprocessor_class_of_another_file(tmp_path: Path, gated: bool) -> None:
     found = _findings(tmp_path, {"data.py": _DATA, "train.py": _TRAIN}, gated)
     assert found == [("train.py", 6)]
+
+
+def test_a_helper_chain_whose_result_a_splitting_function_splits() -> None:
+    assert_findings(
+        """
+        import numpy as np
+        from sklearn.preprocessing import MinMaxScaler
+
+        scaler = MinMaxScaler()
+
+        def preprocess(dataset):
+            dataset = scaler.fit_transform(dataset)  # expect: NN302
+            return dataset
+
+        def split_data(dataset):
+            n = int(len(dataset) * 0.67)
+            train, test = dataset[:n], dataset[n:]
+            return train, test
+
+        def get_data():
+            db = np.loadtxt("series.csv")
+            db = preprocess(db)
+            return db
+
+        def main():
+            dataset = get_data()
+            train, test = split_data(dataset)
+            return train, test
+        """,
+        "NN302",
+    )
+
+
+def test_helper_chain_near_misses() -> None:
+    assert_findings(
+        """
+        import numpy as np
+        from sklearn.model_selection import train_test_split
+        from sklearn.preprocessing import MinMaxScaler
+
+        def preprocess(dataset):
+            return MinMaxScaler().fit_transform(dataset)
+
+        def windows(series):
+            x, y = series[:-1], series[1:]
+            return x, y
+
+        def get_data():
+            db = np.loadtxt("series.csv")
+            db = preprocess(db)
+            return db
+
+        def shifted():
+            dataset = get_data()
+            return windows(dataset)
+
+        def summary():
+            db = preprocess(np.loadtxt("series.csv"))
+            return db.mean()
+
+        def fitted_on_the_training_part(X, y):
+            X_tr, X_te, y_tr, y_te = train_test_split(X, y)
+            return preprocess(X_tr), y_tr
+        """,
+        "NN302",
+    )
