@@ -276,3 +276,23 @@ def test_helper_chain_near_misses() -> None:
         """,
         "NN302",
     )
+
+
+def test_two_scalers_in_two_branches_are_one_leak() -> None:
+    assert_findings(
+        """
+        from sklearn.model_selection import train_test_split
+        from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+        def prepare(df, y, minmax):
+            if minmax:
+                scaler = MinMaxScaler().fit(df)  # expect: NN302
+                df = scaler.transform(df)
+            else:
+                scaler = StandardScaler().fit(df)
+                df = scaler.transform(df)
+            x_train, x_test, y_train, y_test = train_test_split(df, y)
+            return x_train
+        """,
+        "NN302",
+    )

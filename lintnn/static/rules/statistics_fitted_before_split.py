@@ -118,7 +118,8 @@ def _superseded(ctx: FileContext, fit: Fit, later: Fit) -> bool:
     was assigned to (without reading them): only the later fit reaches what follows."""
     first, second = ctx.index.statement_of(fit.call), ctx.index.statement_of(later.call)
     if (fit.source != later.source or first is second or not isinstance(first, cst.Assign)
-            or not isinstance(second, cst.Assign) or not ctx.index.before(first, second)):
+            or not isinstance(second, cst.Assign) or not ctx.index.before(first, second)
+            or _exclusive(ctx, fit.call, later.call)):
         return False
     rebound = D.target_names(first) & D.target_names(second)
     return bool(rebound) and not D.mentions(second.value, rebound)
@@ -129,14 +130,26 @@ def _same_leak(ctx: FileContext, fit: Fit, earlier: Fit, assigns: list[cst.Assig
     data was bound to fresh data in between (``df = pd.read_csv(...)`` again, as in a
     notebook that reloads its table in a later cell): then it is another leak."""
     if fit.source != earlier.source or (
-            fit.estimator and earlier.estimator and fit.estimator != earlier.estimator):
-        return False  # two scalers fitted on the same data: two leaks
+            fit.estimator and earlier.estimator and fit.estimator != earlier.estimator
+            and not _exclusive(ctx, earlier.call, fit.call)):
+        return False  # two scalers fitted on the same data, one after the other: two leaks
     start, end = D.order(ctx, earlier.call), D.order(ctx, fit.call)
     return not any(
         start < D.order(ctx, a) < end and fit.data in D.target_names(a)
         and not D.mentions(a.value, {fit.data})
         for a in assigns
     )
+
+
+def _exclusive(ctx: FileContext, first: cst.CSTNode, second: cst.CSTNode) -> bool:
+    """``first`` and ``second`` sit in different branches of one ``if`` (``if minmax:
+    MinMaxScaler().fit(X) else: StandardScaler().fit(X)``): one runs, not both."""
+    for node in ctx.index.ancestors(second):
+        if isinstance(node, cst.If) and node.orelse is not None and (
+                ctx.index.is_inside(first, node)):
+            return ctx.index.is_inside(first, node.body) != ctx.index.is_inside(
+                second, node.body)
+    return False
 
 
 def _fits(ctx: FileContext, scope: cst.CSTNode, calls: list[cst.Call]) -> list[Fit]:
