@@ -192,12 +192,21 @@ def _split_parameters(ctx: FileContext, fn: cst.FunctionDef) -> list[cst.Param]:
     cache[fn] = []  # a recursive call sees no split
     calls = D.calls_by_scope(ctx).get(fn, [])
     splits = splits_in(ctx, fn, calls, slices=False) if calls else []
+    splits += _named_parts(ctx, fn)
     if splits:
         assigns = D.assignments_in(ctx, fn)
         cache[fn] = [p for p in (*fn.params.posonly_params, *fn.params.params,
                                  *fn.params.kwonly_params)
                      if split_later(ctx, fn, {p.name.value}, splits, assigns)]
     return cache[fn]
+
+
+def _named_parts(ctx: FileContext, fn: cst.FunctionDef) -> list[Split]:
+    """``train, test = data[:n], data[n:]`` in ``fn``: slices of one name into parts named
+    train / test (not ``x, y = seq[:-1], seq[1:]``, inputs and shifted targets)."""
+    return [(D.order(ctx, assign), parts) for assign in D.assignments_in(ctx, fn)
+            if any(D.split_of(n) for n in D.target_names(assign))
+            and (parts := _parts_of(assign.value))]
 
 
 def _parts_of(expr: cst.BaseExpression) -> set[str]:
@@ -300,11 +309,13 @@ def _names_splitters(ctx: FileContext) -> bool:
 
 
 def _sliced_names(expr: cst.CSTNode) -> set[str]:
-    """``X[:n]``, ``df.iloc[n:]``: the names sliced by a start/stop slice."""
+    """``X[:n]``, ``df.iloc[n:]``: the names sliced by a start/stop slice (not ``X[:, 0]``,
+    every row of a column)."""
     out: set[str] = set()
     if isinstance(expr, cst.Subscript) and len(expr.slice) >= 1:
         first = expr.slice[0].slice
-        if isinstance(first, cst.Slice) and first.step is None:
+        if isinstance(first, cst.Slice) and first.step is None and (
+                first.lower is not None or first.upper is not None):
             name = D.data_name(expr.value)
             if name is not None:
                 out.add(name)
@@ -433,4 +444,39 @@ def split_by_a_caller(ctx: FileContext, fn: cst.FunctionDef,
         return None
     function = function_qualname(ctx, fn)
     first, *rest = (Requirement(function, SPLIT, str(p), str(ctx.path)) for p in positions)
+    if positions == [-1]:
+        rest += _passed_on(ctx, fn, {fn})
     return Requirement(first.class_qualname, first.fact, first.role, first.near, tuple(rest))
+
+
+_PASS_ON_DEPTH = 3
+
+
+def _returns_whole(ctx: FileContext, outer: cst.FunctionDef, call: cst.Call) -> bool:
+    """``outer`` returns what ``call`` returned, whole: ``return f(x)``, or ``y = f(x)``
+    and every return of ``outer`` is ``y`` (or made from it)."""
+    statement = ctx.index.statement_of(call)
+    if isinstance(statement, cst.Return):
+        return statement.value is call
+    if not (isinstance(statement, cst.Assign) and statement.value is call
+            and len(statement.targets) == 1
+            and isinstance(statement.targets[0].target, cst.Name)):
+        return False
+    return returned_positions(ctx, outer, {statement.targets[0].target.value}) == {-1}
+
+
+def _passed_on(ctx: FileContext, fn: cst.FunctionDef,
+               seen: set[cst.FunctionDef]) -> list[Requirement]:
+    """Functions of this file that return ``fn``'s whole result as theirs
+    (``def load(): db = preprocess(db); return db``): a caller splitting their result
+    splits ``fn``'s. Followed a few calls up."""
+    out: list[Requirement] = []
+    for call in ctx.call_graph.callers(fn):
+        outer = ctx.index.enclosing_function(call)
+        if outer is None or outer in seen or len(seen) > _PASS_ON_DEPTH:
+            continue
+        if not _returns_whole(ctx, outer, call):
+            continue
+        out.append(Requirement(function_qualname(ctx, outer), SPLIT, "-1", str(ctx.path)))
+        out += _passed_on(ctx, outer, seen | {outer})
+    return out

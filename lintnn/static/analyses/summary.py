@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import libcst as cst
 
 from lintnn.static import knowledge
+from lintnn.static.analyses.datasets import fitted_data, mentions
 from lintnn.static.analyses.losses import loss_call
 from lintnn.static.analyses.project_losses import names_a_loss_method
 from lintnn.static.knowledge import roles as R
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.dataflow import Kind, Value
-from lintnn.static.syntax.nodes import argument, bool_value, dotted_name, keyword, names_in
+from lintnn.static.syntax.nodes import (
+    argument,
+    bool_value,
+    dotted_name,
+    keyword,
+    names_in,
+    target_names,
+)
 from lintnn.static.syntax.project import PICKS_AT_RANDOM, ClassSummary, loss_input
 
 OUTPUT_METHODS = ("forward", "__call__", "call")
@@ -84,6 +94,7 @@ def _summarize(
         getitem=_getitem(ctx, class_def),
         running_stats=running_stats,
         unshuffled_loader=_unshuffled_loader(ctx, class_def),
+        fits=_fits_statistics(ctx, class_def, calls_by_class.get(class_def, ())),
     )
 
 
@@ -246,3 +257,117 @@ def _return_values(ctx: FileContext, method: cst.FunctionDef) -> list[cst.BaseEx
     index = ctx.index
     return [r.value for r in index.within(index.returns, method)
             if index.enclosing_function(r) is method]
+
+
+# A project preprocessor (``class Preprocessor: def fit(self, df): self.mean = df.mean()``).
+_FIT_METHODS = ("fit", "fit_transform", "partial_fit")
+_MOMENTS = frozenset({"mean", "std", "var", "min", "max", "median", "quantile", "nanmean",
+                      "nanstd", "nanmedian"})
+
+
+def _fits_statistics(ctx: FileContext, class_def: cst.ClassDef,
+                     calls: Sequence[cst.Call]) -> frozenset[str]:
+    """The class's own ``fit`` / ``fit_transform`` methods that learn statistics from the
+    data they are given and keep them: a moment of it stored on ``self``, a scaler fitted on
+    it, or another such method of the class given it. Only for a class that also defines
+    ``transform`` and methods that take one argument besides ``self`` (a model's
+    ``fit(X, y)`` is training, not preprocessing)."""
+    methods = {m.name.value: m for m in ctx.methods(class_def)}
+    if "transform" not in methods:
+        return frozenset()
+    candidates = {name: m for name, m in methods.items()
+                  if name in _FIT_METHODS and _one_data_argument(m)}
+    by_method: dict[cst.FunctionDef, list[cst.Call]] = {}
+    for call in calls:
+        fn = ctx.index.enclosing_function(call)
+        if fn is not None and fn in candidates.values():
+            by_method.setdefault(fn, []).append(call)
+    found: set[str] = set()
+    changed = True
+    while changed:  # ``fit_transform`` learns through ``self.fit(df)``
+        changed = False
+        for name, method in candidates.items():
+            if name not in found and _learns(ctx, method, by_method.get(method, []), found):
+                found.add(name)
+                changed = True
+    return frozenset(found)
+
+
+def _one_data_argument(method: cst.FunctionDef) -> bool:
+    params = [*method.params.posonly_params, *method.params.params]
+    required = [p for p in params[1:] if p.default is None]
+    return len(params) >= 2 and len(required) == 1 and params[1].default is None
+
+
+def _learns(ctx: FileContext, method: cst.FunctionDef, calls: list[cst.Call],
+            learning: set[str]) -> bool:
+    """Whether ``method`` learns statistics of its data argument (``learning``: the
+    class's methods known to)."""
+    params = [*method.params.posonly_params, *method.params.params]
+    derived = _derived_names(ctx, method, params[1].name.value)
+    for call in calls:
+        func = call.func
+        if isinstance(func, cst.Attribute) and dotted_name(func.value) == "self" and (
+                func.attr.value in learning) and _passes(call, derived):
+            return True
+        data = _moment_data(ctx, call)
+        if data is not None and mentions(data, derived) and _stored_on_self(ctx, call):
+            return True
+        fitted = fitted_data(ctx, call)
+        if fitted is not None and mentions(fitted, derived):
+            return True
+    return False
+
+
+def _derived_names(ctx: FileContext, method: cst.FunctionDef, param: str) -> set[str]:
+    """``param`` and the local names computed from it (``d = self._engineer(df)``)."""
+    derived = {param}
+    for assign in ctx.index.within(ctx.index.assignments, method):
+        if ctx.index.enclosing_function(assign) is method and mentions(assign.value, derived):
+            derived |= {n for t in assign.targets for n in target_names(t.target)}
+    return derived
+
+
+def _passes(call: cst.Call, names: set[str]) -> bool:
+    return any(mentions(arg.value, names) for arg in call.args)
+
+
+def _moment_data(ctx: FileContext, call: cst.Call) -> cst.BaseExpression | None:
+    """``X`` in ``X.mean(0)``, ``X["age"].median()`` or ``np.std(X)``."""
+    func = call.func
+    if isinstance(func, cst.Attribute) and func.attr.value in _MOMENTS and (
+            ctx.qualname(func.value) is None):
+        return func.value
+    _, entry = ctx.callee(call)
+    if entry is not None and R.MOMENT in entry.roles and call.args:
+        return call.args[0].value
+    return None
+
+
+def _stored_on_self(ctx: FileContext, call: cst.Call) -> bool:
+    """The statement around ``call`` assigns to ``self.<attr>`` (or an item of it)."""
+    statement = ctx.index.statement_of(call)
+    if isinstance(statement, cst.Assign):
+        targets = [t.target for t in statement.targets]
+    elif isinstance(statement, (cst.AnnAssign, cst.AugAssign)):
+        targets = [statement.target]
+    else:
+        return False
+    return any(_root(t) == "self" for t in _unpacked(targets))
+
+
+def _unpacked(targets: list[cst.BaseExpression]) -> list[cst.BaseExpression]:
+    """``self.mean, self.std = ...``: each element of a tuple target."""
+    out: list[cst.BaseExpression] = []
+    for target in targets:
+        if isinstance(target, (cst.Tuple, cst.List)):
+            out += _unpacked([e.value for e in target.elements])
+        else:
+            out.append(target)
+    return out
+
+
+def _root(expr: cst.BaseExpression) -> str | None:
+    while isinstance(expr, (cst.Attribute, cst.Subscript)):
+        expr = expr.value
+    return expr.value if isinstance(expr, cst.Name) else None

@@ -32,7 +32,8 @@ from lintnn.static.syntax.positions import positions_for
 from lintnn.static.syntax.project import CallFact, ClassSummary, Requirement, module_name_for
 
 # A file that names none of these cannot define a model class worth indexing.
-_MODEL_WORDS = ("torch", "flax", "keras", "tensorflow", "nn.", "Module")
+_MODEL_WORDS = ("torch", "flax", "keras", "tensorflow", "nn.", "Module",
+                "def fit")  # a project preprocessor's ``fit`` (FITS_STATISTICS)
 
 
 @dataclass

@@ -12,7 +12,9 @@ from lintnn.static.analyses import splits as S
 from lintnn.static.knowledge import roles as R
 from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
+from lintnn.static.syntax.dataflow import Kind
 from lintnn.static.syntax.nodes import argument, dotted_name, positional
+from lintnn.static.syntax.project import FITS_STATISTICS, Requirement
 
 _MOMENT_METHODS = frozenset({"mean", "std", "var", "min", "max", "nanmean", "nanstd",
                              "median", "quantile"})
@@ -30,6 +32,14 @@ class Fit:
     data: str
     derived: frozenset[str]
     source: str  # the code of what was fitted (``X``, ``df["age"]``): one leak per source
+    # The fitted data itself carries the statistics: transformed in place, or the fitted
+    # estimator may still be applied to its parts. Not so for ``Xs = sc.fit_transform(X)``
+    # with ``sc`` never used again: splitting the raw ``X`` then leaks nothing.
+    carries_data: bool = True
+    estimator: str = ""  # the fitted estimator's code: two estimators are two leaks
+    # A project class's ``fit`` (``Preprocessor().fit_transform(df)``): it must learn
+    # statistics (its summary says so).
+    requires: tuple[Requirement, ...] = ()
 
 
 class StatisticsFittedBeforeSplit(Rule):
@@ -65,20 +75,20 @@ class StatisticsFittedBeforeSplit(Rule):
                     continue  # the mean and the std of one array: one leak, one finding
                 if any(_superseded(ctx, fit, later) for later in fits):
                     continue  # ``X = A().fit(d).transform(d)`` then ``X = B().fit(d)...``
-                carried = {fit.data, *fit.derived}
+                carried = {fit.data, *fit.derived} if fit.carries_data else set(fit.derived)
                 if D.split_of(fit.data) == D.TRAIN:
                     if not _is_statistic(fit.call) and _training_part_split(
                             ctx, scope, fit, calls, assigns):
                         leaked.append(fit)
-                        ctx.report(fit.call)
+                        ctx.report(fit.call, requires=fit.requires)
                 elif splits and S.split_later(ctx, fit.call, carried, splits, assigns):
                     leaked.append(fit)
-                    ctx.report(fit.call)
+                    ctx.report(fit.call, requires=fit.requires)
                 elif isinstance(scope, cst.FunctionDef):
                     requirement = S.split_by_a_caller(ctx, scope, carried)
                     if requirement is not None:
                         leaked.append(fit)
-                        ctx.report(fit.call, requires=(requirement,))
+                        ctx.report(fit.call, requires=(*fit.requires, requirement))
 
 
 # A mean or a spread taken by hand: on a training part split again, that is NN309's finding.
@@ -108,7 +118,8 @@ def _superseded(ctx: FileContext, fit: Fit, later: Fit) -> bool:
     was assigned to (without reading them): only the later fit reaches what follows."""
     first, second = ctx.index.statement_of(fit.call), ctx.index.statement_of(later.call)
     if (fit.source != later.source or first is second or not isinstance(first, cst.Assign)
-            or not isinstance(second, cst.Assign) or not ctx.index.before(first, second)):
+            or not isinstance(second, cst.Assign) or not ctx.index.before(first, second)
+            or _exclusive(ctx, fit.call, later.call)):
         return False
     rebound = D.target_names(first) & D.target_names(second)
     return bool(rebound) and not D.mentions(second.value, rebound)
@@ -118,8 +129,10 @@ def _same_leak(ctx: FileContext, fit: Fit, earlier: Fit, assigns: list[cst.Assig
     """Two statistics of the same array (``mu = X.mean(0); sd = X.std(0)``), unless the
     data was bound to fresh data in between (``df = pd.read_csv(...)`` again, as in a
     notebook that reloads its table in a later cell): then it is another leak."""
-    if fit.source != earlier.source:
-        return False
+    if fit.source != earlier.source or (
+            fit.estimator and earlier.estimator and fit.estimator != earlier.estimator
+            and not _exclusive(ctx, earlier.call, fit.call)):
+        return False  # two scalers fitted on the same data, one after the other: two leaks
     start, end = D.order(ctx, earlier.call), D.order(ctx, fit.call)
     return not any(
         start < D.order(ctx, a) < end and fit.data in D.target_names(a)
@@ -128,12 +141,25 @@ def _same_leak(ctx: FileContext, fit: Fit, earlier: Fit, assigns: list[cst.Assig
     )
 
 
+def _exclusive(ctx: FileContext, first: cst.CSTNode, second: cst.CSTNode) -> bool:
+    """``first`` and ``second`` sit in different branches of one ``if`` (``if minmax:
+    MinMaxScaler().fit(X) else: StandardScaler().fit(X)``): one runs, not both."""
+    for node in ctx.index.ancestors(second):
+        if isinstance(node, cst.If) and node.orelse is not None and (
+                ctx.index.is_inside(first, node)):
+            return ctx.index.is_inside(first, node.body) != ctx.index.is_inside(
+                second, node.body)
+    return False
+
+
 def _fits(ctx: FileContext, scope: cst.CSTNode, calls: list[cst.Call]) -> list[Fit]:
     fits: list[Fit] = []
     assigns = D.assignments_in(ctx, scope)
     parts = S.index_parts(ctx, calls)
     for call in calls:
-        data = D.fitted_data(ctx, call)
+        data, requires = D.fitted_data(ctx, call), ()
+        if data is None and (project := _project_fit(ctx, call)) is not None:
+            data, requires = project
         if data is not None and _one_part(data, parts):
             continue  # scaler.fit(X[train_idx]): fitted on the training rows
         if data is not None:
@@ -141,15 +167,18 @@ def _fits(ctx: FileContext, scope: cst.CSTNode, calls: list[cst.Call]) -> list[F
             if name is None and S.combines_rows(data) and _target_of(ctx, call):
                 name = _code(ctx, data)  # the parts stacked: only what it became carries
             if name is not None:
-                fits.append(Fit(call, name, S.carried(ctx, call, _transformed(ctx, call, assigns),
-                                                     assigns), _code(ctx, data)))
+                derived = S.carried(ctx, call, _transformed(ctx, call, assigns), assigns)
+                receiver = call.func.value  # type: ignore[attr-defined]
+                fits.append(Fit(call, name, derived, _code(ctx, data),
+                                _data_carries(ctx, scope, call, name, derived),
+                                _code(ctx, receiver), requires))
             continue
         standardized = _standardized_data(ctx, call)
         if standardized is not None:
             name = S.fitted_data_name(standardized, training=True)
             if name is not None:
-                fits.append(Fit(call, name, S.carried(ctx, call, frozenset(
-                    _target_of(ctx, call)), assigns), _code(ctx, standardized)))
+                derived = S.carried(ctx, call, frozenset(_target_of(ctx, call)), assigns)
+                fits.append(Fit(call, name, derived, _code(ctx, standardized), name in derived))
             continue
         moment = _moment_of(ctx, call)
         if moment is not None:
@@ -158,6 +187,46 @@ def _fits(ctx: FileContext, scope: cst.CSTNode, calls: list[cst.Call]) -> list[F
                 fits.append(Fit(call, moment, S.carried(ctx, call, derived, assigns),
                                 _code(ctx, _moment_data(ctx, call))))
     return fits
+
+
+def _project_fit(ctx: FileContext,
+                 call: cst.Call) -> tuple[cst.BaseExpression, tuple[Requirement, ...]] | None:
+    """``pre.fit_transform(df)`` of an instance of a project class, given the data alone
+    (with a target it trains a model): the data, if the class's method learns statistics."""
+    func = call.func
+    if not isinstance(func, cst.Attribute) or func.attr.value not in D.FIT_METHODS:
+        return None
+    args = positional(call)
+    if len(args) != 1 or len(call.args) != 1:
+        return None
+    receiver = ctx.value(func.value)
+    if receiver is None or receiver.kind is not Kind.INSTANCE:
+        return None
+    requirement = ctx.requirement(receiver, FITS_STATISTICS, func.attr.value)
+    return (args[0], (requirement,)) if requirement is not None else None
+
+
+def _data_carries(ctx: FileContext, scope: cst.CSTNode, fit: cst.Call, data: str,
+                  derived: frozenset[str]) -> bool:
+    """Whether the fitted data itself carries the statistics afterwards: always, except
+    for ``Xs = scaler.fit_transform(X)`` into other names, with ``scaler`` not used again."""
+    if fit.func.attr.value != "fit_transform" or data in derived:  # type: ignore[attr-defined]
+        return True
+    return not _target_of(ctx, fit) or _estimator_reused(ctx, scope, fit)
+
+
+def _estimator_reused(ctx: FileContext, scope: cst.CSTNode, fit: cst.Call) -> bool:
+    """The estimator fitted at ``fit`` may be applied after it: a name read later in the
+    scope, or one the scope does not bind (a global, ``self.scaler``). Not an estimator
+    built in the call (``StandardScaler().fit_transform(X)``)."""
+    receiver = fit.func.value  # type: ignore[attr-defined]
+    if isinstance(receiver, cst.Call):
+        return False
+    if not isinstance(receiver, cst.Name) or ctx.last_assignment(receiver.value, fit) is None:
+        return True
+    start = D.order(ctx, ctx.index.statement_of(fit))
+    return any(D.order(ctx, read) > start and not ctx.index.is_inside(read, fit)
+               for read in D.reads_of(ctx, receiver.value, scope))
 
 
 def _transformed(ctx: FileContext, call: cst.Call, assigns: list[cst.Assign]) -> frozenset[str]:

@@ -39,6 +39,10 @@ UNSHUFFLED_BY_DEFAULT = "unshuffled_by_default"
 # with ``use_running_average=False`` / ``track_running_stats=False``; or one of them is
 # not known (then it is assumed to).
 READS_RUNNING_STATS = "reads_running_stats"
+# The class's method ``role`` (``fit``, ``fit_transform``) learns statistics (a mean, a
+# scale, a fitted scaler) from the data it is given and keeps them (a project
+# ``Preprocessor``): its own method or a base's.
+FITS_STATISTICS = "fits_statistics"
 
 
 def passed_role(argument: int | str, role: str, detail: str = "") -> str:
@@ -76,6 +80,8 @@ class ClassSummary:
     running_stats: bool = False
     # A loader that leaves shuffling off by default (UNSHUFFLED_BY_DEFAULT).
     unshuffled_loader: bool = False
+    # Its own methods that learn statistics from the data they are given (FITS_STATISTICS).
+    fits: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -265,6 +271,9 @@ class ProjectIndex:
             return any(self._has(base, fact, role, near, seen) for base in summary.bases)
         if fact == FEEDS_LOSS:  # the method of this class, not an inherited one
             return role in summary.loss_inputs
+        if fact == FITS_STATISTICS:
+            return role in summary.fits or any(
+                self._has(base, fact, role, near, seen) for base in summary.bases)
         if fact == CONTAINS:
             if role in summary.contains:
                 return True
