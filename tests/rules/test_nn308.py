@@ -447,6 +447,18 @@ def tracked(model, optimizer, train_loader, test_loader, evaluate):
         if test_acc >= best:  # expect: NN308
             torch.save(model.state_dict(), "best.pt")
         best = max(best, test_acc)
+
+def test_epoch(model, best_acc, evaluate):
+    acc = evaluate(model, test_loader)
+    if acc > best_acc:  # expect: NN308
+        torch.save(model.state_dict(), "best.pt")
+    return max(acc, best_acc)
+
+def run(model, optimizer, train_loader, test_loader, evaluate):
+    best_acc = 0.0
+    for epoch in range(10):
+        train_one_epoch(model, train_loader, optimizer)
+        best_acc = test_epoch(model, best_acc, evaluate)
 """, "NN308")
 
 

@@ -312,7 +312,10 @@ def _fixed(ctx: FileContext, side: cst.BaseExpression, at: cst.CSTNode) -> bool:
         return False
     name = side.value
     loops = ctx.index.enclosing_loops(at)
-    region = loops[-1] if loops else ctx.index.enclosing_function(at)
+    function = ctx.index.enclosing_function(at)
+    region = loops[-1] if loops else function
+    if function is not None and name in {p.name.value for p in _parameters(function)}:
+        return False  # its callers may pass the best so far (``validate(loader, best)``)
     if region is None or any(name in _declared(ctx, node) for node in (
             *D.nodes_of(ctx, cst.Global), *D.nodes_of(ctx, cst.Nonlocal))):
         return False  # a function may rebind it (``global best_acc``)
