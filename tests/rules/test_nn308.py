@@ -539,3 +539,17 @@ def fit(model, optimizer, train_ds, val_ds, test_ds, eval_step, checkpointer):
             checkpointer.save("ckpt", model)
             best_acc = mixed
 """, "NN308")
+
+
+def test_nn308_rows_picked_from_data_that_combines_splits() -> None:
+    """The validation rows are picked by index from features of the training and test
+    tables stacked together: their name, not the stack, says what they are."""
+    assert_findings('''
+import pandas as pd
+from tensorflow import keras
+
+input_data = scaler.fit_transform(pd.concat([df_train, df_test]))
+cv_input = input_data[cv_index]
+model.fit(train_input, train_target, validation_data=(cv_input, cv_target),
+          callbacks=[keras.callbacks.EarlyStopping(restore_best_weights=True)])
+''', "NN308")

@@ -128,13 +128,23 @@ def _splits_of_name(ctx: FileContext, name: str, at: cst.CSTNode, depth: int) ->
     loop = _binding_loop(ctx, name, at, assigned)
     if loop is not None:  # ``for batch in test_ds: a = eval_step(model, batch)``
         return _splits_of(ctx, loop.iter, loop, depth + 1)
-    if assigned is None:
-        return set()
+    if assigned is None or _picks_rows(assigned.value):
+        return set()  # ``cv_input = input_data[cv_index]``: which rows, the name must say
     found = _splits_of(ctx, assigned.value, assigned, depth + 1)
     if _is_empty_container(assigned.value):  # ``acc = []`` then ``acc.append(a)``
         for added in _added_to(ctx, name, assigned, at):
             found |= _splits_of(ctx, added, at, depth)
     return found
+
+
+def _picks_rows(expr: cst.BaseExpression) -> bool:
+    """``data[idx]``, ``data[:n]``: rows picked by an index array or a slice (a part of
+    data that may combine splits); not ``scores[-1]`` nor ``results["test"]``."""
+    if not isinstance(expr, cst.Subscript):
+        return False
+    return any(isinstance(e.slice, cst.Slice) or (
+        isinstance(e.slice, cst.Index) and isinstance(e.slice.value, (cst.Name, cst.Attribute)))
+        for e in expr.slice)
 
 
 def _binding_loop(ctx: FileContext, name: str, at: cst.CSTNode,
