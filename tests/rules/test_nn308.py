@@ -363,3 +363,193 @@ def named_test(model, train_loader, test_loader, optimizer, evaluate):
             best_test_acc = test_acc
             torch.save(model.state_dict(), "best.pt")
 """, "NN308")
+
+
+def test_nn308_keras_callbacks_built_by_a_helper() -> None:
+    """The selecting callback comes from a function of the file, the test data through a
+    name that says validation, a learning-rate schedule on the test loss, a keras-tuner
+    search over trials scored on the test split."""
+    assert_findings('''
+import numpy as np
+import keras_tuner as kt
+from tensorflow import keras
+
+def create_model_checkpoint(model_name, save_path="experiments"):
+    return keras.callbacks.ModelCheckpoint(save_path + model_name, save_best_only=True)
+
+def callbacks_for(name):
+    checkpoint = create_model_checkpoint(name)
+    return [checkpoint]
+
+model.fit(X_train, y_train, validation_data=(X_test, y_test),  # expect: NN308
+          callbacks=[create_model_checkpoint(model.name)])
+model.fit(X_train, y_train, validation_data=(X_test, y_test),  # expect: NN308
+          callbacks=callbacks_for("m"))
+
+validation_data = (np.expand_dims(x_test_scaled, axis=0), np.expand_dims(y_test_scaled, axis=0))
+model.fit(generator, validation_data=validation_data,  # expect: NN308
+          callbacks=[keras.callbacks.ReduceLROnPlateau(factor=0.1, patience=0)])
+
+tuner = kt.RandomSearch(build_model, objective="val_accuracy", max_trials=5)
+tuner.search(X_train, y_train, validation_data=(X_test, y_test), epochs=10)  # expect: NN308
+''', "NN308")
+
+
+def test_nn308_keras_callbacks_that_choose_nothing() -> None:
+    """A checkpoint of every epoch (no ``save_best_only``), also from a helper; a part of
+    the test set kept as validation data; a tuner searching on validation data; a
+    ``search`` of something that is no tuner."""
+    assert_findings('''
+import keras_tuner as kt
+from tensorflow import keras
+
+def every_epoch(name):
+    return keras.callbacks.ModelCheckpoint(name, monitor="val_acc", verbose=1)
+
+checkpoint = keras.callbacks.ModelCheckpoint("out.h5", monitor="val_acc", period=10)
+model.fit(x_train, y_train, callbacks=[checkpoint], validation_data=(x_test, y_test))
+model.fit(x_train, y_train, callbacks=[every_epoch("m")], validation_data=(x_test, y_test))
+
+x_val, y_val = x_test[:500], y_test[:500]
+model.fit(x_train, y_train, validation_data=(x_val, y_val),
+          callbacks=[keras.callbacks.EarlyStopping(restore_best_weights=True)])
+
+tuner = kt.Hyperband(build_model, objective="val_accuracy")
+tuner.search(x_train, y_train, validation_data=(x_val, y_val))
+index = SearchIndex()
+index.search(x_train, y_train, validation_data=(x_test, y_test))
+''', "NN308")
+
+
+def test_nn308_a_bound_the_loop_never_updates() -> None:
+    """Compared with a best score that nothing updates (or a constant), a branch that saves
+    keeps every epoch that passes: nothing is chosen. Stopping on it still chooses when
+    training ends."""
+    assert_findings(LOOP + """
+accuracy_best = 0
+
+def fixed(model, optimizer, train_loader, test_loader, evaluate):
+    for epoch in range(10):
+        train_one_epoch(model, train_loader, optimizer)
+        test_acc = evaluate(model, test_loader)
+        if test_acc >= accuracy_best:
+            torch.save(model.state_dict(), "best.pt")
+        if test_acc > 0.9:
+            torch.save(model.state_dict(), "good.pt")
+        if test_acc > 0.99:  # expect: NN308
+            break
+
+def tracked(model, optimizer, train_loader, test_loader, evaluate):
+    best = 0.0
+    for epoch in range(10):
+        train_one_epoch(model, train_loader, optimizer)
+        test_acc = evaluate(model, test_loader)
+        if test_acc >= best:  # expect: NN308
+            torch.save(model.state_dict(), "best.pt")
+        best = max(best, test_acc)
+
+def test_epoch(model, best_acc, evaluate):
+    acc = evaluate(model, test_loader)
+    if acc > best_acc:  # expect: NN308
+        torch.save(model.state_dict(), "best.pt")
+    return max(acc, best_acc)
+
+def run(model, optimizer, train_loader, test_loader, evaluate):
+    best_acc = 0.0
+    for epoch in range(10):
+        train_one_epoch(model, train_loader, optimizer)
+        best_acc = test_epoch(model, best_acc, evaluate)
+""", "NN308")
+
+
+def test_nn308_boosters_that_keep_the_best_iteration_on_the_test_set() -> None:
+    assert_findings('''
+import lightgbm as lgb
+import xgboost as xgb
+from catboost import CatBoostClassifier
+
+clf = CatBoostClassifier(iterations=1000, verbose=5)
+clf.fit(X_train, y_train, eval_set=(X_test, y_test))  # expect: NN308
+booster = xgb.XGBClassifier(n_estimators=500, early_stopping_rounds=20)
+booster.fit(X_train, y_train, eval_set=[(X_test, y_test)])  # expect: NN308
+gbm = lgb.LGBMRegressor()
+gbm.fit(X_train, y_train, eval_set=[(X_test, y_test)],  # expect: NN308
+        callbacks=[lgb.early_stopping(50)])
+''', "NN308")
+
+
+def test_nn308_boosters_that_only_report_on_the_test_set() -> None:
+    """Without early stopping XGBoost and LightGBM only log the test score; CatBoost told
+    not to keep the best model; CatBoost selecting on validation data."""
+    assert_findings('''
+import lightgbm as lgb
+import xgboost as xgb
+from catboost import CatBoostRegressor
+
+booster = xgb.XGBClassifier(n_estimators=500)
+booster.fit(X_train, y_train, eval_set=[(X_train, y_train), (X_test, y_test)])
+gbm = lgb.LGBMRegressor(early_stopping_rounds=None)
+gbm.fit(X_train, y_train, eval_set=[(X_test, y_test)], callbacks=[lgb.log_evaluation(10)])
+cat = CatBoostRegressor(use_best_model=False)
+cat.fit(X_train, y_train, eval_set=(X_test, y_test))
+other = CatBoostRegressor()
+other.fit(X_train, y_train, eval_set=(X_valid, y_valid))
+''', "NN308")
+
+
+def test_nn308_a_score_accumulated_over_the_test_batches() -> None:
+    """The score is the mean of a list appended to in a loop over the test data; the loop
+    variable is traced to what the loop iterates over."""
+    assert_findings(LOOP + """
+def fit(model, optimizer, train_ds, test_ds, eval_step, checkpointer):
+    best_acc = 0.0
+    for epoch in range(10):
+        train_one_epoch(model, train_ds, optimizer)
+        acc = []
+        for batch in test_ds:
+            batch = prepare(batch)
+            acc.append(eval_step(model, batch))
+        acc = sum(acc) / len(acc)
+        if acc > best_acc:  # expect: NN308
+            checkpointer.save("ckpt", model)
+            best_acc = acc
+""", "NN308")
+
+
+def test_nn308_accumulated_scores_that_are_not_only_test() -> None:
+    assert_findings(LOOP + """
+def fit(model, optimizer, train_ds, val_ds, test_ds, eval_step, checkpointer):
+    best_acc = 0.0
+    for epoch in range(10):
+        train_one_epoch(model, train_ds, optimizer)
+        acc = []
+        for batch in val_ds:
+            acc.append(eval_step(model, batch))
+        scores = []
+        for batch in test_ds:
+            scores.append(eval_step(model, batch))
+        for batch in val_ds:
+            scores.append(eval_step(model, batch))
+        score = sum(acc) / len(acc)
+        if score > best_acc:
+            checkpointer.save("ckpt", model)
+            best_acc = score
+        mixed = sum(scores)
+        if mixed > best_acc:
+            checkpointer.save("ckpt", model)
+            best_acc = mixed
+""", "NN308")
+
+
+def test_nn308_rows_picked_from_data_that_combines_splits() -> None:
+    """The validation rows are picked by index from features of the training and test
+    tables stacked together: their name, not the stack, says what they are."""
+    assert_findings('''
+import pandas as pd
+from tensorflow import keras
+
+input_data = scaler.fit_transform(pd.concat([df_train, df_test]))
+cv_input = input_data[cv_index]
+model.fit(train_input, train_target, validation_data=(cv_input, cv_target),
+          callbacks=[keras.callbacks.EarlyStopping(restore_best_weights=True)])
+''', "NN308")

@@ -18,6 +18,7 @@ from lintnn.static.syntax.nodes import (
     keyword,
     method_name,
     string_value,
+    target_names,
 )
 
 _TEST_WORDS = frozenset({"test", "testing", "holdout", "heldout"})
@@ -25,7 +26,7 @@ _TEST_STEMS = ("test", "holdout", "heldout")  # what a name with one of those wo
 # What a branch does when it selects: keep the weights, or stop training.
 _SAVING_CALLS = frozenset({"save", "save_weights", "save_model", "save_checkpoint",
                            "state_dict", "deepcopy", "save_pretrained", "checkpoint"})
-_SELECTING_CALLBACKS = frozenset({"EarlyStopping", "ModelCheckpoint"})
+_SELECTING_CALLBACKS = frozenset({"EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau"})
 # A trainer calls the function given to these while it trains.
 _CALLBACK_REGISTRATIONS = frozenset({"set_callback", "add_callback", "register_callback"})
 
@@ -50,8 +51,8 @@ class ModelSelectedOnTestData(Rule):
     # scheduler's ``step``.
     needs = (Needs(words=lambda word: word == "train" or any(
                  w in word.lower() for w in _TEST_STEMS)),
-             Needs(calls=(*D.STEP_METHODS, *D.STEP_FUNCTIONS, "fit",
-                          *_CALLBACK_REGISTRATIONS)))
+             Needs(calls=(*D.STEP_METHODS, *D.STEP_FUNCTIONS, "fit", "fit_generator",
+                          "search", *_CALLBACK_REGISTRATIONS)))
 
     def check(self, ctx: FileContext) -> None:
         if D.is_test_module(ctx):
@@ -65,7 +66,8 @@ class ModelSelectedOnTestData(Rule):
         for call in _test_data_given_for_selection(ctx):
             ctx.report(call)
         for call in ctx.index.calls:
-            if _keras_selects_on_test(ctx, call) or _plateau_on_test(ctx, call):
+            if _keras_selects_on_test(ctx, call) or _plateau_on_test(ctx, call) or (
+                    _booster_selects_on_test(ctx, call)):
                 ctx.report(call)
 
 
@@ -98,7 +100,7 @@ def _test_metric(ctx: FileContext, expr: cst.BaseExpression, at: cst.CSTNode) ->
 
 
 _TEST, _VALIDATION, _TRAIN = "test", "validation", "train"
-_MAX_DEPTH = 3
+_MAX_DEPTH = 4
 # Words of settings, not data: ``test_size``, ``args.test_batch_size``, ``test_every``.
 _SETTING_WORDS = frozenset({"size", "sizes", "ratio", "frac", "fraction", "split", "every",
                             "interval", "freq", "frequency", "num", "steps", "step", "path",
@@ -123,9 +125,53 @@ def _splits_of_name(ctx: FileContext, name: str, at: cst.CSTNode, depth: int) ->
     if depth >= _MAX_DEPTH:
         return set()
     assigned = ctx.last_assignment(name, at)
-    if assigned is None:
-        return set()
-    return _splits_of(ctx, assigned.value, assigned, depth + 1)
+    loop = _binding_loop(ctx, name, at, assigned)
+    if loop is not None:  # ``for batch in test_ds: a = eval_step(model, batch)``
+        return _splits_of(ctx, loop.iter, loop, depth + 1)
+    if assigned is None or _picks_rows(assigned.value):
+        return set()  # ``cv_input = input_data[cv_index]``: which rows, the name must say
+    found = _splits_of(ctx, assigned.value, assigned, depth + 1)
+    if _is_empty_container(assigned.value):  # ``acc = []`` then ``acc.append(a)``
+        for added in _added_to(ctx, name, assigned, at):
+            found |= _splits_of(ctx, added, at, depth)
+    return found
+
+
+def _picks_rows(expr: cst.BaseExpression) -> bool:
+    """``data[idx]``, ``data[:n]``: rows picked by an index array or a slice (a part of
+    data that may combine splits); not ``scores[-1]`` nor ``results["test"]``."""
+    if not isinstance(expr, cst.Subscript):
+        return False
+    return any(isinstance(e.slice, cst.Slice) or (
+        isinstance(e.slice, cst.Index) and isinstance(e.slice.value, (cst.Name, cst.Attribute)))
+        for e in expr.slice)
+
+
+def _binding_loop(ctx: FileContext, name: str, at: cst.CSTNode,
+                  assigned: cst.Assign | None) -> cst.For | None:
+    """The loop around ``at`` whose target binds ``name`` after its last assignment."""
+    for loop in ctx.index.enclosing_loops(at):
+        if isinstance(loop, cst.For) and name in set(target_names(loop.target)) and (
+                assigned is None or D.order(ctx, loop) > D.order(ctx, assigned)):
+            return loop
+    return None
+
+
+def _is_empty_container(expr: cst.BaseExpression) -> bool:
+    if isinstance(expr, (cst.List, cst.Tuple)):
+        return not expr.elements
+    return isinstance(expr, cst.Call) and dotted_name(expr.func) == "list" and not expr.args
+
+
+def _added_to(ctx: FileContext, name: str, start: cst.CSTNode,
+              end: cst.CSTNode) -> list[cst.BaseExpression]:
+    """What ``name.append(v)`` / ``name.extend(v)`` add between ``start`` and ``end``, in
+    the scope of ``start``."""
+    first, last = D.order(ctx, start), D.order(ctx, end)
+    return [call.args[0].value for call in D.calls_by_scope(ctx).get(ctx.scope_of(start), ())
+            if method_name(call) in ("append", "extend") and call.args
+            and isinstance(call.func, cst.Attribute) and dotted_name(call.func.value) == name
+            and first < D.order(ctx, call) < last]
 
 
 def _splits_of(ctx: FileContext, expr: cst.CSTNode, at: cst.CSTNode, depth: int,
@@ -164,11 +210,37 @@ def _splits_of_reference(ctx: FileContext, node: cst.BaseExpression, at: cst.CST
         if built is not None:
             return {built} - {_TRAIN}
     split = _split_of_data_name(name)
+    if split == _VALIDATION and isinstance(node, cst.Name) and _holds_test_data(
+            ctx, name, at, depth):
+        return {_TEST}  # ``validation_data = (x_test_scaled, y_test_scaled)``
     if split is not None:
         return {split}
     if D.clear_split(name) == D.TRAIN or "." in name:
         return set()
     return _splits_of_name(ctx, name, at, depth)
+
+
+def _holds_test_data(ctx: FileContext, name: str, at: cst.CSTNode, depth: int) -> bool:
+    """A name that says validation assigned test data as it is, whatever its name
+    (``validation_data = (np.expand_dims(x_test, 0), np.expand_dims(y_test, 0))``). Not
+    a part of it (``X_val = X_test[:500]``, a split of the test set): that part may well
+    be a validation set."""
+    assigned = ctx.last_assignment(name, at)
+    if assigned is None or depth >= _MAX_DEPTH or _takes_a_part(ctx, assigned.value):
+        return False
+    return _splits_of(ctx, assigned.value, assigned, depth + 1) == {_TEST}
+
+
+def _takes_a_part(ctx: FileContext, expr: cst.BaseExpression) -> bool:
+    """Rows picked (a subscript, ``.iloc``, ``.take``) or a split (``train_test_split``,
+    ``random_split``) somewhere in ``expr``."""
+    if D.descendants(ctx, expr, cst.Subscript):
+        return True
+    return any("split" in (method_name(c) or dotted_name(c.func) or "").lower()
+               or method_name(c) in _PART_METHODS for c in D.calls_in(ctx, expr))
+
+
+_PART_METHODS = frozenset({"take", "sample", "skip", "shard", "head", "tail"})
 
 
 def _dataset_split_of_name(ctx: FileContext, name: str, at: cst.CSTNode) -> str | None:
@@ -224,8 +296,60 @@ def _selects_on_test(ctx: FileContext, node: cst.If) -> bool:
         return False  # ``if phase == "val" and best_test_acc < acc``: the data is validation
     if not _in_training_loop(ctx, node):
         return False
-    return _keeps_or_stops(ctx, node.body) or (
-        node.orelse is not None and _keeps_or_stops(ctx, node.orelse))
+    if all(_against_fixed_bound(ctx, c, node) for c in comparisons
+           if _compares_test_metric(ctx, c, node)):
+        keeps = _stops  # ``acc >= accuracy_best`` never updated: every epoch is saved
+    else:
+        keeps = _keeps_or_stops
+    return keeps(ctx, node.body) or (node.orelse is not None and keeps(ctx, node.orelse))
+
+
+def _against_fixed_bound(ctx: FileContext, test: cst.Comparison, at: cst.CSTNode) -> bool:
+    """The score is compared with a number (``acc > 0.9``) or a name that no statement
+    of the loop (or of the function the comparison is in) rebinds: no best score is
+    tracked, so a branch that saves keeps every epoch that passes, not the best one."""
+    others = [side for side in (test.left, *(c.comparator for c in test.comparisons))
+              if not _test_metric(ctx, side, at)]
+    return bool(others) and all(_fixed(ctx, side, at) for side in others)
+
+
+def _fixed(ctx: FileContext, side: cst.BaseExpression, at: cst.CSTNode) -> bool:
+    if isinstance(side, cst.UnaryOperation):
+        side = side.expression
+    if isinstance(side, (cst.Integer, cst.Float)):
+        return True
+    if not isinstance(side, cst.Name):
+        return False
+    name = side.value
+    loops = ctx.index.enclosing_loops(at)
+    function = ctx.index.enclosing_function(at)
+    region = loops[-1] if loops else function
+    if function is not None and name in {p.name.value for p in _parameters(function)}:
+        return False  # its callers may pass the best so far (``validate(loader, best)``)
+    if region is None or any(name in _declared(ctx, node) for node in (
+            *D.nodes_of(ctx, cst.Global), *D.nodes_of(ctx, cst.Nonlocal))):
+        return False  # a function may rebind it (``global best_acc``)
+    return not any(name in _bound_names(node) and ctx.index.is_inside(node, region)
+                   for kind in (cst.Assign, cst.AugAssign, cst.AnnAssign, cst.For,
+                                cst.NamedExpr)
+                   for node in D.nodes_of(ctx, kind))
+
+
+def _declared(ctx: FileContext, node: cst.CSTNode) -> set[str]:
+    return {n.name.value for n in node.names}  # type: ignore[attr-defined]
+
+
+def _bound_names(node: cst.CSTNode) -> set[str]:
+    """The plain names a binding statement binds."""
+    if isinstance(node, cst.Assign):
+        return {n for t in node.targets for n in target_names(t.target)}
+    if isinstance(node, (cst.AugAssign, cst.AnnAssign, cst.NamedExpr, cst.For)):
+        return set(target_names(node.target))
+    return set()
+
+
+def _stops(ctx: FileContext, body: cst.CSTNode) -> bool:
+    return bool(D.descendants(ctx, body, cst.Break))
 
 
 def _comparisons(test: cst.BaseExpression) -> list[cst.Comparison]:
@@ -270,7 +394,8 @@ def _flag_saved_on_test(ctx: FileContext, assign: cst.Assign) -> bool:
     target = assign.targets[0].target
     if not isinstance(target, cst.Name):
         return False
-    if not _compares_test_metric(ctx, assign.value, assign):
+    if not _compares_test_metric(ctx, assign.value, assign) or _against_fixed_bound(
+            ctx, assign.value, assign):
         return False
     loops = ctx.index.enclosing_loops(assign)
     if not loops or not _in_training_loop(ctx, assign):
@@ -452,35 +577,115 @@ def _saves(call: cst.Call) -> bool:
 
 
 def _keras_selects_on_test(ctx: FileContext, call: cst.Call) -> bool:
-    """``fit(..., validation_data=(x_test, y_test), callbacks=[EarlyStopping(...)])``."""
-    if method_name(call) != "fit" or "keras" not in ctx.frameworks:
+    """``fit(..., validation_data=(x_test, y_test), callbacks=[EarlyStopping(...)])``, the
+    callback also built by a function of the file (``callbacks=[make_checkpoint(name)]``);
+    a keras-tuner ``search(..., validation_data=test)``, which always keeps the best trial."""
+    method = method_name(call)
+    if method not in ("fit", "fit_generator", "search") or "keras" not in ctx.frameworks:
         return False
     data = keyword(call, "validation_data")
-    if data is None:
+    if data is None or _splits_of(ctx, data, call, 0) != {_TEST}:
         return False
-    parts = data.elements if isinstance(data, (cst.Tuple, cst.List)) else []
-    names = [D.data_name(e.value) for e in parts] or [D.data_name(data)]
-    if not any(_is_test_name(n) for n in names):
-        return False
+    if method == "search":
+        return _is_tuner(ctx, call)
     callbacks = keyword(call, "callbacks")
-    return callbacks is not None and _has_selecting_callback(ctx, callbacks, call)
+    return callbacks is not None and any(
+        _selecting_callback(c) for c in _callback_calls(ctx, callbacks, call, 0))
 
 
-def _has_selecting_callback(ctx: FileContext, callbacks: cst.BaseExpression,
-                            at: cst.CSTNode) -> bool:
-    if isinstance(callbacks, cst.Name):
-        assigned = ctx.last_assignment(callbacks.value, at)
-        return assigned is not None and _has_selecting_callback(ctx, assigned.value, assigned)
-    elements = callbacks.elements if isinstance(callbacks, (cst.List, cst.Tuple)) else []
-    for element in elements:
-        value = element.value
-        if isinstance(value, cst.Name):
-            assigned = ctx.last_assignment(value.value, at)
-            value = assigned.value if assigned is not None else value
-        if isinstance(value, cst.Call) and (dotted_name(value.func) or "").rsplit(
-                ".", 1)[-1] in _SELECTING_CALLBACKS and _monitors_validation(value):
-            return True
+def _is_tuner(ctx: FileContext, call: cst.Call) -> bool:
+    """``tuner.search(...)`` on a keras-tuner tuner (``kt.RandomSearch(...)``)."""
+    if not isinstance(call.func, cst.Attribute) or not isinstance(call.func.value, cst.Name):
+        return False
+    assigned = ctx.last_assignment(call.func.value.value, call)
+    if assigned is None or not isinstance(assigned.value, cst.Call):
+        return False
+    qualname = ctx.qualname(assigned.value.func) or ""
+    return qualname.split(".")[0] in _TUNER_MODULES
+
+
+_TUNER_MODULES = frozenset({"keras_tuner", "kerastuner"})
+_CALLBACK_DEPTH = 5
+
+
+def _callback_calls(ctx: FileContext, expr: cst.BaseExpression, at: cst.CSTNode,
+                    depth: int) -> list[cst.Call]:
+    """The callback constructions a ``callbacks=`` value holds: the elements of a list or
+    tuple, through the names they were assigned to and what a function of the file returns
+    (``def create_model_checkpoint(name): return ModelCheckpoint(name, save_best_only=True)``)."""
+    if depth > _CALLBACK_DEPTH:
+        return []
+    if isinstance(expr, cst.Name):
+        assigned = ctx.last_assignment(expr.value, at)
+        return [] if assigned is None else _callback_calls(ctx, assigned.value, assigned,
+                                                          depth + 1)
+    if isinstance(expr, (cst.List, cst.Tuple)):
+        return [c for e in expr.elements if not isinstance(e, (cst.StarredElement,))
+                for c in _callback_calls(ctx, e.value, at, depth)]
+    if not isinstance(expr, cst.Call):
+        return []
+    fn = ctx.call_graph.target(expr)
+    if fn is None:
+        return [expr]
+    return [c for ret in D.nodes_in_scope(ctx, cst.Return, fn) if ret.value is not None
+            for c in _callback_calls(ctx, ret.value, ret, depth + 1)]
+
+
+def _selecting_callback(callback: cst.Call) -> bool:
+    """A callback that chooses on the score of ``validation_data``: ``EarlyStopping`` (the
+    stopping epoch, and the weights with ``restore_best_weights``), ``ReduceLROnPlateau``
+    (the schedule), ``ModelCheckpoint(save_best_only=True)`` (the kept weights; without it
+    every epoch is saved and nothing is chosen)."""
+    name = (dotted_name(callback.func) or "").rsplit(".", 1)[-1]
+    if name not in _SELECTING_CALLBACKS:
+        return False
+    if name == "ModelCheckpoint" and bool_value(keyword(callback, "save_best_only")) is not True:
+        return False
+    return _monitors_validation(callback)
+
+
+def _booster_selects_on_test(ctx: FileContext, call: cst.Call) -> bool:
+    """``fit(..., eval_set=[(X_test, y_test)])`` of a gradient-boosting model that keeps the
+    best iteration on it: CatBoost by default (``use_best_model`` is True when an
+    ``eval_set`` is given), XGBoost and LightGBM with early stopping
+    (``early_stopping_rounds``, ``callbacks=[lgb.early_stopping(...)]``)."""
+    if method_name(call) != "fit" or not isinstance(call.func, cst.Attribute):
+        return False
+    data = keyword(call, "eval_set")
+    if data is None or _splits_of(ctx, data, call, 0) != {_TEST}:
+        return False
+    built = _constructor(ctx, call.func.value, call)
+    if built is None:
+        return False
+    library = (ctx.qualname(built.func) or "").split(".")[0]
+    if library == "catboost":
+        return all(bool_value(keyword(c, "use_best_model")) is not False for c in (built, call))
+    if library in ("xgboost", "lightgbm"):
+        return any(_stops_early(c) for c in (built, call))
     return False
+
+
+def _constructor(ctx: FileContext, model: cst.BaseExpression, at: cst.CSTNode
+                 ) -> cst.Call | None:
+    """The call that built the model a name holds (``clf = CatBoostClassifier(...)``)."""
+    if isinstance(model, cst.Call):
+        return model
+    if not isinstance(model, cst.Name):
+        return None
+    assigned = ctx.last_assignment(model.value, at)
+    return assigned.value if assigned is not None and isinstance(
+        assigned.value, cst.Call) else None
+
+
+def _stops_early(call: cst.Call) -> bool:
+    """``early_stopping_rounds=10`` (not None), or an early-stopping callback."""
+    rounds = keyword(call, "early_stopping_rounds")
+    if rounds is not None and not (isinstance(rounds, cst.Name) and rounds.value == "None"):
+        return True
+    callbacks = keyword(call, "callbacks")
+    elements = callbacks.elements if isinstance(callbacks, (cst.List, cst.Tuple)) else []
+    return any(isinstance(e.value, cst.Call) and (dotted_name(e.value.func) or "").rsplit(
+        ".", 1)[-1] in ("early_stopping", "EarlyStopping") for e in elements)
 
 
 def _monitors_validation(callback: cst.Call) -> bool:
