@@ -172,3 +172,18 @@ for fold in range(5):
         fold_scores.append(evaluate(model))
     print(fold, np.mean(fold_scores))
 """)
+
+
+def test_a_bounded_window_or_a_carried_in_total_is_not_a_running_total() -> None:
+    check("""
+from collections import deque
+
+def train(loader, epochs, seen):
+    recent = deque(maxlen=10)
+    for epoch in range(epochs):
+        for x, y in loader:
+            _, loss = step(x, y)
+            recent.append(loss.item())
+            seen += 1
+        print(np.mean(recent), 1.0 / seen)
+""")

@@ -100,8 +100,33 @@ def _set_once_before(ctx: FileContext, name: str, epoch_loop: cst.CSTNode) -> bo
     if inside:
         return False
     start = D.order(ctx, epoch_loop)
-    return any(name in D.target_names(a) and D.order(ctx, a) < start
-               for a in D.assignments_in(ctx, scope))
+    before = [a for a in D.assignments_in(ctx, scope)
+              if name in D.target_names(a) and D.order(ctx, a) < start]
+    return bool(before) and _starts_empty(_value_bound(before[-1], name))
+
+
+def _value_bound(assign: cst.Assign, name: str) -> cst.BaseExpression | None:
+    """What ``assign`` binds to ``name``: its value, or its part of a tuple unpacking."""
+    for target in assign.targets:
+        if isinstance(target.target, cst.Name) and target.target.value == name:
+            return assign.value
+        if isinstance(target.target, (cst.Tuple, cst.List)) and isinstance(
+                assign.value, (cst.Tuple, cst.List)):
+            names = [dotted_name(e.value) for e in target.target.elements]
+            values = assign.value.elements
+            if name in names and len(names) == len(values):
+                return values[names.index(name)].value
+    return None
+
+
+def _starts_empty(value: cst.BaseExpression | None) -> bool:
+    """``0``, ``0.0``, ``[]`` or ``list()``: a total that starts from nothing (a bounded
+    ``deque(maxlen=k)`` or a value carried in is not one)."""
+    if isinstance(value, (cst.Integer, cst.Float)):
+        return float(value.evaluated_value) == 0
+    if isinstance(value, cst.List):
+        return not value.elements
+    return isinstance(value, cst.Call) and dotted_name(value.func) == "list" and not value.args
 
 
 def _emptied_inside(ctx: FileContext, name: str, epoch_loop: cst.CSTNode) -> bool:
