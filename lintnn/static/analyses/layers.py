@@ -8,7 +8,9 @@ helper whose result is spread into one: ``nn.Sequential(*block(16, 32))``).
 Two layers are *adjacent* when, whenever the second is added, the first was added just
 before it: the second is added under every condition and inside every loop of the first
 (``if batch_norm: seq.add_module("bn", ...)`` right after the Linear), and every add
-between them sits in another arm of an ``if`` than the second. Where the code grows the
+between them sits in another arm of an ``if`` than the second; the name given to
+``add_module`` plays no part. Once grown, the container may be kept whole under a name
+the function mentions nowhere else (``self.main = main``). Where the code grows the
 container in any other way (``insert``, ``+=``, indexing, passing it elsewhere), nothing
 is said about it.
 """
