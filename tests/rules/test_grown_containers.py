@@ -61,6 +61,78 @@ def test_nn403_add_module_negatives() -> None:
     """, "NN403")
 
 
+def test_nn403_add_module_under_built_names_in_loops_then_stored() -> None:
+    assert_findings("""
+        import torch.nn as nn
+
+        class Generator(nn.Module):
+            def __init__(self, z_dim, cngf, channel, input_size, n_extra_layers=0):
+                super().__init__()
+                main = nn.Sequential()
+                main.add_module(
+                    "initial_convt-{}-{}".format(z_dim, cngf),
+                    nn.ConvTranspose2d(z_dim, cngf, 4, 1, 0),  # expect: NN403
+                )
+                main.add_module("initial_BatchNorm-{}".format(cngf), nn.BatchNorm2d(cngf))
+                main.add_module("initial_ReLU-{}".format(cngf), nn.ReLU(True))
+                csize = 4
+                while csize < input_size // 2:
+                    main.add_module(f"pyramid_convt-{cngf}",
+                                    nn.ConvTranspose2d(cngf, cngf // 2, 4, 2, 1))  # expect: NN403
+                    main.add_module(f"pyramid_BatchNorm-{cngf // 2}", nn.BatchNorm2d(cngf // 2))
+                    main.add_module("pyramid_ReLU-" + str(cngf), nn.ReLU(True))
+                    csize *= 2
+                    cngf //= 2
+                for _ in range(n_extra_layers):
+                    main.add_module("extra-%d" % cngf, nn.Conv2d(cngf, cngf, 3))  # expect: NN403
+                    main.add_module("extra_BatchNorm-%d" % cngf, nn.BatchNorm2d(cngf))
+                    main.add_module("extra_ReLU-%d" % cngf, nn.ReLU(True))
+                main.add_module("last_convt", nn.ConvTranspose2d(cngf, channel, 4, 2, 1))
+                main.add_module("last_tanh", nn.Tanh())
+                self.main = main
+
+            def forward(self, x):
+                return self.main(x)
+    """, "NN403")
+
+
+def test_nn403_add_module_under_built_names_negatives() -> None:
+    assert_findings("""
+        import torch.nn as nn
+
+        class Net(nn.Module):
+            def __init__(self, c, n, bn=True):
+                super().__init__()
+                arms = nn.Sequential()
+                for i in range(n):
+                    if bn:
+                        arms.add_module("bn-{}".format(i), nn.BatchNorm2d(c))
+                    else:
+                        arms.add_module("conv-{}".format(i), nn.Conv2d(c, c, 3))
+                self.arms = arms
+                unknown = nn.Sequential()
+                unknown.add_module("conv-{}".format(c), nn.Conv2d(c, c, 3))
+                unknown.add_module("block-{}".format(c), make_block(c))  # what it adds is unknown
+                unknown.add_module("bn-{}".format(c), nn.BatchNorm2d(c))
+                self.unknown = unknown
+                no_bias = nn.Sequential()
+                for i in range(n):
+                    no_bias.add_module(f"conv-{i}", nn.Conv2d(c, c, 3, bias=False))
+                    no_bias.add_module(f"bn-{i}", nn.BatchNorm2d(c))
+                self.no_bias = no_bias
+                early = nn.Sequential()
+                self.early = early  # stored before it is grown, then grown under both names
+                early.add_module("conv-{}".format(c), nn.Conv2d(c, c, 3))
+                self.early.insert(0, nn.Identity())
+                early.add_module("bn-{}".format(c), nn.BatchNorm2d(c))
+                shared = nn.Sequential()
+                shared.add_module("conv-{}".format(c), nn.Conv2d(c, c, 3))
+                self.shared = shared
+                self.shared.add_module("relu", nn.ReLU())  # grown under its other name too
+                shared.add_module("bn-{}".format(c), nn.BatchNorm2d(c))
+    """, "NN403")
+
+
 def test_nn403_list_appended_in_a_loop_and_spread() -> None:
     assert_findings("""
         from torch import nn

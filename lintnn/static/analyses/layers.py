@@ -8,7 +8,9 @@ helper whose result is spread into one: ``nn.Sequential(*block(16, 32))``).
 Two layers are *adjacent* when, whenever the second is added, the first was added just
 before it: the second is added under every condition and inside every loop of the first
 (``if batch_norm: seq.add_module("bn", ...)`` right after the Linear), and every add
-between them sits in another arm of an ``if`` than the second. Where the code grows the
+between them sits in another arm of an ``if`` than the second; the name given to
+``add_module`` plays no part. Once grown, the container may be kept whole under a name
+the function mentions nowhere else (``self.main = main``). Where the code grows the
 container in any other way (``insert``, ``+=``, indexing, passing it elsewhere), nothing
 is said about it.
 """
@@ -144,8 +146,23 @@ def _only_grown(ctx: FileContext, scope: cst.CSTNode, receiver: str,
             continue  # model.compile(...)
         if isinstance(parent, cst.Arg) and _keras_sequential_argument(ctx, parent):
             continue  # keras.Sequential(layers)
+        if _stored_after(ctx, scope, node, parent, grows):
+            continue  # self.main = main, once it is grown
         return False
     return all(ctx.index.before(construction, call) for call in grows)
+
+
+def _stored_after(ctx: FileContext, scope: cst.CSTNode, node: cst.CSTNode,
+                  parent: cst.CSTNode | None, grows: list[cst.Call]) -> bool:
+    """``self.main = main`` after every grow: the whole container is kept under another
+    name that ``scope`` mentions nowhere else (so nothing grows it there meanwhile)."""
+    if not isinstance(parent, cst.Assign) or parent.value is not node \
+            or len(parent.targets) != 1:
+        return False
+    alias = dotted_name(parent.targets[0].target)
+    if alias is None or len(_mentions(scope, alias)) != 1:
+        return False
+    return all(ctx.index.before(call, parent) for call in grows)
 
 
 _MUTATING = frozenset({*_GROW, "insert", "extend", "pop", "remove", "clear", "reverse",
@@ -169,6 +186,9 @@ def _mentions(scope: cst.CSTNode, receiver: str) -> list[cst.CSTNode]:
         node = stack.pop()
         if isinstance(node, (cst.Name, cst.Attribute)) and dotted_name(node) == receiver:
             found.append(node)
+            continue
+        if isinstance(node, cst.Attribute):
+            stack.append(node.value)  # the ``main`` of ``self.main`` is no mention
             continue
         stack.extend(node.children)
     return found
