@@ -105,6 +105,34 @@ POSITIVES = {
         def step(model, x, y):
             return loss_fn(y, keras.activations.softmax(model(x)))  # expect: NN101
     """,
+    "flagged_tuple_return_left_out": """
+        import torch.nn as nn
+        import torch.nn.functional as F
+        class CNN(nn.Module):
+            def forward(self, x, return_features=False):
+                feature_maps = self.conv(x)
+                x = self.output(feature_maps)
+                if return_features:
+                    return F.softmax(x, dim=1), feature_maps
+                return F.softmax(x, dim=1)
+        model = CNN()
+        loss_fn = nn.CrossEntropyLoss()
+        def train(data, target):
+            output = model(data)
+            return loss_fn(output, target)  # expect: NN101
+    """,
+    "flag_off_on_the_else_side": """
+        import torch.nn as nn
+        import torch.nn.functional as F
+        class Net(nn.Module):
+            def forward(self, x, *, targets=None):
+                if targets is None:
+                    return F.softmax(self.fc(x), -1)
+                else:
+                    return F.softmax(self.fc(x), -1), targets
+        def train(x, y):
+            return F.cross_entropy(Net()(x.float()), y)  # expect: NN101
+    """,
 }
 
 NEGATIVES = {
@@ -169,6 +197,93 @@ NEGATIVES = {
                 return logits
         def train(x, y):
             return nn.CrossEntropyLoss()(Net()(x), y)
+    """,
+    "call_passes_the_flag": """
+        import torch.nn as nn
+        import torch.nn.functional as F
+        class CNN(nn.Module):
+            def forward(self, x, return_features=False):
+                x = self.output(x)
+                if return_features:
+                    return x, self.conv(x)
+                return F.softmax(x, dim=1)
+        model = CNN()
+        def train(data, target):
+            a = F.cross_entropy(model(data, return_features=True), target)
+            b = F.cross_entropy(model(data, True), target)
+            c = F.cross_entropy(model(data, **{"return_features": True}), target)
+            logits, feats = model(data, return_features=True)
+            return a + b + c + F.cross_entropy(logits, target)
+    """,
+    # The tuple mechanism reads a class output only when every return is a tuple: the
+    # first part under the flag stays unknown.
+    "flagged_tuple_first_part": """
+        import torch.nn as nn
+        import torch.nn.functional as F
+        class CNN(nn.Module):
+            def forward(self, x, return_features=False):
+                x = self.output(x)
+                if return_features:
+                    return F.softmax(x, dim=1), x
+                return F.softmax(x, dim=1)
+        def train(data, target):
+            model = CNN()
+            out, feats = model(data, return_features=True)
+            return F.cross_entropy(out, target)
+    """,
+    "returns_disagree_on_the_mode": """
+        import torch.nn as nn
+        import torch.nn.functional as F
+        class Net(nn.Module):
+            def forward(self, x, return_features=False):
+                x = self.fc(x)
+                if self.training:
+                    return F.softmax(x, dim=1)
+                return x
+        def train(x, y):
+            return F.cross_entropy(Net()(x), y)
+    """,
+    "flag_defaults_on": """
+        import torch.nn as nn
+        import torch.nn.functional as F
+        class Net(nn.Module):
+            def forward(self, x, probs=True):
+                x = self.fc(x)
+                if probs:
+                    return F.softmax(x, dim=1)
+                return x
+        def train(x, y):
+            return F.cross_entropy(Net()(x), y)
+    """,
+    "flag_reassigned_in_forward": """
+        import torch.nn as nn
+        import torch.nn.functional as F
+        class Net(nn.Module):
+            def forward(self, x, logits=False):
+                logits = logits or self.always_logits
+                x = self.fc(x)
+                if logits:
+                    return x
+                return F.softmax(x, dim=1)
+        def train(x, y):
+            return F.cross_entropy(Net()(x), y)
+    """,
+    "delegates_to_a_flagged_class": """
+        import torch.nn as nn
+        import torch.nn.functional as F
+        class Inner(nn.Module):
+            def forward(self, x, raw=False):
+                if raw:
+                    return x
+                return F.softmax(x, dim=1)
+        class Outer(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.inner = Inner()
+            def forward(self, x):
+                return self.inner(x, raw=True)
+        def train(x, y):
+            return F.cross_entropy(Outer()(x), y)
     """,
     "user_function_named_softmax": """
         import torch.nn.functional as F

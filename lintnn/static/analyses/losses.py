@@ -21,7 +21,7 @@ from lintnn.static.syntax.nodes import (
     method_name,
     string_value,
 )
-from lintnn.static.syntax.project import RETURNS, Requirement
+from lintnn.static.syntax.project import ANY_ARGUMENT, PASSING, RETURNS, Requirement
 
 LOSS_ROLES = frozenset({
     R.LOSS_SOFTMAX_LOGITS, R.LOSS_SIGMOID_LOGITS, R.LOSS_PROBABILITIES,
@@ -155,7 +155,7 @@ def producers(ctx: FileContext, value: Value | None, roles: frozenset[str]) -> l
         return [Producer(written, name=value.project_class.rsplit(".", 1)[-1])]  # type: ignore[union-attr]
     found = []
     for role in sorted(roles):
-        requirement = ctx.requirement(value, RETURNS, role)
+        requirement = ctx.requirement(value, RETURNS, returns_role(role, _model_call(ctx, value)))
         if requirement is not None:
             model = value.project_class.rsplit(".", 1)[-1]  # type: ignore[union-attr]
             found.append(Producer(role, requirement, model))
@@ -216,9 +216,39 @@ def _file_model_output(ctx: FileContext, value: Value, depth: int = 0) -> Value 
     return Value(Kind.RESULT, qualname=last.qualname, roles=made, node=value.node)
 
 
+def returns_role(role: str, call: cst.Call | None) -> str:
+    """The RETURNS ``role`` as ``call`` asks it (None: a call not known): with what it
+    passes, by keyword or position (``makes.softmax|return_features,#1``), so that a class
+    whose flagged returns were left out (``ClassSummary.returns_unless``) tells a call that
+    passes the flag."""
+    if call is None:
+        return role + PASSING + ANY_ARGUMENT
+    passed = []
+    for position, arg in enumerate(call.args):
+        if arg.star:
+            passed.append(ANY_ARGUMENT)
+        elif arg.keyword is not None:
+            passed.append(arg.keyword.value)
+        else:
+            passed.append(f"#{position}")
+    return role + PASSING + ",".join(passed) if passed else role
+
+
+def _model_call(ctx: FileContext, output: Value) -> cst.Call | None:
+    """The call of the model that made ``output`` (see :func:`_instance_called`)."""
+    found = _called(ctx, output)
+    return found[0] if found is not None else None
+
+
 def _instance_called(ctx: FileContext, output: Value) -> Value | None:
     """The instance whose call made ``output``, followed back through indexing and
     tensor methods (``y_pred[rows, labels]``, ``model(x).squeeze()``)."""
+    found = _called(ctx, output)
+    return found[1] if found is not None else None
+
+
+def _called(ctx: FileContext, output: Value) -> tuple[cst.Call, Value] | None:
+    """The call that made ``output`` and the instance it called."""
     node = output.node
     for _ in range(8):
         if isinstance(node, cst.Subscript):
@@ -228,10 +258,10 @@ def _instance_called(ctx: FileContext, output: Value) -> Value | None:
             inner = ctx.value(node.func.value)  # ``.squeeze()`` on the output
             callee = ctx.value(node.func)
             if callee is not None and callee.project_class == output.project_class:
-                return callee  # ``self.model(x)``
+                return node, callee  # ``self.model(x)``
         elif isinstance(node, cst.Call):
             callee = ctx.value(node.func)
-            return callee if callee is not None and (
+            return (node, callee) if callee is not None and (
                 callee.project_class == output.project_class) else None
         else:
             return None

@@ -63,8 +63,9 @@ def _summarize(
     output = ctx.method(class_def, *OUTPUT_METHODS)
     returns: frozenset[str] = frozenset()
     returns_via: str | None = None
+    returns_unless: frozenset[str] = frozenset()
     if output is not None:
-        returns, returns_via = _returns(ctx, output)
+        returns, returns_via, returns_unless = _returns(ctx, output)
     contains: set[str] = set()
     submodules: set[str] = set()
     running_stats = False
@@ -86,6 +87,7 @@ def _summarize(
         bases=bases,
         returns=returns,
         returns_via=returns_via,
+        returns_unless=returns_unless,
         defines_output=output is not None,
         contains=frozenset(contains),
         submodules=tuple(sorted(submodules)),
@@ -240,23 +242,108 @@ def _as_received(ctx: FileContext, method: cst.FunctionDef, name: cst.Name) -> b
     return start is not None and flow.env_at(name).get(name.value) is start
 
 
-def _returns(ctx: FileContext, method: cst.FunctionDef) -> tuple[frozenset[str], str | None]:
-    """Roles every ``return`` of the method agrees on, or the class they all delegate to."""
+def _returns(ctx: FileContext, method: cst.FunctionDef
+             ) -> tuple[frozenset[str], str | None, frozenset[str]]:
+    """Roles every ``return`` of the method agrees on, or the class they all delegate to,
+    with the flags (:func:`_flagged_returns`) whose returns were left out: a call that
+    passes one of them may get another output."""
+    returned = _return_nodes(ctx, method)
+    flagged, flags = _flagged_returns(ctx, method, returned)
     values: list[Value | None] = []
-    for node in _return_values(ctx, method):
-        values.append(ctx.value(node) if node is not None else None)
+    for r in returned:
+        if r not in flagged:
+            values.append(ctx.value(r.value) if r.value is not None else None)
     if not values or any(v is None or v.kind is not Kind.RESULT for v in values):
-        return frozenset(), None
+        return frozenset(), None, frozenset()
     roles = frozenset.intersection(*(v.roles for v in values))  # type: ignore[union-attr]
     vias = {v.project_class for v in values}  # type: ignore[union-attr]
     via = vias.pop() if len(vias) == 1 else None
-    return frozenset(r for r in roles if r.startswith("makes.")), via
+    return frozenset(r for r in roles if r.startswith("makes.")), via, flags
 
 
-def _return_values(ctx: FileContext, method: cst.FunctionDef) -> list[cst.BaseExpression | None]:
+def _return_nodes(ctx: FileContext, method: cst.FunctionDef) -> list[cst.Return]:
     index = ctx.index
-    return [r.value for r in index.within(index.returns, method)
+    return [r for r in index.within(index.returns, method)
             if index.enclosing_function(r) is method]
+
+
+def _flagged_returns(ctx: FileContext, method: cst.FunctionDef, returned: list[cst.Return]
+                     ) -> tuple[set[cst.Return], frozenset[str]]:
+    """The returns a call that leaves a flag at its default never reaches: those under
+    ``if <flag>:`` (``if <flag> is not None:``), or in the ``else`` of ``if not <flag>:``
+    (``if <flag> is None:``), where ``<flag>`` is a parameter of ``method`` with a default
+    of False or None that the method never assigns. With them, the flags' names and
+    positions in a call (``#1``: the first argument after ``self``), as a call
+    passes them (:func:`lintnn.static.syntax.project.passed_arguments`)."""
+    flags = _default_off_params(ctx, method)
+    if not flags:
+        return set(), frozenset()
+    flagged: set[cst.Return] = set()
+    used: set[str] = set()
+    for r in returned:
+        child: cst.CSTNode = r
+        for ancestor in ctx.index.ancestors(r):
+            if ancestor is method:
+                break
+            if isinstance(ancestor, cst.If):
+                name, when = _flag_test(ancestor.test, flags)
+                branch = ancestor.body if when else ancestor.orelse
+                if name is not None and child is branch:
+                    flagged.add(r)
+                    used.add(name)
+                    break
+            child = ancestor
+    return flagged, frozenset(f for name in used for f in (name, flags[name]) if f)
+
+
+def _default_off_params(ctx: FileContext, method: cst.FunctionDef) -> dict[str, str]:
+    """The parameters of ``method`` that default to False or None and that it never
+    assigns, each with its position in a call (``#1``; "" for a keyword-only one)."""
+    params = method.params
+    positional = [*params.posonly_params, *params.params]
+    if not any(dotted_name(d.decorator) == "staticmethod" for d in method.decorators):
+        positional = positional[1:]
+    found = {p.name.value: f"#{i}" for i, p in enumerate(positional) if _off(p)}
+    found.update({p.name.value: "" for p in params.kwonly_params if _off(p)})
+    if found:
+        for assign in ctx.index.within(ctx.index.assignments, method):
+            for t in assign.targets:
+                for name in target_names(t.target):
+                    found.pop(name, None)
+        for node in _subtree(method.body):  # ``flag |= ...``, ``for flag in ...``
+            target = getattr(node, "target", None)
+            if isinstance(node, (cst.AugAssign, cst.AnnAssign, cst.For, cst.NamedExpr)) \
+                    and target is not None:
+                for name in target_names(target):
+                    found.pop(name, None)
+    return found
+
+
+def _off(param: cst.Param) -> bool:
+    default = param.default
+    return default is not None and (bool_value(default) is False or (
+        isinstance(default, cst.Name) and default.value == "None"))
+
+
+def _flag_test(test: cst.BaseExpression, flags: dict[str, str]) -> tuple[str | None, bool]:
+    """(flag, True) for ``if flag:`` / ``if flag is not None:``; (flag, False) for
+    ``if not flag:`` / ``if flag is None:``; (None, True) for any other test."""
+    negated = False
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        test, negated = test.expression, True
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(
+            test.comparisons[0].comparator, cst.Name) and (
+            test.comparisons[0].comparator.value == "None"):
+        operator = test.comparisons[0].operator
+        if isinstance(operator, cst.IsNot):
+            test = test.left
+        elif isinstance(operator, cst.Is):
+            test, negated = test.left, not negated
+        else:
+            return None, True
+    if isinstance(test, cst.Name) and test.value in flags:
+        return test.value, not negated
+    return None, True
 
 
 # A project preprocessor (``class Preprocessor: def fit(self, df): self.mean = df.mean()``).

@@ -16,6 +16,10 @@ from lintnn.static import knowledge
 
 # Facts a requirement can ask about a class.
 RETURNS = "returns"  # the forward / __call__ / call output has a role
+# A RETURNS role as one call asks it: ``makes.softmax|return_features,#1`` for a call that
+# passes ``return_features=`` and a second positional argument (``analyses.losses.returns_role``).
+PASSING = "|"
+ANY_ARGUMENT = "*"  # ``*args`` / ``**kwargs``, or a call not known
 CONTAINS = "contains"  # the module holds a layer with a role (dropout, batchnorm)
 # Facts about functions, from what their callers do (``class_qualname`` is then the
 # function's qualified name and ``role`` the position in its result, "-1" for all of it).
@@ -69,6 +73,9 @@ class ClassSummary:
     bases: tuple[str, ...]
     returns: frozenset[str] = frozenset()
     returns_via: str | None = None
+    # The flags of its output method (names, ``#<position>``) under which some returns were
+    # left out of ``returns``: a call that passes one may get another output.
+    returns_unless: frozenset[str] = frozenset()
     defines_output: bool = False
     contains: frozenset[str] = frozenset()
     submodules: tuple[str, ...] = ()
@@ -263,10 +270,15 @@ class ProjectIndex:
             return False
         if fact == RETURNS:
             if summary.defines_output:
-                if role in summary.returns:
+                plain, _, passed = role.partition(PASSING)
+                if summary.returns_unless and (
+                        ANY_ARGUMENT in passed.split(",")
+                        or summary.returns_unless & set(passed.split(","))):
+                    return False  # the call may pass a flag whose returns were left out
+                if plain in summary.returns:
                     return True
-                return bool(summary.returns_via) and self._has(
-                    summary.returns_via, fact, role, near, seen  # type: ignore[arg-type]
+                return bool(summary.returns_via) and self._has(  # its call is unknown
+                    summary.returns_via, fact, plain + PASSING + ANY_ARGUMENT, near, seen  # type: ignore[arg-type]
                 )
             return any(self._has(base, fact, role, near, seen) for base in summary.bases)
         if fact == FEEDS_LOSS:  # the method of this class, not an inherited one
