@@ -9,7 +9,13 @@ from lintnn.static.analyses import datasets as D
 from lintnn.static.analyses.after_loop import binds
 from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
-from lintnn.static.syntax.nodes import dotted_name, method_name, positional, target_names
+from lintnn.static.syntax.nodes import (
+    dotted_name,
+    method_name,
+    names_in,
+    positional,
+    target_names,
+)
 
 # Calls that take a list's mean over all its items (``np.mean(accs)``).
 _MEANS = frozenset({"mean", "average", "nanmean", "fmean", "median"})
@@ -207,20 +213,9 @@ def _division_of(ctx: FileContext, node: cst.Name, epoch_loop: cst.CSTNode,
 def _also_running(ctx: FileContext, expr: cst.BaseExpression, epoch_loop: cst.CSTNode,
                   passes: list[cst.For]) -> bool:
     """The other side of the division is itself totalled across epochs (or unknown)."""
-    names = {n.value for n in _names_in(expr)}
+    names = {n.value for n in names_in(expr)}
     running = {name for name, _ in _running_totals(ctx, epoch_loop, passes)}
     return bool(names & running)
-
-
-def _names_in(expr: cst.CSTNode) -> list[cst.Name]:
-    found: list[cst.Name] = []
-    stack: list[cst.CSTNode] = [expr]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, cst.Name):
-            found.append(node)
-        stack.extend(node.children)
-    return found
 
 
 def _mean_of_list(ctx: FileContext, node: cst.Name) -> cst.CSTNode | None:
