@@ -35,11 +35,11 @@ class AccumulatedLossNotScaled(Rule):
             if not _every_kth(branch.test) or not _steps_optimizer(ctx, branch):  # type: ignore[attr-defined]
                 continue
             scope = ctx.scope_of(branch)
-            loop = _innermost_loop(ctx, branch)
+            loop = ctx.index.innermost_loop(branch)
             for call in D.nodes_in_scope(ctx, cst.Call, scope):
                 if method_name(call) != "backward" or not ctx.index.before(call, branch):
                     continue
-                if _innermost_loop(ctx, call) is not loop:
+                if ctx.index.innermost_loop(call) is not loop:
                     continue  # another loop's backward (or a step outside this loop)
                 if conditional_within(ctx, call, scope) or not isinstance(
                         call.func, cst.Attribute):
@@ -47,10 +47,6 @@ class AccumulatedLossNotScaled(Rule):
                 if _unscaled_loss(ctx, _backpropagated(call.func.value), call):
                     ctx.report(call)
 
-
-def _innermost_loop(ctx: FileContext, node: cst.CSTNode) -> cst.CSTNode | None:
-    loops = ctx.index.enclosing_loops(node)
-    return loops[0] if loops else None
 
 
 def _every_kth(test: cst.BaseExpression) -> bool:
@@ -93,18 +89,14 @@ def _unscaled_loss(ctx: FileContext, expr: cst.BaseExpression, at: cst.CSTNode) 
     """A name last bound to a loss call itself (``loss = criterion(out, y)``)."""
     if not isinstance(expr, cst.Name):
         return False
-    assigned = ctx.last_assignment(expr.value, at)
-    if assigned is None or len(assigned.targets) != 1 or not isinstance(
-            assigned.targets[0].target, cst.Name):
+    value = ctx.assigned_value(expr.value, at)
+    if value is None or expr.value in _changed_between(ctx, value, at):
         return False
-    if expr.value in _changed_between(ctx, assigned, at):
-        return False
-    value = assigned.value
     return isinstance(value, cst.Call) and loss_call(ctx, value) is not None
 
 
-def _changed_between(ctx: FileContext, assigned: cst.Assign, at: cst.CSTNode) -> set[str]:
-    """Names changed in place (``loss /= k``) between the assignment and ``at``."""
+def _changed_between(ctx: FileContext, bound: cst.CSTNode, at: cst.CSTNode) -> set[str]:
+    """Names changed in place (``loss /= k``) between the value bound and ``at``."""
     scope = ctx.scope_of(at)
     return {dotted_name(aug.target) or "" for aug in D.nodes_in_scope(ctx, cst.AugAssign, scope)
-            if ctx.index.before(assigned, aug) and ctx.index.before(aug, at)}
+            if ctx.index.before(bound, aug) and ctx.index.before(aug, at)}

@@ -167,11 +167,8 @@ def _assigned_value(ctx: FileContext, expr: cst.BaseExpression,
     assigned before it in the same scope: that value; else ``expr`` itself."""
     if not isinstance(expr, cst.Name):
         return expr
-    assigned = ctx.last_assignment(expr.value, at)
-    if assigned is None or len(assigned.targets) != 1 or not isinstance(
-            assigned.targets[0].target, cst.Name):
-        return expr
-    return assigned.value
+    value = ctx.assigned_value(expr.value, at)
+    return expr if value is None else value
 
 
 def _initializer_constant(ctx: FileContext, init: cst.BaseExpression) -> float | None:

@@ -80,10 +80,10 @@ def _loader_loop(ctx: FileContext, scope: cst.CSTNode, node: cst.CSTNode,
     """The last loop over ``loader`` before ``node`` when ``divisor`` is
     ``len(loader.dataset)`` (or a name assigned it)."""
     if isinstance(divisor, cst.Name):  # ``size = len(loader.dataset)`` earlier
-        assigned = ctx.last_assignment(divisor.value, node)
-        if assigned is None or len(assigned.targets) != 1:
+        value = ctx.assigned_value(divisor.value, node)
+        if value is None:
             return None
-        divisor = assigned.value
+        divisor = value
     loader = _dataset_length_of(divisor)
     if loader is None:
         return None
@@ -207,11 +207,10 @@ def _mean_loss(ctx: FileContext, value: cst.BaseExpression, loop: cst.CSTNode) -
     in the loop: one batch's loss averaged over the batch (the default reduction)."""
     value = strip_to_number(value, _REDUCTIONS)
     if isinstance(value, cst.Name):
-        assigned = ctx.last_assignment(value.value, value)
-        if assigned is None or loop not in ctx.index.enclosing_loops(assigned) \
-                or len(assigned.targets) != 1:
+        bound = ctx.assigned_value(value.value, value)
+        if bound is None or loop not in ctx.index.enclosing_loops(bound):
             return False
-        value = assigned.value
+        value = bound
     if not isinstance(value, cst.Call):
         return False
     if not computes_a_loss(ctx, value):

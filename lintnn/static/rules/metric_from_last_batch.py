@@ -64,13 +64,9 @@ def _accumulates(ctx: FileContext, loop: cst.CSTNode) -> bool:
     """``correct += ...`` in the loop itself (not in a loop nested in it): the author
     totals something over the batches."""
     return any(isinstance(aug.operator, cst.AddAssign)
-               and _innermost_loop(ctx, aug) is loop
+               and ctx.index.innermost_loop(aug) is loop
                for aug in D.descendants(ctx, loop, cst.AugAssign))
 
-
-def _innermost_loop(ctx: FileContext, node: cst.CSTNode) -> cst.CSTNode | None:
-    loops = ctx.index.enclosing_loops(node)
-    return loops[0] if loops else None
 
 
 def _per_batch_loss(ctx: FileContext, assign: cst.Assign, loop: cst.CSTNode) -> str | None:
@@ -78,7 +74,7 @@ def _per_batch_loss(ctx: FileContext, assign: cst.Assign, loop: cst.CSTNode) -> 
     and nowhere else in it: the name, else None."""
     if len(assign.targets) != 1 or not isinstance(assign.targets[0].target, cst.Name):
         return None
-    if _innermost_loop(ctx, assign) is not loop or conditional_within(ctx, assign, loop):
+    if ctx.index.innermost_loop(assign) is not loop or conditional_within(ctx, assign, loop):
         return None
     value = strip_to_number(assign.value)
     if not isinstance(value, cst.Call) or loss_call(ctx, value) is None:

@@ -51,8 +51,9 @@ class MetricTotalNotReset(Rule):
             batch_loops = _passes_inside(ctx, epoch_loop)
             if not batch_loops or not _over_epochs(ctx, epoch_loop, batch_loops):
                 continue
-            for name, is_list in _running_totals(ctx, epoch_loop, batch_loops):
-                read = _per_epoch_read(ctx, name, is_list, epoch_loop, batch_loops)
+            totals = _running_totals(ctx, epoch_loop, batch_loops)
+            for name, is_list in totals.items():
+                read = _per_epoch_read(ctx, name, is_list, epoch_loop, batch_loops, totals)
                 if read is not None:
                     ctx.report(read, self.message.format(name=name))
 
@@ -60,12 +61,8 @@ class MetricTotalNotReset(Rule):
 def _passes_inside(ctx: FileContext, loop: cst.CSTNode) -> list[cst.For]:
     """The ``for`` loops directly inside ``loop`` (no loop between): its passes over data."""
     return [inner for inner in D.descendants(ctx, loop, cst.For)
-            if inner is not loop and _innermost_loop(ctx, inner) is loop]
+            if inner is not loop and ctx.index.innermost_loop(inner) is loop]
 
-
-def _innermost_loop(ctx: FileContext, node: cst.CSTNode) -> cst.CSTNode | None:
-    loops = ctx.index.enclosing_loops(node)
-    return loops[0] if loops else None
 
 
 def _over_epochs(ctx: FileContext, loop: cst.CSTNode, passes: list[cst.For]) -> bool:
@@ -81,7 +78,7 @@ def _over_epochs(ctx: FileContext, loop: cst.CSTNode, passes: list[cst.For]) -> 
 
 
 def _running_totals(ctx: FileContext, epoch_loop: cst.CSTNode,
-                    passes: list[cst.For]) -> list[tuple[str, bool]]:
+                    passes: list[cst.For]) -> dict[str, bool]:
     """Plain names added to inside a pass (``n += ...``, ``accs.append(...)``), bound before
     the epoch loop and never bound or emptied inside it: (name, is it a list)."""
     found: dict[str, bool] = {}
@@ -93,9 +90,9 @@ def _running_totals(ctx: FileContext, epoch_loop: cst.CSTNode,
             if method_name(call) == "append" and isinstance(call.func, cst.Attribute) and \
                     isinstance(call.func.value, cst.Name):
                 found.setdefault(call.func.value.value, True)
-    return [(name, is_list) for name, is_list in found.items()
+    return {name: is_list for name, is_list in found.items()
             if _set_once_before(ctx, name, epoch_loop)
-            and not _emptied_inside(ctx, name, epoch_loop)]
+            and not _emptied_inside(ctx, name, epoch_loop)}
 
 
 def _set_once_before(ctx: FileContext, name: str, epoch_loop: cst.CSTNode) -> bool:
@@ -149,7 +146,7 @@ def _emptied_inside(ctx: FileContext, name: str, epoch_loop: cst.CSTNode) -> boo
 
 
 def _per_epoch_read(ctx: FileContext, name: str, is_list: bool, epoch_loop: cst.CSTNode,
-                    passes: list[cst.For]) -> cst.CSTNode | None:
+                    passes: list[cst.For], totals: dict[str, bool]) -> cst.CSTNode | None:
     """The first per-epoch figure made of the total, in the epoch loop after a pass that
     adds to it: a division by or of the number, or the mean of the whole list."""
     last_pass_end = max(ctx.index.span(inner)[1] for inner in passes
@@ -159,8 +156,7 @@ def _per_epoch_read(ctx: FileContext, name: str, is_list: bool, epoch_loop: cst.
             continue
         if any(ctx.index.is_inside(node, inner) for inner in passes):
             continue
-        figure = _mean_of_list(ctx, node) if is_list else _division_of(ctx, node, epoch_loop,
-                                                                         passes)
+        figure = _mean_of_list(ctx, node) if is_list else _division_of(ctx, node, totals)
         if figure is not None:
             return figure
     return None
@@ -195,27 +191,19 @@ def _through_conversions(ctx: FileContext, node: cst.CSTNode) -> cst.CSTNode:
         return current
 
 
-def _division_of(ctx: FileContext, node: cst.Name, epoch_loop: cst.CSTNode,
-                 passes: list[cst.For]) -> cst.CSTNode | None:
+def _division_of(ctx: FileContext, node: cst.Name,
+                 totals: dict[str, bool]) -> cst.CSTNode | None:
     """``total / n`` or ``k / total``, where the other side restarts every epoch (it is
-    not a running total of the same kind): the division, else None."""
+    not itself one of the running ``totals``): the division, else None."""
     operand = _through_conversions(ctx, node)
     parent = ctx.index.parent(operand)
     if not isinstance(parent, cst.BinaryOperation) or not isinstance(
             parent.operator, (cst.Divide, cst.FloorDivide)):
         return None
     other = parent.right if parent.left is operand else parent.left
-    if _also_running(ctx, other, epoch_loop, passes):
+    if {n.value for n in names_in(other)} & totals.keys():
         return None  # running total over running total: a mean over all epochs, meant
     return parent
-
-
-def _also_running(ctx: FileContext, expr: cst.BaseExpression, epoch_loop: cst.CSTNode,
-                  passes: list[cst.For]) -> bool:
-    """The other side of the division is itself totalled across epochs (or unknown)."""
-    names = {n.value for n in names_in(expr)}
-    running = {name for name, _ in _running_totals(ctx, epoch_loop, passes)}
-    return bool(names & running)
 
 
 def _mean_of_list(ctx: FileContext, node: cst.Name) -> cst.CSTNode | None:

@@ -201,10 +201,8 @@ def _drawing_target(ctx: FileContext, call: cst.Call,
         return (fn, 0) if ctx.index.enclosing_class(fn) is None else None
     if not isinstance(call.func, cst.Name) or depth > 0:
         return None
-    assigned = ctx.last_assignment(call.func.value, call)
-    if assigned is None or len(assigned.targets) != 1:
-        return None
-    return _unwrap(ctx, assigned.value, 0)
+    value = ctx.assigned_value(call.func.value, call)
+    return None if value is None else _unwrap(ctx, value, 0)
 
 
 def _unwrap(ctx: FileContext, expr: cst.BaseExpression,

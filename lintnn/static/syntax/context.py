@@ -315,6 +315,15 @@ class FileContext:
                 best, best_at = node, at
         return best
 
+    def assigned_value(self, name: str, before: cst.CSTNode) -> cst.BaseExpression | None:
+        """The value of the last ``name = value`` before ``before`` in its scope, when that
+        statement binds ``name`` alone (not ``a, name = ...`` nor ``a = name = ...``)."""
+        assigned = self.last_assignment(name, before)
+        if assigned is None or len(assigned.targets) != 1 or not isinstance(
+                assigned.targets[0].target, cst.Name):
+            return None
+        return assigned.value
+
     # Parameters -------------------------------------------------------------------
 
     def parameter_value(self, fn: cst.FunctionDef, param: cst.Param) -> Value | None:

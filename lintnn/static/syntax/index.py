@@ -276,6 +276,11 @@ class NodeIndex:
                 loops.append(ancestor)
         return loops
 
+    def innermost_loop(self, node: cst.CSTNode) -> cst.For | cst.While | None:
+        """The loop nearest around ``node`` inside its function, or None."""
+        loops = self.enclosing_loops(node)
+        return loops[0] if loops else None
+
     def statement_of(self, node: cst.CSTNode) -> cst.CSTNode:
         """The simple or compound statement that contains an expression."""
         current: cst.CSTNode = node
