@@ -6,12 +6,15 @@ the script ends, and ``--html``/``--json`` reports are written then, and again a
 an error-level finding fires (a long run leaves its report early). Exit codes: 0 no
 warning or error, 1 findings (a ``NonFiniteError`` the monitor raised included), 2 the
 script failed (its traceback is printed) or the command line is wrong. In a data-parallel
-run only rank 0 prints and writes, with every rank's findings.
+run only rank 0 prints and writes, with every rank's findings; a process group the script
+left initialized (it raised, or never called ``destroy_process_group``) is destroyed
+before the command returns, so that no rank's exit tears it down from under another.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import runpy
@@ -128,4 +131,19 @@ def run(args: argparse.Namespace) -> int:
                 print(f"lintnn run: wrote {path}", file=sys.stderr)
     if status == EXIT_CLEAN and not report.ok:
         status = EXIT_FINDINGS
+    _destroy_left_process_group()
     return status
+
+
+def _destroy_left_process_group() -> None:
+    """Destroy the default process group if the script left it initialized.
+
+    A script that raised never reached its ``destroy_process_group``; torch then tears the
+    group down at interpreter exit, where a rank whose peer already left can abort
+    (SIGABRT) instead of returning the command's exit code.
+    """
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        with contextlib.suppress(Exception):  # a group already broken by the failure
+            dist.destroy_process_group()

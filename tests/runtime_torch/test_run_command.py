@@ -115,3 +115,33 @@ def test_in_process_run_leaves_torch_as_found(tmp_path: Path) -> None:
     assert torch.autograd.backward is backward and losstap.active() == 0
     assert not module_hooks._global_forward_hooks and not module_hooks._global_forward_pre_hooks
     assert not optimizer_hooks._global_optimizer_pre_hooks
+
+
+DDP_SCRIPT = textwrap.dedent('''
+    import sys
+    import torch.distributed as dist
+
+    dist.init_process_group("gloo", init_method=sys.argv[1], rank=0, world_size=1)
+    if sys.argv[2] == "raise":
+        raise RuntimeError("the script failed before destroy_process_group")
+    if sys.argv[2] == "destroy":
+        dist.destroy_process_group()
+''')
+
+
+@pytest.mark.skipif(not torch.distributed.is_available()
+                    or not torch.distributed.is_gloo_available(), reason="needs gloo")
+@pytest.mark.parametrize(("ending", "exit_code"), [("raise", 2), ("leave", 0), ("destroy", 0)])
+def test_a_process_group_the_script_left_is_destroyed(tmp_path: Path, ending: str,
+                                                      exit_code: int) -> None:
+    import torch.distributed as dist
+
+    script = tmp_path / "ddp.py"
+    script.write_text(DDP_SCRIPT)
+    init = f"file://{tmp_path / 'store'}"
+    try:
+        assert main(["run", str(script), init, ending]) == exit_code
+        assert not dist.is_initialized()  # torch's own exit would have torn it down
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()
