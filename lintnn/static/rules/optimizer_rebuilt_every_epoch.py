@@ -205,10 +205,10 @@ def _steps_in_inner_loop(ctx: FileContext, loop: cst.CSTNode, name: str) -> bool
         if isinstance(func, cst.Attribute) and dotted_name(func.value) == name \
                 and func.attr.value == "step":
             return True
-        if method_name(call) in D.STEP_METHODS | D.STEP_FUNCTIONS or (
-                dotted_name(call.func) or "").rsplit(".", 1)[-1] in D.STEP_FUNCTIONS:
-            if any(name in (n.value for n in names_in(a.value)) for a in call.args):
-                return True
+        stepping = method_name(call) in D.STEP_METHODS | D.STEP_FUNCTIONS or (
+            dotted_name(call.func) or "").rsplit(".", 1)[-1] in D.STEP_FUNCTIONS
+        if stepping and any(name in (n.value for n in names_in(a.value)) for a in call.args):
+            return True
     return False
 
 
