@@ -141,3 +141,14 @@ def train_with_accuracy_log(model, loader, epochs=10):
             optimizer.step()
             correct += (output.argmax(1) == y).sum().item()
         print(epoch, correct / len(loader.dataset))
+
+
+def train_with_step_decay(model, loader, epochs=30):
+    """A learning-rate schedule written by hand: a new Adam each epoch."""
+    for epoch in range(epochs):
+        lr = 1e-3 * 0.5 ** (epoch // 10)
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+        for x, y in loader:
+            optimizer.zero_grad()
+            criterion(model(x), y).backward()
+            optimizer.step()
