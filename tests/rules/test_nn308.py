@@ -698,3 +698,88 @@ def fit(model, optimizer, criterion, train_loader, val_loader, test_loader):
         if val_part < min_val_loss:
             best_state = copy.deepcopy(model.state_dict())
 """, "NN308")
+
+
+def test_nn308_a_test_score_given_to_a_selecting_callable() -> None:
+    """The selection happens in a function of the file, or in the ``__call__`` of an
+    early-stopping object, given a score computed on the test data: the call is
+    reported."""
+    assert_findings(LOOP + """
+class EarlyStopping:
+    def __init__(self, min_delta=0):
+        self.best_model, self.best_loss, self.min_delta = None, None, min_delta
+
+    def __call__(self, model, val_loss):
+        if self.best_loss is None:
+            self.best_loss = val_loss
+        elif self.best_loss - val_loss >= self.min_delta:
+            self.best_model = copy.deepcopy(model.state_dict())
+            self.best_loss = val_loss
+        return False
+
+def save_best_model(model, current_accuracy, best_accuracy):
+    if current_accuracy > best_accuracy:
+        best_accuracy = current_accuracy
+        torch.save(model.state_dict(), "best.pt")
+    return best_accuracy
+
+def run(model, optimizer, loss_fn, train_loader, x_test, y_test, test_loader, evaluate):
+    es = EarlyStopping()
+    best_accuracy = 0.0
+    for epoch in range(100):
+        train_one_epoch(model, train_loader, optimizer)
+        val_loss = loss_fn(model(x_test), y_test)
+        if es(model, val_loss):  # expect: NN308
+            break
+        metrics = evaluate(model, test_loader)
+        best_accuracy = save_best_model(model, metrics["accuracy"], best_accuracy)  # expect: NN308
+""", "NN308")
+
+
+def test_nn308_callables_given_no_test_score_or_that_choose_nothing() -> None:
+    """A validation score given to the same callables; a test score given to a helper that
+    saves unconditionally, one that only prints it, one that saves whenever it passes a
+    constant; the test score computed once after training."""
+    assert_findings(LOOP + """
+class EarlyStopping:
+    def __init__(self):
+        self.best_model, self.best_loss = None, float("inf")
+
+    def __call__(self, model, loss):
+        if loss < self.best_loss:
+            self.best_model = copy.deepcopy(model.state_dict())
+            self.best_loss = loss
+
+def save_best_model(model, current_accuracy, best_accuracy):
+    if current_accuracy > best_accuracy:
+        torch.save(model.state_dict(), "best.pt")
+        best_accuracy = current_accuracy
+    return best_accuracy
+
+def save_every_epoch(model, accuracy):
+    torch.save(model.state_dict(), f"epoch-{accuracy:.2f}.pt")
+
+def report(accuracy, best_accuracy):
+    if accuracy > best_accuracy:
+        print("new best", accuracy)
+
+def save_if_good(model, accuracy):
+    if accuracy > 0.9:
+        torch.save(model.state_dict(), "good.pt")
+
+def run(model, optimizer, loss_fn, train_loader, val_loader, test_loader, evaluate):
+    es = EarlyStopping()
+    best_accuracy = 0.0
+    for epoch in range(100):
+        train_one_epoch(model, train_loader, optimizer)
+        val_metrics = evaluate(model, val_loader)
+        es(model, val_metrics["loss"])
+        best_accuracy = save_best_model(model, val_metrics["accuracy"], best_accuracy)
+        test_metrics = evaluate(model, test_loader)
+        save_every_epoch(model, test_metrics["accuracy"])
+        report(test_metrics["accuracy"], best_accuracy)
+        save_if_good(model, test_metrics["accuracy"])
+    final = evaluate(model, test_loader)
+    save_best_model(model, final["accuracy"], best_accuracy)
+    es(model, final["loss"])
+""", "NN308")

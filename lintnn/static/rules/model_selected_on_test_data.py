@@ -444,20 +444,22 @@ def _test_data_given_for_selection(ctx: FileContext,
     the test data takes the validation set's place. Not where the selecting branch is
     itself ``reported`` (its score already says test: the bug is there)."""
     found: list[cst.Call] = []
-    for fn, param in _selecting_parameters(ctx, reported):
+    for fn, param, looped in _selecting_parameters(ctx, reported):
         for call in _calls_of(ctx, fn):
             given = _argument_for(fn, param, call)
             if given is not None and call not in found and _splits_of(
-                    ctx, given, call, 0) == {_TEST}:
+                    ctx, given, call, 0) == {_TEST} and (
+                    looped or _in_training_loop(ctx, call)):
                 found.append(call)
     return found
 
 
 def _selecting_parameters(ctx: FileContext, skip: list[cst.CSTNode]
-                          ) -> list[tuple[cst.FunctionDef, cst.Param]]:
+                          ) -> list[tuple[cst.FunctionDef, cst.Param, bool]]:
     """The parameters of this file's functions whose data a selecting branch's score is
-    computed from (``if score(val_loader) > best: save()``, in a loop that trains); the
-    branches of ``skip`` left out."""
+    computed from (``if score(val_loader) > best: save()``, in a loop that trains), and
+    whether that branch is in a loop of the function itself (else each call selects
+    once: it must be made in the loop that trains); the branches of ``skip`` left out."""
     found = []
     for node in D.nodes_of(ctx, cst.If):
         fn = ctx.index.enclosing_function(node)
@@ -466,17 +468,28 @@ def _selecting_parameters(ctx: FileContext, skip: list[cst.CSTNode]
         params = {p.name.value: p for p in _parameters(fn)
                   if p.name.value not in ("self", "cls")}
         read: set[str] = set()
+        bounds: list[bool] = []  # per comparison on a parameter: its other sides are fixed
         for comparison in _comparisons(node.test):  # type: ignore[attr-defined]
             if not _orders(comparison):
                 continue
+            others = []
             for side in (comparison.left, *(c.comparator for c in comparison.comparisons)):
-                read |= _names_read(ctx, side, node, 0) & params.keys()
+                reads = _names_read(ctx, side, node, 0) & params.keys()
+                read |= reads
+                others += [] if reads else [side]
+            if len(others) < 1 + len(comparison.comparisons):  # a side reads a parameter
+                bounds.append(bool(others) and all(_fixed(ctx, o, node) for o in others))
+        # ``if acc > 0.9: save()`` keeps every epoch that passes: only stopping chooses
+        keeps = _stops if bounds and all(bounds) else _keeps_or_stops
         if read and _in_training_loop(ctx, node) and (
-                _keeps_or_stops(ctx, node.body) or (  # type: ignore[attr-defined]
-                    node.orelse is not None and _keeps_or_stops(ctx, node.orelse))):  # type: ignore[attr-defined]
-            found += [(fn, params[name]) for name in sorted(read)
-                      if (fn, params[name]) not in found]
+                keeps(ctx, node.body) or (  # type: ignore[attr-defined]
+                    node.orelse is not None and keeps(ctx, node.orelse))):  # type: ignore[attr-defined]
+            looped = any(ctx.index.is_inside(loop, fn)
+                         for loop in ctx.index.enclosing_loops(node))
+            found += [(fn, params[name], looped) for name in sorted(read)
+                      if (fn, params[name], looped) not in found]
     return found
+
 
 
 def _names_read(ctx: FileContext, expr: cst.CSTNode, at: cst.CSTNode, depth: int) -> set[str]:
@@ -515,7 +528,7 @@ def _parameters(fn: cst.FunctionDef) -> list[cst.Param]:
 def _calls_of(ctx: FileContext, fn: cst.FunctionDef) -> list[cst.Call]:
     """Calls of ``fn``: those the call graph resolves, and ``obj.method(...)`` of a
     method whose name no other function of the file has."""
-    calls = list(ctx.call_graph.callers(fn))
+    calls = _callers(ctx, fn)
     if ctx.index.enclosing_class(fn) is None:
         return calls
     name = fn.name.value
@@ -569,7 +582,27 @@ def _in_training_loop(ctx: FileContext, node: cst.CSTNode, depth: int = 0) -> bo
     if function is None or depth >= 2:
         return False
     return _registered_as_callback(ctx, function) or any(
-        _in_training_loop(ctx, call, depth + 1) for call in ctx.call_graph.callers(function))
+        _in_training_loop(ctx, call, depth + 1) for call in _callers(ctx, function))
+
+
+def _callers(ctx: FileContext, fn: cst.FunctionDef) -> list[cst.Call]:
+    """The call graph's callers of ``fn``; for a ``__call__`` method, also the calls of
+    the instances of its class (``es = EarlyStopping()`` ... ``es(model, loss)``)."""
+    calls = list(ctx.call_graph.callers(fn))
+    owner = ctx.index.enclosing_class(fn)
+    if fn.name.value != "__call__" or owner is None:
+        return calls
+    return calls + [call for call in ctx.index.calls if isinstance(call.func, cst.Name)
+                    and _instance_of(ctx, call.func.value, call) is owner]
+
+
+def _instance_of(ctx: FileContext, name: str, at: cst.CSTNode) -> cst.ClassDef | None:
+    """The class of this file ``name`` was last assigned an instance of, if certain."""
+    value = ctx.assigned_value(name, at)
+    if not isinstance(value, cst.Call) or not isinstance(value.func, cst.Name):
+        return None
+    classes = [c for c in ctx.index.classes if c.name.value == value.func.value]
+    return classes[0] if len(classes) == 1 else None
 
 
 def _trains_inside(ctx: FileContext, call: cst.Call) -> bool:
