@@ -553,3 +553,233 @@ cv_input = input_data[cv_index]
 model.fit(train_input, train_target, validation_data=(cv_input, cv_target),
           callbacks=[keras.callbacks.EarlyStopping(restore_best_weights=True)])
 ''', "NN308")
+
+
+def test_nn308_test_data_glued_to_a_data_word() -> None:
+    """``testloader`` says test as ``test_loader`` does; the branch that selects inside
+    the training function is the bug, not the call that passes the loader."""
+    assert_findings(LOOP + """
+def test_epoch(model, testloader):
+    total = 0.0
+    for batch in testloader:
+        total += model.loss(batch)
+    return total
+
+def train(model, optimizer, trainloader, testloader, steps):
+    best_loss, best_model = 1e10, model
+    for step in range(steps):
+        train_one_epoch(model, trainloader, optimizer)
+        test_loss = test_epoch(model, testloader)
+        if best_loss > test_loss:  # expect: NN308
+            best_loss = test_loss
+            best_model = model
+    return best_model
+
+best = train(model, optimizer, trainloader, testloader, 100)
+""", "NN308")
+
+
+def test_nn308_glued_words_that_are_not_test_data() -> None:
+    """``testament``, ``tester``: not a data word glued to "test"; a validation loader
+    glued (``valloader``) is what selection is for."""
+    assert_findings(LOOP + """
+def fit(model, optimizer, trainloader, valloader, testament, evaluate):
+    best = 0.0
+    for epoch in range(10):
+        train_one_epoch(model, trainloader, optimizer)
+        acc = evaluate(model, valloader)
+        if acc > best:
+            best = acc
+            torch.save(model.state_dict(), "best.pt")
+        tester = evaluate(model, testament)
+        if tester > best:
+            torch.save(model.state_dict(), "other.pt")
+            best = tester
+""", "NN308")
+
+
+def test_nn308_a_flag_the_saving_branch_tests() -> None:
+    """``is_best = acc > best; if is_best: torch.save(...)``: reported at the comparison."""
+    assert_findings(LOOP + """
+def run(model, optimizer, train_loader, test_loader, evaluate):
+    best_acc = 0.0
+    for epoch in range(10):
+        train_one_epoch(model, train_loader, optimizer)
+        _, current_acc = evaluate(model, test_loader)
+        is_best = current_acc > best_acc  # expect: NN308
+        if is_best:
+            best_acc = current_acc
+            torch.save(model.state_dict(), "best.pt")
+""", "NN308")
+
+
+def test_nn308_flags_that_select_nothing_on_test_data() -> None:
+    """The flag compares a validation score; it is only printed; it is rebound between
+    the comparison and the branch; the test score is computed once, after training."""
+    assert_findings(LOOP + """
+def run(model, optimizer, train_loader, val_loader, test_loader, evaluate):
+    best_acc = 0.0
+    for epoch in range(10):
+        train_one_epoch(model, train_loader, optimizer)
+        val_acc = evaluate(model, val_loader)
+        is_best = val_acc > best_acc
+        if is_best:
+            best_acc = val_acc
+            torch.save(model.state_dict(), "best.pt")
+        test_acc = evaluate(model, test_loader)
+        improved = test_acc > best_acc
+        if improved:
+            print("the test accuracy beats the best validation accuracy")
+        better = test_acc > best_acc
+        better = val_acc > best_acc
+        if better:
+            torch.save(model.state_dict(), "best.pt")
+    final = evaluate(model, test_loader)
+    is_best = final > best_acc
+    if is_best:
+        torch.save(model.state_dict(), "final.pt")
+""", "NN308")
+
+
+def test_nn308_a_list_named_validation_filled_on_test_batches() -> None:
+    """``val_losses`` filled only with losses over ``test_loader``: its mean is a test
+    loss, whatever the list is called; the scheduler and the best state follow it."""
+    assert_findings(LOOP + """
+import numpy as np
+
+def fit(model, optimizer, criterion, train_loader, test_loader):
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer)
+    min_val_loss, best_state = float("inf"), None
+    for epoch in range(100):
+        train_one_epoch(model, train_loader, optimizer)
+        val_losses = []
+        with torch.no_grad():
+            for x_batch, y_batch in test_loader:
+                x_batch, y_batch = x_batch.to("cuda"), y_batch.to("cuda")
+                val_losses.append(criterion(model(x_batch), y_batch).item())
+        val_loss = float(np.mean(val_losses))
+        scheduler.step(val_loss)  # expect: NN308
+        if val_loss < min_val_loss:  # expect: NN308
+            min_val_loss = val_loss
+            best_state = copy.deepcopy(model.state_dict())
+""", "NN308")
+
+
+def test_nn308_lists_named_validation_that_hold_validation_scores() -> None:
+    """Filled over the validation loader, over both loaders, or with a part of the test
+    batches: the name is not contradicted."""
+    assert_findings(LOOP + """
+import numpy as np
+
+def fit(model, optimizer, criterion, train_loader, val_loader, test_loader):
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer)
+    min_val_loss, best_state = float("inf"), None
+    for epoch in range(100):
+        train_one_epoch(model, train_loader, optimizer)
+        val_losses = []
+        for x_batch, y_batch in val_loader:
+            val_losses.append(criterion(model(x_batch), y_batch).item())
+        val_loss = float(np.mean(val_losses))
+        scheduler.step(val_loss)
+        if val_loss < min_val_loss:
+            min_val_loss = val_loss
+            best_state = copy.deepcopy(model.state_dict())
+        val_scores = []
+        for x_batch, y_batch in val_loader:
+            val_scores.append(criterion(model(x_batch), y_batch).item())
+        for x_batch, y_batch in test_loader:
+            val_scores.append(criterion(model(x_batch), y_batch).item())
+        if np.mean(val_scores) < min_val_loss:
+            best_state = copy.deepcopy(model.state_dict())
+        val_parts = []
+        for x_batch, y_batch in test_loader:
+            val_parts.append(criterion(model(x_batch[:8]), y_batch[:8]).item())
+        val_part = float(np.mean(val_parts))
+        if val_part < min_val_loss:
+            best_state = copy.deepcopy(model.state_dict())
+""", "NN308")
+
+
+def test_nn308_a_test_score_given_to_a_selecting_callable() -> None:
+    """The selection happens in a function of the file, or in the ``__call__`` of an
+    early-stopping object, given a score computed on the test data: the call is
+    reported."""
+    assert_findings(LOOP + """
+class EarlyStopping:
+    def __init__(self, min_delta=0):
+        self.best_model, self.best_loss, self.min_delta = None, None, min_delta
+
+    def __call__(self, model, val_loss):
+        if self.best_loss is None:
+            self.best_loss = val_loss
+        elif self.best_loss - val_loss >= self.min_delta:
+            self.best_model = copy.deepcopy(model.state_dict())
+            self.best_loss = val_loss
+        return False
+
+def save_best_model(model, current_accuracy, best_accuracy):
+    if current_accuracy > best_accuracy:
+        best_accuracy = current_accuracy
+        torch.save(model.state_dict(), "best.pt")
+    return best_accuracy
+
+def run(model, optimizer, loss_fn, train_loader, x_test, y_test, test_loader, evaluate):
+    es = EarlyStopping()
+    best_accuracy = 0.0
+    for epoch in range(100):
+        train_one_epoch(model, train_loader, optimizer)
+        val_loss = loss_fn(model(x_test), y_test)
+        if es(model, val_loss):  # expect: NN308
+            break
+        metrics = evaluate(model, test_loader)
+        best_accuracy = save_best_model(model, metrics["accuracy"], best_accuracy)  # expect: NN308
+""", "NN308")
+
+
+def test_nn308_callables_given_no_test_score_or_that_choose_nothing() -> None:
+    """A validation score given to the same callables; a test score given to a helper that
+    saves unconditionally, one that only prints it, one that saves whenever it passes a
+    constant; the test score computed once after training."""
+    assert_findings(LOOP + """
+class EarlyStopping:
+    def __init__(self):
+        self.best_model, self.best_loss = None, float("inf")
+
+    def __call__(self, model, loss):
+        if loss < self.best_loss:
+            self.best_model = copy.deepcopy(model.state_dict())
+            self.best_loss = loss
+
+def save_best_model(model, current_accuracy, best_accuracy):
+    if current_accuracy > best_accuracy:
+        torch.save(model.state_dict(), "best.pt")
+        best_accuracy = current_accuracy
+    return best_accuracy
+
+def save_every_epoch(model, accuracy):
+    torch.save(model.state_dict(), f"epoch-{accuracy:.2f}.pt")
+
+def report(accuracy, best_accuracy):
+    if accuracy > best_accuracy:
+        print("new best", accuracy)
+
+def save_if_good(model, accuracy):
+    if accuracy > 0.9:
+        torch.save(model.state_dict(), "good.pt")
+
+def run(model, optimizer, loss_fn, train_loader, val_loader, test_loader, evaluate):
+    es = EarlyStopping()
+    best_accuracy = 0.0
+    for epoch in range(100):
+        train_one_epoch(model, train_loader, optimizer)
+        val_metrics = evaluate(model, val_loader)
+        es(model, val_metrics["loss"])
+        best_accuracy = save_best_model(model, val_metrics["accuracy"], best_accuracy)
+        test_metrics = evaluate(model, test_loader)
+        save_every_epoch(model, test_metrics["accuracy"])
+        report(test_metrics["accuracy"], best_accuracy)
+        save_if_good(model, test_metrics["accuracy"])
+    final = evaluate(model, test_loader)
+    save_best_model(model, final["accuracy"], best_accuracy)
+    es(model, final["loss"])
+""", "NN308")

@@ -61,6 +61,8 @@ _CONVERSIONS = frozenset({"array", "asarray", "tensor", "as_tensor", "from_numpy
 _PASSTHROUGH = frozenset({"reshape", "astype", "to_numpy", "copy", "float", "double", "to",
                           "numpy", "squeeze", "unsqueeze", "flatten", "view", "cpu", "cuda",
                           "toarray", "todense", "ravel", "long", "int", "values", "iloc", "loc"})
+# Methods that return their receiver's data converted or moved (``x.to(device)``).
+PASSTHROUGH_METHODS = _PASSTHROUGH
 
 
 def words(name: str) -> list[str]:
@@ -75,6 +77,11 @@ def _is_eval_word(word: str) -> bool:
     if word in _EVAL_WORDS or word.startswith(_EVAL_PREFIXES):
         return True
     return word.startswith("val") and word[3:] in _GLUED_SUFFIXES
+
+
+def glued_to_data(word: str, prefix: str) -> bool:
+    """``testloader``, ``testset``: ``prefix`` glued to a data word."""
+    return word.startswith(prefix) and word[len(prefix):] in _GLUED_SUFFIXES
 
 
 def _is_train_word(word: str) -> bool:

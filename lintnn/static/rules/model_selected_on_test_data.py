@@ -57,13 +57,14 @@ class ModelSelectedOnTestData(Rule):
     def check(self, ctx: FileContext) -> None:
         if D.is_test_module(ctx):
             return
-        for node in D.nodes_of(ctx, cst.If):
-            if _selects_on_test(ctx, node):  # type: ignore[arg-type]
-                ctx.report(node.test)  # type: ignore[attr-defined]
-        for assign in ctx.index.assignments:
-            if _flag_saved_on_test(ctx, assign):
-                ctx.report(assign.value)
-        for call in _test_data_given_for_selection(ctx):
+        reported = [node for node in D.nodes_of(ctx, cst.If)
+                    if _selects_on_test(ctx, node)]  # type: ignore[arg-type]
+        at = [_condition(ctx, node)[0] for node in reported]  # type: ignore[arg-type]
+        at += [assign.value for assign in ctx.index.assignments
+               if _flag_saved_on_test(ctx, assign) and assign.value not in at]
+        for node in dict.fromkeys(at):
+            ctx.report(node)
+        for call in _test_data_given_for_selection(ctx, reported):
             ctx.report(call)
         for call in ctx.index.calls:
             if _keras_selects_on_test(ctx, call) or _plateau_on_test(ctx, call) or (
@@ -72,9 +73,11 @@ class ModelSelectedOnTestData(Rule):
 
 
 def _is_test_name(name: str | None) -> bool:
-    """``test_acc``, ``X_test``, ``holdout_loss``; not ``val_test_split``-like mixtures."""
+    """``test_acc``, ``X_test``, ``holdout_loss``, ``testloader`` (glued to a data word);
+    not ``val_test_split``-like mixtures."""
     found = D.words(name) if name else []
-    return bool(_TEST_WORDS & set(found)) and not any(w.startswith("val") for w in found)
+    return any(w in _TEST_WORDS or any(D.glued_to_data(w, stem) for stem in _TEST_STEMS)
+               for w in found) and not any(w.startswith("val") for w in found)
 
 
 def _test_metric(ctx: FileContext, expr: cst.BaseExpression, at: cst.CSTNode) -> bool:
@@ -133,7 +136,7 @@ def _splits_of_name(ctx: FileContext, name: str, at: cst.CSTNode, depth: int) ->
     found = _splits_of(ctx, assigned.value, assigned, depth + 1)
     if _is_empty_container(assigned.value):  # ``acc = []`` then ``acc.append(a)``
         for added in _added_to(ctx, name, assigned, at):
-            found |= _splits_of(ctx, added, at, depth)
+            found |= _splits_of(ctx, added.args[0].value, added, depth)
     return found
 
 
@@ -164,11 +167,11 @@ def _is_empty_container(expr: cst.BaseExpression) -> bool:
 
 
 def _added_to(ctx: FileContext, name: str, start: cst.CSTNode,
-              end: cst.CSTNode) -> list[cst.BaseExpression]:
-    """What ``name.append(v)`` / ``name.extend(v)`` add between ``start`` and ``end``, in
+              end: cst.CSTNode) -> list[cst.Call]:
+    """The calls ``name.append(v)`` / ``name.extend(v)`` between ``start`` and ``end``, in
     the scope of ``start``."""
     first, last = D.order(ctx, start), D.order(ctx, end)
-    return [call.args[0].value for call in D.calls_by_scope(ctx).get(ctx.scope_of(start), ())
+    return [call for call in D.calls_by_scope(ctx).get(ctx.scope_of(start), ())
             if method_name(call) in ("append", "extend") and call.args
             and isinstance(call.func, cst.Attribute) and dotted_name(call.func.value) == name
             and first < D.order(ctx, call) < last]
@@ -194,12 +197,20 @@ def _splits_of(ctx: FileContext, expr: cst.CSTNode, at: cst.CSTNode, depth: int,
             todo.extend(arg.value for arg in node.args)
             if not isinstance(node.func, (cst.Name, cst.Attribute)):
                 todo.append(node.func)
+            elif isinstance(node.func, cst.Attribute) and (
+                    node.func.attr.value in _VALUE_METHODS):
+                todo.append(node.func.value)  # ``loss.item()``: the loss's data
         elif isinstance(node, cst.SimpleString):
             split = _SPLIT_STRINGS.get(string_value(node) or "")
             found |= {split} if split else set()
         elif not isinstance(node, (cst.Lambda, cst.BaseComp)):
             todo.extend(node.children)
     return found
+
+
+# Methods whose result is computed from their receiver's data alone (``loss.item()``,
+# ``x.to(device)``).
+_VALUE_METHODS = D.PASSTHROUGH_METHODS | {"item", "mean", "sum", "detach", "tolist"}
 
 
 def _splits_of_reference(ctx: FileContext, node: cst.BaseExpression, at: cst.CSTNode,
@@ -222,12 +233,19 @@ def _splits_of_reference(ctx: FileContext, node: cst.BaseExpression, at: cst.CST
 
 def _holds_test_data(ctx: FileContext, name: str, at: cst.CSTNode, depth: int) -> bool:
     """A name that says validation assigned test data as it is, whatever its name
-    (``validation_data = (np.expand_dims(x_test, 0), np.expand_dims(y_test, 0))``). Not
+    (``validation_data = (np.expand_dims(x_test, 0), np.expand_dims(y_test, 0))``), or a
+    list filled only with values computed on it (``val_losses = []``, then
+    ``val_losses.append(loss.item())`` in ``for x, y in test_loader``). Not
     a part of it (``X_val = X_test[:500]``, a split of the test set): that part may well
     be a validation set."""
     assigned = ctx.last_assignment(name, at)
     if assigned is None or depth >= _MAX_DEPTH or _takes_a_part(ctx, assigned.value):
         return False
+    if _is_empty_container(assigned.value):  # ``val_losses = []``, then filled on test data
+        added = _added_to(ctx, name, assigned, at)
+        return bool(added) and not any(
+            _takes_a_part(ctx, call.args[0].value) for call in added) and set().union(
+            *(_splits_of(ctx, call.args[0].value, call, depth + 1) for call in added)) == {_TEST}
     return _splits_of(ctx, assigned.value, assigned, depth + 1) == {_TEST}
 
 
@@ -286,18 +304,32 @@ def _splits_of_call(ctx: FileContext, call: cst.Call, depth: int) -> set[str]:
     return found
 
 
+def _condition(ctx: FileContext, node: cst.If) -> tuple[cst.BaseExpression, cst.CSTNode]:
+    """What a branch tests, and where that is computed: ``if is_best:`` tests the
+    comparison last assigned to the flag alone (``is_best = acc > best_acc``), else the
+    branch's own condition."""
+    if isinstance(node.test, cst.Name):
+        assigned = ctx.last_assignment(node.test.value, node)
+        if assigned is not None and len(assigned.targets) == 1 and isinstance(
+                assigned.targets[0].target, cst.Name) and _comparisons(assigned.value):
+            return assigned.value, assigned
+    return node.test, node
+
+
 def _selects_on_test(ctx: FileContext, node: cst.If) -> bool:
     """``if test_acc > best_acc: torch.save(...)`` (or ``break``, in either branch) in a
-    loop that trains; the comparison may be one operand of ``and``/``or``."""
-    comparisons = _comparisons(node.test)
-    if not any(_compares_test_metric(ctx, c, node) for c in comparisons):
+    loop that trains; the comparison may be one operand of ``and``/``or``, or assigned
+    to the flag the branch tests (``is_best = acc > best; if is_best: ...``)."""
+    test, at = _condition(ctx, node)
+    comparisons = _comparisons(test)
+    if not any(_compares_test_metric(ctx, c, at) for c in comparisons):
         return False
     if any(_names_validation_phase(c) for c in comparisons):
         return False  # ``if phase == "val" and best_test_acc < acc``: the data is validation
     if not _in_training_loop(ctx, node):
         return False
-    if all(_against_fixed_bound(ctx, c, node) for c in comparisons
-           if _compares_test_metric(ctx, c, node)):
+    if all(_against_fixed_bound(ctx, c, at) for c in comparisons
+           if _compares_test_metric(ctx, c, at)):
         keeps = _stops  # ``acc >= accuracy_best`` never updated: every epoch is saved
     else:
         keeps = _keeps_or_stops
@@ -405,42 +437,59 @@ def _flag_saved_on_test(ctx: FileContext, assign: cst.Assign) -> bool:
         for arg in call.args) for call in D.calls_in(ctx, loops[0]))
 
 
-def _test_data_given_for_selection(ctx: FileContext) -> list[cst.Call]:
+def _test_data_given_for_selection(ctx: FileContext,
+                                   reported: list[cst.CSTNode]) -> list[cst.Call]:
     """``trainer.train_model(train_loader, test_loader)`` where ``train_model(self,
     train_loader, val_loader)`` keeps the best checkpoint by its score on ``val_loader``:
-    the test data takes the validation set's place."""
+    the test data takes the validation set's place. Not where the selecting branch is
+    itself ``reported`` (its score already says test: the bug is there)."""
     found: list[cst.Call] = []
-    for fn, param in _selecting_parameters(ctx):
+    for fn, param, looped in _selecting_parameters(ctx, reported):
         for call in _calls_of(ctx, fn):
             given = _argument_for(fn, param, call)
             if given is not None and call not in found and _splits_of(
-                    ctx, given, call, 0) == {_TEST}:
+                    ctx, given, call, 0) == {_TEST} and (
+                    looped or _in_training_loop(ctx, call)):
                 found.append(call)
     return found
 
 
-def _selecting_parameters(ctx: FileContext) -> list[tuple[cst.FunctionDef, cst.Param]]:
+def _selecting_parameters(ctx: FileContext, skip: list[cst.CSTNode]
+                          ) -> list[tuple[cst.FunctionDef, cst.Param, bool]]:
     """The parameters of this file's functions whose data a selecting branch's score is
-    computed from (``if score(val_loader) > best: save()``, in a loop that trains)."""
+    computed from (``if score(val_loader) > best: save()``, in a loop that trains), and
+    whether that branch is in a loop of the function itself (else each call selects
+    once: it must be made in the loop that trains); the branches of ``skip`` left out."""
     found = []
     for node in D.nodes_of(ctx, cst.If):
         fn = ctx.index.enclosing_function(node)
-        if fn is None:
+        if fn is None or node in skip:
             continue
         params = {p.name.value: p for p in _parameters(fn)
                   if p.name.value not in ("self", "cls")}
         read: set[str] = set()
+        bounds: list[bool] = []  # per comparison on a parameter: its other sides are fixed
         for comparison in _comparisons(node.test):  # type: ignore[attr-defined]
             if not _orders(comparison):
                 continue
+            others = []
             for side in (comparison.left, *(c.comparator for c in comparison.comparisons)):
-                read |= _names_read(ctx, side, node, 0) & params.keys()
+                reads = _names_read(ctx, side, node, 0) & params.keys()
+                read |= reads
+                others += [] if reads else [side]
+            if len(others) < 1 + len(comparison.comparisons):  # a side reads a parameter
+                bounds.append(bool(others) and all(_fixed(ctx, o, node) for o in others))
+        # ``if acc > 0.9: save()`` keeps every epoch that passes: only stopping chooses
+        keeps = _stops if bounds and all(bounds) else _keeps_or_stops
         if read and _in_training_loop(ctx, node) and (
-                _keeps_or_stops(ctx, node.body) or (  # type: ignore[attr-defined]
-                    node.orelse is not None and _keeps_or_stops(ctx, node.orelse))):  # type: ignore[attr-defined]
-            found += [(fn, params[name]) for name in sorted(read)
-                      if (fn, params[name]) not in found]
+                keeps(ctx, node.body) or (  # type: ignore[attr-defined]
+                    node.orelse is not None and keeps(ctx, node.orelse))):  # type: ignore[attr-defined]
+            looped = any(ctx.index.is_inside(loop, fn)
+                         for loop in ctx.index.enclosing_loops(node))
+            found += [(fn, params[name], looped) for name in sorted(read)
+                      if (fn, params[name], looped) not in found]
     return found
+
 
 
 def _names_read(ctx: FileContext, expr: cst.CSTNode, at: cst.CSTNode, depth: int) -> set[str]:
@@ -479,7 +528,7 @@ def _parameters(fn: cst.FunctionDef) -> list[cst.Param]:
 def _calls_of(ctx: FileContext, fn: cst.FunctionDef) -> list[cst.Call]:
     """Calls of ``fn``: those the call graph resolves, and ``obj.method(...)`` of a
     method whose name no other function of the file has."""
-    calls = list(ctx.call_graph.callers(fn))
+    calls = _callers(ctx, fn)
     if ctx.index.enclosing_class(fn) is None:
         return calls
     name = fn.name.value
@@ -533,7 +582,27 @@ def _in_training_loop(ctx: FileContext, node: cst.CSTNode, depth: int = 0) -> bo
     if function is None or depth >= 2:
         return False
     return _registered_as_callback(ctx, function) or any(
-        _in_training_loop(ctx, call, depth + 1) for call in ctx.call_graph.callers(function))
+        _in_training_loop(ctx, call, depth + 1) for call in _callers(ctx, function))
+
+
+def _callers(ctx: FileContext, fn: cst.FunctionDef) -> list[cst.Call]:
+    """The call graph's callers of ``fn``; for a ``__call__`` method, also the calls of
+    the instances of its class (``es = EarlyStopping()`` ... ``es(model, loss)``)."""
+    calls = list(ctx.call_graph.callers(fn))
+    owner = ctx.index.enclosing_class(fn)
+    if fn.name.value != "__call__" or owner is None:
+        return calls
+    return calls + [call for call in ctx.index.calls if isinstance(call.func, cst.Name)
+                    and _instance_of(ctx, call.func.value, call) is owner]
+
+
+def _instance_of(ctx: FileContext, name: str, at: cst.CSTNode) -> cst.ClassDef | None:
+    """The class of this file ``name`` was last assigned an instance of, if certain."""
+    value = ctx.assigned_value(name, at)
+    if not isinstance(value, cst.Call) or not isinstance(value.func, cst.Name):
+        return None
+    classes = [c for c in ctx.index.classes if c.name.value == value.func.value]
+    return classes[0] if len(classes) == 1 else None
 
 
 def _trains_inside(ctx: FileContext, call: cst.Call) -> bool:
