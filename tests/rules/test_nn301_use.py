@@ -1,0 +1,202 @@
+"""NN301: a loader is training data by use (its batches reach backward()/step() in a loop),
+read through the forms real training code takes."""
+
+from __future__ import annotations
+
+from tests.helpers import assert_findings
+
+
+def test_a_name_read_before_it_is_bound_reads_the_earlier_loader() -> None:
+    """A book chapter rebinds ``train_loader`` to an unshuffled copy for an accuracy check
+    after training on the shuffled one: the training loop above read the earlier binding."""
+    assert_findings(
+        """
+        import torch
+        from torch.utils.data import DataLoader
+
+        train_loader = DataLoader(train_set, batch_size=64, shuffle=True)
+        for epoch in range(10):
+            for imgs, labels in train_loader:
+                loss_fn(model(imgs), labels).backward()
+                optimizer.step()
+
+        train_loader = DataLoader(train_set, batch_size=64, shuffle=False)
+        with torch.no_grad():
+            for imgs, labels in train_loader:
+                correct += (model(imgs).argmax(1) == labels).sum()
+        """,
+        "NN301",
+    )
+
+
+def test_a_read_before_the_binding_that_runs_after_it_still_counts() -> None:
+    """In a loop, or in a function called later, a read above the binding sees it."""
+    assert_findings(
+        """
+        from torch.utils.data import DataLoader
+
+        loader = DataLoader(train_set, batch_size=64, shuffle=True)
+        for epoch in range(10):
+            for x, y in loader:
+                model(x).sum().backward()
+                optimizer.step()
+            loader = DataLoader(part, batch_size=64)  # expect: NN301
+
+        def fit():
+            for x, y in batches:
+                model(x).sum().backward()
+                optimizer.step()
+
+        batches = DataLoader(part, batch_size=64)  # expect: NN301
+        fit()
+        """,
+        "NN301",
+    )
+
+
+def test_a_loader_in_the_list_an_evaluation_loop_walks_does_not_train() -> None:
+    assert_findings(
+        """
+        import torch
+        from torch.utils.data import DataLoader
+
+        train_loader = DataLoader(train_set, batch_size=64, shuffle=False)
+        val_loader = DataLoader(val_set, batch_size=64, shuffle=False)
+
+        def validate(model, train_loader, val_loader):
+            for name, loader in [("train", train_loader), ("val", val_loader)]:
+                with torch.no_grad():
+                    for imgs, labels in loader:
+                        correct += (model(imgs).argmax(1) == labels).sum()
+
+        validate(model, train_loader, val_loader)
+        """,
+        "NN301",
+    )
+
+
+def test_a_phase_loop_that_trains_on_one_item_of_its_list() -> None:
+    """``for phase, loader in [...]`` trains on one item: the training loader is still
+    known by its name, the validation loader is not taken for training."""
+    assert_findings(
+        """
+        from torch.utils.data import DataLoader
+
+        train_loader = DataLoader(train_set, batch_size=64)  # expect: NN301
+        val_loader = DataLoader(val_set, batch_size=64)
+        for epoch in range(10):
+            for phase, loader in [("train", train_loader), ("val", val_loader)]:
+                for x, y in loader:
+                    loss = criterion(model(x), y)
+                    if phase == "train":
+                        loss.backward()
+                        optimizer.step()
+        """,
+        "NN301",
+    )
+
+
+def test_batches_through_nested_iterating_wrappers() -> None:
+    assert_findings(
+        """
+        from tqdm import tqdm
+        from torch.utils.data import DataLoader
+
+        data = DataLoader(rows, batch_size=16, shuffle=False)  # expect: NN301
+        batches = DataLoader(rows, batch_size=16)  # expect: NN301
+        peeked = DataLoader(rows, batch_size=16)
+        first = next(iter(peeked))
+        for epoch in range(20):
+            for i, batch in tqdm(enumerate(data)):
+                model(batch).sum().backward()
+                optimizer.step()
+            for x, y in tqdm(list(batches)):
+                model(x).sum().backward()
+                optimizer.step()
+        """,
+        "NN301",
+    )
+
+
+def test_a_loop_that_steps_in_a_function_of_the_file_trains() -> None:
+    assert_findings(
+        """
+        from torch.utils.data import DataLoader
+
+        def train(model, x, y, optimizer):
+            model.zero_grad()
+            loss = criterion(model(x), y)
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        def score(model, x, y):
+            return (model(x).argmax(1) == y).float().mean()
+
+        rows = DataLoader(dataset=data, batch_size=16, shuffle=False)  # expect: NN301
+        held = DataLoader(dataset=data, batch_size=16, shuffle=False)
+        for epoch in range(200):
+            for x, y in rows:
+                loss = train(model, x, y, optimizer)
+            for x, y in held:
+                accuracy = score(model, x, y)
+        """,
+        "NN301",
+    )
+
+
+def test_a_pass_called_without_an_optimizer_does_not_train() -> None:
+    """``run_epoch(model, loader, optimizer=None)``: the steps sit under
+    ``if optimizer is not None`` (or ``if train:``), off for that call."""
+    assert_findings(
+        """
+        from torch.utils.data import DataLoader
+
+        def run_epoch(model, data_loader, optimizer=None, train=True):
+            for x, y in data_loader:
+                loss = criterion(model(x), y)
+                if optimizer is not None:
+                    optimizer.zero_grad()
+                    loss.backward()
+                    optimizer.step()
+
+        def other_epoch(model, data_loader, train=False):
+            for x, y in data_loader:
+                loss = criterion(model(x), y)
+                if train:
+                    loss.backward()
+                    optimizer.step()
+
+        main_loader = DataLoader(pairs, batch_size=32, shuffle=False)  # expect: NN301
+        dev_loader = DataLoader(dev_pairs, batch_size=32, shuffle=False)
+        third = DataLoader(more, batch_size=32, shuffle=False)
+        fourth = DataLoader(more, batch_size=32, shuffle=False)  # expect: NN301
+        fifth = DataLoader(more, batch_size=32, shuffle=False)  # expect: NN301
+        for epoch in range(20):
+            run_epoch(model, main_loader, optimizer)
+            run_epoch(model, dev_loader, optimizer=None)
+            other_epoch(model, third)
+            other_epoch(model, fourth, train=True)
+            run_epoch(model, fifth, opt)
+        """,
+        "NN301",
+    )
+
+
+def test_a_guard_on_something_else_does_not_switch_training_off() -> None:
+    assert_findings(
+        """
+        from torch.utils.data import DataLoader
+
+        def run_epoch(model, data_loader, optimizer=None):
+            for x, y in data_loader:
+                loss = criterion(model(x), y)
+                if use_steps:
+                    loss.backward()
+                    optimizer.step()
+
+        dev_loader = DataLoader(dev_pairs, batch_size=32, shuffle=False)  # expect: NN301
+        run_epoch(model, dev_loader, optimizer=None)
+        """,
+        "NN301",
+    )
