@@ -200,3 +200,148 @@ def test_a_guard_on_something_else_does_not_switch_training_off() -> None:
         """,
         "NN301",
     )
+
+
+def test_a_data_set_of_tensors_drawn_at_random_has_no_order() -> None:
+    """i.i.d. samples drawn in the file (``torch.rand``, ``np.random.normal``) come in
+    random order already; a tensor loaded, rebound, or only permuted is not a draw."""
+    assert_findings(
+        """
+        import numpy as np
+        import torch
+        from torch.utils.data import DataLoader, TensorDataset
+
+        x_train = torch.rand(8000, 100)
+        y_train = torch.randint(10, (8000,), dtype=torch.long)
+        train_dataset = TensorDataset(x_train, y_train)
+        train_loader = DataLoader(train_dataset, batch_size=32)
+        noise_loader = DataLoader(TensorDataset(torch.randn(64, 3).float(),
+                                                torch.from_numpy(np.random.normal(size=64))),
+                                  batch_size=8)
+
+        x_real = torch.load("x.pt")
+        real_dataset = TensorDataset(x_real, torch.randint(10, (8000,)))
+        real_loader = DataLoader(real_dataset, batch_size=32)  # expect: NN301
+
+        x_again = torch.rand(8000, 100)
+        x_again = torch.load("x.pt")
+        again_loader = DataLoader(TensorDataset(x_again), batch_size=32)  # expect: NN301
+
+        x_perm = np.random.permutation(x_loaded)
+        perm_loader = DataLoader(TensorDataset(x_perm), batch_size=32)  # expect: NN301
+
+        for epoch in range(5):
+            for x, y in train_loader:
+                model(x).sum().backward()
+                optimizer.step()
+            for x, y in noise_loader:
+                model(x).sum().backward()
+                optimizer.step()
+            for x, y in real_loader:
+                model(x).sum().backward()
+                optimizer.step()
+            for x in again_loader:
+                model(x).sum().backward()
+                optimizer.step()
+            for x in perm_loader:
+                model(x).sum().backward()
+                optimizer.step()
+        """,
+        "NN301",
+    )
+
+
+def test_a_helper_that_makes_the_training_loader_without_shuffling() -> None:
+    """The loader is built in a helper whose name says nothing; the caller's name (or use)
+    says it is the training loader. Reported in the helper, where the fix goes."""
+    assert_findings(
+        """
+        from torch.utils.data import DataLoader
+
+        def create_data_loader(df, tokenizer, batch_size):
+            ds = ReviewDataset(df.text.to_numpy(), df.label.to_numpy(), tokenizer)
+            return DataLoader(ds, batch_size=batch_size, num_workers=4)  # expect: NN301
+
+        def make_loader(df):
+            return DataLoader(ReviewDataset(df), batch_size=8)  # expect: NN301
+
+        def eval_only(df):
+            return DataLoader(ReviewDataset(df), batch_size=8)
+
+        def shuffled(df):
+            return DataLoader(ReviewDataset(df), batch_size=8, shuffle=True)
+
+        train_data_loader = create_data_loader(df_train, tokenizer, 16)
+        val_data_loader = create_data_loader(df_val, tokenizer, 16)
+        batches = make_loader(df)
+        for epoch in range(3):
+            for x, y in batches:
+                model(x).sum().backward()
+                optimizer.step()
+        test_loader = eval_only(df_test)
+        loader = eval_only(df)
+        first = next(iter(loader))
+        train_loader = shuffled(df_train)
+        """,
+        "NN301",
+    )
+
+
+def test_a_shuffle_attribute_left_at_its_constructor_default() -> None:
+    assert_findings(
+        """
+        import torch.utils.data as data_utils
+
+        class Regressor:
+            def __init__(self, epochs=1, batch_size=128, shuffle=False):
+                self.epochs = epochs
+                self.batch_size = batch_size
+                self.shuffle = shuffle
+
+            def fit(self, x, y):
+                train = data_utils.TensorDataset(x, y)
+                train_loader = data_utils.DataLoader(  # expect: NN301
+                    train, batch_size=self.batch_size, shuffle=self.shuffle)
+                for epoch in range(self.epochs):
+                    for xb, yb in train_loader:
+                        loss_fn(self.model(xb), yb).backward()
+                        self.optimizer.step()
+
+        first = Regressor(epochs=10)
+        second = Regressor(batch_size=64, epochs=5)
+        """,
+        "NN301",
+    )
+
+
+def test_a_shuffle_attribute_told_otherwise_somewhere() -> None:
+    """Overridden at an instantiation, positionally, through ``**kwargs``, set later, in a
+    parameter grid, by a subclass, or never instantiated here: not known to be off."""
+    template = """
+        import torch.utils.data as data_utils
+
+        class Regressor:
+            def __init__(self, epochs=1, shuffle=False):
+                self.epochs = epochs
+                self.shuffle = shuffle
+
+            def fit(self, x, y):
+                train_loader = data_utils.DataLoader(
+                    data_utils.TensorDataset(x, y), batch_size=32, shuffle=self.shuffle)
+                for epoch in range(self.epochs):
+                    for xb, yb in train_loader:
+                        loss_fn(self.model(xb), yb).backward()
+                        self.optimizer.step()
+
+        {}
+        """
+    for told in (
+        "model = Regressor(epochs=10, shuffle=True)",
+        "model = Regressor(10, True)",
+        "model = Regressor(**settings)",
+        "model = Regressor(epochs=10)\nmodel.shuffle = True",
+        "model = Regressor(epochs=10)\ngrid = {'shuffle': [True, False]}",
+        "model = Regressor(epochs=10)\nclass Shuffled(Regressor):\n    pass",
+        "",
+    ):
+        assert_findings(template.format(told.replace("\n", "\n        ")), "NN301")
