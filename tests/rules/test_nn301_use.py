@@ -345,3 +345,27 @@ def test_a_shuffle_attribute_told_otherwise_somewhere() -> None:
         "",
     ):
         assert_findings(template.format(told.replace("\n", "\n        ")), "NN301")
+
+
+def test_a_step_function_called_with_its_steps_switched_off() -> None:
+    assert_findings(
+        """
+        from torch.utils.data import DataLoader
+
+        def step_fn(model, batch, train):
+            loss = criterion(model(batch[0]), batch[1])
+            if train:
+                loss.backward()
+                optimizer.step()
+            return loss
+
+        held = DataLoader(rows, batch_size=16, shuffle=False)
+        fitted = DataLoader(rows, batch_size=16, shuffle=False)  # expect: NN301
+        for epoch in range(10):
+            for batch in held:
+                step_fn(model, batch, train=False)
+            for batch in fitted:
+                step_fn(model, batch, True)
+        """,
+        "NN301",
+    )

@@ -514,35 +514,43 @@ def _loop_trains(ctx: FileContext, loop: cst.For, site: cst.Call | None) -> bool
     (``loss = train(model, x, y, optimizer)``); with ``site``, the call that runs the
     function holding the loop, not counting steps that call switches off
     (``if optimizer is not None: optimizer.step()`` called with ``optimizer=None``)."""
-    steps = [call for call in calls_in(ctx, loop)
-             if _is_step_call(call) or _calls_steps(ctx, call)]
-    if site is None:
-        return bool(steps)
-    return any(not _switched_off(ctx, step, loop, site) for step in steps)
+    fn = ctx.index.enclosing_function(loop)
+    if site is not None and (fn is None or ctx.call_graph.target(site) is not fn):
+        site = None
+    for call in calls_in(ctx, loop):
+        if _is_step_call(call):
+            if site is None or not _switched_off(ctx, call, loop, fn, site):  # type: ignore[arg-type]
+                return True
+        elif _calls_steps(ctx, call):
+            return True
+    return False
 
 
 def _calls_steps(ctx: FileContext, call: cst.Call) -> bool:
-    """A call of a function of this file that takes optimization steps."""
+    """A call of a function of this file that takes optimization steps, not all switched
+    off by this call (``train_step(batch, train=False)``)."""
     fn = ctx.call_graph.target(call)
-    return fn is not None and any(_is_step_call(c) for c in calls_in(ctx, fn.body))
+    return fn is not None and any(_is_step_call(c) and not _switched_off(ctx, c, fn, fn, call)
+                                  for c in calls_in(ctx, fn.body))
 
 
-def _switched_off(ctx: FileContext, step: cst.Call, loop: cst.For, site: cst.Call) -> bool:
-    """``step`` runs only under ``if flag:`` / ``if flag is not None:`` (inside ``loop``) on
-    a parameter ``flag`` that ``site`` sets to ``False`` / ``None`` (or leaves so)."""
-    fn = ctx.index.enclosing_function(loop)
-    if fn is None or ctx.call_graph.target(site) is not fn:
+def _switched_off(ctx: FileContext, step: cst.Call, within: cst.CSTNode, fn: cst.FunctionDef,
+                  site: cst.Call) -> bool:
+    """``step`` runs only under ``if flag:`` / ``if flag is not None:`` (inside ``within``)
+    on a parameter ``flag`` of ``fn`` that ``site`` sets to ``False`` / ``None`` (or leaves
+    so)."""
+    if has_star_args(site):
         return False
     params = {p.name.value: p for p in (*fn.params.posonly_params, *fn.params.params,
                                         *fn.params.kwonly_params)}
     child: cst.CSTNode = step
     for ancestor in ctx.index.ancestors(step):
-        if ancestor is loop:
+        if ancestor is within:
             return False
         if isinstance(ancestor, cst.If) and child is ancestor.body:
             flag = _guard_flag(ancestor.test)
             param = params.get(flag) if flag is not None else None
-            if param is not None and not has_star_args(site):
+            if param is not None:
                 passed = ctx.call_graph.argument_for(fn, param, site)
                 value = passed if passed is not None else param.default
                 if value is not None and (bool_value(value) is False or (
