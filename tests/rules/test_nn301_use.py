@@ -369,3 +369,44 @@ def test_a_step_function_called_with_its_steps_switched_off() -> None:
         """,
         "NN301",
     )
+
+
+def test_a_helper_whose_data_set_the_caller_picks() -> None:
+    """The helper builds whatever data set the caller passes (a factory, possibly an
+    iterable data set streamed from disk): not known to need shuffling; a data set passed
+    in is judged by what the caller passes."""
+    assert_findings(
+        """
+        from torch.utils.data import DataLoader, IterableDataset
+
+        class Stream(IterableDataset):
+            pass
+
+        def get_loader(dataset=labelled_dataset):
+            if dataset == test_dataset:
+                return DataLoader(dataset(), batch_size=64, collate_fn=collate_eval)
+            return DataLoader(dataset(), batch_size=64, collate_fn=collate)
+
+        def wrap(ds):
+            return DataLoader(ds, batch_size=64)  # expect: NN301
+
+        train_loader = get_loader()
+        stream_loader = wrap(Stream())
+        series_loader = wrap(train_series)
+        rows_loader = wrap(rows)
+        for epoch in range(5):
+            for batch in train_loader:
+                model(batch).sum().backward()
+                optimizer.step()
+            for batch in stream_loader:
+                model(batch).sum().backward()
+                optimizer.step()
+            for batch in series_loader:
+                model(batch).sum().backward()
+                optimizer.step()
+            for batch in rows_loader:
+                model(batch).sum().backward()
+                optimizer.step()
+        """,
+        "NN301",
+    )

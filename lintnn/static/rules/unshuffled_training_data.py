@@ -144,8 +144,18 @@ class UnshuffledTrainingData(Rule):
         if fn is None or not isinstance(ctx.index.parent(call), cst.Return) or (
                 ctx.index.enclosing_class(fn) is not None):
             return
+        dataset = argument(call, 0, "dataset")
+        params = {p.name.value: p for p in (*fn.params.posonly_params, *fn.params.params,
+                                            *fn.params.kwonly_params)}
+        if isinstance(dataset, cst.Call) and dotted_name(dataset.func) in params:
+            return  # ``DataLoader(dataset(), ...)``: the caller picks what data set it is
         for site in ctx.call_graph.callers(fn):
             names = [D.assigned_name(ctx, site), D.function_name(ctx, site)]
+            if isinstance(dataset, cst.Name) and dataset.value in params:
+                passed = ctx.call_graph.argument_for(fn, params[dataset.value], site)
+                if passed is None or _is_iterable_dataset(ctx, passed):
+                    continue  # the data set the caller passes is not known
+                names.append(D.data_name(passed))
             if any(D.split_of(n) == D.EVAL or D.is_ordered_name(n) or D.is_debug_name(n)
                    or D.is_random_data_name(n) for n in names):
                 continue
