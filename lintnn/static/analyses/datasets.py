@@ -16,7 +16,14 @@ import libcst as cst
 from lintnn.static.knowledge import roles as R
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.dataflow import Kind
-from lintnn.static.syntax.nodes import argument, dotted_name, keyword, positional
+from lintnn.static.syntax.nodes import (
+    argument,
+    bool_value,
+    dotted_name,
+    has_star_args,
+    keyword,
+    positional,
+)
 
 TRAIN = "train"
 EVAL = "eval"
@@ -268,15 +275,17 @@ def calls_in(ctx: FileContext, node: cst.CSTNode) -> list[cst.Call]:
 def is_training_loop(ctx: FileContext, loop: cst.CSTNode) -> bool:
     """A loop whose body takes optimization steps (``loss.backward()``, ``opt.step()``,
     ``optax.apply_updates``, ``train_step(...)``)."""
-    for call in calls_in(ctx, loop):
-        func = call.func
-        if isinstance(func, cst.Attribute) and func.attr.value in STEP_METHODS:
-            return True
-        name = dotted_name(func)
-        if name is not None and name.rsplit(".", 1)[-1] in STEP_FUNCTIONS and not (
-                isinstance(func, cst.Attribute) and func.attr.value in _NOT_STEP_METHODS):
-            return True
-    return False
+    return any(_is_step_call(call) for call in calls_in(ctx, loop))
+
+
+def _is_step_call(call: cst.Call) -> bool:
+    """A call that takes an optimization step (see :func:`is_training_loop`)."""
+    func = call.func
+    if isinstance(func, cst.Attribute) and func.attr.value in STEP_METHODS:
+        return True
+    name = dotted_name(func)
+    return name is not None and name.rsplit(".", 1)[-1] in STEP_FUNCTIONS and not (
+        isinstance(func, cst.Attribute) and func.attr.value in _NOT_STEP_METHODS)
 
 
 def loops_over(ctx: FileContext, name: str, scope: cst.CSTNode) -> Iterator[cst.For]:
@@ -422,9 +431,10 @@ def loader_uses(ctx: FileContext, loader: cst.Call) -> set[str]:
 
 
 def _uses_of_name(ctx: FileContext, name: str, scope: cst.CSTNode, depth: int,
-                  bound_at: cst.CSTNode | None = None) -> set[str]:
+                  bound_at: cst.CSTNode | None = None, site: cst.Call | None = None) -> set[str]:
     """Uses of the value ``name`` holds in ``scope``; with ``bound_at``, only the reads that
-    no later assignment of ``name`` comes between (in source order)."""
+    no later assignment of ``name`` comes between (in source order), and none before it in
+    straight-line code; with ``site``, ``scope`` is the function that call runs."""
     rebinds = [order(ctx, a) for a in assignments_in(ctx, scope)
                if name in target_names(a)] if bound_at is not None else []
     start = order(ctx, bound_at) if bound_at is not None else 0
@@ -436,29 +446,51 @@ def _uses_of_name(ctx: FileContext, name: str, scope: cst.CSTNode, depth: int,
         if any(start < rebind < at for rebind in rebinds):
             continue  # reads a later binding of the name
         inner = ctx.scope_of(read)
+        if bound_at is not None and at < start and inner is scope and not _shares_loop(
+                ctx, read, bound_at):
+            continue  # read before the binding, in straight-line code: an earlier value
         if inner is not scope and isinstance(inner, cst.FunctionDef) and (
             name in ctx.flow(inner).local_names
         ):
             continue  # a local of the same name in a nested function
-        uses.add(_use_of(ctx, read, depth))
+        uses.add(_use_of(ctx, read, depth, site))
     return uses
 
 
-def _use_of(ctx: FileContext, node: cst.BaseExpression, depth: int) -> str:
+def _shares_loop(ctx: FileContext, first: cst.CSTNode, second: cst.CSTNode) -> bool:
+    """Both nodes sit in one loop of their scope: a later pass runs the first after the
+    second."""
+    return bool(set(ctx.index.enclosing_loops(first)) & set(ctx.index.enclosing_loops(second)))
+
+
+# Calls whose result iterates the loader's batches (``for i, b in tqdm(enumerate(loader))``,
+# ``for x, y in list(loader)``).
+_ITERATING_WRAPPERS = frozenset({"enumerate", "tqdm", "zip", "iter", "trange", "list",
+                                 "tuple"})
+
+
+def _use_of(ctx: FileContext, node: cst.BaseExpression, depth: int,
+            site: cst.Call | None = None) -> str:
     """What the expression ``node`` (a loader) is used for where it appears."""
     child: cst.CSTNode = node
     parent = ctx.index.parent(node)
+    while isinstance(parent, (cst.Element, cst.Tuple, cst.List)):
+        child, parent = parent, ctx.index.parent(parent)  # ``[("train", loader), ...]``
+    if child is not node:
+        # one item of the loop's list: it does not train if the loop does not (a loop
+        # that trains may train on another item: ``for phase, loader in [...]``)
+        looped = isinstance(parent, cst.For) and parent.iter is child
+        return INSPECTS if looped and not _loop_trains(ctx, parent, site) else UNKNOWN
     while isinstance(parent, (cst.Arg, cst.Call)) and not (
         isinstance(parent, cst.Call) and parent.func is child
     ):
         if isinstance(parent, cst.Call):
-            callee = dotted_name(parent.func) or ""
-            last = callee.rsplit(".", 1)[-1]
-            loop = ctx.index.parent(parent)
-            if isinstance(loop, cst.For) and loop.iter is parent and last in (
-                "enumerate", "tqdm", "zip", "iter", "trange"
-            ):
-                return TRAINS if is_training_loop(ctx, loop) else INSPECTS
+            last = (dotted_name(parent.func) or "").rsplit(".", 1)[-1]
+            if last in _ITERATING_WRAPPERS:
+                outer = _through_wrappers(ctx, parent)
+                loop = ctx.index.parent(outer)
+                if isinstance(loop, cst.For) and loop.iter is outer:
+                    return TRAINS if _loop_trains(ctx, loop, site) else INSPECTS
             if last in _INSPECTING_CALLS:
                 return INSPECTS
             if last in _FITTING_METHODS and isinstance(parent.func, cst.Attribute):
@@ -466,10 +498,86 @@ def _use_of(ctx: FileContext, node: cst.BaseExpression, depth: int) -> str:
             return _passed_to(ctx, parent, child, depth)  # type: ignore[arg-type]
         child, parent = parent, ctx.index.parent(parent)
     if isinstance(parent, cst.For) and parent.iter is child:
-        return TRAINS if is_training_loop(ctx, parent) else INSPECTS
+        return TRAINS if _loop_trains(ctx, parent, site) else INSPECTS
     if isinstance(parent, cst.Attribute) and parent.value is child:
         return INSPECTS  # ``loader.dataset``, ``loader.batch_size``
     return UNKNOWN
+
+
+def _through_wrappers(ctx: FileContext, call: cst.Call) -> cst.Call:
+    """The outermost of nested iterating wrappers around ``call``
+    (``tqdm(enumerate(loader))`` from ``enumerate(loader)``)."""
+    while True:
+        arg = ctx.index.parent(call)
+        outer = ctx.index.parent(arg) if isinstance(arg, cst.Arg) else None
+        if not (isinstance(outer, cst.Call) and arg.keyword is None and not arg.star  # type: ignore[union-attr]
+                and (dotted_name(outer.func) or "").rsplit(".", 1)[-1] in _ITERATING_WRAPPERS):
+            return call
+        call = outer
+
+
+def _loop_trains(ctx: FileContext, loop: cst.For, site: cst.Call | None) -> bool:
+    """A loop that takes optimization steps, itself or in a function of this file it calls
+    (``loss = train(model, x, y, optimizer)``); with ``site``, the call that runs the
+    function holding the loop, not counting steps that call switches off
+    (``if optimizer is not None: optimizer.step()`` called with ``optimizer=None``)."""
+    fn = ctx.index.enclosing_function(loop)
+    if site is not None and (fn is None or ctx.call_graph.target(site) is not fn):
+        site = None
+    for call in calls_in(ctx, loop):
+        if _is_step_call(call):
+            if site is None or not _switched_off(ctx, call, loop, fn, site):  # type: ignore[arg-type]
+                return True
+        elif _calls_steps(ctx, call):
+            return True
+    return False
+
+
+def _calls_steps(ctx: FileContext, call: cst.Call) -> bool:
+    """A call of a function of this file that takes optimization steps, not all switched
+    off by this call (``train_step(batch, train=False)``)."""
+    fn = ctx.call_graph.target(call)
+    return fn is not None and any(_is_step_call(c) and not _switched_off(ctx, c, fn, fn, call)
+                                  for c in calls_in(ctx, fn.body))
+
+
+def _switched_off(ctx: FileContext, step: cst.Call, within: cst.CSTNode, fn: cst.FunctionDef,
+                  site: cst.Call) -> bool:
+    """``step`` runs only under ``if flag:`` / ``if flag is not None:`` (inside ``within``)
+    on a parameter ``flag`` of ``fn`` that ``site`` sets to ``False`` / ``None`` (or leaves
+    so)."""
+    if has_star_args(site):
+        return False
+    params = {p.name.value: p for p in (*fn.params.posonly_params, *fn.params.params,
+                                        *fn.params.kwonly_params)}
+    child: cst.CSTNode = step
+    for ancestor in ctx.index.ancestors(step):
+        if ancestor is within:
+            return False
+        if isinstance(ancestor, cst.If) and child is ancestor.body:
+            flag = _guard_flag(ancestor.test)
+            param = params.get(flag) if flag is not None else None
+            if param is not None:
+                passed = ctx.call_graph.argument_for(fn, param, site)
+                value = passed if passed is not None else param.default
+                if value is not None and (bool_value(value) is False or (
+                        isinstance(value, cst.Name) and value.value == "None")):
+                    return True
+        child = ancestor
+    return False
+
+
+def _guard_flag(test: cst.BaseExpression) -> str | None:
+    """``flag`` of ``if flag:`` and ``if flag is not None:``."""
+    if isinstance(test, cst.Name):
+        return test.value
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(
+            test.left, cst.Name):
+        target = test.comparisons[0]
+        if isinstance(target.operator, cst.IsNot) and isinstance(
+                target.comparator, cst.Name) and target.comparator.value == "None":
+            return test.left.value
+    return None
 
 
 _FITTING_METHODS = frozenset({"fit", "fit_generator", "train_on_batch"})
@@ -546,7 +654,7 @@ def _passed_to(ctx: FileContext, call: cst.Call, arg: cst.Arg, depth: int) -> st
         return UNKNOWN
     for param in (*fn.params.posonly_params, *fn.params.params, *fn.params.kwonly_params):
         if ctx.call_graph.argument_for(fn, param, call) is arg.value:
-            uses = _uses_of_name(ctx, param.name.value, fn, depth + 1)
+            uses = _uses_of_name(ctx, param.name.value, fn, depth + 1, site=call)
             if TRAINS in uses:
                 return TRAINS
             return UNKNOWN if UNKNOWN in uses else INSPECTS

@@ -103,6 +103,8 @@ class UnshuffledTrainingData(Rule):
             if not has_star_args(call):
                 self._check_factory(ctx, call, shuffle.value)
             return
+        if isinstance(shuffle, cst.Attribute) and _constructor_default_off(ctx, call, shuffle):
+            shuffle = cst.Name("False")  # ``shuffle=self.shuffle``, left at its default False
         if shuffle is not None and bool_value(shuffle) is not False:
             return  # shuffle=True, or shuffle=<variable>: not known to be off
         for name in ("sampler", "batch_sampler"):
@@ -111,7 +113,8 @@ class UnshuffledTrainingData(Rule):
                 return
         dataset = argument(call, 0, "dataset")
         if dataset is None or _is_iterable_dataset(ctx, dataset) or _is_full_batch(
-                ctx, call, dataset, keywords) or _reshuffled_every_epoch(ctx, call, dataset):
+                ctx, call, dataset, keywords) or _reshuffled_every_epoch(ctx, call, dataset) or (
+                _drawn_at_random(ctx, call, dataset)):
             return
         in_lambda = any(isinstance(a, cst.Lambda) for a in ctx.index.ancestors(call))
         function = None if in_lambda else D.function_name(ctx, call)
@@ -129,6 +132,43 @@ class UnshuffledTrainingData(Rule):
         if not any(D.split_of(n) == D.EVAL for n in names) and any(
                 D.split_of(n) == D.TRAIN for n in names):
             ctx.report(call, requires=requires)  # where it goes is unknown: its name says so
+        elif uses == {D.UNKNOWN} and not in_lambda:
+            self._check_made_for_training(ctx, call, requires)
+
+    def _check_made_for_training(self, ctx: FileContext, call: cst.Call,
+                                 requires: tuple[Requirement, ...]) -> None:
+        """``def make_loader(df): return DataLoader(ds, batch_size=32)`` with
+        ``train_loader = make_loader(df_train)``: the helper makes the training loader (by
+        the caller's name or use) and never shuffles it."""
+        fn = ctx.index.enclosing_function(call)
+        if fn is None or not isinstance(ctx.index.parent(call), cst.Return) or (
+                ctx.index.enclosing_class(fn) is not None):
+            return
+        dataset = argument(call, 0, "dataset")
+        params = {p.name.value: p for p in (*fn.params.posonly_params, *fn.params.params,
+                                            *fn.params.kwonly_params)}
+        if isinstance(dataset, cst.Call) and dotted_name(dataset.func) in params:
+            return  # ``DataLoader(dataset(), ...)``: the caller picks what data set it is
+        for site in ctx.call_graph.callers(fn):
+            names = [D.assigned_name(ctx, site), D.function_name(ctx, site)]
+            if isinstance(dataset, cst.Name) and dataset.value in params:
+                passed = ctx.call_graph.argument_for(fn, params[dataset.value], site)
+                if passed is None or _is_iterable_dataset(ctx, passed):
+                    continue  # the data set the caller passes is not known
+                names.append(D.data_name(passed))
+            if any(D.split_of(n) == D.EVAL or D.is_ordered_name(n) or D.is_debug_name(n)
+                   or D.is_random_data_name(n) for n in names):
+                continue
+            uses = D.loader_uses(ctx, site)
+            if D.TRAINS in uses or (not uses - {D.UNKNOWN} and any(
+                    D.split_of(n) == D.TRAIN for n in names)):
+                made = names[0] or fn.name.value
+                ctx.report(call, (
+                    f"training data is never shuffled: `{fn.name.value}` builds this loader "
+                    f"without shuffle=True or a sampler, and `{made}` is the training loader "
+                    "it makes; pass shuffle=True "
+                    "for training (a `shuffle` parameter of the helper)"), requires=requires)
+                return
 
     def _check_project_loader(self, ctx: FileContext, call: cst.Call) -> None:
         """``NumpyLoader(train_set, batch_size=128)``, a loader class of the project that
@@ -235,6 +275,41 @@ class UnshuffledTrainingData(Rule):
                     break
 
 
+def _constructor_default_off(ctx: FileContext, call: cst.Call,
+                             flag: cst.Attribute) -> bool:
+    """``shuffle=self.shuffle`` in a method of a class of this file whose ``__init__`` takes
+    ``shuffle=False`` and stores it (``self.shuffle = shuffle``, or ``setattr(self, ...)``
+    over its arguments), instantiated in this file, and never told otherwise: no
+    instantiation passes it (nor ``*args`` / ``**kwargs``), no ``x.shuffle = ...`` but that
+    store, no ``"shuffle"`` string (``set_params``, a parameter grid), no subclass."""
+    attr = flag.attr.value
+    class_def = ctx.index.enclosing_class(call)
+    if dotted_name(flag.value) != "self" or class_def is None:
+        return False
+    init = ctx.method(class_def, "__init__")
+    param = next((p for p in (*init.params.params, *init.params.kwonly_params)
+                  if p.name.value == attr), None) if init is not None else None
+    if param is None or param.default is None or bool_value(param.default) is not False:
+        return False
+    stores = [a for a in ctx.index.assignments if any(
+        isinstance(t.target, cst.Attribute) and t.target.attr.value == attr for t in a.targets)]
+    stored = [a for a in stores if ctx.index.is_inside(a, init) and dotted_name(a.value) == attr]
+    if len(stores) != len(stored) or not (stored or any(
+            dotted_name(c.func) == "setattr" for c in ctx.index.within(ctx.index.calls, init))):
+        return False
+    if any(isinstance(s, cst.SimpleString) and s.evaluated_value == attr
+           for s in D.nodes_of(ctx, cst.SimpleString)):
+        return False
+    if any(dotted_name(base.value) == class_def.name.value
+           for other in ctx.index.classes for base in other.bases):
+        return False
+    sites = ctx.call_graph.callers(init)
+    return bool(sites) and all(
+        not has_star_args(site) and bool_value(
+            ctx.call_graph.argument_for(init, param, site) or param.default) is False
+        for site in sites)
+
+
 def _is_stateful_model(ctx: FileContext, model: cst.BaseExpression) -> bool:
     """A Keras model whose recurrent state runs from one batch to the next, so its batches
     must keep their order (``shuffle=False`` is required): its states are reset by hand
@@ -332,6 +407,53 @@ def _reshuffled_every_epoch(ctx: FileContext, call: cst.Call,
         return False
     loops = set(ctx.index.enclosing_loops(call))
     return any(loop in loops for loop in ctx.index.enclosing_loops(built))
+
+
+# Draws of i.i.d. random samples (``torch.rand(n, d)``, ``np.random.normal(size=...)``).
+_TORCH_DRAWS = frozenset({"torch.rand", "torch.randn", "torch.randint", "torch.normal",
+                          "torch.bernoulli", "torch.rand_like", "torch.randn_like",
+                          "torch.randint_like"})
+_NOT_DRAWS = frozenset({"permutation", "shuffle", "seed", "permuted", "get_state",
+                        "set_state", "default_rng", "RandomState", "PRNGKey", "key", "split"})
+
+
+def _drawn_at_random(ctx: FileContext, call: cst.Call, dataset: cst.BaseExpression) -> bool:
+    """``TensorDataset(x, y)`` whose every tensor is drawn at random in this scope
+    (``x = torch.rand(n, d)``, ``y = torch.randint(c, (n,))``): i.i.d. samples in random
+    order, with no order to shuffle (like data named ``random`` / ``dummy``)."""
+    made = dataset
+    if isinstance(dataset, cst.Name):
+        made = _only_value(ctx, dataset.value, call)
+    if not isinstance(made, cst.Call) or not (ctx.qualname(made.func) or "").endswith(
+            "TensorDataset"):
+        return False
+    tensors = [a.value for a in made.args]
+    if not tensors or any(a.keyword is not None or a.star for a in made.args):
+        return False
+    return all(_is_draw(ctx, _only_value(ctx, t.value, call) if isinstance(t, cst.Name)
+                        else t) for t in tensors)
+
+
+def _only_value(ctx: FileContext, name: str, at: cst.CSTNode) -> cst.BaseExpression | None:
+    """The value of ``name`` when its scope binds it once, alone, before ``at``."""
+    bindings = [a for a in D.assignments_in(ctx, ctx.scope_of(at)) if name in D.target_names(a)]
+    if len(bindings) != 1 or not ctx.index.before(bindings[0], at):
+        return None
+    return ctx.assigned_value(name, at)
+
+
+def _is_draw(ctx: FileContext, expr: cst.BaseExpression | None) -> bool:
+    """A call that draws random samples, through ``.float()`` / ``.to(device)``."""
+    while isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and (
+            expr.func.attr.value in ("float", "double", "long", "to", "cuda", "astype")):
+        expr = expr.func.value
+    if not isinstance(expr, cst.Call):
+        return False
+    qualname = ctx.qualname(expr.func) or ""
+    last = qualname.rsplit(".", 1)[-1]
+    if qualname in _TORCH_DRAWS:
+        return True
+    return qualname.startswith(("numpy.random.", "jax.random.")) and last not in _NOT_DRAWS
 
 
 def _is_full_batch(ctx: FileContext, call: cst.Call, dataset: cst.BaseExpression,
