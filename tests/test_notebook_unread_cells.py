@@ -135,3 +135,14 @@ def test_fix_and_add_noqa_keep_a_refused_cell_byte_for_byte(tmp_path: Path) -> N
         assert cells[1]["source"] == refused, mode
         assert (after in cells[2]["source"]) == (mode == "--add-noqa"), mode
         assert cells[0]["source"] == IMPORT
+
+
+def test_the_fix_loop_lints_a_notebook_with_a_refused_cell_but_not_a_broken_file() -> None:
+    from lintnn.cli.fix import python_linter
+
+    engine = Engine(Settings(select=["NN101"], root=Path.cwd()), use_cache=False, jobs=1)
+    lint_notebook = python_linter(engine, Path("nb.ipynb"))
+    found = lint_notebook(_notebook([IMPORT, _REFUSED, BUG]))
+    assert found is not None and sorted(d.code for d in found) == ["NN001", "NN101"]
+    assert lint_notebook("{not json") is None
+    assert python_linter(engine, Path("a.py"))(_REFUSED) is None  # a script stays refused
