@@ -11,6 +11,7 @@ so that an error line in IPython's transformed text is mapped back to the cell's
 from __future__ import annotations
 
 import ast
+import re
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -50,10 +51,23 @@ def _recording(cls: type, log: list[tuple[int, int]]) -> type:
     return Recording
 
 
-def verdict(cell: str, user_names: set[str] | frozenset[str] = frozenset()) -> Verdict:
-    """What IPython makes of ``cell`` with ``user_names`` already bound in the namespace."""
+def first_line_indent(lines: list[str]) -> list[str]:
+    """IPython 7 and 8's ``leading_indent`` (IPython 9 removes the common indentation)."""
+    match = re.match(r"^[ \t]+", lines[0]) if lines else None
+    if match is None:
+        return lines
+    space = match.group(0)
+    return [line[len(space):] if line.startswith(space) else line for line in lines]
+
+
+def verdict(cell: str, user_names: set[str] | frozenset[str] = frozenset(),
+            ipython8: bool = False) -> Verdict:
+    """What IPython makes of ``cell`` with ``user_names`` already bound in the namespace
+    (``ipython8``: with IPython 7 and 8's ``leading_indent``)."""
     ip = shell()
     manager = it2.TransformerManager()
+    if ipython8:
+        manager.cleanup_transforms[1] = first_line_indent
     log: list[tuple[int, int]] = []
     leading = [0]
 

@@ -165,11 +165,14 @@ def notebook_document(engine: Engine, path: Path, data: bytes) -> Document | str
 
 def python_linter(engine: Engine, path: Path) -> Lint:
     """The findings of a text checked as ``path`` (Python source or a notebook's JSON);
-    None when it is not code lintnn analyses: Python refuses it, or it was skipped."""
+    None when it is not code lintnn analyses: Python refuses it, or it was skipped. A
+    notebook cell IPython refuses is one NN001 finding among the others (no fix edits it,
+    and a fix that makes another cell refused adds one, which undoes that fix)."""
     def lint(text: str) -> list[Diagnostic] | None:
         run = engine.check_source(path, text)
         raw = run.results.get(str(path))
-        if run.skipped or raw is None or any(d.code == "NN001" for d in raw.diagnostics):
+        if run.skipped or raw is None or any(d.code == "NN001" and d.cell is None
+                                             for d in raw.diagnostics):
             return None
         return run.diagnostics
 

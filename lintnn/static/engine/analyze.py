@@ -75,7 +75,8 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
                  gated: bool = True,
                  defer_summary: bool = False,
                  describe: Callable[[Verdict], Features | None] | None = None,
-                 pieces: IndexPieces | None = None) -> FileResult:
+                 pieces: IndexPieces | None = None,
+                 unread: tuple[str, ...] = ()) -> FileResult:
     """Check ``text``; files over ``max_size`` characters are only syntax-checked.
 
     ``syntax_check`` is CPython's verdict (the language server's re-judges only the
@@ -86,7 +87,8 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
     (``FileResult.deferred_classes``) rather than parse the file for them. ``describe``:
     the gate's features of the text (the language server's come from its statements),
     instead of a walk over the verdict's tree. ``pieces``: the node index's walks of the
-    statements an earlier check of this buffer parsed (:class:`IndexPieces`). Whatever
+    statements an earlier check of this buffer parsed (:class:`IndexPieces`). ``unread``:
+    the text of code of the program left out of ``text`` (``FileContext.unread``). Whatever
     goes wrong becomes a finding on this file: nothing escapes to stop the run.
     """
     name = str(path)
@@ -139,7 +141,7 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
     # tree within the bounds (``safe_parse``).
     return on_deep_stack(_analyze_parsed, result, path, text, active, wants_summary,
                          (wants_splits, wants_passed), module_name, is_package, parse, run,
-                         pieces)
+                         pieces, unread)
 
 
 # Rules whose findings in one file can rest on another file's call facts: what it splits
@@ -159,7 +161,8 @@ def _package_root(path: Path, module_name: str | None) -> str:
 def _analyze_parsed(result: FileResult, path: Path, text: str, active: list[Rule],
                     wants_summary: bool, wants_calls: tuple[bool, bool], module_name: str,
                     is_package: bool, parse: Callable[[str], cst.Module],
-                    run: Runner | None, pieces: IndexPieces | None = None) -> FileResult:
+                    run: Runner | None, pieces: IndexPieces | None = None,
+                    unread: tuple[str, ...] = ()) -> FileResult:
     """Parse with libcst and run the rules; a failure is a finding on this file only."""
     name = result.path
     try:
@@ -169,7 +172,8 @@ def _analyze_parsed(result: FileResult, path: Path, text: str, active: list[Rule
                           "although Python can: syntax-checked only")
         return result
     try:
-        ctx = FileContext(path, text, module, module_name, is_package, pieces=pieces)
+        ctx = FileContext(path, text, module, module_name, is_package, pieces=pieces,
+                          unread=unread)
         result.skipped = too_deep_tree(ctx.index.depth)
         if result.skipped is None:
             (run or run_rules)(ctx, active, result, wants_summary)

@@ -16,7 +16,9 @@ What is rewritten, as IPython does, and only where IPython sees it:
   escapes as the first token of a *logical* line (never on a continuation line inside
   brackets: ``print('%d'\\n  % n)`` is Python's ``%``);
 - ``x = %magic`` and ``x = !cmd``; ``obj?`` and ``obj??`` at the end of a logical line;
-- the common indentation of the cell and its leading blank lines;
+- the common indentation of the cell and its leading blank lines (for a cell IPython 9
+  refuses, IPython 7 and 8's rule: the first line's indentation, wherever a line starts
+  with it; the notebook may have been run with them);
 - in a cell of one line, a magic's name without ``%`` (``pip install flax``, ``cd ..``),
   unless the name is a Python builtin or keyword or a name an earlier cell bound (the
   shell's ``user_ns``, which IPython checks at run time).
@@ -118,16 +120,30 @@ def read_cell(source: str, bound: Container[str] = frozenset()
     one-line cell that may be a magic).
     """
     try:
-        python = to_python(source, bound, tokenize_always=False)
+        return _read_cell(source, bound, _dedent)
+    except CellError as error:
+        if not _INDENTED_FIRST_ROW.match(source):
+            raise
+        try:  # IPython 7 and 8 ran it: their dedent is the first line's indentation
+            return _read_cell(source, bound, _first_line_dedent)
+        except CellError:
+            raise error from None
+
+
+def _read_cell(source: str, bound: Container[str],
+               dedent: Callable[[list[str]], list[str]]) -> tuple[PythonCell, ast.Module]:
+    try:
+        python = to_python(source, bound, tokenize_always=False, dedent=dedent)
         return python, compile_cell(python)
     except CellError:
         pass  # refused: tokenizing may find the error first, and elsewhere, as IPython does
-    python = to_python(source, bound)
+    python = to_python(source, bound, dedent=dedent)
     return python, compile_cell(python)
 
 
 def to_python(source: str, bound: Container[str] = frozenset(),
-              tokenize_always: bool = True) -> PythonCell:
+              tokenize_always: bool = True,
+              dedent: Callable[[list[str]], list[str]] | None = None) -> PythonCell:
     """The Python IPython runs for the cell ``source``, row for row.
 
     Raises :class:`CellError` where IPython's own transformation fails. Without
@@ -144,7 +160,7 @@ def to_python(source: str, bound: Container[str] = frozenset(),
     for i in range(first):  # IPython drops the leading blank lines
         removed[i] = len(out[i]) - len(line_ending(out[i]))
         out[i] = line_ending(out[i])
-    work = _dedent(out[first:])
+    work = (dedent or _dedent)(out[first:])
     for i, (old, new) in enumerate(zip(out[first:], work, strict=True)):
         removed[first + i] += len(old) - len(new)
     rewritten: set[int] = set()
@@ -477,6 +493,20 @@ def _dedent(rows: list[str]) -> list[str]:
     """``textwrap.dedent`` of the rows (IPython's ``leading_indent``), row for row."""
     dedented = split_rows(textwrap.dedent("".join(rows)))
     return dedented if len(dedented) == len(rows) else list(rows)
+
+
+_FIRST_INDENT = re.compile(r"[ \t]+")
+_INDENTED_FIRST_ROW = re.compile(r"(?:[ \t\f]*(?:\r\n|\r|\n))*[ \t]+\S")
+
+
+def _first_line_dedent(rows: list[str]) -> list[str]:
+    """IPython 7 and 8's ``leading_indent``: the first row's indentation removed from every
+    row that starts with it (IPython 9 removes only what all rows share)."""
+    match = _FIRST_INDENT.match(rows[0])
+    if match is None:
+        return list(rows)
+    space = match.group(0)
+    return [row[len(space):] if row.startswith(space) else row for row in rows]
 
 
 def _cell_magic(work: list[str], rewritten: set[int], removed: list[int], first: int,

@@ -6,9 +6,12 @@ common indentation), row for row, and compiled alone as IPython compiles it. A c
 IPython itself would refuse gives one NN001 finding at its own cell and line and is left
 out of the program; the other cells are concatenated in order (a later cell sees the names
 of an earlier one, as when the notebook is run top to bottom), so one broken cell hides
-nothing else. A finding keeps its row in the concatenated source (``location``) and gets
-the 1-based index of its cell among all cells (``cell``, as Jupyter and VS Code count
-them) and its place in that cell (``extra["cell_location"]``).
+nothing else. A refused cell's text is kept as unread code of the program
+(``FileContext.unread``): a rule that reports something missing stays silent where such a
+cell may hold it (``Rule.absent``), and a name only it binds is unknown. A finding keeps
+its row in the concatenated source (``location``) and gets the 1-based index of its cell
+among all cells (``cell``, as Jupyter and VS Code count them) and its place in that cell
+(``extra["cell_location"]``).
 
 Fixes are applied to the original cell sources; only the ``source`` of the changed cells is
 rewritten, never outputs or metadata, and the JSON keeps its indentation and key order.
@@ -158,8 +161,11 @@ def analyze_notebook(path: Path, raw: bytes, rules: list[Rule],
     except NotebookError as error:
         return FileResult(name, [error_diagnostic(name, str(error), error.row, error.column)])
     verdict = Verdict(None, deepest=notebook.deepest)  # every cell was judged on its own
+    cells = notebook.data["cells"]
+    unread = tuple(cell_source(cells[span.cell - 1]) for span in notebook.spans if span.error)
     result = analyze_text(path, notebook.text, rules, module_name=path.stem,
-                          syntax_check=lambda _text: verdict, max_size=max_size)
+                          syntax_check=lambda _text: verdict, max_size=max_size,
+                          unread=unread)
     result.diagnostics = [with_cell(notebook, d) for d in result.diagnostics]
     result.diagnostics += [cell_error(name, span) for span in notebook.spans if span.error]
     result.conditional = [(with_cell(notebook, d), req) for d, req in result.conditional]

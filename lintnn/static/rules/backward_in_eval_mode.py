@@ -29,6 +29,7 @@ class BackwardInEvalMode(Rule):
     message = "backward() runs while the model is in eval mode"
     frameworks = ("torch",)
     triggers = (".eval()", ".train(")
+    absent = ("train",)
     needs = (Needs(frameworks=("torch",)), Needs(calls=("backward",)),
              Needs(calls=("eval", "train")), Needs(calls=("step",)),
              Needs(calls=("train", "zero_grad", "parameters", "named_parameters")))

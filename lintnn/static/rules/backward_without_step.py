@@ -37,6 +37,7 @@ class BackwardWithoutStep(Rule):
     )
     frameworks = ("torch",)
     triggers = ("backward", ".step(")
+    absent = ("",)
     needs = (Needs(loop_calls=("backward", "manual_backward", "step")),)
 
     def check(self, ctx: FileContext) -> None:

@@ -85,6 +85,12 @@ class Rule:
     # conditions (see :class:`Needs`). None: the rule runs wherever its triggers occur.
     needs: ClassVar[tuple[Needs, ...] | None] = None
     fixable: ClassVar[bool] = False
+    # For a rule that reports something *missing* from the program (a call never made, an
+    # argument never given): words of which code supplying it would contain one (``""``:
+    # any code may). Where part of the program could not be read (a notebook cell IPython
+    # refuses) and holds one, the rule stays silent on the file. None: the rule reports
+    # only what it sees.
+    absent: ClassVar[tuple[str, ...] | None] = None
     # "statement": what the rule reports in a top-level function or class depends only on
     # that statement and on module-level facts (imports, module-level values, the names of
     # the file's classes), never on another function's body; the language server then

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import libcst as cst
+
 from lintnn.diagnostics import Severity
 from lintnn.static.analyses.loops import Event, EventKind, compatible, iterations, runs_before
 from lintnn.static.rules.base import Needs, Rule
@@ -27,32 +29,57 @@ class ClipGradOutsideBackwardStep(Rule):
              Needs(loop_calls=("step",)), Needs(loop_calls=("backward", "manual_backward")))
 
     def check(self, ctx: FileContext) -> None:
+        reported: set[cst.CSTNode] = set()
         for iteration in iterations(ctx):
             if iteration.uses_closure:
                 continue
             events = [e for e in iteration.events if not e.nested
-                      and e.kind in (*_ORDERED, EventKind.CLIP)]
+                      and e.kind in (*_ORDERED, EventKind.CLIP, EventKind.ZERO_GRAD)]
             kinds = {e.kind for e in events}
             if EventKind.STEP not in kinds or not kinds & {_ORDERED[0], _ORDERED[1]}:
                 continue
             for position, clip in enumerate(events):
-                if clip.kind is EventKind.CLIP and _previous_is_step(events, position):
-                    ctx.report(clip.anchor)
+                if clip.kind is not EventKind.CLIP:
+                    continue
+                found = _previous_step(events, position)
+                if found is None:
+                    continue
+                step, cleared = found
+                # All in one call of a helper (``train(model, optim, x, t)``): the helper's
+                # own order is wrong; report the clip there.
+                where = clip.node if step.site is clip.site else clip.anchor
+                if where not in reported:
+                    reported.add(where)
+                    ctx.report(where, _CLEARED if cleared else None)
 
 
-def _previous_is_step(events: list[Event], position: int) -> bool:
-    """Going back from the clip (into the previous iteration), the last event is a step."""
+_CLEARED = (
+    "gradient clipping runs after zero_grad() and before backward(): it clips gradients "
+    "that were just cleared, and the new gradients that optimizer.step() applies are never "
+    "clipped; clip between backward() and step()"
+)
+
+
+def _previous_step(events: list[Event], position: int) -> tuple[Event, bool] | None:
+    """Going back from the clip (into the previous iteration), the step that is the last
+    training event, and whether gradients were cleared between it and the clip."""
     clip = events[position]
+    cleared = False
     for event in reversed(events[:position]):
-        if event.kind not in _ORDERED or not compatible(event, clip):
+        if not compatible(event, clip):
             continue
         if not runs_before(event, clip):
-            return False  # may or may not have run: unsure
-        return event.kind is EventKind.STEP
+            if event.kind in _ORDERED:
+                return None  # may or may not have run: unsure
+            continue
+        if event.kind is EventKind.ZERO_GRAD:
+            cleared = True
+            continue
+        return (event, cleared) if event.kind is EventKind.STEP else None
     for event in reversed(events[position + 1:]):
         if event.kind not in _ORDERED or not compatible(event, clip):
             continue
         if event.guard:
-            return False
-        return event.kind is EventKind.STEP
-    return False
+            return None
+        return (event, cleared) if event.kind is EventKind.STEP else None
+    return None

@@ -31,6 +31,7 @@ class EvalModeLeaksIntoTraining(Rule):
     message = "model.eval() in the training loop is never undone before the next training step"
     frameworks = ("torch",)
     triggers = (".eval()", ".train(")
+    absent = ("train",)
     needs = (Needs(frameworks=("torch",)), Needs(loop_calls=("eval", "train")),
              Needs(loop_calls=("step",)),
              Needs(calls=("train", "zero_grad", "parameters", "named_parameters")))

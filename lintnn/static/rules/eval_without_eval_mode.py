@@ -58,6 +58,7 @@ class EvalWithoutEvalMode(Rule):
                "call model.eval() before evaluating")
     frameworks = ("torch",)
     triggers = ("no_grad", "inference_mode", "eval", "valid", "test", "predict", "infer")
+    absent = ("eval", "train")
     needs = (Needs(frameworks=("torch",)),
              Needs(callee_roles=(R.NO_GRAD,), functions=_evaluation_unit_name))
 

@@ -8,7 +8,14 @@ from lintnn.diagnostics import Severity
 from lintnn.static.knowledge import roles as R
 from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
-from lintnn.static.syntax.nodes import argument, keyword, method_name, positional, string_value
+from lintnn.static.syntax.nodes import (
+    argument,
+    dotted_name,
+    keyword,
+    method_name,
+    positional,
+    string_value,
+)
 
 _FP16 = frozenset({"torch.float16", "torch.half"})
 
@@ -26,11 +33,13 @@ class Fp16AutocastWithoutGradScaler(Rule):
     )
     frameworks = ("torch",)
     triggers = ("autocast",)
+    absent = ("Scaler", "scale")
     needs = (Needs(callee_roles=(R.AUTOCAST,)), Needs(calls=("backward",)))
 
     def check(self, ctx: FileContext) -> None:
         if "GradScaler" in ctx.source or any(
-            method_name(c) in ("scale", "unscale_") for c in ctx.index.calls
+            method_name(c) in ("scale", "unscale_") or _calls_loss_scaler(ctx, c)
+            for c in ctx.index.calls
         ):
             return
         for with_node in ctx.index.withs:
@@ -58,6 +67,16 @@ class Fp16AutocastWithoutGradScaler(Rule):
             device = string_value(keyword(call, "device_type") or (args[0] if args else None))
             return device == "cuda"
         return False
+
+
+def _calls_loss_scaler(ctx: FileContext, call: cst.Call) -> bool:
+    """``loss_scaler(loss, optimizer, ...)``: an object named as a scaler called with
+    arguments (timm's ``NativeScaler``, a project's wrapper of ``GradScaler`` that scales,
+    backpropagates and steps), not a framework function, not a class being built."""
+    name = dotted_name(call.func)
+    last = name.rsplit(".", 1)[-1] if name else ""
+    return "scaler" in last.lower() and last[:1].islower() and bool(call.args) and \
+        ctx.callee(call)[1] is None
 
 
 def _backward_in_scope(ctx: FileContext, node: cst.CSTNode) -> bool:

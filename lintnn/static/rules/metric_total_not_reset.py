@@ -43,6 +43,7 @@ class MetricTotalNotReset(Rule):
     )
     frameworks = ("torch", "jax", "keras")
     triggers = ("+=", "append(")
+    absent = ("",)
     needs = (Needs(words=lambda word: "epoch" in word.lower()),
              Needs(loop_calls=(*D.STEP_METHODS, *D.STEP_FUNCTIONS)))
 

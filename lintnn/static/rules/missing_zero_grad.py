@@ -25,6 +25,7 @@ class MissingZeroGrad(Rule):
     )
     frameworks = ("torch",)
     triggers = ("backward",)
+    absent = ("grad",)
     needs = (Needs(loop_calls=("step",)), Needs(loop_calls=("backward",)))
 
     def check(self, ctx: FileContext) -> None:

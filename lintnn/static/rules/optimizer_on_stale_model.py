@@ -26,6 +26,7 @@ class OptimizerOnStaleModel(Rule):
     )
     frameworks = ("torch",)
     triggers = ("parameters(",)
+    absent = ("",)
     needs = (Needs(roles=(R.OPTIMIZER,)), Needs(calls=("parameters", "named_parameters")))
 
     def check(self, ctx: FileContext) -> None:

@@ -30,6 +30,7 @@ class PrngKeyReused(Rule):
     )
     frameworks = ("jax",)
     triggers = ("random.", "rngs", "initializers")
+    absent = ("",)
     needs = (Needs(names=("random", "rngs", "initializers")),)
 
     def check(self, ctx: FileContext) -> None:
@@ -237,11 +238,21 @@ def _draws_from_parameter(ctx: FileContext, fn: cst.FunctionDef, name: str) -> b
 
 
 def _innermost_loop(ctx: FileContext, call: cst.Call) -> cst.CSTNode | None:
-    """The innermost loop that runs ``call`` on every iteration (not its ``for`` header)."""
+    """The innermost loop that runs ``call`` on every iteration (not its ``for`` header),
+    passing over loops that walk items written out in a list, tuple or set."""
     for loop in ctx.index.enclosing_loops(call):
-        if ctx.index.is_inside(call, loop.body) or isinstance(loop, cst.While):
+        if (ctx.index.is_inside(call, loop.body) or isinstance(loop, cst.While)) \
+                and not _over_written_items(loop):
             return loop
     return None
+
+
+def _over_written_items(loop: cst.CSTNode) -> bool:
+    """``for split in ("train", "test")``: each iteration is a different named case (a
+    split, a configuration of a sweep), drawn once; one seed for each is how such cases
+    are made alike on purpose, not one step's randomness repeated on every step."""
+    return isinstance(loop, cst.For) and isinstance(loop.iter, (cst.List, cst.Tuple, cst.Set)) \
+        and not any(isinstance(e, cst.StarredElement) for e in loop.iter.elements)
 
 
 def _dominates(ctx: FileContext, first: cst.Call, second: cst.Call) -> bool:

@@ -28,6 +28,7 @@ class SchedulerNeverStepped(Rule):
     )
     frameworks = ("torch",)
     triggers = ("lr_scheduler", "_schedule")
+    absent = ("step",)
     needs = (Needs(roles=(R.SCHEDULER,)), Needs(calls=("step",)))
 
     def check(self, ctx: FileContext) -> None:

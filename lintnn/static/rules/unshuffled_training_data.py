@@ -43,6 +43,7 @@ class UnshuffledTrainingData(Rule):
     )
     frameworks = ("torch", "jax", "keras", "sklearn")
     triggers = ("DataLoader", "shuffle", "train", "from_tensor_slices")
+    absent = ("",)
     needs = (Needs(callee_roles=(R.DATA_LOADER,),
                    calls=("fit", "fit_generator", "train_on_batch", "from_tensor_slices"),
                    loop_calls=(*D.STEP_METHODS, *D.STEP_FUNCTIONS)),)

@@ -131,6 +131,10 @@ class FileContext:
     reads: list[cst.CSTNode] | None = None
     # The walks of the module's statements kept from an earlier context (an edited buffer).
     pieces: InitVar[IndexPieces | None] = None
+    # The text of code that belongs to the program but could not be read (a notebook cell
+    # IPython refuses): whatever the analysis finds missing may be there. A rule that
+    # reports something missing names, in ``absent``, the words such code would contain.
+    unread: tuple[str, ...] = ()
 
     def __post_init__(self, pieces: IndexPieces | None) -> None:
         self.imports = ImportMap(self.module_name, self.is_package)
@@ -509,10 +513,18 @@ class FileContext:
         once the whole project is indexed.
         """
         assert self.current_rule is not None, "report() called outside a rule"
+        if self.may_be_unread(getattr(self.current_rule, "absent", None)):
+            return
         self.findings.append(
             RawFinding(self.current_rule, node, message or self.current_rule.message, fix,
                        tuple(requires), end_node)
         )
+
+    def may_be_unread(self, words: tuple[str, ...] | None) -> bool:
+        """Whether code the parser could not read (``unread``) may hold one of ``words``
+        (``""``: anything)."""
+        return words is not None and any(word in text for text in self.unread
+                                         for word in words)
 
     def requirement(self, value: Value, fact: str, role: str) -> Requirement | None:
         """A requirement on the project class behind ``value``, or None if there is none."""
