@@ -21,7 +21,13 @@ import libcst as cst
 from lintnn.static.knowledge import roles as R
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.dataflow import Kind, Value
-from lintnn.static.syntax.nodes import argument, bool_value, dotted_name, method_name
+from lintnn.static.syntax.nodes import (
+    argument,
+    bool_value,
+    dotted_name,
+    method_name,
+    target_names,
+)
 from lintnn.static.syntax.project import CONTAINS, Requirement
 
 _EVAL_WORDS = frozenset({
@@ -457,10 +463,11 @@ class ModeDependence:
     requirement: Requirement | None  # None: known in this file
 
 
-def mode_dependence(ctx: FileContext, model: Value | None) -> ModeDependence | None:
+def mode_dependence(ctx: FileContext, model: Value | None,
+                    depth: int = 0) -> ModeDependence | None:
     """How ``model`` is known to depend on its mode; None when it is not known to (a
     model without dropout and batch norm computes the same in both modes)."""
-    if model is None:
+    if model is None or depth > _FACTORY_DEPTH:
         return None
     if model.kind is Kind.PARAM:
         requirement = ctx.requirement(model, CONTAINS, R.MODE_DEPENDENT)
@@ -470,8 +477,11 @@ def mode_dependence(ctx: FileContext, model: Value | None) -> ModeDependence | N
     if model.roles & _MODE_DEPENDENT:
         return ModeDependence(model, None)
     if R.SEQUENTIAL in model.roles:
-        for item in model.items:
-            found = mode_dependence(ctx, item) if item is not None else None
+        layers = _sequential_layers(model)
+        for position, item in enumerate(model.items):
+            if item is None and position < len(layers):
+                item = factory_result(ctx, layers[position], depth + 1)  # ``conv_block(3, 64)``
+            found = mode_dependence(ctx, item, depth + 1) if item is not None else None
             if found is not None:
                 return found
         return None
@@ -484,3 +494,98 @@ def receiver_dependence(ctx: FileContext, call: cst.Call) -> ModeDependence | No
     if not isinstance(call.func, cst.Attribute):
         return None
     return mode_dependence(ctx, ctx.value(call.func.value))
+
+
+# Models built by a function of the file ---------------------------------------------------
+
+_FACTORY_DEPTH = 4
+_PASSTHROUGH = frozenset({"to", "cuda", "cpu", "float", "double", "half", "train"})
+
+
+def model_value(ctx: FileContext, expr: cst.BaseExpression) -> Value | None:
+    """``ctx.value(expr)``, or, for a name the dataflow cannot follow, the model a function
+    of this file builds and returns: ``model, loss_fn, opt = get_model()`` where
+    ``get_model`` ends in ``return model, loss_fn, optimizer``."""
+    return ctx.value(expr) or _factory_name(ctx, expr, 0)
+
+
+def _factory_name(ctx: FileContext, expr: cst.BaseExpression, depth: int) -> Value | None:
+    """The value a local function's return gives ``expr`` (a plain name), bound by an
+    assignment that always runs before ``expr`` in its scope."""
+    if not isinstance(expr, cst.Name) or depth > _FACTORY_DEPTH:
+        return None
+    assign = ctx.last_assignment(expr.value, expr)
+    if assign is None or len(assign.targets) != 1 or not dominates(ctx, assign, expr) or (
+            _rebound_in_loop(ctx, expr)):
+        return None
+    target = assign.targets[0].target
+    if isinstance(target, cst.Name):
+        position = None
+    elif isinstance(target, (cst.Tuple, cst.List)) and all(
+            isinstance(el, cst.Element) and isinstance(el.value, cst.Name)
+            for el in target.elements):
+        names = [el.value.value for el in target.elements]  # type: ignore[attr-defined]
+        if names.count(expr.value) != 1:
+            return None
+        position = names.index(expr.value)
+    else:
+        return None
+    call = _unwrap(assign.value)
+    if not isinstance(call, cst.Call):
+        return None
+    width = len(target.elements) if position is not None else None  # type: ignore[union-attr]
+    return factory_result(ctx, call, depth + 1, position, width)
+
+
+def _rebound_in_loop(ctx: FileContext, name: cst.Name) -> bool:
+    """``name`` is assigned again in a loop around it (after it: the next iteration's)."""
+    loops = ctx.index.enclosing_loops(name)
+    return any(ctx.index.is_inside(node, loops[-1]) and any(
+        name.value in target_names(t.target) for t in node.targets)
+        for node in ctx.index.assignments) if loops else False
+
+
+def factory_result(ctx: FileContext, call: cst.BaseExpression, depth: int = 0,
+                   position: int | None = None, width: int | None = None) -> Value | None:
+    """The instance a call of a plain function of this file returns (part ``position`` of
+    a ``width``-tuple), when every ``return`` of the function agrees on it."""
+    call = _unwrap(call)
+    if not isinstance(call, cst.Call) or depth > _FACTORY_DEPTH:
+        return None
+    fn = ctx.call_graph.target(call)
+    if fn is None or ctx.index.enclosing_class(fn) is not None:
+        return None
+    found: Value | None = None
+    returns = [r for r in ctx.index.within(ctx.index.returns, fn)
+               if ctx.index.enclosing_function(r) is fn]
+    for node in returns:
+        returned = node.value
+        if position is not None:
+            if not isinstance(returned, (cst.Tuple, cst.List)) or len(returned.elements) != width:
+                return None
+            returned = returned.elements[position].value
+        if returned is None:
+            return None
+        value = ctx.value(returned) or _factory_name(ctx, returned, depth + 1) or (
+            factory_result(ctx, returned, depth + 1))
+        if value is None or value.kind is not Kind.INSTANCE or (
+                found is not None and not found.same_as(value)):
+            return None
+        found = found or value
+    return found
+
+
+def _unwrap(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """``build()`` for ``build().to(device)``."""
+    while isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and (
+            expr.func.attr.value in _PASSTHROUGH):
+        expr = expr.func.value
+    return expr
+
+
+def _sequential_layers(model: Value) -> list[cst.BaseExpression]:
+    """The positional layers of the ``nn.Sequential(...)`` call that built ``model``."""
+    node = _unwrap(model.node) if isinstance(model.node, cst.BaseExpression) else None
+    if not isinstance(node, cst.Call) or any(arg.star for arg in node.args):
+        return []
+    return [arg.value for arg in node.args if arg.keyword is None]

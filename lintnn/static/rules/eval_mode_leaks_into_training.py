@@ -15,6 +15,7 @@ from lintnn.static.analyses.modes import (
     helper_evals_of_trained_models,
     mode_dependence,
     mode_index,
+    model_value,
     receiver_dependence,
 )
 from lintnn.static.rules.base import Needs, Rule
@@ -49,7 +50,7 @@ class EvalModeLeaksIntoTraining(Rule):
             if loop is None or not _leaks(ctx, modes, node, loop):
                 continue
             passed = _passed_model(node, model) if node is not eval_call else None
-            dependence = (mode_dependence(ctx, ctx.value(passed)) if passed is not None
+            dependence = (mode_dependence(ctx, model_value(ctx, passed)) if passed is not None
                           else receiver_dependence(ctx, eval_call))
             if dependence is None:
                 continue

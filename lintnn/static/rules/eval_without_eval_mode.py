@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import libcst as cst
 
@@ -19,6 +19,7 @@ from lintnn.static.analyses.modes import (
     is_no_grad_function,
     mode_dependence,
     mode_index,
+    model_value,
     scope_of,
 )
 from lintnn.static.knowledge import roles as R
@@ -171,12 +172,22 @@ def _inside_module_class(ctx: FileContext, expr: cst.BaseExpression) -> bool:
 
 def _first_witness(ctx: FileContext, modes: ModeIndex, site: cst.Call,
                    expr: cst.BaseExpression) -> _Witness | None:
-    definite = None
+    """A path known to hold dropout / BN, or else one whose requirement names every
+    other path's as alternatives (``validate(model)`` called on ``Net()`` and on
+    ``NetDropout()``: the finding holds when any of them has such a layer)."""
+    conditional: list[_Witness] = []
     for witness in _witnesses(ctx, modes, site, expr, None, 0):
         if witness.requirement is None:
             return witness
-        definite = definite or witness
-    return definite
+        conditional.append(witness)
+    if not conditional:
+        return None
+    first, *others = conditional
+    alternatives = tuple(dict.fromkeys(w.requirement for w in others
+                                       if w.requirement != first.requirement))
+    if not alternatives:
+        return first
+    return _Witness(first.model, replace(first.requirement, alternatives=alternatives))
 
 
 def _witnesses(ctx: FileContext, modes: ModeIndex, site: cst.CSTNode,
@@ -188,7 +199,7 @@ def _witnesses(ctx: FileContext, modes: ModeIndex, site: cst.CSTNode,
         return
     value = known
     if value is None and expr is not None:
-        value = ctx.value(expr)
+        value = model_value(ctx, expr)
         if value is None or value.kind not in (Kind.PARAM, Kind.INSTANCE):
             return
         if value.kind is not Kind.PARAM and _set_elsewhere(ctx, modes, expr):

@@ -22,6 +22,7 @@ TRAINING_VALUE = {
 }
 _APPLY_NAMES = frozenset({"apply", "apply_fn"})
 _LAYER_ROLES = frozenset({R.DROPOUT, R.BATCHNORM})
+_FUNCTIONAL_MODELS = frozenset({"keras.Model", "keras.models.Model"})
 
 
 class ModeFlagFixedInEval(Rule):
@@ -41,6 +42,8 @@ class ModeFlagFixedInEval(Rule):
         for call in ctx.index.calls:
             flag = _training_flag(call)
             if flag is None:
+                if "keras" in ctx.frameworks:
+                    self._check_default(ctx, call)
                 continue
             if _is_layer(ctx, call):
                 self._check_layer(ctx, call, flag)
@@ -52,6 +55,29 @@ class ModeFlagFixedInEval(Rule):
                         f"model runs with dropout on and updates or uses batch statistics, "
                         f"so the evaluation is noisy and wrong; pass the evaluation value "
                         f"(`{_eval_value(flag)}`)"))
+
+    def _check_default(self, ctx: FileContext, call: cst.Call) -> None:
+        """``bn_block(x)`` in a function that builds a Keras functional ``Model``, where
+        ``bn_block(x, training=True)`` passes its flag to a BatchNorm / Dropout layer: the
+        default's training value is baked into the graph that evaluate / predict run."""
+        found = _omits_defaulted_flag(ctx, call)
+        if found is None:
+            return
+        block, param = found
+        builder = ctx.index.enclosing_function(call)
+        if builder is None or not _builds_functional_model(ctx, builder) or (
+                is_stochastic_name(builder.name.value)):
+            return
+        if any(_omits_defaulted_flag(ctx, other) for other in ctx.index.within(
+                ctx.index.calls, builder) if ctx.index.order[other] < ctx.index.order[call]):
+            return  # one finding per builder: its first such call
+        flag = param.name.value
+        ctx.report(call, (
+            f"`{block.name.value}(...)` is called without `{flag}`, so its Dropout / "
+            f"BatchNorm layers get `{flag}={TRAINING_VALUE[flag]}` (the default) baked "
+            f"into the functional model built in `{builder.name.value}`: `evaluate` and "
+            f"`predict` then run them as in training; leave the flag unset (`None`) so "
+            f"Keras switches it, or pass it through"))
 
     def _check_layer(self, ctx: FileContext, call: cst.Call, flag: cst.Arg) -> None:
         """``nn.Dropout(0.5, deterministic=False)`` inside a module: never switched off."""
@@ -109,3 +135,52 @@ def _code(arg: cst.Arg) -> str:
 def _eval_value(arg: cst.Arg) -> str:
     name = arg.keyword.value  # type: ignore[union-attr]
     return f"{name}={not TRAINING_VALUE[name]}"
+
+
+def _defaulted_flag(ctx: FileContext, fn: cst.FunctionDef) -> cst.Param | None:
+    """The parameter of ``fn`` named as a mode flag, defaulting to its training value,
+    that ``fn`` passes as that flag to a Dropout / BatchNorm layer call."""
+    cache: dict[cst.FunctionDef, cst.Param | None] = ctx.__dict__.setdefault(
+        "_nn204_defaulted", {})
+    if fn not in cache:
+        cache[fn] = _find_defaulted_flag(ctx, fn)
+    return cache[fn]
+
+
+def _find_defaulted_flag(ctx: FileContext, fn: cst.FunctionDef) -> cst.Param | None:
+    for param in (*fn.params.params, *fn.params.kwonly_params):
+        flag = param.name.value
+        if flag not in TRAINING_VALUE or param.default is None or (
+                bool_value(param.default) is not TRAINING_VALUE[flag]):
+            continue
+        for call in ctx.index.within(ctx.index.calls, fn):
+            arg = keyword_arg(call, flag)
+            if arg is not None and isinstance(arg.value, cst.Name) and (
+                    arg.value.value == flag) and _is_layer(ctx, call) and (
+                    ctx.index.enclosing_function(call) is fn):
+                return param
+    return None
+
+
+def _builds_functional_model(ctx: FileContext, fn: cst.FunctionDef) -> bool:
+    """``fn`` calls ``keras.Model(inputs, outputs)`` (a functional graph)."""
+    for call in ctx.index.within(ctx.index.calls, fn):
+        qualname, _ = ctx.callee(call)
+        if qualname in _FUNCTIONAL_MODELS and any(
+                arg.keyword is None or arg.keyword.value in ("inputs", "outputs")
+                for arg in call.args):
+            return True
+    return False
+
+
+def _omits_defaulted_flag(ctx: FileContext, call: cst.Call
+                          ) -> tuple[cst.FunctionDef, cst.Param] | None:
+    """The plain function of this file ``call`` calls and its :func:`_defaulted_flag`,
+    when ``call`` leaves that flag to its default."""
+    block = ctx.call_graph.target(call)
+    if block is None or ctx.index.enclosing_class(block) is not None:
+        return None
+    param = _defaulted_flag(ctx, block)
+    if param is None or ctx.call_graph.passes(block, param, call):
+        return None
+    return block, param
