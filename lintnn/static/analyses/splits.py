@@ -38,11 +38,23 @@ def split_later(
         for name in names & sources if at > start else ():
             if not any(
                 start < D.order(ctx, a) < at and name in D.target_names(a)
-                and not D.mentions(a.value, names)
+                and not D.mentions(a.value, names) and not _filled_later(ctx, a, name, names, at)
                 for a in assigns
             ):
                 return True
     return False
+
+
+def _filled_later(ctx: FileContext, assign: cst.Assign, name: str, names: set[str],
+                  at: int) -> bool:
+    """``name = []`` and then, before ``at``, ``name.append(<one of names>)``: the list is
+    filled with the data (windows of a series), not bound to other data."""
+    if not (isinstance(assign.value, cst.List) and not assign.value.elements):
+        return False
+    start = D.order(ctx, assign)
+    return any(start < D.order(ctx, call) < at and call.func.value.value == name  # type: ignore[attr-defined]
+               and D.mentions(call.args[0].value, names)
+               for call in _appends(ctx, ctx.scope_of(assign)))
 
 
 def full_data_name(expr: cst.BaseExpression | None, training: bool = False) -> str | None:
@@ -342,12 +354,26 @@ def carried(ctx: FileContext, call: cst.CSTNode, names: frozenset[str],
     ``call`` (statistics, resampled rows) travels with them."""
     carried = set(names)
     start = D.order(ctx, call)
-    for assign in assigns:
-        if D.order(ctx, assign) <= start or not carried:
+    steps: list[cst.CSTNode] = [*assigns, *_appends(ctx, ctx.scope_of(call))]
+    steps.sort(key=lambda node: D.order(ctx, node))
+    for step in steps:
+        if D.order(ctx, step) <= start or not carried:
             continue
-        if D.mentions(assign.value, carried) and not _scalar(assign.value):
-            carried |= assigned_names(assign)
+        if isinstance(step, cst.Call):  # ``windows.append(X[i:i + n])``
+            if D.mentions(step.args[0].value, carried):
+                carried.add(step.func.value.value)  # type: ignore[attr-defined]
+        elif D.mentions(step.value, carried) and not _scalar(step.value):  # type: ignore[attr-defined]
+            carried |= assigned_names(step)  # type: ignore[arg-type]
     return frozenset(carried)
+
+
+def _appends(ctx: FileContext, scope: cst.CSTNode) -> list[cst.Call]:
+    """``rows.append(x)`` / ``rows.extend(x)`` statements of ``scope``: a list built from
+    data holds that data (``windows.append(series[i:i + n])``, then ``np.array(windows)``)."""
+    return [call for call in D.calls_by_scope(ctx).get(scope, ())
+            if isinstance(call.func, cst.Attribute) and isinstance(call.func.value, cst.Name)
+            and call.func.attr.value in ("append", "extend") and len(call.args) == 1
+            and call.args[0].keyword is None and isinstance(ctx.index.parent(call), cst.Expr)]
 
 
 def _scalar(expr: cst.BaseExpression) -> bool:
