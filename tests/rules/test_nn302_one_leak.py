@@ -166,3 +166,59 @@ def test_a_list_emptied_and_filled_with_other_data_is_not_the_scaled_data() -> N
         rows.append(r)
     X_train, X_test = rows[:800], rows[800:]
     """, "NN302")
+
+
+_DATA_GEN = """
+    import numpy as np
+    from sklearn.preprocessing import StandardScaler
+
+    def data_gen(data, cols):
+        X = data[:, cols]
+        scaler = StandardScaler()
+        sc = scaler.fit(X){marker}
+        return sc.transform(X)
+
+    train_rows = train_df.values
+    X = data_gen(train_rows, [1, 2])
+    model.fit(X, Y, validation_split=0.3)
+"""
+
+
+def test_a_helper_given_the_parts_of_a_split_is_not_a_fit_on_the_whole_data() -> None:
+    assert_findings(_DATA_GEN.format(marker="") + """
+    X_t = test_df.values
+    X_test = data_gen(X_t, [1, 2])  # expect: NN303
+    """, "NN302")
+
+
+def test_a_helper_given_the_whole_data_whose_result_is_split_is_reported() -> None:
+    assert_findings(_DATA_GEN.format(marker="  # expect: NN302") + """
+    rows = df.values
+    X_all = data_gen(rows, [1, 2])
+    X_tr, X_te = X_all[:800], X_all[800:]
+    """, "NN302")
+
+
+def test_nn303_a_helper_that_refits_called_on_test_data() -> None:
+    assert_findings(_DATA_GEN.format(marker="") + """
+    X_t = test_df.values
+    X_test = data_gen(X_t, [1, 2])  # expect: NN303
+    """, "NN303")
+
+
+def test_nn303_a_helper_only_ever_called_on_test_data_or_that_only_transforms() -> None:
+    assert_findings("""
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler().fit(train_rows)
+
+    def prepare(data):
+        return scaler.transform(data)
+
+    def refit(data):
+        return StandardScaler().fit_transform(data)
+
+    X_train = prepare(train_rows)
+    X_test = prepare(test_rows)
+    X_new = refit(test_rows)
+    """, "NN303")

@@ -354,7 +354,8 @@ def carried(ctx: FileContext, call: cst.CSTNode, names: frozenset[str],
     ``call`` (statistics, resampled rows) travels with them."""
     carried = set(names)
     start = D.order(ctx, call)
-    steps: list[cst.CSTNode] = [*assigns, *_appends(ctx, ctx.scope_of(call))]
+    scope = call if isinstance(call, cst.FunctionDef) else ctx.scope_of(call)
+    steps: list[cst.CSTNode] = [*assigns, *_appends(ctx, scope)]
     steps.sort(key=lambda node: D.order(ctx, node))
     for step in steps:
         if D.order(ctx, step) <= start or not carried:
@@ -505,4 +506,46 @@ def _passed_on(ctx: FileContext, fn: cst.FunctionDef,
             continue
         out.append(Requirement(function_qualname(ctx, outer), SPLIT, "-1", str(ctx.path)))
         out += _passed_on(ctx, outer, seen | {outer})
+    return out
+
+
+# Helpers that fit statistics on what they are given -------------------------------------
+
+def split_of_data(ctx: FileContext, expr: cst.BaseExpression | None,
+                  at: cst.CSTNode) -> str | None:
+    """The split (``D.TRAIN``, ``D.EVAL``) the data ``expr`` holds, by its name or, for a
+    name that says none, by the one it was last bound from (``X_t = test_data.values``:
+    ``X_t`` holds test data); None when neither says."""
+    name = D.data_name(expr)
+    split = D.clear_split(name)
+    if split is not None or name is None:
+        return split
+    base = expr
+    while isinstance(base, (cst.Subscript, cst.Attribute)) and not isinstance(base, cst.Name):
+        base = base.value
+    if not isinstance(base, cst.Name):
+        return None
+    value = ctx.assigned_value(base.value, ctx.index.statement_of(at))
+    return D.clear_split(D.data_name(value)) if value is not None else None
+
+
+def fitted_parameters(ctx: FileContext, fn: cst.FunctionDef) -> dict[str, cst.Call]:
+    """The parameters of ``fn`` whose data a statistics estimator fits inside ``fn`` (itself,
+    or what ``fn`` computed from it: ``X = data[:, cols]``, then ``scaler.fit(X)``), each
+    with the first such fit; remembered per function."""
+    cache: dict[cst.FunctionDef, dict[str, cst.Call]] = ctx.__dict__.setdefault(
+        "_fitted_parameters", {})
+    if fn in cache:
+        return cache[fn]
+    out: dict[str, cst.Call] = {}
+    calls = D.calls_by_scope(ctx).get(fn, [])
+    fits = [(call, data) for call in calls if (data := D.fitted_data(ctx, call)) is not None]
+    if fits:
+        assigns = D.assignments_in(ctx, fn)
+        for param in (*fn.params.posonly_params, *fn.params.params, *fn.params.kwonly_params):
+            holding = carried(ctx, fn, frozenset({param.name.value}), assigns)
+            found = next((call for call, data in fits if D.mentions(data, set(holding))), None)
+            if found is not None:
+                out[param.name.value] = found
+    cache[fn] = out
     return out

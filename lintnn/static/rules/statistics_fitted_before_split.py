@@ -108,11 +108,28 @@ def _leak(ctx: FileContext, scope: cst.CSTNode, fit: Fit, calls: list[cst.Call],
         return None
     if splits and S.split_later(ctx, fit.call, carried, splits, assigns):
         return fit.requires
-    if isinstance(scope, cst.FunctionDef):
+    if isinstance(scope, cst.FunctionDef) and not _given_parts(ctx, scope, fit):
         requirement = S.split_by_a_caller(ctx, scope, carried)
         if requirement is not None:
             return (*fit.requires, requirement)
     return None
+
+
+def _given_parts(ctx: FileContext, fn: cst.FunctionDef, fit: Fit) -> bool:
+    """``fn`` fits on what it is given (``def data_gen(data): ...; scaler.fit(X)`` with ``X``
+    made from ``data``), and every call of it in the file gives it one part of a split
+    (``data_gen(train_rows)``, ``data_gen(test_rows)``), by name or by what that name was
+    bound from: the fit is on that part, not on the whole data. (A call on evaluation data
+    is NN303's finding.)"""
+    params = [p for p, call in S.fitted_parameters(ctx, fn).items() if call is fit.call]
+    callers = ctx.call_graph.callers(fn)
+    if not params or not callers:
+        return False
+    by_name = {p.name.value: p for p in (*fn.params.posonly_params, *fn.params.params,
+                                         *fn.params.kwonly_params)}
+    return any(all(
+        S.split_of_data(ctx, ctx.call_graph.argument_for(fn, by_name[name], call), call)
+        is not None for call in callers) for name in params)
 
 
 def _message(message: str, fit: Fit, columns: list[str]) -> str:
