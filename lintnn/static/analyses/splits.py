@@ -151,10 +151,11 @@ def splits_in(ctx: FileContext, scope: cst.CSTNode, calls: list[cst.Call],
             out.append((D.order(ctx, call), names))  # type: ignore[arg-type]
             indices |= _index_parts(ctx, call, splitter)
         elif slices and _validation_split(call):
-            data = argument(call, 0, "x")
-            name = D.data_name(data) if data is not None else None
-            if name is not None:
-                out.append((D.order(ctx, call), {name}))
+            # Keras holds out the last rows of the inputs and of the targets alike.
+            held = {D.data_name(data) for data in (argument(call, 0, "x"), argument(call, 1, "y"))
+                    if data is not None} - {None}
+            if held:
+                out.append((D.order(ctx, call), held))  # type: ignore[arg-type]
     if slices:
         out += _splits_by_callees(ctx, calls)
     if not slices and not indices:
