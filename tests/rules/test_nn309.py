@@ -115,3 +115,22 @@ a, b = train_test_split(scaled)
 """
     assert_findings(source, "NN309")
     assert_findings(source, "NN302")
+
+
+def test_targets_standardized_before_validation_split() -> None:
+    check("""
+y_mean = train_Y.mean()  # expect: NN309
+y_std = train_Y.std()
+train_Y -= y_mean
+train_Y /= y_std
+model.fit(train_X, train_Y, epochs=5, validation_split=0.25)
+""")
+
+
+def test_targets_standardized_for_a_fit_with_validation_data_are_not_flagged() -> None:
+    check("""
+y_mean = train_Y.mean()
+train_Y -= y_mean
+train_Y /= train_Y.std()
+model.fit(train_X, train_Y, epochs=5, validation_data=(val_X, val_Y))
+""")

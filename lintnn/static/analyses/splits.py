@@ -38,11 +38,23 @@ def split_later(
         for name in names & sources if at > start else ():
             if not any(
                 start < D.order(ctx, a) < at and name in D.target_names(a)
-                and not D.mentions(a.value, names)
+                and not D.mentions(a.value, names) and not _filled_later(ctx, a, name, names, at)
                 for a in assigns
             ):
                 return True
     return False
+
+
+def _filled_later(ctx: FileContext, assign: cst.Assign, name: str, names: set[str],
+                  at: int) -> bool:
+    """``name = []`` and then, before ``at``, ``name.append(<one of names>)``: the list is
+    filled with the data (windows of a series), not bound to other data."""
+    if not (isinstance(assign.value, cst.List) and not assign.value.elements):
+        return False
+    start = D.order(ctx, assign)
+    return any(start < D.order(ctx, call) < at and call.func.value.value == name  # type: ignore[attr-defined]
+               and D.mentions(call.args[0].value, names)
+               for call in _appends(ctx, ctx.scope_of(assign)))
 
 
 def full_data_name(expr: cst.BaseExpression | None, training: bool = False) -> str | None:
@@ -139,10 +151,11 @@ def splits_in(ctx: FileContext, scope: cst.CSTNode, calls: list[cst.Call],
             out.append((D.order(ctx, call), names))  # type: ignore[arg-type]
             indices |= _index_parts(ctx, call, splitter)
         elif slices and _validation_split(call):
-            data = argument(call, 0, "x")
-            name = D.data_name(data) if data is not None else None
-            if name is not None:
-                out.append((D.order(ctx, call), {name}))
+            # Keras holds out the last rows of the inputs and of the targets alike.
+            held = {D.data_name(data) for data in (argument(call, 0, "x"), argument(call, 1, "y"))
+                    if data is not None} - {None}
+            if held:
+                out.append((D.order(ctx, call), held))  # type: ignore[arg-type]
     if slices:
         out += _splits_by_callees(ctx, calls)
     if not slices and not indices:
@@ -342,12 +355,27 @@ def carried(ctx: FileContext, call: cst.CSTNode, names: frozenset[str],
     ``call`` (statistics, resampled rows) travels with them."""
     carried = set(names)
     start = D.order(ctx, call)
-    for assign in assigns:
-        if D.order(ctx, assign) <= start or not carried:
+    scope = call if isinstance(call, cst.FunctionDef) else ctx.scope_of(call)
+    steps: list[cst.CSTNode] = [*assigns, *_appends(ctx, scope)]
+    steps.sort(key=lambda node: D.order(ctx, node))
+    for step in steps:
+        if D.order(ctx, step) <= start or not carried:
             continue
-        if D.mentions(assign.value, carried) and not _scalar(assign.value):
-            carried |= assigned_names(assign)
+        if isinstance(step, cst.Call):  # ``windows.append(X[i:i + n])``
+            if D.mentions(step.args[0].value, carried):
+                carried.add(step.func.value.value)  # type: ignore[attr-defined]
+        elif D.mentions(step.value, carried) and not _scalar(step.value):  # type: ignore[attr-defined]
+            carried |= assigned_names(step)  # type: ignore[arg-type]
     return frozenset(carried)
+
+
+def _appends(ctx: FileContext, scope: cst.CSTNode) -> list[cst.Call]:
+    """``rows.append(x)`` / ``rows.extend(x)`` statements of ``scope``: a list built from
+    data holds that data (``windows.append(series[i:i + n])``, then ``np.array(windows)``)."""
+    return [call for call in D.calls_by_scope(ctx).get(scope, ())
+            if isinstance(call.func, cst.Attribute) and isinstance(call.func.value, cst.Name)
+            and call.func.attr.value in ("append", "extend") and len(call.args) == 1
+            and call.args[0].keyword is None and isinstance(ctx.index.parent(call), cst.Expr)]
 
 
 def _scalar(expr: cst.BaseExpression) -> bool:
@@ -479,4 +507,46 @@ def _passed_on(ctx: FileContext, fn: cst.FunctionDef,
             continue
         out.append(Requirement(function_qualname(ctx, outer), SPLIT, "-1", str(ctx.path)))
         out += _passed_on(ctx, outer, seen | {outer})
+    return out
+
+
+# Helpers that fit statistics on what they are given -------------------------------------
+
+def split_of_data(ctx: FileContext, expr: cst.BaseExpression | None,
+                  at: cst.CSTNode) -> str | None:
+    """The split (``D.TRAIN``, ``D.EVAL``) the data ``expr`` holds, by its name or, for a
+    name that says none, by the one it was last bound from (``X_t = test_data.values``:
+    ``X_t`` holds test data); None when neither says."""
+    name = D.data_name(expr)
+    split = D.clear_split(name)
+    if split is not None or name is None:
+        return split
+    base = expr
+    while isinstance(base, (cst.Subscript, cst.Attribute)) and not isinstance(base, cst.Name):
+        base = base.value
+    if not isinstance(base, cst.Name):
+        return None
+    value = ctx.assigned_value(base.value, ctx.index.statement_of(at))
+    return D.clear_split(D.data_name(value)) if value is not None else None
+
+
+def fitted_parameters(ctx: FileContext, fn: cst.FunctionDef) -> dict[str, cst.Call]:
+    """The parameters of ``fn`` whose data a statistics estimator fits inside ``fn`` (itself,
+    or what ``fn`` computed from it: ``X = data[:, cols]``, then ``scaler.fit(X)``), each
+    with the first such fit; remembered per function."""
+    cache: dict[cst.FunctionDef, dict[str, cst.Call]] = ctx.__dict__.setdefault(
+        "_fitted_parameters", {})
+    if fn in cache:
+        return cache[fn]
+    out: dict[str, cst.Call] = {}
+    calls = D.calls_by_scope(ctx).get(fn, [])
+    fits = [(call, data) for call in calls if (data := D.fitted_data(ctx, call)) is not None]
+    if fits:
+        assigns = D.assignments_in(ctx, fn)
+        for param in (*fn.params.posonly_params, *fn.params.params, *fn.params.kwonly_params):
+            holding = carried(ctx, fn, frozenset({param.name.value}), assigns)
+            found = next((call for call, data in fits if D.mentions(data, set(holding))), None)
+            if found is not None:
+                out[param.name.value] = found
+    cache[fn] = out
     return out

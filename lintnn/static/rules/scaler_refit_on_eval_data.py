@@ -6,6 +6,7 @@ import libcst as cst
 
 from lintnn.diagnostics import Severity
 from lintnn.static.analyses import datasets as D
+from lintnn.static.analyses import splits as S
 from lintnn.static.knowledge import roles as R
 from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
@@ -41,6 +42,27 @@ class ScalerRefitOnEvalData(Rule):
             for call, split, estimator in fits:
                 if _refits_eval_data(ctx, call, split, estimator, fits, trained):
                     ctx.report(call)
+        for call in _helper_refits(ctx):
+            ctx.report(call)
+
+
+def _helper_refits(ctx: FileContext) -> list[cst.Call]:
+    """Calls of a function of the file that fits statistics on what it is given
+    (``def data_gen(data): ... scaler.fit(X)``), given evaluation data
+    (``data_gen(test_rows)``), when another call gives it training data: the helper
+    re-fits its scaler on the evaluation data."""
+    out: list[cst.Call] = []
+    for fn in ctx.index.functions:
+        fitted = S.fitted_parameters(ctx, fn)
+        callers = ctx.call_graph.callers(fn) if fitted else []
+        for param in (*fn.params.posonly_params, *fn.params.params, *fn.params.kwonly_params):
+            if param.name.value not in fitted:
+                continue
+            splits = [(call, S.split_of_data(ctx, ctx.call_graph.argument_for(fn, param, call),
+                                             call)) for call in callers]
+            if any(split == D.TRAIN for _, split in splits):
+                out += [call for call, split in splits if split == D.EVAL and call not in out]
+    return out
 
 
 def _refits_eval_data(ctx: FileContext, call: cst.Call, split: str | None,

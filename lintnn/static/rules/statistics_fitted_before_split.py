@@ -20,6 +20,7 @@ _MOMENT_METHODS = frozenset({"mean", "std", "var", "min", "max", "nanmean", "nan
                              "median", "quantile"})
 _RESHAPING = frozenset({"ravel", "reshape", "flatten", "squeeze", "astype", "to_numpy",
                         "copy", "tolist"})
+_MOMENT = "moment"  # the step of a statistic taken by hand (``X.mean(0)``)
 # Methods that fill or bound data with a statistic (``df.fillna(df.mean())``).
 _APPLYING_METHODS = frozenset({"fillna", "clip", "where", "replace"})
 
@@ -40,6 +41,8 @@ class Fit:
     # A project class's ``fit`` (``Preprocessor().fit_transform(df)``): it must learn
     # statistics (its summary says so).
     requires: tuple[Requirement, ...] = ()
+    column: str | None = None  # ``"age"`` of ``df["age"]``: one column of the table ``data``
+    step: str = ""  # what learns the statistics (the function or estimator class)
 
 
 class StatisticsFittedBeforeSplit(Rule):
@@ -68,6 +71,8 @@ class StatisticsFittedBeforeSplit(Rule):
             splits = S.splits_in(ctx, scope, calls)
             assigns = D.assignments_in(ctx, scope)
             leaked: list[Fit] = []
+            found: list[tuple[Fit, tuple[Requirement, ...]]] = []
+            columns: dict[Fit, list[str]] = {}
             fits = _fits(ctx, scope, calls) if splits or isinstance(
                 scope, cst.FunctionDef) else []
             for fit in fits:
@@ -75,20 +80,206 @@ class StatisticsFittedBeforeSplit(Rule):
                     continue  # the mean and the std of one array: one leak, one finding
                 if any(_superseded(ctx, fit, later) for later in fits):
                     continue  # ``X = A().fit(d).transform(d)`` then ``X = B().fit(d)...``
-                carried = {fit.data, *fit.derived} if fit.carries_data else set(fit.derived)
-                if D.split_of(fit.data) == D.TRAIN:
-                    if not _is_statistic(fit.call) and _training_part_split(
-                            ctx, scope, fit, calls, assigns):
-                        leaked.append(fit)
-                        ctx.report(fit.call, requires=fit.requires)
-                elif splits and S.split_later(ctx, fit.call, carried, splits, assigns):
-                    leaked.append(fit)
-                    ctx.report(fit.call, requires=fit.requires)
-                elif isinstance(scope, cst.FunctionDef):
-                    requirement = S.split_by_a_caller(ctx, scope, carried)
-                    if requirement is not None:
-                        leaked.append(fit)
-                        ctx.report(fit.call, requires=(*fit.requires, requirement))
+                requires = _leak(ctx, scope, fit, calls, splits, assigns)
+                if requires is None:
+                    continue
+                first = next((e for e in leaked if _same_step(ctx, fit, e, assigns)), None)
+                if first is not None:  # another column of the table, the same step
+                    columns[first].append(fit.column)  # type: ignore[arg-type]
+                    continue
+                leaked.append(fit)
+                found.append((fit, requires))
+                columns[fit] = [fit.column] if fit.column is not None else []
+            for fit, requires in found:
+                if _undone_by_refit(ctx, scope, fit, columns[fit], calls, assigns):
+                    continue
+                ctx.report(fit.call, _message(self.message, fit, columns[fit]),
+                           requires=requires)
+
+
+def _leak(ctx: FileContext, scope: cst.CSTNode, fit: Fit, calls: list[cst.Call],
+          splits: list[S.Split], assigns: list[cst.Assign]) -> tuple[Requirement, ...] | None:
+    """The requirements under which ``fit`` leaks into a later split; None if it does not."""
+    carried = {fit.data, *fit.derived} if fit.carries_data else set(fit.derived)
+    if D.split_of(fit.data) == D.TRAIN:
+        if not _is_statistic(fit.call) and _training_part_split(
+                ctx, scope, fit, calls, assigns):
+            return fit.requires
+        return None
+    if splits and S.split_later(ctx, fit.call, carried, splits, assigns):
+        return fit.requires
+    if isinstance(scope, cst.FunctionDef) and not _given_parts(ctx, scope, fit):
+        requirement = S.split_by_a_caller(ctx, scope, carried)
+        if requirement is not None:
+            return (*fit.requires, requirement)
+    return None
+
+
+def _given_parts(ctx: FileContext, fn: cst.FunctionDef, fit: Fit) -> bool:
+    """``fn`` fits on what it is given (``def data_gen(data): ...; scaler.fit(X)`` with ``X``
+    made from ``data``), and every call of it in the file gives it one part of a split
+    (``data_gen(train_rows)``, ``data_gen(test_rows)``), by name or by what that name was
+    bound from: the fit is on that part, not on the whole data. (A call on evaluation data
+    is NN303's finding.)"""
+    params = [p for p, call in S.fitted_parameters(ctx, fn).items() if call is fit.call]
+    callers = ctx.call_graph.callers(fn)
+    if not params or not callers:
+        return False
+    by_name = {p.name.value: p for p in (*fn.params.posonly_params, *fn.params.params,
+                                         *fn.params.kwonly_params)}
+    return any(all(
+        S.split_of_data(ctx, ctx.call_graph.argument_for(fn, by_name[name], call), call)
+        is not None for call in callers) for name in params)
+
+
+def _message(message: str, fit: Fit, columns: list[str]) -> str:
+    """The rule's message, naming the columns when one step standardized several."""
+    if len(columns) < 2:
+        return message
+    named = ", ".join(repr(c) for c in columns)
+    return f"{message} (columns {named} of {fit.data}, standardized by the same step: one leak)"
+
+
+def _same_step(ctx: FileContext, fit: Fit, earlier: Fit, assigns: list[cst.Assign]) -> bool:
+    """``fit`` standardizes another column of the table ``earlier`` standardized, by the
+    same step (``df["a"] = zscore(df["a"])``, then ``df["b"] = zscore(df["b"])``), with the
+    table not bound to fresh data in between: one leak before the same split."""
+    if (fit.column is None or earlier.column is None or fit.data != earlier.data
+            or not fit.step or fit.step != earlier.step):
+        return False
+    start, end = D.order(ctx, earlier.call), D.order(ctx, fit.call)
+    return not any(
+        start < D.order(ctx, a) < end and fit.data in D.target_names(a)
+        and not D.mentions(a.value, {fit.data})
+        for a in assigns
+    )
+
+
+# Per-column affine standardizations (``x -> (x - a) / b``, ``b > 0``, per column) ...
+_AFFINE_STEPS = frozenset({
+    "sklearn.preprocessing.StandardScaler", "sklearn.preprocessing.MinMaxScaler",
+    "sklearn.preprocessing.RobustScaler", "sklearn.preprocessing.MaxAbsScaler",
+    "sklearn.preprocessing.scale", "sklearn.preprocessing.minmax_scale",
+    "sklearn.preprocessing.robust_scale", "sklearn.preprocessing.maxabs_scale",
+    "scipy.stats.zscore",
+})
+# ... and the scalers whose result no such transformation of their input changes (a mean
+# and a standard deviation, a minimum and a range, a median and a quantile range).
+_AFFINE_INVARIANT = frozenset({"sklearn.preprocessing.StandardScaler",
+                               "sklearn.preprocessing.MinMaxScaler",
+                               "sklearn.preprocessing.RobustScaler"})
+# Keywords that switch the centring or the scaling off (the result then depends on them).
+_PARTIAL_SCALING = frozenset({"with_mean", "with_std", "with_centering", "with_scaling",
+                              "clip", "unit_variance"})
+
+
+def _undone_by_refit(ctx: FileContext, scope: cst.CSTNode, fit: Fit, columns: list[str],
+                     calls: list[cst.Call], assigns: list[cst.Assign]) -> bool:
+    """Columns of a table z-scored (min-max scaled...) on every row, then split, and every
+    training part of the split that holds them standardized again by a scaler fitted on
+    it alone (``StandardScaler().fit_transform(x_train)`` per fold): the second scaling
+    gives exactly what it would have given without the first, so nothing leaks."""
+    if not columns or fit.step not in _AFFINE_STEPS or D.split_of(fit.data) is not None:
+        return False
+    if _rewritten(ctx, fit, columns, assigns):
+        return False
+    start = D.order(ctx, fit.call)
+    carried = {fit.data, *fit.derived}
+    parts = S.index_parts(ctx, calls)
+    split = {name for at, names in S.splits_in(ctx, scope, calls) if at > start
+             for name in names & carried}
+    split = {name for name in split if not _other_columns(ctx, name, fit.data, columns, fit)}
+    refit = {name for name in split for other in calls
+             if D.order(ctx, other) > start and _refits_part(ctx, other, name, parts)}
+    return bool(split) and split == refit
+
+
+def _rewritten(ctx: FileContext, fit: Fit, columns: list[str],
+               assigns: list[cst.Assign]) -> bool:
+    """A standardized column written again after the step (``df["a"] = df["a"].clip(-3,
+    3)``): what follows may depend on the first statistics."""
+    start = D.order(ctx, fit.call)
+    own = ctx.index.statement_of(fit.call)
+    for assign in assigns:
+        if D.order(ctx, assign) <= start or assign is own:
+            continue
+        for target in assign.targets:
+            written = target.target
+            if (isinstance(written, cst.Subscript) and dotted_name(written.value) == fit.data
+                    and _column(written) in columns and not _restandardizes(ctx, assign)):
+                return True
+    return any(D.order(ctx, aug) > start and dotted_name(
+        aug.target.value if isinstance(aug.target, cst.Subscript) else aug.target) == fit.data
+        for aug in D.nodes_in_scope(ctx, cst.AugAssign, ctx.scope_of(fit.call)))
+
+
+def _restandardizes(ctx: FileContext, assign: cst.Assign) -> bool:
+    """``df["b"] = zscore(df["b"])``: the step itself, on the next column."""
+    value = assign.value
+    return isinstance(value, cst.Call) and (ctx.callee(value)[0] or "") in _AFFINE_STEPS
+
+
+def _other_columns(ctx: FileContext, name: str, table: str, columns: list[str],
+                   fit: Fit) -> bool:
+    """``name`` was last bound to columns of ``table`` named literally, none of them a
+    standardized one (``y = df["age"].values``): it does not hold what was standardized."""
+    assigned = None
+    for assign in D.assignments_in(ctx, ctx.scope_of(fit.call)):
+        if D.order(ctx, assign) > D.order(ctx, fit.call) and name in D.target_names(assign):
+            assigned = assign
+            break
+    if assigned is None or len(assigned.targets) != 1:
+        return False
+    value = assigned.value
+    while isinstance(value, cst.Attribute) and value.attr.value == "values":
+        value = value.value
+    if not isinstance(value, cst.Subscript) or dotted_name(value.value) != table:
+        return False
+    picked = _column(value)
+    return picked is not None and picked not in columns
+
+
+def _refits_part(ctx: FileContext, call: cst.Call, name: str, parts: set[str]) -> bool:
+    """``call`` fits an affine-invariant scaler, with its defaults, on a training part of
+    ``name``: ``x_train`` bound to ``x[train_idx]`` (or ``x[train_idx]`` itself)."""
+    data = D.fitted_data(ctx, call)
+    receiver = call.func.value if isinstance(call.func, cst.Attribute) else None
+    if data is None or receiver is None or _estimator_class(ctx, receiver) not in (
+            _AFFINE_INVARIANT):
+        return False
+    value = ctx.value(receiver)
+    built = value.node if value is not None else None
+    if isinstance(built, cst.Call) and any(
+            a.keyword is not None and a.keyword.value in _PARTIAL_SCALING for a in built.args):
+        return False
+    if isinstance(data, cst.Name) and D.clear_split(data.value) == D.TRAIN:
+        data = _bound_value(ctx, data.value, ctx.index.statement_of(call)) or data
+    return (isinstance(data, cst.Subscript) and dotted_name(data.value) == name
+            and _one_part(data, parts) and _training_index(data))
+
+
+def _bound_value(ctx: FileContext, name: str,
+                 before: cst.CSTNode) -> cst.BaseExpression | None:
+    """The value ``name`` was last bound to before ``before``: ``v`` of ``name = v``, also
+    of ``a, name = u, v``."""
+    assign = ctx.last_assignment(name, before)
+    if assign is None or len(assign.targets) != 1:
+        return None
+    target, value = assign.targets[0].target, assign.value
+    if isinstance(target, cst.Name):
+        return value
+    if (isinstance(target, cst.Tuple) and isinstance(value, cst.Tuple)
+            and len(target.elements) == len(value.elements)):
+        for element, bound in zip(target.elements, value.elements, strict=True):
+            if dotted_name(element.value) == name:
+                return bound.value
+    return None
+
+
+def _training_index(data: cst.Subscript) -> bool:
+    """``x[train_idx]``: the index names the training part."""
+    first = data.slice[0].slice
+    return isinstance(first, cst.Index) and D.clear_split(dotted_name(first.value)) == D.TRAIN
 
 
 # A mean or a spread taken by hand: on a training part split again, that is NN309's finding.
@@ -122,16 +313,28 @@ def _superseded(ctx: FileContext, fit: Fit, later: Fit) -> bool:
             or _exclusive(ctx, fit.call, later.call)):
         return False
     rebound = D.target_names(first) & D.target_names(second)
-    return bool(rebound) and not D.mentions(second.value, rebound)
+    return bool(rebound) and not D.mentions(second.value, rebound) and not _reloaded(
+        ctx, fit, first, second)
+
+
+def _reloaded(ctx: FileContext, fit: Fit, first: cst.CSTNode, second: cst.CSTNode) -> bool:
+    """The fitted data was bound to fresh data between two statements (``df =
+    pd.read_csv(...)`` again, in a later notebook cell): what follows is another leak."""
+    start, end = D.order(ctx, first), D.order(ctx, second)
+    return any(start < D.order(ctx, a) < end and fit.data in D.target_names(a)
+               and not D.mentions(a.value, {fit.data})
+               for a in D.assignments_in(ctx, ctx.scope_of(fit.call)))
 
 
 def _same_leak(ctx: FileContext, fit: Fit, earlier: Fit, assigns: list[cst.Assign]) -> bool:
     """Two statistics of the same array (``mu = X.mean(0); sd = X.std(0)``), unless the
     data was bound to fresh data in between (``df = pd.read_csv(...)`` again, as in a
     notebook that reloads its table in a later cell): then it is another leak."""
-    if fit.source != earlier.source or (
-            fit.estimator and earlier.estimator and fit.estimator != earlier.estimator
-            and not _exclusive(ctx, earlier.call, fit.call)):
+    if fit.source != earlier.source:
+        return False
+    if (fit.step != earlier.step or (fit.estimator and earlier.estimator
+                                     and fit.estimator != earlier.estimator)) and not (
+            _exclusive(ctx, earlier.call, fit.call)):
         return False  # two scalers fitted on the same data, one after the other: two leaks
     start, end = D.order(ctx, earlier.call), D.order(ctx, fit.call)
     return not any(
@@ -171,22 +374,51 @@ def _fits(ctx: FileContext, scope: cst.CSTNode, calls: list[cst.Call]) -> list[F
                 receiver = call.func.value  # type: ignore[attr-defined]
                 fits.append(Fit(call, name, derived, _code(ctx, data),
                                 _data_carries(ctx, scope, call, name, derived),
-                                _code(ctx, receiver), requires))
+                                _code(ctx, receiver), requires, _column(data),
+                                _estimator_class(ctx, receiver)))
             continue
         standardized = _standardized_data(ctx, call)
         if standardized is not None:
             name = S.fitted_data_name(standardized, training=True)
             if name is not None:
                 derived = S.carried(ctx, call, frozenset(_target_of(ctx, call)), assigns)
-                fits.append(Fit(call, name, derived, _code(ctx, standardized), name in derived))
+                fits.append(Fit(call, name, derived, _code(ctx, standardized), name in derived,
+                                column=_column(standardized),
+                                step=ctx.callee(call)[0] or ""))
             continue
         moment = _moment_of(ctx, call)
         if moment is not None:
             derived = _normalized(ctx, scope, call, moment, assigns)
             if derived is not None:
                 fits.append(Fit(call, moment, S.carried(ctx, call, derived, assigns),
-                                _code(ctx, _moment_data(ctx, call))))
+                                _code(ctx, _moment_data(ctx, call)), step=_MOMENT))
     return fits
+
+
+def _column(data: cst.BaseExpression) -> str | None:
+    """``"age"`` of ``df["age"]``, ``df[["age"]]``, ``df["age"].values``: the one column of a
+    table that is fitted; None for anything else."""
+    while isinstance(data, (cst.Attribute, cst.Call)):
+        if isinstance(data, cst.Attribute) and data.attr.value == "values":
+            data = data.value
+        elif (isinstance(data, cst.Call) and isinstance(data.func, cst.Attribute)
+              and data.func.attr.value in _RESHAPING):
+            data = data.func.value
+        else:
+            return None
+    if not isinstance(data, cst.Subscript) or len(data.slice) != 1:
+        return None
+    key = data.slice[0].slice
+    value = key.value if isinstance(key, cst.Index) else None
+    if isinstance(value, cst.List) and len(value.elements) == 1:
+        value = value.elements[0].value
+    return value.evaluated_value if isinstance(value, cst.SimpleString) else None  # type: ignore[return-value]
+
+
+def _estimator_class(ctx: FileContext, receiver: cst.BaseExpression) -> str:
+    """The class of a fitted estimator (``sklearn.preprocessing.StandardScaler``), or ""."""
+    value = ctx.value(receiver)
+    return (value.qualname or "") if value is not None else ""
 
 
 def _project_fit(ctx: FileContext,
@@ -345,6 +577,11 @@ def _normalized(
             used = True
             if _arithmetic_with(assign.value, {data}) or D.mentions(assign.value, {data}):
                 out |= S.assigned_names(assign)
+    if statistic is not None:
+        filled = _filled_with(ctx, scope, statistic, data, start)
+        if filled is not None:
+            used = True
+            out |= filled
     for aug in D.nodes_in_scope(ctx, cst.AugAssign, scope):
         if D.order(ctx, aug) < start and not ctx.index.is_inside(call, aug):
             continue
@@ -355,6 +592,24 @@ def _normalized(
             used = True
             out.add(data)
     return frozenset(out) if used else None
+
+
+def _filled_with(ctx: FileContext, scope: cst.CSTNode, statistic: str, data: str,
+                 start: int) -> set[str] | None:
+    """``med = df["income"].median()``, then ``df["income"] = df["income"].fillna(med)``
+    (or ``.fillna(med, inplace=True)``): the names that then hold ``data`` filled with the
+    statistic (the pandas form of an imputer fitted on every row); None if it is not."""
+    out: set[str] | None = None
+    for user in D.calls_by_scope(ctx).get(scope, ()):
+        func = user.func
+        if (D.order(ctx, user) <= start or not isinstance(func, cst.Attribute)
+                or func.attr.value not in _APPLYING_METHODS
+                or S.full_data_name(func.value) != data
+                or not any(D.mentions(a.value, {statistic}) for a in user.args)):
+            continue
+        inplace = any(a.keyword is not None and a.keyword.value == "inplace" for a in user.args)
+        out = (out or set()) | _target_of(ctx, user) | ({data} if inplace else set())
+    return out
 
 
 def _applied_inline(ctx: FileContext, call: cst.Call, data: str) -> frozenset[str] | None:
