@@ -165,11 +165,11 @@ def test_an_edit_rechecks_one_statement(engines: tuple[Engine, Engine]) -> None:
     before = cache.analysed, cache.reused
     _check(full, incremental, path, DOCUMENT.replace("lr=0.1", "lr=0.2"))
     analysed, reused = cache.analysed - before[0], cache.reused - before[1]
-    # One of 7 functions and classes changed: each local rule ran on it, and on the class
-    # it instantiates (``Net()`` passes ``Net.__init__``'s arguments, which are keyed on
-    # their callers), and reused its findings in the 5 others.
+    # One of 7 functions and classes changed: each local rule ran on it, and those that
+    # read ``Net.__init__``'s parameters (``Net()`` there passes them) on the class, and
+    # reused its findings in the 5 others.
     rules = (analysed + reused) // 7
-    assert analysed == 2 * rules and reused == 5 * rules
+    assert rules < analysed <= 2 * rules and analysed + reused == 7 * rules
 
 
 def test_findings_move_with_their_statement(engines: tuple[Engine, Engine]) -> None:
@@ -320,7 +320,7 @@ def test_a_view_keeps_every_attribute_of_a_fresh_context() -> None:
 
     text = "import torch\nloss = crit(torch.softmax(model(x), 1), y)\n"
     ctx = FileContext(Path("a.py"), text, cst.parse_module(text), "a", False)
-    assert set(ctx.__dict__) - _SHARED == {"index", "findings", "current_rule", "reads"}
+    assert set(ctx.__dict__) - _SHARED == {"index", "findings", "current_rule"}
     view = _view(ctx, ctx.index)
     assert [view.callee(call) for call in ctx.index.calls] == \
         [ctx.callee(call) for call in ctx.index.calls]
@@ -441,3 +441,74 @@ def test_a_view_reads_another_statement_as_the_whole_file_does(
             "def log_likelihood(z):\n    return torch.log(squash(z))\n")
     result = _check(full, incremental, Path("squash_buffer.py"), text)
     assert [d.code for d in result.diagnostics] == ["NN105"]
+
+
+def _rechecked(cache, run) -> int:
+    """The (statement, rule) results computed by ``run()``."""
+    analysed = cache.analysed
+    run()
+    return cache.analysed - analysed
+
+
+def test_a_callees_edit_through_another_function_rechecks_the_caller(
+        engines: tuple[Engine, Engine]) -> None:
+    """``log_likelihood`` reads what ``squash_twice`` returns, which reads what ``squash``
+    returns (memoised facts, read through each other): an edit of ``squash`` alone
+    changes what is found in the two unchanged functions above it, and an edit of a
+    statement neither reads re-checks nothing of them."""
+    full, incremental = engines
+    path = Path("squash_buffer.py")
+    text = ("import torch\n\n\ndef squash(z):\n    return 1 / (1 + torch.exp(-z))\n\n\n"
+            "def squash_twice(z):\n    return squash(z)\n\n\n"
+            "def log_likelihood(z):\n    return torch.log(squash_twice(z))\n\n\n"
+            "def unrelated(width):\n    return torch.nn.Linear(width, 2)\n")
+
+    def flagged(result: RunResult) -> bool:
+        return [d.code for d in result.diagnostics] == ["NN105"]
+
+    assert flagged(_check(full, incremental, path, text))
+    cache = _cache(incremental, path)
+    rules = sum(code == "NN105" for _, code in cache._found)  # statements, for one rule
+    local = len(cache._found) // rules
+    edited = text.replace("(width, 2)", "(width, 3)")
+    assert _rechecked(cache, lambda: flagged(_check(full, incremental, path, edited))) == local
+    tanh = edited.replace("1 / (1 + torch.exp(-z))", "torch.tanh(z)")
+    assert not flagged(_check(full, incremental, path, tanh))
+    assert flagged(_check(full, incremental, path, edited))
+
+
+def test_a_new_caller_in_a_statement_not_read_rechecks_the_callee(
+        engines: tuple[Engine, Engine]) -> None:
+    """``step``'s parameter holds what every call passes: a call added in a function that
+    did not call it before (so ``step`` never read it), whose ``*x`` may pass anything,
+    must change what is found there."""
+    full, incremental = engines
+    path = Path("callers_buffer.py")
+    text = DOCUMENT + (
+        "\n\ndef step(model, x, y):\n    return criterion(model(x), y)\n"
+        "\n\ndef run_a(x, y):\n    step(Net(), x, y)\n"
+        "\n\ndef run_b(x, y):\n    return x\n")
+    row = text.splitlines().index("    return criterion(model(x), y)") + 1
+
+    def flagged(result: RunResult) -> bool:
+        return any(d.code == "NN101" and d.location.row == row for d in result.diagnostics)
+
+    assert flagged(_check(full, incremental, path, text))
+    assert not flagged(_check(full, incremental, path, text.replace(
+        "    return x\n", "    step(*x)\n")))
+    assert flagged(_check(full, incremental, path, text))
+
+
+def test_a_name_made_ambiguous_elsewhere_rechecks_its_callers(
+        engines: tuple[Engine, Engine]) -> None:
+    """A second ``squash`` (nested in a new function) means a call of ``squash`` no longer
+    surely calls the function: the unchanged caller's finding goes, although it never
+    read the new statement."""
+    full, incremental = engines
+    path = Path("ambiguous_buffer.py")
+    text = ("import torch\n\n\ndef squash(z):\n    return 1 / (1 + torch.exp(-z))\n\n\n"
+            "def log_likelihood(z):\n    return torch.log(squash(z))\n")
+    other = "\n\ndef other(z):\n    def squash(z):\n        return z\n    return squash(z)\n"
+    assert [d.code for d in _check(full, incremental, path, text).diagnostics] == ["NN105"]
+    assert not _check(full, incremental, path, text + other).diagnostics
+    assert [d.code for d in _check(full, incremental, path, text).diagnostics] == ["NN105"]

@@ -35,7 +35,7 @@ class Fingerprints:
             ctx.module.default_indent, ctx.module.default_newline,
             tuple(sorted(imports.aliases.items())), tuple(sorted(imports.shadowed)),
             tuple(sorted(ctx.frameworks)), tuple(sorted(ctx.local_classes)),
-            ctx.sole_model_class,
+            ctx.sole_model_class, ctx.call_graph.names_key(),
             self.environment(self._flow.final),
         )
 

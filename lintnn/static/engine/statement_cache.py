@@ -7,9 +7,12 @@ other top-level statement (module-level code is never cached: it reads the state
 before it). Its findings in a function or class are stored under the statement's text,
 the module-level environment the statement starts in, and a digest of the file's
 module-level facts (:mod:`lintnn.static.engine.fingerprint`); a later check with the same keys
-reuses them, moved to the statement's new line. What a rule reads of other top-level
-statements (:meth:`FileContext.depends_on`: the class whose output a loss is fed) keys its
-findings too: they are reused only while those statements' keys are in the file. A rule
+reuses them, moved to the statement's new line. What a rule read of other top-level
+statements keys its findings too (:mod:`lintnn.static.syntax.reads`: the calls that pass a
+parameter its value, the function whose result it reads, the class whose output a loss is
+fed, also through facts memoised by another rule): they are reused only while those
+statements' keys are in the file (a module-level statement's: its text and the
+environment it is evaluated in). A rule
 that reports outside the statement it was run on, or crashes, is run over the whole file
 instead, as :func:`~lintnn.static.engine.analyze.run_rules` does. Class summaries are
 cached the same way.
@@ -18,7 +21,7 @@ cached the same way.
 from __future__ import annotations
 
 import copy
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
@@ -40,16 +43,20 @@ from lintnn.static.rules.base import Rule
 from lintnn.static.syntax.context import FileContext, RawFinding
 from lintnn.static.syntax.index import NodeIndex
 from lintnn.static.syntax.project import ClassSummary, Requirement
+from lintnn.static.syntax.reads import Frame, flatten
 from lintnn.static.syntax.statements import Span, Statement, statements, top_statement
 
 # FileContext attributes a view shares with the file's context; helpers' caches
 # (``_mode_index``, ``_data_calls``...) are left out, as they depend on the node lists.
 _SHARED = frozenset({"path", "source", "module", "module_name", "is_package", "imports",
                      "frameworks", "local_classes", "_flows", "_class_attrs", "call_graph",
-                     "_param_values", "sole_model_class", "_returned", "_callees", "unread"})
+                     "_param_values", "sole_model_class", "_returned", "_callees", "unread",
+                     "reads"})
 
 Conditional = tuple[Diagnostic, tuple[Requirement, ...]]
-_NEVER = object()  # the key of a read statement that is not cached (module-level code)
+_NEVER = object()  # the key of a read node outside every top-level statement
+_MODULE_LEVEL = "module-level"  # first item of the key of a read module-level statement
+_CALLERS = "callers-of"  # first item of a read of a function's callers: (it, fn, their keys)
 _MAX_ENVIRONMENTS = 50_000  # numbered environments kept before starting afresh
 
 
@@ -71,6 +78,7 @@ class _Check:
     statements: list[Statement]
     keys: list[Hashable | None]  # None: not cacheable (module-level code)
     order: dict[int, int]  # id(top-level node) -> its position
+    environment: Callable[[cst.CSTNode], int]  # the number of the environment before one
     views: dict[int, NodeIndex] = field(default_factory=dict)  # -1: module-level code
     # The keys of the statements each fresh (group, rule) run read, besides its own.
     reads: dict[tuple[int, str], tuple[Hashable, ...]] = field(default_factory=dict)
@@ -79,6 +87,37 @@ class _Check:
     def present(self) -> frozenset[Hashable]:
         """The keys of this file's cacheable statements."""
         return frozenset(key for key in self.keys if key is not None)
+
+    @cached_property
+    def present_module_level(self) -> frozenset[Hashable]:
+        """The read keys of this file's module-level statements (made when asked)."""
+        return frozenset(self.read_key(i) for i, key in enumerate(self.keys) if key is None)
+
+    def has(self, read: Hashable) -> bool:
+        """Whether a statement with the read key ``read`` is in this file (for a read of a
+        function's callers: whether they are in the same statements)."""
+        if type(read) is tuple and read and read[0] == _MODULE_LEVEL:
+            return read in self.present_module_level
+        if type(read) is tuple and read and read[0] == _CALLERS:
+            return self.callers_key(read[1]) == read[2]
+        return read in self.present
+
+    def callers_key(self, fn: cst.FunctionDef) -> frozenset[Hashable]:
+        """The keys of the statements that call ``fn`` (a function of an unchanged
+        statement is the same node from one check to the next)."""
+        positions = {self.position_of(call)
+                     for call in self.ctx.call_graph.callers(fn, noted=False)}
+        return frozenset(self.read_key(p) if p is not None else _NEVER for p in positions)
+
+    def read_key(self, position: int) -> Hashable:
+        """The key of the statement at ``position`` as a read: a module-level statement's
+        is its text and the environment it is evaluated in (what the dataflow finds in
+        it follows from these), like a class's."""
+        key = self.keys[position]
+        if key is not None:
+            return key
+        statement = self.statements[position]
+        return (_MODULE_LEVEL, statement.text, self.environment(statement.node))
 
     def view(self, group: int) -> NodeIndex:
         index = self.views.get(group)
@@ -99,7 +138,8 @@ class StatementCache:
     def __init__(self) -> None:
         self._module_key: Hashable = None
         self._found: dict[tuple[Hashable, str], _Found] = {}
-        self._summaries: dict[Hashable, ClassSummary] = {}
+        # A class's summary, with the keys of the other statements it read.
+        self._summaries: dict[Hashable, tuple[ClassSummary, tuple[Hashable, ...]]] = {}
         # (statement key, rule code) where the rule reported outside the statement (or
         # crashed): while such a statement is in the file, the rule runs on all of it.
         self._whole_file: set[tuple[Hashable, str]] = set()
@@ -110,6 +150,7 @@ class StatementCache:
     def run(self, ctx: FileContext, active: list[Rule], result: FileResult,
             wants_summary: bool, spans: list[Span]) -> None:
         """Like :func:`~lintnn.static.engine.analyze.run_rules`, with the same outcome."""
+        ctx.reads.start()  # before any fact is memoised: each keeps what it read
         found = statements(ctx.module, spans, ctx.source)
         local = [rule for rule in active if rule.statement_local(ctx)]
         if found is None or not (local or wants_summary):
@@ -155,15 +196,17 @@ class StatementCache:
         # Environments are numbered: a key is then cheap to hash (a tuple does not keep
         # its hash, and the cache is asked once per statement and rule).
         environments = self._environments
+        ctx.call_graph  # noqa: B018 (made on the whole file's index, then shared by the views)
+
+        def environment(node: cst.CSTNode) -> int:
+            return environments.setdefault(prints.before(node), len(environments))
+
         order = {id(s.node): i for i, s in enumerate(found)}
-        callers = _caller_statements(ctx, found, order)
         keys: list[Hashable | None] = [
-            None if not s.cacheable else (s.text, environments.setdefault(
-                prints.before(s.node), len(environments)) if isinstance(s.node, cst.ClassDef)
-                else -1, tuple((found[c].text, environments.setdefault(
-                    prints.before(found[c].node), len(environments))) for c in callers[i]))
-            for i, s in enumerate(found)]
-        return _Check(ctx, found, keys, order)
+            None if not s.cacheable else (s.text, environment(s.node) if isinstance(
+                s.node, cst.ClassDef) else -1)
+            for s in found]
+        return _Check(ctx, found, keys, order, environment)
 
     # Rules --------------------------------------------------------------------------
 
@@ -183,7 +226,8 @@ class StatementCache:
             view = _view(check.ctx, check.view(group))
             view.current_rule = rule
             try:
-                rule.check(view)
+                with view.reads.collecting() as frame:
+                    rule.check(view)
             except Exception:  # the whole-file run reports it, with what came before
                 return self._give_up(check, rule, group)
             for finding in view.findings:
@@ -192,7 +236,7 @@ class StatementCache:
                     return self._give_up(check, rule, group)  # it reads beyond the statement
                 out.append((position, finding))
             if group >= 0:
-                check.reads[group, rule.code] = self._read_keys(check, group, view.reads)
+                check.reads[group, rule.code] = _read_keys(check, group, frame)
                 self.analysed += 1
         return out
 
@@ -202,22 +246,10 @@ class StatementCache:
         found = self._found.get(key)
         if found is None:
             return False
-        if all(read in check.present for read in found.reads):
+        if all(check.has(read) for read in found.reads):
             return True
         del self._found[key]
         return False
-
-    @staticmethod
-    def _read_keys(check: _Check, group: int,
-                   reads: list[cst.CSTNode] | None) -> tuple[Hashable, ...]:
-        """The keys of the other statements that hold ``reads``."""
-        keys: dict[int | None, Hashable] = {}
-        for node in reads or ():
-            position = check.position_of(node)
-            if position != group and position not in keys:
-                key = check.keys[position] if position is not None else None
-                keys[position] = _NEVER if key is None else key
-        return tuple(keys.values())
 
     def _give_up(self, check: _Check, rule: Rule, group: int) -> None:
         """Forget ``rule``'s cached findings: it runs over the whole file while the
@@ -282,55 +314,29 @@ class StatementCache:
                         elsewhere = calls_by_outer_class(ctx, check.view(-1).calls)
                     summaries.append(summarize_class(ctx, class_def, elsewhere))
                     continue
-                summary = self._summaries.get(key)
-                if summary is None:
+                kept = self._summaries.get(key)
+                if kept is None or not all(check.has(read) for read in kept[1]):
                     calls = {class_def: check.view(position).calls}
-                    summary = self._summaries[key] = summarize_class(ctx, class_def, calls)
+                    with ctx.reads.collecting() as frame:
+                        summary = summarize_class(ctx, class_def, calls)
+                    kept = self._summaries[key] = (summary, _read_keys(check, position, frame))
                 used.add(key)
-                summaries.append(summary)
+                summaries.append(kept[0])
         except Exception:  # the index is best effort: a class we cannot summarise is unknown
             return []
         return summaries
 
 
-def _caller_statements(ctx: FileContext, found: list[Statement],
-                       order: dict[int, int]) -> list[tuple[int, ...]]:
-    """For each statement, the other statements that call its functions (what they pass
-    becomes the parameters' values, :meth:`FileContext.parameter_value`) and the module-level
-    functions it calls (what they return, :meth:`FileContext.returned_roles`), directly or
-    through others: their text keys the statement's findings too."""
-    graph, index = ctx.call_graph, ctx.index
-    direct: list[set[int]] = [set() for _ in found]
-
-    def position_of(node: cst.CSTNode) -> int | None:
-        top = top_statement(node, index.parents, ctx.module)
-        return order.get(id(top)) if top is not None else None
-
-    for i, statement in enumerate(found):
-        if not statement.cacheable:
-            continue
-        for fn in index.within(index.functions, statement.node):
-            for call in graph.callers(fn):  # type: ignore[arg-type]
-                position = position_of(call)
-                if position is not None and position != i:
-                    direct[i].add(position)
-        # What the functions it calls return (``sigmoid(z)`` of the file) is read too.
-        for call in index.within(index.calls, statement.node):
-            target = graph.target(call)  # type: ignore[arg-type]
-            if target is not None and index.enclosing_class(target) is None:
-                position = position_of(target)
-                if position is not None and position != i:
-                    direct[i].add(position)
-    closed: list[tuple[int, ...]] = []
-    for i, first in enumerate(direct):
-        seen, todo = set(first), list(first)
-        while todo:
-            for more in direct[todo.pop()]:
-                if more not in seen and more != i:
-                    seen.add(more)
-                    todo.append(more)
-        closed.append(tuple(sorted(seen)))
-    return closed
+def _read_keys(check: _Check, group: int, frame: Frame) -> tuple[Hashable, ...]:
+    """The keys of the statements other than ``group`` that hold a node of ``frame``, and
+    the callers' keys of each function whose callers it read."""
+    nodes, called = flatten(frame)
+    keys: dict[int | None, Hashable] = {}
+    for node in nodes:
+        position = check.position_of(node)
+        if position != group and position not in keys:
+            keys[position] = check.read_key(position) if position is not None else _NEVER
+    return (*keys.values(), *((_CALLERS, fn, check.callers_key(fn)) for fn in called))
 
 
 def _view(ctx: FileContext, index: NodeIndex) -> FileContext:
@@ -340,7 +346,6 @@ def _view(ctx: FileContext, index: NodeIndex) -> FileContext:
     view.index = index
     view.findings = []
     view.current_rule = None
-    view.reads = []
     return view
 
 

@@ -12,13 +12,15 @@ import libcst as cst
 
 from lintnn.static.syntax.index import NodeIndex
 from lintnn.static.syntax.nodes import argument, has_star_args
+from lintnn.static.syntax.reads import Reads
 
 
 class CallGraph:
     """The file's calls of its own functions, in both directions."""
 
-    def __init__(self, index: NodeIndex) -> None:
+    def __init__(self, index: NodeIndex, reads: Reads | None = None) -> None:
         self.index = index
+        self.reads = reads  # told the functions and calls each answer reads
         self._by_name: dict[str, list[cst.FunctionDef]] = {}
         for fn in index.functions:
             self._by_name.setdefault(fn.name.value, []).append(fn)
@@ -27,8 +29,27 @@ class CallGraph:
         for class_def in index.classes:
             self._classes.setdefault(class_def.name.value, []).append(class_def)
 
+    def names_key(self) -> tuple[object, ...]:
+        """What :meth:`target` resolves a called name by, beyond the calling statement: the
+        file's function names (whether each is a method) and class names, and where a name
+        defined more than once at module level is defined (a cache keyed by the statements
+        an answer read must also know the answers that found nothing)."""
+        module = self.index.root
+        functions = tuple(sorted(
+            (name, tuple(self.index.enclosing_class(fn) is None for fn in fns),
+             tuple(self.index.order.get(fn, 0) for fn in fns
+                   if self.index.parent(fn) is module) if len(fns) > 1 else ())
+            for name, fns in self._by_name.items()))
+        return functions, tuple(sorted((name, len(c)) for name, c in self._classes.items()))
+
     def target(self, call: cst.Call) -> cst.FunctionDef | None:
         """The function of this file ``call`` calls, if it is certain."""
+        fn = self._target(call)
+        if fn is not None and self.reads is not None:
+            self.reads.note(fn)
+        return fn
+
+    def _target(self, call: cst.Call) -> cst.FunctionDef | None:
         func = call.func
         if isinstance(func, cst.Name):
             found = self._by_name.get(func.value, [])
@@ -60,16 +81,23 @@ class CallGraph:
         before = [fn for fn in found if order.get(fn, 0) < order.get(call, 0)]
         return max(before, key=lambda fn: order.get(fn, 0)) if before else None
 
-    def callers(self, fn: cst.FunctionDef) -> list[cst.Call]:
-        """Calls of ``fn`` in this file, outside ``fn`` itself (recursion is not a caller)."""
+    def callers(self, fn: cst.FunctionDef, noted: bool = True) -> list[cst.Call]:
+        """Calls of ``fn`` in this file, outside ``fn`` itself (recursion is not a caller);
+        ``noted``: told to :attr:`reads` (what was found, and that all were asked)."""
         if self._callers is None:
             self._callers = {}
             for call in self.index.calls:
-                target = self.target(call)
+                target = self._target(call)
                 if target is not None:
                     self._callers.setdefault(target, []).append(call)
-        return [call for call in self._callers.get(fn, ())
-                if not self.index.is_inside(call, fn)]
+        found = [call for call in self._callers.get(fn, ())
+                 if not self.index.is_inside(call, fn)]
+        if noted and self.reads is not None and self.reads.tracking:
+            self.reads.note(fn)  # its statement first: a read of a changed one is never reused
+            self.reads.note_callers(fn)
+            for call in found:
+                self.reads.note(call)
+        return found
 
     def argument_for(self, fn: cst.FunctionDef, param: cst.Param,
                      call: cst.Call) -> cst.BaseExpression | None:

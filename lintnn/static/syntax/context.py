@@ -25,6 +25,7 @@ from lintnn.static.syntax.nodes import (
     target_names,
 )
 from lintnn.static.syntax.project import Requirement
+from lintnn.static.syntax.reads import Reads
 from lintnn.static.syntax.statements import line_starts
 
 # A parameter with one of these in its name is no model, whatever the file defines.
@@ -126,9 +127,6 @@ class FileContext:
     is_package: bool = False
     findings: list[RawFinding] = field(default_factory=list)
     current_rule: ReportingRule | None = None
-    # A statement's view (the language server's cache) notes here the nodes of other
-    # statements that the rule being run reads (:meth:`depends_on`); None: not noted.
-    reads: list[cst.CSTNode] | None = None
     # The walks of the module's statements kept from an earlier context (an edited buffer).
     pieces: InitVar[IndexPieces | None] = None
     # The text of code that belongs to the program but could not be read (a notebook cell
@@ -151,6 +149,8 @@ class FileContext:
         self._param_values: dict[cst.Param, Value | None] = {}
         self._returned: dict[cst.FunctionDef, frozenset[str]] = {}
         self._callees: dict[cst.Call, tuple[str | None, Entry | None]] = {}
+        # What the analyses read beyond a statement (the language server's cache asks).
+        self.reads = Reads()
 
     @cached_property
     def line_starts(self) -> list[int]:
@@ -160,7 +160,7 @@ class FileContext:
     @cached_property
     def call_graph(self) -> CallGraph:
         """Calls of the file's own functions (of the whole file, also in a partial view)."""
-        return CallGraph(self.index)
+        return CallGraph(self.index, self.reads)
 
     # Names ------------------------------------------------------------------------
 
@@ -229,13 +229,19 @@ class FileContext:
 
     def flow(self, scope: cst.FunctionDef | cst.Module) -> Flow:
         flow = self._flows.get(scope)
+        reads = self.reads
+        if reads.frame is not None and type(scope) is not cst.Module:
+            reads.note(scope)  # module-level values are keyed apart (their fingerprints)
+            if flow is not None:
+                reads.replay(("flow", scope))
         if flow is None:
-            attrs = None
-            if isinstance(scope, cst.FunctionDef):
-                owner = self.index.enclosing_class(scope)
-                if owner is not None:
-                    attrs = self.class_attributes(owner)
-            flow = Flow(self, scope, attrs)
+            with reads.computing(("flow", scope)):
+                attrs = None
+                if isinstance(scope, cst.FunctionDef):
+                    owner = self.index.enclosing_class(scope)
+                    if owner is not None:
+                        attrs = self.class_attributes(owner)
+                flow = Flow(self, scope, attrs)
             if attrs is not _COMPUTING:  # a method's flow asked for while its class's
                 self._flows[scope] = flow  # attributes are being read: made again later
         return flow
@@ -250,9 +256,16 @@ class FileContext:
         fn = self.call_graph.target(call)
         if fn is None or self.index.enclosing_class(fn) is not None:
             return frozenset()
+        self.reads.note(fn)
         if fn in self._returned:
+            self.reads.replay(("returned", fn))
             return self._returned[fn]
         self._returned[fn] = frozenset()  # recursion: unknown
+        with self.reads.computing(("returned", fn)):
+            self._returned[fn] = self._returned_roles(fn)
+        return self._returned[fn]
+
+    def _returned_roles(self, fn: cst.FunctionDef) -> frozenset[str]:
         found: frozenset[str] | None = None
         for node in self.index.within(self.index.returns, fn):
             if self.index.enclosing_function(node) is not fn or node.value is None:
@@ -264,15 +277,13 @@ class FileContext:
                 roles = frozenset(r for r in value.roles if r.startswith("makes.")) \
                     if value is not None and value.kind is Kind.RESULT else frozenset()
             found = roles if found is None else found & roles
-        self._returned[fn] = found or frozenset()
-        return self._returned[fn]
+        return found or frozenset()
 
     def depends_on(self, node: cst.CSTNode) -> None:
         """What the rule being run finds depends on ``node``, which may be in another
         top-level statement (a class whose output it reads): a statement's view notes it,
         so that its cached findings are found again when that statement changes."""
-        if self.reads is not None:
-            self.reads.append(node)
+        self.reads.note(node)
 
     @cached_property
     def _items(self) -> dict[str, tuple[Value | None, ...]]:
@@ -340,15 +351,18 @@ class FileContext:
         trains the model that the script defines. None when unsure.
         """
         if param in self._param_values:
+            self.reads.replay(("param", param))
             return self._param_values[param]
         self._param_values[param] = None  # a recursion (f calls g calls f) is unsure
-        value = self._resolve_parameter(fn, param)
+        with self.reads.computing(("param", param)):
+            value = self._resolve_parameter(fn, param)
         self._param_values[param] = value
         return value
 
     def _resolve_parameter(self, fn: cst.FunctionDef, param: cst.Param) -> Value | None:
         graph = self.call_graph
         callers = graph.callers(fn)
+        self.reads.note(fn)  # its signature; ``callers`` noted each call
         if callers:
             values: list[Value | None] = []
             for call in callers:
@@ -412,10 +426,19 @@ class FileContext:
 
     def class_attributes(self, class_def: cst.ClassDef) -> dict[str, Value]:
         """``self.x`` bindings that every method of the class agrees on."""
+        reads = self.reads
+        reads.note(class_def)
         cached = self._class_attrs.get(class_def)
         if cached is not None:
+            reads.replay(("attributes", class_def))
             return cached
         self._class_attrs[class_def] = _COMPUTING  # guards against recursion
+        with reads.computing(("attributes", class_def)):
+            attrs = self._class_attributes(class_def)
+        self._class_attrs[class_def] = attrs
+        return attrs
+
+    def _class_attributes(self, class_def: cst.ClassDef) -> dict[str, Value]:
         seen: dict[str, Value | None] = {}
         appended: dict[str, list[Value | None]] = {}
         for method in self.methods(class_def):
@@ -434,7 +457,6 @@ class FileContext:
             if grown is not None and name in seen and name not in attrs and (
                     self._only_appended(class_def, name)):
                 attrs[name] = same_values(grown)
-        self._class_attrs[class_def] = attrs
         return attrs
 
     def _appends(self, method: cst.FunctionDef) -> list[tuple[str, cst.BaseExpression]]:
