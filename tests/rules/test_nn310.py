@@ -180,3 +180,36 @@ model.fit(X, y, epochs=10)
 for train_idx, val_idx in skf.split(X, y):
     print(model.evaluate(X[val_idx], y[val_idx]))
 """)
+
+
+def test_models_of_a_list_built_before_the_folds_each_trained_per_fold() -> None:
+    check(TORCH, """
+models = [Net(), Net()]
+for i, (train_idx, test_idx) in enumerate(kfold.split(X, y)):
+    for j, model in enumerate(models):  # expect: NN310
+        optimizer = torch.optim.Adam(model.parameters(), lr=0.03)
+        for epoch in range(10):
+            for xb, yb in DataLoader(Subset(data, train_idx), batch_size=32, shuffle=True):
+                optimizer.zero_grad()
+                crit(model(xb), yb).backward()
+                optimizer.step()
+""")
+
+
+def test_models_of_a_list_built_in_each_fold() -> None:
+    check(TORCH, """
+for i, (train_idx, test_idx) in enumerate(kfold.split(X, y)):
+    for model in [Net(), Net()]:
+        optimizer = torch.optim.Adam(model.parameters(), lr=0.03)
+        for xb, yb in DataLoader(Subset(data, train_idx), batch_size=32, shuffle=True):
+            optimizer.zero_grad()
+            crit(model(xb), yb).backward()
+            optimizer.step()
+    models = [Net() for _ in range(3)]
+    for model in models:
+        optimizer = torch.optim.Adam(model.parameters(), lr=0.03)
+        for xb, yb in DataLoader(Subset(data, train_idx), batch_size=32, shuffle=True):
+            optimizer.zero_grad()
+            crit(model(xb), yb).backward()
+            optimizer.step()
+""")

@@ -9,7 +9,7 @@ from lintnn.static.analyses import datasets as D
 from lintnn.static.knowledge import roles as R
 from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
-from lintnn.static.syntax.nodes import dotted_name, keyword, method_name
+from lintnn.static.syntax.nodes import dotted_name, keyword, method_name, target_names
 
 # Splitters whose folds are meant to continue one another (walk-forward validation).
 _ORDERED_SPLITTERS = frozenset({"TimeSeriesSplit"})
@@ -151,7 +151,24 @@ def _aliases(ctx: FileContext, loop: cst.For) -> dict[str, str | None]:
     for assign in D.descendants(ctx, loop, cst.Assign):
         for target in D.target_names(assign):
             out[target] = _same_object(assign.value) if target not in out else None
+    for inner in D.descendants(ctx, loop, cst.For):
+        if inner is loop:
+            continue
+        kept = _iterated_name(inner.iter)  # ``for model in models``: one of the same objects
+        for target in target_names(inner.target):
+            out[target] = kept if target not in out else None
     return out
+
+
+def _iterated_name(expr: cst.BaseExpression) -> str | None:
+    """``models``, ``enumerate(models)``, ``zip(models, names)``: the list of objects the
+    loop walks, when a plain name; None for a list built in place (new objects)."""
+    if isinstance(expr, cst.Name):
+        return expr.value
+    if isinstance(expr, cst.Call) and (dotted_name(expr.func) or "") in ("enumerate", "zip") \
+            and expr.args:
+        return _iterated_name(expr.args[0].value)
+    return None
 
 
 def _same_object(value: cst.BaseExpression) -> str | None:
