@@ -126,3 +126,27 @@ for i in range(20):
     runs += 1
 print(val_loss)
 """)
+
+
+def test_a_loss_name_bound_again_after_the_loop_is_that_new_value() -> None:
+    check("""
+class Trainer:
+    def test(self, loader):
+        total, seen = 0.0, 0
+        for x, y in loader:
+            loss = crit(model(x), y)
+            total += loss.item()
+            seen += 1
+        loss = total / seen
+        return {"test-loss": loss}
+
+
+def evaluate(loader):
+    total = 0.0
+    for x, y in loader:
+        loss = crit(model(x), y)
+        total += loss.item()
+    print(loss.item())  # expect: NN517
+    loss = total / len(loader)
+    return loss
+""")

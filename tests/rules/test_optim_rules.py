@@ -1155,6 +1155,27 @@ def train_epoch(loader):
 """.replace("F.cross_entropy", "torch.nn.functional.cross_entropy"), "NN513")
 
 
+def test_nn513_pytorch_03_reads_the_loss_as_data_index_zero() -> None:
+    check("""
+def evaluate(model, loader):
+    total, seen = 0.0, 0
+    for x, y in loader:
+        loss = crit(model(x), y)
+        total += loss.data[0]
+        seen += x.size(0)
+    return total / seen  # expect: NN513
+
+
+def first_outputs(model, loader):
+    total, seen = 0.0, 0
+    for x, y in loader:
+        out = model(x)
+        total += out.data[1]
+        seen += x.size(0)
+    return total / seen
+""", "NN513")
+
+
 def test_nn513_sums_per_sample_and_divisions_by_the_batch_count_are_fine() -> None:
     check("""
 summed = nn.CrossEntropyLoss(reduction="sum")

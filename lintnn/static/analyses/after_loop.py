@@ -19,7 +19,7 @@ _BINDERS = (cst.For, cst.WithItem, cst.AugAssign, cst.AnnAssign)
 def binds(ctx: FileContext, name: str, region: cst.CSTNode) -> list[cst.CSTNode]:
     """The statements in ``region`` (its scope, not nested functions) that bind the plain
     or dotted ``name``: assignments, loop targets, ``with ... as``, augmented assignments."""
-    scope = ctx.scope_of(region)
+    scope = region if isinstance(region, cst.FunctionDef | cst.Module) else ctx.scope_of(region)
     found: list[cst.CSTNode] = [
         a for a in D.assignments_in(ctx, scope) if ctx.index.is_inside(a, region)
         and any(name in target_names(t.target) for t in a.targets)]
@@ -47,8 +47,8 @@ def reads_after(ctx: FileContext, name: str, loop: cst.CSTNode) -> list[cst.Base
     binds it again. Targets of assignments are not reads; ``del name`` is not either."""
     scope = ctx.scope_of(loop)
     _, end = ctx.index.span(loop)
-    rebound = [n for n in binds(ctx, name, scope) if ctx.index.order.get(n, 0) > end]
-    stop = ctx.index.order.get(rebound[0], 0) if rebound else None
+    rebound = [ctx.index.order.get(n, 0) for n in binds(ctx, name, scope)]
+    stop = min((at for at in rebound if at > end), default=None)  # the first, in source order
     reads: list[cst.BaseExpression] = []
     kinds = (cst.Attribute,) if "." in name else (cst.Name,)
     for kind in kinds:

@@ -528,9 +528,20 @@ def keras_activation(layer: Value) -> str | None:
 _TO_NUMBER_METHODS = frozenset({"item", "detach", "cpu", "numpy", "tolist"})
 
 
+def _first_item_of_data(value: cst.BaseExpression) -> bool:
+    """``x.data[0]``: how PyTorch 0.3 and older read a 0-d loss as a number."""
+    if not (isinstance(value, cst.Subscript) and len(value.slice) == 1
+            and isinstance(value.value, cst.Attribute) and value.value.attr.value == "data"):
+        return False
+    index = value.slice[0].slice
+    return isinstance(index, cst.Index) and isinstance(index.value, cst.Integer) \
+        and index.value.value == "0"
+
+
 def strip_to_number(value: cst.BaseExpression,
                     reductions: frozenset[str] = frozenset()) -> cst.BaseExpression:
-    """``loss`` in ``loss.item()``, ``float(loss)``, ``loss.detach().cpu()``, ``loss.data``;
+    """``loss`` in ``loss.item()``, ``float(loss)``, ``loss.detach().cpu()``, ``loss.data``,
+    ``loss.data[0]``;
     also through the argument-free ``reductions`` a caller counts as the same value
     (``loss.sum().item()`` with ``{"sum"}``)."""
     methods = _TO_NUMBER_METHODS | reductions
@@ -542,5 +553,7 @@ def strip_to_number(value: cst.BaseExpression,
             value = value.args[0].value
         elif isinstance(value, cst.Attribute) and value.attr.value == "data":
             value = value.value
+        elif _first_item_of_data(value):  # ``loss.data[0]``: PyTorch <= 0.3's ``.item()``
+            value = value.value.value  # type: ignore[attr-defined]
         else:
             return value
