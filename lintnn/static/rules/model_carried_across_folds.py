@@ -53,7 +53,7 @@ def _over_folds(ctx: FileContext, loop: cst.For) -> bool:
         if value is not None:
             sources.append(value)
     for source in sources:
-        for call in _calls_below(source):
+        for call in D.calls_in(ctx, source):
             if method_name(call) != "split":
                 continue
             receiver = ctx.value(call.func.value)  # type: ignore[attr-defined]
@@ -207,14 +207,3 @@ def _first_read(ctx: FileContext, loop: cst.For, name: str) -> cst.CSTNode | Non
         if node.value == name:
             return ctx.index.statement_of(node)
     return None
-
-
-def _calls_below(node: cst.CSTNode) -> list[cst.Call]:
-    found: list[cst.Call] = []
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, cst.Call):
-            found.append(current)
-        stack.extend(current.children)
-    return found

@@ -76,7 +76,7 @@ def _built_optimizer(ctx: FileContext, call: cst.Call) -> tuple[cst.Assign, str,
         return None
     if not _stateful_torch(ctx, call):
         return None
-    model = _parameters_owner(call)
+    model = _parameters_owner(ctx, call)
     return (statement, name, model) if model is not None else None
 
 
@@ -104,29 +104,18 @@ def _optax_init(ctx: FileContext, call: cst.Call, statement: cst.Assign,
     return (statement, name, params.split(".")[0]) if params else None
 
 
-def _parameters_owner(call: cst.Call) -> str | None:
+def _parameters_owner(ctx: FileContext, call: cst.Call) -> str | None:
     """The model whose ``.parameters()`` the optimizer is given, however wrapped
     (``filter(lambda p: p.requires_grad, model.parameters())``, param groups)."""
     for arg in call.args:
         if arg.keyword is not None and arg.keyword.value != "params":
             continue
-        for node in _calls_below(arg.value):
+        for node in D.calls_in(ctx, arg.value):
             if method_name(node) in ("parameters", "named_parameters"):
                 owner = dotted_name(node.func.value)  # type: ignore[attr-defined]
                 if owner is not None:
                     return owner.split(".")[0]
     return None
-
-
-def _calls_below(node: cst.CSTNode) -> list[cst.Call]:
-    found: list[cst.Call] = []
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, cst.Call):
-            found.append(current)
-        stack.extend(current.children)
-    return found
 
 
 def _runs_every_turn(ctx: FileContext, statement: cst.Assign, loop: cst.CSTNode,
@@ -190,7 +179,7 @@ def _counts(expr: cst.BaseExpression) -> bool:
 
 def _over_folds(ctx: FileContext, loop: cst.For) -> bool:
     """``for tr, va in kfold.split(X)``: a loop of whole trainings, not of epochs."""
-    return any(method_name(c) == "split" for c in _calls_below(loop.iter))
+    return any(method_name(c) == "split" for c in D.calls_in(ctx, loop.iter))
 
 
 def _steps_in_inner_loop(ctx: FileContext, loop: cst.CSTNode, name: str) -> bool:
