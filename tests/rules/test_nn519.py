@@ -6,6 +6,7 @@ from tests.helpers import assert_findings
 
 HEADER = """
 import optax
+from sklearn.model_selection import KFold
 import torch
 import torch.nn as nn
 from torch import optim
@@ -165,7 +166,7 @@ for epoch in range(start, epochs):
 
 def test_a_loop_over_folds_or_stages_is_not_a_loop_over_epochs() -> None:
     check("""
-for train_idx, val_idx in kfold.split(X):
+for train_idx, val_idx in KFold(5).split(X):
     opt = optim.Adam(model.parameters())
     for x, y in loader:
         opt.zero_grad()

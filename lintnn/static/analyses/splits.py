@@ -550,3 +550,23 @@ def fitted_parameters(ctx: FileContext, fn: cst.FunctionDef) -> dict[str, cst.Ca
                 out[param.name.value] = found
     cache[fn] = out
     return out
+
+
+def fold_splitter(ctx: FileContext, loop: cst.For) -> str | None:
+    """The splitter class whose folds ``loop`` walks (``"KFold"`` for
+    ``for tr, va in kfold.split(X)``, also through ``enumerate``/``list`` or a name bound to
+    the split before the loop: ``folds = list(skf.split(X, y))``); None for other loops."""
+    sources: list[cst.CSTNode] = [loop.iter]
+    for name in D.iterated_names(loop.iter):
+        value = ctx.assigned_value(name, loop)
+        if value is not None:
+            sources.append(value)
+    for source in sources:
+        for call in D.calls_in(ctx, source):
+            if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "split"):
+                continue
+            receiver = ctx.value(call.func.value)
+            if receiver is not None and receiver.has(R.SPLITTER):
+                return (receiver.qualname or "").rsplit(".", 1)[-1]
+    return None
+

@@ -6,6 +6,7 @@ import libcst as cst
 
 from lintnn.diagnostics import Severity
 from lintnn.static.analyses import datasets as D
+from lintnn.static.analyses import splits
 from lintnn.static.knowledge import roles as R
 from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
@@ -38,29 +39,11 @@ class ModelCarriedAcrossFolds(Rule):
 
     def check(self, ctx: FileContext) -> None:
         for loop in ctx.index.loops:
-            if not isinstance(loop, cst.For) or not _over_folds(ctx, loop):
+            if not isinstance(loop, cst.For) or splits.fold_splitter(ctx, loop) in (
+                    None, *_ORDERED_SPLITTERS):
                 continue
             for name, first_use in _carried_models(ctx, loop):
                 ctx.report(first_use, self.message.format(name=name))
-
-
-def _over_folds(ctx: FileContext, loop: cst.For) -> bool:
-    """``for tr, va in kfold.split(X)``, through ``enumerate``/``list`` or a name bound
-    to the split before the loop (``folds = list(skf.split(X, y))``)."""
-    sources: list[cst.CSTNode] = [loop.iter]
-    for name in D.iterated_names(loop.iter):
-        value = ctx.assigned_value(name, loop)
-        if value is not None:
-            sources.append(value)
-    for source in sources:
-        for call in D.calls_in(ctx, source):
-            if method_name(call) != "split":
-                continue
-            receiver = ctx.value(call.func.value)  # type: ignore[attr-defined]
-            if receiver is not None and receiver.has(R.SPLITTER) and (
-                    receiver.qualname or "").rsplit(".", 1)[-1] not in _ORDERED_SPLITTERS:
-                return True
-    return False
 
 
 def _carried_models(ctx: FileContext, loop: cst.For) -> list[tuple[str, cst.CSTNode]]:

@@ -145,10 +145,8 @@ def _binds(ctx: FileContext, node: cst.CSTNode, name: str) -> bool:
 
 def _is_epoch_loop(ctx: FileContext, loop: cst.CSTNode, name: str) -> bool:
     """A loop over epochs that steps the optimizer: its target or bound says epoch, or it
-    counts (``range``) and holds a pass over batches stepping the optimizer."""
-    if isinstance(loop, cst.For) and ctx.index.enclosing_loops(loop) == [] and \
-            _over_folds(ctx, loop):
-        return False
+    counts (``range``) and holds a pass over batches stepping the optimizer (a loop over
+    folds, stages or runs does neither: it holds an epoch loop of its own)."""
     said = _says_epoch(loop)
     if not said and not (isinstance(loop, cst.For) and _counts(loop.iter)):
         return False
@@ -177,11 +175,6 @@ def _counts(expr: cst.BaseExpression) -> bool:
     return func in ("tqdm", "enumerate") and bool(expr.args) and _counts(expr.args[0].value)
 
 
-def _over_folds(ctx: FileContext, loop: cst.For) -> bool:
-    """``for tr, va in kfold.split(X)``: a loop of whole trainings, not of epochs."""
-    return any(method_name(c) == "split" for c in D.calls_in(ctx, loop.iter))
-
-
 def _steps_in_inner_loop(ctx: FileContext, loop: cst.CSTNode, name: str) -> bool:
     """``name.step()`` (or ``tx.update``/``apply_updates`` reading ``name``) in a loop
     directly inside ``loop``: the optimizer takes a pass of steps per turn of ``loop``
@@ -208,10 +201,10 @@ def _handed_on(ctx: FileContext, loop: cst.CSTNode, name: str) -> bool:
 
 
 def _renewed_in(ctx: FileContext, loop: cst.CSTNode, model: str, name: str) -> bool:
-    """Each turn trains a fresh model (``model`` bound inside the loop, not just reloaded
-    with the weights it had: ``model = Net(); model.load_state_dict(saved)``; nor moved,
-    ``model = model.cuda()``), or the
-    optimizer's state is restored after it is built (``opt.load_state_dict(...)``)."""
+    """Each turn trains a fresh model (``model`` bound inside the loop, not just moved,
+    ``model = model.cuda()``, nor reloaded with the weights it had,
+    ``model = Net(); model.load_state_dict(saved)``), or the optimizer's state is restored
+    after it is built (``opt.load_state_dict(...)``)."""
     calls = ctx.index.within(ctx.index.calls, loop)
     reloads = [c for c in calls if method_name(c) == "load_state_dict"]
     for call in reloads:
