@@ -411,7 +411,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="interpreter that runs lintnn (default this one)")
     parser.add_argument("--corpus", type=Path, default=CORPUS_DIR)
     parser.add_argument("--split", default="dev",
-                        choices=("dev", "heldout", "round2", "round3", "round4", "all"))
+                        choices=("dev", "heldout", "round2", "round3", "round4", "round5", "all"))
     parser.add_argument("--framework")
     parser.add_argument("--kind")
     parser.add_argument("--rules", default="", help="code prefixes, e.g. NN201,NN3")
