@@ -668,6 +668,43 @@ optimizer.step()
 """, "NN507")
 
 
+
+def test_nn507_wrapped_parameters_and_param_groups() -> None:
+    check("""
+class Net(nn.Module):
+    pass
+
+def frozen_backbone():
+    net = Net()
+    optimizer = torch.optim.Adam(filter(lambda p: p.requires_grad, net.parameters()))
+    net = Net()  # expect: NN507
+    fit(net, optimizer)
+
+def groups():
+    net = Net()
+    optimizer = torch.optim.Adam([{"params": net.parameters(), "lr": 1e-3}])
+    net = Net()  # expect: NN507
+    fit(net, optimizer)
+""", "NN507")
+
+
+def test_nn507_an_attribute_model_is_not_the_local_name() -> None:
+    # The optimizer is built on ``self.net``: rebinding a local ``net`` replaces nothing
+    # it updates; the owner of ``self.net.parameters()`` is not the name ``net``.
+    check("""
+class Net(nn.Module):
+    pass
+
+class Trainer:
+    def setup(self):
+        self.net = Net()
+        self.optimizer = torch.optim.Adam(self.net.parameters())
+        net = Net()
+        optimizer = torch.optim.Adam(self.net.parameters())
+        net = Net()
+        optimizer.step()
+""", "NN507")
+
 # NN508 optax-result-discarded ------------------------------------------------------
 
 OPTAX = """

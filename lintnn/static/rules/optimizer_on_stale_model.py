@@ -6,11 +6,12 @@ import libcst as cst
 
 from lintnn.diagnostics import Severity
 from lintnn.static.analyses.loops import SourceOrder, bound_names, mentions, source_order
+from lintnn.static.analyses.optimizers import parameters_owner
 from lintnn.static.knowledge import roles as R
 from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.dataflow import Kind
-from lintnn.static.syntax.nodes import dotted_name, method_name, positional
+from lintnn.static.syntax.nodes import dotted_name
 
 
 class OptimizerOnStaleModel(Rule):
@@ -41,9 +42,8 @@ class OptimizerOnStaleModel(Rule):
             value = ctx.value(call)
             if value is None or value.kind is not Kind.INSTANCE or R.OPTIMIZER not in value.roles:
                 continue
-            args = positional(call)
-            model = _parameters_owner(args[0]) if args else None
-            if model is not None:
+            model = parameters_owner(ctx, call)
+            if model is not None and "." not in model:  # a model variable of this scope
                 self._check_rebinding(ctx, statement, targets[0].value, model)
 
     def _check_rebinding(self, ctx: FileContext, created: cst.Assign, optimizer: str,
@@ -67,15 +67,6 @@ class OptimizerOnStaleModel(Rule):
             if _used_after(ctx, order, scope, where, optimizer):
                 ctx.report(where)
             return
-
-
-def _parameters_owner(arg: cst.BaseExpression) -> str | None:
-    """``model.parameters()`` / ``model.named_parameters()`` -> ``model``."""
-    if isinstance(arg, cst.Call) and method_name(arg) in ("parameters", "named_parameters"):
-        owner = arg.func.value  # type: ignore[attr-defined]
-        if isinstance(owner, cst.Name):
-            return owner.value
-    return None
 
 
 def _is_new_model(ctx: FileContext, value: cst.BaseExpression, model: str) -> bool:

@@ -6,6 +6,7 @@ import libcst as cst
 
 from lintnn.diagnostics import Severity
 from lintnn.static.analyses import datasets as D
+from lintnn.static.analyses.optimizers import parameters_owner
 from lintnn.static.knowledge import roles as R
 from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
@@ -76,7 +77,8 @@ def _built_optimizer(ctx: FileContext, call: cst.Call) -> tuple[cst.Assign, str,
         return None
     if not _stateful_torch(ctx, call):
         return None
-    model = _parameters_owner(ctx, call)
+    owner = parameters_owner(ctx, call)
+    model = owner.split(".")[0] if owner else None
     return (statement, name, model) if model is not None else None
 
 
@@ -102,20 +104,6 @@ def _optax_init(ctx: FileContext, call: cst.Call, statement: cst.Assign,
         return None
     params = dotted_name(call.args[0].value) if call.args else None
     return (statement, name, params.split(".")[0]) if params else None
-
-
-def _parameters_owner(ctx: FileContext, call: cst.Call) -> str | None:
-    """The model whose ``.parameters()`` the optimizer is given, however wrapped
-    (``filter(lambda p: p.requires_grad, model.parameters())``, param groups)."""
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value != "params":
-            continue
-        for node in D.calls_in(ctx, arg.value):
-            if method_name(node) in ("parameters", "named_parameters"):
-                owner = dotted_name(node.func.value)  # type: ignore[attr-defined]
-                if owner is not None:
-                    return owner.split(".")[0]
-    return None
 
 
 def _runs_every_turn(ctx: FileContext, statement: cst.Assign, loop: cst.CSTNode,
