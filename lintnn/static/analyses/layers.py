@@ -29,7 +29,6 @@ from lintnn.static.syntax.nodes import argument, dotted_name, positional
 
 # How each growing method takes its layer: (position, keyword).
 _GROW = {"add_module": (1, "module"), "append": (0, None), "add": (0, "layer")}
-_SUITES = (cst.IndentedBlock, cst.SimpleStatementSuite)
 
 
 @dataclass(frozen=True)
@@ -268,6 +267,6 @@ def _blocks(ctx: FileContext, node: cst.CSTNode) -> list[cst.CSTNode]:
     for ancestor in ctx.index.ancestors(node):
         if isinstance(ancestor, (cst.FunctionDef, cst.Module)):
             break
-        if isinstance(ancestor, _SUITES):
+        if isinstance(ancestor, (cst.IndentedBlock, cst.SimpleStatementSuite)):
             found.append(ancestor)
     return found[::-1]

@@ -8,13 +8,13 @@ import errno
 import gc
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lintnn.config import DEFAULT_MAX_FILE_SIZE, Settings
 from lintnn.diagnostics import Diagnostic
+from lintnn.static import load_libcst
 from lintnn.static.engine.analyze import (
     FileResult,
     analyze_text,
@@ -39,6 +39,9 @@ from lintnn.static.engine.writer import clean_up
 from lintnn.static.rules import Rule, all_rules
 from lintnn.static.syntax import memo
 from lintnn.static.syntax.project import ClassSummary
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 
 @dataclass
@@ -138,7 +141,7 @@ def pooled(batches: list[list[str]], workers: int,
             yield _isolated(batches[done], initargs)
             done += 1
             continue
-        pool = ProcessPoolExecutor(workers, initializer=_init_worker, initargs=initargs)
+        pool = _pool(workers, initargs)
         try:
             for items in pool.map(_analyze_batch, batches[done:]):
                 done += 1
@@ -150,12 +153,20 @@ def pooled(batches: list[list[str]], workers: int,
             pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _pool(workers: int, initargs: tuple[Any, ...]) -> ProcessPoolExecutor:
+    """A pool of ``workers`` processes set up by :func:`_init_worker` (its module is
+    imported here: a run that starts none need not load it)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(workers, initializer=_init_worker, initargs=initargs)
+
+
 def _isolated(paths: list[str], initargs: tuple[Any, ...]) -> list[tuple[str, FileResult]]:
     """:func:`_analyze_path` of each path, one at a time in a one-worker pool that is
     replaced when a file breaks it (that file gets an NN002 finding)."""
     out: list[tuple[str, FileResult]] = []
     while len(out) < len(paths):
-        pool = ProcessPoolExecutor(1, initializer=_init_worker, initargs=initargs)
+        pool = _pool(1, initargs)
         try:
             for item in pool.map(_analyze_path, paths[len(out):]):
                 out.append(item)
@@ -283,6 +294,7 @@ class Engine:
             done = 0
             workers = workers_for(batches, self.jobs)
             work = [[paths[i] for i in batch] for batch in batches]
+            load_libcst()  # once here, not once in each forked worker
             with _rare_collections():
                 initargs = (codes, max_size, self.gated, os.getpid())
                 for batch, items in zip(batches, pooled(work, workers, initargs),

@@ -16,10 +16,8 @@ import libcst as cst
 from lintnn.static.syntax.imports import ImportMap
 
 _UNKNOWN = object()
-LOOP_TYPES = (cst.For, cst.While)
 # The node lists of an index (what :meth:`NodeIndex.within` is asked about).
 _LISTS = ("calls", "functions", "classes", "loops", "withs", "returns", "assignments")
-SCOPE_TYPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 
 
 # Fields that hold only whitespace, punctuation or formatting: never worth a visit.
@@ -244,7 +242,7 @@ class NodeIndex:
         for ancestor in self.ancestors(node):
             if isinstance(ancestor, kinds):
                 return ancestor
-            if isinstance(ancestor, SCOPE_TYPES):
+            if isinstance(ancestor, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
                 return None
         return None
 
@@ -270,9 +268,9 @@ class NodeIndex:
         """Loops around ``node`` inside its function, innermost first."""
         loops: list[cst.For | cst.While] = []
         for ancestor in self.ancestors(node):
-            if isinstance(ancestor, SCOPE_TYPES):
+            if isinstance(ancestor, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
                 break
-            if isinstance(ancestor, LOOP_TYPES):
+            if isinstance(ancestor, (cst.For, cst.While)):
                 loops.append(ancestor)
         return loops
 
