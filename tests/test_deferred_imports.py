@@ -94,6 +94,26 @@ def test_load_libcst_runs_it_once_in_the_same_module_object() -> None:
     """) == ["False", "True True True", "True"]
 
 
+def test_threads_that_use_libcst_while_it_loads_wait_for_it() -> None:
+    assert _python("""
+        import threading
+        import lintnn.static
+        import libcst as cst
+        names, start = [], threading.Barrier(4)
+
+        def use() -> None:
+            start.wait()
+            names.append(cst.Name("x").value + cst.parse_module("y = 1").code)
+
+        threads = [threading.Thread(target=use) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        print(names == ["xy = 1"] * 4, type(cst).__name__)
+    """) == ["True module"]
+
+
 def test_a_deferred_visitor_is_a_cst_visitor_made_once() -> None:
     @cst_visitor
     class Names:

@@ -22,12 +22,18 @@ from typing import Any
 
 _LOADING = threading.RLock()
 _DEFERRED_PATH: dict[int, list[str]] = {}  # stand-in's id -> the __path__ it lacks until loaded
+_RUNNING_IN: list[int] = []  # the thread running libcst's code, while it runs
 
 
 class _DeferredModule(ModuleType):
-    """A module whose code has not run yet; any attribute it lacks runs it."""
+    """A module whose code has not run yet; any attribute it lacks runs it. Another thread
+    waits until it has run; libcst's own code, reading a name it has not set yet, gets the
+    AttributeError of any partly imported module."""
 
     def __getattr__(self, name: str) -> Any:
+        if _RUNNING_IN and _RUNNING_IN[0] == threading.get_ident():
+            raise AttributeError(f"partially initialized module {self.__name__!r} has no "
+                                 f"attribute {name!r}")
         with _LOADING:
             if type(self) is _DeferredModule:
                 _run_deferred(self)
@@ -35,19 +41,21 @@ class _DeferredModule(ModuleType):
 
 
 def _run_deferred(module: ModuleType) -> None:
-    """Run the code of the stand-in ``module`` in it (it becomes a plain module first, so a
-    partly run libcst reads as any partly imported module does)."""
+    """Run the code of the stand-in ``module`` in it; it is a plain module afterwards."""
     spec = module.__spec__
     assert spec is not None and spec.loader is not None
     path = _DEFERRED_PATH.pop(id(module), None)
     if path is not None:
         module.__path__ = path
-    module.__class__ = ModuleType
+    _RUNNING_IN.append(threading.get_ident())
     try:
         spec.loader.exec_module(module)
     except BaseException:
         sys.modules.pop(spec.name, None)  # as a failed import leaves it
         raise
+    finally:
+        _RUNNING_IN.clear()
+    module.__class__ = ModuleType
 
 
 def defer_libcst() -> None:

@@ -264,9 +264,10 @@ def _always_before(ctx: FileContext, first: cst.CSTNode, second: cst.CSTNode) ->
 def _blocks(ctx: FileContext, node: cst.CSTNode) -> list[cst.CSTNode]:
     """The indented blocks around ``node`` up to its function, outermost first."""
     found = []
+    suites = (cst.IndentedBlock, cst.SimpleStatementSuite)
     for ancestor in ctx.index.ancestors(node):
         if isinstance(ancestor, (cst.FunctionDef, cst.Module)):
             break
-        if isinstance(ancestor, (cst.IndentedBlock, cst.SimpleStatementSuite)):
+        if isinstance(ancestor, suites):
             found.append(ancestor)
     return found[::-1]

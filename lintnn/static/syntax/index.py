@@ -239,10 +239,11 @@ class NodeIndex:
 
     def enclosing(self, node: cst.CSTNode, kinds: type | tuple[type, ...]) -> cst.CSTNode | None:
         """The nearest ancestor of one of ``kinds``, not crossing a function or class."""
+        scopes = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
         for ancestor in self.ancestors(node):
             if isinstance(ancestor, kinds):
                 return ancestor
-            if isinstance(ancestor, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            if isinstance(ancestor, scopes):
                 return None
         return None
 
@@ -267,10 +268,11 @@ class NodeIndex:
     def enclosing_loops(self, node: cst.CSTNode) -> list[cst.For | cst.While]:
         """Loops around ``node`` inside its function, innermost first."""
         loops: list[cst.For | cst.While] = []
+        scopes, kinds = (cst.FunctionDef, cst.ClassDef, cst.Lambda), (cst.For, cst.While)
         for ancestor in self.ancestors(node):
-            if isinstance(ancestor, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            if isinstance(ancestor, scopes):
                 break
-            if isinstance(ancestor, (cst.For, cst.While)):
+            if isinstance(ancestor, kinds):
                 loops.append(ancestor)
         return loops
 
