@@ -13,7 +13,6 @@ from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.nodes import dotted_name, target_names
 
 # What rebinds a name besides ``=``: a ``for`` target, ``with ... as``, ``+=``.
-_BINDERS = (cst.For, cst.WithItem, cst.AugAssign, cst.AnnAssign)
 
 
 def binds(ctx: FileContext, name: str, region: cst.CSTNode) -> list[cst.CSTNode]:
@@ -23,7 +22,7 @@ def binds(ctx: FileContext, name: str, region: cst.CSTNode) -> list[cst.CSTNode]
     found: list[cst.CSTNode] = [
         a for a in D.assignments_in(ctx, scope) if ctx.index.is_inside(a, region)
         and any(name in target_names(t.target) for t in a.targets)]
-    for kind in _BINDERS:
+    for kind in (cst.For, cst.WithItem, cst.AugAssign, cst.AnnAssign):
         for node in D.nodes_in_scope(ctx, kind, scope):
             if ctx.index.is_inside(node, region) and name in _bound_by(node):
                 found.append(node)

@@ -8,8 +8,10 @@ that says nothing about its split gives ``None``, and rules stay silent on ``Non
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import libcst as cst
 
@@ -676,8 +678,19 @@ def trains_on_other_data(ctx: FileContext, loader: cst.Call) -> bool:
 
 # Calls that read a keyword dict without changing it.
 _READS_DICT = frozenset({"print", "len", "repr", "str", "format"})
-# The value :func:`star_keywords` gives a key that only some paths set.
-SOME_PATHS = cst.Name("__set_on_some_paths_only__")
+
+
+@functools.cache
+def _some_paths() -> cst.Name:
+    """:data:`SOME_PATHS`, made on first use (libcst loads then: ``lintnn.static``)."""
+    return cst.Name("__set_on_some_paths_only__")
+
+
+def __getattr__(name: str) -> Any:
+    """``SOME_PATHS``: the value :func:`star_keywords` gives a key only some paths set."""
+    if name == "SOME_PATHS":
+        return _some_paths()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def star_keywords(ctx: FileContext, call: cst.Call) -> dict[str, cst.BaseExpression] | None:
@@ -736,7 +749,7 @@ def _dict_keywords(ctx: FileContext, expr: cst.BaseExpression, at: cst.CSTNode,
             elif key in keys:
                 return None  # changed on some paths only: either value may reach the call
             else:
-                keys[key] = SOME_PATHS
+                keys[key] = _some_paths()
     return keys
 
 

@@ -29,7 +29,6 @@ from lintnn.static.syntax.nodes import argument, dotted_name, positional
 
 # How each growing method takes its layer: (position, keyword).
 _GROW = {"add_module": (1, "module"), "append": (0, None), "add": (0, "layer")}
-_SUITES = (cst.IndentedBlock, cst.SimpleStatementSuite)
 
 
 @dataclass(frozen=True)
@@ -265,9 +264,10 @@ def _always_before(ctx: FileContext, first: cst.CSTNode, second: cst.CSTNode) ->
 def _blocks(ctx: FileContext, node: cst.CSTNode) -> list[cst.CSTNode]:
     """The indented blocks around ``node`` up to its function, outermost first."""
     found = []
+    suites = (cst.IndentedBlock, cst.SimpleStatementSuite)
     for ancestor in ctx.index.ancestors(node):
         if isinstance(ancestor, (cst.FunctionDef, cst.Module)):
             break
-        if isinstance(ancestor, _SUITES):
+        if isinstance(ancestor, suites):
             found.append(ancestor)
     return found[::-1]

@@ -22,6 +22,7 @@ from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.dataflow import Kind
 from lintnn.static.syntax.memo import subtree_memo
 from lintnn.static.syntax.nodes import dotted_name, method_name, positional
+from lintnn.static.syntax.visitor import cst_visitor
 
 _CLIP_FUNCTIONS = frozenset({
     "torch.nn.utils.clip_grad_norm_", "torch.nn.utils.clip_grad_value_",
@@ -32,7 +33,7 @@ _CLIP_METHODS = frozenset({"clip_grad_norm_", "clip_grad_value_"})
 _INLINE_DEPTH = 3
 
 # One branch taken inside an iteration: (the If/Try/Match node, which branch).
-Guard = tuple[tuple[cst.CSTNode, int], ...]
+Guard = tuple[tuple["cst.CSTNode", int], ...]
 
 
 class EventKind(enum.Enum):
@@ -349,7 +350,8 @@ def _calls_in(node: cst.CSTNode) -> tuple[cst.Call, ...]:
     return tuple(collector.calls)
 
 
-class _CallCollector(cst.CSTVisitor):
+@cst_visitor
+class _CallCollector:
     def __init__(self) -> None:
         self.calls: list[cst.Call] = []
 
@@ -408,7 +410,8 @@ def mentions(node: cst.CSTNode, name: str) -> bool:
     return finder.found
 
 
-class _NameFinder(cst.CSTVisitor):
+@cst_visitor
+class _NameFinder:
     def __init__(self, name: str) -> None:
         self.name = name
         self.found = False
@@ -435,7 +438,8 @@ def _bound_names(node: cst.CSTNode) -> tuple[tuple[str, cst.CSTNode], ...]:
     return tuple(collector.bound)
 
 
-class _BindingCollector(cst.CSTVisitor):
+@cst_visitor
+class _BindingCollector:
     def __init__(self, root: cst.CSTNode) -> None:
         self.root = root
         self.bound: list[tuple[str, cst.CSTNode]] = []

@@ -76,7 +76,6 @@ def is_stochastic_name(name: str) -> bool:
         w.startswith(("mcdropout", "montecarlo")) for w in words)
 
 
-_CONTAINERS = (cst.FunctionDef, cst.For, cst.While, cst.If, cst.With)
 
 
 class Event(enum.Enum):
@@ -121,13 +120,14 @@ class ModeIndex:
             ):
                 self.events.append((node, frozenset({Event.UNKNOWN})))
         top: list[cst.Call] = []
+        containers = (cst.FunctionDef, cst.For, cst.While, cst.If, cst.With)
         for call in index.calls:
             kinds = self._direct(call)
             if kinds:
                 self.events.append((call, kinds))
             in_function = False
             for ancestor in index.ancestors(call):
-                if isinstance(ancestor, _CONTAINERS):
+                if isinstance(ancestor, containers):
                     self._members.setdefault(ancestor, []).append(call)
                     in_function = in_function or isinstance(ancestor, cst.FunctionDef)
             if not in_function:

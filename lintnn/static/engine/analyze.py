@@ -10,10 +10,9 @@ import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import libcst as cst
-from libcst.metadata import CodeRange
 
 from lintnn.config import DEFAULT_MAX_FILE_SIZE
 from lintnn.diagnostics import Diagnostic, Edit, Fix, Location, Severity
@@ -30,6 +29,9 @@ from lintnn.static.syntax.context import FileContext, RawFinding
 from lintnn.static.syntax.index import IndexPieces
 from lintnn.static.syntax.positions import positions_for
 from lintnn.static.syntax.project import CallFact, ClassSummary, Requirement, module_name_for
+
+if TYPE_CHECKING:
+    from libcst.metadata import CodeRange
 
 # A file that names none of these cannot define a model class worth indexing.
 _MODEL_WORDS = ("torch", "flax", "keras", "tensorflow", "nn.", "Module",

@@ -11,11 +11,6 @@ from collections.abc import Mapping
 
 import libcst as cst
 
-try:  # libcst's codegen state: not exported, stable since libcst 0.3
-    from libcst._nodes.internal import CodegenState
-except ImportError:  # pragma: no cover
-    CodegenState = None
-
 
 def code_in_place(
     module: cst.Module,
@@ -24,7 +19,9 @@ def code_in_place(
     parents: Mapping[cst.CSTNode, cst.CSTNode],
 ) -> str:
     """Code of ``replacement`` for the place of ``original`` in ``module``."""
-    if CodegenState is None:
+    try:  # libcst's codegen state: not exported, stable since libcst 0.3
+        from libcst._nodes.internal import CodegenState
+    except ImportError:  # pragma: no cover
         return module.code_for_node(replacement)
     indents: list[str] = []
     parent = parents.get(original)

@@ -19,6 +19,7 @@ from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.dataflow import Kind
 from lintnn.static.syntax.memo import subtree_memo
 from lintnn.static.syntax.nodes import dotted_name, method_name
+from lintnn.static.syntax.visitor import cst_visitor
 
 _GRADIENT_CALLS = frozenset({"grad", "value_and_grad", "apply_gradients", "closure"})
 _HARMLESS = frozenset({"print", "float", "len", "str", "repr", "format", "isinstance"})
@@ -136,7 +137,8 @@ def _grad_assigned(scope: cst.CSTNode) -> bool:
     return finder.found
 
 
-class _GradAssignment(cst.CSTVisitor):
+@cst_visitor
+class _GradAssignment:
     found = False
 
     def visit_AssignTarget(self, node: cst.AssignTarget) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import libcst as cst
 
 from lintnn.diagnostics import Severity
@@ -104,7 +106,8 @@ def _discarded_at(ctx: FileContext, call: cst.Call) -> cst.CSTNode | None:
     return None
 
 
-Body = cst.FunctionDef | cst.Lambda
+if TYPE_CHECKING:  # libcst loads on first use (lintnn.static)
+    Body = cst.FunctionDef | cst.Lambda
 
 
 def _enclosing_body(ctx: FileContext, node: cst.CSTNode) -> Body | None:

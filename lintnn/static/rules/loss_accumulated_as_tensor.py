@@ -17,6 +17,7 @@ from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext, returns_of
 from lintnn.static.syntax.memo import subtree_memo
 from lintnn.static.syntax.nodes import method_name, positional
+from lintnn.static.syntax.visitor import cst_visitor
 
 
 class LossAccumulatedAsTensor(Rule):
@@ -142,7 +143,8 @@ def _accumulations(loop: cst.CSTNode, loss: str) -> tuple[tuple[cst.CSTNode, str
     return tuple(finder.found)
 
 
-class _Accumulations(cst.CSTVisitor):
+@cst_visitor
+class _Accumulations:
     def __init__(self, loss: str) -> None:
         self.loss = loss
         self.found: list[tuple[cst.CSTNode, str]] = []
@@ -198,7 +200,8 @@ def _attribute_resets(loop: cst.CSTNode, total: str) -> list[cst.CSTNode]:
     return finder.found
 
 
-class _AttributeAssignments(cst.CSTVisitor):
+@cst_visitor
+class _AttributeAssignments:
     def __init__(self, total: str) -> None:
         self.total = total
         self.found: list[cst.CSTNode] = []

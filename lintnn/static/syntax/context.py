@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import InitVar, dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Protocol
 
@@ -579,6 +579,13 @@ def _tuple_parts(ctx: FileContext, method: cst.FunctionDef) -> tuple[Value | Non
     return tuple(parts)
 
 
+@cache
+def _statement_parts() -> tuple[type[cst.CSTNode], ...]:
+    """The nodes a return may sit in below a function (libcst is loaded on first use)."""
+    return (cst.BaseSuite, cst.BaseStatement, cst.Else, cst.ExceptHandler,
+            cst.ExceptStarHandler, cst.Finally, cst.MatchCase)
+
+
 def returns_of(node: cst.CSTNode) -> list[cst.Return]:
     """The ``return`` statements of a function (not of the functions inside it), found
     in its own tree: a statement's view of the file indexes only that statement."""
@@ -586,14 +593,10 @@ def returns_of(node: cst.CSTNode) -> list[cst.Return]:
     for child in (node.body,) if isinstance(node, cst.FunctionDef) else node.children:
         if isinstance(child, cst.Return):
             found.append(child)
-        elif isinstance(child, _STATEMENT_PARTS) and not isinstance(
+        elif isinstance(child, _statement_parts()) and not isinstance(
                 child, (cst.FunctionDef, cst.ClassDef)):
             found.extend(returns_of(child))
     return found
-
-
-_STATEMENT_PARTS = (cst.BaseSuite, cst.BaseStatement, cst.Else, cst.ExceptHandler,
-                    cst.ExceptStarHandler, cst.Finally, cst.MatchCase)
 
 
 def _self_attributes(class_def: cst.ClassDef, name: str) -> list[cst.Attribute]:

@@ -15,6 +15,8 @@ from collections.abc import Iterable
 
 import libcst as cst
 
+from lintnn.static.syntax.visitor import cst_visitor
+
 # Spellings of one object under several paths, rewritten to the one the knowledge base uses.
 _CANONICAL_PREFIXES: tuple[tuple[str, str], ...] = (
     ("tensorflow.python.keras.", "keras."),
@@ -144,7 +146,8 @@ class ImportMap:
         return any(q.split(".")[0] in wanted for q in self.aliases.values())
 
 
-class _ImportCollector(cst.CSTVisitor):
+@cst_visitor
+class _ImportCollector:
     def __init__(self, table: ImportMap) -> None:
         self.table = table
         self.assigned: set[str] = set()

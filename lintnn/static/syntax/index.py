@@ -16,10 +16,8 @@ import libcst as cst
 from lintnn.static.syntax.imports import ImportMap
 
 _UNKNOWN = object()
-LOOP_TYPES = (cst.For, cst.While)
 # The node lists of an index (what :meth:`NodeIndex.within` is asked about).
 _LISTS = ("calls", "functions", "classes", "loops", "withs", "returns", "assignments")
-SCOPE_TYPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 
 
 # Fields that hold only whitespace, punctuation or formatting: never worth a visit.
@@ -241,10 +239,11 @@ class NodeIndex:
 
     def enclosing(self, node: cst.CSTNode, kinds: type | tuple[type, ...]) -> cst.CSTNode | None:
         """The nearest ancestor of one of ``kinds``, not crossing a function or class."""
+        scopes = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
         for ancestor in self.ancestors(node):
             if isinstance(ancestor, kinds):
                 return ancestor
-            if isinstance(ancestor, SCOPE_TYPES):
+            if isinstance(ancestor, scopes):
                 return None
         return None
 
@@ -269,10 +268,11 @@ class NodeIndex:
     def enclosing_loops(self, node: cst.CSTNode) -> list[cst.For | cst.While]:
         """Loops around ``node`` inside its function, innermost first."""
         loops: list[cst.For | cst.While] = []
+        scopes, kinds = (cst.FunctionDef, cst.ClassDef, cst.Lambda), (cst.For, cst.While)
         for ancestor in self.ancestors(node):
-            if isinstance(ancestor, SCOPE_TYPES):
+            if isinstance(ancestor, scopes):
                 break
-            if isinstance(ancestor, LOOP_TYPES):
+            if isinstance(ancestor, kinds):
                 loops.append(ancestor)
         return loops
 

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from lintnn.static.syntax.statements import Span, spans_of, top_statement
+
+if TYPE_CHECKING:
+    from libcst.metadata import CodeRange
 
 
 def positions_for(
@@ -40,6 +43,8 @@ def positions_for(
         lines = _statement_lines(module, text)
     if lines is None:
         return _whole_module(module)
+    from libcst.metadata import CodeRange  # libcst loads on first use (lintnn.static)
+
     found: dict[cst.CSTNode, CodeRange] = {}
     for i, stmt in tops.items():
         local = _positions(_alone(module, stmt))
@@ -89,6 +94,8 @@ def _whole_module(module: cst.Module) -> Mapping[cst.CSTNode, CodeRange]:
 def _positions(module: cst.Module) -> Mapping[cst.CSTNode, CodeRange]:
     """PositionProvider's codegen pass alone: ``MetadataWrapper.resolve`` also visits the
     whole tree first, which costs as much again."""
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
     provider = PositionProvider()
     try:
         provider._gen_impl(module)  # libcst-internal, stable since 0.3
