@@ -48,6 +48,7 @@ def test_importing_every_module_of_the_static_half_leaves_libcst_unloaded() -> N
     assert _python(f"""
         import importlib, pkgutil, sys
         import lintnn, lintnn.static
+        lintnn.static.defer_libcst()
         for info in pkgutil.walk_packages(lintnn.static.__path__, "lintnn.static."):
             importlib.import_module(info.name)
         import lintnn.cli.check, lintnn.cli.main, lintnn.lsp, lintnn.catalog
@@ -69,10 +70,22 @@ def test_a_cached_run_does_not_load_libcst_and_finds_the_same(tmp_path: Path) ->
     assert again[:-1] == first[:-1] and again[-1] == "False"
 
 
+def test_importing_lintnn_alone_keeps_the_real_libcst() -> None:
+    """Only the command line defers libcst: a process that embeds lintnn (the user's
+    pytest with the plugin, an editor's Python) imports the real module as usual."""
+    assert _python(f"""
+        import sys
+        import lintnn.static, lintnn.pytest_plugin
+        import libcst
+        {LOADED}
+    """) == ["True"]
+
+
 def test_a_submodule_import_loads_libcst_first() -> None:
     assert _python(f"""
         import sys
         import lintnn.static
+        lintnn.static.defer_libcst()
         import libcst as cst
         {LOADED}
         from libcst.metadata import CodeRange
@@ -84,7 +97,8 @@ def test_a_submodule_import_loads_libcst_first() -> None:
 def test_load_libcst_runs_it_once_in_the_same_module_object() -> None:
     assert _python(f"""
         import sys
-        from lintnn.static import libcst_loaded, load_libcst
+        from lintnn.static import defer_libcst, libcst_loaded, load_libcst
+        defer_libcst()
         import libcst as cst
         print(libcst_loaded())
         load_libcst()
@@ -98,6 +112,7 @@ def test_threads_that_use_libcst_while_it_loads_wait_for_it() -> None:
     assert _python("""
         import threading
         import lintnn.static
+        lintnn.static.defer_libcst()
         import libcst as cst
         names, start = [], threading.Barrier(4)
 

@@ -3,7 +3,9 @@
 libcst is imported on first use, not when a module of this package says ``import libcst``
 (its import is 0.4-0.5 s, more than the rest of ``lintnn check``'s start-up): a run whose
 files are all cached, gated out or free of every rule's triggers never loads it.
-:func:`defer_libcst` puts a stand-in module under the name ``libcst`` that carries only what
+:func:`defer_libcst`, called by the command line (:mod:`lintnn.cli`) in its own process
+only, never on import (a process that embeds lintnn, such as the user's pytest, keeps
+the real module), puts a stand-in module under the name ``libcst`` that carries only what
 the import system reads (``__spec__``, ``__name__``, ...); the first other attribute read,
 a submodule's import included, runs libcst's own ``__init__`` in that same module object,
 so every ``cst`` name bound meanwhile is the real module afterwards (``importlib``'s
@@ -86,6 +88,3 @@ def load_libcst() -> None:
         with _LOADING:
             if type(module) is _DeferredModule:
                 _run_deferred(module)
-
-
-defer_libcst()
