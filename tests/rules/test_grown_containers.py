@@ -354,6 +354,7 @@ def test_nn403_keras_model_handed_to_calls_that_only_read_it() -> None:
         model.compile(optimizer="sgd", loss="categorical_crossentropy")
         plot_model(model, to_file="model.png", show_shapes=True)  # once every layer is added
         history = model.fit(x, y)
+        print(model.metrics_names)
     """, "NN403")
 
 
@@ -386,6 +387,11 @@ def test_nn403_keras_model_handed_to_calls_that_may_grow_it() -> None:
         third.add(Conv2D(32, (3, 3)))
         poke(third)  # reaches into its layers
         third.add(BatchNormalization())
+
+        sixth = Sequential()
+        sixth.add(Conv2D(32, (3, 3)))
+        sixth.layers.append(Activation("relu"))  # through its list of layers
+        sixth.add(BatchNormalization())
 
         fourth = Sequential()
         fourth.add(Dense(8))

@@ -144,6 +144,8 @@ def _only_grown(ctx: FileContext, scope: cst.CSTNode, receiver: str,
                 parent.attr.value not in _MUTATING) and isinstance(
                 ctx.index.parent(parent), cst.Call):
             continue  # model.compile(...)
+        if _reads_attribute(ctx, node, parent):
+            continue  # print(model.metrics_names)
         if isinstance(parent, cst.Arg) and _keras_sequential_argument(ctx, parent):
             continue  # keras.Sequential(layers)
         if _added_one_by_one(ctx, node) and _after_all(ctx, node, grows):
@@ -193,6 +195,15 @@ def _after_all(ctx: FileContext, node: cst.CSTNode, grows: list[cst.Call]) -> bo
                    for grow in grows)
 
 
+def _reads_attribute(ctx: FileContext, node: cst.CSTNode, parent: cst.CSTNode | None) -> bool:
+    """``node.name`` read, or a method of it called, that leaves its layers alone (not
+    ``node.layers.pop()``, ``node.layers[0] = ...``)."""
+    return isinstance(parent, cst.Attribute) and parent.value is node \
+        and parent.attr.value not in _MUTATING and not isinstance(
+            ctx.index.parent(parent), (cst.Attribute, cst.Subscript, cst.AssignTarget,
+                                       cst.Del, cst.AugAssign))
+
+
 # Builtins that read their argument and keep no reference to it.
 _READING_BUILTINS = frozenset({"print", "len", "str", "repr", "type", "id", "isinstance",
                                "format"})
@@ -217,10 +228,7 @@ def _only_reads(ctx: FileContext, call: cst.Call, arg: cst.Arg, depth: int) -> b
     ctx.depends_on(fn)
     for node in _mentions(fn.body, param.name.value):
         parent = ctx.index.parent(node)
-        if isinstance(parent, cst.Attribute) and parent.value is node \
-                and parent.attr.value not in _MUTATING and not isinstance(
-                ctx.index.parent(parent), (cst.Attribute, cst.Subscript, cst.AssignTarget,
-                                           cst.Del, cst.AugAssign)):
+        if _reads_attribute(ctx, node, parent):
             continue  # m.summary(), print(m.name)
         if isinstance(parent, cst.Arg) and not parent.star and isinstance(
                 inner := ctx.index.parent(parent), cst.Call) and _only_reads(
