@@ -329,3 +329,313 @@ def test_nn401_keras_batchnorm_added_under_a_flag() -> None:
             model.compile(optimizer="adam", loss="mse")
             return model
     """, "NN401")
+
+
+def test_nn403_keras_model_handed_to_calls_that_only_read_it() -> None:
+    assert_findings("""
+        from keras.layers import Activation, BatchNormalization, Conv2D, Dense
+        from keras.models import Sequential
+        from keras.utils import plot_model
+
+        def describe(net, title):
+            print(title, net.name)
+            net.summary()
+            print(len(net.layers))
+
+        model = Sequential()
+        model.add(Conv2D(32, (3, 3), input_shape=(64, 64, 3)))  # expect: NN403
+        print(model)  # a builtin that only reads it
+        model.add(BatchNormalization())
+        model.add(Activation("relu"))
+        model.add(Conv2D(16, (3, 3)))  # expect: NN403
+        describe(model, "so far")  # a function of the file that only reads it
+        model.add(BatchNormalization())
+        model.add(Dense(10, activation="softmax"))
+        model.compile(optimizer="sgd", loss="categorical_crossentropy")
+        plot_model(model, to_file="model.png", show_shapes=True)  # once every layer is added
+        history = model.fit(x, y)
+        print(model.metrics_names)
+    """, "NN403")
+
+
+def test_nn403_keras_model_handed_to_calls_that_may_grow_it() -> None:
+    assert_findings("""
+        from keras.layers import Activation, BatchNormalization, Conv2D, Dense
+        from keras.models import Sequential
+        from keras.utils import plot_model
+        from blocks import add_stem
+
+        def add_block(net, width):
+            net.add(Activation("relu"))
+            net.add(Conv2D(width, (3, 3), use_bias=False))
+            return net
+
+        def poke(net):
+            net.layers.pop()
+
+        model = Sequential()
+        model.add(Conv2D(32, (3, 3)))
+        add_block(model, 32)  # adds layers between the two
+        model.add(BatchNormalization())
+
+        other = Sequential()
+        other.add(Conv2D(32, (3, 3)))
+        add_stem(other)  # unknown: it may add layers
+        other.add(BatchNormalization())
+
+        third = Sequential()
+        third.add(Conv2D(32, (3, 3)))
+        poke(third)  # reaches into its layers
+        third.add(BatchNormalization())
+
+        sixth = Sequential()
+        sixth.add(Conv2D(32, (3, 3)))
+        sixth.layers.append(Activation("relu"))  # through its list of layers
+        sixth.add(BatchNormalization())
+
+        fourth = Sequential()
+        fourth.add(Dense(8))
+        fourth = add_block(fourth, 8)  # rebound: not one model any more
+        fourth.add(BatchNormalization())
+
+        fifth = Sequential()
+        for width in (8, 16):
+            fifth.add(Conv2D(width, (3, 3)))
+            plot_model(fifth)  # between this turn's conv and the next add
+            fifth.add(BatchNormalization())
+    """, "NN403")
+
+
+def test_nn403_list_handed_to_a_call_after_its_appends() -> None:
+    assert_findings("""
+        import random
+        from torch import nn
+
+        def block(width):
+            layers = []
+            layers.append(nn.Linear(width, width))  # expect: NN403
+            print(len(layers))
+            layers.append(nn.BatchNorm1d(width))  # a builtin read between: still adjacent
+            return nn.Sequential(*layers)
+
+        def shuffled(width):
+            layers = []
+            layers.append(nn.Linear(width, width))
+            layers.append(nn.BatchNorm1d(width))
+            random.shuffle(layers)  # a list may be reordered by the call
+            return nn.Sequential(*layers)
+    """, "NN403")
+
+
+def test_nn403_list_added_one_by_one_to_a_sequential() -> None:
+    assert_findings("""
+        from torch import nn
+
+        class Net(nn.Module):
+            def __init__(self, dims=(32, 64), batch_norm=False):
+                super().__init__()
+                self.layers = []
+                prev = 1
+                for dim in dims:
+                    self.layers.append(nn.Conv2d(prev, dim, 3, padding=1))  # expect: NN403
+                    if batch_norm:
+                        self.layers.append(nn.BatchNorm2d(dim))
+                    self.layers.append(nn.ReLU(True))
+                    prev = dim
+                self.net = nn.Sequential()
+                for i, layer in enumerate(self.layers):
+                    name = "%s_%02d" % (type(layer).__name__.lower(), i)
+                    self.net.add_module(name, layer)
+
+            def forward(self, x):
+                return self.net(x)
+
+        def head(width):
+            layers = [nn.Linear(width, width)]  # expect: NN403
+            layers.append(nn.BatchNorm1d(width))
+            seq = nn.Sequential()
+            for layer in layers:
+                seq.append(layer)
+            return seq
+    """, "NN403")
+
+
+def test_nn403_list_added_one_by_one_negatives() -> None:
+    assert_findings("""
+        from torch import nn
+
+        def reordered(width):
+            layers = [nn.Linear(width, width), nn.BatchNorm1d(width)]
+            layers.reverse()  # the BatchNorm now comes first
+            seq = nn.Sequential()
+            for layer in layers:
+                seq.append(layer)
+            return seq
+
+        def walked_backwards(width):
+            layers = [nn.Linear(width, width), nn.BatchNorm1d(width)]
+            seq = nn.Sequential()
+            for layer in reversed(layers):
+                seq.append(layer)
+            return seq
+
+        def filtered(width):
+            layers = [nn.Linear(width, width), nn.BatchNorm1d(width)]
+            seq = nn.Sequential()
+            for i, layer in enumerate(layers):
+                if not isinstance(layer, nn.BatchNorm1d):
+                    seq.add_module(str(i), layer)
+            return seq
+
+        def skipped(width):
+            layers = [nn.Linear(width, width), nn.BatchNorm1d(width)]
+            seq = nn.Sequential()
+            for layer in layers:
+                if layer is None:
+                    continue
+                seq.append(layer)
+            return seq
+
+        def interleaved(width):
+            layers = [nn.Linear(width, width), nn.BatchNorm1d(width)]
+            seq = nn.Sequential()
+            for i, layer in enumerate(layers):
+                seq.add_module(f"layer{i}", layer)
+                seq.add_module(f"act{i}", nn.ReLU())  # an activation after every layer
+            return seq
+
+        def added_too_early(width):
+            layers = []
+            seq = nn.Sequential()
+            for layer in layers:
+                seq.append(layer)
+            layers.append(nn.Linear(width, width))  # never reaches the Sequential
+            layers.append(nn.BatchNorm1d(width))
+            return seq
+
+        def not_a_sequential(width, target):
+            layers = [nn.Linear(width, width), nn.BatchNorm1d(width)]
+            for layer in layers:
+                target.append(layer)
+            return target
+    """, "NN403")
+
+
+def test_nn403_layer_built_with_forwarded_keywords() -> None:
+    assert_findings("""
+        from torch import nn
+
+        def _conv_bn(c_in, c_out, **kwargs):
+            return nn.Sequential(nn.Conv2d(c_in, c_out, **kwargs),  # expect: NN403
+                                 nn.BatchNorm2d(c_out), nn.ReLU())
+
+        def make(widths):
+            def linear_bn(n_in, n_out, **kw):
+                return nn.Sequential(nn.Linear(n_in, n_out, **kw),  # expect: NN403
+                                     nn.BatchNorm1d(n_out))
+            return nn.Sequential(_conv_bn(3, 16, kernel_size=3, padding=1),
+                                 _conv_bn(16, 32, kernel_size=3), linear_bn(32, 8),
+                                 linear_bn(8, 8, device="cpu"))
+    """, "NN403")
+
+
+def test_nn403_layer_built_with_forwarded_keywords_negatives() -> None:
+    assert_findings("""
+        import functools
+        from torch import nn
+
+        class ConvBN(nn.Module):  # public: another file may pass bias=False
+            def __init__(self, c_in, c_out, **kwargs):
+                super().__init__()
+                self.conv = nn.Conv2d(c_in, c_out, **kwargs)
+                self.bn = nn.BatchNorm2d(c_out)
+
+            def forward(self, x):
+                return self.bn(self.conv(x))
+
+        def _no_bias_somewhere(c_in, c_out, **kwargs):
+            return nn.Sequential(nn.Conv2d(c_in, c_out, **kwargs), nn.BatchNorm2d(c_out))
+
+        def _splatted(c_in, c_out, **kwargs):
+            return nn.Sequential(nn.Conv2d(c_in, c_out, **kwargs), nn.BatchNorm2d(c_out))
+
+        def _defaulted(c_in, c_out, **kwargs):
+            kwargs.setdefault("bias", False)
+            return nn.Sequential(nn.Conv2d(c_in, c_out, **kwargs), nn.BatchNorm2d(c_out))
+
+        def _handed_around(c_in, c_out, **kwargs):
+            return nn.Sequential(nn.Conv2d(c_in, c_out, **kwargs), nn.BatchNorm2d(c_out))
+
+        def _never_called(c_in, c_out, **kwargs):
+            return nn.Sequential(nn.Conv2d(c_in, c_out, **kwargs), nn.BatchNorm2d(c_out))
+
+        def _other_star(c_in, c_out, extra, **kwargs):
+            return nn.Sequential(nn.Conv2d(c_in, c_out, **extra), nn.BatchNorm2d(c_out))
+
+        config = {"bias": False}
+        model = nn.Sequential(
+            ConvBN(3, 8, kernel_size=3),
+            _no_bias_somewhere(3, 8, kernel_size=3),
+            _no_bias_somewhere(8, 8, kernel_size=3, bias=False),
+            _splatted(3, 8, **config),
+            _defaulted(3, 8, kernel_size=3),
+            functools.partial(_handed_around, bias=False)(3, 8),
+            _other_star(3, 8, {"bias": False}, kernel_size=3),
+        )
+    """, "NN403")
+
+
+def test_nn403_keras_layer_with_forwarded_activation() -> None:
+    assert_findings("""
+        from tensorflow import keras
+
+        def _dense_bn(units, **kwargs):
+            return keras.Sequential([keras.layers.Dense(units, **kwargs),
+                                     keras.layers.BatchNormalization()])
+
+        def _conv_bn(filters, **kwargs):
+            return keras.Sequential([keras.layers.Conv2D(filters, 3, **kwargs),  # expect: NN403
+                                     keras.layers.BatchNormalization()])
+
+        model = keras.Sequential([
+            _dense_bn(64, activation="relu"),  # the activation sits between
+            _conv_bn(32, padding="same"),
+        ])
+    """, "NN403")
+
+
+def _notebook_findings(cell: str, code: str) -> list:
+    import json
+
+    from tests.helpers import lint
+
+    notebook = {"cells": [{"cell_type": "code", "metadata": {}, "source": cell,
+                           "outputs": [], "execution_count": 1}],
+                "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    return [d for d in lint(json.dumps(notebook), "example.ipynb") if d.code == code]
+
+
+_NOTEBOOK_BLOCK = "\n".join([
+    "from torch import nn",
+    "class Block(nn.Module):",
+    "    def __init__(self, c_in, c_out, pool=False, **kwargs):",
+    "        super().__init__()",
+    "        self.conv = nn.Conv2d(c_in, c_out, **kwargs)",
+    "        self.bn = nn.BatchNorm2d(c_out)",
+    "    def forward(self, x):",
+    "        return self.bn(self.conv(x))",
+])
+
+
+def test_nn403_forwarded_keywords_in_a_notebook_class() -> None:
+    """A notebook's class is used nowhere else: its calls say what ``**kwargs`` holds."""
+    calls = "net = nn.Sequential(Block(3, 8, kernel_size=3), Block(8, 8, True, padding=1))"
+    found = _notebook_findings(_NOTEBOOK_BLOCK + "\n" + calls, "NN403")
+    assert len(found) == 1 and found[0].location.row == 5, found
+
+
+def test_nn403_forwarded_keywords_in_a_notebook_class_negatives() -> None:
+    for calls in ("net = nn.Sequential(Block(3, 8, kernel_size=3), Block(8, 8, bias=False))",
+                  "class Deeper(Block):\n    pass\nnet = Deeper(3, 8, bias=False)",
+                  "kw = dict(bias=False)\nnet = Block(3, 8, **kw)"):
+        assert _notebook_findings(_NOTEBOOK_BLOCK + "\n" + calls, "NN403") == [], calls

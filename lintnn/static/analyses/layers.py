@@ -25,7 +25,7 @@ import libcst as cst
 from lintnn.static.knowledge import roles as R
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.dataflow import Kind, Value
-from lintnn.static.syntax.nodes import argument, dotted_name, positional
+from lintnn.static.syntax.nodes import argument, dotted_name, has_star_args, positional
 
 # How each growing method takes its layer: (position, keyword).
 _GROW = {"add_module": (1, "module"), "append": (0, None), "add": (0, "layer")}
@@ -143,10 +143,17 @@ def _only_grown(ctx: FileContext, scope: cst.CSTNode, receiver: str,
                 parent.attr.value not in _MUTATING) and isinstance(
                 ctx.index.parent(parent), cst.Call):
             continue  # model.compile(...)
+        if _reads_attribute(ctx, node, parent):
+            continue  # print(model.metrics_names)
         if isinstance(parent, cst.Arg) and _keras_sequential_argument(ctx, parent):
             continue  # keras.Sequential(layers)
+        if _added_one_by_one(ctx, node) and _after_all(ctx, node, grows):
+            continue  # for layer in layers: seq.add_module(name, layer)
         if _stored_after(ctx, scope, node, parent, grows):
             continue  # self.main = main, once it is grown
+        if isinstance(parent, cst.Arg) and not parent.star and _read_by_call(
+                ctx, parent, grows, isinstance(construction.value, cst.List)):
+            continue  # plot_model(model), print(model), describe(model)
         return False
     return all(ctx.index.before(construction, call) for call in grows)
 
@@ -162,6 +169,72 @@ def _stored_after(ctx: FileContext, scope: cst.CSTNode, node: cst.CSTNode,
     if alias is None or len(_mentions(scope, alias)) != 1:
         return False
     return all(ctx.index.before(call, parent) for call in grows)
+
+
+def _read_by_call(ctx: FileContext, arg: cst.Arg, grows: list[cst.Call],
+                  is_list: bool) -> bool:
+    """``arg`` hands the container whole to a call that leaves the layers added around it
+    as they are: a builtin that only reads it (``print(model)``), a function of this file
+    that only reads its parameter, or, for a model (not a list, which a call may reorder)
+    once every layer is added, any call (``plot_model(model)``: a later add may only
+    append)."""
+    call = ctx.index.parent(arg)
+    if not isinstance(call, cst.Call) or arg not in call.args:
+        return False
+    if _only_reads(ctx, call, arg, 0):
+        return True
+    return not is_list and _after_all(ctx, call, grows)
+
+
+def _after_all(ctx: FileContext, node: cst.CSTNode, grows: list[cst.Call]) -> bool:
+    """``node`` runs after every grow: below them all, in no loop that holds one."""
+    if not all(ctx.index.before(grow, node) for grow in grows):
+        return False
+    return not any(ctx.index.is_inside(grow, loop) for loop in ctx.index.enclosing_loops(node)
+                   for grow in grows)
+
+
+def _reads_attribute(ctx: FileContext, node: cst.CSTNode, parent: cst.CSTNode | None) -> bool:
+    """``node.name`` read, or a method of it called, that leaves its layers alone (not
+    ``node.layers.pop()``, ``node.layers[0] = ...``)."""
+    return isinstance(parent, cst.Attribute) and parent.value is node \
+        and parent.attr.value not in _MUTATING and not isinstance(
+            ctx.index.parent(parent), (cst.Attribute, cst.Subscript, cst.AssignTarget,
+                                       cst.Del, cst.AugAssign))
+
+
+# Builtins that read their argument and keep no reference to it.
+_READING_BUILTINS = frozenset({"print", "len", "str", "repr", "type", "id", "isinstance",
+                               "format"})
+
+
+def _only_reads(ctx: FileContext, call: cst.Call, arg: cst.Arg, depth: int) -> bool:
+    """``call`` only reads what ``arg`` passes: a reading builtin, or a function of this
+    file whose parameter it fills is only read (its attributes read or its non-mutating
+    methods called, or handed to such a call in turn)."""
+    func = call.func
+    fn = ctx.call_graph.target(call)
+    if fn is None:
+        return isinstance(func, cst.Name) and func.value in _READING_BUILTINS \
+            and ctx.qualname(func) is None and arg.keyword is None
+    if depth > 2:
+        return False
+    param = next((p for p in (*fn.params.posonly_params, *fn.params.params,
+                              *fn.params.kwonly_params)
+                  if ctx.call_graph.argument_for(fn, p, call) is arg.value), None)
+    if param is None:
+        return False
+    ctx.depends_on(fn)
+    for node in _mentions(fn.body, param.name.value):
+        parent = ctx.index.parent(node)
+        if _reads_attribute(ctx, node, parent):
+            continue  # m.summary(), print(m.name)
+        if isinstance(parent, cst.Arg) and not parent.star and isinstance(
+                inner := ctx.index.parent(parent), cst.Call) and _only_reads(
+                ctx, inner, parent, depth + 1):
+            continue
+        return False
+    return True
 
 
 _MUTATING = frozenset({*_GROW, "insert", "extend", "pop", "remove", "clear", "reverse",
@@ -200,6 +273,8 @@ def _becomes_sequential(ctx: FileContext, scope: cst.CSTNode, receiver: str,
     for call in ctx.index.within(ctx.index.calls, scope):
         if _sequential_of(ctx, call, lambda expr: dotted_name(expr) == receiver):
             return True
+    if any(_added_one_by_one(ctx, node) for node in _mentions(scope, receiver)):
+        return True
     if not isinstance(scope, cst.FunctionDef) or not any(
             isinstance(r.value, cst.Name) and r.value.value == receiver
             for r in ctx.index.within(ctx.index.returns, scope)
@@ -211,6 +286,73 @@ def _becomes_sequential(ctx: FileContext, scope: cst.CSTNode, receiver: str,
     around = ctx.scope_of(scope)
     return any(_sequential_of(ctx, call, lambda expr: _calls(expr, name))
                for call in ctx.index.within(ctx.index.calls, around))
+
+
+def _added_one_by_one(ctx: FileContext, node: cst.CSTNode) -> bool:
+    """``node`` (a list) is walked in order by a ``for`` loop that adds each element to a
+    Sequential and nothing else: ``for i, layer in enumerate(layers): seq.add_module(
+    f"l{i}", layer)``, the add on every turn (no ``if``, ``continue`` or ``break``)."""
+    walked = _walked_by(ctx, node)
+    if walked is None:
+        return False
+    loop, element = walked
+    body = loop.body
+    changes = [call for call in ctx.index.within(ctx.index.calls, body)
+               if isinstance(call.func, cst.Attribute) and call.func.attr.value in _MUTATING]
+    if len(changes) != 1 or changes[0].func.attr.value not in _GROW:  # type: ignore[attr-defined]
+        return False
+    add = changes[0]
+    layer = _layer_argument(add)
+    if not (isinstance(layer, cst.Name) and layer.value == element) \
+            or _blocks(ctx, add)[-1:] != [body] or _leaves_turns(ctx, body, element):
+        return False
+    sequential = ctx.value(add.func.value)  # type: ignore[attr-defined]
+    return sequential is not None and sequential.kind is Kind.INSTANCE \
+        and R.SEQUENTIAL in sequential.roles
+
+
+def _walked_by(ctx: FileContext, node: cst.CSTNode) -> tuple[cst.For, str] | None:
+    """The loop ``for x in node`` / ``for i, x in enumerate(node)`` and its ``x``."""
+    parent = ctx.index.parent(node)
+    if isinstance(parent, cst.For) and parent.iter is node and isinstance(
+            parent.target, cst.Name):
+        return parent, parent.target.value
+    call = ctx.index.parent(parent) if isinstance(parent, cst.Arg) else None
+    if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Name)
+            and call.func.value == "enumerate" and ctx.qualname(call.func) is None
+            and call.args[0] is parent and not parent.star and parent.keyword is None):
+        return None
+    loop = ctx.index.parent(call)
+    if not (isinstance(loop, cst.For) and loop.iter is call and isinstance(
+            loop.target, cst.Tuple) and len(loop.target.elements) == 2):
+        return None
+    element = loop.target.elements[1].value
+    return (loop, element.value) if isinstance(element, cst.Name) else None
+
+
+def _leaves_turns(ctx: FileContext, body: cst.CSTNode, element: str) -> bool:
+    """The loop body may skip an add (``continue``, ``break``, ``return``, ``raise``) or
+    rebinds the element."""
+    stack = [body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.Continue, cst.Break, cst.Return, cst.Raise)):
+            return True
+        if isinstance(node, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign)):
+            target = node.target
+            if any(isinstance(n, cst.Name) and n.value == element for n in _names(target)):
+                return True
+        stack.extend(node.children)
+    return False
+
+
+def _names(node: cst.CSTNode) -> list[cst.CSTNode]:
+    found, stack = [], [node]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        stack.extend(current.children)
+    return found
 
 
 def _sequential_of(ctx: FileContext, call: cst.Call,
@@ -271,3 +413,64 @@ def _blocks(ctx: FileContext, node: cst.CSTNode) -> list[cst.CSTNode]:
         if isinstance(ancestor, suites):
             found.append(ancestor)
     return found[::-1]
+
+
+def forwarded_keywords(ctx: FileContext, call: cst.Call) -> frozenset[str] | None:
+    """The keywords the ``**kwargs`` of ``call`` may hold: ``kwargs`` is the ``**``
+    parameter of the function around it, passed on untouched, and every use of that
+    function (a class's ``__init__``: of the class) is a call in this file that passes no
+    ``*`` / ``**`` itself; the function cannot be used elsewhere (a notebook's, a private
+    or a nested one). None when unsure."""
+    stars = [arg for arg in call.args if arg.star]
+    if len(stars) != 1 or stars[0].star != "**" or not isinstance(stars[0].value, cst.Name):
+        return None
+    fn = ctx.index.enclosing_function(call)
+    star = fn.params.star_kwarg if fn is not None else None
+    name = stars[0].value.value
+    if fn is None or not isinstance(star, cst.Param) or star.name.value != name:
+        return None
+    if any(not _unpacked(ctx, node) for node in _mentions(fn.body, name)):
+        return None
+    uses = _uses(ctx, fn)
+    if not uses or any(not isinstance(use, cst.Call) or has_star_args(use) for use in uses):
+        return None
+    return frozenset(arg.keyword.value for use in uses  # type: ignore[union-attr]
+                     for arg in use.args if arg.keyword is not None)  # type: ignore[union-attr]
+
+
+def _unpacked(ctx: FileContext, node: cst.CSTNode) -> bool:
+    """``**kwargs`` handed on as it is (not changed, not read key by key)."""
+    parent = ctx.index.parent(node)
+    return isinstance(parent, cst.Arg) and parent.star == "**"
+
+
+def _uses(ctx: FileContext, fn: cst.FunctionDef) -> list[cst.CSTNode]:
+    """Every mention of ``fn`` (a class's, for its ``__init__``) in the file, as the call
+    when it is called; [] when it may be used from another file or is defined twice."""
+    owner = ctx.index.enclosing_class(fn)
+    if owner is not None:
+        if fn.name.value != "__init__" or ctx.local_classes.get(owner.name.value) is not owner:
+            return []
+        defined: cst.FunctionDef | cst.ClassDef = owner
+    else:
+        defined = fn
+    name = defined.name.value
+    private = ctx.path.suffix == ".ipynb" or name.startswith("_") or (
+        ctx.index.parent(defined) is not ctx.module)
+    if not private or sum(d.name.value == name for d in (
+            *ctx.index.functions, *ctx.index.classes)) != 1:
+        return []
+    found: list[cst.CSTNode] = []
+    for node in _mentions(ctx.module, name):
+        parent = ctx.index.parent(node)
+        if parent is defined:
+            continue
+        ctx.depends_on(node)
+        found.append(parent if isinstance(parent, cst.Call) and parent.func is node else node)
+    return found
+
+
+def forwards_keywords(ctx: FileContext) -> bool:
+    """A function of the file hands its ``**kwargs`` on: what it holds is read from the
+    function's callers, in other top-level statements (see :func:`forwarded_keywords`)."""
+    return any(isinstance(fn.params.star_kwarg, cst.Param) for fn in ctx.index.functions)

@@ -20,6 +20,7 @@ from lintnn.static.syntax.nodes import (
     keyword_arg,
     method_name,
     string_value,
+    target_names,
 )
 from lintnn.static.syntax.project import ANY_ARGUMENT, PASSING, RETURNS, Requirement
 
@@ -499,16 +500,30 @@ def _output_layer(ctx: FileContext, model_call: cst.Call) -> Value | None:
 
 
 def _grown(ctx: FileContext, model: cst.BaseExpression) -> bool:
-    """True when the file calls ``model.add(...)`` / ``model.pop()``: the layers change."""
+    """True when the file calls ``model.add(...)`` / ``model.pop()``: the layers change
+    (not counting a function's own local ``model``: ``def build(): model = ...``)."""
     name = dotted_name(model)
     if name is None:
         return True
+    here = ctx.scope_of(model)
     for call in ctx.index.calls:
         func = call.func
         if (isinstance(func, cst.Attribute) and func.attr.value in ("add", "pop")
-                and dotted_name(func.value) == name):
+                and dotted_name(func.value) == name) and not _local_elsewhere(
+                ctx, call, name, here):
             return True
     return False
+
+
+def _local_elsewhere(ctx: FileContext, call: cst.Call, name: str,
+                     here: cst.CSTNode) -> bool:
+    """``call`` sits in a function other than ``here`` that binds ``name`` itself."""
+    scope = ctx.scope_of(call)
+    if scope is here or not isinstance(scope, cst.FunctionDef) or "." in name:
+        return False
+    return any(ctx.scope_of(a) is scope and any(name in target_names(t.target)
+                                                 for t in a.targets)
+               for a in ctx.index.within(ctx.index.assignments, scope))
 
 
 def keras_activation(layer: Value) -> str | None:

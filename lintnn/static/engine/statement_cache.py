@@ -50,8 +50,8 @@ from lintnn.static.syntax.statements import Span, Statement, statements, top_sta
 # (``_mode_index``, ``_data_calls``...) are left out, as they depend on the node lists.
 _SHARED = frozenset({"path", "source", "module", "module_name", "is_package", "imports",
                      "frameworks", "local_classes", "_flows", "_class_attrs", "call_graph",
-                     "_param_values", "sole_model_class", "_returned", "_callees", "unread",
-                     "reads"})
+                     "_param_values", "sole_model_class", "_returned", "_models", "_callees",
+                     "unread", "reads"})
 
 Conditional = tuple[Diagnostic, tuple[Requirement, ...]]
 _NEVER = object()  # the key of a read node outside every top-level statement

@@ -7,7 +7,12 @@ import itertools
 import libcst as cst
 
 from lintnn.diagnostics import Severity
-from lintnn.static.analyses.layers import adjacent_layers, reads_only_its_statement
+from lintnn.static.analyses.layers import (
+    adjacent_layers,
+    forwarded_keywords,
+    forwards_keywords,
+    reads_only_its_statement,
+)
 from lintnn.static.knowledge import roles as R
 from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
@@ -18,6 +23,8 @@ _BIASED = frozenset({R.LINEAR, R.CONV})
 # Where torch layers take ``bias`` positionally; a call that reaches it is left alone.
 _BIAS_POSITION = {"torch.nn.Linear": 2, "torch.nn.Bilinear": 3, "torch.nn.LazyLinear": 1}
 _TORCH_CONV_BIAS = 7
+# Keywords that, in a layer's ``**kwargs``, may remove the bias or put an activation after it.
+_SET_ELSEWHERE = frozenset({"bias", "use_bias", "activation"})
 
 
 class BiasBeforeBatchNorm(Rule):
@@ -37,8 +44,10 @@ class BiasBeforeBatchNorm(Rule):
     needs = (Needs(roles=(R.BATCHNORM,)),)
 
     def statement_local(self, ctx: FileContext) -> bool:
-        """A layer helper spread into a Sequential is judged where it is spread."""
-        return super().statement_local(ctx) and reads_only_its_statement(ctx)
+        """A layer helper spread into a Sequential is judged where it is spread, and a
+        layer built with a function's ``**kwargs`` where that function is called."""
+        return super().statement_local(ctx) and reads_only_its_statement(ctx) \
+            and not forwards_keywords(ctx)
 
     def check(self, ctx: FileContext) -> None:
         reported: set[cst.CSTNode] = set()
@@ -64,7 +73,8 @@ class BiasBeforeBatchNorm(Rule):
         if layer is None or layer.kind is not Kind.INSTANCE or not layer.roles & _BIASED:
             return
         built = layer.node
-        if isinstance(built, cst.Call) and built not in reported and _has_bias(layer, built) \
+        if isinstance(built, cst.Call) and built not in reported \
+                and _has_bias(ctx, layer, built) \
                 and not _activates(built):
             reported.add(built)
             ctx.report(built)
@@ -81,10 +91,13 @@ def _activates(built: cst.Call) -> bool:
     return string_value(activation) not in ("linear",)
 
 
-def _has_bias(layer: Value, built: cst.Call) -> bool:
-    """True only when the layer surely has a bias (the default, or bias=True)."""
+def _has_bias(ctx: FileContext, layer: Value, built: cst.Call) -> bool:
+    """True only when the layer surely has a bias (the default, or bias=True); a
+    ``**kwargs`` passed on counts when no caller can put ``bias`` (or an activation) in."""
     if any(arg.star for arg in built.args):
-        return False
+        forwarded = forwarded_keywords(ctx, built)
+        if forwarded is None or forwarded & _SET_ELSEWHERE:
+            return False
     for name in ("bias", "use_bias"):
         flag = keyword(built, name)
         if flag is not None:

@@ -102,8 +102,10 @@ class ProbabilitiesIntoLogitsLoss(Rule):
             return None
         if method_name(node) in ("softmax", "sigmoid") and not ctx.qualname(node.func):
             inner = node.func.value  # type: ignore[attr-defined]
+        elif _makes_probabilities(ctx, node):  # type: ignore[arg-type]
+            inner = argument(node, 0, "input") or argument(node, 0, "x")  # type: ignore[arg-type]
         else:
-            inner = argument(node, 0, "input") or argument(node, 0, "x")
+            return None  # ``model(x)``: the softmax is inside the model
         if inner is None:
             return None
         return NodeFix("pass the logits to the loss", ((node, inner),))
@@ -128,3 +130,10 @@ class ProbabilitiesIntoLogitsLoss(Rule):
                     f"{describe(producer, _WHAT[producer.role])} goes to a loss built with "
                     f"from_logits=True, which applies {_WHAT[producer.role]} again; drop the "
                     f"activation of the last layer or set from_logits=False"))
+
+
+def _makes_probabilities(ctx: FileContext, call: cst.Call) -> bool:
+    """``F.softmax(z, 1)``, ``torch.sigmoid(z)``: a function that makes the probabilities
+    from its first argument (not a model or layer that ends in one)."""
+    _, entry = ctx.callee(call)
+    return entry is not None and entry.kind == "function" and bool(entry.roles & R.PROBABILITIES)

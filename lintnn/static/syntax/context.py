@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import InitVar, dataclass, field
+from dataclasses import InitVar, dataclass, field, replace
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Protocol
@@ -22,6 +22,7 @@ from lintnn.static.syntax.nodes import (
     has_star_args,
     is_self_attribute,
     method_name,
+    names_in,
     target_names,
 )
 from lintnn.static.syntax.project import Requirement
@@ -33,10 +34,21 @@ _NOT_MODELS = ("loss", "criterion", "metric", "fn", "func", "act", "optim", "opt
                "loader", "data", "transform", "callback", "hook")
 # The attributes of a class whose methods are being read (an empty dict, never filled).
 _COMPUTING: dict[str, Value] = {}
+# Methods that change which layers a container holds, or their order.
+_GROWING_METHODS = frozenset({"add", "pop", "insert", "append", "extend", "add_module",
+                              "register_module", "remove", "clear", "reverse", "sort",
+                              "__setitem__", "__delitem__", "__iadd__"})
 # Calls on a parameter that only a model receives.
 _MODEL_METHODS = frozenset({"eval", "train", "parameters", "named_parameters", "forward",
                             "state_dict", "load_state_dict", "modules", "children",
                             "named_modules", "zero_grad"})
+
+
+@cache
+def _asked() -> cst.Name:
+    """The marker of a method call that leaves a model's layers alone (``m.summary()``),
+    made on first use: no libcst at import (:mod:`lintnn.static`)."""
+    return cst.Name("asked")
 
 
 def written_activation(expr: cst.BaseExpression,
@@ -148,6 +160,7 @@ class FileContext:
         self._class_attrs: dict[cst.ClassDef, dict[str, Value]] = {}
         self._param_values: dict[cst.Param, Value | None] = {}
         self._returned: dict[cst.FunctionDef, frozenset[str]] = {}
+        self._models: dict[cst.FunctionDef, Value | None] = {}
         self._callees: dict[cst.Call, tuple[str | None, Entry | None]] = {}
         # What the analyses read beyond a statement (the language server's cache asks).
         self.reads = Reads()
@@ -278,6 +291,81 @@ class FileContext:
                     if value is not None and value.kind is Kind.RESULT else frozenset()
             found = roles if found is None else found & roles
         return found or frozenset()
+
+    def returned_model(self, call: cst.Call) -> Value | None:
+        """The Sequential a builder function of this file returns, with its layers: every
+        ``return`` gives back one local name, bound once, in the function's own body, to a
+        Sequential (its layers known), then grown only by ``name.add(layer)``
+        statements of that body (never under an ``if`` or in a loop) and otherwise only
+        asked (``name.summary()``, ``name.compile(...)``). None when unsure."""
+        fn = self.call_graph.target(call)
+        if fn is None or self.index.enclosing_class(fn) is not None:
+            return None
+        self.reads.note(fn)
+        if fn in self._models:
+            self.reads.replay(("model", fn))
+            return self._models[fn]
+        self._models[fn] = None  # recursion: unknown
+        with self.reads.computing(("model", fn)):
+            self._models[fn] = self._returned_model(fn)
+        return self._models[fn]
+
+    def _returned_model(self, fn: cst.FunctionDef) -> Value | None:
+        returned = returns_of(fn)
+        body = fn.body.body if isinstance(fn.body, cst.IndentedBlock) else ()
+        own = {id(small) for line in body if isinstance(line, cst.SimpleStatementLine)
+               for small in line.body}
+        if len(returned) != 1 or id(returned[0]) not in own \
+                or not isinstance(returned[0].value, cst.Name):
+            return None
+        name = returned[0].value.value
+        mentions = sorted((node for node in names_in(fn.body) if node.value == name and not (
+            _names_an_attribute_or_keyword(self.index.parent(node), node))),
+            key=lambda node: self.index.order.get(node, 0))
+        flow = self.flow(fn)
+        built: Value | None = None
+        layers: list[Value | None] = []
+        for node in mentions:
+            parent = self.index.parent(node)
+            if isinstance(parent, cst.Return) and built is not None:
+                continue
+            if isinstance(parent, cst.AssignTarget) and built is None:
+                assign = self.index.parent(parent)
+                if not isinstance(assign, cst.Assign) or id(assign) not in own \
+                        or len(assign.targets) != 1:
+                    return None
+                built = flow.value_of(assign.value)
+                if built is None or built.kind is not Kind.INSTANCE \
+                        or R.SEQUENTIAL not in built.roles:
+                    return None
+                layers = list(built.items)
+                continue
+            added = self._added_layer(node, parent, own) if built is not None else None
+            if added is None:
+                return None
+            if added is not _asked():
+                layers.append(flow.value_of(added))
+        if built is None or not layers:
+            return None
+        return replace(built, items=tuple(layers))  # a layer not known is None
+
+    def _added_layer(self, node: cst.Name, parent: cst.CSTNode | None,
+                     own: set[int]) -> cst.BaseExpression | None:
+        """The layer ``node.add(layer)`` adds, as a statement of its own; :func:`_asked` for a
+        method that leaves the layers alone (``node.summary()``); None for anything else."""
+        if not (isinstance(parent, cst.Attribute) and parent.value is node):
+            return None
+        use = self.index.parent(parent)
+        if not (isinstance(use, cst.Call) and use.func is parent):
+            return None
+        if parent.attr.value not in _GROWING_METHODS:
+            return _asked()
+        statement = self.index.parent(use)
+        if parent.attr.value != "add" or not isinstance(statement, cst.Expr) \
+                or id(statement) not in own or len(use.args) != 1 or use.args[0].star \
+                or use.args[0].keyword is not None:
+            return None
+        return use.args[0].value
 
     def depends_on(self, node: cst.CSTNode) -> None:
         """What the rule being run finds depends on ``node``, which may be in another
@@ -557,6 +645,12 @@ class FileContext:
     @staticmethod
     def is_result(value: Value | None) -> bool:
         return value is not None and value.kind is Kind.RESULT
+
+
+def _names_an_attribute_or_keyword(parent: cst.CSTNode | None, node: cst.Name) -> bool:
+    """``node`` is the ``b`` of ``a.b`` or the keyword of ``f(b=...)``: no variable."""
+    return (isinstance(parent, cst.Attribute) and parent.attr is node) or (
+        isinstance(parent, cst.Arg) and parent.keyword is node)
 
 
 def _tuple_parts(ctx: FileContext, method: cst.FunctionDef) -> tuple[Value | None, ...]:

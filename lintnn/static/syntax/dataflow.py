@@ -135,6 +135,8 @@ class FileFacts(Protocol):
 
     def returned_roles(self, call: cst.Call) -> frozenset[str]: ...
 
+    def returned_model(self, call: cst.Call) -> Value | None: ...
+
 
 class Flow:
     """Environment before every statement of one scope (function or module body)."""
@@ -396,11 +398,12 @@ class Flow:
             return self.output_of(Value(Kind.INSTANCE, qualname=own, node=call,
                                         project_class=own), call)
         if callee is None:
-            made = self.ctx.returned_roles(call) if isinstance(func, cst.Name) else None
+            if not isinstance(func, cst.Name):
+                return None
+            made = self.ctx.returned_roles(call)
             if made:
-                return Value(Kind.RESULT, qualname=func.value, roles=made,  # type: ignore[attr-defined]
-                             node=call)
-            return None
+                return Value(Kind.RESULT, qualname=func.value, roles=made, node=call)
+            return self.ctx.returned_model(call)  # ``disc = build_discriminator()``
         if callee.kind is Kind.REF:
             entry = callee.entry
             if entry is None:
