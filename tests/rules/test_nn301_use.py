@@ -183,6 +183,66 @@ def test_a_pass_called_without_an_optimizer_does_not_train() -> None:
     )
 
 
+def test_a_mode_compared_with_a_constant_switches_training_off() -> None:
+    """``run_model(..., is_train=3)`` where the steps sit under ``if is_train == 0:`` (or
+    ``!=``, ``in``, ``not``, an ``else``): that call does not train; one given the
+    training value does, and so does a mode the function rebinds or a value not literal."""
+    assert_findings(
+        """
+        from torch.utils.data import DataLoader
+
+        def run_model(net, optimizer=None, is_train=0, data_loader=None):
+            for x, y in data_loader:
+                loss = net(x).sum()
+                if is_train == 0:
+                    optimizer.zero_grad()
+                    loss.backward()
+                    optimizer.step()
+
+        def run_phase(net, loader, phase="train"):
+            for x, y in loader:
+                loss = net(x).sum()
+                if phase not in ("val", "test"):
+                    loss.backward()
+                    optimizer.step()
+
+        def run_else(net, loader, mode="train"):
+            for x, y in loader:
+                if mode != "train" or not loader:
+                    print(net(x))
+                else:
+                    net(x).sum().backward()
+                    optimizer.step()
+
+        def run_rebound(net, loader, mode=0):
+            mode = mode + 1
+            for x, y in loader:
+                if mode == 1:
+                    net(x).sum().backward()
+                    optimizer.step()
+
+        test_loader = DataLoader(test_set, batch_size=32, shuffle=False)
+        main_loader = DataLoader(data, batch_size=32, shuffle=False)  # expect: NN301
+        eval_rows = DataLoader(rows, batch_size=32, shuffle=False)
+        fit_rows = DataLoader(rows, batch_size=32, shuffle=False)  # expect: NN301
+        held = DataLoader(rows, batch_size=32, shuffle=False)
+        trained = DataLoader(rows, batch_size=32, shuffle=False)  # expect: NN301
+        shifted = DataLoader(rows, batch_size=32, shuffle=False)  # expect: NN301
+        unknown = DataLoader(rows, batch_size=32, shuffle=False)  # expect: NN301
+        for epoch in range(10):
+            run_model(net, optimizer, is_train=0, data_loader=main_loader)
+            run_model(net, is_train=3, data_loader=test_loader)
+            run_phase(net, eval_rows, phase="test")
+            run_phase(net, fit_rows)
+            run_else(net, held, mode="eval")
+            run_else(net, trained, "train")
+            run_rebound(net, shifted, mode=3)
+            run_model(net, optimizer, is_train=epoch % 2, data_loader=unknown)
+        """,
+        "NN301",
+    )
+
+
 def test_a_guard_on_something_else_does_not_switch_training_off() -> None:
     assert_findings(
         """
@@ -410,3 +470,72 @@ def test_a_helper_whose_data_set_the_caller_picks() -> None:
         """,
         "NN301",
     )
+
+
+def test_consecutive_slices_yielded_by_a_generator_the_epoch_loop_trains_on() -> None:
+    """``for xb, yb in batch_data(X_train, y_train, bs): train_step(...)`` where
+    ``batch_data`` yields ``X[i:i + bs]`` for ``i`` in a range: the same batches every
+    epoch. Not when the generator only feeds evaluation, slices what the caller picked
+    by an index, or a loop that does not train."""
+    assert_findings(
+        """
+        def batch_data(X, y, batch_size):
+            for i in range(0, len(y), batch_size):  # expect: NN301
+                yield X[i:i + batch_size], y[i:i + batch_size]
+
+        def eval_batches(X, y, batch_size):
+            for i in range(0, len(y), batch_size):
+                yield X[i:i + batch_size], y[i:i + batch_size]
+
+        def picked_batches(X, batch_size):
+            for start in range(0, len(X), batch_size):
+                yield X[start:start + batch_size]
+
+        def train_model(state, num_epochs, batch_size, order):
+            for epoch in range(num_epochs):
+                for X_batch, y_batch in batch_data(X_train, y_train, batch_size):
+                    state = train_step(state, X_batch, y_batch)
+                for X_batch in picked_batches(X_train[order], batch_size):
+                    state = train_step(state, X_batch)
+                for X_batch, y_batch in eval_batches(X_valid, y_valid, batch_size):
+                    print(eval_step(state, X_batch, y_batch))
+            for i, (X_batch, y_batch) in enumerate(eval_batches(X_train, y_train, 64)):
+                print(eval_step(state, X_batch, y_batch))
+            return state
+        """,
+        "NN301",
+    )
+
+
+def test_a_generator_whose_batches_are_permuted_somewhere_is_left_alone() -> None:
+    """A generator that shuffles its indices, or a caller that permutes the data before
+    batching it: the file permutes, the order changes."""
+    shuffled_inside = """
+        import numpy as np
+
+        def batch_data(X, y, batch_size):
+            order = np.random.permutation(len(y))
+            X, y = X[order], y[order]
+            for i in range(0, len(y), batch_size):
+                yield X[i:i + batch_size], y[i:i + batch_size]
+
+        for epoch in range(10):
+            for X_batch, y_batch in batch_data(X_train, y_train, 128):
+                state = train_step(state, X_batch, y_batch)
+        """
+    permuted_before = """
+        import numpy as np
+
+        def batch_data(X, y, batch_size):
+            for i in range(0, len(y), batch_size):
+                yield X[i:i + batch_size], y[i:i + batch_size]
+
+        rng = np.random.default_rng(0)
+        for epoch in range(10):
+            perm = rng.permutation(len(y_train))
+            X_train, y_train = X_train[perm], y_train[perm]
+            for X_batch, y_batch in batch_data(X_train, y_train, 128):
+                state = train_step(state, X_batch, y_batch)
+        """
+    assert_findings(shuffled_inside, "NN301")
+    assert_findings(permuted_before, "NN301")

@@ -783,3 +783,129 @@ def run(model, optimizer, loss_fn, train_loader, val_loader, test_loader, evalua
     save_best_model(model, final["accuracy"], best_accuracy)
     es(model, final["loss"])
 """, "NN308")
+
+
+def test_nn308_each_element_of_a_returned_tuple_keeps_its_own_split() -> None:
+    """``x, y, x_te, y_te = read_data(path)`` where ``read_data`` returns ``x_train,
+    y_train, x_test, y_test``: only the names at the test positions hold test data, also
+    through a parameter (``first, second = pair(train_x, test_x)``)."""
+    assert_findings(LOOP + """
+from sklearn.model_selection import train_test_split
+
+def read_data(path):
+    x_train, x_test, y_train, y_test = train_test_split(*load(path))
+    return x_train, y_train, x_test, y_test
+
+def pair(a, b):
+    return a, b
+
+def select(model, optimizer, score):
+    x, y, x_its, y_its = read_data("data.csv")
+    best = 0.0
+    for epoch in range(10):
+        train_one_epoch(model, zip(x, y), optimizer)
+        acc = score(model, x_its, y_its)
+        if acc > best:  # expect: NN308
+            best = acc
+            torch.save(model.state_dict(), "best.pt")
+
+def select_second(model, optimizer, score, train_x, test_x):
+    first, second = pair(train_x, test_x)
+    best = 0.0
+    for epoch in range(10):
+        train_one_epoch(model, first, optimizer)
+        acc = score(model, second)
+        if acc > best:  # expect: NN308
+            best = acc
+            torch.save(model.state_dict(), "best.pt")
+""", "NN308")
+
+
+def test_nn308_the_training_part_of_a_returned_tuple_is_not_test_data() -> None:
+    """The positions that hold training data are not test data because the same tuple
+    holds the test arrays; nor is a part of an unknown function's result that is given
+    training and test data alike (which part holds which is unknown)."""
+    assert_findings(LOOP + """
+from sklearn.model_selection import train_test_split
+from dataset import DATA
+
+def read_data(path):
+    x_train, x_test, y_train, y_test = train_test_split(*load(path))
+    return x_train, y_train, x_test, y_test
+
+def pair(a, b):
+    return a, b
+
+def cross_validate(model, optimizer, x, y):
+    train_one_epoch(model, zip(x, y), optimizer)
+    return model(x).mean().item()
+
+def grid_search(x, y, make_model, make_optimizer):
+    best, best_model = float("inf"), None
+    for lr in (0.1, 0.01):
+        model = make_model()
+        loss = cross_validate(model, make_optimizer(model, lr), x, y)
+        if loss < best:
+            best = loss
+            best_model = model
+    return best_model
+
+def select_first(model, optimizer, score, train_x, test_x):
+    first, second = pair(train_x, test_x)
+    best = 0.0
+    for epoch in range(10):
+        train_one_epoch(model, second, optimizer)
+        acc = score(model, first)
+        if acc > best:
+            best = acc
+            torch.save(model.state_dict(), "best.pt")
+
+x, y, x_its, y_its = read_data("data.csv")
+chosen = grid_search(x, y, Net, make_sgd)
+data = DATA()
+train_ds, validation_dataset, test_ds = data.get_dataset(train_points, test_points)
+checkpoint = keras.callbacks.ModelCheckpoint("m.h5", save_best_only=True)
+model.fit(train_ds, epochs=20, validation_data=validation_dataset, callbacks=[checkpoint])
+""", "NN308")
+
+
+def test_nn308_a_cap_on_the_batches_of_an_evaluation_is_not_early_stopping() -> None:
+    """``for i, batch in enumerate(loader): if i < num_batches: ... else: break`` counts
+    batches; a break on the test score itself still stops training on it."""
+    assert_findings(LOOP + """
+def accuracy(loader, model, num_batches=None):
+    correct, seen = 0, 0
+    num_batches = len(loader) if num_batches is None else min(num_batches, len(loader))
+    for i, (x, y) in enumerate(loader):
+        if i < num_batches:
+            correct += (model(x).argmax(-1) == y).sum().item()
+            seen += len(y)
+        else:
+            break
+    return correct / seen
+
+def loss_of(loader, model, max_batches):
+    total, count = 0.0, 0
+    for x, y in loader:
+        total += model(x).sum().item()
+        count += 1
+        if count >= max_batches:
+            break
+    return total / count
+
+def fit(model, optimizer, train_loader, val_loader, test_loader):
+    best, bad = float("inf"), 0
+    for epoch in range(100):
+        train_one_epoch(model, train_loader, optimizer)
+        print(accuracy(val_loader, model, num_batches=5), loss_of(val_loader, model, 5))
+        for i, (x, y) in enumerate(test_loader):
+            if i >= 10:
+                break
+            print(model(x))
+        test_loss = loss_of(test_loader, model, 10)
+        if test_loss < best:  # expect: NN308
+            best = test_loss
+        elif epoch > 10 and test_loss > 2 * best:  # expect: NN308
+            break
+    print(accuracy(test_loader, model))
+""", "NN308")

@@ -8,6 +8,7 @@ that says nothing about its split gives ``None``, and rules stay silent on ``Non
 
 from __future__ import annotations
 
+import ast
 import functools
 import re
 from collections.abc import Iterator
@@ -565,8 +566,89 @@ def _switched_off(ctx: FileContext, step: cst.Call, within: cst.CSTNode, fn: cst
                 if value is not None and (bool_value(value) is False or (
                         isinstance(value, cst.Name) and value.value == "None")):
                     return True
+        if isinstance(ancestor, cst.If) and child in (ancestor.body, ancestor.orelse):
+            outcome = _guard_outcome(ctx, ancestor.test, fn, params, site)
+            if outcome is not None and outcome is (child is ancestor.orelse):
+                return True  # ``if mode == 0:`` called with ``mode=3`` (or its ``else``)
         child = ancestor
     return False
+
+
+_NO_VALUE = object()
+
+
+def _guard_outcome(ctx: FileContext, test: cst.BaseExpression, fn: cst.FunctionDef,
+                   params: dict[str, cst.Param], site: cst.Call) -> bool | None:
+    """What ``test`` evaluates to when the parameters it reads hold the literals ``site``
+    passes (or their literal defaults): ``mode == 0``, ``mode != 0``, ``mode in (1, 2)``,
+    ``mode < 2``, ``not flag``, ``and`` / ``or`` of those. None when unsure: a parameter
+    not given a literal, or rebound in ``fn``."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        inner = _guard_outcome(ctx, test.expression, fn, params, site)
+        return None if inner is None else not inner
+    if isinstance(test, cst.BooleanOperation):
+        left = _guard_outcome(ctx, test.left, fn, params, site)
+        right = _guard_outcome(ctx, test.right, fn, params, site)
+        decisive = isinstance(test.operator, cst.Or)  # ``or``: one True; ``and``: one False
+        if decisive in (left, right):
+            return decisive
+        return None if None in (left, right) else not decisive
+    if isinstance(test, cst.Name):
+        value = _parameter_literal(ctx, test, fn, params, site)
+        return None if value is _NO_VALUE else bool(value)
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return None
+    left = _parameter_literal(ctx, test.left, fn, params, site)
+    right = _literal(test.comparisons[0].comparator)
+    if left is _NO_VALUE or right is _NO_VALUE:
+        return None
+    return _compare(left, test.comparisons[0].operator, right)
+
+
+def _parameter_literal(ctx: FileContext, expr: cst.BaseExpression, fn: cst.FunctionDef,
+                       params: dict[str, cst.Param], site: cst.Call) -> object:
+    """The literal a parameter read as ``expr`` holds on the call ``site``, if sure."""
+    if not isinstance(expr, cst.Name) or expr.value not in params or any(
+            expr.value in target_names(a) for a in assignments_in(ctx, fn)):
+        return _NO_VALUE
+    param = params[expr.value]
+    passed = ctx.call_graph.argument_for(fn, param, site)
+    value = passed if passed is not None else param.default
+    return _NO_VALUE if value is None else _literal(value)
+
+
+def _literal(expr: cst.BaseExpression) -> object:
+    """The value of a constant (``0``, ``-1``, ``"train"``, ``None``, ``(1, 2)``)."""
+    if isinstance(expr, (cst.Integer, cst.Float, cst.SimpleString, cst.Name, cst.Tuple,
+                         cst.List, cst.Set, cst.UnaryOperation)):
+        try:
+            return ast.literal_eval(cst.Module([]).code_for_node(expr))
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            return _NO_VALUE
+    return _NO_VALUE
+
+
+def _compare(left: object, operator: cst.BaseCompOp, right: object) -> bool | None:
+    """``left <operator> right`` on constants; None for an operator or types it cannot
+    judge."""
+    try:
+        if isinstance(operator, cst.Equal):
+            return bool(left == right)
+        if isinstance(operator, cst.NotEqual):
+            return bool(left != right)
+        if isinstance(operator, (cst.In, cst.NotIn)) and isinstance(
+                right, (tuple, list, set, frozenset, str)):
+            return (left in right) is isinstance(operator, cst.In)
+        if isinstance(operator, (cst.Is, cst.IsNot)) and (left is None or right is None):
+            return (left is right) is isinstance(operator, cst.Is)
+        if isinstance(left, (int, float)) and isinstance(right, (int, float)) and not (
+                isinstance(left, bool) or isinstance(right, bool)):
+            ordering = {cst.LessThan: left < right, cst.LessThanEqual: left <= right,
+                        cst.GreaterThan: left > right, cst.GreaterThanEqual: left >= right}
+            return ordering.get(type(operator))
+    except TypeError:
+        return None
+    return None
 
 
 def _guard_flag(test: cst.BaseExpression) -> str | None:

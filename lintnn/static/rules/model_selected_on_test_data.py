@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import libcst as cst
 
 from lintnn.diagnostics import Severity
@@ -131,13 +133,108 @@ def _splits_of_name(ctx: FileContext, name: str, at: cst.CSTNode, depth: int) ->
     loop = _binding_loop(ctx, name, at, assigned)
     if loop is not None:  # ``for batch in test_ds: a = eval_step(model, batch)``
         return _splits_of(ctx, loop.iter, loop, depth + 1)
-    if assigned is None or _picks_rows(assigned.value):
+    if assigned is None or _picks_rows(_bound_part(assigned, name)[0]):
         return set()  # ``cv_input = input_data[cv_index]``: which rows, the name must say
-    found = _splits_of(ctx, assigned.value, assigned, depth + 1)
+    found = _splits_of_binding(ctx, name, assigned, depth + 1)
     if _is_empty_container(assigned.value):  # ``acc = []`` then ``acc.append(a)``
         for added in _added_to(ctx, name, assigned, at):
             found |= _splits_of(ctx, added.args[0].value, added, depth)
     return found
+
+
+def _bound_part(assigned: cst.Assign, name: str
+                ) -> tuple[cst.BaseExpression, tuple[int, int] | None]:
+    """What ``assigned`` binds to ``name``: the value itself; for ``a, name = x, y`` the
+    element at its position; for ``a, name = f(...)`` the value with that position (index,
+    count); a starred target or nested tuple leaves the whole value."""
+    for target in (t.target for t in assigned.targets):
+        if not isinstance(target, (cst.Tuple, cst.List)):
+            continue
+        elements = [e.value for e in target.elements]
+        names = [dotted_name(e) if not isinstance(e, cst.StarredElement) else None
+                 for e in elements]
+        if name not in names or None in names:
+            continue
+        position, count = names.index(name), len(names)
+        value = assigned.value
+        if isinstance(value, (cst.Tuple, cst.List)) and len(value.elements) == count and not (
+                any(isinstance(e, cst.StarredElement) for e in value.elements)):
+            return value.elements[position].value, None
+        return value, (position, count)
+    return assigned.value, None
+
+
+def _splits_of_binding(ctx: FileContext, name: str, assigned: cst.Assign,
+                       depth: int) -> set[str]:
+    """The splits of what ``assigned`` binds to ``name``. Unpacked from a call, the
+    position alone: the same element of every tuple that a function of this file
+    returns (its parameters standing for the arguments given for them), when what it is
+    built from says its split (``return x_train, y_train, x_test, y_test``); else the
+    whole call, unless the call is given training data as well as test data
+    (``tr, va, te = make_sets(train_x, test_x)``): which part holds which is unknown."""
+    value, position = _bound_part(assigned, name)
+    if position is None or not isinstance(value, cst.Call):
+        return _splits_of(ctx, value, assigned, depth)
+    returned = _returned_splits(ctx, value, position, depth)
+    if returned:
+        return returned - {_TRAIN}
+    found = _splits_of(ctx, value, assigned, depth)
+    if _TEST in found and any(_reads_training_data(a.value) for a in value.args):
+        return set()
+    return found
+
+
+def _returned_splits(ctx: FileContext, call: cst.Call, position: tuple[int, int],
+                     depth: int) -> set[str]:
+    """The splits (training included) of the element at ``position`` of every tuple the
+    function ``call`` reaches returns; empty when some return is not such a tuple or an
+    element says nothing of its data."""
+    fn = ctx.call_graph.target(call)
+    if fn is None or depth >= _MAX_DEPTH:
+        return set()
+    index, count = position
+    returns = D.nodes_in_scope(ctx, cst.Return, fn)
+    if not returns or any(
+            not isinstance(r.value, cst.Tuple) or len(r.value.elements) != count
+            or any(isinstance(e, cst.StarredElement) for e in r.value.elements)
+            for r in returns):
+        return set()
+    params = {p.name.value: p for p in _parameters(fn)}
+    found: set[str] = set()
+    for ret in returns:
+        element = ret.value.elements[index].value  # type: ignore[union-attr]
+        split = _splits_of(ctx, element, ret, depth + 1, frozenset(params))
+        split |= {_TRAIN} if _reads_training_data(element, params.keys()) else set()
+        for read in {n.value for n in _plain_names(element)} & params.keys():
+            given = _argument_for(fn, params[read], call)
+            if given is not None:
+                split |= _splits_of(ctx, given, call, depth + 1)
+                split |= {_TRAIN} if _reads_training_data(given) else set()
+        if not split:
+            return set()  # this return says nothing: the position is not told
+        found |= split
+    return found
+
+
+def _reads_training_data(expr: cst.BaseExpression,
+                         skip: Iterable[str] = ()) -> bool:
+    """``expr`` reads a name that says training data (``x_train``, ``self.train_ds``),
+    not counting called functions (``model.train()``) nor the names of ``skip``."""
+    skipped = set(skip)
+    todo: list[cst.CSTNode] = [expr]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (cst.Name, cst.Attribute)) and dotted_name(node) is not None:
+            name = dotted_name(node) or ""
+            if name.split(".")[0] not in skipped and D.clear_split(name) == D.TRAIN:
+                return True
+        elif isinstance(node, cst.Call):
+            todo.extend(arg.value for arg in node.args)
+            if isinstance(node.func, cst.Attribute):
+                todo.append(node.func.value)
+        elif not isinstance(node, (cst.Lambda, cst.BaseComp)):
+            todo.extend(node.children)
+    return False
 
 
 def _picks_rows(expr: cst.BaseExpression) -> bool:
@@ -239,14 +336,15 @@ def _holds_test_data(ctx: FileContext, name: str, at: cst.CSTNode, depth: int) -
     a part of it (``X_val = X_test[:500]``, a split of the test set): that part may well
     be a validation set."""
     assigned = ctx.last_assignment(name, at)
-    if assigned is None or depth >= _MAX_DEPTH or _takes_a_part(ctx, assigned.value):
+    if assigned is None or depth >= _MAX_DEPTH or _takes_a_part(
+            ctx, _bound_part(assigned, name)[0]):
         return False
     if _is_empty_container(assigned.value):  # ``val_losses = []``, then filled on test data
         added = _added_to(ctx, name, assigned, at)
         return bool(added) and not any(
             _takes_a_part(ctx, call.args[0].value) for call in added) and set().union(
             *(_splits_of(ctx, call.args[0].value, call, depth + 1) for call in added)) == {_TEST}
-    return _splits_of(ctx, assigned.value, assigned, depth + 1) == {_TEST}
+    return _splits_of_binding(ctx, name, assigned, depth + 1) == {_TEST}
 
 
 def _takes_a_part(ctx: FileContext, expr: cst.BaseExpression) -> bool:
@@ -267,7 +365,7 @@ def _dataset_split_of_name(ctx: FileContext, name: str, at: cst.CSTNode) -> str 
     assigned = ctx.last_assignment(name, at)
     if assigned is None:
         return None
-    splits = {split for call in D.calls_in(ctx, assigned.value)
+    splits = {split for call in D.calls_in(ctx, _bound_part(assigned, name)[0])
               if (split := _dataset_split(ctx, call)) is not None}
     return splits.pop() if len(splits) == 1 else None
 
@@ -405,11 +503,65 @@ def _names_validation_phase(test: cst.Comparison) -> bool:
 
 
 def _compares_test_metric(ctx: FileContext, test: cst.Comparison, at: cst.CSTNode) -> bool:
-    """An ordering comparison with a test score on one side."""
-    if not _orders(test):
+    """An ordering comparison with a test score on one side (not a cap on iterations)."""
+    if not _orders(test) or _caps_iterations(ctx, test, at):
         return False
     sides = [test.left, *(c.comparator for c in test.comparisons)]
     return any(_test_metric(ctx, side, at) for side in sides)
+
+
+def _caps_iterations(ctx: FileContext, test: cst.Comparison, at: cst.CSTNode) -> bool:
+    """``i < num_batches`` with ``i`` counting the passes of a loop around ``at``: a cap on
+    the batches or steps (``for i, batch in enumerate(loader): if i >= n: break``), not a
+    score, whatever the loop iterates over."""
+    counters = _iteration_counters(ctx, at)
+    return any(isinstance(side, cst.Name) and side.value in counters
+               for side in (test.left, *(c.comparator for c in test.comparisons)))
+
+
+_INDEXING_WRAPPERS = frozenset({"tqdm", "tqdm.tqdm", "tqdm.auto.tqdm", "tqdm.notebook.tqdm"})
+
+
+def _iteration_counters(ctx: FileContext, at: cst.CSTNode) -> set[str]:
+    """The names that count the passes of the loops around ``at``: the index of ``for i
+    in range(n)`` / ``for i, x in enumerate(data)`` (also under ``tqdm``), and a name
+    the loop only advances by a constant (``step += 1``; a patience counter, reset when
+    the score improves, is not one)."""
+    found: set[str] = set()
+    for loop in ctx.index.enclosing_loops(at):
+        if not isinstance(loop, cst.For):
+            continue
+        source = _unwrapped(loop.iter)
+        kind = dotted_name(source.func) if isinstance(source, cst.Call) else None
+        if kind in ("range", "trange") and isinstance(loop.target, cst.Name):
+            found.add(loop.target.value)
+        elif kind == "enumerate" and isinstance(loop.target, (cst.Tuple, cst.List)) and (
+                loop.target.elements and isinstance(loop.target.elements[0].value, cst.Name)):
+            found.add(loop.target.elements[0].value.value)  # type: ignore[attr-defined]
+        found |= _advanced_counters(ctx, loop)
+    return found
+
+
+def _unwrapped(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """``tqdm(enumerate(loader))``: the iterable a progress bar wraps."""
+    while isinstance(expr, cst.Call) and dotted_name(expr.func) in _INDEXING_WRAPPERS and (
+            expr.args and expr.args[0].keyword is None):
+        expr = expr.args[0].value
+    return expr
+
+
+def _advanced_counters(ctx: FileContext, loop: cst.For) -> set[str]:
+    """Names the loop's body advances by an integer constant and binds nowhere else in
+    it (``n_batches += 1``)."""
+    advanced = {aug.target.value for aug in D.descendants(ctx, loop.body, cst.AugAssign)
+                if isinstance(aug.target, cst.Name) and isinstance(aug.operator, cst.AddAssign)
+                and isinstance(aug.value, cst.Integer)}
+    for kind in (cst.Assign, cst.AugAssign, cst.AnnAssign, cst.For, cst.NamedExpr):
+        for node in D.descendants(ctx, loop.body, kind):
+            if not (isinstance(node, cst.AugAssign) and isinstance(node.value, cst.Integer)
+                    and isinstance(node.operator, cst.AddAssign)):
+                advanced -= _bound_names(node)
+    return advanced
 
 
 def _orders(test: cst.Comparison) -> bool:
@@ -470,7 +622,7 @@ def _selecting_parameters(ctx: FileContext, skip: list[cst.CSTNode]
         read: set[str] = set()
         bounds: list[bool] = []  # per comparison on a parameter: its other sides are fixed
         for comparison in _comparisons(node.test):  # type: ignore[attr-defined]
-            if not _orders(comparison):
+            if not _orders(comparison) or _caps_iterations(ctx, comparison, node):
                 continue
             others = []
             for side in (comparison.left, *(c.comparator for c in comparison.comparisons)):

@@ -274,6 +274,59 @@ class UnshuffledTrainingData(Rule):
                     ctx.report(batch if by_counter else loop)
                     reported.add(loop)
                     break
+        for loop in _batching_generator_loops(ctx):
+            if loop not in reported:
+                ctx.report(loop)
+
+
+def _batching_generator_loops(ctx: FileContext) -> list[cst.For]:
+    """``def batches(X, y, bs): for i in range(0, len(y), bs): yield X[i:i + bs], ...``:
+    the slicing loop of a generator of this file, reported when a training loop
+    iterates the generator over training data (``for xb, yb in batches(X_train, y_train,
+    bs): state = train_step(...)``, or inputs and labels in an epoch loop)."""
+    found: list[cst.For] = []
+    for fn in ctx.index.functions:
+        params = {p.name.value: p for p in (*fn.params.posonly_params, *fn.params.params,
+                                            *fn.params.kwonly_params)}
+        for loop in D.nodes_in_scope(ctx, cst.For, fn):
+            targets = set(_names_in(loop.target))
+            if not targets or not _is_range(loop.iter) or not D.descendants(
+                    ctx, loop.body, cst.Yield):
+                continue
+            sliced = [params[name] for data, _, _ in _batch_slices(ctx, loop, targets)
+                      if (name := dotted_name(data)) in params]
+            if sliced and any(_trains_on_batches_of(ctx, fn, sliced, site)
+                              for site in ctx.call_graph.callers(fn)):
+                found.append(loop)
+    return found
+
+
+def _trains_on_batches_of(ctx: FileContext, fn: cst.FunctionDef, sliced: list[cst.Param],
+                          site: cst.Call) -> bool:
+    """``site`` is iterated by a loop that trains, and gives training data (a plain name)
+    for one of the ``sliced`` parameters."""
+    loop = _iterating_loop(ctx, site)
+    if loop is None or not D.is_training_loop(ctx, loop):
+        return False
+    given = [ctx.call_graph.argument_for(fn, param, site) for param in sliced]
+    return all(isinstance(g, (cst.Name, cst.Attribute)) for g in given) and any(
+        _unshuffled_batches_of(ctx, loop, dotted_name(g)) for g in given)  # type: ignore[arg-type]
+
+
+def _iterating_loop(ctx: FileContext, call: cst.Call) -> cst.For | None:
+    """The loop that iterates ``call`` (also through ``enumerate`` / ``tqdm``)."""
+    node: cst.CSTNode = call
+    parent = ctx.index.parent(node)
+    while isinstance(parent, cst.Arg):
+        outer = ctx.index.parent(parent)
+        if not isinstance(outer, cst.Call) or parent.keyword is not None or (
+                dotted_name(outer.func) or "").rsplit(".", 1)[-1] not in _ITERATING:
+            return None
+        node, parent = outer, ctx.index.parent(outer)
+    return parent if isinstance(parent, cst.For) and parent.iter is node else None
+
+
+_ITERATING = frozenset({"enumerate", "tqdm", "trange", "iter"})
 
 
 def _constructor_default_off(ctx: FileContext, call: cst.Call,
