@@ -4,8 +4,10 @@ For each cell both must agree on whether IPython runs it and, if not, on the cel
 the error; for a cell it runs, lintnn's Python must be IPython's, row for row (the same
 syntax tree, every row of the cell kept). The designed differences: a ``%%time``-like
 cell magic keeps its body as Python (IPython passes it as a string to the magic, which then
-runs it as a cell), and a cell IPython 9 refuses is read as IPython 7 and 8 read it, if
-they run it (they remove the first line's indentation, not the common one).
+runs it as a cell), so does a ``%time`` / ``%timeit`` line magic with its statement (an
+expression only for ``%timeit``, which runs it in a function of its own), and a cell IPython
+9 refuses is read as IPython 7 and 8 read it, if they run it (they remove the first line's
+indentation, not the common one).
 """
 
 from __future__ import annotations
@@ -48,6 +50,47 @@ def tree(text: str) -> str:
     return ast.dump(compile(text, "<cell>", "exec", FLAGS, dont_inherit=True))
 
 
+class _TimedStatements(ast.NodeTransformer):
+    """IPython's ``get_ipython().run_line_magic('time', 'f()')`` as the statement ``f()``
+    when it compiles alone (``%timeit``: an expression, after the options)."""
+
+    def generic_visit(self, node: ast.AST) -> ast.AST:
+        super().generic_visit(node)
+        for field in ("body", "orelse", "finalbody"):
+            statements = getattr(node, field, None)
+            if isinstance(statements, list):
+                setattr(node, field, [s for st in statements for s in self._unwrap(st)])
+        return node
+
+    @staticmethod
+    def _unwrap(statement: ast.AST) -> list[ast.AST]:
+        call = statement.value if isinstance(statement, ast.Expr) else None
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+                and call.func.attr == "run_line_magic" and len(call.args) == 2
+                and all(isinstance(a, ast.Constant) for a in call.args)
+                and call.args[0].value in ("time", "timeit")):
+            return [statement]
+        words = call.args[1].value.split(" ")
+        while call.args[0].value == "timeit" and words and words[0].startswith("-"):
+            if words.pop(0) in ("-n", "-r", "-p") and words:
+                words.pop(0)  # the option's value
+        try:
+            body = compile(" ".join(words), "<magic>", "exec", ast.PyCF_ONLY_AST).body
+            compile(ast.Module(body, []), "<magic>", "exec")
+        except SyntaxError:
+            return [statement]
+        if not body or (call.args[0].value == "timeit" and not all(
+                isinstance(s, ast.Expr) for s in body)):
+            return [statement]
+        return body
+
+
+def ipython_tree(text: str) -> str:
+    """IPython's Python with the designed difference of timed line magics applied."""
+    parsed = compile(text, "<cell>", "exec", FLAGS, dont_inherit=True)
+    return ast.dump(_TimedStatements().visit(parsed))
+
+
 def assert_same_as_ipython(cell: str, bound: frozenset[str] = frozenset()) -> None:
     expected = verdict(cell, bound)
     if expected.error_row is not None:  # IPython 7 and 8 may run it: then lintnn reads it
@@ -58,7 +101,8 @@ def assert_same_as_ipython(cell: str, bound: frozenset[str] = frozenset()) -> No
     if python is not None:
         assert len(python.lines) == len(split_rows(cell))  # every row keeps its number
     if expected.error_row is None and python is not None and not _python_cell_magic(cell):
-        assert tree(python.text) == tree(expected.python), (python.text, expected.python)
+        assert tree(python.text) == ipython_tree(expected.python), (python.text,
+                                                                    expected.python)
 
 
 def _python_cell_magic(cell: str) -> bool:
@@ -174,10 +218,25 @@ def test_rewritten_rows_and_removed_indentation_are_recorded() -> None:
 
 
 def test_a_python_cell_magic_keeps_its_body_as_python() -> None:
-    python = to_python("%%time\nfor e in range(3):\n    %time step(e)\n")
+    python = to_python("%%time\nfor e in range(3):\n    %matplotlib inline\n")
     assert python.lines == ("\n", "for e in range(3):\n",
-                            "    get_ipython().run_line_magic('time', 'step(e)')\n")
+                            "    get_ipython().run_line_magic('matplotlib', 'inline')\n")
     assert python.rewritten == {1, 3}
+
+
+def test_a_timed_line_magic_keeps_its_statement_as_python() -> None:
+    """``%time train(model)`` runs ``train(model)`` once in the user's namespace: the call
+    site is the program's (columns still map to the cell); ``%timeit`` runs its statement in
+    a function of its own, so only an expression is kept (an assignment would bind a name
+    the notebook never binds); what does not compile alone stays IPython's magic call."""
+    python = to_python("for e in r:\n    %time step(e)\n%timeit -n 10 -r3 f(x)\n"
+                       "%time y = g()\n%timeit z = g()\n%time return 1\n%prun h()\n")
+    assert python.lines == ("for e in r:\n", "    step(e)\n", "f(x)\n", "y = g()\n",
+                            "get_ipython().run_line_magic('timeit', 'z = g()')\n",
+                            "get_ipython().run_line_magic('time', 'return 1')\n",
+                            "get_ipython().run_line_magic('prun', 'h()')\n")
+    assert python.rewritten == {2, 3, 4, 5, 6, 7}
+    assert python.removed[:4] == (0, 6, 18, 6)
 
 
 def test_the_magic_list_is_ipythons() -> None:
@@ -197,6 +256,7 @@ PYTHON_LINES = [
 ]
 IPYTHON_LINES = [
     "%time f()", "!ls -la", "!!pwd", "files = !ls", "t = %timeit x", "%matplotlib inline",
+    "%time x = f()", "%timeit -n 3 f(x)", "%timeit y = 1", "%time return 1",
     "?x", "??x.y", "x?", "x.y??", "pip install flax", "cd ..", "ls", "%%time", "%%bash",
     "/f 1", ",f a b", ";f a b", "%pip install x \\", "!echo \\",
 ]

@@ -11,6 +11,7 @@ an inner loop are marked ``nested`` and left out of ordering questions.
 
 from __future__ import annotations
 
+import ast
 import enum
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -88,6 +89,52 @@ class Iteration:
 def runs_before(first: Event, second: Event) -> bool:
     """``first`` runs on every path that reaches ``second`` (same iteration)."""
     return second.guard[: len(first.guard)] == first.guard
+
+
+def runs_before_on_condition(ctx: FileContext, loop: cst.For | cst.While, first: Event,
+                             second: Event) -> bool:
+    """``first`` runs on every path that reaches ``second``, reading two ``if`` statements
+    of the loop with the same test as one condition (``if phase == "train":
+    scheduler.step()`` ... ``if phase == "train": optimizer.step()``) when the test only
+    compares names the loop body never rebinds: its value is the same all iteration."""
+    if runs_before(first, second):
+        return True
+    if first.site is not None or second.site is not None:
+        return False  # a helper's condition reads the helper's own names
+    taken = {_condition(ctx, loop, node, branch) for node, branch in second.guard}
+    return all(_condition(ctx, loop, node, branch) in taken for node, branch in first.guard)
+
+
+def _condition(ctx: FileContext, loop: cst.For | cst.While, node: cst.CSTNode,
+               branch: int) -> tuple[object, int]:
+    """A guard step as a condition: an ``if`` of the loop whose test is stable in it by its
+    test's code, any other branch by its node."""
+    if isinstance(node, cst.If) and _stable_test(loop, node.test):
+        return ast.dump(ast.parse(ctx.module.code_for_node(node.test).strip(), mode="eval")), \
+            branch
+    return node, branch
+
+
+_STABLE_NODES = (cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Comparison,
+                 cst.ComparisonTarget, cst.BooleanOperation, cst.UnaryOperation,
+                 cst.BaseCompOp, cst.BaseBooleanOp, cst.Not, cst.Tuple, cst.Element,
+                 cst.LeftParen, cst.RightParen, cst.BaseParenthesizableWhitespace,
+                 cst.Comma)
+
+
+def _stable_test(loop: cst.For | cst.While, test: cst.BaseExpression) -> bool:
+    """The test reads names and constants only, and the loop body binds none of them."""
+    names: set[str] = set()
+    stack: list[cst.CSTNode] = [test]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, _STABLE_NODES):
+            return False
+        if isinstance(node, cst.Name):
+            names.add(node.value)
+        stack.extend(node.children)
+    rebound = {name for name, _ in bound_names(loop.body)}
+    return bool(names) and not names & rebound
 
 
 def compatible(a: Event, b: Event) -> bool:

@@ -34,6 +34,8 @@ class Fingerprints:
             str(ctx.path), ctx.module_name, ctx.is_package,
             ctx.module.default_indent, ctx.module.default_newline,
             tuple(sorted(imports.aliases.items())), tuple(sorted(imports.shadowed)),
+            tuple(imports.star_modules), tuple(sorted(imports.bound)) if imports.star_modules
+            else (),
             tuple(sorted(ctx.frameworks)), tuple(sorted(ctx.local_classes)),
             ctx.sole_model_class, ctx.call_graph.names_key(),
             self.environment(self._flow.final),

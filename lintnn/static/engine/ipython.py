@@ -11,7 +11,8 @@ What is rewritten, as IPython does, and only where IPython sees it:
 
 - ``%%magic`` on the cell's first line: the whole cell (a magic whose body is Python,
   ``%%time``, ``%%timeit``, ``%%capture``, ``%%prun``, keeps its body as Python when the
-  body compiles);
+  body compiles; likewise ``%time stmt`` keeps its statement, and ``%timeit expr`` its
+  expression, when it compiles alone: the calls in it are the program's own);
 - ``%magic``, ``!cmd``, ``!!cmd``, ``?obj``, ``??obj`` and the ``,`` ``;`` ``/`` auto-call
   escapes as the first token of a *logical* line (never on a continuation line inside
   brackets: ``print('%d'\\n  % n)`` is Python's ``%``);
@@ -64,6 +65,14 @@ LINE_MAGICS = frozenset((
 
 # Cell magics whose body is a cell of Python run in the user's namespace.
 PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun"})
+# Line magics that run the Python statement after their options: ``%time`` in the user's
+# namespace (its assignments bind there), ``%timeit`` in a function of its own (only an
+# expression, which binds nothing, is kept).
+_TIMED_OPTIONS = {"time": re.compile(r"(?:--no-raise-error\s+)*"),
+                  "timeit": re.compile(r"(?:-(?:[tcqo]*[nrp]\s*\S+|[tcqo]+)\s+)*")}
+_LINE_MAGIC_ROW = re.compile(
+    r"([ \t]*)get_ipython\(\)\.run_line_magic\('(time|timeit)', ('(?:[^'\\]|\\.)*'|"
+    r'"(?:[^"\\]|\\.)*")\)(\r\n|\r|\n)?')
 
 _LOOP_LIMIT = 500  # IPython's TRANSFORM_LOOP_LIMIT
 # Without one of these no token transform applies (an escape is the first character of a
@@ -169,6 +178,7 @@ def to_python(source: str, bound: Container[str] = frozenset(),
         out[first:] = work
         return PythonCell(tuple(out), frozenset(r + first + 1 for r in rewritten),
                           tuple(removed))
+    original = list(work)
     try:
         joined = (_token_transforms(work, rewritten)
                   if tokenize_always or _SPECIAL.search(source) else 0)
@@ -188,8 +198,36 @@ def to_python(source: str, bound: Container[str] = frozenset(),
         if magic is not None:
             work[0] = magic + "\n"
             rewritten.add(0)
+    for row in rewritten:
+        removed[first + row] += _unwrap_timed(work, row, original[row])
     out[first:] = work
     return PythonCell(tuple(out), frozenset(r + first + 1 for r in rewritten), tuple(removed))
+
+
+def _unwrap_timed(work: list[str], row: int, original: str) -> int:
+    """Row ``row`` as the statement a ``%time`` / ``%timeit`` magic runs, when it compiles
+    alone (the call sites in it are the program's own, as in a ``%%time`` cell); the
+    number of characters of the ``original`` row that come off before the statement."""
+    match = _LINE_MAGIC_ROW.fullmatch(work[row])
+    if match is None:
+        return 0
+    indent, name, quoted, ending = match.groups()
+    line = ast.literal_eval(quoted)
+    options = _TIMED_OPTIONS[name].match(line)
+    statement = line[options.end() if options else 0:].strip()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = compile(statement, "<magic>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+            compile(tree, "<magic>", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return 0
+    if not tree.body or (name == "timeit" and not all(
+            isinstance(node, ast.Expr) for node in tree.body)):
+        return 0
+    work[row] = indent + statement + (ending or "\n")
+    before = original.rstrip("\r\n")
+    return len(before) - len(indent + statement) if before.endswith(statement) else 0
 
 
 def compile_cell(cell: PythonCell) -> ast.Module:

@@ -45,8 +45,9 @@ class _Witness:
 
 
 def _evaluation_unit_name(name: str) -> bool:
-    """A function this rule can report as an evaluation (its ``needs``)."""
-    return is_evaluation_name(name) and not name.startswith(_FRAMEWORK_HOOKS)
+    """A function this rule can report as an evaluation (its ``needs``; a hook-named
+    one too: the file may call it itself)."""
+    return is_evaluation_name(name)
 
 
 class EvalWithoutEvalMode(Rule):
@@ -111,12 +112,18 @@ def _evaluation_unit(ctx: FileContext, call: cst.Call) -> cst.CSTNode | None:
 
 
 def _part_of_training_step(ctx: FileContext, modes: ModeIndex, block: cst.CSTNode) -> bool:
-    """A no_grad block in the same loop iteration as a training step computes targets
-    (GAN fakes, teacher outputs, pseudo-labels), not an evaluation; unless it reads
-    evaluation data (``for x, y in test_loader``, ``model(X_val)``): use outweighs place."""
+    """A no_grad block in the same loop iteration as a training step, or in the body of a
+    function that runs one step, computes targets (GAN fakes, teacher outputs,
+    pseudo-labels), not an evaluation; unless it reads evaluation data (``for x, y in
+    test_loader``, ``model(X_val)``): use outweighs place."""
     loops = ctx.index.enclosing_loops(block)
-    if not loops or _reads_eval_data(ctx, block):
+    if _reads_eval_data(ctx, block):
         return False
+    if not loops:  # a step function's body (``def D_train(x)``): a step outside its loops
+        scope = scope_of(ctx, block)
+        return isinstance(scope, cst.FunctionDef) and any(
+            Event.STEP in kinds and not ctx.index.enclosing_loops(node)
+            and scope_of(ctx, node) is scope for node, kinds in modes.call_events(scope))
     innermost = loops[0]
     return any(Event.STEP in kinds and ctx.index.enclosing_loops(node)[:1] == [innermost]
                for node, kinds in modes.call_events(innermost))
@@ -138,9 +145,7 @@ def _reads_eval_data(ctx: FileContext, block: cst.CSTNode) -> bool:
 
 def _managed_by_framework(ctx: FileContext, call: cst.Call) -> bool:
     for ancestor in ctx.index.ancestors(call):
-        if isinstance(ancestor, cst.FunctionDef) and ancestor.name.value.startswith(
-            _FRAMEWORK_HOOKS
-        ):
+        if isinstance(ancestor, cst.FunctionDef) and _framework_hook(ctx, ancestor):
             return True
         if isinstance(ancestor, cst.ClassDef):
             for base in ancestor.bases:
@@ -148,6 +153,14 @@ def _managed_by_framework(ctx: FileContext, call: cst.Call) -> bool:
                 if qualname.split(".")[0] in _SELF_MANAGING_ROOTS:
                     return True
     return False
+
+
+def _framework_hook(ctx: FileContext, fn: cst.FunctionDef) -> bool:
+    """A function named as a framework hook (``validation_step``), unless it is a plain
+    function the file calls itself: a framework calls hooks as methods of its classes."""
+    if not fn.name.value.startswith(_FRAMEWORK_HOOKS):
+        return False
+    return ctx.index.enclosing_class(fn) is not None or not ctx.call_graph.callers(fn)
 
 
 def _model_expression(call: cst.Call) -> cst.BaseExpression | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from lintnn.diagnostics import Severity
-from lintnn.static.analyses.loops import Event, EventKind, iterations, runs_before
+from lintnn.static.analyses.loops import Event, EventKind, iterations, runs_before_on_condition
 from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.nodes import argument, dotted_name
@@ -41,7 +41,8 @@ class SchedulerStepBeforeOptimizerStep(Rule):
                     continue
                 target = _scheduled_optimizer(ctx, event)
                 for later in events[position + 1:]:
-                    if later.kind is EventKind.STEP and runs_before(event, later) and (
+                    if later.kind is EventKind.STEP and runs_before_on_condition(
+                            ctx, iteration.loop, event, later) and (
                         target is None or later.receiver in (None, target)
                     ):
                         ctx.report(event.anchor)

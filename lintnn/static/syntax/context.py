@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from dataclasses import InitVar, dataclass, field, replace
 from functools import cache, cached_property
@@ -189,7 +190,20 @@ class FileContext:
         dotted = dotted_name(node)
         if dotted is not None and dotted in self.local_classes:
             return f"{self.module_name}.{dotted}" if self.module_name else dotted
-        return None
+        return self._star_imported_class(dotted)
+
+    def _star_imported_class(self, name: str | None) -> str | None:
+        """``Generator`` after ``from gan_architecture import *``: a capitalized name the
+        file neither binds nor imports by name, from the last star import, when that is a
+        module of the project (a framework's star import is left unresolved); a
+        requirement on that class then holds only if the project defines it there."""
+        if name is None or "." in name or not name[:1].isupper() or hasattr(builtins, name):
+            return None
+        module = self.imports.star_source(name)
+        if module is None or module.split(".")[0] in knowledge.KNOWN_ROOTS or (
+                knowledge.is_framework_name(module)):
+            return None
+        return f"{module}.{name}"
 
     def may_be_project_class(self, qualname: str) -> bool:
         """True for a class the project may define (so the project index may know it): a

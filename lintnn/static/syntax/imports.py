@@ -69,6 +69,8 @@ class ImportMap:
     def __init__(self, module_name: str = "", is_package: bool = False) -> None:
         self.aliases: dict[str, str] = {}
         self.shadowed: set[str] = set()
+        self.star_modules: list[str] = []  # ``from module import *``, in source order
+        self.bound: set[str] = set()  # names the file binds itself (by assignment, def)
         self.module_name = module_name
         self.is_package = is_package
 
@@ -92,6 +94,8 @@ class ImportMap:
 
     def add_import_from(self, node: cst.ImportFrom) -> None:
         base = self._resolve_relative(node)
+        if base and isinstance(node.names, cst.ImportStar):
+            self.star_modules.append(base)
         if base is None or isinstance(node.names, cst.ImportStar):
             return
         for alias in node.names:
@@ -122,7 +126,16 @@ class ImportMap:
 
     def shadow(self, names: Iterable[str]) -> None:
         """Mark names that are also bound by assignment: they no longer resolve."""
+        names = set(names)
+        self.bound |= names
         self.shadowed.update(name for name in names if name in self.aliases)
+
+    def star_source(self, name: str) -> str | None:
+        """The module a star import would give ``name`` from: the last one, when no import
+        or binding of the file names it (Python's rule: the last binding wins)."""
+        if not self.star_modules or name in self.aliases or name in self.bound:
+            return None
+        return self.star_modules[-1]
 
     def resolve(self, node: cst.BaseExpression) -> str | None:
         """Canonical qualified name of a Name/Attribute chain rooted at an import."""
