@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import enum
+import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -115,11 +116,14 @@ def _condition(ctx: FileContext, loop: cst.For | cst.While, node: cst.CSTNode,
     return node, branch
 
 
-_STABLE_NODES = (cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Comparison,
-                 cst.ComparisonTarget, cst.BooleanOperation, cst.UnaryOperation,
-                 cst.BaseCompOp, cst.BaseBooleanOp, cst.Not, cst.Tuple, cst.Element,
-                 cst.LeftParen, cst.RightParen, cst.BaseParenthesizableWhitespace,
-                 cst.Comma)
+@functools.cache
+def _stable_nodes() -> tuple[type[cst.CSTNode], ...]:
+    """The node types a stable test may hold (made on first use: no libcst at import)."""
+    return (cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Comparison,
+            cst.ComparisonTarget, cst.BooleanOperation, cst.UnaryOperation,
+            cst.BaseCompOp, cst.BaseBooleanOp, cst.Not, cst.Tuple, cst.Element,
+            cst.LeftParen, cst.RightParen, cst.BaseParenthesizableWhitespace,
+            cst.Comma)
 
 
 def _stable_test(loop: cst.For | cst.While, test: cst.BaseExpression) -> bool:
@@ -128,7 +132,7 @@ def _stable_test(loop: cst.For | cst.While, test: cst.BaseExpression) -> bool:
     stack: list[cst.CSTNode] = [test]
     while stack:
         node = stack.pop()
-        if not isinstance(node, _STABLE_NODES):
+        if not isinstance(node, _stable_nodes()):
             return False
         if isinstance(node, cst.Name):
             names.add(node.value)
