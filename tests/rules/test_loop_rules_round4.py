@@ -83,6 +83,11 @@ x = jax.numpy.ones((1, 3))
 out = model.apply(variables, x, rngs={'dropout': key, 'noise': key})  # expect: NN509
 streams = nnx.Rngs({"params": key, "dropout": key})  # expect: NN509
 more = nnx.Rngs(params=key, dropout=key)  # expect: NN509
+four = nnx.Rngs({"data": key, "params": key, "dropout": key, "sample": key})  # expect: NN509
+
+
+def init(model, rng, x):
+    return model.init({'params': rng, 'dropout': rng}, x)  # expect: NN509
 """, "NN509")
 
 
@@ -103,4 +108,10 @@ more = nnx.Rngs(params=k1, dropout=k2)
 w = jax.numpy.ones((3,))
 tied = {'encoder': w, 'decoder': w}
 opt_state = optax.adam(1e-3).init(tied)
+seed = 998244353
+seeded = nnx.Rngs(params=seed, dropout=seed)
+
+
+def init(model, seed, x):
+    return model.init({'params': seed, 'dropout': seed}, x)
 """, "NN509")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from lintnn.diagnostics import Severity
+from lintnn.static.analyses import datasets as D
 from lintnn.static.analyses.loops import bound_names, source_order
 from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
@@ -122,7 +123,7 @@ class PrngKeyReused(Rule):
                        or ctx.index.is_inside(call, r) for r in rebinds):
                     continue  # rebound in between, or by the first use's own statement
                 reported.add(other_node)
-                ctx.report(other_node)
+                ctx.report(other_node, _AFTER_SPLIT.format(name=name) if after_split else None)
                 break
 
 
@@ -133,14 +134,19 @@ class PrngKeyReused(Rule):
             seen: dict[str, str] = {}
             for stream, key in streams:
                 first = seen.setdefault(key.value, stream)
-                if first != stream and key not in reported:
-                    reported.add(key)
+                if first != stream and key not in reported and _made_as_key(ctx, key):
+                    reported.update(k for _, k in streams if k.value == key.value)
                     ctx.report(key, (
                         f"the PRNG key `{key.value}` is given to two streams of these rngs "
                         f"(`{first}` and `{stream}`): both streams draw the same random "
-                        f"numbers (the parameters' initialisation and the dropout masks "
-                        f"are not independent); split it: k1, k2 = "
-                        f"jax.random.split({key.value})"))
+                        f"numbers (initialisation and dropout masks are not independent); "
+                        f"split it: k1, k2 = jax.random.split({key.value})"))
+
+
+_AFTER_SPLIT = (
+    "the PRNG key `{name}` was already split above: the keys the split made and the numbers "
+    "drawn here come from the same key, so they are not independent; use one of the split "
+    "keys, or rebind it: {name}, sub = jax.random.split({name})")
 
 
 def _rng_streams(ctx: FileContext) -> list[list[tuple[str, cst.Name]]]:
@@ -167,6 +173,26 @@ def _rng_streams(ctx: FileContext) -> list[list[tuple[str, cst.Name]]]:
         if not init or any(stream == "params" for stream, _ in streams):
             found.append(streams)
     return found
+
+
+# jax.random functions that return keys (the others return the numbers drawn).
+_KEY_RESULTS = frozenset({"PRNGKey", "key", "split", "fold_in", "clone", "wrap_key_data"})
+
+
+def _made_as_key(ctx: FileContext, name: cst.Name) -> bool:
+    """``name`` holds a PRNG key, not an integer seed (``nnx.Rngs(params=seed,
+    dropout=seed)`` seeds each stream): last bound to what a ``jax.random`` key function
+    returns (also one of its items), or a parameter named as a key (``key``, ``rng``)."""
+    assigned = ctx.last_assignment(name.value, name)
+    if assigned is None:
+        fn = ctx.index.enclosing_function(name)
+        params = [p.name.value for p in fn.params.params] if fn is not None else []
+        return name.value in params and bool({"key", "rng"} & set(D.words(name.value)))
+    value = assigned.value
+    if isinstance(value, cst.Subscript):
+        value = value.value
+    qualname = ctx.qualname(value.func) or "" if isinstance(value, cst.Call) else ""
+    return qualname.startswith("jax.random.") and qualname.rsplit(".", 1)[-1] in _KEY_RESULTS
 
 
 def _dict_streams(mapping: cst.Dict) -> list[tuple[str, cst.Name]]:
