@@ -150,3 +150,53 @@ def evaluate(loader):
     loss = total / len(loader)
     return loss
 """)
+
+
+def test_a_loss_stored_in_a_saved_checkpoint_is_bookkeeping() -> None:
+    check("""
+def validate(model, loader, path):
+    correct = 0
+    with torch.no_grad():
+        for x, y in loader:
+            out = model(x)
+            loss = crit(out, y)
+            correct += (out.argmax(1) == y).sum().item()
+    torch.save({"model_state_dict": model.state_dict(), "loss": loss}, path)
+
+
+def validate_item(model, loader, path):
+    correct = 0
+    with torch.no_grad():
+        for x, y in loader:
+            out = model(x)
+            loss = crit(out, y)
+            correct += (out.argmax(1) == y).sum().item()
+    state = {"model_state_dict": model.state_dict(), "loss": loss.item()}
+    torch.save(state, path)
+    return correct
+""")
+
+
+def test_a_loss_saved_and_also_reported_or_kept_in_an_unsaved_dict_is_flagged() -> None:
+    check("""
+def validate(model, loader, path):
+    correct = 0
+    with torch.no_grad():
+        for x, y in loader:
+            out = model(x)
+            loss = crit(out, y)
+            correct += (out.argmax(1) == y).sum().item()
+    torch.save({"model_state_dict": model.state_dict(), "loss": loss}, path)
+    print(correct, loss.item())  # expect: NN517
+
+
+def evaluate(model, loader):
+    correct = 0
+    with torch.no_grad():
+        for x, y in loader:
+            out = model(x)
+            loss = crit(out, y)
+            correct += (out.argmax(1) == y).sum().item()
+    metrics = {"accuracy": correct, "loss": loss.item()}  # expect: NN517
+    return metrics
+""")

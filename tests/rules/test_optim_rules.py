@@ -1403,3 +1403,52 @@ for i, (x, y) in enumerate(loader):
     if i % 1 == 0:
         opt.step()
 """, "NN515")
+
+
+def test_nn515_a_guarded_step_beside_an_unconditional_one_accumulates_nothing() -> None:
+    check("""
+accum = 4
+for epoch in range(10):
+    for x, y in loader:
+        loss = crit(model(x), y)
+        loss.backward()
+        if (epoch + 1) % accum == 0:
+            opt.step()
+            opt.zero_grad()
+        opt.step()
+        opt.zero_grad()
+
+
+class Trainer:
+    def __init__(self, model, update_rate):
+        self.model = model
+        self.criterion = nn.CrossEntropyLoss()
+        self.optimizer = torch.optim.Adam(model.parameters())
+        self.update_rate = update_rate
+        self.steps = 0
+
+    def iteration(self, x, y):
+        self.steps += 1
+        loss = self.criterion(self.model(x), y)
+        loss.backward()
+        if self.steps % self.update_rate == 0:
+            self.optimizer.step()
+        self.optimizer.step()
+""", "NN515")
+
+
+def test_nn515_guarded_steps_only_still_accumulate() -> None:
+    check("""
+accum = 4
+for i, (x, y) in enumerate(loader):
+    loss = crit(model(x), y)
+    loss.backward()  # expect: NN515
+    if (i + 1) % accum == 0:
+        opt.step()
+        opt.zero_grad()
+    if i == len(loader) - 1:
+        opt.step()
+    for _ in range(2):
+        other_opt.step()
+opt.step()
+""", "NN515")

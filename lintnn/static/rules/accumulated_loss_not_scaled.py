@@ -36,6 +36,8 @@ class AccumulatedLossNotScaled(Rule):
                 continue
             scope = ctx.scope_of(branch)
             loop = ctx.index.innermost_loop(branch)
+            if _steps_on_every_batch(ctx, scope, loop):
+                continue  # the guarded step is not the only one: nothing accumulates
             for call in D.nodes_in_scope(ctx, cst.Call, scope):
                 if method_name(call) != "backward" or not ctx.index.before(call, branch):
                     continue
@@ -46,7 +48,6 @@ class AccumulatedLossNotScaled(Rule):
                     continue
                 if _unscaled_loss(ctx, _backpropagated(call.func.value), call):
                     ctx.report(call)
-
 
 
 def _every_kth(test: cst.BaseExpression) -> bool:
@@ -65,15 +66,23 @@ def _every_kth(test: cst.BaseExpression) -> bool:
 
 
 def _steps_optimizer(ctx: FileContext, branch: cst.If) -> bool:
-    for call in D.calls_in(ctx, branch.body):
-        if method_name(call) == "step":
-            kind = classify_step(ctx, call)
-            if kind is not None and kind[0] is EventKind.STEP:
-                return True
-    return False
+    return any(_optimizer_step(ctx, call) for call in D.calls_in(ctx, branch.body))
 
 
+def _optimizer_step(ctx: FileContext, call: cst.Call) -> bool:
+    if method_name(call) != "step":
+        return False
+    kind = classify_step(ctx, call)
+    return kind is not None and kind[0] is EventKind.STEP
 
+
+def _steps_on_every_batch(ctx: FileContext, scope: cst.CSTNode,
+                          loop: cst.CSTNode | None) -> bool:
+    """An optimizer step of the same loop (or per-batch function) outside any branch:
+    the parameters are updated on every batch, whatever the guarded step does."""
+    return any(_optimizer_step(ctx, call) and ctx.index.innermost_loop(call) is loop
+               and not conditional_within(ctx, call, loop if loop is not None else scope)
+               for call in D.nodes_in_scope(ctx, cst.Call, scope))
 
 
 def _backpropagated(expr: cst.BaseExpression) -> cst.BaseExpression:

@@ -46,7 +46,8 @@ class MetricFromLastBatch(Rule):
                 name = _per_batch_loss(ctx, assign, loop)
                 if name is None:
                     continue
-                reads = reads_after(ctx, name, loop)
+                reads = [r for r in reads_after(ctx, name, loop)
+                         if not _into_checkpoint(ctx, r)]
                 if reads:
                     ctx.report(reads[0])
 
@@ -87,6 +88,37 @@ def _per_batch_loss(ctx: FileContext, assign: cst.Assign, loop: cst.CSTNode) -> 
 
 
 
+
+
+# Calls that write what they are given to a file: a checkpoint.
+_SAVING_CALLS = frozenset({"save", "save_checkpoint"})
+
+
+def _into_checkpoint(ctx: FileContext, read: cst.BaseExpression) -> bool:
+    """``torch.save({..., 'loss': loss}, path)`` (also ``loss.item()``, and through
+    ``state = {...}; torch.save(state, path)``): an entry of a checkpoint saved for
+    resuming, bookkeeping rather than a metric reported."""
+    entry = next((a for a in ctx.index.ancestors(read)
+                  if isinstance(a, (cst.DictElement, cst.BaseSmallStatement))), None)
+    if not isinstance(entry, cst.DictElement) or not ctx.index.is_inside(read, entry.value):
+        return False
+    mapping = ctx.index.parent(entry)
+    user = ctx.index.parent(mapping)
+    if isinstance(user, cst.Arg) and user.value is mapping:
+        return _saves(ctx.index.parent(user))
+    if not (isinstance(user, cst.Assign) and user.value is mapping and len(user.targets) == 1
+            and isinstance(user.targets[0].target, cst.Name)):
+        return False
+    name = user.targets[0].target.value
+    return any(_saves(call) and any(isinstance(a.value, cst.Name) and a.value.value == name
+                                    for a in call.args)
+               for call in D.nodes_in_scope(ctx, cst.Call, ctx.scope_of(user))
+               if ctx.index.before(user, call))
+
+
+def _saves(call: cst.CSTNode | None) -> bool:
+    return isinstance(call, cst.Call) and (
+        dotted_name(call.func) or "").rsplit(".", 1)[-1] in _SAVING_CALLS
 
 
 def _one_batch(ctx: FileContext, loop: cst.For) -> bool:

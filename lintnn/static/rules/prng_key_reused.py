@@ -5,10 +5,12 @@ from __future__ import annotations
 import libcst as cst
 
 from lintnn.diagnostics import Severity
+from lintnn.static.analyses import datasets as D
 from lintnn.static.analyses.loops import bound_names, source_order
 from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
-from lintnn.static.syntax.nodes import keyword, names_in, positional
+from lintnn.static.syntax.nodes import keyword, method_name, names_in, positional
+from lintnn.static.syntax.nodes import string_value as text
 
 # jax.random functions that do not draw from the key they are given.
 _NOT_SAMPLERS = frozenset({
@@ -29,9 +31,10 @@ class PrngKeyReused(Rule):
         "split it first: key, subkey = jax.random.split(key)"
     )
     frameworks = ("jax",)
-    triggers = ("random.", "rngs", "initializers")
+    triggers = ("random.", "rngs", "Rngs", "initializers", "init")
     absent = ("",)
-    needs = (Needs(names=("random", "rngs", "initializers")),)
+    needs = (Needs(names=("random", "rngs", "Rngs", "initializers", "init",
+                               "init_with_output")),)
 
     def check(self, ctx: FileContext) -> None:
         if ctx.is_test_file:
@@ -53,6 +56,8 @@ class PrngKeyReused(Rule):
                     f"jax.random.split({name})"))
         self._check_twice(ctx, [u for u in uses if not u[3]], reported)
         self._check_twice(ctx, [u for u in uses if u[3]], reported)  # split twice
+        self._check_twice(ctx, uses, reported, after_split=True)  # drawn once split
+        self._check_shared_streams(ctx, reported)
         self._check_same_seed(ctx, {name for name, *_ in uses}, reported)
 
     def _check_same_seed(self, ctx: FileContext, drawn: set[str],
@@ -95,13 +100,20 @@ class PrngKeyReused(Rule):
             seen.setdefault((ctx.scope_of(call), code), call)
 
     def _check_twice(self, ctx: FileContext, uses: list[tuple[str, cst.CSTNode, cst.Call, bool]],
-                     reported: set[cst.CSTNode]) -> None:
+                     reported: set[cst.CSTNode], after_split: bool = False) -> None:
+        """A use dominated by an earlier use of the same key, with no rebinding between;
+        with ``after_split``, only a draw after a split (``k1, k2 = split(key)`` then
+        ``normal(key, ...)``: the split consumed the key)."""
         order = source_order(ctx)
-        for index, (name, _, call, _) in enumerate(uses):
+        for index, (name, _, call, split) in enumerate(uses):
+            if after_split and not split:
+                continue
             scope = ctx.scope_of(call)
             rebinds = [w for n, w in bound_names(scope) if n == name]
-            for other, other_node, other_call, _ in uses[index + 1:]:
+            for other, other_node, other_call, other_split in uses[index + 1:]:
                 if other != name or other_node in reported or ctx.scope_of(other_call) is not scope:
+                    continue
+                if after_split and other_split:
                     continue
                 if other_call is call or order[other_call] < order[call]:
                     continue
@@ -111,8 +123,88 @@ class PrngKeyReused(Rule):
                        or ctx.index.is_inside(call, r) for r in rebinds):
                     continue  # rebound in between, or by the first use's own statement
                 reported.add(other_node)
-                ctx.report(other_node)
+                ctx.report(other_node, _AFTER_SPLIT.format(name=name) if after_split else None)
                 break
+
+
+    def _check_shared_streams(self, ctx: FileContext, reported: set[cst.CSTNode]) -> None:
+        """One key given to two streams of one rngs mapping (``rngs={'params': key,
+        'dropout': key}``): the streams draw the same numbers."""
+        for streams in _rng_streams(ctx):
+            seen: dict[str, str] = {}
+            for stream, key in streams:
+                first = seen.setdefault(key.value, stream)
+                if first != stream and key not in reported and _made_as_key(ctx, key):
+                    reported.update(k for _, k in streams if k.value == key.value)
+                    ctx.report(key, (
+                        f"the PRNG key `{key.value}` is given to two streams of these rngs "
+                        f"(`{first}` and `{stream}`): both streams draw the same random "
+                        f"numbers (initialisation and dropout masks are not independent); "
+                        f"split it: k1, k2 = jax.random.split({key.value})"))
+
+
+_AFTER_SPLIT = (
+    "the PRNG key `{name}` was already split above: the keys the split made and the numbers "
+    "drawn here come from the same key, so they are not independent; use one of the split "
+    "keys, or rebind it: {name}, sub = jax.random.split({name})")
+
+
+def _rng_streams(ctx: FileContext) -> list[list[tuple[str, cst.Name]]]:
+    """The (stream, key name) pairs of each mapping of PRNG streams: the value of
+    ``rngs=``, the first argument of ``.init(...)`` or ``nnx.Rngs(...)`` (a dict, or its
+    keywords), also as a dict bound to a name that is passed there."""
+    found = []
+    for call in ctx.index.calls:
+        qualname = ctx.qualname(call.func) or ""
+        is_rngs = qualname.endswith(".Rngs") and qualname.startswith("flax.")
+        if is_rngs and not positional(call):
+            found.append([(a.keyword.value, a.value) for a in call.args
+                          if a.keyword is not None and isinstance(a.value, cst.Name)])
+        given, init = keyword(call, "rngs"), False
+        if given is None and (is_rngs or method_name(call) in ("init", "init_with_output")):
+            given, init = (positional(call)[0] if positional(call) else None), not is_rngs
+        if isinstance(given, cst.Name):
+            assigned = ctx.last_assignment(given.value, call)
+            given = assigned.value if assigned is not None and len(assigned.targets) == 1 \
+                else None
+        streams = _dict_streams(given) if isinstance(given, cst.Dict) else []
+        # ``opt.init(params)`` takes a pytree of arrays: only a dict with a ``params``
+        # stream (which flax's init requires) is known to map streams to keys.
+        if not init or any(stream == "params" for stream, _ in streams):
+            found.append(streams)
+    return found
+
+
+# jax.random functions that return keys (the others return the numbers drawn).
+_KEY_RESULTS = frozenset({"PRNGKey", "key", "split", "fold_in", "clone", "wrap_key_data"})
+
+
+def _made_as_key(ctx: FileContext, name: cst.Name) -> bool:
+    """``name`` holds a PRNG key, not an integer seed (``nnx.Rngs(params=seed,
+    dropout=seed)`` seeds each stream): last bound to what a ``jax.random`` key function
+    returns (also one of its items), or a parameter named as a key (``key``, ``rng``)."""
+    assigned = ctx.last_assignment(name.value, name)
+    if assigned is None:
+        fn = ctx.index.enclosing_function(name)
+        params = [p.name.value for p in fn.params.params] if fn is not None else []
+        return name.value in params and bool({"key", "rng"} & set(D.words(name.value)))
+    value = assigned.value
+    if isinstance(value, cst.Subscript):
+        value = value.value
+    qualname = ctx.qualname(value.func) or "" if isinstance(value, cst.Call) else ""
+    return qualname.startswith("jax.random.") and qualname.rsplit(".", 1)[-1] in _KEY_RESULTS
+
+
+def _dict_streams(mapping: cst.Dict) -> list[tuple[str, cst.Name]]:
+    """``{'params': key, 'dropout': key}``: (stream, key) for each entry with a string
+    key and a plain name as its value."""
+    pairs = []
+    for element in mapping.elements:
+        if isinstance(element, cst.DictElement) and isinstance(element.value, cst.Name):
+            stream = text(element.key)
+            if stream is not None:
+                pairs.append((stream, element.value))
+    return pairs
 
 
 def _key_uses(ctx: FileContext, call: cst.Call) -> list[tuple[str, cst.CSTNode, cst.Call, bool]]:
