@@ -33,8 +33,8 @@ class PrngKeyReused(Rule):
     frameworks = ("jax",)
     triggers = ("random.", "rngs", "Rngs", "initializers", "init")
     absent = ("",)
-    needs = (Needs(names=("random", "rngs", "Rngs", "initializers", "init",
-                               "init_with_output")),)
+    needs = (Needs(names=("random", "rngs", "Rngs", "initializers"),
+                   calls=("init", "init_with_output")),)
 
     def check(self, ctx: FileContext) -> None:
         if ctx.is_test_file:
