@@ -204,6 +204,23 @@ def test_a_jax_optimizer_rule_is_not_kept_by_a_trainer_s_optimizers_method() -> 
     assert can_fire(rule, found(relative), lambda: "jax")  # inside jax itself
     assert not can_fire(rule, found(relative), lambda: "mypkg")
 
+def test_the_key_rule_is_kept_by_jax_or_by_a_key_seen_through_rngs_or_init() -> None:
+    """NN509 on a torch file that uses Python's ``random`` and ``nn.init`` would cost more
+    than every other rule together on a large model file: it needs jax, or the two forms
+    through which a key given as a parameter is seen used (``rngs=``, ``.init(key, x)``)."""
+    rule = all_rules()["NN509"]()
+    torch_file = ("import random\nimport torch.nn as nn\n\n"
+                  "def reset(layer):\n    nn.init.xavier_uniform_(layer.weight)\n"
+                  "    return random.random()\n")
+    assert not can_fire(rule, found(torch_file), lambda: "")
+    jax_file = "from jax import random\n\nx = random.normal(key, (3,))\n"
+    assert can_fire(rule, found(jax_file), lambda: "")
+    for handed in ("def step(model, params, x, key):\n"
+                   "    return model.apply(params, x, rngs={'dropout': key})\n",
+                   "def start(model, key, x):\n    return model.init(key, x)\n"):
+        assert can_fire(rule, found(handed), lambda: ""), handed
+
+
 _MODEL = '''
     import torch
     from torch import nn

@@ -33,8 +33,11 @@ class PrngKeyReused(Rule):
     frameworks = ("jax",)
     triggers = ("random.", "rngs", "Rngs", "initializers", "init")
     absent = ("",)
-    needs = (Needs(names=("random", "rngs", "Rngs", "initializers"),
-                   calls=("init", "init_with_output")),)
+    # A key is made by ``jax.random`` (an import of jax, flax or optax), or it arrives as
+    # a parameter and can then only be seen used through ``rngs=`` or ``.init(...)``.
+    needs = (Needs(frameworks=("jax",), names=("rngs",), calls=("init", "init_with_output")),
+             Needs(names=("random", "rngs", "Rngs", "initializers"),
+                   calls=("init", "init_with_output")))
 
     def check(self, ctx: FileContext) -> None:
         if ctx.is_test_file:
