@@ -117,3 +117,21 @@ def main(seed, loader):
         t = draw(key, (4,))
     return a, b, x, y, params, z, w, u, v, t
 """, "NN509")
+
+
+def test_nn509_the_same_function_called_again_with_the_same_key() -> None:
+    """``init_mlp(sizes, key)`` called again recomputes the same weights on purpose (a
+    restart, a demo redone); in a loop it is still a reuse."""
+    assert_findings("""
+import jax
+
+def init_mlp(sizes, key):
+    keys = jax.random.split(key, len(sizes))
+    return [jax.random.normal(k, (s,)) for k, s in zip(keys, sizes)]
+
+key = jax.random.PRNGKey(0)
+demo = init_mlp([2, 2], key)
+params = init_mlp([784, 10], key)
+for batch in range(10):
+    noise = init_mlp([784, 10], key)  # expect: NN509
+""", "NN509")
