@@ -57,7 +57,7 @@ class PrngKeyReused(Rule):
                     "without being split inside it: every iteration draws the same "
                     f"random numbers; split it in the loop: {name}, sub = "
                     f"jax.random.split({name})"))
-        self._check_twice(ctx, [u for u in uses if not u[3]], reported)
+        self._check_twice(ctx, [u for u in [*uses, *handed] if not u[3]], reported)
         self._check_twice(ctx, [u for u in uses if u[3]], reported)  # split twice
         self._check_twice(ctx, uses, reported, after_split=True)  # drawn once split
         self._check_shared_streams(ctx, reported)
@@ -120,11 +120,14 @@ class PrngKeyReused(Rule):
                     continue
                 if other_call is call or order[other_call] < order[call]:
                     continue
-                if not _dominates(ctx, call, other_call):
+                if not _dominates(ctx, call, other_call) or _same_function(ctx, call, other_call):
                     continue
-                if any(order[call] < order[r] < order[other_call]
+                own = ctx.index.statement_of(other_call)
+                if any((order[call] < order[r] < order[other_call]
+                        and not ctx.index.is_inside(r, own))
                        or ctx.index.is_inside(call, r) for r in rebinds):
-                    continue  # rebound in between, or by the first use's own statement
+                    continue  # rebound in between (not by the second use's own statement,
+                    # which binds after the call), or by the first use's own statement
                 reported.add(other_node)
                 ctx.report(other_node, _AFTER_SPLIT.format(name=name) if after_split else None)
                 break
@@ -269,21 +272,28 @@ _TRANSPARENT_WRAPPERS = frozenset({"jax.jit", "jax.pmap", "jax.vmap", "jax.check
 
 
 def _keys_handed_to_drawing_function(
-        ctx: FileContext, call: cst.Call) -> list[tuple[str, cst.CSTNode, cst.Call, bool]]:
+        ctx: FileContext, call: cst.Call, seen: frozenset[cst.FunctionDef] = frozenset(),
+) -> list[tuple[str, cst.CSTNode, cst.Call, bool]]:
     """``train_step(key, state, batch)`` (also through ``p_step = jax.pmap(partial(
-    train_step, ...))``) where ``train_step`` of this file draws from (or splits) that
-    parameter before rebinding it: a use of the key, as if the call drew from it."""
+    train_step, ...))``, or by keyword) where ``train_step`` of this file consumes that
+    parameter (draws from it, splits it, gives it as ``rngs=`` or to another such function
+    of the file) before rebinding it: a use of the key, as if the call drew from it."""
     resolved = _drawing_target(ctx, call)
-    if resolved is None:
+    if resolved is None or resolved[0] in seen:
         return []
     fn, shift = resolved
     params = [*fn.params.posonly_params, *fn.params.params]
+    by_name = {p.name.value for p in [*params, *fn.params.kwonly_params]}
     found = []
     for position, arg in enumerate(call.args):
-        if arg.keyword is not None or arg.star or not isinstance(arg.value, cst.Name):
+        if arg.star or not isinstance(arg.value, cst.Name):
             continue
-        index = position + shift
-        if index < len(params) and _draws_from_parameter(ctx, fn, params[index].name.value):
+        if arg.keyword is not None:
+            name = arg.keyword.value if arg.keyword.value in by_name else None
+        else:
+            index = position + shift
+            name = params[index].name.value if index < len(params) else None
+        if name is not None and _draws_from_parameter(ctx, fn, name, seen | {fn}):
             found.append((arg.value.value, arg.value, call, False))
     return found
 
@@ -317,19 +327,35 @@ def _unwrap(ctx: FileContext, expr: cst.BaseExpression,
     return _unwrap(ctx, args[0], shift + filled)
 
 
-def _draws_from_parameter(ctx: FileContext, fn: cst.FunctionDef, name: str) -> bool:
+def _same_function(ctx: FileContext, first: cst.Call, second: cst.Call) -> bool:
+    """Both calls run the same function of this file (``init_mlp(sizes, key)`` again):
+    the same key recomputes the same values on purpose (a restart, a demo redone), it
+    does not draw numbers meant to be independent."""
+    one, other = _drawing_target(ctx, first), _drawing_target(ctx, second)
+    return one is not None and other is not None and one[0] is other[0]
+
+
+def _draws_from_parameter(ctx: FileContext, fn: cst.FunctionDef, name: str,
+                          seen: frozenset[cst.FunctionDef] = frozenset()) -> bool:
     """``fn`` passes its parameter ``name`` to a ``jax.random`` function that draws or
-    splits (or as ``rngs=``) before anything rebinds the name."""
+    splits, as ``rngs=``, or to a function of this file that does (two calls deep at
+    most), before anything rebinds the name."""
     order = source_order(ctx)
     rebinds = [where for bound, where in bound_names(fn.body) if bound == name]
     for inner in ctx.index.within(ctx.index.calls, fn):
         if ctx.index.enclosing_function(inner) is not fn:
             continue
-        for key, _, _, _ in _key_uses(ctx, inner):
-            if key == name and not any(order[where] < order[inner] and not ctx.index.is_inside(
-                    inner, where) for where in rebinds):
-                return True
+        keys = [key for key, _, _, _ in _key_uses(ctx, inner)]
+        if name not in keys and len(seen) < _MAX_DEPTH and _reads_any(inner, {name}):
+            keys = [key for key, *_ in _keys_handed_to_drawing_function(ctx, inner, seen)]
+        if name in keys and not any(order[where] < order[inner] and not ctx.index.is_inside(
+                inner, where) for where in rebinds):
+            return True
     return False
+
+
+# How many functions of the file deep a key handed on is followed.
+_MAX_DEPTH = 2
 
 
 def _innermost_loop(ctx: FileContext, call: cst.Call) -> cst.CSTNode | None:
