@@ -177,8 +177,9 @@ def _dataset_length_of(ctx: FileContext, scope: cst.CSTNode,
     if isinstance(measured, cst.Attribute) and measured.attr.value == "dataset":
         return dotted_name(measured.value)
     key = _dataset_key(measured) if measured is not None else None
-    if key is None:
-        return None
+    if key is None or sum(key in D.target_names(a)
+                          for a in D.nodes_in_scope(ctx, cst.Assign, scope)) > 1:
+        return None  # a name bound twice may not hold the loader's data set any more
     loaders = {target for assign in D.nodes_in_scope(ctx, cst.Assign, scope)
                if (target := _loader_built_from(ctx, assign, key)) is not None}
     return next(iter(loaders)) if len(loaders) == 1 else None
