@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from tests.helpers import assert_findings
+from pathlib import Path
+
+from tests.helpers import assert_findings, lint_project
 
 MODEL = """
 import torch
@@ -75,3 +77,59 @@ for x, y in train_loader:
     with torch.no_grad():
         val = loss_fn(model(x_val), y_val)  # expect: NN107
 """, "NN107")
+
+
+_TUPLE_MODEL = """
+import torch.nn as nn
+
+
+class Tagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.GRU(8, 8, batch_first=True)
+        self.fc = nn.Linear(8, 3)
+        self.act = {act}
+
+    def forward(self, x):
+        out, hidden = self.rnn(x)
+        return self.act(self.fc(out)), hidden
+"""
+
+_TUPLE_TRAIN = """
+import torch.nn as nn
+from model import Tagger
+
+model = Tagger()
+criterion = nn.{loss}()
+for x, y in loader:
+    pred, hidden = model(x)
+    criterion(pred, y).backward()
+"""
+
+
+def _tuple_findings(tmp_path: Path, act: str, loss: str) -> list[int]:
+    found = lint_project(tmp_path, {
+        "model.py": _TUPLE_MODEL.format(act=act),
+        "train.py": _TUPLE_TRAIN.format(loss=loss),
+    }, select="NN107")
+    return [d.location.row for d in found if d.code == "NN107"]
+
+
+def test_an_activation_attribute_ending_one_part_of_another_files_tuple_output(
+        tmp_path: Path) -> None:
+    assert _tuple_findings(tmp_path, "nn.ReLU()", "CrossEntropyLoss") == [9]
+
+
+def test_an_identity_attribute_or_log_softmax_with_nll_in_the_tuple_part_is_fine(
+        tmp_path: Path) -> None:
+    assert _tuple_findings(tmp_path / "a", "nn.Identity()", "CrossEntropyLoss") == []
+    assert _tuple_findings(tmp_path / "b", "nn.LogSoftmax(dim=-1)", "NLLLoss") == []
+
+
+def test_an_activation_on_the_other_part_of_the_tuple_is_fine(tmp_path: Path) -> None:
+    found = lint_project(tmp_path, {
+        "model.py": _TUPLE_MODEL.format(act="nn.ReLU()").replace(
+            "return self.act(self.fc(out)), hidden", "return self.fc(out), self.act(hidden)"),
+        "train.py": _TUPLE_TRAIN.format(loss="CrossEntropyLoss"),
+    }, select="NN107")
+    assert [d for d in found if d.code == "NN107"] == []

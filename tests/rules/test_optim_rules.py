@@ -1316,6 +1316,95 @@ def counted_before(loader):
 """, "NN513")
 
 
+def test_nn513_divided_by_the_data_set_the_loader_was_built_from() -> None:
+    check("""
+from torch.utils.data import DataLoader
+
+
+def main(datasets, train_set):
+    train_loader = DataLoader(datasets["train"], batch_size=32, shuffle=True)
+    loader = DataLoader(train_set, batch_size=32)
+    total = other = 0.0
+    for i, data in enumerate(train_loader):
+        total += crit(model(data[0]), data[1]).item()
+    for x, y in loader:
+        other += crit(model(x), y).item()
+    total = total / datasets["train"].__len__()  # expect: NN513
+    other = other / len(train_set)  # expect: NN513
+    return total, other
+""", "NN513")
+
+
+def test_nn513_near_misses_of_the_data_set_of_a_loader() -> None:
+    check("""
+from torch.utils.data import DataLoader
+
+
+def main(datasets):
+    train_loader = DataLoader(datasets["train"], batch_size=32)
+    total = batches = 0.0
+    for data in train_loader:
+        total += crit(model(data[0]), data[1]).item()
+        batches += crit(model(data[0]), data[1]).item()
+    a = total / train_loader.__len__()  # the number of batches
+    b = batches / datasets["eval"].__len__()  # another split's data set
+    return a, b
+
+
+def rebound(data):
+    data = load()
+    loader = DataLoader(data, batch_size=32)
+    total = 0.0
+    for x, y in loader:
+        total += crit(model(x), y).item()
+    data = data[:100]  # no longer the loader's data set
+    return total / len(data)
+""", "NN513")
+
+
+def test_nn513_criterion_bound_under_the_main_guard() -> None:
+    assert_findings("""
+import torch
+
+
+def evaluate():
+    total = 0
+    for x, y in test_loader:
+        loss = criterion(model(x), y)
+        total += loss.item()
+    total /= len(test_loader.dataset)  # expect: NN513
+    return total
+
+
+if __name__ == "__main__":
+    model = torch.nn.Linear(4, 2)
+    test_loader = torch.utils.data.DataLoader(data, batch_size=8)
+    criterion = torch.nn.CrossEntropyLoss()
+    evaluate()
+""", "NN513")
+
+
+def test_nn513_main_guard_does_not_override_an_earlier_binding() -> None:
+    assert_findings("""
+import torch
+
+criterion = make_loss()
+
+
+def evaluate():
+    total = 0
+    for x, y in test_loader:
+        total += criterion(model(x), y).item()
+    total /= len(test_loader.dataset)
+    return total
+
+
+if __name__ == "__main__":
+    criterion = torch.nn.CrossEntropyLoss()
+    evaluate()
+""", "NN513")
+
+
 # NN515 accumulated-loss-not-scaled -------------------------------------------------
 
 

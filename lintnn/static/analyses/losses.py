@@ -22,7 +22,7 @@ from lintnn.static.syntax.nodes import (
     string_value,
     target_names,
 )
-from lintnn.static.syntax.project import ANY_ARGUMENT, PASSING, RETURNS, Requirement
+from lintnn.static.syntax.project import ANY_ARGUMENT, PART, PASSING, RETURNS, Requirement
 
 LOSS_ROLES = frozenset({
     R.LOSS_SOFTMAX_LOGITS, R.LOSS_SIGMOID_LOGITS, R.LOSS_PROBABILITIES,
@@ -142,6 +142,9 @@ def producers(ctx: FileContext, value: Value | None, roles: frozenset[str]) -> l
     of a project model each candidate role comes with a requirement on that model's
     forward; the engine keeps a finding only if the project index satisfies it.
     """
+    across = _project_part_producers(ctx, value, roles)
+    if across is not None:
+        return across
     value = ctx.part_value(value)
     if value is None or value.kind is not Kind.RESULT:
         return []
@@ -160,6 +163,27 @@ def producers(ctx: FileContext, value: Value | None, roles: frozenset[str]) -> l
         if requirement is not None:
             model = value.project_class.rsplit(".", 1)[-1]  # type: ignore[union-attr]
             found.append(Producer(role, requirement, model))
+    return found
+
+
+def _project_part_producers(ctx: FileContext, value: Value | None,
+                            roles: frozenset[str]) -> list[Producer] | None:
+    """One part of another file's class output (``logits, hidden = model(x)``): each role
+    is required of that part (``makes.relu@0``). None for anything else."""
+    if value is None or value.part is None:
+        return None
+    class_qualname, position = value.part
+    local = ctx.local_classes.get(class_qualname.rsplit(".", 1)[-1])
+    if local is not None and ctx.class_qualname(local) == class_qualname:
+        return None  # read here (``FileContext.part_value``)
+    whole = Value(Kind.RESULT, node=value.node, project_class=class_qualname)
+    call = _model_call(ctx, whole)
+    found = []
+    for role in sorted(roles):
+        requirement = ctx.requirement(whole, RETURNS,
+                                      returns_role(f"{role}{PART}{position}", call))
+        if requirement is not None:
+            found.append(Producer(role, requirement, class_qualname.rsplit(".", 1)[-1]))
     return found
 
 

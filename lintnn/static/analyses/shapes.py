@@ -123,3 +123,22 @@ def indexed_rank(ctx: FileContext, expr: cst.BaseExpression) -> int | None:
            and e.slice.value.value == "None" for e in elements):
         return None  # x[:, None]: adds a dimension
     return len(elements)
+
+
+_RESHAPE_METHODS = frozenset({"view", "reshape", "flatten", "squeeze", "unsqueeze", "permute"})
+_RESHAPE_FUNCTIONS = frozenset({"torch.flatten", "torch.reshape", "torch.squeeze",
+                                "torch.unsqueeze", "torch.permute"})
+
+
+def reshaped_tensor(ctx: FileContext, call: cst.Call) -> cst.BaseExpression | None:
+    """The one tensor a pure reshape reads (``torch.flatten(x, 1)``, ``x.view(n, -1)``):
+    its values pass through unchanged. ``None`` for anything else (``torch.cat``)."""
+    if has_star_args(call):
+        return None
+    qualname, _ = ctx.callee(call)
+    if qualname in _RESHAPE_FUNCTIONS:
+        return argument(call, 0, "input")
+    if qualname is None and isinstance(call.func, cst.Attribute) and (
+            method_name(call) in _RESHAPE_METHODS):
+        return call.func.value  # a method of a value, not a module's function
+    return None

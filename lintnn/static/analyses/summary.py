@@ -21,7 +21,7 @@ from lintnn.static.syntax.nodes import (
     names_in,
     target_names,
 )
-from lintnn.static.syntax.project import PICKS_AT_RANDOM, ClassSummary, loss_input
+from lintnn.static.syntax.project import PART, PICKS_AT_RANDOM, ClassSummary, loss_input
 
 OUTPUT_METHODS = ("forward", "__call__", "call")
 CONTAINED_ROLES = frozenset({R.DROPOUT, R.BATCHNORM})
@@ -249,6 +249,8 @@ def _returns(ctx: FileContext, method: cst.FunctionDef
     passes one of them may get another output."""
     returned = _return_nodes(ctx, method)
     flagged, flags = _flagged_returns(ctx, method, returned)
+    if not flags and (parts := _part_roles(ctx, method)):
+        return parts, None, flags
     values: list[Value | None] = []
     for r in returned:
         if r not in flagged:
@@ -259,6 +261,18 @@ def _returns(ctx: FileContext, method: cst.FunctionDef
     vias = {v.project_class for v in values}  # type: ignore[union-attr]
     via = vias.pop() if len(vias) == 1 else None
     return frozenset(r for r in roles if r.startswith("makes.")), via, flags
+
+
+def _part_roles(ctx: FileContext, method: cst.FunctionDef) -> frozenset[str]:
+    """``makes.relu@0`` for each part of a tuple output (``return logits, hidden``) that
+    every return makes with that role."""
+    owner = ctx.index.enclosing_class(method)
+    if owner is None:
+        return frozenset()
+    parts = ctx.returned_items(ctx.class_qualname(owner))
+    return frozenset(f"{role}{PART}{position}" for position, part in enumerate(parts)
+                     if part is not None and part.kind is Kind.RESULT
+                     for role in part.roles if role.startswith("makes."))
 
 
 def _return_nodes(ctx: FileContext, method: cst.FunctionDef) -> list[cst.Return]:

@@ -43,9 +43,10 @@ class MeanLossDividedBySampleCount(Rule):
         "(loss.item() * x.size(0), or reduction='sum')"
     )
     frameworks = ("torch",)
-    triggers = ("dataset", ".size(", ".shape[", "len(")
-    # ``len(loader.dataset)``, or a count of samples added in the loop (``n += y.size(0)``)
-    needs = (Needs(calls=("len", "size"), names=("shape",)),
+    triggers = ("dataset", ".size(", ".shape[", "len(", "__len__")
+    # ``len(loader.dataset)`` (or ``data.__len__()``), or a count of samples added in the
+    # loop (``n += y.size(0)``)
+    needs = (Needs(calls=("len", "size", "__len__"), names=("shape",)),
              Needs(roles=(*LOSS_ROLES, R.LOSS_REGRESSION)))
 
     def check(self, ctx: FileContext) -> None:
@@ -84,7 +85,7 @@ def _loader_loop(ctx: FileContext, scope: cst.CSTNode, node: cst.CSTNode,
         if value is None:
             return None
         divisor = value
-    loader = _dataset_length_of(divisor)
+    loader = _dataset_length_of(ctx, scope, divisor)
     if loader is None:
         return None
     loops = [loop for loop in ctx.index.within(ctx.index.loops, scope)
@@ -168,16 +169,62 @@ def _batch_size_of(value: cst.BaseExpression) -> tuple[str | None, bool] | None:
     return None
 
 
-def _dataset_length_of(divisor: cst.BaseExpression) -> str | None:
-    """``loader`` in ``len(loader.dataset)``."""
-    if not (isinstance(divisor, cst.Call) and dotted_name(divisor.func) == "len"):
+def _dataset_length_of(ctx: FileContext, scope: cst.CSTNode,
+                       divisor: cst.BaseExpression) -> str | None:
+    """``loader`` in ``len(loader.dataset)``, or in ``len(data)`` where the scope builds
+    ``loader = DataLoader(data, ...)`` (``x.__len__()`` is ``len(x)``)."""
+    measured = _length_of(divisor)
+    if isinstance(measured, cst.Attribute) and measured.attr.value == "dataset":
+        return dotted_name(measured.value)
+    key = _dataset_key(measured) if measured is not None else None
+    if key is None or sum(key in D.target_names(a)
+                          for a in D.nodes_in_scope(ctx, cst.Assign, scope)) > 1:
+        return None  # a name bound twice may not hold the loader's data set any more
+    loaders = {target for assign in D.nodes_in_scope(ctx, cst.Assign, scope)
+               if (target := _loader_built_from(ctx, assign, key)) is not None}
+    return next(iter(loaders)) if len(loaders) == 1 else None
+
+
+def _length_of(divisor: cst.BaseExpression) -> cst.BaseExpression | None:
+    """``x`` in ``len(x)`` and ``x.__len__()``."""
+    if not isinstance(divisor, cst.Call):
         return None
     args = positional(divisor)
-    if len(args) != 1 or not isinstance(args[0], cst.Attribute) \
-            or args[0].attr.value != "dataset":
-        return None
-    return dotted_name(args[0].value)
+    if dotted_name(divisor.func) == "len" and len(divisor.args) == 1 and args:
+        return args[0]
+    if method_name(divisor) == "__len__" and not divisor.args and isinstance(
+            divisor.func, cst.Attribute):
+        return divisor.func.value
+    return None
 
+
+def _dataset_key(expr: cst.BaseExpression) -> str | None:
+    """``train_set`` or ``datasets["train"]``: a data set named without a call."""
+    name = dotted_name(expr)
+    if name is not None:
+        return name
+    if isinstance(expr, cst.Subscript) and len(expr.slice) == 1 and isinstance(
+            expr.slice[0].slice, cst.Index):
+        owner, key = dotted_name(expr.value), text(expr.slice[0].slice.value)
+        if owner is not None and key is not None:
+            return f"{owner}[{key!r}]"
+    return None
+
+
+def _loader_built_from(ctx: FileContext, assign: cst.Assign, key: str) -> str | None:
+    """``loader`` of ``loader = DataLoader(data, ...)`` when ``data`` is ``key``."""
+    call = assign.value
+    if len(assign.targets) != 1 or not isinstance(assign.targets[0].target, cst.Name) or (
+            not isinstance(call, cst.Call)):
+        return None
+    _, entry = ctx.callee(call)
+    if entry is None or R.DATA_LOADER not in entry.roles:
+        return None
+    args = positional(call)
+    data = args[0] if args else keyword(call, "dataset")
+    if data is None or _dataset_key(data) != key:
+        return None
+    return assign.targets[0].target.value
 
 
 def _additions(ctx: FileContext, scope: cst.CSTNode,

@@ -20,7 +20,7 @@ from lintnn.static import knowledge
 from lintnn.static.knowledge import roles as R
 from lintnn.static.knowledge.base import Entry
 from lintnn.static.syntax.index import NodeIndex
-from lintnn.static.syntax.nodes import is_self_attribute, positional, string_value
+from lintnn.static.syntax.nodes import is_self_attribute, positional, string_value, target_names
 
 # Methods that return their receiver (``model.to(device)``, ``x.float()``).
 _PASSTHROUGH_METHODS = frozenset(
@@ -101,6 +101,28 @@ def merge(a: Env, b: Env) -> dict[str, Value]:
             agreed = reconcile(value, other)
             if agreed is not None:
                 out[key] = agreed
+    return out
+
+
+def _is_main_guard(stmt: cst.If) -> bool:
+    """``if __name__ == "__main__":`` with no ``else``."""
+    test = stmt.test
+    if stmt.orelse is not None or not isinstance(test, cst.Comparison) or len(
+            test.comparisons) != 1 or not isinstance(test.comparisons[0].operator, cst.Equal):
+        return False
+    sides = (test.left, test.comparisons[0].comparator)
+    names = [s.value for s in sides if isinstance(s, cst.Name)]
+    texts = [s.evaluated_value for s in sides if isinstance(s, cst.SimpleString)]
+    return names == ["__name__"] and texts == ["__main__"]
+
+
+def _script_merge(before: Env, guarded: Env, elsewhere: set[str]) -> dict[str, Value]:
+    """After a main guard: a name the guard alone binds has its value (a function reading
+    it runs only once the script has bound it, or fails); the others merge as usual."""
+    out = merge(guarded, before)
+    for key, value in guarded.items():
+        if key not in before and key not in elsewhere:
+            out[key] = value
     return out
 
 
@@ -203,6 +225,8 @@ class Flow:
         if isinstance(stmt, cst.If):
             then = self._suite(stmt.body, env)
             other = self._orelse(stmt.orelse, env)
+            if isinstance(self.scope, cst.Module) and _is_main_guard(stmt):
+                return _script_merge(env, then, self._bound_outside(stmt))
             return merge(then, other)
         if isinstance(stmt, (cst.For, cst.While)):
             inner = dict(env)
@@ -252,6 +276,18 @@ class Flow:
                 out = branch if out is None else merge(out, branch)
             return merge(env, out) if out is not None else env
         return env
+
+    def _bound_outside(self, guard: cst.If) -> set[str]:
+        """Names any assignment outside ``guard`` binds (in any scope: ``global`` too)."""
+        names: set[str] = set()
+        for assign in self.ctx.index.assignments:
+            node: cst.CSTNode | None = assign
+            while node is not None and node is not guard:
+                node = self.ctx.index.parent(node)
+            if node is None:
+                for target in assign.targets:
+                    names |= set(target_names(target.target))
+        return names
 
     def _orelse(self, orelse: cst.If | cst.Else | None, env: dict[str, Value]) -> dict[str, Value]:
         if orelse is None:

@@ -20,6 +20,9 @@ RETURNS = "returns"  # the forward / __call__ / call output has a role
 # passes ``return_features=`` and a second positional argument (``analyses.losses.returns_role``).
 PASSING = "|"
 ANY_ARGUMENT = "*"  # ``*args`` / ``**kwargs``, or a call not known
+# A RETURNS role of one part of a tuple output (``return logits, hidden``):
+# ``makes.relu@0`` (``ClassSummary.returns`` holds it when every return agrees).
+PART = "@"
 CONTAINS = "contains"  # the module holds a layer with a role (dropout, batchnorm)
 # Facts about functions, from what their callers do (``class_qualname`` is then the
 # function's qualified name and ``role`` the position in its result, "-1" for all of it).
@@ -276,8 +279,8 @@ class ProjectIndex:
                         or summary.returns_unless & set(passed.split(","))):
                     return False  # the call may pass a flag whose returns were left out
                 if plain in summary.returns:
-                    return True
-                return bool(summary.returns_via) and self._has(  # its call is unknown
+                    return True  # else: its call is unknown, ask the class it delegates to
+                return bool(summary.returns_via) and PART not in plain and self._has(
                     summary.returns_via, fact, plain + PASSING + ANY_ARGUMENT, near, seen  # type: ignore[arg-type]
                 )
             return any(self._has(base, fact, role, near, seen) for base in summary.bases)
