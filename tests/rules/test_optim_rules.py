@@ -1192,6 +1192,22 @@ def train_epoch(loader):
 """.replace("F.cross_entropy", "torch.nn.functional.cross_entropy"), "NN513")
 
 
+def test_nn513_one_finding_per_total_divided_twice() -> None:
+    # Printed, then logged: the same wrong average twice is one bug, at its first division;
+    # another total of the same function is another bug.
+    check("""
+def evaluate(model, test_loader, writer, epoch):
+    test_loss = 0.0
+    val_loss = 0.0
+    for x, y in test_loader:
+        test_loss += crit(model(x), y).item()
+        val_loss += crit(model(x), y).item()
+    print(test_loss / len(test_loader.dataset))  # expect: NN513
+    writer.add_scalar("loss", test_loss / len(test_loader.dataset), epoch)
+    return val_loss / len(test_loader.dataset)  # expect: NN513
+""", "NN513")
+
+
 def test_nn513_pytorch_03_reads_the_loss_as_data_index_zero() -> None:
     check("""
 def evaluate(model, loader):

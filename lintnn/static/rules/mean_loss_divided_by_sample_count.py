@@ -6,6 +6,7 @@ import libcst as cst
 
 from lintnn.diagnostics import Severity
 from lintnn.static.analyses import datasets as D
+from lintnn.static.analyses.loops import source_order
 from lintnn.static.analyses.losses import LOSS_ROLES, computes_a_loss, strip_to_number
 from lintnn.static.knowledge import roles as R
 from lintnn.static.rules.base import Needs, Rule
@@ -50,30 +51,46 @@ class MeanLossDividedBySampleCount(Rule):
              Needs(roles=(*LOSS_ROLES, R.LOSS_REGRESSION)))
 
     def check(self, ctx: FileContext) -> None:
-        for node in D.nodes_of(ctx, cst.AugAssign):
-            if isinstance(node.operator, cst.DivideAssign):  # type: ignore[attr-defined]
-                self._check_division(ctx, node, node.target, node.value)  # type: ignore[attr-defined]
-        for node in D.nodes_of(ctx, cst.BinaryOperation):
-            if isinstance(node.operator, cst.Divide):  # type: ignore[attr-defined]
-                self._check_division(ctx, node, node.left, node.right)  # type: ignore[attr-defined]
+        # One finding per total: the same sum divided again (printed, then logged) is the
+        # same bug, reported at its first division.
+        first: dict[tuple[int, str], cst.CSTNode] = {}
+        order = source_order(ctx)
+        for node, total, divisor in _divisions(ctx):
+            name = dotted_name(total)
+            if name is None or not self._wrong_division(ctx, node, name, divisor):
+                continue
+            key = (id(ctx.scope_of(node)), name)
+            if key not in first or order[node] < order[first[key]]:
+                first[key] = node
+        for node in first.values():
+            ctx.report(node)
 
-    def _check_division(self, ctx: FileContext, node: cst.CSTNode,
-                        total: cst.BaseExpression, divisor: cst.BaseExpression) -> None:
-        name = dotted_name(total)
-        if name is None:
-            return
+    def _wrong_division(self, ctx: FileContext, node: cst.CSTNode, name: str,
+                        divisor: cst.BaseExpression) -> bool:
         scope = ctx.scope_of(node)
         loop = _counting_loop(ctx, scope, node, divisor)
         if loop is None:
             loop = _loader_loop(ctx, scope, node, divisor)
         if loop is None:
-            return
+            return False
         added = _additions(ctx, scope, name)
         inside = [value for statement, value in added if loop in ctx.index.enclosing_loops(
             statement)]
-        if inside and len(inside) == len(added) and all(
-                _mean_loss(ctx, value, loop) for value in inside):
-            ctx.report(node)
+        return bool(inside) and len(inside) == len(added) and all(
+            _mean_loss(ctx, value, loop) for value in inside)
+
+
+def _divisions(ctx: FileContext) -> list[tuple[cst.CSTNode, cst.BaseExpression,
+                                                cst.BaseExpression]]:
+    """(node, total, divisor) of each ``total / divisor`` and ``total /= divisor``."""
+    found: list[tuple[cst.CSTNode, cst.BaseExpression, cst.BaseExpression]] = []
+    for node in D.nodes_of(ctx, cst.AugAssign):
+        if isinstance(node.operator, cst.DivideAssign):  # type: ignore[attr-defined]
+            found.append((node, node.target, node.value))  # type: ignore[attr-defined]
+    for node in D.nodes_of(ctx, cst.BinaryOperation):
+        if isinstance(node.operator, cst.Divide):  # type: ignore[attr-defined]
+            found.append((node, node.left, node.right))  # type: ignore[attr-defined]
+    return found
 
 
 def _loader_loop(ctx: FileContext, scope: cst.CSTNode, node: cst.CSTNode,
