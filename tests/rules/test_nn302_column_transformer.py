@@ -61,3 +61,39 @@ def test_a_pipeline_ending_with_a_model_around_the_transformer_is_fine() -> None
     X_train, X_test, y_train, y_test = train_test_split(X, y)
     model.fit(X_train, y_train)
     """, "NN302")
+
+
+_FRAME = """
+    import pandas as pd
+    from sklearn.preprocessing import MinMaxScaler
+
+    df = pd.read_csv("houses.csv")
+    scaler = MinMaxScaler()
+"""
+
+
+def test_scaled_values_wrapped_in_a_frame_then_sliced_by_iloc_into_parts() -> None:
+    assert_findings(_FRAME + """
+    df_scaled = pd.DataFrame(scaler.fit_transform(df), columns=df.columns)  # expect: NN302
+    train = df_scaled.iloc[:1360]
+    val = df_scaled.iloc[1360:]
+    """, "NN302")
+
+
+def test_the_raw_frame_sliced_while_the_wrapped_scaled_copy_is_unused() -> None:
+    """The scaled frame is never split and the scaler never used again: the parts are raw."""
+    assert_findings(_FRAME + """
+    df_scaled = pd.DataFrame(MinMaxScaler().fit_transform(df), columns=df.columns)
+    df_scaled.describe()
+    train = df.iloc[:1360]
+    val = df.iloc[1360:]
+    """, "NN302")
+
+
+def test_a_keyword_argument_of_a_frame_is_not_its_rows() -> None:
+    """``index=`` of a frame built from other rows does not carry the scaled data."""
+    assert_findings(_FRAME + """
+    other = pd.DataFrame(raw, index=MinMaxScaler().fit_transform(df)[:, 0])
+    train = other.iloc[:1360]
+    val = other.iloc[1360:]
+    """, "NN302")
