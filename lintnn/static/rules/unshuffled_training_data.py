@@ -266,7 +266,8 @@ class UnshuffledTrainingData(Rule):
             counters = _counters(ctx, loop) - targets
             if not targets or not _is_range(loop.iter) or not D.is_training_loop(ctx, loop):
                 continue
-            slices = _batch_slices(ctx, loop, targets | counters)
+            slices = _batch_slices(ctx, loop, targets | counters) + _chunks_walked(
+                ctx, loop, targets)
             if slices and all(_drawn_data(ctx, data, loop) for data, _, _ in slices):
                 continue  # i.i.d. random draws: a fixed order undoes nothing
             for data, start, batch in slices:
@@ -690,6 +691,30 @@ def _is_range(expr: cst.BaseExpression) -> bool:
     if name == "range":
         return True
     return any(_is_range(arg.value) for arg in expr.args if arg.keyword is None)
+
+
+# Calls that cut an array into a list of consecutive chunks (``np.array_split(X, 50)``).
+_CHUNKING = frozenset({"numpy.array_split", "numpy.split", "torch.split", "torch.chunk",
+                       "torch.tensor_split"})
+
+
+def _chunks_walked(
+    ctx: FileContext, loop: cst.For, targets: set[str]
+) -> list[tuple[cst.BaseExpression, cst.BaseExpression, cst.CSTNode]]:
+    """``batches[i]`` for ``i`` of the loop, where ``batches = np.array_split(X_train, 50)``
+    is bound once, before the loop, in its scope: consecutive chunks cut once and walked in
+    the same order. The data cut, the index, the subscript."""
+    found: list[tuple[cst.BaseExpression, cst.BaseExpression, cst.CSTNode]] = []
+    for node in D.descendants(ctx, loop.body, cst.Subscript):
+        element = node.slice[0].slice if len(node.slice) == 1 else None
+        if not (isinstance(element, cst.Index) and isinstance(element.value, cst.Name)
+                and element.value.value in targets and isinstance(node.value, cst.Name)):
+            continue
+        made = _only_value(ctx, node.value.value, loop)
+        if (isinstance(made, cst.Call) and ctx.qualname(made.func) in _CHUNKING
+                and made.args and made.args[0].keyword is None and not made.args[0].star):
+            found.append((made.args[0].value, element.value, node))
+    return found
 
 
 def _batch_slices(
