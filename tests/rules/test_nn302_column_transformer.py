@@ -97,3 +97,43 @@ def test_a_keyword_argument_of_a_frame_is_not_its_rows() -> None:
     train = other.iloc[:1360]
     val = other.iloc[1360:]
     """, "NN302")
+
+
+_FILL = """
+    import pandas as pd
+
+    def fill_missing(df):
+        df["lot"] = df["lot"].fillna(df["lot"].mean()){expect}
+        return df
+
+    def encode(df):
+        return pd.get_dummies(df, columns=["zone"])
+
+    raw = pd.read_csv("houses.csv")
+    filled = fill_missing(raw)
+"""
+
+
+def test_a_helper_s_fill_reaching_a_split_through_later_steps() -> None:
+    assert_findings(_FILL.format(expect="  # expect: NN302") + """
+    encoded = encode(filled).astype(float)
+    train = encoded.iloc[:1360]
+    val = encoded.iloc[1360:]
+    """, "NN302")
+
+
+def test_a_helper_s_result_rebound_before_the_split_does_not_reach_it() -> None:
+    assert_findings(_FILL.format(expect="") + """
+    encoded = encode(filled)
+    encoded = pd.read_csv("other.csv")
+    train = encoded.iloc[:1360]
+    val = encoded.iloc[1360:]
+    """, "NN302")
+
+
+def test_only_a_count_of_the_helper_s_result_reaches_the_split() -> None:
+    assert_findings(_FILL.format(expect="") + """
+    n = len(filled)
+    train = raw.iloc[:n - 100]
+    val = raw.iloc[n - 100:]
+    """, "NN302")
