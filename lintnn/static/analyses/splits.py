@@ -411,9 +411,7 @@ def function_qualname(ctx: FileContext, fn: cst.FunctionDef) -> str:
 def call_facts(ctx: FileContext) -> list[CallFact]:
     """For each call of a project function whose result this file splits afterwards, the
     positions of the result that are split (``X, y = prepare(df)`` then
-    ``train_test_split(X, y)``, also through what is computed from them: ``df = fill(df)``,
-    ``X = encode(df)``, then ``X[:n]``, ``X[n:]``): the leakage rules ask them of the
-    function's callers."""
+    ``train_test_split(X, y)``): the leakage rules ask them of the function's callers."""
     facts: list[CallFact] = []
     for scope, calls in D.calls_by_scope(ctx).items():
         splits = splits_in(ctx, scope, calls)
@@ -444,8 +442,7 @@ def _split_positions(ctx: FileContext, call: cst.Call, splits: list[Split],
                 named.append((position, name))
     elif (name := dotted_name(target)) is not None:
         named.append((-1, name))
-    return tuple(p for p, name in named if split_later(
-        ctx, call, set(carried(ctx, call, frozenset({name}), assigns)), splits, assigns))
+    return tuple(p for p, name in named if split_later(ctx, call, {name}, splits, assigns))
 
 
 def returned_positions(ctx: FileContext, fn: cst.FunctionDef, names: set[str]) -> set[int]:

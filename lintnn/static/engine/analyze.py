@@ -99,8 +99,7 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
     wants_summary = "class " in text and any(word in text for word in _MODEL_WORDS)
     # What this file does with a project function's results, and what it passes to them
     # (other files' findings ask).
-    wants_splits = any(word in text for word in _SPLIT_WORDS) and any(
-        rule.code in _CALL_FACT_RULES for rule in active)
+    wants_splits = "split" in text and any(rule.code in _CALL_FACT_RULES for rule in active)
     wants_passed = any(word in text for word in _LOSS_OBJECT_WORDS) and any(
         rule.code in _PASSED_FACT_RULES for rule in active)
     wants_calls = wants_splits or wants_passed
@@ -150,7 +149,6 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
 # Rules whose findings in one file can rest on another file's call facts: what it splits
 # of a function's result, what loss objects it passes to functions and classes.
 _CALL_FACT_RULES = frozenset({"NN302", "NN307"})
-_SPLIT_WORDS = ("split", "[:")  # a split call, or slices into named parts (``X[:n]``)
 _PASSED_FACT_RULES = frozenset({"NN101"})
 _LOSS_OBJECT_WORDS = ("Loss", "from_logits")  # nn.CrossEntropyLoss(), keras' losses
 
