@@ -374,8 +374,11 @@ def fitted_data(ctx: FileContext, call: cst.Call) -> cst.BaseExpression | None:
 def _preprocessing_pipeline(ctx: FileContext, qualname: str | None,
                             built: cst.CSTNode | None) -> bool:
     """A pipeline whose last step learns statistics (``make_pipeline(SimpleImputer(),
-    StandardScaler())``, ``Pipeline([..., ("scale", StandardScaler())])``): it only
-    preprocesses, so its ``fit`` fits statistics, not a model."""
+    StandardScaler())``, ``Pipeline([..., ("scale", StandardScaler())])``), or a column
+    transformer with such a step: it only preprocesses, so its ``fit`` fits statistics,
+    not a model."""
+    if isinstance(built, cst.Call) and qualname in _COLUMN_TRANSFORMERS:
+        return any(_learns_statistics(ctx, step) for step in _column_steps(built, qualname))
     if not isinstance(built, cst.Call) or qualname not in (
             "sklearn.pipeline.make_pipeline", "sklearn.pipeline.Pipeline"):
         return False
@@ -388,8 +391,34 @@ def _preprocessing_pipeline(ctx: FileContext, qualname: str | None,
             steps.elements) else None
         last = final.elements[-1].value if isinstance(final, cst.Tuple) and (
             final.elements) else None
-    value = ctx.value(last) if last is not None else None
-    return value is not None and value.kind is Kind.INSTANCE and value.has(R.FITS_STATISTICS)
+    return last is not None and _learns_statistics(ctx, last)
+
+
+_COLUMN_TRANSFORMERS = ("sklearn.compose.ColumnTransformer",
+                        "sklearn.compose.make_column_transformer")
+
+
+def _column_steps(built: cst.Call, qualname: str) -> list[cst.BaseExpression]:
+    """The estimators of ``ColumnTransformer([("num", StandardScaler(), cols), ...])`` or
+    ``make_column_transformer((StandardScaler(), cols), ...)`` written as literals."""
+    if qualname.endswith("make_column_transformer"):
+        items, at = [a.value for a in built.args if a.keyword is None and not a.star], 0
+    else:
+        listed = argument(built, 0, "transformers")
+        items = [e.value for e in listed.elements] if isinstance(
+            listed, (cst.List, cst.Tuple)) else []
+        at = 1
+    return [item.elements[at].value for item in items
+            if isinstance(item, cst.Tuple) and len(item.elements) > at]
+
+
+def _learns_statistics(ctx: FileContext, step: cst.BaseExpression) -> bool:
+    """A step that fits statistics: a scaler, imputer, ... or a preprocessing pipeline."""
+    value = ctx.value(step)
+    if value is None or value.kind is not Kind.INSTANCE:
+        return False
+    return value.has(R.FITS_STATISTICS) or (value.has(R.PIPELINE) and _preprocessing_pipeline(
+        ctx, value.qualname, value.node))
 
 
 def reads_of(ctx: FileContext, name: str, region: cst.CSTNode) -> Iterator[cst.Name]:

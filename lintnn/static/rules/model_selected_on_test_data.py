@@ -321,6 +321,9 @@ def _splits_of_reference(ctx: FileContext, node: cst.BaseExpression, at: cst.CST
     if split == _VALIDATION and isinstance(node, cst.Name) and _holds_test_data(
             ctx, name, at, depth):
         return {_TEST}  # ``validation_data = (x_test_scaled, y_test_scaled)``
+    if split == _TEST and isinstance(node, cst.Name) and _holds_validation_data(
+            ctx, name, at, depth):
+        return {_VALIDATION}  # ``for x_test, y_test in validation_loader``
     if split is not None:
         return {split}
     if D.clear_split(name) == D.TRAIN or "." in name:
@@ -345,6 +348,21 @@ def _holds_test_data(ctx: FileContext, name: str, at: cst.CSTNode, depth: int) -
             _takes_a_part(ctx, call.args[0].value) for call in added) and set().union(
             *(_splits_of(ctx, call.args[0].value, call, depth + 1) for call in added)) == {_TEST}
     return _splits_of_binding(ctx, name, assigned, depth + 1) == {_TEST}
+
+
+def _holds_validation_data(ctx: FileContext, name: str, at: cst.CSTNode, depth: int) -> bool:
+    """A name that says test bound to validation data alone, whatever its name: a target of
+    a loop over it (``for x_test, y_test in validation_loader``) or assigned from it
+    (``n_test = len(val_set)``). The code says what it holds."""
+    if depth >= _MAX_DEPTH:
+        return False
+    assigned = ctx.last_assignment(name, at)
+    loop = _binding_loop(ctx, name, at, assigned)
+    if loop is not None:
+        return _splits_of(ctx, loop.iter, loop, depth + 1) == {_VALIDATION}
+    if assigned is None or ctx.scope_of(assigned) is not ctx.scope_of(at):
+        return False
+    return _splits_of_binding(ctx, name, assigned, depth + 1) == {_VALIDATION}
 
 
 def _takes_a_part(ctx: FileContext, expr: cst.BaseExpression) -> bool:

@@ -20,6 +20,10 @@ _MOMENT_METHODS = frozenset({"mean", "std", "var", "min", "max", "nanmean", "nan
                              "median", "quantile"})
 _RESHAPING = frozenset({"ravel", "reshape", "flatten", "squeeze", "astype", "to_numpy",
                         "copy", "tolist"})
+# Calls that hold their first argument's rows unchanged, in another container.
+_WRAPPERS = frozenset({"pandas.DataFrame", "pandas.Series", "numpy.array", "numpy.asarray",
+                       "torch.tensor", "torch.as_tensor", "torch.from_numpy", "torch.Tensor",
+                       "torch.FloatTensor", "tensorflow.convert_to_tensor"})
 _MOMENT = "moment"  # the step of a statistic taken by hand (``X.mean(0)``)
 # Methods that fill or bound data with a statistic (``df.fillna(df.mean())``).
 _APPLYING_METHODS = frozenset({"fillna", "clip", "where", "replace"})
@@ -496,9 +500,12 @@ def _target_of(ctx: FileContext, node: cst.CSTNode) -> set[str]:
     """Names ``node``'s value is assigned to, the frame of a subscript target included, also
     through reshaping methods (``out[:, i] = scaler.fit_transform(col).ravel()``)."""
     parent = ctx.index.parent(node)
-    while isinstance(parent, cst.Attribute) and parent.value is node and (
-            parent.attr.value in _RESHAPING):
-        call = ctx.index.parent(parent)
+    while True:
+        if isinstance(parent, cst.Attribute) and parent.value is node and (
+                parent.attr.value in _RESHAPING):
+            call = ctx.index.parent(parent)
+        else:
+            call = _wrapping(ctx, node, parent)
         if not isinstance(call, cst.Call):
             break
         node, parent = call, ctx.index.parent(call)
@@ -506,6 +513,17 @@ def _target_of(ctx: FileContext, node: cst.CSTNode) -> set[str]:
         return S.assigned_names(parent)
     name = D.assigned_name(ctx, node)
     return {name} if name else set()
+
+
+def _wrapping(ctx: FileContext, node: cst.CSTNode,
+              parent: cst.CSTNode | None) -> cst.CSTNode | None:
+    """The call that wraps ``node`` as its data, unchanged row by row
+    (``pd.DataFrame(<node>, columns=cols)``, ``np.asarray(<node>)``, ``torch.tensor(<node>)``)."""
+    call = ctx.index.parent(parent) if isinstance(parent, cst.Arg) else None
+    if not isinstance(call, cst.Call) or not call.args or call.args[0] is not parent or (
+            parent.keyword is not None or parent.star):  # type: ignore[union-attr]
+        return None
+    return call if ctx.qualname(call.func) in _WRAPPERS else None
 
 
 def _one_part(data: cst.BaseExpression, parts: set[str]) -> bool:

@@ -9,7 +9,7 @@ from lintnn.static import knowledge
 from lintnn.static.analyses import datasets as D
 from lintnn.static.knowledge import roles as R
 from lintnn.static.rules.base import Needs, Rule
-from lintnn.static.syntax.context import FileContext
+from lintnn.static.syntax.context import FileContext, returns_of
 from lintnn.static.syntax.nodes import (
     argument,
     bool_value,
@@ -266,7 +266,11 @@ class UnshuffledTrainingData(Rule):
             counters = _counters(ctx, loop) - targets
             if not targets or not _is_range(loop.iter) or not D.is_training_loop(ctx, loop):
                 continue
-            for data, start, batch in _batch_slices(ctx, loop, targets | counters):
+            slices = _batch_slices(ctx, loop, targets | counters) + _chunks_walked(
+                ctx, loop, targets)
+            if slices and all(_drawn_data(ctx, data, loop) for data, _, _ in slices):
+                continue  # i.i.d. random draws: a fixed order undoes nothing
+            for data, start, batch in slices:
                 if _unshuffled_batches_of(ctx, loop, D.data_name(data)):
                     # a range over the data is the batching; a counter the loop advances
                     # (``start += batch_size``) makes the slice the batching
@@ -510,6 +514,109 @@ def _is_draw(ctx: FileContext, expr: cst.BaseExpression | None) -> bool:
     return qualname.startswith(("numpy.random.", "jax.random.")) and last not in _NOT_DRAWS
 
 
+_MAX_DEPTH = 8
+
+
+def _drawn_data(ctx: FileContext, expr: cst.BaseExpression | None, at: cst.CSTNode,
+                depth: int = 0) -> bool:
+    """``expr`` holds i.i.d. random draws: a draw (``jax.random.uniform(key, (n, 1))``),
+    simple arithmetic of one with constants (``2 * np.random.rand(n)``), an element-wise
+    numpy / jax / torch function of one (``jnp.sin(x)``), or a name bound once to such a
+    value, also through a parameter every call of the file fills with one and a tuple that
+    a function of the file returns (``x, y = make_data(key)``)."""
+    if expr is None or depth > _MAX_DEPTH:
+        return False
+    if _is_draw(ctx, expr):
+        return True
+    if isinstance(expr, cst.BinaryOperation):
+        sides = (expr.left, expr.right)
+        return any(_drawn_data(ctx, side, at, depth + 1) for side in sides) and all(
+            _is_constant(ctx, side, at) or _drawn_data(ctx, side, at, depth + 1)
+            for side in sides)
+    if isinstance(expr, cst.UnaryOperation):
+        return _drawn_data(ctx, expr.expression, at, depth + 1)
+    if isinstance(expr, cst.Call):
+        return _elementwise_of_draws(ctx, expr, at, depth)
+    if isinstance(expr, cst.Name):
+        return _name_drawn(ctx, expr.value, at, depth)
+    return False
+
+
+def _elementwise_of_draws(ctx: FileContext, call: cst.Call, at: cst.CSTNode,
+                          depth: int) -> bool:
+    """``jnp.sin(x)`` / ``np.exp(2 * x)`` of a draw: one positional argument, no keyword."""
+    qualname = ctx.qualname(call.func) or ""
+    if qualname.rsplit(".", 1)[0] not in ("numpy", "jax.numpy", "torch") or len(
+            call.args) != 1 or call.args[0].keyword is not None or call.args[0].star:
+        return False
+    return _drawn_data(ctx, call.args[0].value, at, depth + 1)
+
+
+def _is_constant(ctx: FileContext, expr: cst.BaseExpression, at: cst.CSTNode) -> bool:
+    """A number, ``np.pi``, or a name bound once to arithmetic of those."""
+    if isinstance(expr, (cst.Integer, cst.Float)):
+        return True
+    if isinstance(expr, cst.Attribute):
+        return dotted_name(expr) in ("np.pi", "numpy.pi", "math.pi", "jnp.pi", "np.e", "math.e")
+    if isinstance(expr, cst.UnaryOperation):
+        return _is_constant(ctx, expr.expression, at)
+    if isinstance(expr, cst.BinaryOperation):
+        return _is_constant(ctx, expr.left, at) and _is_constant(ctx, expr.right, at)
+    if isinstance(expr, cst.Name):
+        value = _only_value(ctx, expr.value, at)
+        return value is not None and not isinstance(value, cst.Name) and _is_constant(
+            ctx, value, at)
+    return False
+
+
+def _name_drawn(ctx: FileContext, name: str, at: cst.CSTNode, depth: int) -> bool:
+    """A name bound once in its scope to draws, unpacked from a function of the file that
+    returns draws at its position, or a parameter every caller fills with draws."""
+    scope = ctx.scope_of(at)
+    bindings = [a for a in D.assignments_in(ctx, scope) if name in D.target_names(a)]
+    if len(bindings) == 1 and ctx.index.before(bindings[0], at):
+        assign = bindings[0]
+        if len(assign.targets) != 1:
+            return False
+        target = assign.targets[0].target
+        if isinstance(target, cst.Name):
+            return _drawn_data(ctx, assign.value, assign, depth + 1)
+        return _unpacked_draw(ctx, target, name, assign.value, depth)
+    if bindings or not isinstance(scope, cst.FunctionDef):
+        return False
+    params = [p for p in (*scope.params.posonly_params, *scope.params.params,
+                          *scope.params.kwonly_params) if p.name.value == name]
+    if not params:
+        return False
+    callers = ctx.call_graph.callers(scope)
+    return bool(callers) and all(
+        _drawn_data(ctx, ctx.call_graph.argument_for(scope, params[0], site), site, depth + 1)
+        for site in callers)
+
+
+def _unpacked_draw(ctx: FileContext, target: cst.BaseExpression, name: str,
+                   value: cst.BaseExpression, depth: int) -> bool:
+    """``x, y = make_data(key)`` where every ``return`` of ``make_data`` (a function of the
+    file) gives draws at ``x``'s position."""
+    if not isinstance(target, (cst.Tuple, cst.List)) or not isinstance(value, cst.Call):
+        return False
+    names = [e.value.value if isinstance(e.value, cst.Name) else None for e in target.elements]
+    if any(isinstance(e, cst.StarredElement) for e in target.elements) or names.count(name) != 1:
+        return False
+    position = names.index(name)
+    fn = ctx.call_graph.target(value)
+    returns = returns_of(fn) if fn is not None else []
+    if not returns:
+        return False
+    for ret in returns:
+        parts = ret.value
+        if not isinstance(parts, cst.Tuple) or len(parts.elements) != len(names):
+            return False
+        if not _drawn_data(ctx, parts.elements[position].value, ret, depth + 1):
+            return False
+    return True
+
+
 def _is_full_batch(ctx: FileContext, call: cst.Call, dataset: cst.BaseExpression,
                    keywords: dict[str, cst.BaseExpression]) -> bool:
     """The batch is the whole data set (``batch_size=len(train_set)``, ``x_train.shape[0]``
@@ -584,6 +691,30 @@ def _is_range(expr: cst.BaseExpression) -> bool:
     if name == "range":
         return True
     return any(_is_range(arg.value) for arg in expr.args if arg.keyword is None)
+
+
+# Calls that cut an array into a list of consecutive chunks (``np.array_split(X, 50)``).
+_CHUNKING = frozenset({"numpy.array_split", "numpy.split", "torch.split", "torch.chunk",
+                       "torch.tensor_split"})
+
+
+def _chunks_walked(
+    ctx: FileContext, loop: cst.For, targets: set[str]
+) -> list[tuple[cst.BaseExpression, cst.BaseExpression, cst.CSTNode]]:
+    """``batches[i]`` for ``i`` of the loop, where ``batches = np.array_split(X_train, 50)``
+    is bound once, before the loop, in its scope: consecutive chunks cut once and walked in
+    the same order. The data cut, the index, the subscript."""
+    found: list[tuple[cst.BaseExpression, cst.BaseExpression, cst.CSTNode]] = []
+    for node in D.descendants(ctx, loop.body, cst.Subscript):
+        element = node.slice[0].slice if len(node.slice) == 1 else None
+        if not (isinstance(element, cst.Index) and isinstance(element.value, cst.Name)
+                and element.value.value in targets and isinstance(node.value, cst.Name)):
+            continue
+        made = _only_value(ctx, node.value.value, loop)
+        if (isinstance(made, cst.Call) and ctx.qualname(made.func) in _CHUNKING
+                and made.args and made.args[0].keyword is None and not made.args[0].star):
+            found.append((made.args[0].value, element.value, node))
+    return found
 
 
 def _batch_slices(
