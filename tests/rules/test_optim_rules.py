@@ -1421,6 +1421,32 @@ if __name__ == "__main__":
 """, "NN513")
 
 
+
+def test_nn513_main_guard_yields_to_bindings_that_are_not_assignments() -> None:
+    # ``criterion`` is bound elsewhere by a ``for`` target, by an import, by ``with ... as``
+    # or by a ``def``: a function reading it may see that value, not the guarded one.
+    for elsewhere in ("for criterion in make_losses():\n    pass\n",
+                      "from losses import criterion\n",
+                      "with make_loss() as criterion:\n    pass\n",
+                      "def criterion(out, y):\n    return (out - y).abs().sum()\n"):
+        assert_findings(f"""
+import torch
+
+{elsewhere}
+
+def evaluate():
+    total = 0
+    for x, y in test_loader:
+        total += criterion(model(x), y).item()
+    total /= len(test_loader.dataset)
+    return total
+
+
+if __name__ == "__main__":
+    criterion = torch.nn.CrossEntropyLoss()
+    evaluate()
+""", "NN513")
+
 # NN515 accumulated-loss-not-scaled -------------------------------------------------
 
 

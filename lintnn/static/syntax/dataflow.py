@@ -278,15 +278,24 @@ class Flow:
         return env
 
     def _bound_outside(self, guard: cst.If) -> set[str]:
-        """Names any assignment outside ``guard`` binds (in any scope: ``global`` too)."""
-        names: set[str] = set()
-        for assign in self.ctx.index.assignments:
-            node: cst.CSTNode | None = assign
-            while node is not None and node is not guard:
-                node = self.ctx.index.parent(node)
-            if node is None:
+        """Names the file binds outside ``guard``, in any scope (``global`` too): by ``=``,
+        a ``for`` target, ``with ... as``, ``def``/``class``, and every imported name."""
+        index = self.ctx.index
+        names = set(index.imports.aliases)
+        for assign in index.assignments:
+            if not index.is_inside(assign, guard):
                 for target in assign.targets:
-                    names |= set(target_names(target.target))
+                    names.update(target_names(target.target))
+        for loop in index.loops:
+            if isinstance(loop, cst.For) and not index.is_inside(loop, guard):
+                names.update(target_names(loop.target))
+        for with_ in index.withs:
+            if not index.is_inside(with_, guard):
+                names.update(name for item in with_.items if item.asname is not None
+                             for name in target_names(item.asname.name))
+        for definition in (*index.functions, *index.classes):
+            if not index.is_inside(definition, guard):
+                names.add(definition.name.value)
         return names
 
     def _orelse(self, orelse: cst.If | cst.Else | None, env: dict[str, Value]) -> dict[str, Value]:
