@@ -266,7 +266,10 @@ def test_main_end_to_end(tmp_path, capsys):
     assert [f["file"] for f in first["syntax_errors"]] == ["a+one/bad.py"]
     assert (first["overall"]["tp"], first["overall"]["fp"], first["overall"]["fn"]) == (1, 1, 2)
     assert score.main(["--corpus", str(corpus), "--tree", str(tree), "--min-files", "5"]) == 2
-    assert score.main(["--corpus", str(corpus), "--tree", str(tree), "--split", "heldout"]) == 0
+    capsys.readouterr()
+    # a split no manifest has is refused (a typo must not score nothing), naming the ones there are
+    assert score.main(["--corpus", str(corpus), "--tree", str(tree), "--split", "heldout"]) == 2
+    assert "the manifests have: dev, all" in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------- rebuild.py
