@@ -285,6 +285,7 @@ class _Condition:
     assigned: Callable[[str], bool] | None
     words: Callable[[str], bool] | None
     roots: frozenset[str]  # the package roots of the frameworks asked for
+    project_imports: bool = False
 
     @classmethod
     def of(cls, needs: Needs) -> _Condition:
@@ -298,7 +299,8 @@ class _Condition:
         return cls(frozenset((*needs.names, *role_names(*needs.roles))),
                    frozenset((*needs.calls, *methods)), frozenset(needs.bare_calls),
                    frozenset(imported), frozenset(needs.loop_calls), _remembered(needs.functions),
-                   _remembered(needs.assigned), _remembered(needs.words), roots)
+                   _remembered(needs.assigned), _remembered(needs.words), roots,
+                   needs.project_imports)
 
     def met(self, found: Features, package_root: Callable[[], str]) -> bool:
         if not (self.names.isdisjoint(found.words) and self.calls.isdisjoint(found.calls)
@@ -311,6 +313,9 @@ class _Condition:
         if self.assigned is not None and any(map(self.assigned, found.assigned)):
             return True
         if self.words is not None and any(map(self.words, found.words)):
+            return True
+        if self.project_imports and (found.relative or any(
+                map(knowledge.may_be_project_root, found.roots))):
             return True
         if self.roots:
             if not self.roots.isdisjoint(found.roots):
