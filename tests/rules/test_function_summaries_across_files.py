@@ -197,3 +197,70 @@ def test_no_finding_when_the_caller_passes_a_summed_loss(tmp_path: Path) -> None
     files = {"train.py": _TRAIN_WITH_PARAMETER,
              "main.py": _CALLER.format(arguments="reduction='sum'")}
     assert _findings(tmp_path, files, "NN513") == []
+
+
+_SAVING = '''
+    import torch
+
+    def save_best_model(model, current_accuracy, best_accuracy):
+        if current_accuracy > best_accuracy:
+            best_accuracy = current_accuracy
+            torch.save(model.state_dict(), "best.pth")
+        return best_accuracy
+
+    def save_every_time(model, accuracy, path):
+        torch.save(model.state_dict(), path)
+        return accuracy
+
+    def save_above(model, accuracy):
+        if accuracy > 0.9:
+            torch.save(model.state_dict(), "good.pth")
+'''
+
+_TRAINING = '''
+    def train_epoch(model, loader, criterion, optimizer):
+        for x, y in loader:
+            optimizer.zero_grad()
+            loss = criterion(model(x), y)
+            loss.backward()
+            optimizer.step()
+
+    def evaluate(model, loader):
+        correct = 0
+        for x, y in loader:
+            correct += (model(x).argmax(1) == y).sum().item()
+        return correct / len(loader.dataset)
+'''
+
+_RUN = '''
+    from .saving import save_best_model, save_every_time, save_above
+    from .training import train_epoch, evaluate
+
+    def run(model, epochs, train_loader, test_loader, val_loader, optimizer, criterion, best):
+        for epoch in range(epochs):
+            train_epoch(model, train_loader, criterion, optimizer)
+            test_acc = evaluate(model, test_loader)
+            best = save_best_model(model, test_acc, best)
+            save_every_time(model, test_acc, "last.pth")
+            save_above(model, test_acc)
+            val_acc = evaluate(model, val_loader)
+            best = save_best_model(model, val_acc, best)
+'''
+
+
+@pytest.mark.parametrize("gated", [True, False])
+def test_a_test_score_given_to_a_selecting_helper_of_another_file(tmp_path: Path,
+                                                                   gated: bool) -> None:
+    """Only the helper that keeps the weights when its argument beats the best selects;
+    the loop trains through another file's function."""
+    files = {"utils/__init__.py": "", "utils/saving.py": _SAVING,
+             "utils/training.py": _TRAINING, "utils/run.py": _RUN}
+    assert _findings(tmp_path, files, "NN308", gated) == [("utils/run.py", 9, "NN308")]
+
+
+def test_no_selection_finding_when_no_function_of_the_loop_trains(tmp_path: Path) -> None:
+    not_training = _TRAINING.replace("            loss.backward()\n            optimizer.step()\n",
+                                     "")
+    files = {"utils/__init__.py": "", "utils/saving.py": _SAVING,
+             "utils/training.py": not_training, "utils/run.py": _RUN}
+    assert _findings(tmp_path, files, "NN308") == []
