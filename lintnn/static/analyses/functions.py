@@ -38,6 +38,18 @@ DOES = "does "  # prefix: what a function does when it is called
 TRAINS = "trains"  # it takes optimisation steps (``loss.backward()``, ``optimizer.step()``)
 
 
+# The words a parameter that holds a loss object is named by (``criterion``, ``cost``,
+# ``loss_fn``): a called parameter is taken for a caller's loss only under such a name, so a
+# rule's gate can name them.
+_LOSS_WORDS = ("loss", "criterion", "cost", "crit")
+
+
+def names_a_loss(name: str) -> bool:
+    """``criterion``, ``loss_fn``, ``cost``: a name a loss object may be passed under."""
+    lowered = name.lower()
+    return any(word in lowered for word in _LOSS_WORDS)
+
+
 def selects_on(key: str) -> str:
     """The fact of a function whose branch keeps the weights (saves, copies them) when its
     argument ``key`` (``#1``: the second positional one; or its name) ranks above another

@@ -6,9 +6,9 @@ import libcst as cst
 
 from lintnn.diagnostics import Severity
 from lintnn.static.analyses import datasets as D
-from lintnn.static.analyses.functions import LOSS_OBJECT, object_fact
+from lintnn.static.analyses.functions import LOSS_OBJECT, names_a_loss, object_fact
 from lintnn.static.analyses.loops import EventKind, classify_step, conditional_within
-from lintnn.static.analyses.losses import loss_call
+from lintnn.static.analyses.losses import LOSS_ROLES, loss_call
 from lintnn.static.analyses.project_losses import passed_loss_call, passed_object_requirement
 from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
@@ -31,9 +31,10 @@ class AccumulatedLossNotScaled(Rule):
     )
     frameworks = ("torch",)
     triggers = ("backward",)
-    # The loss object may come from another file (a project function, a caller's
-    # argument): no loss need be named here.
-    needs = (Needs(calls=("backward",)), Needs(calls=("step",)))
+    # A loss named here, or one from another file (imported, or a parameter named as a
+    # loss that a caller passes).
+    needs = (Needs(calls=("backward",)), Needs(calls=("step",)),
+             Needs(roles=tuple(LOSS_ROLES), project_imports=True, words=names_a_loss))
 
     def check(self, ctx: FileContext) -> None:
         for branch in D.nodes_of(ctx, cst.If):
@@ -118,7 +119,8 @@ def _unscaled_loss(ctx: FileContext, expr: cst.BaseExpression,
         return True
     passed = passed_loss_call(ctx, value)
     if passed is not None:
-        return passed_object_requirement(passed, LOSS_OBJECT, str(ctx.path))
+        return names_a_loss(passed.name) and passed_object_requirement(
+            passed, LOSS_OBJECT, str(ctx.path))
     return object_fact(ctx, value.func, LOSS_OBJECT)
 
 
