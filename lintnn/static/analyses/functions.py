@@ -26,7 +26,12 @@ from lintnn.static.knowledge import roles as R
 from lintnn.static.syntax.context import FileContext, returns_of
 from lintnn.static.syntax.dataflow import Kind, Value
 from lintnn.static.syntax.nodes import is_self_attribute, target_names
-from lintnn.static.syntax.project import FUNCTION, FunctionSummary, Requirement
+from lintnn.static.syntax.project import (
+    FUNCTION,
+    FunctionSummary,
+    Requirement,
+    project_module,
+)
 
 # Facts about an object (what a function returns, what a name holds).
 LOSS_OBJECT = "loss"  # a known classification loss object (``nn.CrossEntropyLoss()``)
@@ -48,6 +53,15 @@ def names_a_loss(name: str) -> bool:
     """``criterion``, ``loss_fn``, ``cost``: a name a loss object may be passed under."""
     lowered = name.lower()
     return any(word in lowered for word in _LOSS_WORDS)
+
+
+def callee_name(call: cst.Call) -> str:
+    """The last name of what ``call`` calls (``cost`` in ``cost(out, y)`` and in
+    ``self.cost(out, y)``), as the gate's features record it; "" for anything else."""
+    func = call.func
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return func.value if isinstance(func, cst.Name) else ""
 
 
 def selects_on(key: str) -> str:
@@ -247,8 +261,8 @@ def _project_name(ctx: FileContext, expr: cst.BaseExpression) -> str | None:
     if not isinstance(expr, (cst.Name, cst.Attribute)) or is_self_attribute(expr):
         return None
     qualname = ctx.qualname(expr)
-    if qualname is None or "." not in qualname or not knowledge.may_be_project_root(
-            qualname.split(".")[0]) or knowledge.lookup(qualname):
+    if qualname is None or "." not in qualname or knowledge.lookup(qualname) or not (
+            project_module(ctx.path, qualname.split(".")[0])):
         return None
     last = qualname.rsplit(".", 1)[-1]
     return None if last[:1].isupper() else qualname

@@ -35,6 +35,7 @@ from lintnn.static.syntax.project import (
     FunctionSummary,
     Requirement,
     module_name_for,
+    project_module,
 )
 
 if TYPE_CHECKING:
@@ -137,7 +138,8 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
         result.diagnostics.append(error_diagnostic(name, *error))
         return result
     if found is not None and gated:
-        active = gate(active, found, lambda: _package_root(path, module_name))
+        active = gate(active, found, lambda: _package_root(path, module_name),
+                      lambda root: project_module(path, root))
     if not active and not wants_summary and not wants_calls:
         return result
     result.skipped = skipped

@@ -48,7 +48,8 @@ def method(name: str, frameworks: frozenset[str]) -> Entry | None:
 def may_be_project_root(root: str) -> bool:
     """A top-level module that may be the project's own: neither a framework nor the
     standard library."""
-    return not is_framework_name(root) and root not in sys.stdlib_module_names
+    return root.isidentifier() and not is_framework_name(root) and (
+        root not in sys.stdlib_module_names)
 
 
 def is_framework_name(qualname: str) -> bool:

@@ -6,7 +6,7 @@ import libcst as cst
 
 from lintnn.diagnostics import Severity
 from lintnn.static.analyses import datasets as D
-from lintnn.static.analyses.functions import LOSS_OBJECT, names_a_loss, object_fact
+from lintnn.static.analyses.functions import LOSS_OBJECT, callee_name, names_a_loss, object_fact
 from lintnn.static.analyses.loops import EventKind, classify_step, conditional_within
 from lintnn.static.analyses.losses import LOSS_ROLES, loss_call
 from lintnn.static.analyses.project_losses import passed_loss_call, passed_object_requirement
@@ -32,9 +32,9 @@ class AccumulatedLossNotScaled(Rule):
     frameworks = ("torch",)
     triggers = ("backward",)
     # A loss named here, or one from another file (imported, or a parameter named as a
-    # loss that a caller passes).
+    # loss (called under a loss's name) that a caller passes).
     needs = (Needs(calls=("backward",)), Needs(calls=("step",)),
-             Needs(roles=tuple(LOSS_ROLES), project_imports=True, words=names_a_loss))
+             Needs(roles=tuple(LOSS_ROLES), project_imports=True, called=names_a_loss))
 
     def check(self, ctx: FileContext) -> None:
         for branch in D.nodes_of(ctx, cst.If):
@@ -119,7 +119,7 @@ def _unscaled_loss(ctx: FileContext, expr: cst.BaseExpression,
         return True
     passed = passed_loss_call(ctx, value)
     if passed is not None:
-        return names_a_loss(passed.name) and passed_object_requirement(
+        return names_a_loss(callee_name(value)) and passed_object_requirement(
             passed, LOSS_OBJECT, str(ctx.path))
     return object_fact(ctx, value.func, LOSS_OBJECT)
 

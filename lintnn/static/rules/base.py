@@ -54,6 +54,8 @@ class Needs:
     # module that is neither a framework nor the standard library
     # (``knowledge.may_be_project_root``): a function of another file may be called.
     project_imports: bool = False
+    # A call whose callee's last name passes this test (``loss_fn(out, y)``, ``self.cost(...)``).
+    called: Callable[[str], bool] | None = None
 
 
 def role_names(*roles: str) -> tuple[str, ...]:

@@ -6,7 +6,7 @@ import libcst as cst
 
 from lintnn.diagnostics import Severity
 from lintnn.static.analyses import datasets as D
-from lintnn.static.analyses.functions import MEAN_LOSS, names_a_loss, object_fact
+from lintnn.static.analyses.functions import MEAN_LOSS, callee_name, names_a_loss, object_fact
 from lintnn.static.analyses.loops import source_order
 from lintnn.static.analyses.losses import (
     LOSS_ROLES,
@@ -55,10 +55,10 @@ class MeanLossDividedBySampleCount(Rule):
     triggers = ("dataset", ".size(", ".shape[", "len(", "__len__")
     # ``len(loader.dataset)`` (or ``data.__len__()``), or a count of samples added in the
     # loop (``n += y.size(0)``); a loss named here, or one from another file (imported, or
-    # a parameter named as a loss that a caller passes).
+    # a parameter called under a loss's name that a caller passes).
     needs = (Needs(calls=("len", "size", "__len__"), names=("shape",)),
              Needs(roles=(*LOSS_ROLES, R.LOSS_REGRESSION), project_imports=True,
-                   words=names_a_loss))
+                   called=names_a_loss))
 
     def check(self, ctx: FileContext) -> None:
         # One finding per total: the same sum divided again (printed, then logged) is the
@@ -313,7 +313,7 @@ def _project_mean_loss(ctx: FileContext, call: cst.Call) -> bool | Requirement:
     file binds, or a caller passes (see :func:`_mean_loss`)."""
     passed = passed_loss_call(ctx, call)
     if passed is not None:
-        return names_a_loss(passed.name) and passed_object_requirement(
+        return names_a_loss(callee_name(call)) and passed_object_requirement(
             passed, MEAN_LOSS, str(ctx.path))
     return object_fact(ctx, call.func, MEAN_LOSS)
 

@@ -7,6 +7,7 @@ and are kept only if the index, built once every file is read, satisfies them.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -352,6 +353,30 @@ class ProjectIndex:
                 for other in (*summary.submodules, *summary.bases)
             )
         return False
+
+
+def project_module(path: Path | str, root: str) -> bool:
+    """``root`` (a top-level module a file imports) is a module of the project the file
+    belongs to: ``root.py`` or a folder ``root`` beside it or in one of its three nearest
+    parent folders, below any ``site-packages`` (an installed library's imports of other
+    libraries are not its project)."""
+    return knowledge.may_be_project_root(root) and _near(
+        os.path.dirname(os.path.abspath(path)), root)
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _near(folder: str, root: str) -> bool:
+    for _ in range(4):
+        if os.path.basename(folder) in ("site-packages", "dist-packages"):
+            return False
+        if os.path.isfile(os.path.join(folder, root + ".py")) or os.path.isdir(
+                os.path.join(folder, root)):
+            return True
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return False
+        folder = parent
+    return False
 
 
 def module_name_for(path: Path) -> tuple[str, bool]:
