@@ -264,3 +264,24 @@ def test_no_selection_finding_when_no_function_of_the_loop_trains(tmp_path: Path
     files = {"utils/__init__.py": "", "utils/saving.py": _SAVING,
              "utils/training.py": not_training, "utils/run.py": _RUN}
     assert _findings(tmp_path, files, "NN308") == []
+
+
+def test_an_edit_of_the_function_s_file_changes_the_cached_caller_s_finding(
+        tmp_path: Path) -> None:
+    """The caller's cached result keeps the requirement; the summary is made anew from the
+    edited file on the next run."""
+    files = {"losses.py": _LOSSES,
+             "train.py": _evaluate("get_loss", "criterion = get_loss(cfg)")}
+    for name, text in files.items():
+        (tmp_path / name).write_text(textwrap.dedent(text))
+    settings = Settings(select=["NN513"], root=tmp_path, cache_dir=tmp_path / ".cache")
+
+    def run() -> list[int]:
+        engine = Engine(settings, use_cache=True, jobs=1)
+        return [d.location.row for d in engine.check_paths([tmp_path]).diagnostics]
+
+    assert run() == [9]
+    losses = tmp_path / "losses.py"
+    losses.write_text(losses.read_text().replace(
+        "return nn.CrossEntropyLoss()\n", 'return nn.CrossEntropyLoss(reduction="sum")\n', 1))
+    assert run() == []
