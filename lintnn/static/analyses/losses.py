@@ -100,6 +100,33 @@ def instance_expects(value: Value | None) -> str | None:
     return _expects(value.entry, value.node if isinstance(value.node, cst.Call) else None)
 
 
+# Methods that give back the loss object they are called on (``nn.NLLLoss().to(device)``).
+_SAME_OBJECT_METHODS = frozenset({"to", "cuda", "cpu", "float", "double", "half", "train",
+                                  "eval"})
+
+
+def constructor_of(instance: Value) -> cst.Call | None:
+    """The call that built a loss object (``nn.CrossEntropyLoss(reduction="sum")``), seen
+    through the methods that return it (``.to(device)``, ``.cuda()``)."""
+    node = instance.node
+    while isinstance(node, cst.Call) and method_name(node) in _SAME_OBJECT_METHODS:
+        node = node.func.value  # type: ignore[attr-defined]
+    return node if isinstance(node, cst.Call) else None
+
+
+def loss_reduction(constructor: cst.Call) -> str:
+    """How a loss object reduces over the batch: ``mean`` (the default), ``sum``,
+    ``none``; ``?`` when an argument may say otherwise (a variable, ``**kwargs``, the
+    legacy ``size_average``/``reduce``)."""
+    if any(arg.star for arg in constructor.args) or keyword(
+            constructor, "size_average") is not None or keyword(constructor, "reduce") is not None:
+        return "?"
+    reduction = keyword(constructor, "reduction")
+    if reduction is None:
+        return "mean"
+    return string_value(reduction) or "?"
+
+
 def _expects(entry: Entry, constructor: cst.Call | None) -> str | None:
     if R.LOSS_KERAS_FROM_LOGITS not in entry.roles:
         return next(iter(entry.roles & LOSS_ROLES))

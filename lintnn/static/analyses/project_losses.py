@@ -17,8 +17,10 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from lintnn.static.analyses.functions import object_facts
 from lintnn.static.analyses.losses import LOSS_ROLES, Producer, instance_expects, producers
 from lintnn.static.analyses.splits import function_qualname, project_function
+from lintnn.static.knowledge import roles as R
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.dataflow import Kind
 from lintnn.static.syntax.nodes import dotted_name
@@ -113,6 +115,8 @@ def passed_losses(ctx: FileContext) -> list[CallFact]:
             continue
         for key, arg in arguments:
             value = ctx.value(arg)
+            facts += [CallFact(function, PASSES, detail=passed_role(key, _OBJECT, fact))
+                      for fact in sorted(object_facts(value))]
             expects = instance_expects(value)
             if expects is None:
                 continue
@@ -122,9 +126,14 @@ def passed_losses(ctx: FileContext) -> list[CallFact]:
     return facts
 
 
+# The role of a PASSES fact about the object passed (its detail: an ``object_facts`` fact).
+_OBJECT = "object"
+
+
 def _constructs_a_loss(ctx: FileContext, call: cst.Call) -> bool:
     _, entry = ctx.callee(call)
-    return entry is not None and entry.kind == "class" and bool(entry.roles & LOSS_ROLES)
+    return entry is not None and entry.kind == "class" and bool(
+        entry.roles & (LOSS_ROLES | {R.LOSS_REGRESSION}))
 
 
 def project_callee(ctx: FileContext, call: cst.Call) -> str | None:
@@ -155,20 +164,31 @@ class PassedLoss:
 
 def passed_loss_calls(ctx: FileContext) -> list[PassedLoss]:
     """Calls of a value that is, as the function received it, one of its parameters."""
-    found: list[PassedLoss] = []
-    for call in ctx.index.calls:
-        if not isinstance(call.func, (cst.Name, cst.Attribute)):
-            continue
-        value = ctx.value(call.func)
-        if value is None or value.kind is not Kind.PARAM or value.candidates or not (
-                isinstance(value.node, cst.Param)):
-            continue
-        fn = ctx.index.enclosing_function(value.node)
-        keys = _parameter_keys(ctx, fn, value.node) if fn is not None else ()
-        if keys:
-            found.append(PassedLoss(call, _callers_name(ctx, fn), keys,  # type: ignore[arg-type]
-                                    value.node.name.value))
-    return found
+    return [found for call in ctx.index.calls if (found := passed_loss_call(ctx, call))]
+
+
+def passed_loss_call(ctx: FileContext, call: cst.Call) -> PassedLoss | None:
+    """``call`` calls one of its function's parameters as the function received it."""
+    if not isinstance(call.func, (cst.Name, cst.Attribute)):
+        return None
+    value = ctx.value(call.func)
+    if value is None or value.kind is not Kind.PARAM or value.candidates or not (
+            isinstance(value.node, cst.Param)):
+        return None
+    fn = ctx.index.enclosing_function(value.node)
+    keys = _parameter_keys(ctx, fn, value.node) if fn is not None else ()
+    if not keys:
+        return None
+    return PassedLoss(call, _callers_name(ctx, fn), keys,  # type: ignore[arg-type]
+                      value.node.name.value)
+
+
+def passed_object_requirement(loss: PassedLoss, fact: str, near: str) -> Requirement:
+    """Some caller passes, for the parameter ``loss`` calls, an object with ``fact``
+    (:func:`~lintnn.static.analyses.functions.object_facts`)."""
+    first, *rest = [Requirement(loss.function, PASSES, passed_role(key, _OBJECT, fact), near)
+                    for key in loss.keys]
+    return Requirement(first.class_qualname, PASSES, first.role, near, tuple(rest))
 
 
 def passed_loss_requirement(loss: PassedLoss, position: int, expects: frozenset[str],

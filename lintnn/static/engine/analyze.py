@@ -16,6 +16,7 @@ import libcst as cst
 
 from lintnn.config import DEFAULT_MAX_FILE_SIZE
 from lintnn.diagnostics import Diagnostic, Edit, Fix, Location, Severity
+from lintnn.static.analyses.functions import module_level_names, summarize_functions
 from lintnn.static.analyses.project_losses import passed_losses
 from lintnn.static.analyses.splits import call_facts
 from lintnn.static.analyses.summary import summarize_classes
@@ -28,7 +29,14 @@ from lintnn.static.rules.base import Rule
 from lintnn.static.syntax.context import FileContext, RawFinding
 from lintnn.static.syntax.index import IndexPieces
 from lintnn.static.syntax.positions import positions_for
-from lintnn.static.syntax.project import CallFact, ClassSummary, Requirement, module_name_for
+from lintnn.static.syntax.project import (
+    CallFact,
+    ClassSummary,
+    FunctionSummary,
+    Requirement,
+    module_name_for,
+    project_module,
+)
 
 if TYPE_CHECKING:
     from libcst.metadata import CodeRange
@@ -53,6 +61,9 @@ class FileResult:
     # Set when no rule could fire and the class summaries were left for later: the names
     # of the file's classes (the run summarises the file if a finding asks about one).
     deferred_classes: frozenset[str] | None = None
+    # Its module-level functions and names: the run summarises them
+    # (``analyses.functions``) only if a finding elsewhere asks about one.
+    functions: frozenset[str] = frozenset()
 
 
 def error_diagnostic(path: str, message: str, row: int = 1, column: int = 1,
@@ -95,13 +106,16 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
     """
     name = str(path)
     result = FileResult(name, noqa=parse_noqa(text), encoding=encoding)
+    if path.suffix in (".py", ".pyi"):
+        result.functions = module_level_names(text)
     active = [rule for rule in rules if rule.applies_to(text)]
     wants_summary = "class " in text and any(word in text for word in _MODEL_WORDS)
     # What this file does with a project function's results, and what it passes to them
     # (other files' findings ask).
     wants_splits = "split" in text and any(rule.code in _CALL_FACT_RULES for rule in active)
+    # (the rules enabled, not only those that fire here: the loss is used in another file)
     wants_passed = any(word in text for word in _LOSS_OBJECT_WORDS) and any(
-        rule.code in _PASSED_FACT_RULES for rule in active)
+        rule.code in _PASSED_FACT_RULES for rule in rules)
     wants_calls = wants_splits or wants_passed
     try:
         # CPython's parser judges first, under the interpreter's own recursion limit (as
@@ -124,7 +138,8 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
         result.diagnostics.append(error_diagnostic(name, *error))
         return result
     if found is not None and gated:
-        active = gate(active, found, lambda: _package_root(path, module_name))
+        active = gate(active, found, lambda: _package_root(path, module_name),
+                      lambda root: project_module(path, root))
     if not active and not wants_summary and not wants_calls:
         return result
     result.skipped = skipped
@@ -149,7 +164,7 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
 # Rules whose findings in one file can rest on another file's call facts: what it splits
 # of a function's result, what loss objects it passes to functions and classes.
 _CALL_FACT_RULES = frozenset({"NN302", "NN307"})
-_PASSED_FACT_RULES = frozenset({"NN101"})
+_PASSED_FACT_RULES = frozenset({"NN101", "NN513", "NN515"})
 _LOSS_OBJECT_WORDS = ("Loss", "from_logits")  # nn.CrossEntropyLoss(), keras' losses
 
 
@@ -185,6 +200,32 @@ def _analyze_parsed(result: FileResult, path: Path, text: str, active: list[Rule
     except Exception as error:  # a bug outside any one rule: this file only
         result.diagnostics.append(internal_error(name, "the analysis", error))
     return result
+
+
+def function_summaries(path: Path, text: str,
+                       max_size: int = DEFAULT_MAX_FILE_SIZE) -> list[FunctionSummary]:
+    """The function summaries of one file (asked by a finding of another file); none when
+    it cannot be parsed or analysed."""
+    if too_large(len(text), max_size) is not None:
+        return []
+    try:
+        if judge(text).error is not None:
+            return []
+        return on_deep_stack(_function_summaries, path, text)
+    except Exception:  # the index is best effort: a function we cannot summarise is unknown
+        return []
+
+
+def _function_summaries(path: Path, text: str) -> list[FunctionSummary]:
+    module_name, is_package = module_name_for(path)
+    try:
+        module, text = parse_like_python(parse_module, text)
+        ctx = FileContext(path, text, module, module_name, is_package)
+        if too_deep_tree(ctx.index.depth) is not None:
+            return []
+        return summarize_functions(ctx)
+    except Exception:
+        return []
 
 
 _FINAL_CONTINUATION = re.compile(r"\\(\r\n|\r|\n)?\Z")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from lintnn.static.syntax.project import ClassSummary, ProjectIndex
+from lintnn.static.syntax.project import ClassSummary, FunctionSummary, ProjectIndex
 
 # When a summary was added: (0, position of its file in the run) or, for modules the run
 # did not check, (1, how many such loads came before). Later ranks win, as later adds do.
@@ -23,10 +23,17 @@ class DeferredIndex(ProjectIndex):
     """A :class:`ProjectIndex` whose files may hand in class names instead of summaries."""
 
     def __init__(self, loader: Callable[[str, str], Iterable[ClassSummary]] | None,
-                 summarize: Callable[[str], list[ClassSummary]]) -> None:
-        """``summarize(key)``: the class summaries of a deferred file."""
+                 summarize: Callable[[str], list[ClassSummary]],
+                 summarize_functions: Callable[[str], list[FunctionSummary]] | None = None,
+                 ) -> None:
+        """``summarize(key)``: the class summaries of a deferred file;
+        ``summarize_functions(key)``: the function summaries of a file, made only when a
+        finding asks about a function (or module-level name) it defines."""
         super().__init__(loader=loader)
         self._summarize = summarize
+        self._summarize_functions = summarize_functions
+        self._pending_functions: dict[str, list[tuple[int, str]]] = {}  # name -> files
+        self._function_ranks: dict[str, int] = {}
         self._ranks: dict[str, Rank] = {}
         self._pending: dict[str, list[tuple[int, str]]] = {}  # class name -> files
         self._loads = 0
@@ -42,6 +49,32 @@ class DeferredIndex(ProjectIndex):
         when a lookup asks for one."""
         for name in class_names:
             self._pending.setdefault(name, []).append((position, key))
+
+    def defer_functions(self, position: int, key: str, names: Iterable[str]) -> None:
+        """File ``position`` (``key``) defines these module-level functions and names;
+        summarise it when a requirement asks about one."""
+        for name in names:
+            self._pending_functions.setdefault(name, []).append((position, key))
+
+    def function(self, qualname: str, near: str = "") -> FunctionSummary | None:
+        files = self._pending_functions.pop(qualname.rsplit(".", 1)[-1], None)
+        if files and self._summarize_functions is not None:
+            done = {key for _, key in files}
+            for others in self._pending_functions.values():  # each file is summarised once
+                others[:] = [(p, k) for p, k in others if k not in done]
+            for position, key in files:
+                self.add_ranked_functions(position, self._summarize_functions(key), key)
+        return super().function(qualname, near)
+
+    def add_ranked_functions(self, position: int, summaries: Iterable[FunctionSummary],
+                             where: str) -> None:
+        """Function summaries of the run's file number ``position``: a later file wins a
+        qualified name, as when every file is summarised in order."""
+        for summary in summaries:
+            wins = position >= self._function_ranks.get(summary.qualname, -1)
+            if wins:
+                self._function_ranks[summary.qualname] = position
+            self.add_functions((summary,), where, wins)
 
     def add(self, summaries: Iterable[ClassSummary], where: str = "") -> None:
         """Summaries of a module the run did not check (``ProjectIndex``'s loader)."""

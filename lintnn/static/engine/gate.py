@@ -285,6 +285,8 @@ class _Condition:
     assigned: Callable[[str], bool] | None
     words: Callable[[str], bool] | None
     roots: frozenset[str]  # the package roots of the frameworks asked for
+    project_imports: bool = False
+    called: Callable[[str], bool] | None = None
 
     @classmethod
     def of(cls, needs: Needs) -> _Condition:
@@ -298,9 +300,11 @@ class _Condition:
         return cls(frozenset((*needs.names, *role_names(*needs.roles))),
                    frozenset((*needs.calls, *methods)), frozenset(needs.bare_calls),
                    frozenset(imported), frozenset(needs.loop_calls), _remembered(needs.functions),
-                   _remembered(needs.assigned), _remembered(needs.words), roots)
+                   _remembered(needs.assigned), _remembered(needs.words), roots,
+                   needs.project_imports, _remembered(needs.called))
 
-    def met(self, found: Features, package_root: Callable[[], str]) -> bool:
+    def met(self, found: Features, package_root: Callable[[], str],
+            near: Callable[[str], bool]) -> bool:
         if not (self.names.isdisjoint(found.words) and self.calls.isdisjoint(found.calls)
                 and self.bare_calls.isdisjoint(found.bare_calls)
                 and self.imported_calls.isdisjoint(found.imported_calls)
@@ -311,6 +315,10 @@ class _Condition:
         if self.assigned is not None and any(map(self.assigned, found.assigned)):
             return True
         if self.words is not None and any(map(self.words, found.words)):
+            return True
+        if self.called is not None and any(map(self.called, found.calls)):
+            return True
+        if self.project_imports and (found.relative or any(map(near, found.roots))):
             return True
         if self.roots:
             if not self.roots.isdisjoint(found.roots):
@@ -332,18 +340,21 @@ def _conditions(rule: type[Rule]) -> tuple[_Condition, ...] | None:
     return None if needs is None else tuple(_Condition.of(n) for n in needs)
 
 
-def can_fire(rule: Rule, found: Features, package_root: Callable[[], str]) -> bool:
-    """Whether ``rule``'s needs are met by a file with these features."""
+def can_fire(rule: Rule, found: Features, package_root: Callable[[], str],
+             near: Callable[[str], bool] = lambda root: False) -> bool:
+    """Whether ``rule``'s needs are met by a file with these features (``near(root)``: the
+    imported top-level module is one of the file's project, ``syntax.project_module``)."""
     conditions = _conditions(type(rule))
-    return conditions is None or all(c.met(found, package_root) for c in conditions)
+    return conditions is None or all(c.met(found, package_root, near) for c in conditions)
 
 
 def gate(rules: Iterable[Rule], found: Features,
-         package_root: Callable[[], str]) -> list[Rule]:
+         package_root: Callable[[], str],
+         near: Callable[[str], bool] = lambda root: False) -> list[Rule]:
     """The rules among ``rules`` that can fire on a file with these features.
 
     ``package_root``: the first part of the file's package (what a relative import
     starts with), asked for only when it decides.
     """
     root = functools.lru_cache(maxsize=1)(package_root)
-    return [rule for rule in rules if can_fire(rule, found, root)]
+    return [rule for rule in rules if can_fire(rule, found, root, near)]

@@ -18,6 +18,7 @@ from lintnn.static import load_libcst
 from lintnn.static.engine.analyze import (
     FileResult,
     analyze_text,
+    function_summaries,
     internal_error,
 )
 from lintnn.static.engine.cache import CACHE_FOLDER, Cache, digest
@@ -34,11 +35,12 @@ from lintnn.static.engine.files import (
 )
 from lintnn.static.engine.parent_death import exit_with_parent
 from lintnn.static.engine.schedule import MIN_PARALLEL_BYTES, plan, workers_for
+from lintnn.static.engine.source import SourceError, decode
 from lintnn.static.engine.suppress import finish_file
 from lintnn.static.engine.writer import clean_up
 from lintnn.static.rules import Rule, all_rules
 from lintnn.static.syntax import memo
-from lintnn.static.syntax.project import ClassSummary
+from lintnn.static.syntax.project import ClassSummary, FunctionSummary
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
@@ -342,13 +344,17 @@ class Engine:
                 summarized(str(Path(key).absolute()), classes)
             return classes
 
-        index = DeferredIndex(load_module_summaries, summarize)
+        def summarize_functions(key: str) -> list[FunctionSummary]:
+            return summarize_file_functions(Path(key), texts.get(key), max_size)
+
+        index = DeferredIndex(load_module_summaries, summarize, summarize_functions)
         for position, (key, result) in enumerate(results.items()):
             if result.deferred_classes is not None:
                 index.defer_file(position, key, result.deferred_classes)
             else:
                 index.add_file(position, result.classes, key)
             index.add_calls(result.calls)
+            index.defer_functions(position, key, result.functions)
         out: list[Diagnostic] = []
         for key, result in results.items():
             candidates = list(result.diagnostics)
@@ -367,6 +373,17 @@ def summarize_file(path: Path, max_size: int = DEFAULT_MAX_FILE_SIZE) -> list[Cl
     except (OSError, TooLargeToRead):
         return []
     return analyze_bytes(path, data, [], max_size).classes
+
+
+def summarize_file_functions(path: Path, text: str | None = None,
+                             max_size: int = DEFAULT_MAX_FILE_SIZE) -> list[FunctionSummary]:
+    """The function summaries of one file of the run (``text``: an unsaved buffer's)."""
+    if text is None:
+        try:
+            text = decode(read_source(path, read_limit(max_size))).text
+        except (OSError, TooLargeToRead, SourceError):
+            return []
+    return function_summaries(path, text, max_size)
 
 
 def load_module_summaries(module: str, near: str) -> list[ClassSummary]:

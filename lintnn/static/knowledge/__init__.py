@@ -6,6 +6,8 @@ Adding a framework means adding a table module here (``ENTRIES``, ``METHODS``,
 
 from __future__ import annotations
 
+import sys
+
 from lintnn.static.knowledge import jax, keras, sklearn, torch
 from lintnn.static.knowledge.base import Arg, Entry
 
@@ -41,6 +43,13 @@ def method(name: str, frameworks: frozenset[str]) -> Entry | None:
         if entry is not None:
             return entry
     return None
+
+
+def may_be_project_root(root: str) -> bool:
+    """A top-level module that may be the project's own: neither a framework nor the
+    standard library."""
+    return root.isidentifier() and not is_framework_name(root) and (
+        root not in sys.stdlib_module_names)
 
 
 def is_framework_name(qualname: str) -> bool:

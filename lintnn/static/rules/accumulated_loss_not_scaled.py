@@ -6,11 +6,14 @@ import libcst as cst
 
 from lintnn.diagnostics import Severity
 from lintnn.static.analyses import datasets as D
+from lintnn.static.analyses.functions import LOSS_OBJECT, callee_name, names_a_loss, object_fact
 from lintnn.static.analyses.loops import EventKind, classify_step, conditional_within
 from lintnn.static.analyses.losses import LOSS_ROLES, loss_call
+from lintnn.static.analyses.project_losses import passed_loss_call, passed_object_requirement
 from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.nodes import dotted_name, method_name, positional
+from lintnn.static.syntax.project import Requirement
 
 
 class AccumulatedLossNotScaled(Rule):
@@ -28,7 +31,10 @@ class AccumulatedLossNotScaled(Rule):
     )
     frameworks = ("torch",)
     triggers = ("backward",)
-    needs = (Needs(calls=("backward",)), Needs(calls=("step",)), Needs(roles=tuple(LOSS_ROLES)))
+    # A loss named here, or one from another file (imported, or a parameter named as a
+    # loss (called under a loss's name) that a caller passes).
+    needs = (Needs(calls=("backward",)), Needs(calls=("step",)),
+             Needs(roles=tuple(LOSS_ROLES), project_imports=True, called=names_a_loss))
 
     def check(self, ctx: FileContext) -> None:
         for branch in D.nodes_of(ctx, cst.If):
@@ -46,8 +52,10 @@ class AccumulatedLossNotScaled(Rule):
                 if conditional_within(ctx, call, scope) or not isinstance(
                         call.func, cst.Attribute):
                     continue
-                if _unscaled_loss(ctx, _backpropagated(call.func.value), call):
-                    ctx.report(call)
+                unscaled = _unscaled_loss(ctx, _backpropagated(call.func.value), call)
+                if unscaled is not False:
+                    requires = (unscaled,) if isinstance(unscaled, Requirement) else ()
+                    ctx.report(call, requires=requires)
 
 
 def _every_kth(test: cst.BaseExpression) -> bool:
@@ -94,14 +102,26 @@ def _backpropagated(expr: cst.BaseExpression) -> cst.BaseExpression:
     return expr
 
 
-def _unscaled_loss(ctx: FileContext, expr: cst.BaseExpression, at: cst.CSTNode) -> bool:
-    """A name last bound to a loss call itself (``loss = criterion(out, y)``)."""
+def _unscaled_loss(ctx: FileContext, expr: cst.BaseExpression,
+                   at: cst.CSTNode) -> bool | Requirement:
+    """A name last bound to a loss call itself (``loss = criterion(out, y)``); the loss
+    object may come from a project function or file (``criterion = get_loss(cfg)``) or
+    from a caller (a parameter): a requirement on what that function returns, that file
+    binds, or some caller passes."""
     if not isinstance(expr, cst.Name):
         return False
     value = ctx.assigned_value(expr.value, at)
     if value is None or expr.value in _changed_between(ctx, value, at):
         return False
-    return isinstance(value, cst.Call) and loss_call(ctx, value) is not None
+    if not isinstance(value, cst.Call):
+        return False
+    if loss_call(ctx, value) is not None:
+        return True
+    passed = passed_loss_call(ctx, value)
+    if passed is not None:
+        return names_a_loss(callee_name(value)) and passed_object_requirement(
+            passed, LOSS_OBJECT, str(ctx.path))
+    return object_fact(ctx, value.func, LOSS_OBJECT)
 
 
 def _changed_between(ctx: FileContext, bound: cst.CSTNode, at: cst.CSTNode) -> set[str]:

@@ -50,6 +50,12 @@ class Needs:
     # kind of name (``test_acc``, ``X_test``) rather than one name. Keep it cheap: it runs
     # on every identifier of the file.
     words: Callable[[str], bool] | None = None
+    # An import from the project itself: a relative import, or one from a top-level
+    # module that is neither a framework nor the standard library
+    # (``knowledge.may_be_project_root``): a function of another file may be called.
+    project_imports: bool = False
+    # A call whose callee's last name passes this test (``loss_fn(out, y)``, ``self.cost(...)``).
+    called: Callable[[str], bool] | None = None
 
 
 def role_names(*roles: str) -> tuple[str, ...]:

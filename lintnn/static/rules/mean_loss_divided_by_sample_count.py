@@ -6,8 +6,15 @@ import libcst as cst
 
 from lintnn.diagnostics import Severity
 from lintnn.static.analyses import datasets as D
+from lintnn.static.analyses.functions import MEAN_LOSS, callee_name, names_a_loss, object_fact
 from lintnn.static.analyses.loops import source_order
-from lintnn.static.analyses.losses import LOSS_ROLES, computes_a_loss, strip_to_number
+from lintnn.static.analyses.losses import (
+    LOSS_ROLES,
+    computes_a_loss,
+    constructor_of,
+    strip_to_number,
+)
+from lintnn.static.analyses.project_losses import passed_loss_call, passed_object_requirement
 from lintnn.static.knowledge import roles as R
 from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
@@ -22,6 +29,7 @@ from lintnn.static.syntax.nodes import (
     target_names,
 )
 from lintnn.static.syntax.nodes import string_value as text
+from lintnn.static.syntax.project import Requirement
 
 # What turns a loss tensor into a number without changing its value.
 # ``sum``/``mean`` of a scalar (an averaged loss) keep it; of an unreduced one, the
@@ -46,38 +54,51 @@ class MeanLossDividedBySampleCount(Rule):
     frameworks = ("torch",)
     triggers = ("dataset", ".size(", ".shape[", "len(", "__len__")
     # ``len(loader.dataset)`` (or ``data.__len__()``), or a count of samples added in the
-    # loop (``n += y.size(0)``)
+    # loop (``n += y.size(0)``); a loss named here, or one from another file (imported, or
+    # a parameter called under a loss's name that a caller passes).
     needs = (Needs(calls=("len", "size", "__len__"), names=("shape",)),
-             Needs(roles=(*LOSS_ROLES, R.LOSS_REGRESSION)))
+             Needs(roles=(*LOSS_ROLES, R.LOSS_REGRESSION), project_imports=True,
+                   called=names_a_loss))
 
     def check(self, ctx: FileContext) -> None:
         # One finding per total: the same sum divided again (printed, then logged) is the
         # same bug, reported at its first division.
-        first: dict[tuple[int, str], cst.CSTNode] = {}
+        first: dict[tuple[int, str], tuple[cst.CSTNode, tuple[Requirement, ...]]] = {}
         order = source_order(ctx)
         for node, total, divisor in _divisions(ctx):
             name = dotted_name(total)
-            if name is None or not self._wrong_division(ctx, node, name, divisor):
+            requires = self._wrong_division(ctx, node, name, divisor) if name else None
+            if requires is None:
                 continue
             key = (id(ctx.scope_of(node)), name)
-            if key not in first or order[node] < order[first[key]]:
-                first[key] = node
-        for node in first.values():
-            ctx.report(node)
+            if key not in first or order[node] < order[first[key][0]]:
+                first[key] = (node, requires)
+        for node, requires in first.values():
+            ctx.report(node, requires=requires)
 
     def _wrong_division(self, ctx: FileContext, node: cst.CSTNode, name: str,
-                        divisor: cst.BaseExpression) -> bool:
+                        divisor: cst.BaseExpression) -> tuple[Requirement, ...] | None:
+        """What must hold of other files for the division to be wrong (``()``: nothing);
+        None when it is not."""
         scope = ctx.scope_of(node)
         loop = _counting_loop(ctx, scope, node, divisor)
         if loop is None:
             loop = _loader_loop(ctx, scope, node, divisor)
         if loop is None:
-            return False
+            return None
         added = _additions(ctx, scope, name)
         inside = [value for statement, value in added if loop in ctx.index.enclosing_loops(
             statement)]
-        return bool(inside) and len(inside) == len(added) and all(
-            _mean_loss(ctx, value, loop) for value in inside)
+        if not inside or len(inside) != len(added):
+            return None
+        requires: list[Requirement] = []
+        for value in inside:
+            mean = _mean_loss(ctx, value, loop)
+            if mean is False:
+                return None
+            if isinstance(mean, Requirement) and mean not in requires:
+                requires.append(mean)
+        return tuple(requires)
 
 
 def _divisions(ctx: FileContext) -> list[tuple[cst.CSTNode, cst.BaseExpression,
@@ -266,23 +287,35 @@ def _additions(ctx: FileContext, scope: cst.CSTNode,
     return found
 
 
-def _mean_loss(ctx: FileContext, value: cst.BaseExpression, loop: cst.CSTNode) -> bool:
+def _mean_loss(ctx: FileContext, value: cst.BaseExpression,
+               loop: cst.CSTNode) -> bool | Requirement:
     """``criterion(out, y).item()``, or ``loss.item()`` with ``loss = criterion(out, y)``
-    in the loop: one batch's loss averaged over the batch (the default reduction)."""
+    in the loop: one batch's loss averaged over the batch (the default reduction). The
+    criterion may come from a project function or file (``criterion = get_loss(cfg)``,
+    ``from losses import criterion``) or from the callers, as a parameter: a requirement
+    on what that function returns, that file binds, or some caller passes."""
     value = strip_to_number(value, _REDUCTIONS)
     if isinstance(value, cst.Name):
         bound = ctx.assigned_value(value.value, value)
         if bound is None or loop not in ctx.index.enclosing_loops(bound):
             return False
         value = bound
-    if not isinstance(value, cst.Call):
+    if not isinstance(value, cst.Call) or not _averages(value):
         return False
     if not computes_a_loss(ctx, value):
-        return False
+        return _project_mean_loss(ctx, value)
     constructor = _constructor(ctx, value)
-    return _averages(value) and (constructor is None or _averages(constructor))
+    return constructor is None or _averages(constructor)
 
 
+def _project_mean_loss(ctx: FileContext, call: cst.Call) -> bool | Requirement:
+    """``call`` calls a mean-reduced loss object that a project function built, another
+    file binds, or a caller passes (see :func:`_mean_loss`)."""
+    passed = passed_loss_call(ctx, call)
+    if passed is not None:
+        return names_a_loss(callee_name(call)) and passed_object_requirement(
+            passed, MEAN_LOSS, str(ctx.path))
+    return object_fact(ctx, call.func, MEAN_LOSS)
 
 
 def _constructor(ctx: FileContext, call: cst.Call) -> cst.Call | None:
@@ -290,7 +323,7 @@ def _constructor(ctx: FileContext, call: cst.Call) -> cst.Call | None:
     instance = ctx.value(call.func)
     if instance is None or instance.kind is not Kind.INSTANCE:
         return None
-    return instance.node if isinstance(instance.node, cst.Call) else None
+    return constructor_of(instance)
 
 
 def _averages(call: cst.Call) -> bool:

@@ -8,7 +8,19 @@ import libcst as cst
 
 from lintnn.diagnostics import Severity
 from lintnn.static.analyses import datasets as D
+from lintnn.static.analyses.functions import (
+    TRAINS,
+    function_requirement,
+    project_function,
+    selects_on,
+)
 from lintnn.static.analyses.modes import Event, mode_index
+from lintnn.static.analyses.selection import comparisons as _comparisons
+from lintnn.static.analyses.selection import keeps_or_stops as _keeps_or_stops
+from lintnn.static.analyses.selection import names_read as _names_read
+from lintnn.static.analyses.selection import orders as _orders
+from lintnn.static.analyses.selection import plain_names as _plain_names
+from lintnn.static.analyses.selection import saves as _saves
 from lintnn.static.knowledge import roles as R
 from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
@@ -22,12 +34,10 @@ from lintnn.static.syntax.nodes import (
     string_value,
     target_names,
 )
+from lintnn.static.syntax.project import Requirement
 
 _TEST_WORDS = frozenset({"test", "testing", "holdout", "heldout"})
 _TEST_STEMS = ("test", "holdout", "heldout")  # what a name with one of those words holds
-# What a branch does when it selects: keep the weights, or stop training.
-_SAVING_CALLS = frozenset({"save", "save_weights", "save_model", "save_checkpoint",
-                           "state_dict", "deepcopy", "save_pretrained", "checkpoint"})
 _SELECTING_CALLBACKS = frozenset({"EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau"})
 # A trainer calls the function given to these while it trains.
 _CALLBACK_REGISTRATIONS = frozenset({"set_callback", "add_callback", "register_callback"})
@@ -54,7 +64,8 @@ class ModelSelectedOnTestData(Rule):
     needs = (Needs(words=lambda word: word == "train" or any(
                  w in word.lower() for w in _TEST_STEMS)),
              Needs(calls=(*D.STEP_METHODS, *D.STEP_FUNCTIONS, "fit", "fit_generator",
-                          "search", *_CALLBACK_REGISTRATIONS)))
+                          "search", *_CALLBACK_REGISTRATIONS),
+                   project_imports=True))  # a function of another file may train
 
     def check(self, ctx: FileContext) -> None:
         if D.is_test_module(ctx):
@@ -68,6 +79,8 @@ class ModelSelectedOnTestData(Rule):
             ctx.report(node)
         for call in _test_data_given_for_selection(ctx, reported):
             ctx.report(call)
+        for call, requires in _test_score_given_to_project_selector(ctx):
+            ctx.report(call, requires=requires)
         for call in ctx.index.calls:
             if _keras_selects_on_test(ctx, call) or _plateau_on_test(ctx, call) or (
                     _booster_selects_on_test(ctx, call)):
@@ -500,13 +513,6 @@ def _stops(ctx: FileContext, body: cst.CSTNode) -> bool:
     return bool(D.descendants(ctx, body, cst.Break))
 
 
-def _comparisons(test: cst.BaseExpression) -> list[cst.Comparison]:
-    """The comparisons a condition is made of (``epoch > warm and best < acc``)."""
-    if isinstance(test, cst.BooleanOperation):
-        return [*_comparisons(test.left), *_comparisons(test.right)]
-    return [test] if isinstance(test, cst.Comparison) else []
-
-
 _VALIDATION_STRINGS = frozenset({"val", "valid", "validation", "validate", "dev", "eval"})
 
 
@@ -582,12 +588,6 @@ def _advanced_counters(ctx: FileContext, loop: cst.For) -> set[str]:
     return advanced
 
 
-def _orders(test: cst.Comparison) -> bool:
-    """``a < b``, ``a >= b``: a comparison that ranks (not ``is None``, ``==``)."""
-    return any(isinstance(c.operator, (cst.LessThan, cst.GreaterThan, cst.LessThanEqual,
-                                       cst.GreaterThanEqual)) for c in test.comparisons)
-
-
 def _flag_saved_on_test(ctx: FileContext, assign: cst.Assign) -> bool:
     """``is_best = prec1 > best_prec1`` with ``prec1`` a test score, the flag then given to
     a call that saves (``save_checkpoint(state, is_best)``), in a loop that trains."""
@@ -622,6 +622,50 @@ def _test_data_given_for_selection(ctx: FileContext,
                     looped or _in_training_loop(ctx, call)):
                 found.append(call)
     return found
+
+
+def _test_score_given_to_project_selector(
+        ctx: FileContext) -> list[tuple[cst.Call, tuple[Requirement, ...]]]:
+    """``save_best_model(model, test_acc, best_acc)``, in a loop that trains, where the
+    function comes from another project file: the finding requires that its branch keeps
+    the weights when that argument ranks above another (its summary), and, for a loop that
+    trains only through a function of another file (``train_epoch(model, loader, opt)``),
+    that one of those takes steps."""
+    found = []
+    for call in ctx.index.calls:
+        function = project_function(ctx, call)
+        loops = ctx.index.enclosing_loops(call)
+        if function is None or not loops or has_star_args(call):
+            continue
+        keys = [arg.keyword.value if arg.keyword is not None else f"#{position}"
+                for position, arg in enumerate(call.args)
+                if _test_metric(ctx, arg.value, call)]
+        if not keys:
+            continue
+        trains = _training_requirement(ctx, call, loops[0])
+        if trains is not None:
+            found.append((call, (function_requirement(
+                function, keys, selects_on("{key}"), str(ctx.path)), *trains)))
+    return found
+
+
+def _training_requirement(ctx: FileContext, call: cst.Call,
+                          loop: cst.CSTNode) -> tuple[Requirement, ...] | None:
+    """``()`` when ``call`` is in a loop that trains; one requirement when ``loop`` calls
+    functions of other project files, one of which must train; else None."""
+    if _in_training_loop(ctx, call):
+        return ()
+    others = [f for other in D.calls_in(ctx, loop)
+              if other is not call and (f := project_function(ctx, other)) is not None]
+    if not others:
+        return None
+    return (function_requirement(others[0], [""], TRAINS, str(ctx.path)) if len(others) == 1
+            else _any_trains(others, str(ctx.path)),)
+
+
+def _any_trains(functions: list[str], near: str) -> Requirement:
+    first, *rest = [function_requirement(f, [""], TRAINS, near) for f in functions]
+    return Requirement(first.class_qualname, first.fact, first.role, near, tuple(rest))
 
 
 def _selecting_parameters(ctx: FileContext, skip: list[cst.CSTNode]
@@ -660,35 +704,6 @@ def _selecting_parameters(ctx: FileContext, skip: list[cst.CSTNode]
                       if (fn, params[name], looped) not in found]
     return found
 
-
-
-def _names_read(ctx: FileContext, expr: cst.CSTNode, at: cst.CSTNode, depth: int) -> set[str]:
-    """The plain names a value is computed from, through the local assignments before it."""
-    names: set[str] = set()
-    for name in {n.value for n in _plain_names(expr)}:
-        assigned = ctx.last_assignment(name, at) if depth < _MAX_DEPTH else None
-        if assigned is None:
-            names.add(name)
-        else:
-            names |= _names_read(ctx, assigned.value, assigned, depth + 1)
-    return names
-
-
-def _plain_names(expr: cst.CSTNode) -> list[cst.Name]:
-    """Names read as values (not attribute names, not the called function)."""
-    found: list[cst.Name] = []
-    todo: list[cst.CSTNode] = [expr]
-    while todo:
-        node = todo.pop()
-        if isinstance(node, cst.Name):
-            found.append(node)
-        elif isinstance(node, cst.Attribute):
-            todo.append(node.value)
-        elif isinstance(node, cst.Call):
-            todo.extend(arg.value for arg in node.args)
-        elif not isinstance(node, (cst.Lambda, cst.BaseComp)):
-            todo.extend(node.children)
-    return found
 
 
 def _parameters(fn: cst.FunctionDef) -> list[cst.Param]:
@@ -795,24 +810,6 @@ def _registered_as_callback(ctx: FileContext, function: cst.FunctionDef) -> bool
                                if isinstance(arg.value, cst.Name)}
         ctx.__dict__["_nn308_callbacks"] = registered
     return function.name.value in registered
-
-
-def _keeps_or_stops(ctx: FileContext, body: cst.CSTNode) -> bool:
-    """The branch saves or copies the weights, records them as the best, or stops."""
-    if D.descendants(ctx, body, cst.Break):
-        return True
-    if any(_saves(call) for call in D.calls_in(ctx, body)):
-        return True
-    for assign in D.descendants(ctx, body, cst.Assign):
-        if any("best" in n and ("model" in n or "weight" in n or "state" in n or
-                                "param" in n) for n in D.target_names(assign)):
-            return True
-    return False
-
-
-def _saves(call: cst.Call) -> bool:
-    name = method_name(call) or (dotted_name(call.func) or "").rsplit(".", 1)[-1]
-    return name in _SAVING_CALLS
 
 
 def _keras_selects_on_test(ctx: FileContext, call: cst.Call) -> bool:

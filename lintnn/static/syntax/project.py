@@ -7,6 +7,7 @@ and are kept only if the index, built once every file is read, satisfies them.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -52,6 +53,13 @@ READS_RUNNING_STATS = "reads_running_stats"
 FITS_STATISTICS = "fits_statistics"
 
 
+# Facts about a module-level function (or name) of the project, from its own file: ``role``
+# is one of the function's facts (``FunctionSummary.facts``, made by
+# ``analyses.functions``: ``loss:mean`` for a function every return of which builds a
+# mean-reduced loss object).
+FUNCTION = "function"
+
+
 def passed_role(argument: int | str, role: str, detail: str = "") -> str:
     """The role of :data:`PASSES`: the argument at that position of the call (``self``
     left out) or of that keyword holds a value with ``role`` (``loss.softmax_logits``);
@@ -95,6 +103,15 @@ class ClassSummary:
 
 
 @dataclass(frozen=True)
+class FunctionSummary:
+    """What a module-level function of a file returns or does (``facts``), or what a
+    module-level name holds, for callers and importers in other files."""
+
+    qualname: str
+    facts: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class Requirement:
     """``class_qualname`` must have ``role`` under ``fact`` (RETURNS, CONTAINS, FEEDS_LOSS),
     or one of the ``alternatives`` must hold (a parameter its callers give different
@@ -131,6 +148,41 @@ class ProjectIndex:
     _homes: dict[str, dict[str, tuple[tuple[int, int], ClassSummary]]] = field(
         default_factory=dict)
     _adds: int = 0
+    functions: dict[str, FunctionSummary] = field(default_factory=dict)
+    _functions_by_name: dict[str, list[str]] = field(default_factory=dict)
+    _function_homes: dict[str, dict[str, FunctionSummary]] = field(default_factory=dict)
+
+    def add_functions(self, summaries: Iterable[FunctionSummary], where: str = "",
+                      wins: bool = True) -> None:
+        """Function summaries of the file ``where``; ``wins``: it takes the qualified name
+        from an earlier file's (a later file wins, as for classes)."""
+        for summary in summaries:
+            qualname = summary.qualname
+            if wins or qualname not in self.functions:
+                self.functions[qualname] = summary
+            names = self._functions_by_name.setdefault(qualname.rsplit(".", 1)[-1], [])
+            if qualname not in names:
+                names.append(qualname)
+            if where:
+                homes = self._function_homes.setdefault(qualname, {})
+                folder = os.path.dirname(os.path.abspath(where))
+                if wins or folder not in homes:
+                    homes[folder] = summary
+
+    def function(self, qualname: str, near: str = "") -> FunctionSummary | None:
+        """The summary of a project function (or module-level name) as ``near`` names it:
+        the exact qualified name (the asking file's folder's, where several folders define
+        it), else the one candidate whose dotted name ends with it; None when unsure."""
+        exact = self.functions.get(qualname)
+        if exact is not None:
+            homes = self._function_homes.get(qualname, {})
+            if len(homes) > 1 and near:
+                return homes.get(os.path.dirname(os.path.abspath(near)))
+            return exact
+        name = qualname.rsplit(".", 1)[-1]
+        candidates = {q for q in self._functions_by_name.get(name, ())
+                      if q.endswith("." + qualname)}
+        return self.functions[candidates.pop()] if len(candidates) == 1 else None
 
     def add_calls(self, facts: Iterable[CallFact]) -> None:
         for fact in facts:
@@ -204,6 +256,10 @@ class ProjectIndex:
         if requirement.fact == ITEM_BY_INDEX:
             return self._getitem(requirement.class_qualname, requirement.near, set()) != (
                 PICKS_AT_RANDOM) or any(self.satisfies(other) for other in requirement.alternatives)
+        if requirement.fact == FUNCTION:
+            function = self.function(requirement.class_qualname, requirement.near)
+            return (function is not None and requirement.role in function.facts) or any(
+                self.satisfies(other) for other in requirement.alternatives)
         if requirement.fact == SPLIT:
             position = int(requirement.role)
             held = self._called(requirement.class_qualname, SPLIT,
@@ -297,6 +353,30 @@ class ProjectIndex:
                 for other in (*summary.submodules, *summary.bases)
             )
         return False
+
+
+def project_module(path: Path | str, root: str) -> bool:
+    """``root`` (a top-level module a file imports) is a module of the project the file
+    belongs to: ``root.py`` or a folder ``root`` beside it or in one of its three nearest
+    parent folders, below any ``site-packages`` (an installed library's imports of other
+    libraries are not its project)."""
+    return knowledge.may_be_project_root(root) and _near(
+        os.path.dirname(os.path.abspath(path)), root)
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _near(folder: str, root: str) -> bool:
+    for _ in range(4):
+        if os.path.basename(folder) in ("site-packages", "dist-packages"):
+            return False
+        if os.path.isfile(os.path.join(folder, root + ".py")) or os.path.isdir(
+                os.path.join(folder, root)):
+            return True
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return False
+        folder = parent
+    return False
 
 
 def module_name_for(path: Path) -> tuple[str, bool]:
