@@ -173,3 +173,24 @@ def test_static_half_runs_without_deep_learning_frameworks(tmp_path) -> None:
                             text=True, env=subprocess_env(), cwd=REPO_ROOT, timeout=120)
     assert result.returncode == 1, result.stderr
     assert "NN401" in result.stdout
+
+
+def test_check_source_collects_garbage_as_rarely_as_a_run_and_restores_the_collector(
+        tmp_path: Path, crashing_rule, monkeypatch) -> None:
+    """A check of a buffer runs under the raised thresholds of a run over files (each full
+    collection walks every loaded module), and leaves the caller's collector as it was."""
+    import gc
+
+    from lintnn.static.engine import run
+
+    seen = []
+    monkeypatch.setattr(crashing_rule, "check", lambda self, ctx: seen.append(
+        (gc.get_threshold(), gc.get_freeze_count() > 0)))
+    before = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)
+    try:
+        engine(tmp_path).check_source(tmp_path / "m.py", "import torch\nx = 1\n")
+        assert seen == [(run._GC_THRESHOLDS, True)]
+        assert gc.get_threshold() == (700, 10, 10) and gc.get_freeze_count() == 0
+    finally:
+        gc.set_threshold(*before)

@@ -512,3 +512,51 @@ def test_a_name_made_ambiguous_elsewhere_rechecks_its_callers(
     assert [d.code for d in _check(full, incremental, path, text).diagnostics] == ["NN105"]
     assert not _check(full, incremental, path, text + other).diagnostics
     assert [d.code for d in _check(full, incremental, path, text).diagnostics] == ["NN105"]
+
+
+FORWARDED = '''\
+import torch.nn as nn
+
+
+def _conv_bn(c_in, c_out, **kwargs):
+    return nn.Sequential(nn.Conv2d(c_in, c_out, **kwargs), nn.BatchNorm2d(c_out))
+
+
+def options(**kwargs):
+    return dict(kwargs)
+
+
+model = nn.Sequential(_conv_bn(3, 16, kernel_size=3), _conv_bn(16, 8, kernel_size=3))
+'''
+
+
+def _nn403_local(text: str) -> bool:
+    import libcst as cst
+
+    from lintnn.static.syntax.context import FileContext
+
+    ctx = FileContext(Path("m.py"), text, cst.parse_module(text), "m", False)
+    return all_rules()["NN403"]().statement_local(ctx)
+
+
+def test_nn403_is_statement_local_unless_a_call_hands_on_its_functions_kwargs() -> None:
+    """Only a call passing on the ``**`` parameter of the function around it reads other
+    statements (that function's callers); a ``**kwargs`` parameter alone reads none."""
+    assert not _nn403_local(FORWARDED)
+    kept = FORWARDED.replace("**kwargs), nn.Batch", "), nn.Batch")
+    assert _nn403_local(kept)
+    assert not _nn403_local(kept.replace("return dict(kwargs)", "return dict(**kwargs)"))
+    assert _nn403_local(kept.replace("**kwargs):\n    return dict", "**extra):\n    return dict")
+                        .replace("dict(kwargs)", "dict(**kwargs)"))
+
+
+def test_an_edit_of_the_callers_keywords_rechecks_the_forwarding_layer(
+        engines: tuple[Engine, Engine]) -> None:
+    full, incremental = engines
+    path = Path("forwarded.py")
+    text = FORWARDED
+    assert [d.code for d in _check(full, incremental, path, text).diagnostics] == ["NN403"]
+    edited = text.replace("_conv_bn(3, 16, kernel_size=3)", "_conv_bn(3, 16, bias=False)")
+    edited = edited.replace("_conv_bn(16, 8, kernel_size=3)", "_conv_bn(16, 8, bias=False)")
+    assert _check(full, incremental, path, edited).diagnostics == []
+    assert [d.code for d in _check(full, incremental, path, text).diagnostics] == ["NN403"]

@@ -421,14 +421,10 @@ def forwarded_keywords(ctx: FileContext, call: cst.Call) -> frozenset[str] | Non
     function (a class's ``__init__``: of the class) is a call in this file that passes no
     ``*`` / ``**`` itself; the function cannot be used elsewhere (a notebook's, a private
     or a nested one). None when unsure."""
-    stars = [arg for arg in call.args if arg.star]
-    if len(stars) != 1 or stars[0].star != "**" or not isinstance(stars[0].value, cst.Name):
+    fn = _forwarding_function(ctx, call)
+    if fn is None:
         return None
-    fn = ctx.index.enclosing_function(call)
-    star = fn.params.star_kwarg if fn is not None else None
-    name = stars[0].value.value
-    if fn is None or not isinstance(star, cst.Param) or star.name.value != name:
-        return None
+    name = fn.params.star_kwarg.name.value  # type: ignore[union-attr]
     if any(not _unpacked(ctx, node) for node in _mentions(fn.body, name)):
         return None
     uses = _uses(ctx, fn)
@@ -436,6 +432,19 @@ def forwarded_keywords(ctx: FileContext, call: cst.Call) -> frozenset[str] | Non
         return None
     return frozenset(arg.keyword.value for use in uses  # type: ignore[union-attr]
                      for arg in use.args if arg.keyword is not None)  # type: ignore[union-attr]
+
+
+def _forwarding_function(ctx: FileContext, call: cst.Call) -> cst.FunctionDef | None:
+    """The function around ``call`` when ``call``'s one star argument is ``**kwargs``,
+    that function's own ``**`` parameter; else None."""
+    stars = [arg for arg in call.args if arg.star]
+    if len(stars) != 1 or stars[0].star != "**" or not isinstance(stars[0].value, cst.Name):
+        return None
+    fn = ctx.index.enclosing_function(call)
+    star = fn.params.star_kwarg if fn is not None else None
+    if fn is None or not isinstance(star, cst.Param) or star.name.value != stars[0].value.value:
+        return None
+    return fn
 
 
 def _unpacked(ctx: FileContext, node: cst.CSTNode) -> bool:
@@ -471,6 +480,8 @@ def _uses(ctx: FileContext, fn: cst.FunctionDef) -> list[cst.CSTNode]:
 
 
 def forwards_keywords(ctx: FileContext) -> bool:
-    """A function of the file hands its ``**kwargs`` on: what it holds is read from the
-    function's callers, in other top-level statements (see :func:`forwarded_keywords`)."""
-    return any(isinstance(fn.params.star_kwarg, cst.Param) for fn in ctx.index.functions)
+    """A call of the file hands on the ``**kwargs`` of the function around it: what it
+    holds is read from the function's callers, in other top-level statements (see
+    :func:`forwarded_keywords`, which reads nothing beyond the call's function for any
+    other call)."""
+    return any(_forwarding_function(ctx, call) is not None for call in ctx.index.calls)
