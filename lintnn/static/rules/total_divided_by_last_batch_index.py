@@ -14,8 +14,6 @@ from lintnn.static.syntax.nodes import dotted_name, int_value, keyword, position
 
 # Calls that wrap ``enumerate(loader)`` for a progress bar and yield its items unchanged.
 _PROGRESS = frozenset({"tqdm", "tqdm.tqdm", "tqdm.auto.tqdm", "tqdm.notebook.tqdm"})
-# Statements a loop body may wrap an addition in and still run it on every pass.
-_ALWAYS_RUN = (cst.IndentedBlock, cst.SimpleStatementLine, cst.With)
 
 
 class TotalDividedByLastBatchIndex(Rule):
@@ -154,9 +152,10 @@ def _added_to(assign: cst.Assign, name: str) -> cst.BaseExpression | None:
 
 def _runs_every_pass(ctx: FileContext, statement: cst.CSTNode, loop: cst.For) -> bool:
     """``statement`` sits in the loop's body, at most inside ``with`` blocks."""
+    always_run = (cst.IndentedBlock, cst.SimpleStatementLine, cst.With)  # libcst, lazily
     for ancestor in ctx.index.ancestors(statement):
         if ancestor is loop:
             return True
-        if not isinstance(ancestor, _ALWAYS_RUN):
+        if not isinstance(ancestor, always_run):
             return False
     return False

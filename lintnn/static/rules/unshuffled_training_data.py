@@ -305,7 +305,6 @@ class UnshuffledTrainingData(Rule):
 
 
 _ONCE_DEPTH = 3
-_OPAQUE_SCOPES = (cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 
 
 def _permuted_once_before(
@@ -340,8 +339,9 @@ def _runs_outside(ctx: FileContext, node: cst.CSTNode, region: cst.CSTNode, dept
     """``node`` never runs while ``region`` (a loop) runs: it is outside it, not in a
     lambda or comprehension, and its function (if another one) is called only from
     outside it (or not at all in this file), never passed around as a value."""
+    opaque = (cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
     if depth > _ONCE_DEPTH or ctx.index.is_inside(node, region) or any(
-            isinstance(a, _OPAQUE_SCOPES) for a in ctx.index.ancestors(node)):
+            isinstance(a, opaque) for a in ctx.index.ancestors(node)):
         return False
     fn = ctx.index.enclosing_function(node)
     if fn is None or ctx.index.is_inside(region, fn):
