@@ -152,3 +152,15 @@ def train_with_step_decay(model, loader, epochs=30):
             optimizer.zero_grad()
             criterion(model(x), y).backward()
             optimizer.step()
+
+
+def train_one_epoch(model, loader, optimizer):
+    """The epoch's mean training loss, for the history."""
+    total = 0.0
+    for batch_idx, (x, y) in enumerate(loader):
+        optimizer.zero_grad()
+        loss = criterion(model(x), y)
+        loss.backward()
+        optimizer.step()
+        total += loss.item()
+    return total / batch_idx

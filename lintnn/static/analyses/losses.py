@@ -623,3 +623,37 @@ def strip_to_number(value: cst.BaseExpression,
             value = value.value.value  # type: ignore[attr-defined]
         else:
             return value
+
+
+_MAX_LOSS_DEPTH = 4
+
+
+def batch_loss(ctx: FileContext, value: cst.BaseExpression, loop: cst.CSTNode,
+               depth: int = 0) -> bool:
+    """``value`` (read through ``.item()``, ``float()``, ``.data``) is a loss that ``loop``
+    computes on each pass: a known loss call (:func:`computes_a_loss`), a sum of losses,
+    or a name bound in the loop to one, or that the loop calls ``.backward()`` on."""
+    value = strip_to_number(value)
+    if depth > _MAX_LOSS_DEPTH:
+        return False
+    if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Add):
+        return batch_loss(ctx, value.left, loop, depth + 1) and batch_loss(
+            ctx, value.right, loop, depth + 1)
+    if isinstance(value, cst.Call):
+        return computes_a_loss(ctx, value)
+    if not isinstance(value, cst.Name):
+        return False
+    assign = ctx.last_assignment(value.value, value)
+    if assign is None or not ctx.index.is_inside(assign, loop):
+        return False
+    if _backpropagated(ctx, value.value, loop):
+        return True
+    bound = ctx.assigned_value(value.value, value)
+    return bound is not None and batch_loss(ctx, bound, loop, depth + 1)
+
+
+def _backpropagated(ctx: FileContext, name: str, loop: cst.CSTNode) -> bool:
+    """The loop calls ``name.backward()``."""
+    return any(method_name(call) == "backward" and dotted_name(call.func.value) == name
+               for call in ctx.index.within(ctx.index.calls, loop)
+               if isinstance(call.func, cst.Attribute))

@@ -38,6 +38,14 @@ from lintnn.static.syntax.project import Requirement
 _REDUCTIONS = frozenset({"sum", "mean"})
 
 
+_BY_BATCH_SIZE = (
+    "a sum of per-batch mean losses is divided by the batch size: each batch's loss is "
+    "already averaged over its samples, so the reported loss is batch_size times too small "
+    "(and, unless also divided by the number of batches, grows with it); divide the sum by "
+    "the number of batches, len(loader)"
+)
+
+
 class MeanLossDividedBySampleCount(Rule):
     """``total += criterion(out, y).item()`` over a loader, then
     ``total /= len(loader.dataset)``: the mean of each batch is divided again by its size."""
@@ -52,29 +60,40 @@ class MeanLossDividedBySampleCount(Rule):
         "(loss.item() * x.size(0), or reduction='sum')"
     )
     frameworks = ("torch",)
-    triggers = ("dataset", ".size(", ".shape[", "len(", "__len__")
-    # ``len(loader.dataset)`` (or ``data.__len__()``), or a count of samples added in the
-    # loop (``n += y.size(0)``); a loss named here, or one from another file (imported, or
-    # a parameter called under a loss's name that a caller passes).
-    needs = (Needs(calls=("len", "size", "__len__"), names=("shape",)),
+    triggers = ("dataset", ".size(", ".shape[", "len(", "__len__", "batch_size", "DataLoader")
+    # ``len(loader.dataset)`` (or ``data.__len__()``), a count of samples added in the
+    # loop (``n += y.size(0)``), or the loader's batch size (``loader.batch_size``, its
+    # ``batch_size=``, or a size given by position to the ``DataLoader`` call); a loss
+    # named here, or one from another file (imported, or a parameter called under a loss's
+    # name that a caller passes).
+    needs = (Needs(calls=("len", "size", "__len__"), names=("shape", "batch_size"),
+                   callee_roles=(R.DATA_LOADER,)),
              Needs(roles=(*LOSS_ROLES, R.LOSS_REGRESSION), project_imports=True,
                    called=names_a_loss))
 
     def check(self, ctx: FileContext) -> None:
         # One finding per total: the same sum divided again (printed, then logged) is the
         # same bug, reported at its first division.
-        first: dict[tuple[int, str], tuple[cst.CSTNode, tuple[Requirement, ...]]] = {}
+        first: dict[tuple[int, str],
+                    tuple[cst.CSTNode, str | None, tuple[Requirement, ...]]] = {}
         order = source_order(ctx)
         for node, total, divisor in _divisions(ctx):
-            name = dotted_name(total)
-            requires = self._wrong_division(ctx, node, name, divisor) if name else None
+            base, factors = _quotient(total, divisor)
+            name = dotted_name(base)
+            if name is None:
+                continue
+            requires = self._wrong_division(ctx, node, name, divisor) if base is total else None
+            message = None
+            if requires is None:
+                requires = _divided_by_batch_size(ctx, node, name, factors)
+                message = _BY_BATCH_SIZE
             if requires is None:
                 continue
             key = (id(ctx.scope_of(node)), name)
             if key not in first or order[node] < order[first[key][0]]:
-                first[key] = (node, requires)
-        for node, requires in first.values():
-            ctx.report(node, requires=requires)
+                first[key] = (node, message, requires)
+        for node, message, requires in first.values():
+            ctx.report(node, message, requires=requires)
 
     def _wrong_division(self, ctx: FileContext, node: cst.CSTNode, name: str,
                         divisor: cst.BaseExpression) -> tuple[Requirement, ...] | None:
@@ -287,19 +306,29 @@ def _additions(ctx: FileContext, scope: cst.CSTNode,
     return found
 
 
-def _mean_loss(ctx: FileContext, value: cst.BaseExpression,
-               loop: cst.CSTNode) -> bool | Requirement:
+_MAX_DEPTH = 4
+
+
+def _mean_loss(ctx: FileContext, value: cst.BaseExpression, loop: cst.CSTNode,
+               depth: int = 0) -> bool | Requirement:
     """``criterion(out, y).item()``, or ``loss.item()`` with ``loss = criterion(out, y)``
-    in the loop: one batch's loss averaged over the batch (the default reduction). The
-    criterion may come from a project function or file (``criterion = get_loss(cfg)``,
-    ``from losses import criterion``) or from the callers, as a parameter: a requirement
-    on what that function returns, that file binds, or some caller passes."""
+    in the loop: one batch's loss averaged over the batch (the default reduction); also a
+    sum of such losses (``d_loss = d_loss_real + d_loss_fake``), still on the scale of one
+    sample. The criterion may come from a project function or file (``criterion =
+    get_loss(cfg)``, ``from losses import criterion``) or from the callers, as a parameter:
+    a requirement on what that function returns, that file binds, or some caller passes
+    (a sum is only taken where every part is certain)."""
     value = strip_to_number(value, _REDUCTIONS)
+    if depth > _MAX_DEPTH:
+        return False
+    if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Add):
+        return _mean_loss(ctx, value.left, loop, depth + 1) is True and _mean_loss(
+            ctx, value.right, loop, depth + 1) is True
     if isinstance(value, cst.Name):
         bound = ctx.assigned_value(value.value, value)
         if bound is None or loop not in ctx.index.enclosing_loops(bound):
             return False
-        value = bound
+        return _mean_loss(ctx, bound, loop, depth + 1)
     if not isinstance(value, cst.Call) or not _averages(value):
         return False
     if not computes_a_loss(ctx, value):
@@ -332,3 +361,121 @@ def _averages(call: cst.Call) -> bool:
         return False
     reduction = keyword(call, "reduction")
     return reduction is None or text(reduction) == "mean"
+
+
+# Dividing by the batch size ----------------------------------------------------------
+
+
+def _quotient(total: cst.BaseExpression, divisor: cst.BaseExpression
+              ) -> tuple[cst.BaseExpression, list[cst.BaseExpression]]:
+    """``total`` and the factors it is divided by: ``(t / n) / bs`` and ``t / (n * bs)``
+    give ``t`` and ``[n, bs]``."""
+    factors = _factors(divisor)
+    while isinstance(total, cst.BinaryOperation) and isinstance(total.operator, cst.Divide):
+        factors = [*_factors(total.right), *factors]
+        total = total.left
+    return total, factors
+
+
+def _factors(expr: cst.BaseExpression) -> list[cst.BaseExpression]:
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Multiply):
+        return [*_factors(expr.left), *_factors(expr.right)]
+    return [expr]
+
+
+def _divided_by_batch_size(ctx: FileContext, node: cst.CSTNode, name: str,
+                           factors: list[cst.BaseExpression]
+                           ) -> tuple[Requirement, ...] | None:
+    """``total / BATCH_SIZE`` (also ``(total / n_batches) / bs``, ``total / ((i + 1) * bs)``)
+    where ``total`` adds each batch's mean loss over one loop over ``loader`` (started
+    before the loop, never restarted in it) and the factor is that loader's batch size:
+    ``loader.batch_size``, the expression given as its ``batch_size=``, or, beside another
+    factor, the same number. What must hold of other files for that (``()``: nothing);
+    None when it is not so."""
+    scope = ctx.scope_of(node)
+    added = _additions(ctx, scope, name)
+    loops = {id(loop): loop for statement, _ in added
+             for loop in ctx.index.enclosing_loops(statement)[:1]}
+    if len(loops) != 1:
+        return None
+    loop = next(iter(loops.values()))
+    if not isinstance(loop, cst.For) or ctx.scope_of(loop) is not scope or not (
+            loop in ctx.index.enclosing_loops(node) or _ends_before(ctx, scope, loop, node)):
+        return None
+    starts = [a for a in D.nodes_in_scope(ctx, cst.Assign, scope)
+              if name in D.target_names(a) and not _adds_to(a, name)]
+    if not starts or any(ctx.index.is_inside(a, loop) for a in starts):
+        return None  # restarted inside the loop: a window of batches (``running_loss``)
+    if not any(_is_batch_size(ctx, factor, loop, node, len(factors) > 1)
+               for factor in factors):
+        return None
+    requires: list[Requirement] = []
+    for _, value in added:
+        mean = _mean_loss(ctx, value, loop)
+        if mean is False:
+            return None
+        if isinstance(mean, Requirement) and mean not in requires:
+            requires.append(mean)
+    return tuple(requires)
+
+
+def _is_batch_size(ctx: FileContext, factor: cst.BaseExpression, loop: cst.For,
+                   at: cst.CSTNode, beside: bool) -> bool:
+    """``factor`` is the batch size of a loader ``loop`` iterates."""
+    loaders = D.iterated_names(loop.iter)
+    if isinstance(factor, cst.Name):
+        bound = ctx.assigned_value(factor.value, at)
+        if isinstance(bound, cst.Attribute) and _batch_size_attribute(bound, loaders):
+            return True
+    if _batch_size_attribute(factor, loaders):
+        return True
+    for loader in loaders:
+        size = _loader_batch_size(ctx, loader, loop)
+        if size is None:
+            continue
+        if beside and isinstance(factor, cst.Integer) and int_value(factor) is not None \
+                and int_value(factor) == int_value(size):
+            return True
+        named = dotted_name(size)
+        if named is not None and named == dotted_name(factor) and _bound_once(ctx, named):
+            return True
+    return False
+
+
+def _batch_size_attribute(expr: cst.BaseExpression, loaders: set[str]) -> bool:
+    """``loader.batch_size`` of one of ``loaders``."""
+    return isinstance(expr, cst.Attribute) and expr.attr.value == "batch_size" and (
+        dotted_name(expr.value) in loaders)
+
+
+def _loader_batch_size(ctx: FileContext, loader: str, loop: cst.For
+                       ) -> cst.BaseExpression | None:
+    """The ``batch_size`` given to the ``DataLoader(...)`` that ``loader`` was bound to,
+    in the loop's scope (or at module level)."""
+    if "." in loader:
+        return None
+    call = ctx.assigned_value(loader, loop)
+    if call is None and ctx.scope_of(loop) is not ctx.module:
+        module_assigns = [a for a in D.nodes_in_scope(ctx, cst.Assign, ctx.module)
+                          if loader in D.target_names(a)]
+        call = module_assigns[0].value if len(module_assigns) == 1 and len(
+            module_assigns[0].targets) == 1 else None
+    if not isinstance(call, cst.Call):
+        return None
+    _, entry = ctx.callee(call)
+    if entry is None or R.DATA_LOADER not in entry.roles:
+        return None
+    size = keyword(call, "batch_size")
+    if size is None:
+        args = positional(call)
+        size = args[1] if len(args) > 1 else None
+    return size
+
+
+def _bound_once(ctx: FileContext, name: str) -> bool:
+    """A plain name bound at most once in the file (a constant), or an attribute
+    (``args.batch_size``)."""
+    if "." in name:
+        return True
+    return sum(name in target_names(t.target) for a in ctx.index.assignments
+               for t in a.targets) <= 1

@@ -7,6 +7,7 @@ import libcst as cst
 from lintnn.diagnostics import Severity
 from lintnn.static import knowledge
 from lintnn.static.analyses import datasets as D
+from lintnn.static.analyses.replayed_batches import is_epoch_loop, replays
 from lintnn.static.knowledge import roles as R
 from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext, returns_of
@@ -30,6 +31,19 @@ _PIPELINE_WORDS = frozenset({"ds", "dataset", "datasets", "gen", "generator", "l
                              "pipeline", "iterator", "iter", "flow", "sequence"})
 
 
+_REPLAY_MESSAGES = {
+    "materialised": (
+        "the training batches are taken once, before the epoch loop, and replayed: every "
+        "epoch sees the same batches in the same order (and the same random augmentations), "
+        "whatever the loader shuffles; iterate the loader itself in each epoch"),
+    "cycled": (
+        "itertools.cycle keeps the batches of the loader's first pass and replays them: "
+        "after one pass every epoch sees the same batches in the same order (and the same "
+        "random augmentations); restart the loader instead (`while True: yield from "
+        "loader`, or iter(loader) again when it is exhausted)"),
+}
+
+
 class UnshuffledTrainingData(Rule):
     """A training loader, ``fit`` or batching loop that never shuffles the data."""
 
@@ -42,7 +56,7 @@ class UnshuffledTrainingData(Rule):
         "or permute the indices each epoch"
     )
     frameworks = ("torch", "jax", "keras", "sklearn")
-    triggers = ("DataLoader", "shuffle", "train", "from_tensor_slices")
+    triggers = ("DataLoader", "shuffle", "train", "from_tensor_slices", "loader", "cycle")
     absent = ("",)
     needs = (Needs(callee_roles=(R.DATA_LOADER,),
                    calls=("fit", "fit_generator", "train_on_batch", "from_tensor_slices"),
@@ -64,6 +78,8 @@ class UnshuffledTrainingData(Rule):
                 self._check_project_loader(ctx, call)
         self._check_manual_batching(ctx)
         self._check_tf_data(ctx)
+        for replay in replays(ctx):
+            ctx.report(replay.call, _REPLAY_MESSAGES[replay.kind])
 
     # tf.data pipelines ----------------------------------------------------------------
 
@@ -256,8 +272,9 @@ class UnshuffledTrainingData(Rule):
     # Manual batching: X_train[i:i + bs] ------------------------------------------------
 
     def _check_manual_batching(self, ctx: FileContext) -> None:
-        if any(D.is_permutation_call(ctx, call) for call in ctx.index.calls):
-            return  # some permutation somewhere: assume it reorders the data
+        # With a permutation somewhere, only a loop the permutations cannot reorder between
+        # epochs counts (:func:`_permuted_once_before`); else assume they reorder the data.
+        permutations = [call for call in ctx.index.calls if D.is_permutation_call(ctx, call)]
         reported: set[cst.CSTNode] = set()
         for loop in ctx.index.loops:
             if not isinstance(loop, cst.For) or loop in reported:
@@ -270,6 +287,8 @@ class UnshuffledTrainingData(Rule):
                 ctx, loop, targets)
             if slices and all(_drawn_data(ctx, data, loop) for data, _, _ in slices):
                 continue  # i.i.d. random draws: a fixed order undoes nothing
+            if permutations and not _permuted_once_before(ctx, loop, permutations, slices):
+                continue
             for data, start, batch in slices:
                 if _unshuffled_batches_of(ctx, loop, D.data_name(data)):
                     # a range over the data is the batching; a counter the loop advances
@@ -278,9 +297,63 @@ class UnshuffledTrainingData(Rule):
                     ctx.report(batch if by_counter else loop)
                     reported.add(loop)
                     break
+        if permutations:
+            return
         for loop in _batching_generator_loops(ctx):
             if loop not in reported:
                 ctx.report(loop)
+
+
+_ONCE_DEPTH = 3
+
+
+def _permuted_once_before(
+    ctx: FileContext, loop: cst.For,
+    permutations: list[cst.Call],
+    slices: list[tuple[cst.BaseExpression, cst.BaseExpression, cst.CSTNode]],
+) -> bool:
+    """``perm = rng.permutation(n); X = X[perm]`` once, then ``for epoch in ...: for i in
+    range(...): X[i:i + bs]``: the batching ``loop`` sits in an epoch loop of its function
+    that no permutation of the file can run in (each runs outside it, at most through
+    functions called outside it), and that never rebinds the sliced data: the order was
+    drawn once, and every epoch walks it again."""
+    epochs = [e for e in ctx.index.enclosing_loops(loop) if is_epoch_loop(e)]
+    if not epochs or not slices:
+        return False
+    epoch = epochs[-1]
+    sliced = {dotted_name(data) for data, _, _ in slices}
+    if None in sliced or any(_rebound_in(ctx, epoch, name) for name in sliced):  # type: ignore[arg-type]
+        return False
+    return all(_runs_outside(ctx, p, epoch, 0) for p in permutations)
+
+
+def _rebound_in(ctx: FileContext, region: cst.CSTNode, name: str) -> bool:
+    """``name`` (or the object it is an attribute of) is bound inside ``region``."""
+    root = name.split(".")[0]
+    return any(name in D.target_names(a) or root in D.target_names(a)
+               for a in D.descendants(ctx, region, cst.Assign)) or any(
+        dotted_name(a.target) in (name, root) for a in D.descendants(ctx, region, cst.AugAssign))
+
+
+def _runs_outside(ctx: FileContext, node: cst.CSTNode, region: cst.CSTNode, depth: int) -> bool:
+    """``node`` never runs while ``region`` (a loop) runs: it is outside it, not in a
+    lambda or comprehension, and its function (if another one) is called only from
+    outside it (or not at all in this file), never passed around as a value."""
+    opaque = (cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+    if depth > _ONCE_DEPTH or ctx.index.is_inside(node, region) or any(
+            isinstance(a, opaque) for a in ctx.index.ancestors(node)):
+        return False
+    fn = ctx.index.enclosing_function(node)
+    if fn is None or ctx.index.is_inside(region, fn):
+        return True
+    if ctx.index.enclosing_class(fn) is not None or ctx.index.enclosing_function(fn):
+        return False  # a method or a closure: called from where the analysis cannot see
+    sites = ctx.call_graph.callers(fn)
+    uses = [n for n in D.nodes_of(ctx, cst.Name) if n.value == fn.name.value  # type: ignore[attr-defined]
+            and n is not fn.name]
+    if len(uses) != len(sites):
+        return False  # also read as a value (a callback): it may run anywhere
+    return all(_runs_outside(ctx, site, region, depth + 1) for site in sites)
 
 
 def _batching_generator_loops(ctx: FileContext) -> list[cst.For]:
