@@ -158,6 +158,7 @@ def splits_in(ctx: FileContext, scope: cst.CSTNode, calls: list[cst.Call],
                 out.append((D.order(ctx, call), held))  # type: ignore[arg-type]
     if slices:
         out += _splits_by_callees(ctx, calls)
+        out += _flag_parts(ctx, scope)
     if not slices and not indices:
         return out
     for assign in D.assignments_in(ctx, scope):
@@ -220,6 +221,69 @@ def _named_parts(ctx: FileContext, fn: cst.FunctionDef) -> list[Split]:
     return [(D.order(ctx, assign), parts) for assign in D.assignments_in(ctx, fn)
             if any(D.split_of(n) for n in D.target_names(assign))
             and (parts := _parts_of(assign.value))]
+
+
+def _flag_parts(ctx: FileContext, scope: cst.CSTNode) -> list[Split]:
+    """``if train: self.data = X[:n]`` / ``else: self.data = X[n:]`` (or ``X[-m:]``): the two
+    arms of a test on a train / eval flag bind one target to complementary slices of one
+    name, so that name is split (at both assignments)."""
+    out: list[Split] = []
+    for node in D.nodes_in_scope(ctx, cst.If, scope):
+        orelse = node.orelse
+        if not isinstance(orelse, cst.Else) or not _names_a_split(node.test):
+            continue
+        first, second = _slice_binding(node.body), _slice_binding(orelse.body)
+        if (first is None or second is None or first[1:3] != second[1:3]
+                or first[0] == second[0]):
+            continue
+        out += [(D.order(ctx, assign), {first[2]}) for assign in (first[3], second[3])]
+    return out
+
+
+def _names_a_split(test: cst.BaseExpression) -> bool:
+    """``train_flag``, ``self.is_train``, ``mode == "test"``: a test that names a split."""
+    if any(D.split_of(name.value) for name in names_in(test)):
+        return True
+    return any(isinstance(s, cst.SimpleString) and D.split_of(str(s.evaluated_value))
+               for s in _strings(test))
+
+
+def _strings(node: cst.CSTNode) -> list[cst.CSTNode]:
+    if isinstance(node, cst.SimpleString):
+        return [node]
+    return [s for child in node.children for s in _strings(child)]
+
+
+def _slice_binding(
+        block: cst.BaseSuite) -> tuple[str, str, str, cst.Assign] | None:
+    """The one ``target = name[:n]`` (``"head"``) or ``target = name[n:]`` / ``name[-m:]``
+    (``"tail"``) among a block's statements: (which end, target, name, assignment)."""
+    found = []
+    for statement in getattr(block, "body", ()):
+        for small in getattr(statement, "body", ()) if isinstance(
+                statement, cst.SimpleStatementLine) else ():
+            if not isinstance(small, cst.Assign) or len(small.targets) != 1:
+                continue
+            end = _slice_end(small.value)
+            target = dotted_name(small.targets[0].target)
+            name = D.data_name(small.value.value) if end else None  # type: ignore[attr-defined]
+            if end and target and name:
+                found.append((end, target, name, small))
+    return found[0] if len(found) == 1 else None
+
+
+def _slice_end(expr: cst.BaseExpression) -> str | None:
+    """``"head"`` for ``X[:n]``, ``"tail"`` for ``X[n:]``; None for any other expression."""
+    if not isinstance(expr, cst.Subscript) or len(expr.slice) != 1:
+        return None
+    part = expr.slice[0].slice
+    if not isinstance(part, cst.Slice) or part.step is not None:
+        return None
+    if part.lower is None and part.upper is not None:
+        return "head"
+    if part.upper is None and part.lower is not None:
+        return "tail"
+    return None
 
 
 def _parts_of(expr: cst.BaseExpression) -> set[str]:

@@ -68,7 +68,9 @@ class StatisticsFittedBeforeSplit(Rule):
              # function whose result a caller in another file may split (a call fact).
              Needs(callee_roles=(R.SPLIT_FUNCTION,), roles=(R.SPLITTER,),
                    names=("validation_split",), functions=lambda name: True,
-                   assigned=lambda name: D.split_of(name) is not None))
+                   assigned=lambda name: D.split_of(name) is not None,
+                   # ``if train: d = X[:n] else: d = X[n:]``: slices chosen by a split flag.
+                   words=lambda word: D.split_of(word) is not None))
 
     def check(self, ctx: FileContext) -> None:
         for scope, calls in D.calls_by_scope(ctx).items():
