@@ -284,3 +284,20 @@ def test_name_rebound_inside_the_evaluation_loop_is_silent() -> None:
         "            preds.append(model(x))",
         "            preds.append(model(x))\n            model = torch.load('other.pt')")
     assert_findings(source, "NN201")
+
+
+def test_bare_dropout_used_as_noise_on_test_data_is_silent() -> None:
+    source = NET + """
+
+model = Plain()
+noise = nn.Dropout(0.5)
+optimizer = torch.optim.Adam(model.parameters())
+for x, y in train_loader:
+    optimizer.zero_grad()
+    nn.functional.mse_loss(model(noise(torch.ones(x.shape)) * x), x).backward()
+    optimizer.step()
+for x, y in test_loader:
+    noisy = noise(torch.ones(x.shape)) * x
+    print(nn.functional.mse_loss(model(noisy), x).item())
+"""
+    assert_findings(source, "NN201")

@@ -125,8 +125,10 @@ def _check_evaluation_data(ctx: FileContext, reported: set[cst.CSTNode]) -> None
                 scope_of(ctx, call) in reported or _managed_by_framework(ctx, call)):
             continue
         model_expr = _model_expression(call)
-        if model_expr is None or _inside_module_class(ctx, model_expr) or (
-                is_stochastic_name(dotted_name(model_expr) or "")) or (
+        name = dotted_name(model_expr) if model_expr is not None else None
+        # Only a model the file trains: a bare ``nn.Dropout`` applied to the data is noise.
+        if model_expr is None or name not in modes.trained_names() or (
+                _inside_module_class(ctx, model_expr) or is_stochastic_name(name or "")) or (
                 _passed_to_unknown_before(ctx, modes, call, model_expr)):
             continue
         witness = _first_witness(ctx, modes, call, model_expr)
