@@ -515,8 +515,10 @@ def _factory_name(ctx: FileContext, expr: cst.BaseExpression, depth: int) -> Val
     if not isinstance(expr, cst.Name) or depth > _FACTORY_DEPTH:
         return None
     assign = ctx.last_assignment(expr.value, expr)
+    if assign is not None and ctx.index.is_inside(expr, assign):
+        assign = ctx.last_assignment(expr.value, assign)  # ``model = fit(model)``: the one before
     if assign is None or len(assign.targets) != 1 or not dominates(ctx, assign, expr) or (
-            _rebound_in_loop(ctx, expr)):
+            _rebound_in_loop(ctx, expr, assign)):
         return None
     target = assign.targets[0].target
     if isinstance(target, cst.Name):
@@ -537,9 +539,14 @@ def _factory_name(ctx: FileContext, expr: cst.BaseExpression, depth: int) -> Val
     return factory_result(ctx, call, depth + 1, position, width)
 
 
-def _rebound_in_loop(ctx: FileContext, name: cst.Name) -> bool:
-    """``name`` is assigned again in a loop around it (after it: the next iteration's)."""
+def _rebound_in_loop(ctx: FileContext, name: cst.Name, assign: cst.Assign) -> bool:
+    """``name`` is assigned again in a loop around it (after it: the next iteration's).
+    A loop around both that ``assign`` (dominating ``name``) binds in every iteration
+    cuts the question short: only the loops inside it can carry another binding."""
     loops = ctx.index.enclosing_loops(name)
+    binding = next((i for i, loop in enumerate(loops) if ctx.index.is_inside(assign, loop)), None)
+    if binding is not None:
+        loops = loops[:binding]
     return any(ctx.index.is_inside(node, loops[-1]) and any(
         name.value in target_names(t.target) for t in node.targets)
         for node in ctx.index.assignments) if loops else False
@@ -568,11 +575,27 @@ def factory_result(ctx: FileContext, call: cst.BaseExpression, depth: int = 0,
             return None
         value = ctx.value(returned) or _factory_name(ctx, returned, depth + 1) or (
             factory_result(ctx, returned, depth + 1))
+        if value is not None and value.kind is Kind.PARAM:
+            value = _passed_through(ctx, fn, call, value, depth + 1)
         if value is None or value.kind is not Kind.INSTANCE or (
                 found is not None and not found.same_as(value)):
             return None
         found = found or value
     return found
+
+
+def _passed_through(ctx: FileContext, fn: cst.FunctionDef, call: cst.Call, value: Value,
+                    depth: int) -> Value | None:
+    """The model a function returns unchanged (``return model`` of its parameter: ``model =
+    train(model, loader)``): the instance ``call`` passes for that parameter."""
+    param = value.node
+    if not isinstance(param, cst.Param) or depth > _FACTORY_DEPTH:
+        return None
+    passed = ctx.call_graph.argument_for(fn, param, call)
+    if passed is None:
+        return None
+    found = ctx.value(passed) or _factory_name(ctx, passed, depth + 1)
+    return found if found is not None and found.kind is Kind.INSTANCE else None
 
 
 def _unwrap(expr: cst.BaseExpression) -> cst.BaseExpression:

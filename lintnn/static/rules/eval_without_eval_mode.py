@@ -17,6 +17,7 @@ from lintnn.static.analyses.modes import (
     is_evaluation_name,
     is_no_grad_block,
     is_no_grad_function,
+    is_stochastic_name,
     mode_dependence,
     mode_index,
     model_value,
@@ -50,6 +51,13 @@ def _evaluation_unit_name(name: str) -> bool:
     return is_evaluation_name(name)
 
 
+def _names_evaluation_data(word: str) -> bool:
+    """An identifier that names validation / test data (``val_loader``, ``X_test``): a
+    model call on such data is evaluation code (its ``needs``; a dotted name's words are
+    its parts' words)."""
+    return D.split_of(word) == D.EVAL
+
+
 class EvalWithoutEvalMode(Rule):
     """Evaluation code calls a model that has dropout or batch norm without ``.eval()``."""
 
@@ -59,10 +67,12 @@ class EvalWithoutEvalMode(Rule):
     message = ("evaluation runs a model with dropout or batch norm in training mode; "
                "call model.eval() before evaluating")
     frameworks = ("torch",)
-    triggers = ("no_grad", "inference_mode", "eval", "valid", "test", "predict", "infer")
+    triggers = ("no_grad", "inference_mode", "eval", "val", "test", "predict", "infer",
+                "holdout", "heldout")
     absent = ("eval", "train")
     needs = (Needs(frameworks=("torch",)),
-             Needs(callee_roles=(R.NO_GRAD,), functions=_evaluation_unit_name))
+             Needs(callee_roles=(R.NO_GRAD,), functions=_evaluation_unit_name,
+                   words=_names_evaluation_data))
 
     def check(self, ctx: FileContext) -> None:
         if "torch" not in ctx.frameworks:
@@ -85,13 +95,108 @@ class EvalWithoutEvalMode(Rule):
             reported.add(unit)
             if isinstance(scope, cst.FunctionDef):
                 reported.add(scope)  # one finding per evaluation function
-            where = dotted_name(model_expr) or "the model"
-            message = (f"`{where}` (it has dropout or batch norm) runs here in training mode: "
-                       f"no `{where}.eval()` before this evaluation, here or in its caller; "
-                       f"dropout stays on and batch norm uses batch statistics")
             report_at = unit.name if isinstance(unit, cst.FunctionDef) else unit
-            requires = (witness.requirement,) if witness.requirement else ()
-            ctx.report(report_at, message, requires=requires)
+            _report(ctx, report_at, model_expr, witness)
+        if not ctx.is_test_file:
+            _check_evaluation_data(ctx, reported)
+
+
+def _report(ctx: FileContext, at: cst.CSTNode, model_expr: cst.BaseExpression,
+            witness: _Witness) -> None:
+    where = dotted_name(model_expr) or "the model"
+    message = (f"`{where}` (it has dropout or batch norm) runs here in training mode: "
+               f"no `{where}.eval()` before this evaluation, here or in its caller; "
+               f"dropout stays on and batch norm uses batch statistics")
+    requires = (witness.requirement,) if witness.requirement else ()
+    ctx.report(at, message, requires=requires)
+
+
+def _check_evaluation_data(ctx: FileContext, reported: set[cst.CSTNode]) -> None:
+    """Model calls on validation or test data outside any no_grad block or evaluation
+    function (``model(X_val)`` after the step, ``for x, y in val_loader: model(x)`` in the
+    training function, a submission loop after training): reported at the model call,
+    once per loop, and never where a no_grad / named evaluation was reported already."""
+    modes = mode_index(ctx)
+    done = set(reported)
+    for call in ctx.index.calls:
+        unit = _evaluation_data_unit(ctx, modes, call)
+        if unit is None or unit in done or any(
+                ctx.index.is_inside(unit, other) for other in reported) or (
+                scope_of(ctx, call) in reported or _managed_by_framework(ctx, call)):
+            continue
+        model_expr = _model_expression(call)
+        name = dotted_name(model_expr) if model_expr is not None else None
+        # Only a model the file trains: a bare ``nn.Dropout`` applied to the data is noise.
+        if model_expr is None or name not in modes.trained_names() or (
+                _inside_module_class(ctx, model_expr) or is_stochastic_name(name or "")) or (
+                _passed_to_unknown_before(ctx, modes, call, model_expr)):
+            continue
+        witness = _first_witness(ctx, modes, call, model_expr)
+        if witness is None:
+            continue
+        done.add(unit)
+        _report(ctx, call, model_expr, witness)
+
+
+def _evaluation_data_unit(ctx: FileContext, modes: ModeIndex,
+                          call: cst.Call) -> cst.CSTNode | None:
+    """The loop over validation / test data (with no training step) that ``call`` runs
+    in, or ``call`` itself when an argument names such data and no training step follows
+    it in its loop iteration (a step after it: test-time adaptation, not evaluation)."""
+    scope = scope_of(ctx, call)
+    if _evaluation_unit(ctx, call) is not None or evaluation_function(ctx, call) is not None:
+        return None
+    if _in_stochastic_code(ctx, call):
+        return None
+    for loop in ctx.index.enclosing_loops(call):
+        splits = {D.clear_split(n) for n in D.iterated_names(loop.iter)} \
+            if isinstance(loop, cst.For) else set()
+        if D.EVAL in splits and D.TRAIN not in splits:
+            trains = D.is_training_loop(ctx, loop) or any(
+                Event.STEP in kinds for _, kinds in modes.call_events(loop))
+            return None if trains else loop
+    if not any(D.clear_split(D.data_name(arg.value)) == D.EVAL for arg in call.args):
+        return None
+    loops = ctx.index.enclosing_loops(call)
+    region = loops[0] if loops else scope
+    after = modes.position.get(call, 0)
+    if any(Event.STEP in kinds and modes.position.get(node, 0) > after
+           for node, kinds in modes.call_events(region)):
+        return None
+    return call
+
+
+def _in_stochastic_code(ctx: FileContext, node: cst.CSTNode) -> bool:
+    """Inside a function or class named for deliberate sampling (Monte-Carlo dropout)."""
+    return any(isinstance(a, (cst.FunctionDef, cst.ClassDef)) and is_stochastic_name(
+        a.name.value) for a in ctx.index.ancestors(node))
+
+
+# Callees that may take a model without changing its mode.
+_MODE_NEUTRAL = frozenset({"print", "len", "type", "isinstance", "id", "str", "repr",
+                           "getattr", "hasattr", "setattr", "vars", "dir"})
+
+
+def _passed_to_unknown_before(ctx: FileContext, modes: ModeIndex, site: cst.Call,
+                              model_expr: cst.BaseExpression) -> bool:
+    """The model goes, before ``site`` in its scope, to a function whose body this file
+    does not hold (``train(model, ...)`` imported from a project module, a library's
+    fit): it may leave the model in eval mode, so the mode at ``site`` is unknown."""
+    name = dotted_name(model_expr)
+    if name is None:
+        return True
+    scope = scope_of(ctx, site)
+    for call in modes.calls_in(scope):
+        if call is site or not modes.before(call, site, scope) or (
+                ctx.call_graph.target(call) is not None):
+            continue
+        if not any(dotted_name(arg.value) == name for arg in call.args):
+            continue
+        qualname, _ = ctx.callee(call)
+        root = (qualname or dotted_name(call.func) or "").split(".")[0]
+        if root != "torch" and (qualname or dotted_name(call.func)) not in _MODE_NEUTRAL:
+            return True
+    return False
 
 
 def _evaluation_unit(ctx: FileContext, call: cst.Call) -> cst.CSTNode | None:
