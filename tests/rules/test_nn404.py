@@ -279,3 +279,42 @@ def head(width):
     layers.append(nn.Linear(width, 1))
     return nn.Sequential(*layers)
 """, "NN404")
+
+
+def test_an_activation_commented_out_between_the_layers_stays_silent() -> None:
+    """The author wrote the activation and switched it off: a linear model on purpose."""
+    assert_findings("""
+import torch.nn as nn
+from keras import layers, models
+
+linear_on_purpose = nn.Sequential(
+    nn.Linear(2, 100),
+    # nn.ReLU(),  # comment this line for a linear model
+    nn.Linear(100, 3),
+)
+keras_experiment = models.Sequential([
+    layers.Dense(64),  # layers.Activation("relu"),
+    layers.Dropout(0.1),
+    layers.Dense(1),
+])
+still_flagged = nn.Sequential(
+    nn.Linear(2, 100),  # expect: NN404
+    # a hidden layer of 100 units
+    nn.Linear(100, 3),
+)
+""", "NN404")
+
+
+def test_a_sequential_changed_after_it_is_built_stays_silent() -> None:
+    """``net[0].weight = net[1].weight`` ties the layers; ``net[1] = ...`` replaces one."""
+    assert_findings("""
+import torch.nn as nn
+
+tied = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 2))
+tied[0].weight = tied[1].weight
+
+def build():
+    net = nn.Sequential(nn.Linear(8, 8), nn.Linear(8, 8))
+    net[1] = nn.ReLU()
+    return net
+""", "NN404")

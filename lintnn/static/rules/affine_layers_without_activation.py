@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from lintnn.diagnostics import Severity
@@ -18,7 +20,13 @@ from lintnn.static.knowledge import roles as R
 from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.dataflow import Kind, Value
-from lintnn.static.syntax.nodes import int_value, keyword, positional, string_value
+from lintnn.static.syntax.nodes import (
+    dotted_name,
+    int_value,
+    keyword,
+    positional,
+    string_value,
+)
 
 _AFFINE = frozenset({R.LINEAR, R.CONV})
 # Layers and functions whose output is a fixed linear map of their input (or, dropout,
@@ -74,8 +82,10 @@ class AffineLayersWithoutActivation(Rule):
             _, entry = ctx.callee(call)
             if entry is not None and R.SEQUENTIAL in entry.roles:
                 value = ctx.value(call)
-                if value is not None and value.kind is Kind.INSTANCE:
-                    links += _sequence_links(ctx, _flat(value.items))
+                if value is not None and value.kind is Kind.INSTANCE and not _rewired(
+                        ctx, call):
+                    links += _sequence_links(ctx, _flat(value.items),
+                                             _commented_out(call))
             else:
                 links += _call_links(ctx, call)
         links += _grown_links(ctx)
@@ -99,12 +109,16 @@ def _flat(items: tuple[Value | None, ...]) -> list[Value | None]:
     return out
 
 
-def _sequence_links(ctx: FileContext, items: list[Value | None]) -> list[tuple[
+def _sequence_links(ctx: FileContext, items: list[Value | None],
+                    skipped: frozenset[int] = frozenset()) -> list[tuple[
         cst.CSTNode, cst.CSTNode]]:
-    """(plain affine layer, affine layer it feeds) in a Sequential's list of layers."""
+    """(plain affine layer, affine layer it feeds) in a Sequential's list of layers; none
+    across an activation commented out after the layer (ids in ``skipped``)."""
     links = []
     last: Value | None = None  # the plain affine layer whose output is still affine
-    for item in items:
+    for previous, item in zip([None, *items], items, strict=False):
+        if previous is not None and id(previous.node) in skipped:
+            last = None
         if _affine(item) and last is not None and _ungrouped(item):
             links.append((last.node, item.node))  # type: ignore[arg-type]
         if _affine(item):
@@ -112,6 +126,59 @@ def _sequence_links(ctx: FileContext, items: list[Value | None]) -> list[tuple[
         elif not _passes_on(item):
             last = None
     return links
+
+
+# An activation written in a comment (``# nn.ReLU(),``, ``# activation="relu"``).
+_COMMENTED_ACTIVATION = re.compile(
+    r"(?i)\b(?:relu\d?|leaky_?relu|p?relu|gelu|selu|elu|silu|swish|mish|tanh|sigmoid|"
+    r"softplus|activation)\s*(?:\(|=)")
+
+
+def _commented_out(call: cst.Call) -> frozenset[int]:
+    """The layers of a Sequential's argument list followed by a comment that holds an
+    activation: the author wrote it and switched it off, so the linear stack after them is
+    an experiment on purpose (``nn.Linear(n, d),  # nn.ReLU(),``)."""
+    args = [arg for arg in call.args if not arg.star and arg.keyword is None]
+    if len(args) == 1 and isinstance(args[0].value, (cst.List, cst.Tuple)):
+        entries = [(el.value, el.comma) for el in args[0].value.elements]
+    else:
+        entries = [(arg.value, arg.comma) for arg in args]
+    return frozenset(id(value) for value, comma in entries
+                     if isinstance(comma, cst.Comma) and any(
+                         _COMMENTED_ACTIVATION.search(text) for text in _comments(comma)))
+
+
+def _comments(node: cst.CSTNode) -> list[str]:
+    """The text of every comment inside ``node`` (a comma and the whitespace after it)."""
+    found, stack = [], [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Comment):
+            found.append(current.value)
+        stack.extend(current.children)
+    return found
+
+
+def _rewired(ctx: FileContext, call: cst.Call) -> bool:
+    """The Sequential is bound to a name whose entries are replaced or changed later in
+    the same scope (``net[1] = nn.ReLU()``, ``net[0].weight = net[1].weight``): what its
+    layers compute is not what the list says."""
+    assign = ctx.index.parent(call)
+    if not isinstance(assign, cst.Assign) or assign.value is not call \
+            or len(assign.targets) != 1:
+        return False
+    name = dotted_name(assign.targets[0].target)
+    if name is None:
+        return False
+    scope = ctx.scope_of(call)
+    for other in ctx.index.within(ctx.index.assignments, scope):
+        for target in other.targets:
+            node = target.target
+            while isinstance(node, (cst.Attribute, cst.Subscript)):
+                if isinstance(node, cst.Subscript) and dotted_name(node.value) == name:
+                    return True
+                node = node.value
+    return False
 
 
 def _grown_links(ctx: FileContext) -> list[tuple[cst.CSTNode, cst.CSTNode]]:
