@@ -25,6 +25,7 @@ class SmallCNN(nn.Module):
             nn.BatchNorm1d(128),
             nn.ReLU(),
         )
+        self.proj = nn.Linear(128, 128)
         self.head = nn.Linear(128, classes)
         self.apply(self._init_weights)
 
@@ -38,4 +39,4 @@ class SmallCNN(nn.Module):
     def forward(self, x):
         x = self.features(x).flatten(1)
         x = self.bn(self.fc(x))
-        return self.head(self.neck(x))
+        return self.head(self.proj(self.neck(x)))

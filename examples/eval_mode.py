@@ -51,7 +51,7 @@ def flax_part():
     class MLP(fnn.Module):
         @fnn.compact
         def __call__(self, x, train: bool):
-            x = fnn.Dense(32)(x)
+            x = fnn.relu(fnn.Dense(32)(x))
             x = fnn.Dropout(0.5, deterministic=not train)(x)
             return fnn.Dense(3)(x)
 

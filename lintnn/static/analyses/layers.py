@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from lintnn.static.analyses.shapes import reshaped_tensor
 from lintnn.static.knowledge import roles as R
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.dataflow import Kind, Value
@@ -485,3 +486,142 @@ def forwards_keywords(ctx: FileContext) -> bool:
     :func:`forwarded_keywords`, which reads nothing beyond the call's function for any
     other call)."""
     return any(_forwarding_function(ctx, call) is not None for call in ctx.index.calls)
+
+
+# What feeds a layer call (``forward`` / ``__call__`` / the keras functional API) ---------
+
+def applied_layer(ctx: FileContext, call: cst.Call) -> Value | None:
+    """The layer instance ``call`` applies: ``self.fc(x)``, ``Dense(10)(x)``,
+    ``self.fcs[i](x)``; None when it is no known instance."""
+    if not isinstance(call.func, (cst.Name, cst.Attribute, cst.Call, cst.Subscript)):
+        return None
+    layer = ctx.value(call.func)
+    return layer if layer is not None and layer.kind is Kind.INSTANCE else None
+
+
+def layer_input(call: cst.Call) -> cst.BaseExpression | None:
+    """The one tensor a layer call reads: its only positional argument (keywords such as
+    ``training=`` aside); None with ``*args`` / ``**kwargs`` or several tensors."""
+    args = positional(call)
+    if len(args) != 1 or has_star_args(call):
+        return None
+    return args[0]
+
+
+def fed_value(ctx: FileContext, expr: cst.BaseExpression) -> Value | None:
+    """What reaches a layer through ``expr``, seen through pure reshapes
+    (``torch.flatten(x, 1)``, ``x.view(n, -1)``), inline or assigned in the same block:
+    they change no value."""
+    for _ in range(8):
+        source = reshaped_tensor(ctx, expr) if isinstance(expr, cst.Call) else None
+        if source is None and isinstance(expr, cst.Name) and ctx.value(expr) is None:
+            assigned = _assigned_in_block(ctx, expr)
+            if isinstance(assigned, cst.Call):
+                source = reshaped_tensor(ctx, assigned)
+        if source is None:
+            return ctx.value(expr)
+        expr = source
+    return None
+
+
+def _assigned_in_block(ctx: FileContext, name: cst.Name) -> cst.BaseExpression | None:
+    """The value of the last ``name = ...`` before ``name``, when it sits in the same block
+    (so no branch or loop can bring another value)."""
+    statement = ctx.index.statement_of(name)
+    assign = ctx.last_assignment(name.value, statement)
+    if assign is None or len(assign.targets) != 1 or not isinstance(
+            assign.targets[0].target, cst.Name):
+        return None
+    block = ctx.index.parent(ctx.index.parent(statement))
+    if block is None or ctx.index.parent(ctx.index.parent(assign)) is not block:
+        return None
+    return assign.value
+
+
+def producing_call(ctx: FileContext, expr: cst.BaseExpression,
+                   passes: Callable[[cst.Call], cst.BaseExpression | None]) -> cst.Call | None:
+    """The call whose output alone reaches ``expr``, seen through pure reshapes and the
+    calls ``passes`` maps to the tensor they pass on (dropout, say): each step inline, or
+    through a name whose value is read nowhere else (:func:`sole_read_value`)."""
+    for _ in range(16):
+        if isinstance(expr, cst.Name):
+            source = sole_read_value(ctx, expr)
+        elif isinstance(expr, cst.Call):
+            source = reshaped_tensor(ctx, expr)
+            if source is None:
+                source = passes(expr)
+                if source is None:
+                    return expr
+        else:
+            return None
+        if source is None:
+            return None
+        expr = source
+    return None
+
+
+def sole_read_value(ctx: FileContext, name: cst.Name) -> cst.BaseExpression | None:
+    """The value ``name`` holds where it is read, when it is read nowhere else: bound by a
+    plain ``name = value`` earlier in the same block, with nothing between that mentions
+    ``name`` or may leave the block, ``name`` read once in its statement, and, unless that
+    statement binds it again, mentioned nowhere later in its scope (nor around it in a
+    loop). None when unsure."""
+    use = ctx.index.statement_of(name)
+    line = ctx.index.parent(use)
+    if not isinstance(use, cst.BaseSmallStatement) or not isinstance(
+            line, cst.SimpleStatementLine):
+        return None
+    block = ctx.index.parent(line)
+    body = list(getattr(block, "body", ()))
+    if line not in body or len(_mentions(use, name.value)) != 1 + _binds(use, name.value):
+        return None
+    earlier = [*(small for statement in body[:body.index(line)]
+                 for small in _smalls(statement)),
+               *line.body[:list(line.body).index(use)]]
+    for statement in reversed(earlier):
+        if _binds(statement, name.value):
+            assign = statement
+            break
+        if _mentions(statement, name.value) or _may_leave(statement):
+            return None
+    else:
+        return None
+    if not _binds(use, name.value) and not _read_only_at(ctx, assign, name):
+        return None
+    return assign.value  # type: ignore[attr-defined]
+
+
+def _smalls(statement: cst.CSTNode) -> list[cst.CSTNode]:
+    """A block's statement as the statements that run in order: a line's small ones."""
+    return list(statement.body) if isinstance(statement, cst.SimpleStatementLine) \
+        else [statement]
+
+
+def _binds(statement: cst.CSTNode, name: str) -> bool:
+    """``statement`` is ``name = value`` and nothing else (one target, a plain name)."""
+    return isinstance(statement, cst.Assign) and len(statement.targets) == 1 and isinstance(
+        statement.targets[0].target, cst.Name) and statement.targets[0].target.value == name
+
+
+def _may_leave(statement: cst.CSTNode) -> bool:
+    """``statement`` may end the block early (``return``, ``break``, ``raise``, ...)."""
+    leaving = (cst.Return, cst.Break, cst.Continue, cst.Raise, cst.Yield, cst.Await)
+    stack = [statement]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, leaving):
+            return True
+        if not isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            stack.extend(node.children)
+    return False
+
+
+def _read_only_at(ctx: FileContext, assign: cst.CSTNode, name: cst.Name) -> bool:
+    """After ``assign`` (outside any loop of its scope), the scope mentions its name only
+    at ``name``."""
+    scope = ctx.scope_of(assign)
+    if ctx.index.enclosing_loops(assign):
+        return False
+    later = [node for node in _mentions(scope, name.value)
+             if ctx.index.before(assign, node) and not ctx.index.is_inside(node, assign)]
+    return later == [name]

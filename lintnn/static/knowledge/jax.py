@@ -82,6 +82,7 @@ ENTRIES: dict[str, Entry] = {
         cls(R.NORM),
     ),
     **expand("flax.linen.Embed flax.nnx.Embed", cls(R.EMBEDDING)),
+    **expand("flax.linen.avg_pool flax.nnx.avg_pool", fn(R.WEIGHTLESS_LINEAR)),
     # --- loss rules ---
 }
 

@@ -71,7 +71,18 @@ ENTRIES: dict[str, Entry] = {
     **expand("keras.layers.Conv1D keras.layers.Conv2D keras.layers.Conv3D "
              "keras.layers.Conv1DTranspose keras.layers.Conv2DTranspose "
              "keras.layers.Conv3DTranspose keras.layers.SeparableConv1D "
-             "keras.layers.SeparableConv2D", cls(R.CONV)),
+             "keras.layers.SeparableConv2D keras.layers.Convolution1D "
+             "keras.layers.Convolution2D keras.layers.Convolution3D", cls(R.CONV)),
+    **expand(
+        "keras.layers.Flatten keras.layers.Reshape keras.layers.Permute "
+        "keras.layers.AveragePooling1D keras.layers.AveragePooling2D "
+        "keras.layers.AveragePooling3D keras.layers.AvgPool1D keras.layers.AvgPool2D "
+        "keras.layers.AvgPool3D keras.layers.GlobalAveragePooling1D "
+        "keras.layers.GlobalAveragePooling2D keras.layers.GlobalAveragePooling3D "
+        "keras.layers.GlobalAvgPool1D keras.layers.GlobalAvgPool2D "
+        "keras.layers.GlobalAvgPool3D",
+        cls(R.WEIGHTLESS_LINEAR),
+    ),
     "keras.layers.Normalization": cls(R.ADAPTS_STATISTICS),
     # Data.
     "tensorflow.random.shuffle": fn(R.PERMUTATION),

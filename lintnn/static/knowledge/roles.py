@@ -36,6 +36,10 @@ LINEAR = "layer.linear"
 CONV = "layer.conv"
 RECURRENT = "layer.recurrent"  # RNN, LSTM, GRU: the first output is (seq, batch, hidden)-like
 FLATTEN = "layer.flatten"  # nn.Flatten: (batch, features)
+# A fixed linear map of its input, with no weights and no nonlinearity: reshapes
+# (Flatten, Reshape, Permute, Identity) and average pooling. An affine layer's output
+# passed through one is still an affine map of the layer's input.
+WEIGHTLESS_LINEAR = "layer.weightless_linear"
 FUNCTIONAL_DROPOUT = "op.dropout"  # F.dropout(x, p, training=...)
 KERAS_ACTIVATION_LAYER = "layer.keras_activation"  # keras.layers.Activation("softmax")
 KERAS_DENSE = "layer.keras_dense"  # Dense(..., activation=...)

@@ -106,7 +106,19 @@ ENTRIES: dict[str, Entry] = {
     **expand("torch.nn.RNN torch.nn.GRU", cls(R.RECURRENT, options=_ACTIVATED_OUTPUT)),
     "torch.nn.LSTM": cls(R.RECURRENT, options={**_ACTIVATED_OUTPUT,
                                                "outputs_unless": "proj_size"}),
-    "torch.nn.Flatten": cls(R.FLATTEN),
+    "torch.nn.Flatten": cls(R.FLATTEN, R.WEIGHTLESS_LINEAR),
+    **expand(
+        "torch.nn.Unflatten torch.nn.Identity torch.nn.AvgPool1d torch.nn.AvgPool2d "
+        "torch.nn.AvgPool3d torch.nn.AdaptiveAvgPool1d torch.nn.AdaptiveAvgPool2d "
+        "torch.nn.AdaptiveAvgPool3d",
+        cls(R.WEIGHTLESS_LINEAR),
+    ),
+    **expand(
+        "torch.nn.functional.avg_pool1d torch.nn.functional.avg_pool2d "
+        "torch.nn.functional.avg_pool3d torch.nn.functional.adaptive_avg_pool1d "
+        "torch.nn.functional.adaptive_avg_pool2d torch.nn.functional.adaptive_avg_pool3d",
+        fn(R.WEIGHTLESS_LINEAR),
+    ),
     **expand(
         "torch.nn.functional.dropout torch.nn.functional.dropout1d "
         "torch.nn.functional.dropout2d torch.nn.functional.dropout3d "

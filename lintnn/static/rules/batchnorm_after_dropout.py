@@ -7,8 +7,11 @@ import itertools
 import libcst as cst
 
 from lintnn.diagnostics import Severity
-from lintnn.static.analyses.layers import adjacent_layers, reads_only_its_statement
-from lintnn.static.analyses.shapes import reshaped_tensor
+from lintnn.static.analyses.layers import (
+    adjacent_layers,
+    fed_value,
+    reads_only_its_statement,
+)
 from lintnn.static.knowledge import roles as R
 from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
@@ -69,7 +72,7 @@ class BatchNormAfterDropout(Rule):
         if not _is(layer, R.BATCHNORM):
             return
         args = positional(call)
-        fed = _fed(ctx, args[0]) if args else None
+        fed = fed_value(ctx, args[0]) if args else None
         if fed is not None and fed.kind is Kind.RESULT and fed.entry is not None and (
             fed.entry.roles & _DROPOUT_OUTPUT
         ):
@@ -97,35 +100,6 @@ class BatchNormAfterDropout(Rule):
                 ctx, line, next_line
             ):
                 ctx.report(call)
-
-
-def _fed(ctx: FileContext, expr: cst.BaseExpression) -> Value | None:
-    """What reaches the batch norm, seen through pure reshapes (``torch.flatten(x, 1)``,
-    ``x.view(n, -1)``), inline or assigned in the same block: they change no value."""
-    for _ in range(8):
-        source = reshaped_tensor(ctx, expr) if isinstance(expr, cst.Call) else None
-        if source is None and isinstance(expr, cst.Name) and ctx.value(expr) is None:
-            assigned = _assigned_in_block(ctx, expr)
-            if isinstance(assigned, cst.Call):
-                source = reshaped_tensor(ctx, assigned)
-        if source is None:
-            return ctx.value(expr)
-        expr = source
-    return None
-
-
-def _assigned_in_block(ctx: FileContext, name: cst.Name) -> cst.BaseExpression | None:
-    """The value of the last ``name = ...`` before ``name``, when it sits in the same block
-    (so no branch or loop can bring another value)."""
-    statement = ctx.index.statement_of(name)
-    assign = ctx.last_assignment(name.value, statement)
-    if assign is None or len(assign.targets) != 1 or not isinstance(
-            assign.targets[0].target, cst.Name):
-        return None
-    block = ctx.index.parent(ctx.index.parent(statement))
-    if block is None or ctx.index.parent(ctx.index.parent(assign)) is not block:
-        return None
-    return assign.value
 
 
 def _consecutive(ctx: FileContext, first: cst.CSTNode | None, second: cst.CSTNode | None) -> bool:
