@@ -135,6 +135,23 @@ def _picks_a_split(subscript: cst.Subscript) -> bool:
 
 def splits_in(ctx: FileContext, scope: cst.CSTNode, calls: list[cst.Call],
               slices: bool = True) -> list[Split]:
+    """:func:`_splits_in`, remembered per scope and list of calls (the leakage rules and
+    the call facts all ask it of every scope); a new list each time."""
+    memo: dict[tuple[int, int, bool], tuple[cst.CSTNode, list[cst.Call], list[Split]]] = \
+        ctx.__dict__.setdefault("_splits_in", {})
+    key = (id(scope), id(calls), slices)
+    kept = memo.get(key)
+    fact = ("splits-in", *key)
+    if kept is not None and kept[0] is scope and kept[1] is calls:
+        ctx.reads.replay(fact)
+    else:
+        with ctx.reads.computing(fact):
+            kept = memo[key] = (scope, calls, _splits_in(ctx, scope, calls, slices))
+    return list(kept[2])
+
+
+def _splits_in(ctx: FileContext, scope: cst.CSTNode, calls: list[cst.Call],
+               slices: bool) -> list[Split]:
     """Where data is split in ``scope``, and the names of what is split: split functions
     and splitters, ``fit(..., validation_split=...)``, slices into named parts
     (``X_train = X[:n]``), and indexing with the parts of a split of indices
