@@ -431,18 +431,23 @@ def call_facts(ctx: FileContext) -> list[CallFact]:
     ``train_test_split(X, y)``): the leakage rules ask them of the function's callers."""
     facts: list[CallFact] = []
     for scope, calls in D.calls_by_scope(ctx).items():
-        splits = splits_in(ctx, scope, calls)
+        called = [(call, function) for call in calls
+                  if _assigned(ctx, call) and (function := project_function(ctx, call))]
+        splits = splits_in(ctx, scope, calls) if called else []
         if not splits:
             continue
         assigns = D.assignments_in(ctx, scope)
-        for call in calls:
-            function = project_function(ctx, call)
-            if function is None:
-                continue
+        for call, function in called:
             positions = _split_positions(ctx, call, splits, assigns)
             if positions:
                 facts.append(CallFact(function, SPLIT, positions))
     return facts
+
+
+def _assigned(ctx: FileContext, call: cst.Call) -> bool:
+    """``call``'s result is assigned to one target (whose parts a split may take)."""
+    parent = ctx.index.parent(call)
+    return isinstance(parent, cst.Assign) and parent.value is call and len(parent.targets) == 1
 
 
 def _split_positions(ctx: FileContext, call: cst.Call, splits: list[Split],

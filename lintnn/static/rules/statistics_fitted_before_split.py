@@ -78,6 +78,8 @@ class StatisticsFittedBeforeSplit(Rule):
             splits = S.splits_in(ctx, scope, calls) if fits or not in_function else []
             if not in_function and splits:
                 fits = _fits(ctx, scope, calls)
+            if not fits:
+                continue
             assigns = D.assignments_in(ctx, scope)
             leaked: list[Fit] = []
             found: list[tuple[Fit, tuple[Requirement, ...]]] = []
