@@ -100,6 +100,7 @@ def _check(full: Engine, incremental: Engine, path: Path, text: str) -> RunResul
     got_file, want_file = got.results[str(path)], want.results[str(path)]
     assert got_file.classes == want_file.classes
     assert sorted(got_file.conditional, key=repr) == sorted(want_file.conditional, key=repr)
+    assert got_file.calls == want_file.calls
     return got
 
 
@@ -534,24 +535,25 @@ model = nn.Sequential(_conv_bn(3, 16, kernel_size=3), _conv_bn(16, 8, kernel_siz
 '''
 
 
-def _nn403_local(text: str) -> bool:
+def _forwards(text: str) -> bool:
     import libcst as cst
 
+    from lintnn.static.analyses.layers import forwards_keywords
     from lintnn.static.syntax.context import FileContext
 
-    ctx = FileContext(Path("m.py"), text, cst.parse_module(text), "m", False)
-    return all_rules()["NN403"]().statement_local(ctx)
+    return forwards_keywords(FileContext(Path("m.py"), text, cst.parse_module(text), "m", False))
 
 
-def test_nn403_is_statement_local_unless_a_call_hands_on_its_functions_kwargs() -> None:
+def test_only_a_call_handing_on_its_functions_kwargs_forwards_keywords() -> None:
     """Only a call passing on the ``**`` parameter of the function around it reads other
-    statements (that function's callers); a ``**kwargs`` parameter alone reads none."""
-    assert not _nn403_local(FORWARDED)
+    statements (that function's callers; NN404 then runs over the whole file); a
+    ``**kwargs`` parameter alone reads none."""
+    assert _forwards(FORWARDED)
     kept = FORWARDED.replace("**kwargs), nn.Batch", "), nn.Batch")
-    assert _nn403_local(kept)
-    assert not _nn403_local(kept.replace("return dict(kwargs)", "return dict(**kwargs)"))
-    assert _nn403_local(kept.replace("**kwargs):\n    return dict", "**extra):\n    return dict")
-                        .replace("dict(kwargs)", "dict(**kwargs)"))
+    assert not _forwards(kept)
+    assert _forwards(kept.replace("return dict(kwargs)", "return dict(**kwargs)"))
+    assert not _forwards(kept.replace("**kwargs):\n    return dict", "**extra):\n    return dict")
+                         .replace("dict(kwargs)", "dict(**kwargs)"))
 
 
 def test_an_edit_of_the_callers_keywords_rechecks_the_forwarding_layer(
@@ -564,3 +566,67 @@ def test_an_edit_of_the_callers_keywords_rechecks_the_forwarding_layer(
     edited = edited.replace("_conv_bn(16, 8, kernel_size=3)", "_conv_bn(16, 8, bias=False)")
     assert _check(full, incremental, path, edited).diagnostics == []
     assert [d.code for d in _check(full, incremental, path, text).diagnostics] == ["NN403"]
+
+
+def test_a_callers_keywords_recheck_the_helper_that_forwards_them(
+        engines: tuple[Engine, Engine]) -> None:
+    """``_conv_bn``'s layer has a bias unless a call passes ``bias``: NN403 reads every
+    mention of the helper, so an unchanged helper is checked again when a caller passes
+    the keyword, when a statement that never mentioned it starts to, and when a namesake
+    appears; an edit elsewhere re-checks nothing of it."""
+    full, incremental = engines
+    path = Path("forwarding_buffer.py")
+    text = ("from torch import nn\n\n\n"
+            "def _conv_bn(c_in, c_out, **kwargs):\n"
+            "    return nn.Sequential(nn.Conv2d(c_in, c_out, **kwargs), nn.BatchNorm2d(c_out))\n"
+            "\n\ndef make():\n    return _conv_bn(3, 16, kernel_size=3)\n"
+            "\n\ndef other(width):\n    return nn.Linear(width, 2)\n")
+
+    def flagged(result: RunResult) -> bool:
+        return [(d.code, d.location.row) for d in result.diagnostics] == [("NN403", 5)]
+
+    assert flagged(_check(full, incremental, path, text))
+    cache = _cache(incremental, path)
+    assert any(code == "NN403" for _, code in cache._found)  # cached per statement
+    unrelated = text.replace("(width, 2)", "(width, 3)")
+    assert _rechecked(cache, lambda: flagged(_check(full, incremental, path, unrelated))) == (
+        len({code for _, code in cache._found}))  # ``other`` alone, once per rule
+    assert not flagged(_check(full, incremental, path, text.replace(
+        "kernel_size=3)", "kernel_size=3, bias=False)")))
+    assert flagged(_check(full, incremental, path, text))
+    assert not flagged(_check(full, incremental, path, text.replace(
+        "nn.Linear(width, 2)", "_conv_bn(width, 2, bias=False)")))
+    assert flagged(_check(full, incremental, path, text))
+    assert not flagged(_check(full, incremental, path, text.replace(
+        "    return nn.Linear(width, 2)\n",
+        "    def _conv_bn(x):\n        return x\n    return _conv_bn(width)\n")))
+    assert flagged(_check(full, incremental, path, text))
+
+
+def test_the_losses_a_statement_passes_follow_its_callers(
+        engines: tuple[Engine, Engine]) -> None:
+    """The loss object ``_fit`` hands to a project class is its callers' (a call fact of
+    the file, kept per statement): an edit of a caller, or a new caller elsewhere, changes
+    the facts of the unchanged ``_fit`` as a full check finds them."""
+    full, incremental = engines
+    path = Path("passing_buffer.py")
+    text = ("import torch.nn as nn\nfrom trainer import Trainer\n\n\n"
+            "def _fit(model, criterion):\n    return Trainer(model, criterion)\n\n\n"
+            "def main(model):\n    return _fit(model, nn.CrossEntropyLoss())\n\n\n"
+            "def other(model):\n    return Trainer(model, None)\n")
+
+    def passed(result: RunResult) -> list[str]:
+        # the loss kinds passed (the objects' own facts, ``object:...``, ride along)
+        return [fact.detail for fact in result.results[str(path)].calls
+                if fact.function == "trainer.Trainer" and ":loss." in fact.detail]
+
+    assert passed(_check(full, incremental, path, text)) == ["1:loss.softmax_logits:0"]
+    assert passed(_check(full, incremental, path, text.replace(
+        "nn.CrossEntropyLoss()", "nn.BCEWithLogitsLoss()"))) == ["1:loss.sigmoid_logits:0"]
+    assert passed(_check(full, incremental, path, text)) == ["1:loss.softmax_logits:0"]
+    assert passed(_check(full, incremental, path, text.replace(
+        "Trainer(model, None)", "_fit(model, nn.NLLLoss())"))) == []
+    assert passed(_check(full, incremental, path, text)) == ["1:loss.softmax_logits:0"]
+    assert passed(_check(full, incremental, path, text.replace(
+        "import torch.nn as nn", "import torch.nn as nn\nimport numpy as np"))) == [
+        "1:loss.softmax_logits:0"]

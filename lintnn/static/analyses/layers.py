@@ -458,17 +458,17 @@ def _uses(ctx: FileContext, fn: cst.FunctionDef) -> list[cst.CSTNode]:
     """Every mention of ``fn`` (a class's, for its ``__init__``) in the file, as the call
     when it is called; [] when it may be used from another file or is defined twice."""
     owner = ctx.index.enclosing_class(fn)
-    if owner is not None:
-        if fn.name.value != "__init__" or ctx.local_classes.get(owner.name.value) is not owner:
-            return []
-        defined: cst.FunctionDef | cst.ClassDef = owner
-    else:
-        defined = fn
+    defined: cst.FunctionDef | cst.ClassDef = owner if owner is not None else fn
     name = defined.name.value
+    ctx.depends_on_mentions(name)  # its uses, and its namesakes, in any statement
+    if owner is not None and (
+            fn.name.value != "__init__" or ctx.local_classes.get(name) is not owner):
+        return []
     private = ctx.path.suffix == ".ipynb" or name.startswith("_") or (
         ctx.index.parent(defined) is not ctx.module)
+    whole = ctx.index.whole  # a statement's view holds only its own definitions
     if not private or sum(d.name.value == name for d in (
-            *ctx.index.functions, *ctx.index.classes)) != 1:
+            *whole.functions, *whole.classes)) != 1:
         return []
     found: list[cst.CSTNode] = []
     for node in _mentions(ctx.module, name):

@@ -395,6 +395,20 @@ def is_no_grad_function(ctx: FileContext, fn: cst.FunctionDef) -> bool:
     return False
 
 
+def calls_in_evaluation_code(ctx: FileContext) -> list[cst.Call]:
+    """The calls, in source order, inside a no_grad block or inside a function that is
+    no_grad or named as evaluation code: every call an evaluation unit (such a block, or
+    such a function as its nearest) may hold, and fewer to look at than all of them."""
+    index = ctx.index
+    units = [*(w for w in index.withs if is_no_grad_block(ctx, w)),
+             *(fn for fn in index.functions
+               if is_evaluation_name(fn.name.value) or is_no_grad_function(ctx, fn))]
+    if not units:
+        return []
+    inside = {id(call) for unit in units for call in index.within(index.calls, unit)}
+    return [call for call in index.calls if id(call) in inside]
+
+
 def dominates(ctx: FileContext, first: cst.CSTNode, second: cst.CSTNode) -> bool:
     """``first`` always runs before ``second`` when both are reached: its statement sits
     in a block that contains ``second`` (not in a branch or loop of its own)."""

@@ -102,8 +102,19 @@ def _arguments(call: cst.Call) -> list[tuple[int | str, cst.BaseExpression]]:
 def passed_losses(ctx: FileContext) -> list[CallFact]:
     """What this file passes to project functions and classes that is a loss object
     (``Trainer(model, nn.CrossEntropyLoss())``): one PASSES fact per argument."""
-    if not any(_constructs_a_loss(ctx, call) for call in ctx.index.calls):
+    if not builds_a_loss(ctx):
         return []  # most files build no loss object: no dataflow
+    return losses_passed(ctx)
+
+
+def builds_a_loss(ctx: FileContext) -> bool:
+    """The file constructs a loss object somewhere (else it passes none)."""
+    return any(_constructs_a_loss(ctx, call) for call in ctx.index.calls)
+
+
+def losses_passed(ctx: FileContext) -> list[CallFact]:
+    """:func:`passed_losses` of the calls of ``ctx``'s node lists (a statement's view:
+    each call's facts are its own), without asking whether the file builds a loss."""
     facts: list[CallFact] = []
     for call in ctx.index.calls:
         arguments = [(k, a) for k, a in _arguments(call)

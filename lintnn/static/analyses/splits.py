@@ -135,6 +135,23 @@ def _picks_a_split(subscript: cst.Subscript) -> bool:
 
 def splits_in(ctx: FileContext, scope: cst.CSTNode, calls: list[cst.Call],
               slices: bool = True) -> list[Split]:
+    """:func:`_splits_in`, remembered per scope and list of calls (the leakage rules and
+    the call facts all ask it of every scope); a new list each time."""
+    memo: dict[tuple[int, int, bool], tuple[cst.CSTNode, list[cst.Call], list[Split]]] = \
+        ctx.__dict__.setdefault("_splits_in", {})
+    key = (id(scope), id(calls), slices)
+    kept = memo.get(key)
+    fact = ("splits-in", *key)
+    if kept is not None and kept[0] is scope and kept[1] is calls:
+        ctx.reads.replay(fact)
+    else:
+        with ctx.reads.computing(fact):
+            kept = memo[key] = (scope, calls, _splits_in(ctx, scope, calls, slices))
+    return list(kept[2])
+
+
+def _splits_in(ctx: FileContext, scope: cst.CSTNode, calls: list[cst.Call],
+               slices: bool) -> list[Split]:
     """Where data is split in ``scope``, and the names of what is split: split functions
     and splitters, ``fit(..., validation_split=...)``, slices into named parts
     (``X_train = X[:n]``), and indexing with the parts of a split of indices
@@ -478,18 +495,23 @@ def call_facts(ctx: FileContext) -> list[CallFact]:
     ``train_test_split(X, y)``): the leakage rules ask them of the function's callers."""
     facts: list[CallFact] = []
     for scope, calls in D.calls_by_scope(ctx).items():
-        splits = splits_in(ctx, scope, calls)
+        called = [(call, function) for call in calls
+                  if _assigned(ctx, call) and (function := project_function(ctx, call))]
+        splits = splits_in(ctx, scope, calls) if called else []
         if not splits:
             continue
         assigns = D.assignments_in(ctx, scope)
-        for call in calls:
-            function = project_function(ctx, call)
-            if function is None:
-                continue
+        for call, function in called:
             positions = _split_positions(ctx, call, splits, assigns)
             if positions:
                 facts.append(CallFact(function, SPLIT, positions))
     return facts
+
+
+def _assigned(ctx: FileContext, call: cst.Call) -> bool:
+    """``call``'s result is assigned to one target (whose parts a split may take)."""
+    parent = ctx.index.parent(call)
+    return isinstance(parent, cst.Assign) and parent.value is call and len(parent.targets) == 1
 
 
 def _split_positions(ctx: FileContext, call: cst.Call, splits: list[Split],

@@ -74,9 +74,10 @@ def error_diagnostic(path: str, message: str, row: int = 1, column: int = 1,
     )
 
 
-# Runs the active rules over a file's context, summarises its classes if asked, and
-# adds the findings to the result: :func:`run_rules`, or the language server's cached run.
-Runner = Callable[[FileContext, list[Rule], FileResult, bool], None]
+# Runs the active rules over a file's context, summarises its classes if asked, adds the
+# findings to the result and the call facts asked for (:func:`file_calls`): :func:`run_all`,
+# or the language server's cached run.
+Runner = Callable[[FileContext, list[Rule], FileResult, bool, tuple[bool, bool]], None]
 
 
 def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-8",
@@ -193,10 +194,7 @@ def _analyze_parsed(result: FileResult, path: Path, text: str, active: list[Rule
                           unread=unread)
         result.skipped = too_deep_tree(ctx.index.depth)
         if result.skipped is None:
-            (run or run_rules)(ctx, active, result, wants_summary)
-            splits, passed = wants_calls
-            result.calls = [*(call_facts(ctx) if splits else ()),
-                            *(passed_losses(ctx) if passed else ())]
+            (run or run_all)(ctx, active, result, wants_summary, wants_calls)
     except Exception as error:  # a bug outside any one rule: this file only
         result.diagnostics.append(internal_error(name, "the analysis", error))
     return result
@@ -244,6 +242,23 @@ def parse_like_python(parse: Callable[[str], cst.Module],
             raise
         trimmed = text[: match.start()] + (match.group(1) or "")
         return parse(trimmed), trimmed
+
+
+def run_all(ctx: FileContext, active: list[Rule], result: FileResult, wants_summary: bool,
+            wants_calls: tuple[bool, bool]) -> None:
+    """:func:`run_rules`, then the call facts asked for."""
+    run_rules(ctx, active, result, wants_summary)
+    result.calls = file_calls(ctx, wants_calls)
+
+
+def file_calls(ctx: FileContext, wants_calls: tuple[bool, bool],
+               passed: Callable[[FileContext], list[CallFact]] = passed_losses,
+               ) -> list[CallFact]:
+    """What the file does with project results (``wants_calls``: the splits of what project
+    functions return, the loss objects passed to them); ``passed``: how the latter are
+    found."""
+    splits, passes = wants_calls
+    return [*(call_facts(ctx) if splits else ()), *(passed(ctx) if passes else ())]
 
 
 def run_rules(ctx: FileContext, active: list[Rule], result: FileResult,

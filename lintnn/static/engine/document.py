@@ -14,7 +14,7 @@ from pathlib import Path
 import libcst as cst
 
 from lintnn.config import DEFAULT_MAX_FILE_SIZE
-from lintnn.static.engine.analyze import FileResult, analyze_text, run_rules
+from lintnn.static.engine.analyze import FileResult, analyze_text, run_all
 from lintnn.static.engine.buffer_features import BufferFeatures
 from lintnn.static.engine.incremental import IncrementalParser
 from lintnn.static.engine.reparse import Reparser
@@ -56,8 +56,8 @@ class Document:
         return self.parser.parse(text, self._spans)
 
     def _run(self, ctx: FileContext, active: list[Rule], result: FileResult,
-             wants_summary: bool) -> None:
+             wants_summary: bool, wants_calls: tuple[bool, bool]) -> None:
         if self._spans is None:
-            run_rules(ctx, active, result, wants_summary)
+            run_all(ctx, active, result, wants_summary, wants_calls)
         else:
-            self.cache.run(ctx, active, result, wants_summary, self._spans)
+            self.cache.run(ctx, active, result, wants_summary, self._spans, wants_calls)

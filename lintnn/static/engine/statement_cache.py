@@ -12,7 +12,10 @@ statements keys its findings too (:mod:`lintnn.static.syntax.reads`: the calls t
 parameter its value, the function whose result it reads, the class whose output a loss is
 fed, also through facts memoised by another rule): they are reused only while those
 statements' keys are in the file (a module-level statement's: its text and the
-environment it is evaluated in). A rule
+environment it is evaluated in). A read of every call of a function, or of every mention
+of a name, is keyed by the statements that hold one (for a name: whose text holds it). The
+loss objects a statement passes to project functions (a call fact of the file, each
+call's its own) are kept per statement the same way. A rule
 that reports outside the statement it was run on, or crashes, is run over the whole file
 instead, as :func:`~lintnn.static.engine.analyze.run_rules` does. Class summaries are
 cached the same way.
@@ -28,21 +31,23 @@ from functools import cached_property
 import libcst as cst
 
 from lintnn.diagnostics import Diagnostic, Location
+from lintnn.static.analyses.project_losses import builds_a_loss, losses_passed, passed_losses
 from lintnn.static.analyses.summary import calls_by_outer_class, summarize_class
 from lintnn.static.engine.analyze import (
     FileResult,
     add_diagnostic,
+    file_calls,
     finding_nodes,
     finding_positions,
+    run_all,
     run_rule,
-    run_rules,
     to_diagnostic,
 )
 from lintnn.static.engine.fingerprint import Fingerprints
 from lintnn.static.rules.base import Rule
 from lintnn.static.syntax.context import FileContext, RawFinding
 from lintnn.static.syntax.index import NodeIndex
-from lintnn.static.syntax.project import ClassSummary, Requirement
+from lintnn.static.syntax.project import CallFact, ClassSummary, Requirement
 from lintnn.static.syntax.reads import Frame, flatten
 from lintnn.static.syntax.statements import Span, Statement, statements, top_statement
 
@@ -57,6 +62,8 @@ Conditional = tuple[Diagnostic, tuple[Requirement, ...]]
 _NEVER = object()  # the key of a read node outside every top-level statement
 _MODULE_LEVEL = "module-level"  # first item of the key of a read module-level statement
 _CALLERS = "callers-of"  # first item of a read of a function's callers: (it, fn, their keys)
+_MENTIONS = "mentions-of"  # first item of a read of a name's mentions: (it, name, their keys)
+_PASSES = "passes"  # (statement key, it): the loss objects a statement passes, in ``used``
 _MAX_ENVIRONMENTS = 50_000  # numbered environments kept before starting afresh
 
 
@@ -82,6 +89,9 @@ class _Check:
     views: dict[int, NodeIndex] = field(default_factory=dict)  # -1: module-level code
     # The keys of the statements each fresh (group, rule) run read, besides its own.
     reads: dict[tuple[int, str], tuple[Hashable, ...]] = field(default_factory=dict)
+    # Memoised keys of the statements that call a function (by id) or mention a name.
+    _callers: dict[int, frozenset[Hashable]] = field(default_factory=dict)
+    _mentions: dict[str, frozenset[Hashable]] = field(default_factory=dict)
 
     @cached_property
     def present(self) -> frozenset[Hashable]:
@@ -95,19 +105,37 @@ class _Check:
 
     def has(self, read: Hashable) -> bool:
         """Whether a statement with the read key ``read`` is in this file (for a read of a
-        function's callers: whether they are in the same statements)."""
-        if type(read) is tuple and read and read[0] == _MODULE_LEVEL:
-            return read in self.present_module_level
-        if type(read) is tuple and read and read[0] == _CALLERS:
-            return self.callers_key(read[1]) == read[2]
+        function's callers or of a name's mentions: whether they are in the same
+        statements)."""
+        if type(read) is tuple and read:
+            kind = read[0]
+            if kind == _MODULE_LEVEL:
+                return read in self.present_module_level
+            if kind == _CALLERS:
+                return self.callers_key(read[1]) == read[2]
+            if kind == _MENTIONS:
+                return self.mentions_key(read[1]) == read[2]
         return read in self.present
 
     def callers_key(self, fn: cst.FunctionDef) -> frozenset[Hashable]:
         """The keys of the statements that call ``fn`` (a function of an unchanged
         statement is the same node from one check to the next)."""
-        positions = {self.position_of(call)
-                     for call in self.ctx.call_graph.callers(fn, noted=False)}
-        return frozenset(self.read_key(p) if p is not None else _NEVER for p in positions)
+        key = self._callers.get(id(fn))
+        if key is None:
+            positions = {self.position_of(call)
+                         for call in self.ctx.call_graph.callers(fn, noted=False)}
+            key = self._callers[id(fn)] = frozenset(
+                self.read_key(p) if p is not None else _NEVER for p in positions)
+        return key
+
+    def mentions_key(self, name: str) -> frozenset[Hashable]:
+        """The keys of the statements whose text holds ``name`` (every statement that
+        mentions it does)."""
+        key = self._mentions.get(name)
+        if key is None:
+            key = self._mentions[name] = frozenset(
+                self.read_key(i) for i, s in enumerate(self.statements) if name in s.text)
+        return key
 
     def read_key(self, position: int) -> Hashable:
         """The key of the statement at ``position`` as a read: a module-level statement's
@@ -140,6 +168,8 @@ class StatementCache:
         self._found: dict[tuple[Hashable, str], _Found] = {}
         # A class's summary, with the keys of the other statements it read.
         self._summaries: dict[Hashable, tuple[ClassSummary, tuple[Hashable, ...]]] = {}
+        # The loss objects a statement passes to project functions, with what they read.
+        self._passes: dict[Hashable, tuple[list[CallFact], tuple[Hashable, ...]]] = {}
         # (statement key, rule code) where the rule reported outside the statement (or
         # crashed): while such a statement is in the file, the rule runs on all of it.
         self._whole_file: set[tuple[Hashable, str]] = set()
@@ -148,18 +178,19 @@ class StatementCache:
         self.analysed = 0  # (statement, rule) results computed
 
     def run(self, ctx: FileContext, active: list[Rule], result: FileResult,
-            wants_summary: bool, spans: list[Span]) -> None:
-        """Like :func:`~lintnn.static.engine.analyze.run_rules`, with the same outcome."""
+            wants_summary: bool, spans: list[Span],
+            wants_calls: tuple[bool, bool] = (False, False)) -> None:
+        """Like :func:`~lintnn.static.engine.analyze.run_all`, with the same outcome."""
         ctx.reads.start()  # before any fact is memoised: each keeps what it read
         found = statements(ctx.module, spans, ctx.source)
         local = [rule for rule in active if rule.statement_local(ctx)]
-        if found is None or not (local or wants_summary):
-            run_rules(ctx, active, result, wants_summary)
+        if found is None or not (local or wants_summary or wants_calls[1]):
+            run_all(ctx, active, result, wants_summary, wants_calls)
             return
         try:
             check = self._begin(ctx, found)
         except Exception:  # e.g. the dataflow fails here: the whole-file run reports it
-            run_rules(ctx, active, result, wants_summary)
+            run_all(ctx, active, result, wants_summary, wants_calls)
             return
         used: set[Hashable] = set()
         fresh: dict[Rule, list[tuple[int, RawFinding]]] = {}
@@ -174,8 +205,10 @@ class StatementCache:
         if wants_summary:
             result.classes = self._summarize(check, used)
         self._emit(check, active, fresh, result, used)
+        result.calls = file_calls(ctx, wants_calls, lambda _: self._passed(check, used))
         self._found = {k: v for k, v in self._found.items() if k in used}
         self._summaries = {k: v for k, v in self._summaries.items() if k in used}
+        self._passes = {k: v for k, v in self._passes.items() if (k, _PASSES) in used}
         present = {*check.keys, None}
         self._whole_file = {k for k in self._whole_file if k[0] in present}
 
@@ -188,6 +221,7 @@ class StatementCache:
             self._module_key = module_key
             self._found.clear()
             self._summaries.clear()
+            self._passes.clear()
             self._whole_file.clear()
             self._environments.clear()
         # Only a class body runs in the module-level environment of its place; decorators,
@@ -299,6 +333,32 @@ class StatementCache:
                 result.diagnostics += [_moved(d, delta) for d in cached.diagnostics]
                 result.conditional += [(_moved(d, delta), r) for d, r in cached.conditional]
 
+    # Call facts ---------------------------------------------------------------------
+
+    def _passed(self, check: _Check, used: set[Hashable]) -> list[CallFact]:
+        """:func:`~lintnn.static.analyses.project_losses.passed_losses`, statement by
+        statement (module-level ones are not kept)."""
+        ctx = check.ctx
+        if not builds_a_loss(ctx):
+            return []
+        facts: list[CallFact] = []
+        try:
+            for position, key in enumerate(check.keys):
+                kept = self._passes.get(key) if key is not None else None
+                if kept is None or not all(check.has(read) for read in kept[1]):
+                    view = _view(ctx, check.view(position))
+                    with view.reads.collecting() as frame:
+                        found = losses_passed(view)
+                    kept = (found, _read_keys(check, position, frame) if key is not None else ())
+                    if key is not None:
+                        self._passes[key] = kept
+                if key is not None:
+                    used.add((key, _PASSES))
+                facts += kept[0]
+        except Exception:  # the whole-file run fails as a full check does
+            return passed_losses(ctx)
+        return facts
+
     # Class summaries ----------------------------------------------------------------
 
     def _summarize(self, check: _Check, used: set[Hashable]) -> list[ClassSummary]:
@@ -328,15 +388,17 @@ class StatementCache:
 
 
 def _read_keys(check: _Check, group: int, frame: Frame) -> tuple[Hashable, ...]:
-    """The keys of the statements other than ``group`` that hold a node of ``frame``, and
-    the callers' keys of each function whose callers it read."""
-    nodes, called = flatten(frame)
+    """The keys of the statements other than ``group`` that hold a node of ``frame``, the
+    callers' keys of each function whose callers it read, and the keys of the statements
+    that may mention each name whose mentions it read."""
+    nodes, called, mentioned = flatten(frame)
     keys: dict[int | None, Hashable] = {}
     for node in nodes:
         position = check.position_of(node)
         if position != group and position not in keys:
             keys[position] = check.read_key(position) if position is not None else _NEVER
-    return (*keys.values(), *((_CALLERS, fn, check.callers_key(fn)) for fn in called))
+    return (*keys.values(), *((_CALLERS, fn, check.callers_key(fn)) for fn in called),
+            *((_MENTIONS, name, check.mentions_key(name)) for name in mentioned))
 
 
 def _view(ctx: FileContext, index: NodeIndex) -> FileContext:

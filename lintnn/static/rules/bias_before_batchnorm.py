@@ -10,7 +10,6 @@ from lintnn.diagnostics import Severity
 from lintnn.static.analyses.layers import (
     adjacent_layers,
     forwarded_keywords,
-    forwards_keywords,
     reads_only_its_statement,
 )
 from lintnn.static.knowledge import roles as R
@@ -44,10 +43,10 @@ class BiasBeforeBatchNorm(Rule):
     needs = (Needs(roles=(R.BATCHNORM,)),)
 
     def statement_local(self, ctx: FileContext) -> bool:
-        """A layer helper spread into a Sequential is judged where it is spread, and a
-        layer built with a function's ``**kwargs`` where that function is called."""
-        return super().statement_local(ctx) and reads_only_its_statement(ctx) \
-            and not forwards_keywords(ctx)
+        """A layer helper spread into a Sequential is judged where it is spread (a layer
+        built with a function's ``**kwargs``, where that function is called, notes those
+        calls as read)."""
+        return super().statement_local(ctx) and reads_only_its_statement(ctx)
 
     def check(self, ctx: FileContext) -> None:
         reported: set[cst.CSTNode] = set()

@@ -13,6 +13,7 @@ from lintnn.static.analyses.modes import (
     SETS_EVAL,
     Event,
     ModeIndex,
+    calls_in_evaluation_code,
     evaluation_function,
     is_evaluation_name,
     is_no_grad_block,
@@ -78,7 +79,7 @@ class EvalWithoutEvalMode(Rule):
         if "torch" not in ctx.frameworks:
             return
         reported: set[cst.CSTNode] = set()
-        for call in ctx.index.calls:
+        for call in calls_in_evaluation_code(ctx):  # those outside hold no unit
             unit = _evaluation_unit(ctx, call)
             scope = scope_of(ctx, call)
             if unit is None or {unit, scope} & reported or _managed_by_framework(ctx, call):

@@ -74,13 +74,18 @@ class StatisticsFittedBeforeSplit(Rule):
 
     def check(self, ctx: FileContext) -> None:
         for scope, calls in D.calls_by_scope(ctx).items():
-            splits = S.splits_in(ctx, scope, calls)
+            # A function's fits first: the splits of a scope that fits nothing are not read.
+            in_function = isinstance(scope, cst.FunctionDef)
+            fits = _fits(ctx, scope, calls) if in_function else []
+            splits = S.splits_in(ctx, scope, calls) if fits or not in_function else []
+            if not in_function and splits:
+                fits = _fits(ctx, scope, calls)
+            if not fits:
+                continue
             assigns = D.assignments_in(ctx, scope)
             leaked: list[Fit] = []
             found: list[tuple[Fit, tuple[Requirement, ...]]] = []
             columns: dict[Fit, list[str]] = {}
-            fits = _fits(ctx, scope, calls) if splits or isinstance(
-                scope, cst.FunctionDef) else []
             for fit in fits:
                 if any(_same_leak(ctx, fit, earlier, assigns) for earlier in leaked):
                     continue  # the mean and the std of one array: one leak, one finding

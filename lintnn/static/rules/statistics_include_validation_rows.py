@@ -42,8 +42,7 @@ class StatisticsIncludeValidationRows(Rule):
 
     def check(self, ctx: FileContext) -> None:
         for scope, calls in D.calls_by_scope(ctx).items():
-            splits = [(at, {_base(n) for n in names})
-                      for at, names in S.splits_in(ctx, scope, calls)]
+            splits: list[S.Split] | None = None  # made for the first fit: most scopes have none
             assigns = D.assignments_in(ctx, scope)
             reported: set[str] = set()
             for call in calls:
@@ -54,6 +53,9 @@ class StatisticsIncludeValidationRows(Rule):
                 if adapted is not None:
                     leaked = _adapted_model_splits(ctx, call, adapted, carried, calls)
                 else:
+                    if splits is None:
+                        splits = [(at, {_base(n) for n in names})
+                                  for at, names in S.splits_in(ctx, scope, calls)]
                     leaked = S.split_later(ctx, call, carried, splits, assigns)
                 if leaked:
                     reported.add(adapted or data)

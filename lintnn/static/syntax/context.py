@@ -387,6 +387,12 @@ class FileContext:
         so that its cached findings are found again when that statement changes."""
         self.reads.note(node)
 
+    def depends_on_mentions(self, name: str) -> None:
+        """What the rule being run finds depends on every mention of ``name`` in the file
+        (the uses of a function, wherever they are): a statement's view notes it, so that
+        its cached findings are found again when a statement gains or loses one."""
+        self.reads.note_mentions(name)
+
     @cached_property
     def _items(self) -> dict[str, tuple[Value | None, ...]]:
         """:meth:`returned_items` by class (made on first use: views make their own)."""

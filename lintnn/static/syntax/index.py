@@ -127,6 +127,11 @@ class NodeIndex:
         imports.shadow(index.assigned_names)
         return index
 
+    @property
+    def whole(self) -> NodeIndex:
+        """The whole file's index (this one, unless it is a view)."""
+        return self._whole_index if self._whole_index is not None else self
+
     def restricted_to(self, tops: list[cst.CSTNode]) -> NodeIndex:
         """A view whose node lists hold only the nodes inside ``tops`` (top-level
         statements); parents, imports, assigned names, pre-order numbers and

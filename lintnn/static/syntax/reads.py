@@ -21,7 +21,7 @@ from collections.abc import Hashable, Iterator
 
 import libcst as cst
 
-Frame = list  # of CSTNode, CallersOf and nested frames
+Frame = list  # of CSTNode, CallersOf, MentionsOf and nested frames
 
 
 class CallersOf:
@@ -32,6 +32,16 @@ class CallersOf:
 
     def __init__(self, fn: cst.FunctionDef) -> None:
         self.fn = fn
+
+
+class MentionsOf:
+    """A read of every mention of ``name`` in the file (a function's uses, found by its
+    name): the answer changes when a statement that was not read gains or loses one."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
 
 
 class Reads:
@@ -64,6 +74,12 @@ class Reads:
         frame = self.frame
         if frame is not None:
             frame.append(CallersOf(fn))
+
+    def note_mentions(self, name: str) -> None:
+        """What is being computed depends on every mention of ``name`` in the file."""
+        frame = self.frame
+        if frame is not None:
+            frame.append(MentionsOf(name))
 
     def replay(self, fact: Hashable) -> None:
         """A memoised ``fact`` is read again: what it read counts for this reader too."""
@@ -102,12 +118,13 @@ class Reads:
             self.frame = outer
 
 
-def flatten(frame: Frame) -> tuple[list[cst.CSTNode], list[cst.FunctionDef]]:
-    """The nodes of ``frame`` and of the frames nested in it, and the functions whose
-    callers they read, each once."""
+def flatten(frame: Frame) -> tuple[list[cst.CSTNode], list[cst.FunctionDef], list[str]]:
+    """The nodes of ``frame`` and of the frames nested in it, the functions whose callers
+    they read and the names whose mentions they read, each once."""
     seen: set[int] = {id(frame)}
     nodes: dict[int, cst.CSTNode] = {}
     called: dict[int, cst.FunctionDef] = {}
+    mentioned: dict[str, None] = {}
     stack = [frame]
     while stack:
         current = stack.pop()
@@ -119,6 +136,8 @@ def flatten(frame: Frame) -> tuple[list[cst.CSTNode], list[cst.FunctionDef]]:
                     stack.append(item)
             elif kind is CallersOf:
                 called.setdefault(id(item.fn), item.fn)
+            elif kind is MentionsOf:
+                mentioned[item.name] = None
             else:
                 nodes.setdefault(id(item), item)
-    return list(nodes.values()), list(called.values())
+    return list(nodes.values()), list(called.values()), list(mentioned)
