@@ -82,7 +82,7 @@ def _example(code: str) -> str:
 
 
 def test_the_absence_rules() -> None:
-    assert set(_ABSENT) == {"NN201", "NN202", "NN205", "NN301", "NN501", "NN503", "NN507",
+    assert set(_ABSENT) == {"NN201", "NN202", "NN205", "NN301", "NN404", "NN501", "NN503", "NN507",
                             "NN509", "NN510", "NN511", "NN518"}
 
 
