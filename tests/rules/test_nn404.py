@@ -318,3 +318,17 @@ def build():
     net[1] = nn.ReLU()
     return net
 """, "NN404")
+
+
+def test_unit_test_modules_are_left_alone() -> None:
+    """A test's tiny model exercises plumbing, not learning: silent there, reported in a
+    training script."""
+    source = """
+import torch.nn as nn
+
+net = nn.Sequential(nn.Linear(4, 3), nn.Linear(3, 2))  # expect: NN404
+"""
+    assert_findings(source, "NN404")
+    silent = source.replace("  # expect: NN404", "")
+    for name in ("test_saving.py", "saving_test.py", "conftest.py"):
+        assert_findings(silent, "NN404", filename=name)
