@@ -118,18 +118,22 @@ def _check_evaluation_data(ctx: FileContext, reported: set[cst.CSTNode]) -> None
     training function, a submission loop after training): reported at the model call,
     once per loop, and never where a no_grad / named evaluation was reported already."""
     modes = mode_index(ctx)
+    # Only a model the file trains: a bare ``nn.Dropout`` applied to the data is noise.
+    trained = modes.trained_names()
+    if not trained:
+        return
     done = set(reported)
     for call in ctx.index.calls:
+        model_expr = _model_expression(call)
+        name = dotted_name(model_expr) if model_expr is not None else None
+        if model_expr is None or name not in trained:
+            continue  # checked first: the cheap part of the test below
         unit = _evaluation_data_unit(ctx, modes, call)
         if unit is None or unit in done or any(
                 ctx.index.is_inside(unit, other) for other in reported) or (
                 scope_of(ctx, call) in reported or _managed_by_framework(ctx, call)):
             continue
-        model_expr = _model_expression(call)
-        name = dotted_name(model_expr) if model_expr is not None else None
-        # Only a model the file trains: a bare ``nn.Dropout`` applied to the data is noise.
-        if model_expr is None or name not in modes.trained_names() or (
-                _inside_module_class(ctx, model_expr) or is_stochastic_name(name or "")) or (
+        if _inside_module_class(ctx, model_expr) or is_stochastic_name(name or "") or (
                 _passed_to_unknown_before(ctx, modes, call, model_expr)):
             continue
         witness = _first_witness(ctx, modes, call, model_expr)
