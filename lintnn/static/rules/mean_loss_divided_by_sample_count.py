@@ -110,14 +110,7 @@ class MeanLossDividedBySampleCount(Rule):
             statement)]
         if not inside or len(inside) != len(added):
             return None
-        requires: list[Requirement] = []
-        for value in inside:
-            mean = _mean_loss(ctx, value, loop)
-            if mean is False:
-                return None
-            if isinstance(mean, Requirement) and mean not in requires:
-                requires.append(mean)
-        return tuple(requires)
+        return _mean_losses(ctx, inside, loop)
 
 
 def _divisions(ctx: FileContext) -> list[tuple[cst.CSTNode, cst.BaseExpression,
@@ -306,6 +299,20 @@ def _additions(ctx: FileContext, scope: cst.CSTNode,
     return found
 
 
+def _mean_losses(ctx: FileContext, values: list[cst.BaseExpression],
+                 loop: cst.CSTNode) -> tuple[Requirement, ...] | None:
+    """What must hold of other files for every one of ``values`` to be a batch's mean loss
+    (``()``: nothing); None when one of them is not."""
+    requires: list[Requirement] = []
+    for value in values:
+        mean = _mean_loss(ctx, value, loop)
+        if mean is False:
+            return None
+        if isinstance(mean, Requirement) and mean not in requires:
+            requires.append(mean)
+    return tuple(requires)
+
+
 _MAX_DEPTH = 4
 
 
@@ -409,14 +416,7 @@ def _divided_by_batch_size(ctx: FileContext, node: cst.CSTNode, name: str,
     if not any(_is_batch_size(ctx, factor, loop, node, len(factors) > 1)
                for factor in factors):
         return None
-    requires: list[Requirement] = []
-    for _, value in added:
-        mean = _mean_loss(ctx, value, loop)
-        if mean is False:
-            return None
-        if isinstance(mean, Requirement) and mean not in requires:
-            requires.append(mean)
-    return tuple(requires)
+    return _mean_losses(ctx, [value for _, value in added], loop)
 
 
 def _is_batch_size(ctx: FileContext, factor: cst.BaseExpression, loop: cst.For,
