@@ -159,11 +159,7 @@ def _counting_loop(ctx: FileContext, scope: cst.CSTNode, node: cst.CSTNode,
     if name is None:
         return None
     added = _additions(ctx, scope, name)
-    loops = {id(loop): loop for statement, _ in added
-             for loop in ctx.index.enclosing_loops(statement)[:1]}
-    if len(loops) != 1:
-        return None
-    loop = next(iter(loops.values()))
+    loop = _adding_loop(ctx, added)
     if not isinstance(loop, cst.For) or not _ends_before(ctx, scope, loop, node):
         return None
     batch = set(target_names(loop.target))
@@ -299,6 +295,15 @@ def _additions(ctx: FileContext, scope: cst.CSTNode,
     return found
 
 
+def _adding_loop(ctx: FileContext, added: list[tuple[cst.CSTNode, cst.BaseExpression]]
+                 ) -> cst.CSTNode | None:
+    """The one innermost loop every addition of ``added`` sits in; None if there is none or
+    they sit in different loops."""
+    loops = {id(loop): loop for statement, _ in added
+             for loop in ctx.index.enclosing_loops(statement)[:1]}
+    return next(iter(loops.values())) if len(loops) == 1 else None
+
+
 def _mean_losses(ctx: FileContext, values: list[cst.BaseExpression],
                  loop: cst.CSTNode) -> tuple[Requirement, ...] | None:
     """What must hold of other files for every one of ``values`` to be a batch's mean loss
@@ -401,11 +406,7 @@ def _divided_by_batch_size(ctx: FileContext, node: cst.CSTNode, name: str,
     None when it is not so."""
     scope = ctx.scope_of(node)
     added = _additions(ctx, scope, name)
-    loops = {id(loop): loop for statement, _ in added
-             for loop in ctx.index.enclosing_loops(statement)[:1]}
-    if len(loops) != 1:
-        return None
-    loop = next(iter(loops.values()))
+    loop = _adding_loop(ctx, added)
     if not isinstance(loop, cst.For) or ctx.scope_of(loop) is not scope or not (
             loop in ctx.index.enclosing_loops(node) or _ends_before(ctx, scope, loop, node)):
         return None
