@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import os
 import runpy
@@ -131,8 +132,27 @@ def run(args: argparse.Namespace) -> int:
                 print(f"lintnn run: wrote {path}", file=sys.stderr)
     if status == EXIT_CLEAN and not report.ok:
         status = EXIT_FINDINGS
+    writer.session = None
+    _forget(failed)
+    del session, report, failed  # the monitors hold the model, the traceback its frames
+    gc.collect()
     _destroy_left_process_group()
     return status
+
+
+def _forget(failed: BaseException | None) -> None:
+    """Drop what a failed script's exception holds: its frames, and so its model.
+
+    Under data parallelism the model is a ``DistributedDataParallel`` whose reducer keeps
+    the process group and its threads alive. Left to interpreter teardown, they are
+    destroyed after parts of torch they need and the rank aborts (``terminate called
+    without an active exception``, SIGABRT) instead of returning the command's exit code;
+    freed before ``run`` returns, they are destroyed while the interpreter is whole.
+    """
+    while failed is not None:
+        traceback.clear_frames(failed.__traceback__)
+        failed.__traceback__ = failed.__cause__ = None
+        failed.__context__, failed = None, failed.__context__
 
 
 def _destroy_left_process_group() -> None:

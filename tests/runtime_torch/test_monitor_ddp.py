@@ -74,7 +74,7 @@ def test_no_rank_hangs_when_another_raises(tmp_path: Path) -> None:
 SCRIPT = Path(__file__).with_name("ddp_script.py")
 
 
-def launch_run(tmp_path: Path, *script_args: int) -> tuple[list[int], dict]:
+def launch_run(tmp_path: Path, *script_args: int) -> tuple[list[int], dict, str]:
     """``lintnn run`` on each of 2 ranks, as ``torchrun lintnn run ...`` would start it."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -96,18 +96,18 @@ def launch_run(tmp_path: Path, *script_args: int) -> tuple[list[int], dict]:
             pytest.fail("a rank hung")
     logs = "".join(p.stdout.read() for p in procs if p.stdout)
     assert report.exists(), logs[-3000:]
-    return codes, json.loads(report.read_text())
+    return codes, json.loads(report.read_text()), logs
 
 
 def test_lintnn_run_writes_one_report_for_the_ranks(tmp_path: Path) -> None:
-    codes, report = launch_run(tmp_path, 1, -1, 20)
-    assert codes == [1, 1]
+    codes, report, logs = launch_run(tmp_path, 1, -1, 20)
+    assert codes == [1, 1], logs[-3000:]  # no rank aborts as it leaves (SIGABRT: -6)
     nonfinite = [f for f in report["findings"] if f["code"] == "NR401"]
     assert [(f["extra"]["rank"], f["extra"]["step"]) for f in nonfinite] == [(1, 5)]
 
 
 def test_lintnn_run_merges_the_ranks_before_the_group_is_destroyed(tmp_path: Path) -> None:
-    codes, report = launch_run(tmp_path, -1, 1, 120)  # rank 1's labels go wrong at step 60
-    assert codes[0] == 1
+    codes, report, logs = launch_run(tmp_path, -1, 1, 120)  # rank 1's labels go wrong at step 60
+    assert codes[0] == 1, logs[-3000:]
     ranks = {(f["code"], f["extra"]["rank"]) for f in report["findings"]}
     assert ("NR403", 1) in ranks  # rank 1's loss diverged; rank 0's report has it

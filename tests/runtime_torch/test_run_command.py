@@ -145,3 +145,33 @@ def test_a_process_group_the_script_left_is_destroyed(tmp_path: Path, ending: st
     finally:
         if dist.is_initialized():
             dist.destroy_process_group()
+
+
+
+FAILING_SCRIPT = textwrap.dedent('''
+    import sys, weakref
+    from torch import nn
+    from lintnn.runtime.errors import NonFiniteError
+
+    model = nn.Sequential(nn.Linear(4, 2))
+    sys.modules["lintnn_test_probe"].model = weakref.ref(model)
+    if sys.argv[1] == "nonfinite":
+        raise NonFiniteError(None, "a finding")
+    raise RuntimeError("the script failed with its model alive")
+''')
+
+
+@pytest.mark.parametrize(("failure", "exit_code"), [("nonfinite", 1), ("crash", 2)])
+def test_a_failed_scripts_model_is_freed_before_run_returns(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: str, exit_code: int) -> None:
+    """The exception's traceback holds the script's frames, and so its model (under data
+    parallelism, the process group through DDP's reducer): ``run`` frees them while the
+    interpreter is whole instead of leaving them to its teardown."""
+    import types
+
+    probe = types.ModuleType("lintnn_test_probe")
+    monkeypatch.setitem(sys.modules, "lintnn_test_probe", probe)
+    script = tmp_path / "train.py"
+    script.write_text(FAILING_SCRIPT)
+    assert main(["run", str(script), failure]) == exit_code
+    assert probe.model() is None
