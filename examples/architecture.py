@@ -40,3 +40,11 @@ class SmallCNN(nn.Module):
         x = self.features(x).flatten(1)
         x = self.bn(self.fc(x))
         return self.head(self.proj(self.neck(x)))
+
+
+def train_step(model, images, labels, optimizer):
+    optimizer.zero_grad()
+    loss = nn.functional.cross_entropy(model(images), labels)
+    loss.backward()
+    optimizer.step()
+    return loss.item()

@@ -630,3 +630,22 @@ def test_the_losses_a_statement_passes_follow_its_callers(
     assert passed(_check(full, incremental, path, text.replace(
         "import torch.nn as nn", "import torch.nn as nn\nimport numpy as np"))) == [
         "1:loss.softmax_logits:0"]
+
+
+def test_a_training_step_added_elsewhere_rechecks_the_model(
+        engines: tuple[Engine, Engine]) -> None:
+    """NN404 judges a model only in a file that trains: the statement that adds or drops
+    the file's only backward pass changes what the model's statement reports."""
+    full, incremental = engines
+    path = Path("trained_buffer.py")
+    model = ("import torch.nn as nn\n\n\nnet = nn.Sequential(nn.Linear(4, 8), nn.Linear(8, 2))\n"
+             "\n\ndef report(x):\n    return net(x)\n")
+    training = "\n\ndef fit(loss):\n    loss.backward()\n"
+
+    def codes(text: str) -> list[str]:
+        return [d.code for d in _check(full, incremental, path, text).diagnostics]
+
+    assert "NN404" not in codes(model)
+    assert "NN404" in codes(model + training)
+    assert "NN404" not in codes(model + training.replace("backward", "detach"))
+    assert "NN404" in codes(model + training)

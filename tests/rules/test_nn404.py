@@ -3,7 +3,15 @@ between them collapse into one linear map."""
 
 from __future__ import annotations
 
-from tests.helpers import assert_findings
+from tests.helpers import assert_findings as _assert_findings
+
+# Every model below is trained in its file (the rule judges models that are trained):
+# ``assert_findings`` adds a training step at the end, which moves no line.
+_TRAINED = "\n\ndef train_step(loss, optimizer):\n    loss.backward()\n    optimizer.step()\n"
+
+
+def assert_findings(source: str, code: str, filename: str = "example.py") -> None:
+    _assert_findings(source + _TRAINED, code, filename)
 
 
 def test_torch_sequential_runs_are_reported_once_at_their_first_layer() -> None:
@@ -332,3 +340,53 @@ net = nn.Sequential(nn.Linear(4, 3), nn.Linear(3, 2))  # expect: NN404
     silent = source.replace("  # expect: NN404", "")
     for name in ("test_saving.py", "saving_test.py", "conftest.py"):
         assert_findings(silent, "NN404", filename=name)
+
+
+PORTED_HEAD = '''
+import torch.nn as nn
+
+class LddtHead(nn.Module):
+    """A ported architecture: the original checkpoint has three stacked projections."""
+
+    def __init__(self, config):
+        super().__init__()
+        self.head = nn.Sequential(
+            nn.LayerNorm(config.hidden_size),
+            nn.Linear(config.hidden_size, config.head_size),  # expect: NN404
+            nn.Linear(config.head_size, config.head_size),
+            nn.Linear(config.head_size, config.num_bins),
+        )
+        self.pattern = re.compile(r"head\\.(\\d+)")  # a regex compiled: no training
+
+    def forward(self, x):
+        return self.head(x)
+'''
+
+
+def test_a_file_that_trains_nothing_is_left_alone() -> None:
+    """A library module that ports an architecture (layers sized by a config, nothing
+    trained: no backward, optimizer step, fit, jax.grad...) keeps its linear stacks on
+    purpose so that the original weights load; the same module trained is reported."""
+    _assert_findings(PORTED_HEAD.replace("  # expect: NN404", ""), "NN404")
+    for training in ("loss.backward()", "optimizer.step()", "model.fit(x, y, epochs=3)",
+                     "model.compile(optimizer='adam', loss='mse')",
+                     "grads = jax.grad(loss_fn)(params)", "tx = optax.adam(1e-3)",
+                     "with tf.GradientTape() as tape:\n    pass",
+                     "trainer = pl.Trainer(max_epochs=1)"):
+        _assert_findings(PORTED_HEAD + "\n" + training + "\n", "NN404")
+
+
+def test_a_notebook_that_trains_in_a_later_cell_is_judged() -> None:
+    import json
+
+    cells = [PORTED_HEAD, "model = LddtHead(cfg)\nloss = model(x).sum()\nloss.backward()\n"]
+    notebook = json.dumps({"cells": [{"cell_type": "code", "metadata": {}, "outputs": [],
+                                      "execution_count": None, "source": c} for c in cells],
+                           "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+    from tests.helpers import lint
+
+    found = [d for d in lint(notebook, "model.ipynb") if d.code == "NN404"]
+    assert len(found) == 1 and found[0].cell == 1
+    data = json.loads(notebook)
+    first_cell_only = json.dumps({**data, "cells": data["cells"][:1]})
+    assert not [d for d in lint(first_cell_only, "model.ipynb") if d.code == "NN404"]

@@ -16,6 +16,7 @@ from lintnn.static.analyses.layers import (
     producing_call,
     reads_only_its_statement,
 )
+from lintnn.static.analyses.training_evidence import trains_here
 from lintnn.static.knowledge import roles as R
 from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
@@ -91,6 +92,10 @@ class AffineLayersWithoutActivation(Rule):
             else:
                 links += _call_links(ctx, call)
         links += _grown_links(ctx)
+        # Asked last, so that only a statement with a stack depends on the training code:
+        # a library's ported architecture keeps its linear stacks on purpose.
+        if not links or not trains_here(ctx):
+            return
         fed_by_stack = {second for _, second in links}
         reported: set[cst.CSTNode] = set()
         for first, _ in links:
