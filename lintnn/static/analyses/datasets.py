@@ -19,6 +19,7 @@ import libcst as cst
 from lintnn.static.knowledge import roles as R
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.dataflow import Kind
+from lintnn.static.syntax.index import iter_children
 from lintnn.static.syntax.nodes import (
     argument,
     bool_value,
@@ -265,7 +266,7 @@ def mentions(node: cst.CSTNode, names: set[str]) -> bool:
         dotted = dotted_name(node)
         if dotted is not None and dotted in names:
             return True
-    return any(mentions(child, names) for child in node.children)
+    return any(mentions(child, names) for child in iter_children(node))
 
 
 def calls_in(ctx: FileContext, node: cst.CSTNode) -> list[cst.Call]:

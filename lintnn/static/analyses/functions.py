@@ -25,6 +25,7 @@ from lintnn.static.analyses.losses import LOSS_ROLES, constructor_of, loss_reduc
 from lintnn.static.knowledge import roles as R
 from lintnn.static.syntax.context import FileContext, returns_of
 from lintnn.static.syntax.dataflow import Kind, Value
+from lintnn.static.syntax.index import iter_children
 from lintnn.static.syntax.nodes import is_self_attribute, target_names
 from lintnn.static.syntax.project import (
     FUNCTION,
@@ -138,7 +139,7 @@ def _rebound_otherwise(ctx: FileContext) -> set[str]:
             names.update(target_names(node.asname.name))
         elif isinstance(node, (cst.Global, cst.Nonlocal)):
             names.update(n.name.value for n in node.names)
-        todo.extend(node.children)
+        todo.extend(iter_children(node))
     ctx.__dict__["_functions_rebound"] = names
     return names
 

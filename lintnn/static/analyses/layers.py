@@ -26,6 +26,7 @@ from lintnn.static.analyses.shapes import reshaped_tensor
 from lintnn.static.knowledge import roles as R
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.dataflow import Kind, Value
+from lintnn.static.syntax.index import iter_children
 from lintnn.static.syntax.nodes import argument, dotted_name, has_star_args, positional
 
 # How each growing method takes its layer: (position, keyword).
@@ -263,7 +264,7 @@ def _mentions(scope: cst.CSTNode, receiver: str) -> list[cst.CSTNode]:
         if isinstance(node, cst.Attribute):
             stack.append(node.value)  # the ``main`` of ``self.main`` is no mention
             continue
-        stack.extend(node.children)
+        stack.extend(iter_children(node))
     return found
 
 
@@ -343,7 +344,7 @@ def _leaves_turns(ctx: FileContext, body: cst.CSTNode, element: str) -> bool:
             target = node.target
             if any(isinstance(n, cst.Name) and n.value == element for n in _names(target)):
                 return True
-        stack.extend(node.children)
+        stack.extend(iter_children(node))
     return False
 
 
@@ -352,7 +353,7 @@ def _names(node: cst.CSTNode) -> list[cst.CSTNode]:
     while stack:
         current = stack.pop()
         found.append(current)
-        stack.extend(current.children)
+        stack.extend(iter_children(current))
     return found
 
 
@@ -612,7 +613,7 @@ def _may_leave(statement: cst.CSTNode) -> bool:
         if isinstance(node, leaving):
             return True
         if not isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            stack.extend(node.children)
+            stack.extend(iter_children(node))
     return False
 
 

@@ -22,6 +22,7 @@ import libcst as cst
 from lintnn.static.knowledge import roles as R
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.dataflow import Kind
+from lintnn.static.syntax.index import iter_children
 from lintnn.static.syntax.memo import subtree_memo
 from lintnn.static.syntax.nodes import dotted_name, method_name, positional
 from lintnn.static.syntax.visitor import cst_visitor
@@ -136,7 +137,7 @@ def _stable_test(loop: cst.For | cst.While, test: cst.BaseExpression) -> bool:
             return False
         if isinstance(node, cst.Name):
             names.add(node.value)
-        stack.extend(node.children)
+        stack.extend(iter_children(node))
     rebound = {name for name, _ in bound_names(loop.body)}
     return bool(names) and not names & rebound
 

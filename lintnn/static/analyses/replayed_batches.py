@@ -15,6 +15,7 @@ import libcst as cst
 from lintnn.static.analyses import datasets as D
 from lintnn.static.knowledge import roles as R
 from lintnn.static.syntax.context import FileContext
+from lintnn.static.syntax.index import iter_children
 from lintnn.static.syntax.nodes import dotted_name, positional
 
 # Calls that copy an iterable's items into a list once.
@@ -136,7 +137,7 @@ def _names(node: cst.CSTNode) -> list[cst.Name]:
     if isinstance(node, cst.Name):
         return [node]
     found: list[cst.Name] = []
-    for child in node.children:
+    for child in iter_children(node):
         found.extend(_names(child))
     return found
 
@@ -194,6 +195,6 @@ def _within_one_pass(ctx: FileContext, loop: cst.For | cst.While,
 
 def _calls(node: cst.CSTNode) -> list[cst.Call]:
     found: list[cst.Call] = [node] if isinstance(node, cst.Call) else []
-    for child in node.children:
+    for child in iter_children(node):
         found.extend(_calls(child))
     return found

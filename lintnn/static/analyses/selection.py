@@ -9,6 +9,7 @@ import libcst as cst
 
 from lintnn.static.analyses import datasets as D
 from lintnn.static.syntax.context import FileContext
+from lintnn.static.syntax.index import iter_children
 from lintnn.static.syntax.nodes import dotted_name, method_name
 
 # What a branch does when it selects: keep the weights, or stop training.
@@ -55,7 +56,7 @@ def plain_names(expr: cst.CSTNode) -> list[cst.Name]:
         elif isinstance(node, cst.Call):
             todo.extend(arg.value for arg in node.args)
         elif not isinstance(node, (cst.Lambda, cst.BaseComp)):
-            todo.extend(node.children)
+            todo.extend(iter_children(node))
     return found
 
 

@@ -12,6 +12,7 @@ from lintnn.static import knowledge
 from lintnn.static.analyses import datasets as D
 from lintnn.static.knowledge import roles as R
 from lintnn.static.syntax.context import FileContext
+from lintnn.static.syntax.index import iter_children
 from lintnn.static.syntax.nodes import (
     argument,
     dotted_name,
@@ -268,7 +269,7 @@ def _names_a_split(test: cst.BaseExpression) -> bool:
 def _strings(node: cst.CSTNode) -> list[cst.CSTNode]:
     if isinstance(node, cst.SimpleString):
         return [node]
-    return [s for child in node.children for s in _strings(child)]
+    return [s for child in iter_children(node) for s in _strings(child)]
 
 
 def _slice_binding(
@@ -388,7 +389,7 @@ def _indexed_names(expr: cst.CSTNode, indices: set[str]) -> set[str]:
             name = D.data_name(expr.value)
             if name is not None:
                 out.add(name)
-    for child in expr.children:
+    for child in iter_children(expr):
         out |= _indexed_names(child, indices)
     return out
 
@@ -413,7 +414,7 @@ def _sliced_names(expr: cst.CSTNode) -> set[str]:
             name = D.data_name(expr.value)
             if name is not None:
                 out.add(name)
-    for child in expr.children:
+    for child in iter_children(expr):
         out |= _sliced_names(child)
     return out
 

@@ -13,6 +13,7 @@ from lintnn.static.analyses.project_losses import names_a_loss_method
 from lintnn.static.knowledge import roles as R
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.dataflow import Kind, Value
+from lintnn.static.syntax.index import iter_children
 from lintnn.static.syntax.nodes import (
     argument,
     bool_value,
@@ -116,7 +117,7 @@ def _subtree(node: cst.CSTNode) -> list[cst.CSTNode]:
     while todo:
         current = todo.pop()
         found.append(current)
-        todo.extend(current.children)
+        todo.extend(iter_children(current))
     return found
 
 

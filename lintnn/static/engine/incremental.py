@@ -14,6 +14,7 @@ from collections import OrderedDict
 
 import libcst as cst
 
+from lintnn.static.syntax.index import iter_children
 from lintnn.static.syntax.statements import Span, line_starts, spans_of
 
 _MAX_CHUNKS = 20_000
@@ -106,7 +107,7 @@ def _has_block(module: cst.Module) -> bool:
         node = stack.pop()
         if isinstance(node, cst.IndentedBlock):
             return True
-        stack.extend(node.children)
+        stack.extend(iter_children(node))
     return False
 
 

@@ -24,6 +24,7 @@ from lintnn.static.analyses.selection import saves as _saves
 from lintnn.static.knowledge import roles as R
 from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
+from lintnn.static.syntax.index import iter_children
 from lintnn.static.syntax.nodes import (
     argument,
     bool_value,
@@ -246,7 +247,7 @@ def _reads_training_data(expr: cst.BaseExpression,
             if isinstance(node.func, cst.Attribute):
                 todo.append(node.func.value)
         elif not isinstance(node, (cst.Lambda, cst.BaseComp)):
-            todo.extend(node.children)
+            todo.extend(iter_children(node))
     return False
 
 
@@ -314,7 +315,7 @@ def _splits_of(ctx: FileContext, expr: cst.CSTNode, at: cst.CSTNode, depth: int,
             split = _SPLIT_STRINGS.get(string_value(node) or "")
             found |= {split} if split else set()
         elif not isinstance(node, (cst.Lambda, cst.BaseComp)):
-            todo.extend(node.children)
+            todo.extend(iter_children(node))
     return found
 
 

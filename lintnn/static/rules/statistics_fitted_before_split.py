@@ -13,6 +13,7 @@ from lintnn.static.knowledge import roles as R
 from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.dataflow import Kind
+from lintnn.static.syntax.index import iter_children
 from lintnn.static.syntax.nodes import argument, dotted_name, positional
 from lintnn.static.syntax.project import FITS_STATISTICS, Requirement
 
@@ -670,4 +671,4 @@ def _arithmetic_with(
                 return True
             if isinstance(side, (cst.Name, cst.Attribute)) and dotted_name(side) in names:
                 return True
-    return any(_arithmetic_with(child, names, node) for child in expr.children)
+    return any(_arithmetic_with(child, names, node) for child in iter_children(expr))

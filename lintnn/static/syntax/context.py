@@ -18,7 +18,7 @@ from lintnn.static.knowledge.base import Entry
 from lintnn.static.syntax.callgraph import CallGraph
 from lintnn.static.syntax.dataflow import Flow, Kind, Value, reconcile, same_values
 from lintnn.static.syntax.imports import ImportMap, canonical, dotted_name
-from lintnn.static.syntax.index import IndexPieces, NodeIndex
+from lintnn.static.syntax.index import IndexPieces, NodeIndex, iter_children
 from lintnn.static.syntax.nodes import (
     has_star_args,
     is_self_attribute,
@@ -704,7 +704,7 @@ def returns_of(node: cst.CSTNode) -> list[cst.Return]:
     """The ``return`` statements of a function (not of the functions inside it), found
     in its own tree: a statement's view of the file indexes only that statement."""
     found: list[cst.Return] = []
-    for child in (node.body,) if isinstance(node, cst.FunctionDef) else node.children:
+    for child in (node.body,) if isinstance(node, cst.FunctionDef) else iter_children(node):
         if isinstance(child, cst.Return):
             found.append(child)
         elif isinstance(child, _statement_parts()) and not isinstance(
@@ -722,7 +722,7 @@ def _self_attributes(class_def: cst.ClassDef, name: str) -> list[cst.Attribute]:
         if isinstance(node, cst.Attribute) and node.attr.value == name and (
                 is_self_attribute(node)):
             found.append(node)
-        stack.extend(node.children)
+        stack.extend(iter_children(node))
     return found
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import libcst as cst
 
 from lintnn.static.syntax.imports import dotted_name
+from lintnn.static.syntax.index import iter_children
 
 __all__ = [
     "argument",
@@ -129,7 +130,7 @@ def names_in(node: cst.CSTNode) -> list[cst.Name]:
         if isinstance(current, cst.Name):
             found.append(current)
         else:
-            todo.extend(current.children)
+            todo.extend(iter_children(current))
     return found
 
 
