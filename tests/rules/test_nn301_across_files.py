@@ -203,3 +203,29 @@ def test_a_project_loader_of_the_same_file_evaluated_only(tmp_path: Path) -> Non
         return params
 '''
     assert _findings(tmp_path, {"loaders.py": text}) == [("loaders.py", 24)]
+
+
+@pytest.mark.parametrize("gated", [True, False])
+def test_another_projects_module_of_the_same_name_is_no_answer(
+        tmp_path: Path, gated: bool) -> None:
+    """Two projects checked in one run both have a module ``data`` defining the class: the
+    script's ``from data import RandomWindows`` reaches its own package's module (a
+    package beside it, the name asked for a suffix of the defining module's), not the
+    top-level ``data`` of the other project, whatever the order of the files."""
+    for order, (mine, other) in enumerate((("aa", "bb"), ("zz", "bb"))):
+        root = tmp_path / str(order)
+        ours, theirs = root / mine / "pkg", root / other / "src"
+        ours.mkdir(parents=True)
+        theirs.mkdir(parents=True)
+        (ours / "__init__.py").write_text("")
+        (ours / "data.py").write_text(textwrap.dedent(_DATA))
+        (ours / "train.py").write_text(textwrap.dedent(_train("RandomWindows")))
+        (theirs / "data.py").write_text(textwrap.dedent(_DATA.replace(
+            "offset = np.random.randint(0, len(self.data) - self.length)",
+            "offset = item")))
+        (theirs / "train.py").write_text(textwrap.dedent(_train("RandomWindows")))
+        engine = Engine(Settings(select=["NN301"], root=root), use_cache=False, jobs=1,
+                        gated=gated)
+        found = [(Path(d.filename).parent.name, d.location.row)
+                 for d in engine.check_paths([root]).diagnostics]
+        assert found == [("src", 7)], mine

@@ -239,13 +239,36 @@ class ProjectIndex:
 
     def _lookup(self, qualname: str, near: str = "") -> ClassSummary | None:
         exact = self.classes.get(qualname)
-        if exact is not None:
-            return self._nearest(qualname, near) or exact
-        # ``from models import Net`` run as a script next to ``pkg/models.py``:
-        # accept a unique candidate whose dotted name ends with the one asked for.
+        # ``from models import Net`` run as a script next to ``pkg/models.py``: a
+        # candidate whose dotted name ends with the one asked for.
         name = qualname.rsplit(".", 1)[-1]
         candidates = [q for q in self._by_name.get(name, ()) if q.endswith("." + qualname)]
-        return self.classes[candidates[0]] if len(candidates) == 1 else None
+        reachable = self._reachable(qualname, [qualname, *candidates], near)
+        if reachable is not None:
+            return reachable
+        if exact is not None:
+            return self._nearest(qualname, near) or exact
+        # Accept a unique candidate.
+        return self.classes[candidates[0]] if len(set(candidates)) == 1 else None
+
+    def _reachable(self, asked: str, qualnames: list[str], near: str) -> ClassSummary | None:
+        """Of the classes defined under these names, the one that the import of ``asked``
+        reaches from the file ``near``: its module's top folder (``asked``'s module parts
+        up from the defining file's folder) is that file's folder or one of its three
+        nearest parents, as a script's own folder or its project's root is on the path;
+        the nearest wins. None when no file of the run decides it (another project's
+        ``dataset.TextDataset`` is no answer for ``from dataset import TextDataset``)."""
+        if not near:
+            return None
+        start = os.path.dirname(os.path.abspath(near))
+        depth = asked.count(".")  # the module's parts (a nested class may add one)
+        found: list[tuple[int, int, int, ClassSummary]] = []
+        for qualname in dict.fromkeys(qualnames):
+            for folder, (rank, summary) in self._homes.get(qualname, {}).items():
+                distance = _ascent(start, _up(folder, depth - 1))
+                if distance is not None:  # nearest first, then the later file
+                    found.append((distance, -rank[0], -rank[1], summary))
+        return min(found, key=lambda f: f[:3])[3] if found else None
 
     def satisfies(self, requirement: Requirement) -> bool:
         if requirement.fact == READS_RUNNING_STATS:
@@ -353,6 +376,25 @@ class ProjectIndex:
                 for other in (*summary.submodules, *summary.bases)
             )
         return False
+
+
+def _up(folder: str, levels: int) -> str:
+    for _ in range(max(levels, 0)):
+        folder = os.path.dirname(folder)
+    return folder
+
+
+def _ascent(start: str, folder: str) -> int | None:
+    """How many levels ``folder`` is above ``start`` (0: the same), at most 3; None when
+    it is not one of them."""
+    for levels in range(4):
+        if start == folder:
+            return levels
+        parent = os.path.dirname(start)
+        if parent == start:
+            return None
+        start = parent
+    return None
 
 
 def project_module(path: Path | str, root: str) -> bool:
