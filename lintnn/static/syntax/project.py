@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from lintnn.static import knowledge
+
+T = TypeVar("T")
 
 # Facts a requirement can ask about a class.
 RETURNS = "returns"  # the forward / __call__ / call output has a role
@@ -171,17 +174,24 @@ class ProjectIndex:
 
     def function(self, qualname: str, near: str = "") -> FunctionSummary | None:
         """The summary of a project function (or module-level name) as ``near`` names it:
-        the exact qualified name (the asking file's folder's, where several folders define
-        it), else the one candidate whose dotted name ends with it; None when unsure."""
+        the one the import reaches from ``near`` (see :meth:`_reachable`), else the exact
+        qualified name (the asking file's folder's, where several folders define it),
+        else the one candidate whose dotted name ends with it; None when unsure."""
+        name = qualname.rsplit(".", 1)[-1]
+        candidates = {q for q in self._functions_by_name.get(name, ())
+                      if q.endswith("." + qualname)}
+        reachable = _reachable(qualname, [qualname, *sorted(candidates)], near, {
+            q: {folder: ((0, 0), summary)
+                for folder, summary in self._function_homes.get(q, {}).items()}
+            for q in (qualname, *candidates)})
+        if reachable is not None:
+            return reachable
         exact = self.functions.get(qualname)
         if exact is not None:
             homes = self._function_homes.get(qualname, {})
             if len(homes) > 1 and near:
                 return homes.get(os.path.dirname(os.path.abspath(near)))
             return exact
-        name = qualname.rsplit(".", 1)[-1]
-        candidates = {q for q in self._functions_by_name.get(name, ())
-                      if q.endswith("." + qualname)}
         return self.functions[candidates.pop()] if len(candidates) == 1 else None
 
     def add_calls(self, facts: Iterable[CallFact]) -> None:
@@ -243,32 +253,13 @@ class ProjectIndex:
         # candidate whose dotted name ends with the one asked for.
         name = qualname.rsplit(".", 1)[-1]
         candidates = [q for q in self._by_name.get(name, ()) if q.endswith("." + qualname)]
-        reachable = self._reachable(qualname, [qualname, *candidates], near)
+        reachable = _reachable(qualname, [qualname, *candidates], near, self._homes)
         if reachable is not None:
             return reachable
         if exact is not None:
             return self._nearest(qualname, near) or exact
         # Accept a unique candidate.
         return self.classes[candidates[0]] if len(set(candidates)) == 1 else None
-
-    def _reachable(self, asked: str, qualnames: list[str], near: str) -> ClassSummary | None:
-        """Of the classes defined under these names, the one that the import of ``asked``
-        reaches from the file ``near``: its module's top folder (``asked``'s module parts
-        up from the defining file's folder) is that file's folder or one of its three
-        nearest parents, as a script's own folder or its project's root is on the path;
-        the nearest wins. None when no file of the run decides it (another project's
-        ``dataset.TextDataset`` is no answer for ``from dataset import TextDataset``)."""
-        if not near:
-            return None
-        start = os.path.dirname(os.path.abspath(near))
-        depth = asked.count(".")  # the module's parts (a nested class may add one)
-        found: list[tuple[int, int, int, ClassSummary]] = []
-        for qualname in dict.fromkeys(qualnames):
-            for folder, (rank, summary) in self._homes.get(qualname, {}).items():
-                distance = _ascent(start, _up(folder, depth - 1))
-                if distance is not None:  # nearest first, then the later file
-                    found.append((distance, -rank[0], -rank[1], summary))
-        return min(found, key=lambda f: f[:3])[3] if found else None
 
     def satisfies(self, requirement: Requirement) -> bool:
         if requirement.fact == READS_RUNNING_STATS:
@@ -376,6 +367,28 @@ class ProjectIndex:
                 for other in (*summary.submodules, *summary.bases)
             )
         return False
+
+
+def _reachable(asked: str, qualnames: list[str], near: str,
+               homes: Mapping[str, Mapping[str, tuple[tuple[int, int], T]]]) -> T | None:
+    """Of what is defined under these names (``homes``: by name, by folder, with the rank
+    it was added at), the one that the import of ``asked`` reaches from the file ``near``:
+    its module's top folder (``asked``'s module parts up from the defining file's folder)
+    is that file's folder or one of its three nearest parents, as a script's own folder or
+    its project's root is on the path; the nearest wins, then the later file. None when
+    no file of the run decides it (another project's ``dataset.TextDataset`` is no answer
+    for ``from dataset import TextDataset``)."""
+    if not near:
+        return None
+    start = os.path.dirname(os.path.abspath(near))
+    depth = asked.count(".")  # the module's parts (a nested class may add one)
+    found: list[tuple[int, int, int, T]] = []
+    for qualname in dict.fromkeys(qualnames):
+        for folder, (rank, summary) in homes.get(qualname, {}).items():
+            distance = _ascent(start, _up(folder, depth - 1))
+            if distance is not None:
+                found.append((distance, -rank[0], -rank[1], summary))
+    return min(found, key=lambda f: f[:3])[3] if found else None
 
 
 def _up(folder: str, levels: int) -> str:
