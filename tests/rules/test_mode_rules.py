@@ -671,6 +671,41 @@ def amp_step(x, y, scaler):
 """, "NN205")
 
 
+
+def test_nn205_a_saliency_map_after_training_updates_nothing() -> None:
+    """Real-world (a course notebook, top-level cells): the model is trained, then put in
+    eval mode for a saliency map; ``optimizer.zero_grad()`` and ``loss.backward()`` run,
+    the input's gradient is read, and no step follows. A step after the backward (or in
+    the loop around it, for the next iteration) is training, and is reported."""
+    assert_findings(TRAIN_HEAD + """
+for epoch in range(3):
+    for x, y in loader:
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+
+model.eval()
+images.requires_grad_(True)
+loss = F.cross_entropy(model(images), labels)
+opt.zero_grad()
+loss.backward()
+saliency = images.grad.abs()
+""", "NN205")
+    assert_findings(TRAIN_HEAD + """
+model.eval()
+loss = F.cross_entropy(model(images), labels)
+loss.backward()  # expect: NN205
+opt.step()
+""", "NN205")
+    assert_findings(TRAIN_HEAD + """
+for x, y in loader:
+    if accumulated:
+        opt.step()
+        opt.zero_grad()
+    model.eval()
+    F.cross_entropy(model(x), y).backward()  # expect: NN205
+""", "NN205")
+
 def test_nn203_fix_keeps_a_multiline_layout() -> None:
     source = """
 import torch.nn as nn

@@ -8,6 +8,7 @@ from lintnn.diagnostics import Severity
 from lintnn.static.analyses.modes import (
     SETS_TRAIN,
     Event,
+    ModeIndex,
     dominates,
     evals_of_trained_models,
     mode_index,
@@ -43,7 +44,7 @@ class BackwardInEvalMode(Rule):
             if method_name(call) != "backward":
                 continue
             scope = scope_of(ctx, call)
-            if not any(Event.UPDATE in kinds for _, kinds in modes.call_events(scope)):
+            if not _gradients_update_weights(ctx, modes, scope, call):
                 continue  # input gradients (adversarial examples, saliency): no training
             for eval_call, model in evals:
                 if scope_of(ctx, eval_call) is not scope or not dominates(ctx, eval_call, call):
@@ -65,6 +66,20 @@ class BackwardInEvalMode(Rule):
                     f"intended; call `{model}.train()` before the training step"),
                     requires=requires)
                 break
+
+
+def _gradients_update_weights(ctx: FileContext, modes: ModeIndex, scope: cst.CSTNode,
+                              backward: cst.Call) -> bool:
+    """An update (an optimizer step, a helper that steps) uses what ``backward`` computed:
+    one after it in its scope, or one in a loop around it (the next iteration's step). A
+    saliency map drawn after training (``loss.backward()``, then ``x.grad`` read, no step
+    after it) updates nothing."""
+    at = modes.position.get(backward, -1)
+    loops = ctx.index.enclosing_loops(backward)
+    return any(Event.UPDATE in kinds and (
+        modes.position.get(event, -1) > at or any(ctx.index.is_inside(event, loop)
+                                                  for loop in loops))
+        for event, kinds in modes.call_events(scope))
 
 
 def _makes_the_loss(ctx: FileContext, model: str, backward: cst.Call) -> bool:
