@@ -53,3 +53,34 @@ def test_test_names_over_a_loader_of_unknown_split_keep_their_name() -> None:
     assert_findings(
         _TRAIN.format(size_of="x_test", loader="loader", expect="  # expect: NN308"), "NN308"
     )
+
+
+_TOTALS = """
+import torch
+
+def train_model(model, train_loader, eval_dataset, optimizer, criterion, epochs=30):
+    eval_loader = torch.utils.data.DataLoader({data}, batch_size=64)
+    max_acc = 0
+    for epoch in range(epochs):
+        for x, y in train_loader:
+            criterion(model(x), y).backward()
+            optimizer.step()
+            optimizer.zero_grad()
+        test_acc = 0
+        with torch.no_grad():
+            for x, y in eval_loader:
+                pred = model(x).argmax(-1)
+                test_acc += (pred == y).float().mean().item()
+        if test_acc > max_acc:{expect}
+            max_acc = test_acc
+            torch.save(model.state_dict(), "best_model.pth")
+"""
+
+
+def test_a_test_named_total_of_validation_batches_is_validation() -> None:
+    """Real-world (course homework): ``test_acc = 0`` then ``test_acc += ...`` over the
+    loader of the evaluation set: the total's additions say which data it scores, not
+    its name; over the test set it stays a test score."""
+    assert_findings(_TOTALS.format(data="eval_dataset", expect=""), "NN308")
+    assert_findings(_TOTALS.format(data="test_dataset", expect="  # expect: NN308"),
+                    "NN308")

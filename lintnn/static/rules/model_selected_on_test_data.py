@@ -109,8 +109,9 @@ def _test_metric(ctx: FileContext, expr: cst.BaseExpression, at: cst.CSTNode) ->
     if name is None:
         return False
     if _is_test_name(name):  # unless computed on validation data (``test_stats =
-        return "." in name or _VALIDATION not in _splits_of_name(  # evaluate(val_loader)``)
-            ctx, name, at, 0)
+        # evaluate(val_loader)``, ``test_acc += acc`` over the validation loader)
+        return "." in name or _VALIDATION not in (
+            _splits_of_name(ctx, name, at, 0) | _splits_of_total(ctx, name, at))
     function = ctx.index.enclosing_function(at)
     if function is not None and _is_test_name(function.name.value) and (
             name.split(".")[0] in ctx.flow(function).local_names):
@@ -153,6 +154,18 @@ def _splits_of_name(ctx: FileContext, name: str, at: cst.CSTNode, depth: int) ->
     if _is_empty_container(assigned.value):  # ``acc = []`` then ``acc.append(a)``
         for added in _added_to(ctx, name, assigned, at):
             found |= _splits_of(ctx, added.args[0].value, added, depth)
+    return found
+
+
+def _splits_of_total(ctx: FileContext, name: str, at: cst.CSTNode) -> set[str]:
+    """The splits of what a total started at a number adds up before ``at`` (``acc = 0``,
+    then ``acc += batch_acc`` in a loop over a loader)."""
+    assigned = ctx.last_assignment(name, at)
+    if assigned is None or not isinstance(assigned.value, (cst.Integer, cst.Float)):
+        return set()
+    found: set[str] = set()
+    for update in _accumulated_into(ctx, name, assigned, at):
+        found |= _splits_of(ctx, update.value, update, 1)
     return found
 
 
@@ -286,6 +299,17 @@ def _added_to(ctx: FileContext, name: str, start: cst.CSTNode,
             if method_name(call) in ("append", "extend") and call.args
             and isinstance(call.func, cst.Attribute) and dotted_name(call.func.value) == name
             and first < D.order(ctx, call) < last]
+
+
+def _accumulated_into(ctx: FileContext, name: str, start: cst.CSTNode,
+                      end: cst.CSTNode) -> list[cst.AugAssign]:
+    """The updates ``name += v`` (any operator) between ``start`` and ``end``, in the
+    scope of ``start``: a total a loop adds each batch's metric to."""
+    first, last = D.order(ctx, start), D.order(ctx, end)
+    scope = ctx.scope_of(start)
+    return [node for node in D.nodes_of(ctx, cst.AugAssign)
+            if isinstance(node.target, cst.Name) and node.target.value == name  # type: ignore[attr-defined]
+            and first < D.order(ctx, node) < last and ctx.scope_of(node) is scope]
 
 
 def _splits_of(ctx: FileContext, expr: cst.CSTNode, at: cst.CSTNode, depth: int,
