@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -400,14 +400,18 @@ def _up(folder: str, levels: int) -> str:
 def _ascent(start: str, folder: str) -> int | None:
     """How many levels ``folder`` is above ``start`` (0: the same), at most 3; None when
     it is not one of them."""
-    for levels in range(4):
-        if start == folder:
-            return levels
+    return next((levels for levels, near in enumerate(_folders_up(start)) if near == folder),
+                None)
+
+
+def _folders_up(start: str) -> Iterator[str]:
+    """``start`` and its three nearest parent folders (fewer below the root)."""
+    for _ in range(4):
+        yield start
         parent = os.path.dirname(start)
         if parent == start:
-            return None
+            return
         start = parent
-    return None
 
 
 def project_module(path: Path | str, root: str) -> bool:
@@ -421,16 +425,12 @@ def project_module(path: Path | str, root: str) -> bool:
 
 @functools.lru_cache(maxsize=1 << 14)
 def _near(folder: str, root: str) -> bool:
-    for _ in range(4):
-        if os.path.basename(folder) in ("site-packages", "dist-packages"):
+    for near in _folders_up(folder):
+        if os.path.basename(near) in ("site-packages", "dist-packages"):
             return False
-        if os.path.isfile(os.path.join(folder, root + ".py")) or os.path.isdir(
-                os.path.join(folder, root)):
+        if os.path.isfile(os.path.join(near, root + ".py")) or os.path.isdir(
+                os.path.join(near, root)):
             return True
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            return False
-        folder = parent
     return False
 
 
