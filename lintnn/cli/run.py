@@ -167,3 +167,4 @@ def _destroy_left_process_group() -> None:
     if dist.is_available() and dist.is_initialized():
         with contextlib.suppress(Exception):  # a group already broken by the failure
             dist.destroy_process_group()
+        gc.collect()  # what still held the group (a cycle) goes now, not at teardown
