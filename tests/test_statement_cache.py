@@ -649,3 +649,76 @@ def test_a_training_step_added_elsewhere_rechecks_the_model(
     assert "NN404" in codes(model + training)
     assert "NN404" not in codes(model + training.replace("backward", "detach"))
     assert "NN404" in codes(model + training)
+
+
+CLASS_CALLER = '''import torch
+import torch.nn as nn
+
+
+def step(model, x, y):
+    return nn.CrossEntropyLoss()(model(x), y)
+
+
+class Trainer:
+    def __init__(self, lr):
+        self.lr = lr
+
+    def fit(self, x, y):
+        net = Classifier()
+        return step(net, x, y)
+
+    def report(self):
+        return self.lr * 2
+
+
+class Classifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return torch.softmax(self.fc(x), dim=-1)
+'''
+
+
+def test_an_edit_of_another_method_of_the_calling_class_leaves_the_callee(
+        engines: tuple[Engine, Engine]) -> None:
+    """``step``'s ``model`` is what ``Trainer.fit`` passes: ``fit``'s ``net``, read alone
+    (not ``fit``'s whole flow, which reads the class's attributes, i.e. every method).
+    An edit of ``report`` re-checks ``Trainer`` only; an edit of ``fit``'s argument
+    changes what is found in ``step``."""
+    full, incremental = engines
+    path = Path("class_caller_buffer.py")
+    row = CLASS_CALLER.splitlines().index("    return nn.CrossEntropyLoss()(model(x), y)") + 1
+
+    def flagged(result: RunResult) -> bool:
+        return any(d.code == "NN101" and d.location.row == row for d in result.diagnostics)
+
+    assert flagged(_check(full, incremental, path, CLASS_CALLER))
+    cache = _cache(incremental, path)
+    rules = sum(code == "NN101" for _, code in cache._found)
+    local = len(cache._found) // rules  # statement-local rules
+    edited = CLASS_CALLER.replace("self.lr * 2", "self.lr * 3")
+    assert _rechecked(cache, lambda: flagged(_check(full, incremental, path, edited))) == local
+    assert not flagged(_check(full, incremental, path, edited.replace(
+        "net = Classifier()", "net = nn.Linear(4, 2)")))
+    assert flagged(_check(full, incremental, path, edited))
+
+
+def test_a_method_read_is_keyed_by_its_class_outline(engines: tuple[Engine, Engine]) -> None:
+    """A read of one method holds while its text and the class's outline (header, member
+    names) hold: a renamed method, a changed base, re-check its readers (``step`` reads
+    ``fit``'s ``net``, ``Classifier`` is built in ``fit``); an edit inside another method
+    does not."""
+    full, incremental = engines
+    path = Path("outline_buffer.py")
+    _check(full, incremental, path, CLASS_CALLER)
+    cache = _cache(incremental, path)
+    rules = sum(code == "NN101" for _, code in cache._found)
+    local = len(cache._found) // rules
+    renamed = CLASS_CALLER.replace("def report(self):", "def summary(self):")
+    assert _rechecked(cache, lambda: _check(full, incremental, path, renamed)) == 3 * local
+    based = renamed.replace("class Trainer:", "class Trainer(object):")
+    assert _rechecked(cache, lambda: _check(full, incremental, path, based)) == 3 * local
+    inside = based.replace("self.lr * 2", "self.lr + 2")
+    assert _rechecked(cache, lambda: _check(full, incremental, path, inside)) == local

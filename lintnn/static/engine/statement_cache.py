@@ -23,7 +23,9 @@ cached the same way.
 
 from __future__ import annotations
 
+import ast
 import copy
+import functools
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -49,20 +51,27 @@ from lintnn.static.syntax.context import FileContext, RawFinding
 from lintnn.static.syntax.index import NodeIndex
 from lintnn.static.syntax.project import CallFact, ClassSummary, Requirement
 from lintnn.static.syntax.reads import Frame, flatten
-from lintnn.static.syntax.statements import Span, Statement, statements, top_statement
+from lintnn.static.syntax.statements import (
+    Span,
+    Statement,
+    line_offsets,
+    statements,
+    top_statement,
+)
 
 # FileContext attributes a view shares with the file's context; helpers' caches
 # (``_mode_index``, ``_data_calls``...) are left out, as they depend on the node lists.
 _SHARED = frozenset({"path", "source", "module", "module_name", "is_package", "imports",
                      "frameworks", "local_classes", "_flows", "_class_attrs", "call_graph",
-                     "_param_values", "sole_model_class", "_returned", "_models", "_callees",
-                     "unread", "reads"})
+                     "_param_values", "_bindings", "sole_model_class", "_returned", "_models",
+                     "_callees", "unread", "reads"})
 
 Conditional = tuple[Diagnostic, tuple[Requirement, ...]]
 _NEVER = object()  # the key of a read node outside every top-level statement
 _MODULE_LEVEL = "module-level"  # first item of the key of a read module-level statement
 _CALLERS = "callers-of"  # first item of a read of a function's callers: (it, fn, their keys)
 _MENTIONS = "mentions-of"  # first item of a read of a name's mentions: (it, name, their keys)
+_MEMBER = "member"  # first item of a read class member's key: (it, class shape, text)
 _PASSES = "passes"  # (statement key, it): the loss objects a statement passes, in ``used``
 _MAX_ENVIRONMENTS = 50_000  # numbered environments kept before starting afresh
 
@@ -92,6 +101,9 @@ class _Check:
     # Memoised keys of the statements that call a function (by id) or mention a name.
     _callers: dict[int, frozenset[Hashable]] = field(default_factory=dict)
     _mentions: dict[str, frozenset[Hashable]] = field(default_factory=dict)
+    # The read keys of each class statement's members (by position; None: not known).
+    _members: dict[int, tuple[Hashable, ...] | None] = field(default_factory=dict)
+    _member_index: dict[int, int] = field(default_factory=dict)  # id(member) -> its place
 
     @cached_property
     def present(self) -> frozenset[Hashable]:
@@ -103,6 +115,13 @@ class _Check:
         """The read keys of this file's module-level statements (made when asked)."""
         return frozenset(self.read_key(i) for i, key in enumerate(self.keys) if key is None)
 
+    @cached_property
+    def present_members(self) -> frozenset[Hashable]:
+        """The read keys of the members of this file's cacheable classes."""
+        return frozenset(key for position, statement in enumerate(self.statements)
+                         if isinstance(statement.node, cst.ClassDef)
+                         for key in self.member_keys(position) or ())
+
     def has(self, read: Hashable) -> bool:
         """Whether a statement with the read key ``read`` is in this file (for a read of a
         function's callers or of a name's mentions: whether they are in the same
@@ -111,6 +130,8 @@ class _Check:
             kind = read[0]
             if kind == _MODULE_LEVEL:
                 return read in self.present_module_level
+            if kind == _MEMBER:
+                return read in self.present_members
             if kind == _CALLERS:
                 return self.callers_key(read[1]) == read[2]
             if kind == _MENTIONS:
@@ -122,10 +143,8 @@ class _Check:
         statement is the same node from one check to the next)."""
         key = self._callers.get(id(fn))
         if key is None:
-            positions = {self.position_of(call)
-                         for call in self.ctx.call_graph.callers(fn, noted=False)}
             key = self._callers[id(fn)] = frozenset(
-                self.read_key(p) if p is not None else _NEVER for p in positions)
+                self.node_key(call) for call in self.ctx.call_graph.callers(fn, noted=False))
         return key
 
     def mentions_key(self, name: str) -> frozenset[Hashable]:
@@ -146,6 +165,54 @@ class _Check:
             return key
         statement = self.statements[position]
         return (_MODULE_LEVEL, statement.text, self.environment(statement.node))
+
+    def node_key(self, node: cst.CSTNode, group: int | None = None) -> Hashable | None:
+        """The read key of what holds ``node``: the member of a class (a method, a class
+        attribute) when it lies inside one, so that a read of one method is not undone by
+        an edit of another; else its top-level statement's. None inside ``group``."""
+        parents, module = self.ctx.index.parents, self.ctx.module
+        below: cst.CSTNode | None = None  # the child of ``current`` on the path
+        under: cst.CSTNode | None = None  # the child of ``below`` on the path
+        current = node
+        while True:
+            parent = parents.get(current)
+            if parent is None:
+                return _NEVER
+            if parent is module:
+                break
+            current, below, under = parent, current, below
+        position = self.order.get(id(current))
+        if position is None:
+            return _NEVER
+        if position == group:
+            return None
+        if under is not None and isinstance(current, cst.ClassDef) and below is current.body:
+            members = self.member_keys(position)
+            if members is not None:
+                index = self._member_index.get(id(under))
+                if index is None:
+                    for i, member in enumerate(current.body.body):  # type: ignore[union-attr]
+                        self._member_index[id(member)] = i
+                    index = self._member_index.get(id(under))
+                if index is not None:
+                    return members[index]
+        return self.read_key(position)
+
+    def member_keys(self, position: int) -> tuple[Hashable, ...] | None:
+        """The read key of each member of the class statement at ``position``, in the
+        order of libcst's class body."""
+        if position in self._members:
+            return self._members[position]
+        statement, key = self.statements[position], self.keys[position]
+        node = statement.node
+        keys = None
+        if key is not None and isinstance(node, cst.ClassDef) and isinstance(
+                node.body, cst.IndentedBlock):
+            counts = tuple(len(m.body) if isinstance(m, cst.SimpleStatementLine) else 1
+                           for m in node.body.body)
+            keys = _member_keys(statement.text, key[1], counts)  # type: ignore[index]
+        self._members[position] = keys
+        return keys
 
     def view(self, group: int) -> NodeIndex:
         index = self.views.get(group)
@@ -392,13 +459,47 @@ def _read_keys(check: _Check, group: int, frame: Frame) -> tuple[Hashable, ...]:
     callers' keys of each function whose callers it read, and the keys of the statements
     that may mention each name whose mentions it read."""
     nodes, called, mentioned = flatten(frame)
-    keys: dict[int | None, Hashable] = {}
+    keys: dict[Hashable, None] = {}
     for node in nodes:
-        position = check.position_of(node)
-        if position != group and position not in keys:
-            keys[position] = check.read_key(position) if position is not None else _NEVER
-    return (*keys.values(), *((_CALLERS, fn, check.callers_key(fn)) for fn in called),
+        key = check.node_key(node, group)
+        if key is not None:
+            keys[key] = None
+    return (*keys, *((_CALLERS, fn, check.callers_key(fn)) for fn in called),
             *((_MENTIONS, name, check.mentions_key(name)) for name in mentioned))
+
+
+@functools.lru_cache(maxsize=1024)
+def _member_keys(text: str, environment: int,
+                 counts: tuple[int, ...]) -> tuple[Hashable, ...] | None:
+    """The read keys of a class's members, given the class statement's text, the number
+    of the environment it runs in and how many ``ast`` statements each libcst member holds
+    (``a = 1; b = 2`` is one). A key is the member's text and the class's shape: its
+    environment, its header (decorators, name, bases) and the names of its methods and
+    nested classes and the texts of its other members, so that what a method reads of the
+    class around it (which method is called ``forward``, a class attribute) is keyed too.
+    None when ``text`` is not one class statement."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.ClassDef) or (
+            sum(counts) != len(tree.body[0].body)):
+        return None
+    starts = line_offsets(text)
+    members = tree.body[0].body
+    spans = [Span.of(stmt) for stmt in members]
+    texts: list[str] = []
+    outline: list[str] = []
+    position = 0
+    for count in counts:
+        first, last = spans[position], spans[position + count - 1]
+        texts.append(text[starts[first.first - 1]:starts[min(last.end, len(starts) - 1)]])
+        member = members[position]
+        outline.append(member.name if isinstance(member, (
+            ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else texts[-1])
+        position += count
+    shape = (environment, text[:starts[spans[0].first - 1]], tuple(outline))
+    return tuple((_MEMBER, shape, member_text) for member_text in texts)
 
 
 def _view(ctx: FileContext, index: NodeIndex) -> FileContext:

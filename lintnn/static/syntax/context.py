@@ -17,6 +17,7 @@ from lintnn.static.knowledge import roles as R
 from lintnn.static.knowledge.base import Entry
 from lintnn.static.syntax.callgraph import CallGraph
 from lintnn.static.syntax.dataflow import Flow, Kind, Value, reconcile, same_values
+from lintnn.static.syntax.demand import Bindings, NeedsFlow, demand_value
 from lintnn.static.syntax.imports import ImportMap, canonical, dotted_name
 from lintnn.static.syntax.index import IndexPieces, NodeIndex, iter_children
 from lintnn.static.syntax.nodes import (
@@ -160,6 +161,7 @@ class FileContext:
         self._flows: dict[cst.CSTNode, Flow] = {}
         self._class_attrs: dict[cst.ClassDef, dict[str, Value]] = {}
         self._param_values: dict[cst.Param, Value | None] = {}
+        self._bindings: dict[cst.FunctionDef, Bindings] = {}
         self._returned: dict[cst.FunctionDef, frozenset[str]] = {}
         self._models: dict[cst.FunctionDef, Value | None] = {}
         self._callees: dict[cst.Call, tuple[str | None, Entry | None]] = {}
@@ -276,6 +278,23 @@ class FileContext:
     def value(self, expr: cst.BaseExpression) -> Value | None:
         """What ``expr`` evaluates to at its place in the program, if known."""
         return self.flow(self.scope_of(expr)).value_of(expr)
+
+    def passed_value(self, expr: cst.BaseExpression) -> Value | None:
+        """:meth:`value` of an argument a call passes: where it can, from the bindings the
+        argument reads alone (:mod:`~lintnn.static.syntax.demand`), not from its
+        function's whole flow, so that what the answer is said to read (the language
+        server's cache) is what it reads."""
+        scope = self.scope_of(expr)
+        if type(scope) is cst.FunctionDef:
+            bindings = self._bindings.get(scope)
+            if bindings is None:
+                bindings = self._bindings[scope] = Bindings(scope)
+            self.reads.note(scope)
+            try:
+                return demand_value(self, scope, expr, bindings)
+            except NeedsFlow:
+                pass
+        return self.flow(scope).value_of(expr)
 
     def returned_roles(self, call: cst.Call) -> frozenset[str]:
         """What a function of this file returns, when every ``return`` agrees (``makes.*``
@@ -477,7 +496,7 @@ class FileContext:
                 passed = graph.argument_for(fn, param, call)
                 if passed is None and has_star_args(call):
                     return None
-                values.append(self.value(passed) if passed is not None
+                values.append(self.passed_value(passed) if passed is not None
                               else self._default_value(fn, param))
             first = values[0]
             if first is None or any(v is None for v in values):

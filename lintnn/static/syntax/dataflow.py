@@ -190,20 +190,24 @@ class Flow:
         for param in (*params.posonly_params, *params.params, *params.kwonly_params):
             name = param.name.value
             self.local_names.add(name)
-            annotated = None
-            if param.annotation is not None:
-                annotated = self.ctx.qualname_of_class(param.annotation.annotation)
-            project = annotated if annotated and not knowledge.lookup(annotated) else None
-            # ``model: nn.Module`` says little: what the callers pass says more.
-            passed = None if project else self.ctx.parameter_value(fn, param)
-            if passed is not None:
-                env[name] = passed
-                continue
-            env[name] = Value(Kind.PARAM, qualname=annotated, node=param, project_class=project)
+            env[name] = self._parameter(fn, param)
         for star in (params.star_arg, params.star_kwarg):
             if isinstance(star, cst.Param):
                 self.local_names.add(star.name.value)
         return env
+
+    def _parameter(self, fn: cst.FunctionDef, param: cst.Param) -> Value:
+        """What ``param`` holds on entry: what the callers pass, else a parameter (of its
+        annotated class, if any)."""
+        annotated = None
+        if param.annotation is not None:
+            annotated = self.ctx.qualname_of_class(param.annotation.annotation)
+        project = annotated if annotated and not knowledge.lookup(annotated) else None
+        # ``model: nn.Module`` says little: what the callers pass says more.
+        passed = None if project else self.ctx.parameter_value(fn, param)
+        if passed is not None:
+            return passed
+        return Value(Kind.PARAM, qualname=annotated, node=param, project_class=project)
 
     # Statements -----------------------------------------------------------------
 

@@ -48,9 +48,14 @@ def line_starts(text: str) -> list[int]:
     last = _LAST  # one read: another thread may replace it
     if last[0] is text:
         return last[1]
-    starts = [0, *(m.end() for m in _NEWLINE.finditer(text)), len(text)]
+    starts = line_offsets(text)
     _LAST = (text, starts)
     return starts
+
+
+def line_offsets(text: str) -> list[int]:
+    """:func:`line_starts`, computed afresh (the last text's stays cached)."""
+    return [0, *(m.end() for m in _NEWLINE.finditer(text)), len(text)]
 
 
 _LAST: tuple[str | None, list[int]] = (None, [])  # the last text asked, and its starts
