@@ -81,6 +81,12 @@ def in_a_loop(data):
         step(net, data, nn.NLLLoss())
 
 
+def comprehension(data):
+    net = Net(4)
+    nets = [net for net in [Net(8)]]
+    step(net, data, lambda net: net, nets)
+
+
 class Trainer:
     def __init__(self, net):
         self.net = net
@@ -159,6 +165,15 @@ def test_a_name_bound_after_the_call_is_unbound_there(ctx: FileContext) -> None:
                     if f.name.value == "later" and isinstance(e, cst.Name))
     assert _demand(ctx, fn, expr) is None
     assert ctx.flow(fn).value_of(expr) is None
+
+
+def test_a_comprehensions_or_lambdas_names_are_their_own(ctx: FileContext) -> None:
+    fn, expr = next((f, e) for f, e in _arguments(ctx)
+                    if f.name.value == "comprehension" and isinstance(e, cst.Name)
+                    and e.value == "net")
+    value = _demand(ctx, fn, expr)
+    assert value is not None and value.node.args[0].value.value == "4"
+    assert value == ctx.flow(fn).value_of(expr)
 
 
 def test_a_local_bound_once_is_its_value(ctx: FileContext) -> None:

@@ -34,8 +34,7 @@ class NeedsFlow(Exception):
 
 
 class Bindings:
-    """Where one function binds each name (its nested scopes' bindings counted too, so a
-    name bound anywhere else is never taken for a single binding)."""
+    """Where one function's own statements bind each name."""
 
     __slots__ = ("once", "params", "star_params", "top", "unsure")
 
@@ -179,13 +178,17 @@ def _plain_assignment(stmt: cst.CSTNode) -> tuple[str, cst.BaseExpression] | Non
 
 
 def _bound_names(root: cst.CSTNode) -> Iterator[str]:
-    """Every name a binding construct under ``root`` binds, once per binding, nested
-    scopes included (assignments of all kinds, ``for``/``with``/``except``/``:=`` targets,
-    imports, ``global``/``nonlocal``/``del``, definitions, parameters, patterns)."""
+    """Every name a statement of ``root``'s scope binds, once per binding: assignments of
+    all kinds, ``for``/``with``/``except`` targets, imports, ``global``/``nonlocal``/
+    ``del``, nested definitions' names, ``match`` captures. Like the flow, it does not
+    look into expressions (a comprehension's or a lambda's names are their own; a flow
+    does not follow ``:=``) nor into nested definitions' bodies."""
     stack = [root]
     while stack:
         node = stack.pop()
-        stack.extend(iter_children(node))
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            yield node.name.value
+            continue
         if isinstance(node, cst.Assign):
             for target in node.targets:
                 yield from _target_names(target.target)
@@ -205,19 +208,18 @@ def _bound_names(root: cst.CSTNode) -> Iterator[str]:
         target = _binding_target(node)
         if target is not None:
             yield from _target_names(target)
+        stack.extend(child for child in iter_children(node)
+                     if not isinstance(child, cst.BaseExpression))
 
 
 def _binding_target(node: cst.CSTNode) -> cst.CSTNode | None:
     """What the one-target binding construct ``node`` binds, if it is one."""
-    if isinstance(node, (cst.AnnAssign, cst.AugAssign, cst.For, cst.CompFor, cst.NamedExpr,
-                         cst.Del)):
+    if isinstance(node, (cst.AnnAssign, cst.AugAssign, cst.For, cst.Del)):
         return node.target
     if isinstance(node, cst.WithItem) and node.asname is not None:
         return node.asname.name
-    if isinstance(node, cst.ExceptHandler) and node.name is not None:
+    if isinstance(node, (cst.ExceptHandler, cst.ExceptStarHandler)) and node.name is not None:
         return node.name.name
-    if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Param)):
-        return node.name
     if isinstance(node, (cst.MatchAs, cst.MatchStar)) and node.name is not None:
         return node.name
     if isinstance(node, cst.MatchMapping) and node.rest is not None:
