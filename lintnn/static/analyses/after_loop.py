@@ -30,11 +30,11 @@ def binds(ctx: FileContext, name: str, region: cst.CSTNode) -> list[cst.CSTNode]
 
 
 def _bound_by(node: cst.CSTNode) -> set[str]:
-    if isinstance(node, cst.For):
+    if type(node) is cst.For:
         return set(target_names(node.target))
-    if isinstance(node, cst.WithItem):
+    if type(node) is cst.WithItem:
         return set(target_names(node.asname.name)) if node.asname is not None else set()
-    if isinstance(node, (cst.AugAssign, cst.AnnAssign)):
+    if type(node) in (cst.AugAssign, cst.AnnAssign):
         name = dotted_name(node.target)
         return {name} if name else set()
     return set()
@@ -64,10 +64,10 @@ def reads_after(ctx: FileContext, name: str, loop: cst.CSTNode) -> list[cst.Base
 def _not_a_read(ctx: FileContext, node: cst.CSTNode) -> bool:
     """An assignment target, a ``del``, or the attribute part of a longer dotted name."""
     child, parent = node, ctx.index.parent(node)
-    if isinstance(parent, cst.Attribute) and parent.attr is child:
+    if type(parent) is cst.Attribute and parent.attr is child:
         return True
-    while isinstance(parent, (cst.Element, cst.Tuple, cst.List, cst.StarredElement)):
+    while type(parent) in (cst.Element, cst.Tuple, cst.List, cst.StarredElement):
         child, parent = parent, ctx.index.parent(parent)
-    if isinstance(parent, cst.AssignTarget) and parent.target is child:
+    if type(parent) is cst.AssignTarget and parent.target is child:
         return True
-    return isinstance(parent, cst.Del)
+    return type(parent) is cst.Del

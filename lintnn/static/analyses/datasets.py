@@ -165,20 +165,20 @@ def data_name(expr: cst.BaseExpression | None) -> str | None:
     ``data["val"]`` -> ``data val``, ``np.asarray(X_train)`` -> ``X_train``."""
     if expr is None:
         return None
-    if isinstance(expr, (cst.Name, cst.Attribute)):
-        if isinstance(expr, cst.Attribute) and expr.attr.value in _PASSTHROUGH:
+    if type(expr) in (cst.Name, cst.Attribute):
+        if type(expr) is cst.Attribute and expr.attr.value in _PASSTHROUGH:
             return data_name(expr.value)
         return dotted_name(expr)
-    if isinstance(expr, cst.Subscript):
+    if type(expr) is cst.Subscript:
         base = data_name(expr.value)
-        keys = [e.slice.value for e in expr.slice if isinstance(e.slice, cst.Index)]
-        key = keys[0] if len(keys) == 1 and isinstance(keys[0], cst.SimpleString) else None
+        keys = [e.slice.value for e in expr.slice if type(e.slice) is cst.Index]
+        key = keys[0] if len(keys) == 1 and type(keys[0]) is cst.SimpleString else None
         if key is not None:
             return f"{base or ''} {key.evaluated_value}".strip()
         return base
-    if isinstance(expr, cst.Call):
+    if type(expr) is cst.Call:
         func = expr.func
-        if isinstance(func, cst.Attribute) and func.attr.value in _PASSTHROUGH:
+        if type(func) is cst.Attribute and func.attr.value in _PASSTHROUGH:
             return data_name(func.value)
         callee = dotted_name(func)
         args = positional(expr)
@@ -192,20 +192,20 @@ def assigned_name(ctx: FileContext, node: cst.CSTNode) -> str | None:
     """The single name an expression is assigned to (``a = <node>``, also ``a, b = <node>,
     <other>``), if any."""
     parent = ctx.index.parent(node)
-    if isinstance(parent, cst.Element) and parent.value is node:
+    if type(parent) is cst.Element and parent.value is node:
         values = ctx.index.parent(parent)
         assign = ctx.index.parent(values) if values is not None else None
-        if isinstance(values, cst.Tuple) and isinstance(assign, cst.Assign) and (
-            len(assign.targets) == 1 and isinstance(assign.targets[0].target, cst.Tuple)
+        if type(values) is cst.Tuple and type(assign) is cst.Assign and (
+            len(assign.targets) == 1 and type(assign.targets[0].target) is cst.Tuple
         ):
             targets = assign.targets[0].target.elements  # type: ignore[attr-defined]
             position = values.elements.index(parent)
             if len(targets) == len(values.elements):
                 return dotted_name(targets[position].value)
         return None
-    if isinstance(parent, cst.Assign) and parent.value is node and len(parent.targets) == 1:
+    if type(parent) is cst.Assign and parent.value is node and len(parent.targets) == 1:
         return dotted_name(parent.targets[0].target)
-    if isinstance(parent, cst.AnnAssign) and parent.value is node:
+    if type(parent) is cst.AnnAssign and parent.value is node:
         return dotted_name(parent.target)
     return None
 
@@ -262,7 +262,7 @@ def target_names(assign: cst.Assign) -> set[str]:
 
 def mentions(node: cst.CSTNode, names: set[str]) -> bool:
     """True when ``node`` reads one of ``names`` (plain or dotted)."""
-    if isinstance(node, (cst.Name, cst.Attribute)):
+    if type(node) in (cst.Name, cst.Attribute):
         dotted = dotted_name(node)
         if dotted is not None and dotted in names:
             return True
@@ -285,17 +285,17 @@ def is_training_loop(ctx: FileContext, loop: cst.CSTNode) -> bool:
 def _is_step_call(call: cst.Call) -> bool:
     """A call that takes an optimization step (see :func:`is_training_loop`)."""
     func = call.func
-    if isinstance(func, cst.Attribute) and func.attr.value in STEP_METHODS:
+    if type(func) is cst.Attribute and func.attr.value in STEP_METHODS:
         return True
     name = dotted_name(func)
     return name is not None and name.rsplit(".", 1)[-1] in STEP_FUNCTIONS and not (
-        isinstance(func, cst.Attribute) and func.attr.value in _NOT_STEP_METHODS)
+        type(func) is cst.Attribute and func.attr.value in _NOT_STEP_METHODS)
 
 
 def loops_over(ctx: FileContext, name: str, scope: cst.CSTNode) -> Iterator[cst.For]:
     """``for ... in <name>`` (also ``enumerate(name)``, ``tqdm(name)``) inside ``scope``."""
     for loop in ctx.index.loops:
-        if not isinstance(loop, cst.For) or ctx.scope_of(loop) is not scope:
+        if type(loop) is not cst.For or ctx.scope_of(loop) is not scope:
             continue
         if name in iterated_names(loop.iter):
             yield loop
@@ -307,7 +307,7 @@ def iterated_names(expr: cst.BaseExpression) -> set[str]:
     dotted = dotted_name(expr)
     if dotted is not None:
         names.add(dotted)
-    elif isinstance(expr, cst.Call):
+    elif type(expr) is cst.Call:
         for arg in positional(expr):
             names |= iterated_names(arg)
     return names
@@ -320,7 +320,7 @@ def is_permutation_call(ctx: FileContext, call: cst.Call) -> bool:
     if entry is not None and entry.roles & {R.PERMUTATION, R.SHUFFLE_IN_PLACE}:
         return True
     func = call.func
-    return isinstance(func, cst.Attribute) and func.attr.value in (
+    return type(func) is cst.Attribute and func.attr.value in (
         "permutation", "shuffle", "permuted", "randperm"
     )
 
@@ -353,7 +353,7 @@ def fitted_data(ctx: FileContext, call: cst.Call) -> cst.BaseExpression | None:
     ``Normalization.adapt``; None for pipelines and anything unknown.
     """
     func = call.func
-    if not isinstance(func, cst.Attribute):
+    if type(func) is not cst.Attribute:
         return None
     method = func.attr.value
     if method not in FIT_METHODS and method != "adapt":
@@ -378,9 +378,9 @@ def _preprocessing_pipeline(ctx: FileContext, qualname: str | None,
     StandardScaler())``, ``Pipeline([..., ("scale", StandardScaler())])``), or a column
     transformer with such a step: it only preprocesses, so its ``fit`` fits statistics,
     not a model."""
-    if isinstance(built, cst.Call) and qualname in _COLUMN_TRANSFORMERS:
+    if type(built) is cst.Call and qualname in _COLUMN_TRANSFORMERS:
         return any(_learns_statistics(ctx, step) for step in _column_steps(built, qualname))
-    if not isinstance(built, cst.Call) or qualname not in (
+    if type(built) is not cst.Call or qualname not in (
             "sklearn.pipeline.make_pipeline", "sklearn.pipeline.Pipeline"):
         return False
     args = positional(built)
@@ -388,9 +388,9 @@ def _preprocessing_pipeline(ctx: FileContext, qualname: str | None,
         last = args[-1] if args else None
     else:
         steps = argument(built, 0, "steps")
-        final = steps.elements[-1].value if isinstance(steps, (cst.List, cst.Tuple)) and (
+        final = steps.elements[-1].value if type(steps) in (cst.List, cst.Tuple) and (
             steps.elements) else None
-        last = final.elements[-1].value if isinstance(final, cst.Tuple) and (
+        last = final.elements[-1].value if type(final) is cst.Tuple and (
             final.elements) else None
     return last is not None and _learns_statistics(ctx, last)
 
@@ -406,11 +406,11 @@ def _column_steps(built: cst.Call, qualname: str) -> list[cst.BaseExpression]:
         items, at = [a.value for a in built.args if a.keyword is None and not a.star], 0
     else:
         listed = argument(built, 0, "transformers")
-        items = [e.value for e in listed.elements] if isinstance(
-            listed, (cst.List, cst.Tuple)) else []
+        items = [e.value for e in listed.elements] if type(
+            listed) in (cst.List, cst.Tuple) else []
         at = 1
     return [item.elements[at].value for item in items
-            if isinstance(item, cst.Tuple) and len(item.elements) > at]
+            if type(item) is cst.Tuple and len(item.elements) > at]
 
 
 def _learns_statistics(ctx: FileContext, step: cst.BaseExpression) -> bool:
@@ -431,9 +431,9 @@ def reads_of(ctx: FileContext, name: str, region: cst.CSTNode) -> Iterator[cst.N
             continue
         child: cst.CSTNode = node
         parent = ctx.index.parent(node)
-        while isinstance(parent, (cst.Element, cst.Tuple, cst.List, cst.StarredElement)):
+        while type(parent) in (cst.Element, cst.Tuple, cst.List, cst.StarredElement):
             child, parent = parent, ctx.index.parent(parent)
-        if isinstance(parent, cst.AssignTarget) and parent.target is child:
+        if type(parent) is cst.AssignTarget and parent.target is child:
             continue
         yield node  # type: ignore[misc]
 
@@ -473,7 +473,7 @@ def _uses_of_name(ctx: FileContext, name: str, scope: cst.CSTNode, depth: int,
     start = order(ctx, bound_at) if bound_at is not None else 0
     uses: set[str] = set()
     for read in reads_of(ctx, name, scope):
-        if isinstance(ctx.index.parent(read), (cst.Param, cst.NameItem)):
+        if type(ctx.index.parent(read)) in (cst.Param, cst.NameItem):
             continue  # the parameter's own declaration, ``global name``
         at = order(ctx, read)
         if any(start < rebind < at for rebind in rebinds):
@@ -482,7 +482,7 @@ def _uses_of_name(ctx: FileContext, name: str, scope: cst.CSTNode, depth: int,
         if bound_at is not None and at < start and inner is scope and not _shares_loop(
                 ctx, read, bound_at):
             continue  # read before the binding, in straight-line code: an earlier value
-        if inner is not scope and isinstance(inner, cst.FunctionDef) and (
+        if inner is not scope and type(inner) is cst.FunctionDef and (
             name in ctx.flow(inner).local_names
         ):
             continue  # a local of the same name in a nested function
@@ -507,32 +507,32 @@ def _use_of(ctx: FileContext, node: cst.BaseExpression, depth: int,
     """What the expression ``node`` (a loader) is used for where it appears."""
     child: cst.CSTNode = node
     parent = ctx.index.parent(node)
-    while isinstance(parent, (cst.Element, cst.Tuple, cst.List)):
+    while type(parent) in (cst.Element, cst.Tuple, cst.List):
         child, parent = parent, ctx.index.parent(parent)  # ``[("train", loader), ...]``
     if child is not node:
         # one item of the loop's list: it does not train if the loop does not (a loop
         # that trains may train on another item: ``for phase, loader in [...]``)
-        looped = isinstance(parent, cst.For) and parent.iter is child
+        looped = type(parent) is cst.For and parent.iter is child
         return INSPECTS if looped and not _loop_trains(ctx, parent, site) else UNKNOWN
-    while isinstance(parent, (cst.Arg, cst.Call)) and not (
-        isinstance(parent, cst.Call) and parent.func is child
+    while type(parent) in (cst.Arg, cst.Call) and not (
+        type(parent) is cst.Call and parent.func is child
     ):
-        if isinstance(parent, cst.Call):
+        if type(parent) is cst.Call:
             last = (dotted_name(parent.func) or "").rsplit(".", 1)[-1]
             if last in _ITERATING_WRAPPERS:
                 outer = _through_wrappers(ctx, parent)
                 loop = ctx.index.parent(outer)
-                if isinstance(loop, cst.For) and loop.iter is outer:
+                if type(loop) is cst.For and loop.iter is outer:
                     return TRAINS if _loop_trains(ctx, loop, site) else INSPECTS
             if last in _INSPECTING_CALLS:
                 return INSPECTS
-            if last in _FITTING_METHODS and isinstance(parent.func, cst.Attribute):
+            if last in _FITTING_METHODS and type(parent.func) is cst.Attribute:
                 return _fit_use(parent, child)  # type: ignore[arg-type]
             return _passed_to(ctx, parent, child, depth)  # type: ignore[arg-type]
         child, parent = parent, ctx.index.parent(parent)
-    if isinstance(parent, cst.For) and parent.iter is child:
+    if type(parent) is cst.For and parent.iter is child:
         return TRAINS if _loop_trains(ctx, parent, site) else INSPECTS
-    if isinstance(parent, cst.Attribute) and parent.value is child:
+    if type(parent) is cst.Attribute and parent.value is child:
         return INSPECTS  # ``loader.dataset``, ``loader.batch_size``
     return UNKNOWN
 
@@ -542,8 +542,8 @@ def _through_wrappers(ctx: FileContext, call: cst.Call) -> cst.Call:
     (``tqdm(enumerate(loader))`` from ``enumerate(loader)``)."""
     while True:
         arg = ctx.index.parent(call)
-        outer = ctx.index.parent(arg) if isinstance(arg, cst.Arg) else None
-        if not (isinstance(outer, cst.Call) and arg.keyword is None and not arg.star  # type: ignore[union-attr]
+        outer = ctx.index.parent(arg) if type(arg) is cst.Arg else None
+        if not (type(outer) is cst.Call and arg.keyword is None and not arg.star  # type: ignore[union-attr]
                 and (dotted_name(outer.func) or "").rsplit(".", 1)[-1] in _ITERATING_WRAPPERS):
             return call
         call = outer
@@ -587,16 +587,16 @@ def _switched_off(ctx: FileContext, step: cst.Call, within: cst.CSTNode, fn: cst
     for ancestor in ctx.index.ancestors(step):
         if ancestor is within:
             return False
-        if isinstance(ancestor, cst.If) and child is ancestor.body:
+        if type(ancestor) is cst.If and child is ancestor.body:
             flag = _guard_flag(ancestor.test)
             param = params.get(flag) if flag is not None else None
             if param is not None:
                 passed = ctx.call_graph.argument_for(fn, param, site)
                 value = passed if passed is not None else param.default
                 if value is not None and (bool_value(value) is False or (
-                        isinstance(value, cst.Name) and value.value == "None")):
+                        type(value) is cst.Name and value.value == "None")):
                     return True
-        if isinstance(ancestor, cst.If) and child in (ancestor.body, ancestor.orelse):
+        if type(ancestor) is cst.If and child in (ancestor.body, ancestor.orelse):
             outcome = _guard_outcome(ctx, ancestor.test, fn, params, site)
             if outcome is not None and outcome is (child is ancestor.orelse):
                 return True  # ``if mode == 0:`` called with ``mode=3`` (or its ``else``)
@@ -613,20 +613,20 @@ def _guard_outcome(ctx: FileContext, test: cst.BaseExpression, fn: cst.FunctionD
     passes (or their literal defaults): ``mode == 0``, ``mode != 0``, ``mode in (1, 2)``,
     ``mode < 2``, ``not flag``, ``and`` / ``or`` of those. None when unsure: a parameter
     not given a literal, or rebound in ``fn``."""
-    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+    if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
         inner = _guard_outcome(ctx, test.expression, fn, params, site)
         return None if inner is None else not inner
-    if isinstance(test, cst.BooleanOperation):
+    if type(test) is cst.BooleanOperation:
         left = _guard_outcome(ctx, test.left, fn, params, site)
         right = _guard_outcome(ctx, test.right, fn, params, site)
-        decisive = isinstance(test.operator, cst.Or)  # ``or``: one True; ``and``: one False
+        decisive = type(test.operator) is cst.Or  # ``or``: one True; ``and``: one False
         if decisive in (left, right):
             return decisive
         return None if None in (left, right) else not decisive
-    if isinstance(test, cst.Name):
+    if type(test) is cst.Name:
         value = _parameter_literal(ctx, test, fn, params, site)
         return None if value is _NO_VALUE else bool(value)
-    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+    if type(test) is not cst.Comparison or len(test.comparisons) != 1:
         return None
     left = _parameter_literal(ctx, test.left, fn, params, site)
     right = _literal(test.comparisons[0].comparator)
@@ -638,7 +638,7 @@ def _guard_outcome(ctx: FileContext, test: cst.BaseExpression, fn: cst.FunctionD
 def _parameter_literal(ctx: FileContext, expr: cst.BaseExpression, fn: cst.FunctionDef,
                        params: dict[str, cst.Param], site: cst.Call) -> object:
     """The literal a parameter read as ``expr`` holds on the call ``site``, if sure."""
-    if not isinstance(expr, cst.Name) or expr.value not in params or any(
+    if type(expr) is not cst.Name or expr.value not in params or any(
             expr.value in target_names(a) for a in assignments_in(ctx, fn)):
         return _NO_VALUE
     param = params[expr.value]
@@ -649,8 +649,8 @@ def _parameter_literal(ctx: FileContext, expr: cst.BaseExpression, fn: cst.Funct
 
 def _literal(expr: cst.BaseExpression) -> object:
     """The value of a constant (``0``, ``-1``, ``"train"``, ``None``, ``(1, 2)``)."""
-    if isinstance(expr, (cst.Integer, cst.Float, cst.SimpleString, cst.Name, cst.Tuple,
-                         cst.List, cst.Set, cst.UnaryOperation)):
+    if type(expr) in (cst.Integer, cst.Float, cst.SimpleString, cst.Name, cst.Tuple, cst.List,
+                      cst.Set, cst.UnaryOperation):
         try:
             return ast.literal_eval(cst.Module([]).code_for_node(expr))
         except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
@@ -662,15 +662,15 @@ def _compare(left: object, operator: cst.BaseCompOp, right: object) -> bool | No
     """``left <operator> right`` on constants; None for an operator or types it cannot
     judge."""
     try:
-        if isinstance(operator, cst.Equal):
+        if type(operator) is cst.Equal:
             return bool(left == right)
-        if isinstance(operator, cst.NotEqual):
+        if type(operator) is cst.NotEqual:
             return bool(left != right)
-        if isinstance(operator, (cst.In, cst.NotIn)) and isinstance(
+        if type(operator) in (cst.In, cst.NotIn) and isinstance(
                 right, (tuple, list, set, frozenset, str)):
-            return (left in right) is isinstance(operator, cst.In)
-        if isinstance(operator, (cst.Is, cst.IsNot)) and (left is None or right is None):
-            return (left is right) is isinstance(operator, cst.Is)
+            return (left in right) is (type(operator) is cst.In)
+        if type(operator) in (cst.Is, cst.IsNot) and (left is None or right is None):
+            return (left is right) is (type(operator) is cst.Is)
         if isinstance(left, (int, float)) and isinstance(right, (int, float)) and not (
                 isinstance(left, bool) or isinstance(right, bool)):
             ordering = {cst.LessThan: left < right, cst.LessThanEqual: left <= right,
@@ -683,13 +683,13 @@ def _compare(left: object, operator: cst.BaseCompOp, right: object) -> bool | No
 
 def _guard_flag(test: cst.BaseExpression) -> str | None:
     """``flag`` of ``if flag:`` and ``if flag is not None:``."""
-    if isinstance(test, cst.Name):
+    if type(test) is cst.Name:
         return test.value
-    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(
-            test.left, cst.Name):
+    if type(test) is cst.Comparison and len(test.comparisons) == 1 and type(
+            test.left) is cst.Name:
         target = test.comparisons[0]
-        if isinstance(target.operator, cst.IsNot) and isinstance(
-                target.comparator, cst.Name) and target.comparator.value == "None":
+        if type(target.operator) is cst.IsNot and type(
+                target.comparator) is cst.Name and target.comparator.value == "None":
             return test.left.value
     return None
 
@@ -727,8 +727,8 @@ def method_chain(ctx: FileContext, call: cst.Call) -> tuple[cst.Call, list[str]]
     top, methods = call, []
     while True:
         attribute = ctx.index.parent(top)
-        outer = ctx.index.parent(attribute) if isinstance(attribute, cst.Attribute) else None
-        if not (isinstance(outer, cst.Call) and outer.func is attribute):
+        outer = ctx.index.parent(attribute) if type(attribute) is cst.Attribute else None
+        if not (type(outer) is cst.Call and outer.func is attribute):
             return top, methods
         methods.append(attribute.attr.value)  # type: ignore[union-attr]
         top = outer
@@ -747,14 +747,14 @@ def pipeline_bindings(ctx: FileContext, top: cst.Call) -> tuple[list[tuple[str, 
     start = order(ctx, top)
     for assign in assignments_in(ctx, ctx.scope_of(top)):
         value = assign.value
-        if order(ctx, assign) <= start or not isinstance(value, cst.Call):
+        if order(ctx, assign) <= start or type(value) is not cst.Call:
             continue
         root, chained = value, []
-        while isinstance(root, cst.Call) and isinstance(root.func, cst.Attribute):
+        while type(root) is cst.Call and type(root.func) is cst.Attribute:
             chained.append(root.func.attr.value)
             root = root.func.value  # type: ignore[assignment]
         targets = target_names(assign)
-        if isinstance(root, cst.Name) and chained and any(root.value == n for n, _ in bound) \
+        if type(root) is cst.Name and chained and any(root.value == n for n, _ in bound) \
                 and len(targets) == 1:
             methods.update(chained)
             bound.append((next(iter(targets)), value))
@@ -779,7 +779,7 @@ def trains_on_other_data(ctx: FileContext, loader: cst.Call) -> bool:
     """A training loop of this file iterates something other than ``loader``'s name."""
     name = assigned_name(ctx, loader)
     for loop in ctx.index.loops:
-        if isinstance(loop, cst.For) and is_training_loop(ctx, loop):
+        if type(loop) is cst.For and is_training_loop(ctx, loop):
             iterated = iterated_names(loop.iter)
             if iterated and name not in iterated:
                 return True
@@ -829,14 +829,14 @@ def _dict_keywords(ctx: FileContext, expr: cst.BaseExpression, at: cst.CSTNode,
                    depth: int) -> dict[str, cst.BaseExpression] | None:
     """The keys a dict expression surely holds where it is read at ``at`` (see
     :func:`star_keywords`)."""
-    if isinstance(expr, cst.Dict):
+    if type(expr) is cst.Dict:
         return _literal_keys(ctx, expr, at, depth)
-    if not isinstance(expr, cst.Name) or depth > 2:
+    if type(expr) is not cst.Name or depth > 2:
         return None
     scope = ctx.scope_of(at)
     binding = [a for a in assignments_in(ctx, scope) if expr.value in target_names(a)]
-    if len(binding) != 1 or not isinstance(binding[0].value, cst.Dict) or len(
-            binding[0].targets) != 1 or not isinstance(binding[0].targets[0].target, cst.Name):
+    if len(binding) != 1 or type(binding[0].value) is not cst.Dict or len(
+            binding[0].targets) != 1 or type(binding[0].targets[0].target) is not cst.Name:
         return None
     bound = binding[0]
     if not (order(ctx, bound) < order(ctx, at)) or not _always_reaches(ctx, bound, at):
@@ -869,12 +869,12 @@ def _literal_keys(ctx: FileContext, literal: cst.Dict, at: cst.CSTNode,
                   depth: int) -> dict[str, cst.BaseExpression] | None:
     keys: dict[str, cst.BaseExpression] = {}
     for element in literal.elements:
-        if isinstance(element, cst.StarredDictElement):
+        if type(element) is cst.StarredDictElement:
             inner = _dict_keywords(ctx, element.value, at, depth + 1)
             if inner is None:
                 return None
             keys.update(inner)
-        elif isinstance(element.key, cst.SimpleString) and isinstance(
+        elif type(element.key) is cst.SimpleString and isinstance(
                 element.key.evaluated_value, str):
             keys[element.key.evaluated_value] = element.value
         else:
@@ -887,28 +887,28 @@ def _dict_change(ctx: FileContext, read: cst.Name,
     """What a read of the dict does to it: ``{}`` for ``**kwargs`` and ``print(kwargs)``,
     the keys ``kwargs.update({...})`` or ``kwargs["key"] = value`` set; None otherwise."""
     parent = ctx.index.parent(read)
-    if isinstance(parent, cst.Arg) and parent.value is read:
+    if type(parent) is cst.Arg and parent.value is read:
         user = ctx.index.parent(parent)
-        if parent.star == "**" or (isinstance(user, cst.Call) and (
+        if parent.star == "**" or (type(user) is cst.Call and (
                 dotted_name(user.func) in _READS_DICT)):
             return {}
         return None
-    if isinstance(parent, cst.Attribute) and parent.value is read:
+    if type(parent) is cst.Attribute and parent.value is read:
         user = ctx.index.parent(parent)
         if parent.attr.value in ("get", "items", "keys", "values", "copy"):
             return {}
-        if parent.attr.value == "update" and isinstance(user, cst.Call) and len(
+        if parent.attr.value == "update" and type(user) is cst.Call and len(
                 user.args) == 1 and not user.args[0].star and user.args[0].keyword is None:
             return _dict_keywords(ctx, user.args[0].value, user, depth + 1)
         return None
-    if isinstance(parent, cst.Subscript) and parent.value is read:
+    if type(parent) is cst.Subscript and parent.value is read:
         target = ctx.index.parent(parent)
         key = parent.slice[0].slice if len(parent.slice) == 1 else None
-        if not (isinstance(target, cst.AssignTarget) and target.target is parent):
+        if not (type(target) is cst.AssignTarget and target.target is parent):
             return {}  # ``kwargs["batch_size"]``: read
         assign = ctx.index.parent(target)
-        if (isinstance(key, cst.Index) and isinstance(key.value, cst.SimpleString)
-                and isinstance(assign, cst.Assign)):
+        if (type(key) is cst.Index and type(key.value) is cst.SimpleString
+                and type(assign) is cst.Assign):
             return {key.value.evaluated_value: assign.value}  # type: ignore[dict-item]
     return None
 
@@ -917,10 +917,9 @@ def _always_reaches(ctx: FileContext, node: cst.CSTNode, at: cst.CSTNode) -> boo
     """Every pass that runs ``at`` has run ``node`` before it: no ``if``, loop or
     ``try`` around ``node`` that does not also hold ``at``."""
     for ancestor in ctx.index.ancestors(node):
-        if ancestor is ctx.scope_of(at) or isinstance(ancestor, (cst.FunctionDef,
-                                                                   cst.ClassDef)):
+        if ancestor is ctx.scope_of(at) or type(ancestor) in (cst.FunctionDef, cst.ClassDef):
             return True
-        if isinstance(ancestor, (cst.If, cst.For, cst.While, cst.Try, cst.Match)) and (
+        if type(ancestor) in (cst.If, cst.For, cst.While, cst.Try, cst.Match) and (
                 not ctx.index.is_inside(at, ancestor)):
             return False
     return True

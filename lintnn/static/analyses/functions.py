@@ -60,9 +60,9 @@ def callee_name(call: cst.Call) -> str:
     """The last name of what ``call`` calls (``cost`` in ``cost(out, y)`` and in
     ``self.cost(out, y)``), as the gate's features record it; "" for anything else."""
     func = call.func
-    if isinstance(func, cst.Attribute):
+    if type(func) is cst.Attribute:
         return func.attr.value
-    return func.value if isinstance(func, cst.Name) else ""
+    return func.value if type(func) is cst.Name else ""
 
 
 def selects_on(key: str) -> str:
@@ -87,9 +87,9 @@ def summarize_functions(ctx: FileContext) -> list[FunctionSummary]:
     module level (those with none left out)."""
     found: list[FunctionSummary] = []
     body = ctx.module.body
-    defined = {s.name.value for s in body if isinstance(s, (cst.FunctionDef, cst.ClassDef))}
+    defined = {s.name.value for s in body if type(s) in (cst.FunctionDef, cst.ClassDef)}
     for statement in body:
-        if isinstance(statement, cst.FunctionDef):
+        if type(statement) is cst.FunctionDef:
             facts = frozenset(RETURNS + f for f in returned_facts(ctx, statement)) | {
                 DOES + f for f in _done(ctx, statement)}
             if facts:
@@ -116,8 +116,8 @@ def _bound_once(ctx: FileContext) -> dict[str, cst.BaseExpression]:
         for target in assign.targets:
             for name in target_names(target.target):
                 counts[name] = counts.get(name, 0) + 1
-        if ctx.scope_of(assign) is ctx.module and len(assign.targets) == 1 and isinstance(
-                assign.targets[0].target, cst.Name) and (
+        if ctx.scope_of(assign) is ctx.module and len(assign.targets) == 1 and type(
+                assign.targets[0].target) is cst.Name and (
                 ctx.index.enclosing_class(assign) is None):
             values[assign.targets[0].target.value] = assign.value
     return {name: value for name, value in values.items() if counts.get(name) == 1
@@ -133,11 +133,11 @@ def _rebound_otherwise(ctx: FileContext) -> set[str]:
     todo: list[cst.CSTNode] = [ctx.module]
     while todo:
         node = todo.pop()
-        if isinstance(node, (cst.AugAssign, cst.AnnAssign, cst.For, cst.NamedExpr)):
+        if type(node) in (cst.AugAssign, cst.AnnAssign, cst.For, cst.NamedExpr):
             names.update(target_names(node.target))
-        elif isinstance(node, cst.WithItem) and node.asname is not None:
+        elif type(node) is cst.WithItem and node.asname is not None:
             names.update(target_names(node.asname.name))
-        elif isinstance(node, (cst.Global, cst.Nonlocal)):
+        elif type(node) in (cst.Global, cst.Nonlocal):
             names.update(n.name.value for n in node.names)
         todo.extend(iter_children(node))
     ctx.__dict__["_functions_rebound"] = names
@@ -184,7 +184,7 @@ def _selecting_arguments(ctx: FileContext, fn: cst.FunctionDef) -> set[str]:
     keys.update({p.name.value: (p.name.value,) for p in fn.params.kwonly_params})
     found: set[str] = set()
     for branch in D.nodes_of(ctx, cst.If):
-        if not isinstance(branch, cst.If) or ctx.index.enclosing_function(branch) is not fn or any(
+        if type(branch) is not cst.If or ctx.index.enclosing_function(branch) is not fn or any(
                 ctx.index.is_inside(loop, fn) for loop in ctx.index.enclosing_loops(branch)):
             continue
         ranked: set[str] = set()
@@ -228,7 +228,7 @@ def object_fact(ctx: FileContext, expr: cst.BaseExpression,
     if imported is not None:
         return Requirement(imported, FUNCTION, HOLDS + fact, str(ctx.path))
     built = _binding(ctx, expr)
-    if not isinstance(built, cst.Call):
+    if type(built) is not cst.Call:
         return False
     fn = ctx.call_graph.target(built)
     if fn is not None:
@@ -259,7 +259,7 @@ def function_requirement(function: str, keys: list[str], fact: str,
 def _project_name(ctx: FileContext, expr: cst.BaseExpression) -> str | None:
     """The qualified name of a function or object imported from the project (not a
     framework's, not a class: a capitalised name is a class the class summaries cover)."""
-    if not isinstance(expr, (cst.Name, cst.Attribute)) or is_self_attribute(expr):
+    if type(expr) not in (cst.Name, cst.Attribute) or is_self_attribute(expr):
         return None
     qualname = ctx.qualname(expr)
     if qualname is None or "." not in qualname or knowledge.lookup(qualname) or not (
@@ -274,19 +274,19 @@ def _binding(ctx: FileContext, expr: cst.BaseExpression) -> cst.BaseExpression |
     off (``criterion = get_loss(cfg).to(device)``): a local name's last assignment before
     ``expr``; a name the function does not bind, its module-level assignment (the only
     one of the file); ``self.attr``, its class's only assignment of it."""
-    if isinstance(expr, cst.Name):
+    if type(expr) is cst.Name:
         value = _name_binding(ctx, expr)
     elif is_self_attribute(expr):
         value = _attribute_binding(ctx, expr)  # type: ignore[arg-type]
     else:
         return None
-    return constructor_of(Value(Kind.RESULT, node=value)) if isinstance(
-        value, cst.Call) else value
+    return constructor_of(Value(Kind.RESULT, node=value)) if type(
+        value) is cst.Call else value
 
 
 def _name_binding(ctx: FileContext, name: cst.Name) -> cst.BaseExpression | None:
     scope = ctx.scope_of(name)
-    if isinstance(scope, cst.FunctionDef) and name.value in ctx.flow(scope).local_names:
+    if type(scope) is cst.FunctionDef and name.value in ctx.flow(scope).local_names:
         return ctx.assigned_value(name.value, name)
     bound = _bound_once(ctx)
     if name.value not in bound:

@@ -54,7 +54,7 @@ def adjacent_layers(ctx: FileContext) -> list[Adjacent]:
     groups: dict[tuple[cst.CSTNode, str], list[cst.Call]] = {}
     for call in ctx.index.calls:
         func = call.func
-        if isinstance(func, cst.Attribute) and func.attr.value in _GROW:
+        if type(func) is cst.Attribute and func.attr.value in _GROW:
             receiver = dotted_name(func.value)
             if receiver is not None:
                 scope = ctx.scope_of(call)
@@ -73,8 +73,8 @@ def reads_only_its_statement(ctx: FileContext) -> bool:
     *block(16, 32))``): what its list holds is then judged by another top-level statement,
     so findings cannot be cached per statement."""
     spread = {arg.value.func.value for call in ctx.index.calls for arg in call.args
-              if arg.star == "*" and isinstance(arg.value, cst.Call)
-              and isinstance(arg.value.func, cst.Name)}
+              if arg.star == "*" and type(arg.value) is cst.Call
+              and type(arg.value.func) is cst.Name}
     return not any(ctx.index.parent(fn) is ctx.module and fn.name.value in spread
                    for fn in ctx.index.functions)
 
@@ -88,8 +88,8 @@ def _placed(ctx: FileContext, scope: cst.CSTNode, receiver: str,
         return []
     built = construction.value
     initial: list[Placed] = []
-    if isinstance(built, cst.List):
-        if any(isinstance(el, cst.StarredElement) for el in built.elements):
+    if type(built) is cst.List:
+        if any(type(el) is cst.StarredElement for el in built.elements):
             return []
         initial = [Placed(ctx.value(el.value), built) for el in built.elements]
         if not _becomes_sequential(ctx, scope, receiver, construction):
@@ -138,23 +138,23 @@ def _only_grown(ctx: FileContext, scope: cst.CSTNode, receiver: str,
         if node is target or id(node) in growing:
             continue
         parent = ctx.index.parent(node)
-        if (isinstance(parent, cst.Arg) and parent.star == "*") or isinstance(
-                parent, cst.Return) or (isinstance(parent, cst.Call) and parent.func is node):
+        if (type(parent) is cst.Arg and parent.star == "*") or type(
+                parent) is cst.Return or (type(parent) is cst.Call and parent.func is node):
             continue  # nn.Sequential(*layers), return layers, self.classifier(x)
-        if isinstance(parent, cst.Attribute) and parent.value is node and (
-                parent.attr.value not in _MUTATING) and isinstance(
-                ctx.index.parent(parent), cst.Call):
+        if type(parent) is cst.Attribute and parent.value is node and (
+                parent.attr.value not in _MUTATING) and type(
+                ctx.index.parent(parent)) is cst.Call:
             continue  # model.compile(...)
         if _reads_attribute(ctx, node, parent):
             continue  # print(model.metrics_names)
-        if isinstance(parent, cst.Arg) and _keras_sequential_argument(ctx, parent):
+        if type(parent) is cst.Arg and _keras_sequential_argument(ctx, parent):
             continue  # keras.Sequential(layers)
         if _added_one_by_one(ctx, node) and _after_all(ctx, node, grows):
             continue  # for layer in layers: seq.add_module(name, layer)
         if _stored_after(ctx, scope, node, parent, grows):
             continue  # self.main = main, once it is grown
-        if isinstance(parent, cst.Arg) and not parent.star and _read_by_call(
-                ctx, parent, grows, isinstance(construction.value, cst.List)):
+        if type(parent) is cst.Arg and not parent.star and _read_by_call(
+                ctx, parent, grows, type(construction.value) is cst.List):
             continue  # plot_model(model), print(model), describe(model)
         return False
     return all(ctx.index.before(construction, call) for call in grows)
@@ -164,7 +164,7 @@ def _stored_after(ctx: FileContext, scope: cst.CSTNode, node: cst.CSTNode,
                   parent: cst.CSTNode | None, grows: list[cst.Call]) -> bool:
     """``self.main = main`` after every grow: the whole container is kept under another
     name that ``scope`` mentions nowhere else (so nothing grows it there meanwhile)."""
-    if not isinstance(parent, cst.Assign) or parent.value is not node \
+    if type(parent) is not cst.Assign or parent.value is not node \
             or len(parent.targets) != 1:
         return False
     alias = dotted_name(parent.targets[0].target)
@@ -181,7 +181,7 @@ def _read_by_call(ctx: FileContext, arg: cst.Arg, grows: list[cst.Call],
     once every layer is added, any call (``plot_model(model)``: a later add may only
     append)."""
     call = ctx.index.parent(arg)
-    if not isinstance(call, cst.Call) or arg not in call.args:
+    if type(call) is not cst.Call or arg not in call.args:
         return False
     if _only_reads(ctx, call, arg, 0):
         return True
@@ -199,10 +199,10 @@ def _after_all(ctx: FileContext, node: cst.CSTNode, grows: list[cst.Call]) -> bo
 def _reads_attribute(ctx: FileContext, node: cst.CSTNode, parent: cst.CSTNode | None) -> bool:
     """``node.name`` read, or a method of it called, that leaves its layers alone (not
     ``node.layers.pop()``, ``node.layers[0] = ...``)."""
-    return isinstance(parent, cst.Attribute) and parent.value is node \
-        and parent.attr.value not in _MUTATING and not isinstance(
-            ctx.index.parent(parent), (cst.Attribute, cst.Subscript, cst.AssignTarget,
-                                       cst.Del, cst.AugAssign))
+    return type(parent) is cst.Attribute and parent.value is node \
+        and parent.attr.value not in _MUTATING and type(
+            ctx.index.parent(parent)) not in (cst.Attribute, cst.Subscript, cst.AssignTarget,
+                                              cst.Del, cst.AugAssign)
 
 
 # Builtins that read their argument and keep no reference to it.
@@ -217,7 +217,7 @@ def _only_reads(ctx: FileContext, call: cst.Call, arg: cst.Arg, depth: int) -> b
     func = call.func
     fn = ctx.call_graph.target(call)
     if fn is None:
-        return isinstance(func, cst.Name) and func.value in _READING_BUILTINS \
+        return type(func) is cst.Name and func.value in _READING_BUILTINS \
             and ctx.qualname(func) is None and arg.keyword is None
     if depth > 2:
         return False
@@ -231,8 +231,8 @@ def _only_reads(ctx: FileContext, call: cst.Call, arg: cst.Arg, depth: int) -> b
         parent = ctx.index.parent(node)
         if _reads_attribute(ctx, node, parent):
             continue  # m.summary(), print(m.name)
-        if isinstance(parent, cst.Arg) and not parent.star and isinstance(
-                inner := ctx.index.parent(parent), cst.Call) and _only_reads(
+        if type(parent) is cst.Arg and not parent.star and type(
+                inner := ctx.index.parent(parent)) is cst.Call and _only_reads(
                 ctx, inner, parent, depth + 1):
             continue
         return False
@@ -246,7 +246,7 @@ _MUTATING = frozenset({*_GROW, "insert", "extend", "pop", "remove", "clear", "re
 
 def _keras_sequential_argument(ctx: FileContext, arg: cst.Arg) -> bool:
     call = ctx.index.parent(arg)
-    if not isinstance(call, cst.Call) or len(call.args) != 1:
+    if type(call) is not cst.Call or len(call.args) != 1:
         return False
     _, entry = ctx.callee(call)
     return entry is not None and R.SEQUENTIAL in entry.roles and entry.framework == "keras"
@@ -258,10 +258,10 @@ def _mentions(scope: cst.CSTNode, receiver: str) -> list[cst.CSTNode]:
     stack: list[cst.CSTNode] = [scope]
     while stack:
         node = stack.pop()
-        if isinstance(node, (cst.Name, cst.Attribute)) and dotted_name(node) == receiver:
+        if type(node) in (cst.Name, cst.Attribute) and dotted_name(node) == receiver:
             found.append(node)
             continue
-        if isinstance(node, cst.Attribute):
+        if type(node) is cst.Attribute:
             stack.append(node.value)  # the ``main`` of ``self.main`` is no mention
             continue
         stack.extend(iter_children(node))
@@ -277,8 +277,8 @@ def _becomes_sequential(ctx: FileContext, scope: cst.CSTNode, receiver: str,
             return True
     if any(_added_one_by_one(ctx, node) for node in _mentions(scope, receiver)):
         return True
-    if not isinstance(scope, cst.FunctionDef) or not any(
-            isinstance(r.value, cst.Name) and r.value.value == receiver
+    if type(scope) is not cst.FunctionDef or not any(
+            type(r.value) is cst.Name and r.value.value == receiver
             for r in ctx.index.within(ctx.index.returns, scope)
             if ctx.index.enclosing_function(r) is scope):
         return False
@@ -300,12 +300,12 @@ def _added_one_by_one(ctx: FileContext, node: cst.CSTNode) -> bool:
     loop, element = walked
     body = loop.body
     changes = [call for call in ctx.index.within(ctx.index.calls, body)
-               if isinstance(call.func, cst.Attribute) and call.func.attr.value in _MUTATING]
+               if type(call.func) is cst.Attribute and call.func.attr.value in _MUTATING]
     if len(changes) != 1 or changes[0].func.attr.value not in _GROW:  # type: ignore[attr-defined]
         return False
     add = changes[0]
     layer = _layer_argument(add)
-    if not (isinstance(layer, cst.Name) and layer.value == element) \
+    if not (type(layer) is cst.Name and layer.value == element) \
             or _blocks(ctx, add)[-1:] != [body] or _leaves_turns(ctx, body, element):
         return False
     sequential = ctx.value(add.func.value)  # type: ignore[attr-defined]
@@ -316,20 +316,20 @@ def _added_one_by_one(ctx: FileContext, node: cst.CSTNode) -> bool:
 def _walked_by(ctx: FileContext, node: cst.CSTNode) -> tuple[cst.For, str] | None:
     """The loop ``for x in node`` / ``for i, x in enumerate(node)`` and its ``x``."""
     parent = ctx.index.parent(node)
-    if isinstance(parent, cst.For) and parent.iter is node and isinstance(
-            parent.target, cst.Name):
+    if type(parent) is cst.For and parent.iter is node and type(
+            parent.target) is cst.Name:
         return parent, parent.target.value
-    call = ctx.index.parent(parent) if isinstance(parent, cst.Arg) else None
-    if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Name)
+    call = ctx.index.parent(parent) if type(parent) is cst.Arg else None
+    if not (type(call) is cst.Call and type(call.func) is cst.Name
             and call.func.value == "enumerate" and ctx.qualname(call.func) is None
             and call.args[0] is parent and not parent.star and parent.keyword is None):
         return None
     loop = ctx.index.parent(call)
-    if not (isinstance(loop, cst.For) and loop.iter is call and isinstance(
-            loop.target, cst.Tuple) and len(loop.target.elements) == 2):
+    if not (type(loop) is cst.For and loop.iter is call and type(
+            loop.target) is cst.Tuple and len(loop.target.elements) == 2):
         return None
     element = loop.target.elements[1].value
-    return (loop, element.value) if isinstance(element, cst.Name) else None
+    return (loop, element.value) if type(element) is cst.Name else None
 
 
 def _leaves_turns(ctx: FileContext, body: cst.CSTNode, element: str) -> bool:
@@ -338,11 +338,11 @@ def _leaves_turns(ctx: FileContext, body: cst.CSTNode, element: str) -> bool:
     stack = [body]
     while stack:
         node = stack.pop()
-        if isinstance(node, (cst.Continue, cst.Break, cst.Return, cst.Raise)):
+        if type(node) in (cst.Continue, cst.Break, cst.Return, cst.Raise):
             return True
-        if isinstance(node, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign)):
+        if type(node) in (cst.AssignTarget, cst.AugAssign, cst.AnnAssign):
             target = node.target
-            if any(isinstance(n, cst.Name) and n.value == element for n in _names(target)):
+            if any(type(n) is cst.Name and n.value == element for n in _names(target)):
                 return True
         stack.extend(iter_children(node))
     return False
@@ -373,7 +373,7 @@ def _sequential_of(ctx: FileContext, call: cst.Call,
 
 def _calls(expr: cst.BaseExpression, name: str) -> bool:
     """``expr`` is a call of the function ``name``."""
-    return isinstance(expr, cst.Call) and isinstance(expr.func, cst.Name) \
+    return type(expr) is cst.Call and type(expr.func) is cst.Name \
         and expr.func.value == name
 
 
@@ -401,7 +401,7 @@ def _always_before(ctx: FileContext, first: cst.CSTNode, second: cst.CSTNode) ->
     outer, inner = _blocks(ctx, first), _blocks(ctx, second)
     if inner[:len(outer)] != outer:
         return False
-    return not any(isinstance(ctx.index.parent(block), (cst.For, cst.While))
+    return not any(type(ctx.index.parent(block)) in (cst.For, cst.While)
                    for block in inner[len(outer):])
 
 
@@ -410,7 +410,7 @@ def _blocks(ctx: FileContext, node: cst.CSTNode) -> list[cst.CSTNode]:
     found = []
     suites = (cst.IndentedBlock, cst.SimpleStatementSuite)
     for ancestor in ctx.index.ancestors(node):
-        if isinstance(ancestor, (cst.FunctionDef, cst.Module)):
+        if type(ancestor) in (cst.FunctionDef, cst.Module):
             break
         if isinstance(ancestor, suites):
             found.append(ancestor)
@@ -430,7 +430,7 @@ def forwarded_keywords(ctx: FileContext, call: cst.Call) -> frozenset[str] | Non
     if any(not _unpacked(ctx, node) for node in _mentions(fn.body, name)):
         return None
     uses = _uses(ctx, fn)
-    if not uses or any(not isinstance(use, cst.Call) or has_star_args(use) for use in uses):
+    if not uses or any(type(use) is not cst.Call or has_star_args(use) for use in uses):
         return None
     return frozenset(arg.keyword.value for use in uses  # type: ignore[union-attr]
                      for arg in use.args if arg.keyword is not None)  # type: ignore[union-attr]
@@ -440,11 +440,11 @@ def _forwarding_function(ctx: FileContext, call: cst.Call) -> cst.FunctionDef | 
     """The function around ``call`` when ``call``'s one star argument is ``**kwargs``,
     that function's own ``**`` parameter; else None."""
     stars = [arg for arg in call.args if arg.star]
-    if len(stars) != 1 or stars[0].star != "**" or not isinstance(stars[0].value, cst.Name):
+    if len(stars) != 1 or stars[0].star != "**" or type(stars[0].value) is not cst.Name:
         return None
     fn = ctx.index.enclosing_function(call)
     star = fn.params.star_kwarg if fn is not None else None
-    if fn is None or not isinstance(star, cst.Param) or star.name.value != stars[0].value.value:
+    if fn is None or type(star) is not cst.Param or star.name.value != stars[0].value.value:
         return None
     return fn
 
@@ -452,7 +452,7 @@ def _forwarding_function(ctx: FileContext, call: cst.Call) -> cst.FunctionDef | 
 def _unpacked(ctx: FileContext, node: cst.CSTNode) -> bool:
     """``**kwargs`` handed on as it is (not changed, not read key by key)."""
     parent = ctx.index.parent(node)
-    return isinstance(parent, cst.Arg) and parent.star == "**"
+    return type(parent) is cst.Arg and parent.star == "**"
 
 
 def _uses(ctx: FileContext, fn: cst.FunctionDef) -> list[cst.CSTNode]:
@@ -477,7 +477,7 @@ def _uses(ctx: FileContext, fn: cst.FunctionDef) -> list[cst.CSTNode]:
         if parent is defined:
             continue
         ctx.depends_on(node)
-        found.append(parent if isinstance(parent, cst.Call) and parent.func is node else node)
+        found.append(parent if type(parent) is cst.Call and parent.func is node else node)
     return found
 
 
@@ -494,7 +494,7 @@ def forwards_keywords(ctx: FileContext) -> bool:
 def applied_layer(ctx: FileContext, call: cst.Call) -> Value | None:
     """The layer instance ``call`` applies: ``self.fc(x)``, ``Dense(10)(x)``,
     ``self.fcs[i](x)``; None when it is no known instance."""
-    if not isinstance(call.func, (cst.Name, cst.Attribute, cst.Call, cst.Subscript)):
+    if type(call.func) not in (cst.Name, cst.Attribute, cst.Call, cst.Subscript):
         return None
     layer = ctx.value(call.func)
     return layer if layer is not None and layer.kind is Kind.INSTANCE else None
@@ -514,10 +514,10 @@ def fed_value(ctx: FileContext, expr: cst.BaseExpression) -> Value | None:
     (``torch.flatten(x, 1)``, ``x.view(n, -1)``), inline or assigned in the same block:
     they change no value."""
     for _ in range(8):
-        source = reshaped_tensor(ctx, expr) if isinstance(expr, cst.Call) else None
-        if source is None and isinstance(expr, cst.Name) and ctx.value(expr) is None:
+        source = reshaped_tensor(ctx, expr) if type(expr) is cst.Call else None
+        if source is None and type(expr) is cst.Name and ctx.value(expr) is None:
             assigned = _assigned_in_block(ctx, expr)
-            if isinstance(assigned, cst.Call):
+            if type(assigned) is cst.Call:
                 source = reshaped_tensor(ctx, assigned)
         if source is None:
             return ctx.value(expr)
@@ -530,8 +530,8 @@ def _assigned_in_block(ctx: FileContext, name: cst.Name) -> cst.BaseExpression |
     (so no branch or loop can bring another value)."""
     statement = ctx.index.statement_of(name)
     assign = ctx.last_assignment(name.value, statement)
-    if assign is None or len(assign.targets) != 1 or not isinstance(
-            assign.targets[0].target, cst.Name):
+    if assign is None or len(assign.targets) != 1 or type(
+            assign.targets[0].target) is not cst.Name:
         return None
     block = ctx.index.parent(ctx.index.parent(statement))
     if block is None or ctx.index.parent(ctx.index.parent(assign)) is not block:
@@ -545,9 +545,9 @@ def producing_call(ctx: FileContext, expr: cst.BaseExpression,
     calls ``passes`` maps to the tensor they pass on (dropout, say): each step inline, or
     through a name whose value is read nowhere else (:func:`sole_read_value`)."""
     for _ in range(16):
-        if isinstance(expr, cst.Name):
+        if type(expr) is cst.Name:
             source = sole_read_value(ctx, expr)
-        elif isinstance(expr, cst.Call):
+        elif type(expr) is cst.Call:
             source = reshaped_tensor(ctx, expr)
             if source is None:
                 source = passes(expr)
@@ -569,8 +569,8 @@ def sole_read_value(ctx: FileContext, name: cst.Name) -> cst.BaseExpression | No
     loop). None when unsure."""
     use = ctx.index.statement_of(name)
     line = ctx.index.parent(use)
-    if not isinstance(use, cst.BaseSmallStatement) or not isinstance(
-            line, cst.SimpleStatementLine):
+    if not isinstance(use, cst.BaseSmallStatement) or type(
+            line) is not cst.SimpleStatementLine:
         return None
     block = ctx.index.parent(line)
     body = list(getattr(block, "body", ()))
@@ -594,14 +594,14 @@ def sole_read_value(ctx: FileContext, name: cst.Name) -> cst.BaseExpression | No
 
 def _smalls(statement: cst.CSTNode) -> list[cst.CSTNode]:
     """A block's statement as the statements that run in order: a line's small ones."""
-    return list(statement.body) if isinstance(statement, cst.SimpleStatementLine) \
+    return list(statement.body) if type(statement) is cst.SimpleStatementLine \
         else [statement]
 
 
 def _binds(statement: cst.CSTNode, name: str) -> bool:
     """``statement`` is ``name = value`` and nothing else (one target, a plain name)."""
-    return isinstance(statement, cst.Assign) and len(statement.targets) == 1 and isinstance(
-        statement.targets[0].target, cst.Name) and statement.targets[0].target.value == name
+    return type(statement) is cst.Assign and len(statement.targets) == 1 and type(
+        statement.targets[0].target) is cst.Name and statement.targets[0].target.value == name
 
 
 def _may_leave(statement: cst.CSTNode) -> bool:
@@ -612,7 +612,7 @@ def _may_leave(statement: cst.CSTNode) -> bool:
         node = stack.pop()
         if isinstance(node, leaving):
             return True
-        if not isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        if type(node) not in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
             stack.extend(iter_children(node))
     return False
 

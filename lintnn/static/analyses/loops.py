@@ -111,7 +111,7 @@ def _condition(ctx: FileContext, loop: cst.For | cst.While, node: cst.CSTNode,
                branch: int) -> tuple[object, int]:
     """A guard step as a condition: an ``if`` of the loop whose test is stable in it by its
     test's code, any other branch by its node."""
-    if isinstance(node, cst.If) and _stable_test(loop, node.test):
+    if type(node) is cst.If and _stable_test(loop, node.test):
         return ast.dump(ast.parse(ctx.module.code_for_node(node.test).strip(), mode="eval")), \
             branch
     return node, branch
@@ -135,7 +135,7 @@ def _stable_test(loop: cst.For | cst.While, test: cst.BaseExpression) -> bool:
         node = stack.pop()
         if not isinstance(node, _stable_nodes()):
             return False
-        if isinstance(node, cst.Name):
+        if type(node) is cst.Name:
             names.add(node.value)
         stack.extend(iter_children(node))
     rebound = {name for name, _ in bound_names(loop.body)}
@@ -168,7 +168,7 @@ def iterations(ctx: FileContext, outer: bool = False) -> list[Iteration]:
 
 def classify_step(ctx: FileContext, call: cst.Call) -> tuple[EventKind, str | None] | None:
     """Is ``x.step(...)`` an optimizer step or a scheduler step, and on what?"""
-    receiver = call.func.value if isinstance(call.func, cst.Attribute) else None
+    receiver = call.func.value if type(call.func) is cst.Attribute else None
     if receiver is None:
         return None
     name = dotted_name(receiver)
@@ -243,35 +243,35 @@ class _Walker:
 
     def _statement(self, stmt: cst.CSTNode, guard: Guard, nested: bool,
                    site: cst.CSTNode | None) -> None:
-        if isinstance(stmt, cst.SimpleStatementLine):
+        if type(stmt) is cst.SimpleStatementLine:
             for small in stmt.body:
                 self._expression_events(small, guard, nested, site)
                 self._grad_reset(small, guard, nested, site)
-        elif isinstance(stmt, cst.If):
+        elif type(stmt) is cst.If:
             self._expression_events(stmt.test, guard, nested, site)
             self._suite(stmt.body, (*guard, (stmt, 0)), nested, site)
-            if isinstance(stmt.orelse, cst.If):
+            if type(stmt.orelse) is cst.If:
                 self._statement(stmt.orelse, (*guard, (stmt, 1)), nested, site)
             elif stmt.orelse is not None:
                 self._suite(stmt.orelse.body, (*guard, (stmt, 1)), nested, site)
-        elif isinstance(stmt, (cst.For, cst.While)):
-            header = stmt.iter if isinstance(stmt, cst.For) else stmt.test
+        elif type(stmt) in (cst.For, cst.While):
+            header = stmt.iter if type(stmt) is cst.For else stmt.test
             self._expression_events(header, guard, nested, site)
             self._suite(stmt.body, guard, True, site)
             if stmt.orelse is not None:
                 self._suite(stmt.orelse.body, guard, True, site)
-        elif isinstance(stmt, cst.With):
+        elif type(stmt) is cst.With:
             for item in stmt.items:
                 self._expression_events(item.item, guard, nested, site)
             self._suite(stmt.body, guard, nested, site)
-        elif isinstance(stmt, cst.Try):
+        elif type(stmt) is cst.Try:
             self._suite(stmt.body, guard, nested, site)
             for number, handler in enumerate(stmt.handlers, start=1):
                 self._suite(handler.body, (*guard, (stmt, number)), nested, site)
             for tail in (stmt.orelse, stmt.finalbody):
                 if tail is not None:
                     self._suite(tail.body, guard, nested, site)
-        elif isinstance(stmt, cst.Match):
+        elif type(stmt) is cst.Match:
             for number, case in enumerate(stmt.cases):
                 self._suite(case.body, (*guard, (stmt, number)), nested, site)
 
@@ -279,12 +279,12 @@ class _Walker:
                     site: cst.CSTNode | None) -> None:
         """``p.grad = None`` and ``del p.grad`` zero the gradients too."""
         targets: list[cst.BaseExpression] = []
-        if isinstance(small, cst.Assign) and isinstance(small.value, cst.Name) \
+        if type(small) is cst.Assign and type(small.value) is cst.Name \
                 and small.value.value == "None":
             targets = [t.target for t in small.targets]
-        elif isinstance(small, cst.Del):
+        elif type(small) is cst.Del:
             targets = [small.target]
-        if any(isinstance(t, cst.Attribute) and t.attr.value == "grad" for t in targets):
+        if any(type(t) is cst.Attribute and t.attr.value == "grad" for t in targets):
             self.events.append(Event(EventKind.ZERO_GRAD, small, guard, nested, site=site))
 
     def _expression_events(self, node: cst.CSTNode, guard: Guard, nested: bool,
@@ -298,7 +298,7 @@ class _Walker:
             if helper is not None:
                 self._stack.append(helper)
                 self._renames.append(self._arguments(helper, call))
-                body = helper.body.body if isinstance(helper.body, cst.IndentedBlock) else ()
+                body = helper.body.body if type(helper.body) is cst.IndentedBlock else ()
                 self._block(body, guard, nested, site or call)
                 self._renames.pop()
                 self._stack.pop()
@@ -330,7 +330,7 @@ class _Walker:
         ctx = self.ctx
         name = method_name(call)
         qualname = ctx.qualname(call.func)
-        receiver = call.func.value if isinstance(call.func, cst.Attribute) else None
+        receiver = call.func.value if type(call.func) is cst.Attribute else None
         receiver_name = dotted_name(receiver) if receiver is not None else None
 
         def event(kind: EventKind, **kw: object) -> Event:
@@ -343,7 +343,7 @@ class _Walker:
         if qualname == "torch.autograd.backward":
             return event(EventKind.BACKWARD, tensor=positional(call)[0] if call.args else None)
         if qualname is None and name == "backward" and receiver is not None:
-            scaled = isinstance(receiver, cst.Call) and method_name(receiver) == "scale"
+            scaled = type(receiver) is cst.Call and method_name(receiver) == "scale"
             if receiver_name == "self" or (positional(call) and not scaled):
                 return event(EventKind.OPAQUE_BACKWARD)
             tensor = receiver
@@ -376,9 +376,9 @@ class _Walker:
             return None
         func = call.func
         candidates: list[cst.FunctionDef] = []
-        if isinstance(func, cst.Name):
+        if type(func) is cst.Name:
             candidates = free_functions(self.ctx).get(func.value, [])
-        elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) \
+        elif type(func) is cst.Attribute and type(func.value) is cst.Name \
                 and func.value.value == "self":
             owner = self.ctx.index.enclosing_class(call)
             method = self.ctx.method(owner, func.attr.value) if owner is not None else None
@@ -506,12 +506,12 @@ class _BindingCollector:
         return False
 
     def _target(self, target: cst.BaseExpression, where: cst.CSTNode) -> None:
-        if isinstance(target, cst.Name):
+        if type(target) is cst.Name:
             self.bound.append((target.value, where))
-        elif isinstance(target, (cst.Tuple, cst.List)):
+        elif type(target) in (cst.Tuple, cst.List):
             for element in target.elements:
                 self._target(element.value, where)
-        elif isinstance(target, cst.StarredElement):
+        elif type(target) is cst.StarredElement:
             self._target(target.value, where)
 
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -544,6 +544,6 @@ def conditional_within(ctx: FileContext, node: cst.CSTNode, scope: cst.CSTNode) 
     for ancestor in ctx.index.ancestors(node):
         if ancestor is scope:
             return False
-        if isinstance(ancestor, (cst.If, cst.Else, cst.Try, cst.ExceptHandler)):
+        if type(ancestor) in (cst.If, cst.Else, cst.Try, cst.ExceptHandler):
             return True
     return False

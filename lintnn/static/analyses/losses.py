@@ -66,7 +66,7 @@ def loss_call(ctx: FileContext, call: cst.Call) -> LossCall | None:
         if not entry.roles & LOSS_ROLES:
             return None
         name = (value.qualname or "").rsplit(".", 1)[-1]
-        constructor = value.node if isinstance(value.node, cst.Call) else None
+        constructor = value.node if type(value.node) is cst.Call else None
     expects = _expects(entry, constructor)
     if expects is None:
         return None
@@ -88,7 +88,7 @@ def computes_a_loss(ctx: FileContext, call: cst.Call) -> bool:
 
 
 def _may_be_instance(func: cst.BaseExpression) -> bool:
-    return isinstance(func, (cst.Name, cst.Attribute, cst.Call))
+    return type(func) in (cst.Name, cst.Attribute, cst.Call)
 
 
 def instance_expects(value: Value | None) -> str | None:
@@ -97,7 +97,7 @@ def instance_expects(value: Value | None) -> str | None:
     if value is None or value.kind is not Kind.INSTANCE or value.entry is None or not (
             value.entry.roles & LOSS_ROLES):
         return None
-    return _expects(value.entry, value.node if isinstance(value.node, cst.Call) else None)
+    return _expects(value.entry, value.node if type(value.node) is cst.Call else None)
 
 
 # Methods that give back the loss object they are called on (``nn.NLLLoss().to(device)``).
@@ -109,9 +109,9 @@ def constructor_of(instance: Value) -> cst.Call | None:
     """The call that built a loss object (``nn.CrossEntropyLoss(reduction="sum")``), seen
     through the methods that return it (``.to(device)``, ``.cuda()``)."""
     node = instance.node
-    while isinstance(node, cst.Call) and method_name(node) in _SAME_OBJECT_METHODS:
+    while type(node) is cst.Call and method_name(node) in _SAME_OBJECT_METHODS:
         node = node.func.value  # type: ignore[attr-defined]
-    return node if isinstance(node, cst.Call) else None
+    return node if type(node) is cst.Call else None
 
 
 def loss_reduction(constructor: cst.Call) -> str:
@@ -303,15 +303,15 @@ def _called(ctx: FileContext, output: Value) -> tuple[cst.Call, Value] | None:
     """The call that made ``output`` and the instance it called."""
     node = output.node
     for _ in range(8):
-        if isinstance(node, cst.Subscript):
+        if type(node) is cst.Subscript:
             inner = ctx.value(node.value)
-        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and not (
+        elif type(node) is cst.Call and type(node.func) is cst.Attribute and not (
                 is_self_attribute(node.func)) and ctx.qualname(node.func) is None:
             inner = ctx.value(node.func.value)  # ``.squeeze()`` on the output
             callee = ctx.value(node.func)
             if callee is not None and callee.project_class == output.project_class:
                 return node, callee  # ``self.model(x)``
-        elif isinstance(node, cst.Call):
+        elif type(node) is cst.Call:
             callee = ctx.value(node.func)
             return (node, callee) if callee is not None and (
                 callee.project_class == output.project_class) else None
@@ -324,7 +324,7 @@ def _called(ctx: FileContext, output: Value) -> tuple[cst.Call, Value] | None:
 
 
 def _built_by(instance: Value) -> bool:
-    return isinstance(instance.node, cst.Call)
+    return type(instance.node) is cst.Call
 
 
 def _last_chained_layer(ctx: FileContext, class_def: cst.ClassDef, method: cst.FunctionDef,
@@ -332,45 +332,45 @@ def _last_chained_layer(ctx: FileContext, class_def: cst.ClassDef, method: cst.F
     """The last layer an instance of a hand-written Sequential applies: its output method
     is exactly ``for layer in self.<list>: x = layer(x)`` and ``return x``, ``__init__``
     sets ``self.<list> = <parameter>``, and the instance was built with a list literal."""
-    body = method.body.body if isinstance(method.body, cst.IndentedBlock) else ()
+    body = method.body.body if type(method.body) is cst.IndentedBlock else ()
     params = method.params.params
     if instance is None or instance.kind is not Kind.INSTANCE or len(body) != 2 \
-            or len(params) != 2 or not isinstance(instance.node, cst.Call):
+            or len(params) != 2 or type(instance.node) is not cst.Call:
         return None
     loop, end = body
     flowing = params[1].name.value
-    if not (isinstance(loop, cst.For) and loop.orelse is None and isinstance(
-            loop.target, cst.Name) and _returns_name(end, flowing)):
+    if not (type(loop) is cst.For and loop.orelse is None and type(
+            loop.target) is cst.Name and _returns_name(end, flowing)):
         return None
     attribute = loop.iter.attr.value if is_self_attribute(loop.iter) else None  # type: ignore[attr-defined]
-    step = loop.body.body if isinstance(loop.body, cst.IndentedBlock) else ()
+    step = loop.body.body if type(loop.body) is cst.IndentedBlock else ()
     if attribute is None or len(step) != 1 or not _applies(step[0], loop.target.value, flowing):
         return None
     ctx.depends_on(instance.node)  # the list of layers it was built with
     layers = _constructor_argument(ctx, class_def, attribute, instance.node)
-    if not isinstance(layers, (cst.List, cst.Tuple)) or not layers.elements or isinstance(
-            layers.elements[-1], cst.StarredElement):
+    if type(layers) not in (cst.List, cst.Tuple) or not layers.elements or type(
+            layers.elements[-1]) is cst.StarredElement:
         return None
     return ctx.value(layers.elements[-1].value)
 
 
 def _returns_name(statement: cst.CSTNode, name: str) -> bool:
-    small = statement.body[0] if isinstance(statement, cst.SimpleStatementLine) \
+    small = statement.body[0] if type(statement) is cst.SimpleStatementLine \
         and len(statement.body) == 1 else None
-    return isinstance(small, cst.Return) and isinstance(small.value, cst.Name) \
+    return type(small) is cst.Return and type(small.value) is cst.Name \
         and small.value.value == name
 
 
 def _applies(statement: cst.CSTNode, layer: str, flowing: str) -> bool:
     """``x = layer(x)``: the one statement of the loop."""
-    small = statement.body[0] if isinstance(statement, cst.SimpleStatementLine) \
+    small = statement.body[0] if type(statement) is cst.SimpleStatementLine \
         and len(statement.body) == 1 else None
-    if not isinstance(small, cst.Assign) or len(small.targets) != 1:
+    if type(small) is not cst.Assign or len(small.targets) != 1:
         return False
     target, value = small.targets[0].target, small.value
-    return isinstance(target, cst.Name) and target.value == flowing and isinstance(
-        value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value == layer \
-        and len(value.args) == 1 and isinstance(value.args[0].value, cst.Name) \
+    return type(target) is cst.Name and target.value == flowing and type(
+        value) is cst.Call and type(value.func) is cst.Name and value.func.value == layer \
+        and len(value.args) == 1 and type(value.args[0].value) is cst.Name \
         and value.args[0].value.value == flowing and not value.args[0].star
 
 
@@ -384,7 +384,7 @@ def _constructor_argument(ctx: FileContext, class_def: cst.ClassDef, attribute: 
     stores = [a for a in ctx.index.within(ctx.index.assignments, class_def)
               if any(is_self_attribute(t.target, attribute) for t in a.targets)]
     if len(stores) != 1 or ctx.index.enclosing_function(stores[0]) is not init \
-            or not isinstance(stores[0].value, cst.Name):
+            or type(stores[0].value) is not cst.Name:
         return None
     param = next((p for p in init.params.params if p.name.value == stores[0].value.value), None)
     if param is None or any(arg.star for arg in built.args):
@@ -490,7 +490,7 @@ def _compiles(ctx: FileContext) -> list[tuple[cst.Call, cst.BaseExpression, cst.
         return []
     found = []
     for call in ctx.index.calls:
-        if method_name(call) == "compile" and isinstance(call.func, cst.Attribute):
+        if method_name(call) == "compile" and type(call.func) is cst.Attribute:
             loss_arg = argument(call, 1, "loss")
             if loss_arg is not None:
                 found.append((call, call.func.value, loss_arg))
@@ -507,7 +507,7 @@ def _keras_loss(ctx: FileContext,
         return None, None
     if value.kind is Kind.REF:  # loss=keras.losses.categorical_crossentropy
         return R.LOSS_PROBABILITIES, None
-    if value.kind is not Kind.INSTANCE or not isinstance(value.node, cst.Call):
+    if value.kind is not Kind.INSTANCE or type(value.node) is not cst.Call:
         return None, None
     return _expects(value.entry, value.node), keyword_arg(value.node, "from_logits")
 
@@ -518,7 +518,7 @@ def _last_layer(ctx: FileContext, model: cst.BaseExpression) -> Value | None:
     value = ctx.value(model)
     if value is None or value.kind is not Kind.INSTANCE:
         return None
-    if value.qualname in KERAS_FUNCTIONAL_MODELS and isinstance(value.node, cst.Call):
+    if value.qualname in KERAS_FUNCTIONAL_MODELS and type(value.node) is cst.Call:
         return _output_layer(ctx, value.node)
     if R.SEQUENTIAL not in value.roles:
         return None
@@ -541,7 +541,7 @@ def _output_layer(ctx: FileContext, model_call: cst.Call) -> Value | None:
         return None
     produced = ctx.value(outputs)
     if produced is None or produced.kind is not Kind.RESULT \
-            or not isinstance(produced.node, cst.Call):
+            or type(produced.node) is not cst.Call:
         return None
     layer = ctx.value(produced.node.func)
     if layer is None or layer.kind is not Kind.INSTANCE or layer.entry is None \
@@ -559,7 +559,7 @@ def _grown(ctx: FileContext, model: cst.BaseExpression) -> bool:
     here = ctx.scope_of(model)
     for call in ctx.index.calls:
         func = call.func
-        if (isinstance(func, cst.Attribute) and func.attr.value in ("add", "pop")
+        if (type(func) is cst.Attribute and func.attr.value in ("add", "pop")
                 and dotted_name(func.value) == name) and not _local_elsewhere(
                 ctx, call, name, here):
             return True
@@ -570,7 +570,7 @@ def _local_elsewhere(ctx: FileContext, call: cst.Call, name: str,
                      here: cst.CSTNode) -> bool:
     """``call`` sits in a function other than ``here`` that binds ``name`` itself."""
     scope = ctx.scope_of(call)
-    if scope is here or not isinstance(scope, cst.FunctionDef) or "." in name:
+    if scope is here or type(scope) is not cst.FunctionDef or "." in name:
         return False
     return any(ctx.scope_of(a) is scope and any(name in target_names(t.target)
                                                  for t in a.targets)
@@ -582,10 +582,10 @@ def keras_activation(layer: Value) -> str | None:
 
     None when the layer is not a Dense or its activation is not a literal.
     """
-    if R.KERAS_DENSE not in layer.roles or not isinstance(layer.node, cst.Call):
+    if R.KERAS_DENSE not in layer.roles or type(layer.node) is not cst.Call:
         return None
     node = argument(layer.node, 1, "activation")
-    if node is None or (isinstance(node, cst.Name) and node.value == "None"):
+    if node is None or (type(node) is cst.Name and node.value == "None"):
         return "linear"
     return string_value(node)
 
@@ -596,11 +596,11 @@ _TO_NUMBER_METHODS = frozenset({"item", "detach", "cpu", "numpy", "tolist"})
 
 def _first_item_of_data(value: cst.BaseExpression) -> bool:
     """``x.data[0]``: how PyTorch 0.3 and older read a 0-d loss as a number."""
-    if not (isinstance(value, cst.Subscript) and len(value.slice) == 1
-            and isinstance(value.value, cst.Attribute) and value.value.attr.value == "data"):
+    if not (type(value) is cst.Subscript and len(value.slice) == 1
+            and type(value.value) is cst.Attribute and value.value.attr.value == "data"):
         return False
     index = value.slice[0].slice
-    return isinstance(index, cst.Index) and isinstance(index.value, cst.Integer) \
+    return type(index) is cst.Index and type(index.value) is cst.Integer \
         and index.value.value == "0"
 
 
@@ -612,12 +612,12 @@ def strip_to_number(value: cst.BaseExpression,
     (``loss.sum().item()`` with ``{"sum"}``)."""
     methods = _TO_NUMBER_METHODS | reductions
     while True:
-        if isinstance(value, cst.Call) and method_name(value) in methods and not value.args:
+        if type(value) is cst.Call and method_name(value) in methods and not value.args:
             value = value.func.value  # type: ignore[attr-defined]
-        elif isinstance(value, cst.Call) and dotted_name(value.func) == "float" \
+        elif type(value) is cst.Call and dotted_name(value.func) == "float" \
                 and len(value.args) == 1:
             value = value.args[0].value
-        elif isinstance(value, cst.Attribute) and value.attr.value == "data":
+        elif type(value) is cst.Attribute and value.attr.value == "data":
             value = value.value
         elif _first_item_of_data(value):  # ``loss.data[0]``: PyTorch <= 0.3's ``.item()``
             value = value.value.value  # type: ignore[attr-defined]
@@ -636,12 +636,12 @@ def batch_loss(ctx: FileContext, value: cst.BaseExpression, loop: cst.CSTNode,
     value = strip_to_number(value)
     if depth > _MAX_LOSS_DEPTH:
         return False
-    if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Add):
+    if type(value) is cst.BinaryOperation and type(value.operator) is cst.Add:
         return batch_loss(ctx, value.left, loop, depth + 1) and batch_loss(
             ctx, value.right, loop, depth + 1)
-    if isinstance(value, cst.Call):
+    if type(value) is cst.Call:
         return computes_a_loss(ctx, value)
-    if not isinstance(value, cst.Name):
+    if type(value) is not cst.Name:
         return False
     assign = ctx.last_assignment(value.value, value)
     if assign is None or not ctx.index.is_inside(assign, loop):
@@ -656,4 +656,4 @@ def _backpropagated(ctx: FileContext, name: str, loop: cst.CSTNode) -> bool:
     """The loop calls ``name.backward()``."""
     return any(method_name(call) == "backward" and dotted_name(call.func.value) == name
                for call in ctx.index.within(ctx.index.calls, loop)
-               if isinstance(call.func, cst.Attribute))
+               if type(call.func) is cst.Attribute)

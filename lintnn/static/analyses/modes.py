@@ -115,7 +115,7 @@ class ModeIndex:
             if kind is cst.Break or kind is cst.Return or kind is cst.Raise:
                 self.exits.append(node)
             elif kind is cst.Assign and any(
-                isinstance(t.target, cst.Attribute) and t.target.attr.value == "training"
+                type(t.target) is cst.Attribute and t.target.attr.value == "training"
                 for t in node.targets
             ):
                 self.events.append((node, frozenset({Event.UNKNOWN})))
@@ -129,13 +129,13 @@ class ModeIndex:
             for ancestor in index.ancestors(call):
                 if isinstance(ancestor, containers):
                     self._members.setdefault(ancestor, []).append(call)
-                    in_function = in_function or isinstance(ancestor, cst.FunctionDef)
+                    in_function = in_function or type(ancestor) is cst.FunctionDef
             if not in_function:
                 top.append(call)
         self._members[self.ctx.module] = top
         self.events.sort(key=lambda item: self.position.get(item[0], -1))
         # Events that are not calls, and their positions: found per scope by bisection.
-        self._other_events = [e for e in self.events if not isinstance(e[0], cst.Call)]
+        self._other_events = [e for e in self.events if type(e[0]) is not cst.Call]
         self._other_positions = [self.position.get(e[0], -1) for e in self._other_events]
 
     # What one call does -----------------------------------------------------------
@@ -202,7 +202,7 @@ class ModeIndex:
         for call in self._members.get(fn, ()):
             found |= self.kinds(call, depth)
         for node, kinds in self.events:
-            if not isinstance(node, cst.Call) and self.ctx.index.is_inside(node, fn):
+            if type(node) is not cst.Call and self.ctx.index.is_inside(node, fn):
                 found |= kinds
         result = frozenset(found)
         self._effects[fn] = result
@@ -233,14 +233,14 @@ class ModeIndex:
         return self._members.get(scope, [])
 
     def _other_events_in(self, scope: cst.CSTNode) -> list[tuple[cst.CSTNode, frozenset[Event]]]:
-        if isinstance(scope, cst.Module):
+        if type(scope) is cst.Module:
             return [e for e in self._other_events if self.in_scope(e[0], scope)]
         first, last = self.ctx.index.span(scope)
         low = bisect.bisect_left(self._other_positions, first)
         return self._other_events[low:bisect.bisect_right(self._other_positions, last)]
 
     def in_scope(self, node: cst.CSTNode, scope: cst.CSTNode) -> bool:
-        if isinstance(scope, cst.Module):
+        if type(scope) is cst.Module:
             return self.ctx.index.enclosing_function(node) is None
         return self.ctx.index.is_inside(node, scope)
 
@@ -271,7 +271,7 @@ class ModeIndex:
         names: set[str] = set()
         for call in self.ctx.index.calls:
             name = method_name(call)
-            receiver = dotted_name(call.func.value) if isinstance(call.func, cst.Attribute) \
+            receiver = dotted_name(call.func.value) if type(call.func) is cst.Attribute \
                 else None
             if receiver is None:
                 continue
@@ -283,7 +283,7 @@ class ModeIndex:
 
     def _given_to_optimizer(self, call: cst.Call) -> bool:
         for ancestor in self.ctx.index.ancestors(call):
-            if isinstance(ancestor, cst.Call):
+            if type(ancestor) is cst.Call:
                 qualname, entry = self.ctx.callee(ancestor)
                 if entry is not None and R.OPTIMIZER in entry.roles:
                     return True
@@ -311,7 +311,7 @@ def evals_of_trained_models(modes: ModeIndex) -> list[tuple[cst.Call, str]]:
     trained = modes.trained_names()
     found = []
     for node, kinds in modes.events:
-        if Event.EVAL in kinds and isinstance(node, cst.Call):
+        if Event.EVAL in kinds and type(node) is cst.Call:
             model = receiver_name(node)
             if model is not None and model in trained:
                 found.append((node, model))
@@ -350,11 +350,11 @@ def leaves_in_eval(modes: ModeIndex, fn: cst.FunctionDef) -> cst.Call | None:
     if not changes:
         return None
     node, kinds = max(changes, key=lambda item: modes.position.get(item[0], -1))
-    if kinds != frozenset({Event.EVAL}) or not isinstance(node, cst.Call):
+    if kinds != frozenset({Event.EVAL}) or type(node) is not cst.Call:
         return None
     statement = modes.ctx.index.statement_of(node)
     body = modes.ctx.index.parent(statement)
-    if isinstance(body, cst.SimpleStatementLine):
+    if type(body) is cst.SimpleStatementLine:
         statement, body = body, modes.ctx.index.parent(body)
     return node if body is fn.body else None
 
@@ -368,7 +368,7 @@ def _parameter_named(fn: cst.FunctionDef, name: str | None) -> cst.Param | None:
 
 def receiver_name(call: cst.Call) -> str | None:
     """``model`` for ``model.eval()``, ``self.net`` for ``self.net.train()``."""
-    if isinstance(call.func, cst.Attribute):
+    if type(call.func) is cst.Attribute:
         return dotted_name(call.func.value)
     return None
 
@@ -376,7 +376,7 @@ def receiver_name(call: cst.Call) -> str | None:
 def is_no_grad_block(ctx: FileContext, node: cst.With) -> bool:
     """``with torch.no_grad():`` / ``with torch.inference_mode():``."""
     for item in node.items:
-        if isinstance(item.item, cst.Call):
+        if type(item.item) is cst.Call:
             _, entry = ctx.callee(item.item)
             if entry is not None and R.NO_GRAD in entry.roles:
                 return True
@@ -387,7 +387,7 @@ def is_no_grad_function(ctx: FileContext, fn: cst.FunctionDef) -> bool:
     """A function decorated with ``@torch.no_grad()`` or ``@torch.inference_mode()``."""
     for decorator in fn.decorators:
         target = decorator.decorator
-        target = target.func if isinstance(target, cst.Call) else target
+        target = target.func if type(target) is cst.Call else target
         qualname = ctx.qualname(target)
         entry = ctx.entry(target) if qualname else None
         if entry is not None and R.NO_GRAD in entry.roles:
@@ -414,7 +414,7 @@ def dominates(ctx: FileContext, first: cst.CSTNode, second: cst.CSTNode) -> bool
     in a block that contains ``second`` (not in a branch or loop of its own)."""
     statement = ctx.index.statement_of(first)
     block = ctx.index.parent(statement)
-    if isinstance(block, cst.SimpleStatementLine):
+    if type(block) is cst.SimpleStatementLine:
         block = ctx.index.parent(block)
     return block is not None and ctx.index.is_inside(second, block)
 
@@ -423,9 +423,9 @@ def chosen_by_branch(ctx: FileContext, modes: ModeIndex, call: cst.Call) -> bool
     """``if phase == "train": model.train() else: model.eval()``: the mode follows a
     condition that the analysis cannot correlate with the later training step."""
     for ancestor in ctx.index.ancestors(call):
-        if isinstance(ancestor, (cst.FunctionDef, cst.For, cst.While)):
+        if type(ancestor) in (cst.FunctionDef, cst.For, cst.While):
             return False
-        if isinstance(ancestor, cst.If) and any(
+        if type(ancestor) is cst.If and any(
             kinds & SETS_TRAIN and not _in_same_branch(ctx, node, call, ancestor)
             for node, kinds in modes.call_events(ancestor)
         ):
@@ -440,7 +440,7 @@ def _in_same_branch(ctx: FileContext, a: cst.CSTNode, b: cst.CSTNode, node: cst.
 def defined_in_test(ctx: FileContext, class_def: cst.ClassDef) -> bool:
     """A class defined inside a ``test_*`` function: a fixture that exercises framework
     behaviour on purpose (a layer that forces training mode to test the flag)."""
-    return any(isinstance(a, cst.FunctionDef) and a.name.value.startswith("test")
+    return any(type(a) is cst.FunctionDef and a.name.value.startswith("test")
                for a in ctx.index.ancestors(class_def))
 
 
@@ -452,13 +452,13 @@ def evaluation_function(ctx: FileContext, node: cst.CSTNode) -> cst.FunctionDef 
     """The nearest enclosing function that is named as evaluation code, unless a nearer
     one is named as training code (``def evaluate(): def loss_fn(...): ...``)."""
     for ancestor in ctx.index.ancestors(node):
-        if isinstance(ancestor, cst.FunctionDef):
+        if type(ancestor) is cst.FunctionDef:
             name = ancestor.name.value
             if is_evaluation_name(name):
                 return ancestor
             if is_training_name(name) or is_stochastic_name(name):
                 return None
-        elif isinstance(ancestor, cst.ClassDef) and is_stochastic_name(ancestor.name.value):
+        elif type(ancestor) is cst.ClassDef and is_stochastic_name(ancestor.name.value):
             return None
     return None
 
@@ -505,7 +505,7 @@ def mode_dependence(ctx: FileContext, model: Value | None,
 
 def receiver_dependence(ctx: FileContext, call: cst.Call) -> ModeDependence | None:
     """:func:`mode_dependence` of the model whose method ``call`` calls (``model.eval()``)."""
-    if not isinstance(call.func, cst.Attribute):
+    if type(call.func) is not cst.Attribute:
         return None
     return mode_dependence(ctx, ctx.value(call.func.value))
 
@@ -526,7 +526,7 @@ def model_value(ctx: FileContext, expr: cst.BaseExpression) -> Value | None:
 def _factory_name(ctx: FileContext, expr: cst.BaseExpression, depth: int) -> Value | None:
     """The value a local function's return gives ``expr`` (a plain name), bound by an
     assignment that always runs before ``expr`` in its scope."""
-    if not isinstance(expr, cst.Name) or depth > _FACTORY_DEPTH:
+    if type(expr) is not cst.Name or depth > _FACTORY_DEPTH:
         return None
     assign = ctx.last_assignment(expr.value, expr)
     if assign is not None and ctx.index.is_inside(expr, assign):
@@ -535,10 +535,10 @@ def _factory_name(ctx: FileContext, expr: cst.BaseExpression, depth: int) -> Val
             _rebound_in_loop(ctx, expr, assign)):
         return None
     target = assign.targets[0].target
-    if isinstance(target, cst.Name):
+    if type(target) is cst.Name:
         position = None
-    elif isinstance(target, (cst.Tuple, cst.List)) and all(
-            isinstance(el, cst.Element) and isinstance(el.value, cst.Name)
+    elif type(target) in (cst.Tuple, cst.List) and all(
+            type(el) is cst.Element and type(el.value) is cst.Name
             for el in target.elements):
         names = [el.value.value for el in target.elements]  # type: ignore[attr-defined]
         if names.count(expr.value) != 1:
@@ -547,7 +547,7 @@ def _factory_name(ctx: FileContext, expr: cst.BaseExpression, depth: int) -> Val
     else:
         return None
     call = _unwrap(assign.value)
-    if not isinstance(call, cst.Call):
+    if type(call) is not cst.Call:
         return None
     width = len(target.elements) if position is not None else None  # type: ignore[union-attr]
     return factory_result(ctx, call, depth + 1, position, width)
@@ -571,7 +571,7 @@ def factory_result(ctx: FileContext, call: cst.BaseExpression, depth: int = 0,
     """The instance a call of a plain function of this file returns (part ``position`` of
     a ``width``-tuple), when every ``return`` of the function agrees on it."""
     call = _unwrap(call)
-    if not isinstance(call, cst.Call) or depth > _FACTORY_DEPTH:
+    if type(call) is not cst.Call or depth > _FACTORY_DEPTH:
         return None
     fn = ctx.call_graph.target(call)
     if fn is None or ctx.index.enclosing_class(fn) is not None:
@@ -582,7 +582,7 @@ def factory_result(ctx: FileContext, call: cst.BaseExpression, depth: int = 0,
     for node in returns:
         returned = node.value
         if position is not None:
-            if not isinstance(returned, (cst.Tuple, cst.List)) or len(returned.elements) != width:
+            if type(returned) not in (cst.Tuple, cst.List) or len(returned.elements) != width:
                 return None
             returned = returned.elements[position].value
         if returned is None:
@@ -603,7 +603,7 @@ def _passed_through(ctx: FileContext, fn: cst.FunctionDef, call: cst.Call, value
     """The model a function returns unchanged (``return model`` of its parameter: ``model =
     train(model, loader)``): the instance ``call`` passes for that parameter."""
     param = value.node
-    if not isinstance(param, cst.Param) or depth > _FACTORY_DEPTH:
+    if type(param) is not cst.Param or depth > _FACTORY_DEPTH:
         return None
     passed = ctx.call_graph.argument_for(fn, param, call)
     if passed is None:
@@ -614,7 +614,7 @@ def _passed_through(ctx: FileContext, fn: cst.FunctionDef, call: cst.Call, value
 
 def _unwrap(expr: cst.BaseExpression) -> cst.BaseExpression:
     """``build()`` for ``build().to(device)``."""
-    while isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and (
+    while type(expr) is cst.Call and type(expr.func) is cst.Attribute and (
             expr.func.attr.value in _PASSTHROUGH):
         expr = expr.func.value
     return expr
@@ -623,6 +623,6 @@ def _unwrap(expr: cst.BaseExpression) -> cst.BaseExpression:
 def _sequential_layers(model: Value) -> list[cst.BaseExpression]:
     """The positional layers of the ``nn.Sequential(...)`` call that built ``model``."""
     node = _unwrap(model.node) if isinstance(model.node, cst.BaseExpression) else None
-    if not isinstance(node, cst.Call) or any(arg.star for arg in node.args):
+    if type(node) is not cst.Call or any(arg.star for arg in node.args):
         return []
     return [arg.value for arg in node.args if arg.keyword is None]

@@ -63,7 +63,7 @@ def project_loss_feeds(ctx: FileContext, expects: frozenset[str],
     found: list[ProjectLossFeed] = []
     for call in ctx.index.calls:
         func = call.func
-        if not (isinstance(func, cst.Attribute) and names_a_loss_method(func.attr.value)):
+        if not (type(func) is cst.Attribute and names_a_loss_method(func.attr.value)):
             continue
         receiver = ctx.value(func.value)
         if receiver is None or receiver.kind is not Kind.INSTANCE or not receiver.project_class:
@@ -118,7 +118,7 @@ def losses_passed(ctx: FileContext) -> list[CallFact]:
     facts: list[CallFact] = []
     for call in ctx.index.calls:
         arguments = [(k, a) for k, a in _arguments(call)
-                     if isinstance(a, (cst.Name, cst.Attribute, cst.Call))]
+                     if type(a) in (cst.Name, cst.Attribute, cst.Call)]
         if not arguments:
             continue
         function = project_callee(ctx, call)
@@ -155,7 +155,7 @@ def project_callee(ctx: FileContext, call: cst.Call) -> str | None:
     if cls is not None and ctx.may_be_project_class(cls):
         return cls
     func = call.func
-    if isinstance(func, cst.Attribute):
+    if type(func) is cst.Attribute:
         receiver = ctx.value(func.value)
         if receiver is not None and receiver.kind is Kind.INSTANCE and receiver.project_class:
             return f"{receiver.project_class}.{func.attr.value}"
@@ -180,11 +180,11 @@ def passed_loss_calls(ctx: FileContext) -> list[PassedLoss]:
 
 def passed_loss_call(ctx: FileContext, call: cst.Call) -> PassedLoss | None:
     """``call`` calls one of its function's parameters as the function received it."""
-    if not isinstance(call.func, (cst.Name, cst.Attribute)):
+    if type(call.func) not in (cst.Name, cst.Attribute):
         return None
     value = ctx.value(call.func)
-    if value is None or value.kind is not Kind.PARAM or value.candidates or not (
-            isinstance(value.node, cst.Param)):
+    if value is None or value.kind is not Kind.PARAM or value.candidates or (
+            type(value.node) is not cst.Param):
         return None
     fn = ctx.index.enclosing_function(value.node)
     keys = _parameter_keys(ctx, fn, value.node) if fn is not None else ()

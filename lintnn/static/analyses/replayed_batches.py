@@ -53,7 +53,7 @@ def _loader_argument(ctx: FileContext, call: cst.Call) -> cst.BaseExpression | N
     if len(call.args) != 1 or len(args) != 1:
         return None
     loader = args[0]
-    if isinstance(loader, cst.Call) and dotted_name(loader.func) == "iter" and len(
+    if type(loader) is cst.Call and dotted_name(loader.func) == "iter" and len(
             loader.args) == 1 and positional(loader):
         loader = positional(loader)[0]
     name = dotted_name(loader)
@@ -74,14 +74,14 @@ def _materialised_for_epochs(ctx: FileContext, call: cst.Call) -> bool:
         return False
     assign = ctx.index.parent(call)
     name = D.assigned_name(ctx, call)
-    if not isinstance(assign, cst.Assign) or name is None or "." in name:
+    if type(assign) is not cst.Assign or name is None or "." in name:
         return False
     scope = ctx.scope_of(call)
     if sum(name in D.target_names(a) for a in D.assignments_in(ctx, scope)) != 1:
         return False
     walked = {name} | _wrapped_names(ctx, scope, name)
     for loop in ctx.index.within(ctx.index.loops, scope):
-        if not isinstance(loop, cst.For) or ctx.scope_of(loop) is not scope or not (
+        if type(loop) is not cst.For or ctx.scope_of(loop) is not scope or not (
                 D.iterated_names(loop.iter) & walked) or not D.is_training_loop(ctx, loop):
             continue
         epochs = [e for e in ctx.index.enclosing_loops(loop)
@@ -98,7 +98,7 @@ def _wrapped_names(ctx: FileContext, scope: cst.CSTNode, name: str) -> set[str]:
     found: set[str] = set()
     for assign in D.assignments_in(ctx, scope):
         value = assign.value
-        if isinstance(value, cst.Call) and (dotted_name(value.func) or "").rsplit(".", 1)[
+        if type(value) is cst.Call and (dotted_name(value.func) or "").rsplit(".", 1)[
                 -1] in _WRAPPERS and D.iterated_names(value) == {name}:
             target = D.assigned_name(ctx, value)
             if target is not None:
@@ -115,11 +115,11 @@ def _only_walked(ctx: FileContext, scope: cst.CSTNode, name: str,
         if ctx.scope_of(read) is not scope:
             return False
         parent = ctx.index.parent(read)
-        if isinstance(parent, cst.For) and parent.iter is read:
+        if type(parent) is cst.For and parent.iter is read:
             continue
-        if isinstance(parent, cst.Arg) and parent.keyword is None:
+        if type(parent) is cst.Arg and parent.keyword is None:
             call = ctx.index.parent(parent)
-            if isinstance(call, cst.Call) and (dotted_name(call.func) or "").rsplit(
+            if type(call) is cst.Call and (dotted_name(call.func) or "").rsplit(
                     ".", 1)[-1] in (_WRAPPERS | {"len"}):
                 continue
         return False
@@ -129,12 +129,12 @@ def _only_walked(ctx: FileContext, scope: cst.CSTNode, name: str,
 def is_epoch_loop(loop: cst.For | cst.While) -> bool:
     """A loop whose target or count names epochs (``for epoch in range(num_epochs)``,
     ``for _ in range(EPOCHS)``, ``while epoch < max_epochs``)."""
-    parts = (loop.target, loop.iter) if isinstance(loop, cst.For) else (loop.test,)
+    parts = (loop.target, loop.iter) if type(loop) is cst.For else (loop.test,)
     return any("epoch" in n.value.lower() for part in parts for n in _names(part))
 
 
 def _names(node: cst.CSTNode) -> list[cst.Name]:
-    if isinstance(node, cst.Name):
+    if type(node) is cst.Name:
         return [node]
     found: list[cst.Name] = []
     for child in iter_children(node):
@@ -156,8 +156,8 @@ def _cycled_into_training(ctx: FileContext, call: cst.Call) -> bool:
     if name is not None and "." not in name:
         for read in D.reads_of(ctx, name, scope):
             parent = ctx.index.parent(read)
-            caller = ctx.index.parent(parent) if isinstance(parent, cst.Arg) else None
-            if isinstance(caller, cst.Call) and dotted_name(caller.func) == "next":
+            caller = ctx.index.parent(parent) if type(parent) is cst.Arg else None
+            if type(caller) is cst.Call and dotted_name(caller.func) == "next":
                 loops.extend(ctx.index.enclosing_loops(caller)[:1])
     else:
         loop = _iterating_loop(ctx, call)
@@ -171,20 +171,20 @@ def _iterating_loop(ctx: FileContext, call: cst.Call) -> cst.For | None:
     """The ``for`` whose iterable is ``call``, or a ``zip``/``enumerate`` of it."""
     node: cst.CSTNode = call
     parent = ctx.index.parent(node)
-    while isinstance(parent, cst.Arg):
+    while type(parent) is cst.Arg:
         outer = ctx.index.parent(parent)
-        if not isinstance(outer, cst.Call) or dotted_name(outer.func) not in (
+        if type(outer) is not cst.Call or dotted_name(outer.func) not in (
                 "zip", "enumerate", "tqdm"):
             return None
         node, parent = outer, ctx.index.parent(outer)
-    return parent if isinstance(parent, cst.For) and parent.iter is node else None
+    return parent if type(parent) is cst.For and parent.iter is node else None
 
 
 def _within_one_pass(ctx: FileContext, loop: cst.For | cst.While,
                      loader: cst.BaseExpression, cycle: cst.Call) -> bool:
     """The loop's count reads ``len(loader)`` (one pass at most) and no loop around it,
     entered after the cycle was made, runs it again."""
-    counted = loop.iter if isinstance(loop, cst.For) else loop.test
+    counted = loop.iter if type(loop) is cst.For else loop.test
     name = dotted_name(loader)
     if not any(dotted_name(c.func) == "len" and positional(c) and dotted_name(
             positional(c)[0]) == name for c in _calls(counted)):
@@ -194,7 +194,7 @@ def _within_one_pass(ctx: FileContext, loop: cst.For | cst.While,
 
 
 def _calls(node: cst.CSTNode) -> list[cst.Call]:
-    found: list[cst.Call] = [node] if isinstance(node, cst.Call) else []
+    found: list[cst.Call] = [node] if type(node) is cst.Call else []
     for child in iter_children(node):
         found.extend(_calls(child))
     return found

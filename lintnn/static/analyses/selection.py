@@ -20,15 +20,15 @@ MAX_DEPTH = 4  # assignments followed back from a compared value
 
 def comparisons(test: cst.BaseExpression) -> list[cst.Comparison]:
     """The comparisons a condition is made of (``epoch > warm and best < acc``)."""
-    if isinstance(test, cst.BooleanOperation):
+    if type(test) is cst.BooleanOperation:
         return [*comparisons(test.left), *comparisons(test.right)]
-    return [test] if isinstance(test, cst.Comparison) else []
+    return [test] if type(test) is cst.Comparison else []
 
 
 def orders(test: cst.Comparison) -> bool:
     """``a < b``, ``a >= b``: a comparison that ranks (not ``is None``, ``==``)."""
-    return any(isinstance(c.operator, (cst.LessThan, cst.GreaterThan, cst.LessThanEqual,
-                                       cst.GreaterThanEqual)) for c in test.comparisons)
+    return any(type(c.operator) in (cst.LessThan, cst.GreaterThan, cst.LessThanEqual,
+                                    cst.GreaterThanEqual) for c in test.comparisons)
 
 
 def names_read(ctx: FileContext, expr: cst.CSTNode, at: cst.CSTNode, depth: int) -> set[str]:
@@ -49,11 +49,11 @@ def plain_names(expr: cst.CSTNode) -> list[cst.Name]:
     todo: list[cst.CSTNode] = [expr]
     while todo:
         node = todo.pop()
-        if isinstance(node, cst.Name):
+        if type(node) is cst.Name:
             found.append(node)
-        elif isinstance(node, cst.Attribute):
+        elif type(node) is cst.Attribute:
             todo.append(node.value)
-        elif isinstance(node, cst.Call):
+        elif type(node) is cst.Call:
             todo.extend(arg.value for arg in node.args)
         elif not isinstance(node, (cst.Lambda, cst.BaseComp)):
             todo.extend(iter_children(node))

@@ -29,21 +29,21 @@ def rank_of(ctx: FileContext, expr: cst.BaseExpression | None, depth: int = 0) -
     """The number of dimensions ``expr`` is known to have, else None."""
     if expr is None or depth > _MAX_DEPTH:
         return None
-    if isinstance(expr, cst.Name):
+    if type(expr) is cst.Name:
         assigned = ctx.last_assignment(expr.value, expr)
         return _rank_of_target(ctx, assigned, expr.value, depth) if assigned else None
-    if isinstance(expr, cst.Call):
+    if type(expr) is cst.Call:
         return _rank_of_call(ctx, expr, depth)
     return None
 
 
 def _rank_of_target(ctx: FileContext, assign: cst.Assign, name: str, depth: int) -> int | None:
     target = assign.targets[0].target if len(assign.targets) == 1 else None
-    if isinstance(target, cst.Name):
+    if type(target) is cst.Name:
         return rank_of(ctx, assign.value, depth + 1)
-    if isinstance(target, cst.Tuple) and isinstance(assign.value, cst.Call):
+    if type(target) is cst.Tuple and type(assign.value) is cst.Call:
         first = target.elements[0].value if target.elements else None
-        if isinstance(first, cst.Name) and first.value == name and _is_layer(
+        if type(first) is cst.Name and first.value == name and _is_layer(
                 ctx, assign.value, R.RECURRENT):
             return 3  # out, hidden = self.lstm(x)
     return None
@@ -53,7 +53,7 @@ def _rank_of_call(ctx: FileContext, call: cst.Call, depth: int) -> int | None:
     if has_star_args(call):
         return None
     name = method_name(call)
-    receiver = call.func.value if isinstance(call.func, cst.Attribute) else None
+    receiver = call.func.value if type(call.func) is cst.Attribute else None
     if name in ("view", "reshape") and receiver is not None:
         return _shape_length(call)
     if name == "flatten" and receiver is not None:
@@ -70,7 +70,7 @@ def _rank_of_call(ctx: FileContext, call: cst.Call, depth: int) -> int | None:
         return _flattened(argument(call, 1, "start_dim"))
     if qualname in ("torch.reshape",):
         shape = argument(call, 1, "shape")
-        return len(shape.elements) if isinstance(shape, (cst.Tuple, cst.List)) else None
+        return len(shape.elements) if type(shape) in (cst.Tuple, cst.List) else None
     if entry is not None and entry.kind == "function" and entry.roles & _KEEP_RANK:
         return rank_of(ctx, argument(call, 0, "input"), depth + 1)
     if _is_layer(ctx, call, R.FLATTEN):
@@ -93,7 +93,7 @@ def _is_layer(ctx: FileContext, call: cst.Call, role: str) -> bool:
 
 def _shape_length(call: cst.Call) -> int | None:
     args = [a for a in call.args if a.keyword is None]
-    if len(args) == 1 and isinstance(args[0].value, (cst.Tuple, cst.List)):
+    if len(args) == 1 and type(args[0].value) in (cst.Tuple, cst.List):
         return len(args[0].value.elements)
     if len(args) == 1 and int_value(args[0].value) is None:
         return None  # x.view(shape): a shape held in a variable
@@ -112,14 +112,14 @@ def indexed_rank(ctx: FileContext, expr: cst.BaseExpression) -> int | None:
     """The rank a subscript of ``expr`` shows: ``p[:, :, :-1]`` indexes three dimensions
     (no ``...``), so ``p`` has three (people index every dimension or use ``...``)."""
     parent = ctx.index.parent(expr)
-    if not isinstance(parent, cst.Subscript) or parent.value is not expr:
+    if type(parent) is not cst.Subscript or parent.value is not expr:
         return None
     elements = parent.slice
     if len(elements) < 2 or any(
-            isinstance(e.slice, cst.Index) and isinstance(e.slice.value, cst.Ellipsis)
+            type(e.slice) is cst.Index and type(e.slice.value) is cst.Ellipsis
             for e in elements):
         return None
-    if any(isinstance(e.slice, cst.Index) and isinstance(e.slice.value, cst.Name)
+    if any(type(e.slice) is cst.Index and type(e.slice.value) is cst.Name
            and e.slice.value.value == "None" for e in elements):
         return None  # x[:, None]: adds a dimension
     return len(elements)
@@ -138,7 +138,7 @@ def reshaped_tensor(ctx: FileContext, call: cst.Call) -> cst.BaseExpression | No
     qualname, _ = ctx.callee(call)
     if qualname in _RESHAPE_FUNCTIONS:
         return argument(call, 0, "input")
-    if qualname is None and isinstance(call.func, cst.Attribute) and (
+    if qualname is None and type(call.func) is cst.Attribute and (
             method_name(call) in _RESHAPE_METHODS):
         return call.func.value  # a method of a value, not a module's function
     return None

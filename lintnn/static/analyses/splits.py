@@ -50,7 +50,7 @@ def _filled_later(ctx: FileContext, assign: cst.Assign, name: str, names: set[st
                   at: int) -> bool:
     """``name = []`` and then, before ``at``, ``name.append(<one of names>)``: the list is
     filled with the data (windows of a series), not bound to other data."""
-    if not (isinstance(assign.value, cst.List) and not assign.value.elements):
+    if not (type(assign.value) is cst.List and not assign.value.elements):
         return False
     start = D.order(ctx, assign)
     return any(start < D.order(ctx, call) < at and call.func.value.value == name  # type: ignore[attr-defined]
@@ -64,11 +64,11 @@ def full_data_name(expr: cst.BaseExpression | None, training: bool = False) -> s
     a split's bound or indices (``X[:num_train_samples]``, ``X[train_idx]``) are one split.
     With ``training``, also a name that says training (``train``, ``X_train``): the caller
     then asks whether that training part is split again (``splits_in(..., slices=False)``)."""
-    if isinstance(expr, cst.Subscript):
+    if type(expr) is cst.Subscript:
         if _picks_a_split(expr):
             return None
         expr = expr.value
-    if not isinstance(expr, (cst.Name, cst.Attribute)):
+    if type(expr) not in (cst.Name, cst.Attribute):
         return None
     name = dotted_name(expr)
     split = D.split_of(name)
@@ -91,14 +91,14 @@ def fitted_data_name(expr: cst.BaseExpression, training: bool = False) -> str | 
     """Like :func:`full_data_name`, through row-preserving steps and conversions
     (``df.drop(columns=["y"]).values``, ``np.array(X)``): the table they start from."""
     while True:
-        if isinstance(expr, cst.Attribute) and expr.attr.value == "values":
+        if type(expr) is cst.Attribute and expr.attr.value == "values":
             expr = expr.value
             continue
-        if not isinstance(expr, cst.Call):
+        if type(expr) is not cst.Call:
             break
         func = expr.func
         args = positional(expr)
-        if isinstance(func, cst.Attribute) and func.attr.value in _ROW_PRESERVING:
+        if type(func) is cst.Attribute and func.attr.value in _ROW_PRESERVING:
             expr = func.value
         elif (dotted_name(func) or "").rsplit(".", 1)[-1] in _CONVERSIONS and args:
             expr = args[0]
@@ -110,23 +110,23 @@ def fitted_data_name(expr: cst.BaseExpression, training: bool = False) -> str | 
 def combines_rows(expr: cst.BaseExpression) -> bool:
     """``pd.concat([a, b])``, ``np.vstack((a, b))``, ``torch.cat([a, b])``, ``a.append(b)``:
     the rows of several parts stacked into one table (whatever the parts are named)."""
-    if not isinstance(expr, cst.Call):
+    if type(expr) is not cst.Call:
         return False
     last = (dotted_name(expr.func) or "").rsplit(".", 1)[-1]
     if last not in _COMBINING:
         return False
     args = positional(expr)
     if last == "append":
-        return isinstance(expr.func, cst.Attribute) and len(args) == 1
-    return bool(args) and isinstance(args[0], (cst.List, cst.Tuple)) and (
+        return type(expr.func) is cst.Attribute and len(args) == 1
+    return bool(args) and type(args[0]) in (cst.List, cst.Tuple) and (
         len(args[0].elements) >= 2)
 
 
 def _picks_a_split(subscript: cst.Subscript) -> bool:
     for element in subscript.slice:
         part = element.slice
-        bounds = [part.lower, part.upper] if isinstance(part, cst.Slice) else (
-            [part.value] if isinstance(part, cst.Index) else [])
+        bounds = [part.lower, part.upper] if type(part) is cst.Slice else (
+            [part.value] if type(part) is cst.Index else [])
         for bound in bounds:
             if bound is not None and any(D.split_of(name.value) is not None
                                          for name in names_in(bound)):
@@ -248,7 +248,7 @@ def _flag_parts(ctx: FileContext, scope: cst.CSTNode) -> list[Split]:
     out: list[Split] = []
     for node in D.nodes_in_scope(ctx, cst.If, scope):
         orelse = node.orelse
-        if not isinstance(orelse, cst.Else) or not _names_a_split(node.test):
+        if type(orelse) is not cst.Else or not _names_a_split(node.test):
             continue
         first, second = _slice_binding(node.body), _slice_binding(orelse.body)
         if (first is None or second is None or first[1:3] != second[1:3]
@@ -262,12 +262,12 @@ def _names_a_split(test: cst.BaseExpression) -> bool:
     """``train_flag``, ``self.is_train``, ``mode == "test"``: a test that names a split."""
     if any(D.split_of(name.value) for name in names_in(test)):
         return True
-    return any(isinstance(s, cst.SimpleString) and D.split_of(str(s.evaluated_value))
+    return any(type(s) is cst.SimpleString and D.split_of(str(s.evaluated_value))
                for s in _strings(test))
 
 
 def _strings(node: cst.CSTNode) -> list[cst.CSTNode]:
-    if isinstance(node, cst.SimpleString):
+    if type(node) is cst.SimpleString:
         return [node]
     return [s for child in iter_children(node) for s in _strings(child)]
 
@@ -278,9 +278,9 @@ def _slice_binding(
     (``"tail"``) among a block's statements: (which end, target, name, assignment)."""
     found = []
     for statement in getattr(block, "body", ()):
-        for small in getattr(statement, "body", ()) if isinstance(
-                statement, cst.SimpleStatementLine) else ():
-            if not isinstance(small, cst.Assign) or len(small.targets) != 1:
+        for small in getattr(statement, "body", ()) if type(
+                statement) is cst.SimpleStatementLine else ():
+            if type(small) is not cst.Assign or len(small.targets) != 1:
                 continue
             end = _slice_end(small.value)
             target = dotted_name(small.targets[0].target)
@@ -292,10 +292,10 @@ def _slice_binding(
 
 def _slice_end(expr: cst.BaseExpression) -> str | None:
     """``"head"`` for ``X[:n]``, ``"tail"`` for ``X[n:]``; None for any other expression."""
-    if not isinstance(expr, cst.Subscript) or len(expr.slice) != 1:
+    if type(expr) is not cst.Subscript or len(expr.slice) != 1:
         return None
     part = expr.slice[0].slice
-    if not isinstance(part, cst.Slice) or part.step is not None:
+    if type(part) is not cst.Slice or part.step is not None:
         return None
     if part.lower is None and part.upper is not None:
         return "head"
@@ -306,7 +306,7 @@ def _slice_end(expr: cst.BaseExpression) -> str | None:
 
 def _parts_of(expr: cst.BaseExpression) -> set[str]:
     """``X[:n], X[n:]`` (a tuple of two or more slices of one name): the name is split."""
-    if not isinstance(expr, cst.Tuple):
+    if type(expr) is not cst.Tuple:
         return set()
     counts: dict[str, int] = {}
     for element in expr.elements:
@@ -332,7 +332,7 @@ def _split_kind(ctx: FileContext, call: cst.Call) -> bool | None:
     _, entry = ctx.callee(call)
     if entry is not None and R.SPLIT_FUNCTION in entry.roles:
         return False
-    if (isinstance(call.func, cst.Attribute) and call.func.attr.value == "split"
+    if (type(call.func) is cst.Attribute and call.func.attr.value == "split"
             and _names_splitters(ctx)):
         receiver = ctx.value(call.func.value)
         if receiver is not None and receiver.has(R.SPLITTER):
@@ -342,7 +342,7 @@ def _split_kind(ctx: FileContext, call: cst.Call) -> bool | None:
 
 def _validation_split(call: cst.Call) -> bool:
     """``model.fit(x, y, validation_split=0.2)``: keras holds out the last rows of ``x``."""
-    if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "fit"):
+    if not (type(call.func) is cst.Attribute and call.func.attr.value == "fit"):
         return False
     fraction = keyword(call, "validation_split")
     return fraction is not None and float_value(fraction) not in (None, 0.0)
@@ -353,7 +353,7 @@ def _index_parts(ctx: FileContext, call: cst.Call, splitter: bool) -> set[str]:
     over an index array, and the targets of ``for tr, te in kf.split(X)``."""
     if splitter:
         for ancestor in ctx.index.ancestors(call):
-            if isinstance(ancestor, cst.For) and ctx.index.is_inside(call, ancestor.iter):
+            if type(ancestor) is cst.For and ctx.index.is_inside(call, ancestor.iter):
                 return set(target_names(ancestor.target))
             if isinstance(ancestor, cst.BaseStatement):
                 return set()
@@ -362,18 +362,18 @@ def _index_parts(ctx: FileContext, call: cst.Call, splitter: bool) -> set[str]:
     if not args or not _is_index_array(args[0]):
         return set()
     parent = ctx.index.parent(call)
-    if isinstance(parent, cst.Assign) and parent.value is call:
+    if type(parent) is cst.Assign and parent.value is call:
         return {n for t in parent.targets for n in target_names(t.target)}
     return set()
 
 
 def _is_index_array(expr: cst.BaseExpression) -> bool:
     """``np.arange(n)``, ``range(n)``, ``list(range(n))``, ``indices``, ``df.index``."""
-    name = dotted_name(expr.func) if isinstance(expr, cst.Call) else dotted_name(expr)
+    name = dotted_name(expr.func) if type(expr) is cst.Call else dotted_name(expr)
     if name is None:
         return False
     last = name.rsplit(".", 1)[-1].lower()
-    if isinstance(expr, cst.Call) and last in ("list", "array", "asarray") and expr.args:
+    if type(expr) is cst.Call and last in ("list", "array", "asarray") and expr.args:
         return _is_index_array(expr.args[0].value)
     return last in ("arange", "range", "index", "indices", "idx", "ids", "indexes")
 
@@ -383,9 +383,9 @@ def _indexed_names(expr: cst.CSTNode, indices: set[str]) -> set[str]:
     out: set[str] = set()
     if not indices:  # most scopes split nothing by index: no walk (``children`` is costly)
         return out
-    if isinstance(expr, cst.Subscript) and len(expr.slice) >= 1:
+    if type(expr) is cst.Subscript and len(expr.slice) >= 1:
         first = expr.slice[0].slice
-        if isinstance(first, cst.Index) and dotted_name(first.value) in indices:
+        if type(first) is cst.Index and dotted_name(first.value) in indices:
             name = D.data_name(expr.value)
             if name is not None:
                 out.add(name)
@@ -407,9 +407,9 @@ def _sliced_names(expr: cst.CSTNode) -> set[str]:
     """``X[:n]``, ``df.iloc[n:]``: the names sliced by a start/stop slice (not ``X[:, 0]``,
     every row of a column)."""
     out: set[str] = set()
-    if isinstance(expr, cst.Subscript) and len(expr.slice) >= 1:
+    if type(expr) is cst.Subscript and len(expr.slice) >= 1:
         first = expr.slice[0].slice
-        if isinstance(first, cst.Slice) and first.step is None and (
+        if type(first) is cst.Slice and first.step is None and (
                 first.lower is not None or first.upper is not None):
             name = D.data_name(expr.value)
             if name is not None:
@@ -423,7 +423,7 @@ def assigned_names(assign: cst.Assign) -> set[str]:
     """Assigned names; for ``df[cols] = ...`` and ``X[:, i] = ...``, the frame or array."""
     names = set(D.target_names(assign))
     for target in assign.targets:
-        if isinstance(target.target, cst.Subscript):
+        if type(target.target) is cst.Subscript:
             base = dotted_name(target.target.value)
             if base is not None:
                 names.add(base)
@@ -437,13 +437,13 @@ def carried(ctx: FileContext, call: cst.CSTNode, names: frozenset[str],
     ``call`` (statistics, resampled rows) travels with them."""
     carried = set(names)
     start = D.order(ctx, call)
-    scope = call if isinstance(call, cst.FunctionDef) else ctx.scope_of(call)
+    scope = call if type(call) is cst.FunctionDef else ctx.scope_of(call)
     steps: list[cst.CSTNode] = [*assigns, *_appends(ctx, scope)]
     steps.sort(key=lambda node: D.order(ctx, node))
     for step in steps:
         if D.order(ctx, step) <= start or not carried:
             continue
-        if isinstance(step, cst.Call):  # ``windows.append(X[i:i + n])``
+        if type(step) is cst.Call:  # ``windows.append(X[i:i + n])``
             if D.mentions(step.args[0].value, carried):
                 carried.add(step.func.value.value)  # type: ignore[attr-defined]
         elif D.mentions(step.value, carried) and not _scalar(step.value):  # type: ignore[attr-defined]
@@ -455,17 +455,17 @@ def _appends(ctx: FileContext, scope: cst.CSTNode) -> list[cst.Call]:
     """``rows.append(x)`` / ``rows.extend(x)`` statements of ``scope``: a list built from
     data holds that data (``windows.append(series[i:i + n])``, then ``np.array(windows)``)."""
     return [call for call in D.calls_by_scope(ctx).get(scope, ())
-            if isinstance(call.func, cst.Attribute) and isinstance(call.func.value, cst.Name)
+            if type(call.func) is cst.Attribute and type(call.func.value) is cst.Name
             and call.func.attr.value in ("append", "extend") and len(call.args) == 1
-            and call.args[0].keyword is None and isinstance(ctx.index.parent(call), cst.Expr)]
+            and call.args[0].keyword is None and type(ctx.index.parent(call)) is cst.Expr]
 
 
 def _scalar(expr: cst.BaseExpression) -> bool:
     """``len(X)``, ``X.shape[0]``: a number computed from the data, not the data."""
-    if isinstance(expr, cst.Call) and dotted_name(expr.func) in ("len", "int", "float"):
+    if type(expr) is cst.Call and dotted_name(expr.func) in ("len", "int", "float"):
         return True
-    return isinstance(expr, (cst.Subscript, cst.Attribute)) and "shape" in (
-        dotted_name(expr.value if isinstance(expr, cst.Subscript) else expr) or "")
+    return type(expr) in (cst.Subscript, cst.Attribute) and "shape" in (
+        dotted_name(expr.value if type(expr) is cst.Subscript else expr) or "")
 
 
 # Across functions and files -------------------------------------------------------------
@@ -512,17 +512,17 @@ def call_facts(ctx: FileContext) -> list[CallFact]:
 def _assigned(ctx: FileContext, call: cst.Call) -> bool:
     """``call``'s result is assigned to one target (whose parts a split may take)."""
     parent = ctx.index.parent(call)
-    return isinstance(parent, cst.Assign) and parent.value is call and len(parent.targets) == 1
+    return type(parent) is cst.Assign and parent.value is call and len(parent.targets) == 1
 
 
 def _split_positions(ctx: FileContext, call: cst.Call, splits: list[Split],
                      assigns: list[cst.Assign]) -> tuple[int, ...]:
     parent = ctx.index.parent(call)
-    if not isinstance(parent, cst.Assign) or parent.value is not call or len(parent.targets) != 1:
+    if type(parent) is not cst.Assign or parent.value is not call or len(parent.targets) != 1:
         return ()
     target = parent.targets[0].target
     named: list[tuple[int, str]] = []
-    if isinstance(target, (cst.Tuple, cst.List)):
+    if type(target) in (cst.Tuple, cst.List):
         for position, element in enumerate(target.elements):
             name = dotted_name(element.value)
             if name is not None:
@@ -540,7 +540,7 @@ def returned_positions(ctx: FileContext, fn: cst.FunctionDef, names: set[str]) -
         if ctx.index.enclosing_function(node) is not fn or node.value is None:
             continue
         value = node.value
-        if isinstance(value, (cst.Tuple, cst.List)):
+        if type(value) in (cst.Tuple, cst.List):
             for position, element in enumerate(value.elements):
                 if D.mentions(element.value, names):
                     positions.add(position)
@@ -571,11 +571,11 @@ def _returns_whole(ctx: FileContext, outer: cst.FunctionDef, call: cst.Call) -> 
     """``outer`` returns what ``call`` returned, whole: ``return f(x)``, or ``y = f(x)``
     and every return of ``outer`` is ``y`` (or made from it)."""
     statement = ctx.index.statement_of(call)
-    if isinstance(statement, cst.Return):
+    if type(statement) is cst.Return:
         return statement.value is call
-    if not (isinstance(statement, cst.Assign) and statement.value is call
+    if not (type(statement) is cst.Assign and statement.value is call
             and len(statement.targets) == 1
-            and isinstance(statement.targets[0].target, cst.Name)):
+            and type(statement.targets[0].target) is cst.Name):
         return False
     return returned_positions(ctx, outer, {statement.targets[0].target.value}) == {-1}
 
@@ -609,9 +609,9 @@ def split_of_data(ctx: FileContext, expr: cst.BaseExpression | None,
     if split is not None or name is None:
         return split
     base = expr
-    while isinstance(base, (cst.Subscript, cst.Attribute)) and not isinstance(base, cst.Name):
+    while type(base) in (cst.Subscript, cst.Attribute) and type(base) is not cst.Name:
         base = base.value
-    if not isinstance(base, cst.Name):
+    if type(base) is not cst.Name:
         return None
     value = ctx.assigned_value(base.value, ctx.index.statement_of(at))
     return D.clear_split(D.data_name(value)) if value is not None else None
@@ -650,7 +650,7 @@ def fold_splitter(ctx: FileContext, loop: cst.For) -> str | None:
             sources.append(value)
     for source in sources:
         for call in D.calls_in(ctx, source):
-            if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "split"):
+            if not (type(call.func) is cst.Attribute and call.func.attr.value == "split"):
                 continue
             receiver = ctx.value(call.func.value)
             if receiver is not None and receiver.has(R.SPLITTER):

@@ -42,7 +42,7 @@ def calls_by_outer_class(
     for call in calls:
         outer = None
         for ancestor in ctx.index.ancestors(call):
-            if isinstance(ancestor, cst.ClassDef):
+            if type(ancestor) is cst.ClassDef:
                 outer = ancestor
         if outer is not None:
             calls_by_class.setdefault(outer, []).append(call)
@@ -107,7 +107,7 @@ def follows_module_mode(dropout: cst.Call) -> bool:
     its own (``training=training``, a ``forward`` argument) the module's mode is moot."""
     flag = argument(dropout, _TRAINING_POSITION, "training")
     return flag is not None and any(
-        isinstance(node, cst.Attribute) and node.attr.value == "training"
+        type(node) is cst.Attribute and node.attr.value == "training"
         for node in _subtree(flag))
 
 
@@ -153,7 +153,7 @@ def _unshuffled_loader(ctx: FileContext, class_def: cst.ClassDef) -> bool:
                   if p.name.value == "shuffle"), None)
     if param is None or param.default is None or bool_value(param.default) is not False:
         return False
-    return any(isinstance(call, cst.Call) and dotted_name(keyword(call, "shuffle")) == "shuffle"
+    return any(type(call) is cst.Call and dotted_name(keyword(call, "shuffle")) == "shuffle"
                for call in ctx.index.within(ctx.index.calls, init))
 
 
@@ -165,7 +165,7 @@ def _getitem(ctx: FileContext, class_def: cst.ClassDef) -> str:
     if method is None:
         return ""
     params = [*method.params.posonly_params, *method.params.params]
-    if len(params) != 2 or isinstance(method.params.star_arg, cst.Param) or (
+    if len(params) != 2 or type(method.params.star_arg) is cst.Param or (
             method.params.star_kwarg is not None):
         return "reads"  # not the plain ``(self, index)``: assume it is read
     index = params[1].name.value
@@ -186,14 +186,14 @@ def _indexes_at_random(ctx: FileContext, method: cst.FunctionDef) -> bool:
     subscript (a random flip) does not count: the item is still the one asked for."""
     index = ctx.index
     draws = [call for call in index.within(index.calls, method)
-             if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
+             if type(call) is cst.Call and type(call.func) is cst.Attribute
              and call.func.attr.value in _RANDOM_DRAWS
              and (ctx.qualname(call.func) or "").startswith(_RANDOM_MODULES)]
     drawn = {target.value for call in draws
-             if isinstance(assign := index.parent(call), cst.Assign)
-             for t in assign.targets if isinstance(target := t.target, cst.Name)}
+             if type(assign := index.parent(call)) is cst.Assign
+             for t in assign.targets if type(target := t.target) is cst.Name}
     uses = [*draws, *(n for n in names_in(method.body) if n.value in drawn)]
-    return any(isinstance(a, cst.Index)  # an index, not a slice (a random crop slices)
+    return any(type(a) is cst.Index  # an index, not a slice (a random crop slices)
                for node in uses for a in index.ancestors(node))
 
 
@@ -211,7 +211,7 @@ def _loss_inputs(ctx: FileContext, class_def: cst.ClassDef,
         if not any(dotted_name(arg.value) in params for arg in call.args):
             continue  # the cheap test first: most calls pass no parameter
         loss = loss_call(ctx, call)
-        if loss is None or not isinstance(loss.prediction, cst.Name):
+        if loss is None or type(loss.prediction) is not cst.Name:
             continue
         name = loss.prediction.value
         if name in params and _as_received(ctx, method, loss.prediction):
@@ -300,7 +300,7 @@ def _flagged_returns(ctx: FileContext, method: cst.FunctionDef, returned: list[c
         for ancestor in ctx.index.ancestors(r):
             if ancestor is method:
                 break
-            if isinstance(ancestor, cst.If):
+            if type(ancestor) is cst.If:
                 name, when = _flag_test(ancestor.test, flags)
                 branch = ancestor.body if when else ancestor.orelse
                 if name is not None and child is branch:
@@ -327,7 +327,7 @@ def _default_off_params(ctx: FileContext, method: cst.FunctionDef) -> dict[str, 
                     found.pop(name, None)
         for node in _subtree(method.body):  # ``flag |= ...``, ``for flag in ...``
             target = getattr(node, "target", None)
-            if isinstance(node, (cst.AugAssign, cst.AnnAssign, cst.For, cst.NamedExpr)) \
+            if type(node) in (cst.AugAssign, cst.AnnAssign, cst.For, cst.NamedExpr) \
                     and target is not None:
                 for name in target_names(target):
                     found.pop(name, None)
@@ -337,26 +337,26 @@ def _default_off_params(ctx: FileContext, method: cst.FunctionDef) -> dict[str, 
 def _off(param: cst.Param) -> bool:
     default = param.default
     return default is not None and (bool_value(default) is False or (
-        isinstance(default, cst.Name) and default.value == "None"))
+        type(default) is cst.Name and default.value == "None"))
 
 
 def _flag_test(test: cst.BaseExpression, flags: dict[str, str]) -> tuple[str | None, bool]:
     """(flag, True) for ``if flag:`` / ``if flag is not None:``; (flag, False) for
     ``if not flag:`` / ``if flag is None:``; (None, True) for any other test."""
     negated = False
-    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+    if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
         test, negated = test.expression, True
-    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(
-            test.comparisons[0].comparator, cst.Name) and (
+    if type(test) is cst.Comparison and len(test.comparisons) == 1 and type(
+            test.comparisons[0].comparator) is cst.Name and (
             test.comparisons[0].comparator.value == "None"):
         operator = test.comparisons[0].operator
-        if isinstance(operator, cst.IsNot):
+        if type(operator) is cst.IsNot:
             test = test.left
-        elif isinstance(operator, cst.Is):
+        elif type(operator) is cst.Is:
             test, negated = test.left, not negated
         else:
             return None, True
-    if isinstance(test, cst.Name) and test.value in flags:
+    if type(test) is cst.Name and test.value in flags:
         return test.value, not negated
     return None, True
 
@@ -409,7 +409,7 @@ def _learns(ctx: FileContext, method: cst.FunctionDef, calls: list[cst.Call],
     derived = _derived_names(ctx, method, params[1].name.value)
     for call in calls:
         func = call.func
-        if isinstance(func, cst.Attribute) and dotted_name(func.value) == "self" and (
+        if type(func) is cst.Attribute and dotted_name(func.value) == "self" and (
                 func.attr.value in learning) and _passes(call, derived):
             return True
         data = _moment_data(ctx, call)
@@ -437,7 +437,7 @@ def _passes(call: cst.Call, names: set[str]) -> bool:
 def _moment_data(ctx: FileContext, call: cst.Call) -> cst.BaseExpression | None:
     """``X`` in ``X.mean(0)``, ``X["age"].median()`` or ``np.std(X)``."""
     func = call.func
-    if isinstance(func, cst.Attribute) and func.attr.value in _MOMENTS and (
+    if type(func) is cst.Attribute and func.attr.value in _MOMENTS and (
             ctx.qualname(func.value) is None):
         return func.value
     _, entry = ctx.callee(call)
@@ -449,9 +449,9 @@ def _moment_data(ctx: FileContext, call: cst.Call) -> cst.BaseExpression | None:
 def _stored_on_self(ctx: FileContext, call: cst.Call) -> bool:
     """The statement around ``call`` assigns to ``self.<attr>`` (or an item of it)."""
     statement = ctx.index.statement_of(call)
-    if isinstance(statement, cst.Assign):
+    if type(statement) is cst.Assign:
         targets = [t.target for t in statement.targets]
-    elif isinstance(statement, (cst.AnnAssign, cst.AugAssign)):
+    elif type(statement) in (cst.AnnAssign, cst.AugAssign):
         targets = [statement.target]
     else:
         return False
@@ -462,7 +462,7 @@ def _unpacked(targets: list[cst.BaseExpression]) -> list[cst.BaseExpression]:
     """``self.mean, self.std = ...``: each element of a tuple target."""
     out: list[cst.BaseExpression] = []
     for target in targets:
-        if isinstance(target, (cst.Tuple, cst.List)):
+        if type(target) in (cst.Tuple, cst.List):
             out += _unpacked([e.value for e in target.elements])
         else:
             out.append(target)
@@ -470,6 +470,6 @@ def _unpacked(targets: list[cst.BaseExpression]) -> list[cst.BaseExpression]:
 
 
 def _root(expr: cst.BaseExpression) -> str | None:
-    while isinstance(expr, (cst.Attribute, cst.Subscript)):
+    while type(expr) in (cst.Attribute, cst.Subscript):
         expr = expr.value
-    return expr.value if isinstance(expr, cst.Name) else None
+    return expr.value if type(expr) is cst.Name else None

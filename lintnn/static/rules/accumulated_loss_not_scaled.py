@@ -49,8 +49,8 @@ class AccumulatedLossNotScaled(Rule):
                     continue
                 if ctx.index.innermost_loop(call) is not loop:
                     continue  # another loop's backward (or a step outside this loop)
-                if conditional_within(ctx, call, scope) or not isinstance(
-                        call.func, cst.Attribute):
+                if conditional_within(ctx, call, scope) or type(
+                        call.func) is not cst.Attribute:
                     continue
                 unscaled = _unscaled_loss(ctx, _backpropagated(call.func.value), call)
                 if unscaled is not False:
@@ -61,16 +61,16 @@ class AccumulatedLossNotScaled(Rule):
 def _every_kth(test: cst.BaseExpression) -> bool:
     """``i % k == 0`` or ``(i + 1) % k == 0``, with ``k`` not the literal 1; also one side
     of an ``or`` (``... or i + 1 == len(loader)``: the last, partial group)."""
-    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.Or):
+    if type(test) is cst.BooleanOperation and type(test.operator) is cst.Or:
         return _every_kth(test.left) or _every_kth(test.right)
-    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1
-            and isinstance(test.comparisons[0].operator, cst.Equal)):
+    if not (type(test) is cst.Comparison and len(test.comparisons) == 1
+            and type(test.comparisons[0].operator) is cst.Equal):
         return False
     left = test.left
-    if not (isinstance(left, cst.BinaryOperation) and isinstance(left.operator, cst.Modulo)):
+    if not (type(left) is cst.BinaryOperation and type(left.operator) is cst.Modulo):
         return False
     divisor = left.right
-    return not (isinstance(divisor, cst.Integer) and divisor.value in ("0", "1"))
+    return not (type(divisor) is cst.Integer and divisor.value in ("0", "1"))
 
 
 def _steps_optimizer(ctx: FileContext, branch: cst.If) -> bool:
@@ -95,7 +95,7 @@ def _steps_on_every_batch(ctx: FileContext, scope: cst.CSTNode,
 
 def _backpropagated(expr: cst.BaseExpression) -> cst.BaseExpression:
     """``loss`` in ``loss.backward()`` and in ``scaler.scale(loss).backward()``."""
-    if isinstance(expr, cst.Call) and method_name(expr) == "scale":
+    if type(expr) is cst.Call and method_name(expr) == "scale":
         args = positional(expr)
         if len(args) == 1:
             return args[0]
@@ -108,12 +108,12 @@ def _unscaled_loss(ctx: FileContext, expr: cst.BaseExpression,
     object may come from a project function or file (``criterion = get_loss(cfg)``) or
     from a caller (a parameter): a requirement on what that function returns, that file
     binds, or some caller passes."""
-    if not isinstance(expr, cst.Name):
+    if type(expr) is not cst.Name:
         return False
     value = ctx.assigned_value(expr.value, at)
     if value is None or expr.value in _changed_between(ctx, value, at):
         return False
-    if not isinstance(value, cst.Call):
+    if type(value) is not cst.Call:
         return False
     if loss_call(ctx, value) is not None:
         return True

@@ -146,12 +146,12 @@ def _commented_out(call: cst.Call) -> frozenset[int]:
     activation: the author wrote it and switched it off, so the linear stack after them is
     an experiment on purpose (``nn.Linear(n, d),  # nn.ReLU(),``)."""
     args = [arg for arg in call.args if not arg.star and arg.keyword is None]
-    if len(args) == 1 and isinstance(args[0].value, (cst.List, cst.Tuple)):
+    if len(args) == 1 and type(args[0].value) in (cst.List, cst.Tuple):
         entries = [(el.value, el.comma) for el in args[0].value.elements]
     else:
         entries = [(arg.value, arg.comma) for arg in args]
     return frozenset(id(value) for value, comma in entries
-                     if isinstance(comma, cst.Comma) and any(
+                     if type(comma) is cst.Comma and any(
                          _COMMENTED_ACTIVATION.search(text) for text in _comments(comma)))
 
 
@@ -160,7 +160,7 @@ def _comments(node: cst.CSTNode) -> list[str]:
     found, stack = [], [node]
     while stack:
         current = stack.pop()
-        if isinstance(current, cst.Comment):
+        if type(current) is cst.Comment:
             found.append(current.value)
         stack.extend(current.children)
     return found
@@ -171,7 +171,7 @@ def _rewired(ctx: FileContext, call: cst.Call) -> bool:
     the same scope (``net[1] = nn.ReLU()``, ``net[0].weight = net[1].weight``): what its
     layers compute is not what the list says."""
     assign = ctx.index.parent(call)
-    if not isinstance(assign, cst.Assign) or assign.value is not call \
+    if type(assign) is not cst.Assign or assign.value is not call \
             or len(assign.targets) != 1:
         return False
     name = dotted_name(assign.targets[0].target)
@@ -181,8 +181,8 @@ def _rewired(ctx: FileContext, call: cst.Call) -> bool:
     for other in ctx.index.within(ctx.index.assignments, scope):
         for target in other.targets:
             node = target.target
-            while isinstance(node, (cst.Attribute, cst.Subscript)):
-                if isinstance(node, cst.Subscript) and dotted_name(node.value) == name:
+            while type(node) in (cst.Attribute, cst.Subscript):
+                if type(node) is cst.Subscript and dotted_name(node.value) == name:
                     return True
                 node = node.value
     return False
@@ -252,7 +252,7 @@ def _plain(ctx: FileContext, layer: Value) -> bool:
     ``activation=``), a bias (``bias=False`` marks a deliberate low-rank factor), no
     groups (a depthwise factor), and nothing passed that could set one of these."""
     built = layer.node
-    if not isinstance(built, cst.Call) or not _ungrouped(layer):
+    if type(built) is not cst.Call or not _ungrouped(layer):
         return False
     if any(arg.star == "*" for arg in built.args):
         return False
@@ -270,7 +270,7 @@ def _ungrouped(layer: Value) -> bool:
     """No ``groups=`` / ``feature_group_count=`` other than 1: a grouped (depthwise)
     convolution is one factor of a deliberately factorised one."""
     built = layer.node
-    if not isinstance(built, cst.Call):
+    if type(built) is not cst.Call:
         return False
     qualname = layer.qualname or ""
     if qualname.startswith(("torch.nn.Conv", "torch.nn.LazyConv")) \
@@ -296,12 +296,12 @@ def _no_activation(ctx: FileContext, activation: cst.BaseExpression | None) -> b
     if activation is None or _literal(activation, "None"):
         return True
     name = string_value(activation)
-    if name is None and isinstance(activation, (cst.Name, cst.Attribute)):
+    if name is None and type(activation) in (cst.Name, cst.Attribute):
         name = ctx.qualname(activation)
     return name in _LINEAR_ACTIVATIONS
 
 
 def _literal(node: cst.BaseExpression | None, name: str) -> bool:
     """``node`` is absent or the constant ``name`` (``True``, ``None``)."""
-    return node is None or (isinstance(node, cst.Name) and node.value == name)
+    return node is None or (type(node) is cst.Name and node.value == name)
 

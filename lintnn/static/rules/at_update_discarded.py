@@ -45,7 +45,7 @@ class AtUpdateDiscarded(Rule):
                 continue
             method = update[0]
             statement = ctx.index.statement_of(call)
-            if isinstance(statement, cst.Expr) and statement.value is call:
+            if type(statement) is cst.Expr and statement.value is call:
                 ctx.report(call, self.message.replace(".set(", f".{method}("))
 
 
@@ -53,13 +53,13 @@ def _at_update(call: cst.Call) -> tuple[str, cst.BaseExpression] | None:
     """``<array>.at[<index>].<method>(...)`` with an updating method: the method's name
     and the array."""
     func = call.func
-    if not isinstance(func, cst.Attribute) or func.attr.value not in _UPDATE_METHODS:
+    if type(func) is not cst.Attribute or func.attr.value not in _UPDATE_METHODS:
         return None
     indexed = func.value
-    if not isinstance(indexed, cst.Subscript):
+    if type(indexed) is not cst.Subscript:
         return None
     at = indexed.value
-    if isinstance(at, cst.Attribute) and at.attr.value == "at":
+    if type(at) is cst.Attribute and at.attr.value == "at":
         return func.attr.value, at.value
     return None
 

@@ -98,14 +98,14 @@ def _callees(ctx: FileContext, expr: cst.BaseExpression, before: cst.CSTNode,
     nodes = [expr]
     while nodes:
         node = nodes.pop()
-        if isinstance(node, cst.Call):
+        if type(node) is cst.Call:
             func = node.func
             if method_name(node) == "forward":
                 func = func.value  # type: ignore[attr-defined]
             name = dotted_name(func)
             if name is not None:
                 found.add(name)
-        if isinstance(node, cst.Name):
+        if type(node) is cst.Name:
             assigned = ctx.last_assignment(node.value, before)
             if assigned is not None:
                 found |= _callees(ctx, assigned.value, assigned, depth + 1)

@@ -91,7 +91,7 @@ class BackwardWithoutStep(Rule):
             name = dotted_name(call.func) or ""
             if name in _HARMLESS or name.split(".")[0] in losses:
                 continue
-            if any(isinstance(a.value, cst.Name) and a.value.value in losses for a in call.args):
+            if any(type(a.value) is cst.Name and a.value.value in losses for a in call.args):
                 return  # the loss goes to code that may run backward
         step = iteration.of(EventKind.STEP)[0]
         ctx.report(step.anchor, (
@@ -109,7 +109,7 @@ def _stepping_region(ctx: FileContext, loop: cst.CSTNode) -> list[cst.CSTNode]:
     region: list[cst.CSTNode] = [nest]
     if nest in body:
         for stmt in body[body.index(nest) + 1:]:
-            if isinstance(stmt, (cst.For, cst.While, cst.FunctionDef, cst.ClassDef)):
+            if type(stmt) in (cst.For, cst.While, cst.FunctionDef, cst.ClassDef):
                 break
             region.append(stmt)
     return region
@@ -117,8 +117,8 @@ def _stepping_region(ctx: FileContext, loop: cst.CSTNode) -> list[cst.CSTNode]:
 
 def _is_optimizer(ctx: FileContext, event: object) -> bool:
     node = event.node  # type: ignore[attr-defined]
-    receiver = node.func.value if isinstance(node, cst.Call) and isinstance(
-        node.func, cst.Attribute) else None
+    receiver = node.func.value if type(node) is cst.Call and type(
+        node.func) is cst.Attribute else None
     value = ctx.value(receiver) if receiver is not None else None
     if value is not None and value.kind is not Kind.REF and value.roles:
         return R.OPTIMIZER in value.roles
@@ -142,7 +142,7 @@ class _GradAssignment:
     found = False
 
     def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        if isinstance(node.target, cst.Attribute) and node.target.attr.value == "grad":
+        if type(node.target) is cst.Attribute and node.target.attr.value == "grad":
             self.found = True
 
 
@@ -152,8 +152,8 @@ def _loss_names(ctx: FileContext, iteration: Iteration, calls: list[cst.Call]) -
         if not ctx.index.is_inside(call, iteration.loop) or loss_call(ctx, call) is None:
             continue
         statement = ctx.index.statement_of(call)
-        if isinstance(statement, cst.Assign):
+        if type(statement) is cst.Assign:
             for target in statement.targets:
-                if isinstance(target.target, cst.Name):
+                if type(target.target) is cst.Name:
                     names.add(target.target.value)
     return names

@@ -63,7 +63,7 @@ def _model_reads_running_stats(ctx: FileContext, call: cst.Call) -> tuple[Requir
     BatchNorm that reads its running statistics (one built with
     ``use_running_average=False`` never does: its statistics are never used)."""
     func = call.func
-    if not isinstance(func, cst.Attribute) or func.attr.value != "apply":
+    if type(func) is not cst.Attribute or func.attr.value != "apply":
         return ()
     model = ctx.value(func.value)
     if model is None or model.project_class is None or model.candidates:
@@ -74,7 +74,7 @@ def _model_reads_running_stats(ctx: FileContext, call: cst.Call) -> tuple[Requir
 def _mutates_batch_stats(call: cst.Call) -> bool:
     """``mutable=["batch_stats"]`` (a list, tuple or single string naming it)."""
     mutable = keyword(call, "mutable")
-    if isinstance(mutable, (cst.List, cst.Tuple)):
+    if type(mutable) in (cst.List, cst.Tuple):
         return any(string_value(el.value) == "batch_stats" for el in mutable.elements)
     return string_value(mutable) == "batch_stats"
 
@@ -83,23 +83,23 @@ def _discarded_at(ctx: FileContext, call: cst.Call) -> cst.CSTNode | None:
     """Where the mutated variables are dropped: ``apply(...)[0]``, a bare statement, a
     ``_`` target, or a name never read afterwards; None when they may be kept."""
     parent = ctx.index.parent(call)
-    if isinstance(parent, cst.Subscript) and parent.value is call and len(parent.slice) == 1:
+    if type(parent) is cst.Subscript and parent.value is call and len(parent.slice) == 1:
         index = parent.slice[0].slice
-        if isinstance(index, cst.Index) and int_value(index.value) == 0:
+        if type(index) is cst.Index and int_value(index.value) == 0:
             return parent
         return None
     statement = ctx.index.statement_of(call)
-    if isinstance(statement, cst.Expr) and statement.value is call:
+    if type(statement) is cst.Expr and statement.value is call:
         return call
-    if not isinstance(statement, cst.Assign) or statement.value is not call:
+    if type(statement) is not cst.Assign or statement.value is not call:
         return None
     if len(statement.targets) != 1:
         return None
     target = statement.targets[0].target
-    if not isinstance(target, (cst.Tuple, cst.List)) or len(target.elements) != 2:
+    if type(target) not in (cst.Tuple, cst.List) or len(target.elements) != 2:
         return None
     state = target.elements[1].value
-    if not isinstance(state, cst.Name):
+    if type(state) is not cst.Name:
         return None
     if state.value == "_" or not any(D.reads_of(ctx, state.value, ctx.scope_of(call))):
         return state
@@ -112,7 +112,7 @@ if TYPE_CHECKING:  # libcst loads on first use (lintnn.static)
 
 def _enclosing_body(ctx: FileContext, node: cst.CSTNode) -> Body | None:
     for ancestor in ctx.index.ancestors(node):
-        if isinstance(ancestor, (cst.FunctionDef, cst.Lambda)):
+        if type(ancestor) in (cst.FunctionDef, cst.Lambda):
             return ancestor
     return None
 
@@ -124,7 +124,7 @@ def _differentiated(ctx: FileContext) -> set[Body]:
     for fn in ctx.index.functions:
         functions.setdefault(fn.name.value, []).append(fn)
     for assign in D.nodes_of(ctx, cst.Assign):  # ``loss_fn = lambda params: ...``
-        if isinstance(assign.value, cst.Lambda):  # type: ignore[attr-defined]
+        if type(assign.value) is cst.Lambda:  # type: ignore[attr-defined]
             for name in D.target_names(assign):  # type: ignore[arg-type]
                 functions.setdefault(name, []).append(assign.value)  # type: ignore[attr-defined]
     pending: list[Body] = []
@@ -132,7 +132,7 @@ def _differentiated(ctx: FileContext) -> set[Body]:
         if not is_jax_gradient_call(ctx, call) or not call.args:
             continue
         target = call.args[0].value
-        if isinstance(target, cst.Lambda):
+        if type(target) is cst.Lambda:
             pending.append(target)
         else:
             pending.extend(functions.get(_last_name(target), ()))
@@ -150,7 +150,7 @@ def _differentiated(ctx: FileContext) -> set[Body]:
 
 def _last_name(expr: cst.BaseExpression) -> str:
     """``loss_fn`` -> ``loss_fn``; ``self.loss_fn`` -> ``loss_fn``; else ``""``."""
-    if isinstance(expr, cst.Name):
+    if type(expr) is cst.Name:
         return expr.value
     if is_self_attribute(expr):
         return expr.attr.value  # type: ignore[attr-defined]

@@ -46,7 +46,7 @@ class BatchNormAfterDropout(Rule):
             _, entry = ctx.callee(call)
             if entry is not None and R.SEQUENTIAL in entry.roles:
                 self._check_sequence(ctx, ctx.value(call))
-            elif isinstance(call.func, (cst.Name, cst.Attribute, cst.Call)):
+            elif type(call.func) in (cst.Name, cst.Attribute, cst.Call):
                 self._check_call_order(ctx, call)
         self._check_keras_add(ctx)
         reported = {ctx.index.statement_of(f.node) for f in ctx.findings
@@ -84,7 +84,7 @@ class BatchNormAfterDropout(Rule):
             return
         adds = []
         for call in ctx.index.calls:
-            if method_name(call) != "add" or not isinstance(call.func, cst.Attribute):
+            if method_name(call) != "add" or type(call.func) is not cst.Attribute:
                 continue
             args = positional(call)
             if len(args) != 1:

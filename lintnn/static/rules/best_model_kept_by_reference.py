@@ -66,9 +66,9 @@ def _kept_best(assign: cst.Assign) -> tuple[str, str] | None:
     if best is None or "best" not in D.words(best.rsplit(".", 1)[-1]):
         return None
     value = assign.value
-    if isinstance(value, cst.Call) and method_name(value) == "state_dict" and not value.args:
+    if type(value) is cst.Call and method_name(value) == "state_dict" and not value.args:
         value = value.func.value  # type: ignore[attr-defined]
-    model = dotted_name(value) if isinstance(value, (cst.Name, cst.Attribute)) else None
+    model = dotted_name(value) if type(value) in (cst.Name, cst.Attribute) else None
     if model is None or model == best or model in ("self", "None", "True", "False"):
         return None
     if set(D.words(model.rsplit(".", 1)[-1])) & _NOT_MODEL_WORDS:
@@ -93,7 +93,7 @@ def _trains(ctx: FileContext, loop: cst.CSTNode, model: str) -> bool:
     stepping: bool | None = None
     for call in D.calls_in(ctx, loop):
         func = call.func
-        if isinstance(func, cst.Attribute) and dotted_name(func.value) == model:
+        if type(func) is cst.Attribute and dotted_name(func.value) == model:
             if func.attr.value in _FITTING_METHODS:
                 return True
             if func.attr.value == "train":
@@ -121,12 +121,12 @@ def _selected(ctx: FileContext, assign: cst.Assign, loop: cst.CSTNode) -> bool:
     if branch is None or not ctx.index.is_inside(branch, loop) or branch is loop:
         return False
     body = branch.body  # type: ignore[attr-defined]
-    statements = body.body if isinstance(body, cst.IndentedBlock) else ()
+    statements = body.body if type(body) is cst.IndentedBlock else ()
     for statement in statements:
         if D.order(ctx, statement) < D.order(ctx, assign):
             continue
-        small = statement.body if isinstance(statement, cst.SimpleStatementLine) else ()
-        if any(isinstance(s, (cst.Break, cst.Return)) for s in small):
+        small = statement.body if type(statement) is cst.SimpleStatementLine else ()
+        if any(type(s) in (cst.Break, cst.Return) for s in small):
             return False
     return True
 
@@ -134,6 +134,6 @@ def _selected(ctx: FileContext, assign: cst.Assign, loop: cst.CSTNode) -> bool:
 def _reloaded(ctx: FileContext, read: cst.BaseExpression) -> bool:
     """``best_model.load_state_dict(torch.load(path))``: other weights are loaded into it."""
     parent = ctx.index.parent(read)
-    call = ctx.index.parent(parent) if isinstance(parent, cst.Attribute) else None
-    return isinstance(call, cst.Call) and isinstance(parent, cst.Attribute) and (
+    call = ctx.index.parent(parent) if type(parent) is cst.Attribute else None
+    return type(call) is cst.Call and type(parent) is cst.Attribute and (
         parent.attr.value in _LOADING_METHODS)

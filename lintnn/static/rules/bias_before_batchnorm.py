@@ -51,18 +51,18 @@ class BiasBeforeBatchNorm(Rule):
     def check(self, ctx: FileContext) -> None:
         reported: set[cst.CSTNode] = set()
         for call in ctx.index.calls:
-            value = ctx.value(call) if isinstance(call.func, (cst.Name, cst.Attribute)) else None
+            value = ctx.value(call) if type(call.func) in (cst.Name, cst.Attribute) else None
             if value is not None and value.kind is Kind.INSTANCE and R.SEQUENTIAL in value.roles:
                 for before, after in itertools.pairwise(value.items):
                     if _is(after, R.BATCHNORM):
                         self._report(ctx, before, reported)
-            elif isinstance(call.func, (cst.Name, cst.Attribute, cst.Call, cst.Subscript)):
+            elif type(call.func) in (cst.Name, cst.Attribute, cst.Call, cst.Subscript):
                 layer = ctx.value(call.func)
                 if not _is(layer, R.BATCHNORM):
                     continue
                 args = positional(call)
                 fed = ctx.value(args[0]) if args else None
-                if fed is not None and fed.kind is Kind.RESULT and isinstance(fed.node, cst.Call):
+                if fed is not None and fed.kind is Kind.RESULT and type(fed.node) is cst.Call:
                     self._report(ctx, ctx.value(fed.node.func), reported)
         for pair in adjacent_layers(ctx):  # seq.add_module(...) / layers.append(...)
             if _is(pair.after, R.BATCHNORM):
@@ -72,7 +72,7 @@ class BiasBeforeBatchNorm(Rule):
         if layer is None or layer.kind is not Kind.INSTANCE or not layer.roles & _BIASED:
             return
         built = layer.node
-        if isinstance(built, cst.Call) and built not in reported \
+        if type(built) is cst.Call and built not in reported \
                 and _has_bias(ctx, layer, built) \
                 and not _activates(built):
             reported.add(built)
@@ -85,7 +85,7 @@ def _activates(built: cst.Call) -> bool:
     activation = keyword(built, "activation")
     if activation is None:
         return False
-    if isinstance(activation, cst.Name) and activation.value == "None":
+    if type(activation) is cst.Name and activation.value == "None":
         return False
     return string_value(activation) not in ("linear",)
 
@@ -100,7 +100,7 @@ def _has_bias(ctx: FileContext, layer: Value, built: cst.Call) -> bool:
     for name in ("bias", "use_bias"):
         flag = keyword(built, name)
         if flag is not None:
-            return isinstance(flag, cst.Name) and flag.value == "True"
+            return type(flag) is cst.Name and flag.value == "True"
     if layer.entry is not None and layer.entry.framework == "torch":
         limit = _BIAS_POSITION.get(layer.qualname or "", _TORCH_CONV_BIAS)
         return len(positional(built)) <= limit

@@ -95,7 +95,7 @@ def _single_unit(layer: Value | None) -> bool:
     """A layer with one output unit (``Dense(1)``, ``nn.Linear(64, 1)``): no two units to
     be alike, and its input weights still diverge through their different inputs."""
     built = layer.node if layer is not None else None
-    if not isinstance(built, cst.Call) or layer is None:
+    if type(built) is not cst.Call or layer is None:
         return False
     torch = layer.entry is not None and layer.entry.framework == "torch"
     size = argument(built, 1, "out_features") if torch else argument(built, 0, "units")
@@ -120,9 +120,9 @@ def _torch_weight_constant(ctx: FileContext,
         value = 0.0 if method_name(call) == "zero_" else float_value(argument(call, 0, "value"))
     else:
         return None
-    if isinstance(tensor, cst.Attribute) and tensor.attr.value == "data":
+    if type(tensor) is cst.Attribute and tensor.attr.value == "data":
         tensor = tensor.value
-    if isinstance(tensor, cst.Attribute) and tensor.attr.value == "weight":
+    if type(tensor) is cst.Attribute and tensor.attr.value == "weight":
         return tensor.value, value
     return None
 
@@ -133,9 +133,9 @@ def _layer_kind(ctx: FileContext, call: cst.Call,
     (``if isinstance(m, nn.Linear)``: every such layer of the model gets it)."""
     name = dotted_name(layer)
     for ancestor in ctx.index.ancestors(call):
-        if isinstance(ancestor, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        if type(ancestor) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
             break
-        if not isinstance(ancestor, cst.If) or not ctx.index.is_inside(call, ancestor.body):
+        if type(ancestor) is not cst.If or not ctx.index.is_inside(call, ancestor.body):
             continue
         classes = _isinstance_classes(ancestor.test, name)
         if classes is not None:
@@ -152,11 +152,11 @@ def _layer_kind(ctx: FileContext, call: cst.Call,
 
 def _isinstance_classes(test: cst.BaseExpression,
                         name: str | None) -> list[cst.BaseExpression] | None:
-    if not (isinstance(test, cst.Call) and dotted_name(test.func) == "isinstance"
+    if not (type(test) is cst.Call and dotted_name(test.func) == "isinstance"
             and len(test.args) == 2 and dotted_name(test.args[0].value) == name):
         return None
     classes = test.args[1].value
-    if isinstance(classes, cst.Tuple):
+    if type(classes) is cst.Tuple:
         return [element.value for element in classes.elements]
     return [classes]
 
@@ -165,7 +165,7 @@ def _assigned_value(ctx: FileContext, expr: cst.BaseExpression,
                     at: cst.CSTNode) -> cst.BaseExpression:
     """``init`` in ``Dense(5, kernel_initializer=init)`` with ``init = initializers.Ones()``
     assigned before it in the same scope: that value; else ``expr`` itself."""
-    if not isinstance(expr, cst.Name):
+    if type(expr) is not cst.Name:
         return expr
     value = ctx.assigned_value(expr.value, at)
     return expr if value is None else value
@@ -176,7 +176,7 @@ def _initializer_constant(ctx: FileContext, init: cst.BaseExpression) -> float |
     text = string_value(init)
     if text is not None:
         return _KERAS_INIT_NAMES.get(text)
-    target = init.func if isinstance(init, cst.Call) else init
+    target = init.func if type(init) is cst.Call else init
     qualname = ctx.qualname(target) or ""
     if "initializers" not in qualname:
         return None
@@ -185,6 +185,6 @@ def _initializer_constant(ctx: FileContext, init: cst.BaseExpression) -> float |
         return 0.0
     if last in ("ones", "Ones", "ones_init"):
         return 1.0
-    if last in ("constant", "Constant") and isinstance(init, cst.Call):
+    if last in ("constant", "Constant") and type(init) is cst.Call:
         return float_value(argument(init, 0, "value"))
     return None

@@ -88,15 +88,15 @@ class EvalWithoutEvalMode(Rule):
             if model_expr is None or _inside_module_class(ctx, model_expr):
                 continue
             modes = mode_index(ctx)
-            if not isinstance(unit, cst.FunctionDef) and _part_of_training_step(ctx, modes, unit):
+            if type(unit) is not cst.FunctionDef and _part_of_training_step(ctx, modes, unit):
                 continue
             witness = _first_witness(ctx, modes, call, model_expr)
             if witness is None:
                 continue
             reported.add(unit)
-            if isinstance(scope, cst.FunctionDef):
+            if type(scope) is cst.FunctionDef:
                 reported.add(scope)  # one finding per evaluation function
-            report_at = unit.name if isinstance(unit, cst.FunctionDef) else unit
+            report_at = unit.name if type(unit) is cst.FunctionDef else unit
             _report(ctx, report_at, model_expr, witness)
         if not ctx.is_test_file:
             _check_evaluation_data(ctx, reported)
@@ -155,7 +155,7 @@ def _evaluation_data_unit(ctx: FileContext, modes: ModeIndex,
         return None
     for loop in ctx.index.enclosing_loops(call):
         splits = {D.clear_split(n) for n in D.iterated_names(loop.iter)} \
-            if isinstance(loop, cst.For) else set()
+            if type(loop) is cst.For else set()
         if D.EVAL in splits and D.TRAIN not in splits:
             trains = D.is_training_loop(ctx, loop) or any(
                 Event.STEP in kinds for _, kinds in modes.call_events(loop))
@@ -173,7 +173,7 @@ def _evaluation_data_unit(ctx: FileContext, modes: ModeIndex,
 
 def _in_stochastic_code(ctx: FileContext, node: cst.CSTNode) -> bool:
     """Inside a function or class named for deliberate sampling (Monte-Carlo dropout)."""
-    return any(isinstance(a, (cst.FunctionDef, cst.ClassDef)) and is_stochastic_name(
+    return any(type(a) in (cst.FunctionDef, cst.ClassDef) and is_stochastic_name(
         a.name.value) for a in ctx.index.ancestors(node))
 
 
@@ -210,9 +210,9 @@ def _evaluation_unit(ctx: FileContext, call: cst.Call) -> cst.CSTNode | None:
     for ancestor in ctx.index.ancestors(call):
         if ancestor is scope:
             break
-        if isinstance(ancestor, cst.With) and is_no_grad_block(ctx, ancestor):
+        if type(ancestor) is cst.With and is_no_grad_block(ctx, ancestor):
             return ancestor
-    if isinstance(scope, cst.FunctionDef):
+    if type(scope) is cst.FunctionDef:
         if is_no_grad_function(ctx, scope):
             return scope
         named = evaluation_function(ctx, call)
@@ -231,7 +231,7 @@ def _part_of_training_step(ctx: FileContext, modes: ModeIndex, block: cst.CSTNod
         return False
     if not loops:  # a step function's body (``def D_train(x)``): a step outside its loops
         scope = scope_of(ctx, block)
-        return isinstance(scope, cst.FunctionDef) and any(
+        return type(scope) is cst.FunctionDef and any(
             Event.STEP in kinds and not ctx.index.enclosing_loops(node)
             and scope_of(ctx, node) is scope for node, kinds in modes.call_events(scope))
     innermost = loops[0]
@@ -244,7 +244,7 @@ def _reads_eval_data(ctx: FileContext, block: cst.CSTNode) -> bool:
     loops = [*ctx.index.within(ctx.index.loops, block),
              *(c for c in D.nodes_of(ctx, cst.CompFor) if ctx.index.is_inside(c, block))]
     for loop in loops:
-        if isinstance(loop, (cst.For, cst.CompFor)) and any(
+        if type(loop) in (cst.For, cst.CompFor) and any(
                 D.clear_split(n) == D.EVAL for n in D.iterated_names(loop.iter)):
             return True
     for call in ctx.index.within(ctx.index.calls, block):
@@ -255,9 +255,9 @@ def _reads_eval_data(ctx: FileContext, block: cst.CSTNode) -> bool:
 
 def _managed_by_framework(ctx: FileContext, call: cst.Call) -> bool:
     for ancestor in ctx.index.ancestors(call):
-        if isinstance(ancestor, cst.FunctionDef) and _framework_hook(ctx, ancestor):
+        if type(ancestor) is cst.FunctionDef and _framework_hook(ctx, ancestor):
             return True
-        if isinstance(ancestor, cst.ClassDef):
+        if type(ancestor) is cst.ClassDef:
             for base in ancestor.bases:
                 qualname = ctx.qualname_of_class(base.value) or ""
                 if qualname.split(".")[0] in _SELF_MANAGING_ROOTS:
@@ -277,7 +277,7 @@ def _model_expression(call: cst.Call) -> cst.BaseExpression | None:
     """``model`` in ``model(x)`` and ``model.forward(x)``."""
     if method_name(call) == "forward":
         return call.func.value  # type: ignore[attr-defined]
-    if isinstance(call.func, (cst.Name, cst.Attribute)):
+    if type(call.func) in (cst.Name, cst.Attribute):
         return call.func
     return None
 
@@ -285,9 +285,9 @@ def _model_expression(call: cst.Call) -> cst.BaseExpression | None:
 def _inside_module_class(ctx: FileContext, expr: cst.BaseExpression) -> bool:
     """``self.encoder(x)`` inside a module follows the mode its owner is given."""
     root = expr
-    while isinstance(root, cst.Attribute):
+    while type(root) is cst.Attribute:
         root = root.value
-    if not (isinstance(root, cst.Name) and root.value == "self"):
+    if not (type(root) is cst.Name and root.value == "self"):
         return False
     owner = ctx.index.enclosing_class(expr)
     return owner is not None and ctx.is_module_class(owner)
@@ -333,7 +333,7 @@ def _witnesses(ctx: FileContext, modes: ModeIndex, site: cst.CSTNode,
         if value.kind is Kind.PARAM and value.project_class is None else None
     if value.kind is Kind.PARAM and value.project_class is None and parameter is None:
         return  # a parameter's value that no parameter of this scope names: unknown
-    callers = modes.callers(scope) if isinstance(scope, cst.FunctionDef) else []
+    callers = modes.callers(scope) if type(scope) is cst.FunctionDef else []
     if parameter is not None:
         for caller in callers:
             passed = ctx.call_graph.argument_for(scope, parameter, caller)  # type: ignore[arg-type]
@@ -354,10 +354,10 @@ def _parameter_of(scope: cst.CSTNode, value: Value,
     """The parameter of ``scope`` that ``value`` (a parameter's value) stands for: its
     node, or, for a value derived from it (``net = net.float()``), the parameter named by
     ``expr``."""
-    if not isinstance(scope, cst.FunctionDef):
+    if type(scope) is not cst.FunctionDef:
         return None
     params = [*scope.params.posonly_params, *scope.params.params, *scope.params.kwonly_params]
-    if isinstance(value.node, cst.Param):
+    if type(value.node) is cst.Param:
         return value.node if value.node in params else None
     name = dotted_name(expr) if expr is not None else None
     return next((p for p in params if p.name.value == name), None)
@@ -366,20 +366,20 @@ def _parameter_of(scope: cst.CSTNode, value: Value,
 def _set_elsewhere(ctx: FileContext, modes: ModeIndex, expr: cst.BaseExpression) -> bool:
     """A global or ``self.`` model put in eval mode anywhere in the file (at load time,
     in ``__init__``): its mode at this point cannot be known from the code around it."""
-    if not isinstance(expr, (cst.Name, cst.Attribute)):
+    if type(expr) not in (cst.Name, cst.Attribute):
         return False  # ``evaluate(Net(), x)``: a fresh model
     name = dotted_name(expr)
     if name is None:
         return True
     scope = scope_of(ctx, expr)
-    local = isinstance(expr, cst.Name) and isinstance(scope, cst.FunctionDef) and (
+    local = type(expr) is cst.Name and type(scope) is cst.FunctionDef and (
         name in ctx.flow(scope).local_names
     )
     if local:
         return False
     for node, kinds in modes.events:
-        if kinds & SETS_EVAL and isinstance(node, cst.Call):
-            receiver = node.func.value if isinstance(node.func, cst.Attribute) else None
+        if kinds & SETS_EVAL and type(node) is cst.Call:
+            receiver = node.func.value if type(node.func) is cst.Attribute else None
             if receiver is not None and dotted_name(receiver) in (name, None):
                 return True
     return False

@@ -45,7 +45,7 @@ class Fp16AutocastWithoutGradScaler(Rule):
         for with_node in ctx.index.withs:
             for item in with_node.items:
                 call = item.item
-                if isinstance(call, cst.Call) and self._is_fp16_autocast(ctx, call) and \
+                if type(call) is cst.Call and self._is_fp16_autocast(ctx, call) and \
                         _backward_in_scope(ctx, with_node):
                     ctx.report(call)
 
@@ -54,7 +54,7 @@ class Fp16AutocastWithoutGradScaler(Rule):
         if entry is None or R.AUTOCAST not in entry.roles:
             return False
         enabled = keyword(call, "enabled")
-        if isinstance(enabled, cst.Name) and enabled.value == "False":
+        if type(enabled) is cst.Name and enabled.value == "False":
             return False
         dtype = argument(call, 1 if qualname in ("torch.autocast", "torch.amp.autocast")
                          else None, "dtype")

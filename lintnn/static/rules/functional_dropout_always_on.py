@@ -62,7 +62,7 @@ def _passes_training(call: cst.Call) -> bool:
 def _forward_owner(ctx: FileContext, call: cst.Call) -> str | None:
     """The name of ``self`` when ``call`` is in the ``forward`` of an ``nn.Module``."""
     for ancestor in ctx.index.ancestors(call):
-        if isinstance(ancestor, cst.FunctionDef) and ancestor.name.value == "forward":
+        if type(ancestor) is cst.FunctionDef and ancestor.name.value == "forward":
             owner = ctx.index.enclosing_class(ancestor)
             if owner is None or ctx.index.parent(ctx.index.parent(ancestor)) is not owner:
                 return None
@@ -81,8 +81,8 @@ def _append(args: tuple[cst.Arg, ...] | list[cst.Arg], new: cst.Arg) -> list[cst
     if not out:
         return [new]
     last = out[-1]
-    if isinstance(last.comma, cst.Comma):  # trailing comma: the new argument inherits it
-        between = out[-2].comma if len(out) > 1 and isinstance(out[-2].comma, cst.Comma) \
+    if type(last.comma) is cst.Comma:  # trailing comma: the new argument inherits it
+        between = out[-2].comma if len(out) > 1 and type(out[-2].comma) is cst.Comma \
             else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
         out[-1] = last.with_changes(comma=between)
         return [*out, new.with_changes(comma=last.comma)]

@@ -86,7 +86,7 @@ def _pair(a: str, b: str) -> bool:
 
 
 def _is_reseed_method(call: cst.Call) -> bool:
-    return isinstance(call.func, cst.Attribute) and call.func.attr.value in (
+    return type(call.func) is cst.Attribute and call.func.attr.value in (
         "seed", "set_state", "manual_seed", "setstate", "set_rng_state"
     )
 
@@ -117,7 +117,7 @@ def _shuffle(ctx: FileContext, call: cst.Call) -> Shuffle | None:
     index = _indexed_by(ctx, call)
     if index is not None:
         return Shuffle(index, D.data_name(index.value) or "", identity, D.order(ctx, call))
-    if len(args) != 1 or not isinstance(args[0], (cst.Name, cst.Attribute)):
+    if len(args) != 1 or type(args[0]) not in (cst.Name, cst.Attribute):
         return None  # several arrays at once (joint), or a count
     data = D.data_name(args[0])
     if data is None or not (D.is_input_name(data) or D.is_label_name(data)):
@@ -128,9 +128,9 @@ def _shuffle(ctx: FileContext, call: cst.Call) -> Shuffle | None:
 def _indexed_by(ctx: FileContext, call: cst.Call) -> cst.Subscript | None:
     """The subscript ``A[<permutation call>]`` that an inline permutation reorders."""
     parent = ctx.index.parent(call)
-    if isinstance(parent, cst.Index):
+    if type(parent) is cst.Index:
         subscript = ctx.index.parent(ctx.index.parent(parent))  # Index -> SubscriptElement
-        return subscript if isinstance(subscript, cst.Subscript) else None
+        return subscript if type(subscript) is cst.Subscript else None
     return None
 
 
@@ -140,7 +140,7 @@ def _indexed_by_name(ctx: FileContext, scope: cst.FunctionDef | cst.Module) -> l
     bound: dict[str, list[tuple[int, cst.Call | None]]] = {}
     for assign in D.assignments_in(ctx, scope):
         value = assign.value
-        call = value if isinstance(value, cst.Call) and D.is_permutation_call(ctx, value) else None
+        call = value if type(value) is cst.Call and D.is_permutation_call(ctx, value) else None
         for name in D.target_names(assign):
             bound.setdefault(name, []).append((D.order(ctx, assign), call))
     if not any(call for uses in bound.values() for _, call in uses):
@@ -148,7 +148,7 @@ def _indexed_by_name(ctx: FileContext, scope: cst.FunctionDef | cst.Module) -> l
     out = []
     for subscript in D.nodes_in_scope(ctx, cst.Subscript, scope):
         element = subscript.slice[0].slice if len(subscript.slice) == 1 else None
-        if not isinstance(element, cst.Index) or not isinstance(element.value, cst.Name):
+        if type(element) is not cst.Index or type(element.value) is not cst.Name:
             continue
         index = element.value
         at = D.order(ctx, subscript)

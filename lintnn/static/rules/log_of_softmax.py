@@ -102,7 +102,7 @@ def _log_argument(ctx: FileContext, call: cst.Call) -> tuple[cst.BaseExpression,
 def _fix(ctx: FileContext, log_call: cst.Call, inner: cst.BaseExpression,
          value: Value | None) -> NodeFix | None:
     """``torch.log(F.softmax(x, 1))`` -> ``F.log_softmax(x, 1)`` when written inline."""
-    if value is None or not isinstance(inner, cst.Call) or value.node is not inner:
+    if value is None or type(inner) is not cst.Call or value.node is not inner:
         return None
     qualname = ctx.qualname(inner.func)
     if qualname is None:
@@ -129,7 +129,7 @@ def _reference(ctx: FileContext, written: cst.BaseExpression, qualname: str,
                target: str) -> cst.BaseExpression | None:
     """An expression naming ``target`` through the imports the file already has."""
     module, _, name = target.rpartition(".")
-    if isinstance(written, cst.Attribute) and canonical(qualname).rpartition(".")[0] == module:
+    if type(written) is cst.Attribute and canonical(qualname).rpartition(".")[0] == module:
         return written.with_changes(attr=cst.Name(name))  # same module: swap the name
     best: str | None = None
     for local, imported in ctx.imports.aliases.items():

@@ -41,12 +41,12 @@ class LossAccumulatedAsTensor(Rule):
         for iteration in iterations(ctx):
             loop = iteration.loop
             backward = [e for e in iteration.of(EventKind.BACKWARD, nested=None)
-                        if e.site is None and isinstance(e.tensor, cst.Name)]
+                        if e.site is None and type(e.tensor) is cst.Name]
             if not iteration.of(EventKind.BACKWARD, nested=None):
                 continue
             bindings = list(bound_names(loop.body))
             backpropagated = {e.tensor.value for e in iteration.of(  # type: ignore[union-attr]
-                EventKind.BACKWARD, nested=None) if isinstance(e.tensor, cst.Name)}
+                EventKind.BACKWARD, nested=None) if type(e.tensor) is cst.Name}
             found = [(statement, total, loss, event.node)
                      for event in backward
                      for loss in (event.tensor.value,)  # type: ignore[union-attr]
@@ -84,7 +84,7 @@ def _returned_losses(ctx: FileContext, loop: cst.CSTNode,
     for event in iteration.of(EventKind.BACKWARD, nested=None):
         site = event.site
         helper = ctx.index.enclosing_function(event.node)
-        if not isinstance(site, cst.Call) or not isinstance(event.tensor, cst.Name) or (
+        if type(site) is not cst.Call or type(event.tensor) is not cst.Name or (
                 helper is None or _callee_name(site) != helper.name.value) or not (
                 _returns_as_is(ctx, helper, event.tensor.value, event.node)):
             continue
@@ -92,8 +92,8 @@ def _returned_losses(ctx: FileContext, loop: cst.CSTNode,
         total = _accumulates(statement, site)
         if total is not None:
             found.append((statement, total, "", site))
-        elif isinstance(statement, cst.Assign) and statement.value is site and len(
-                statement.targets) == 1 and isinstance(statement.targets[0].target, cst.Name):
+        elif type(statement) is cst.Assign and statement.value is site and len(
+                statement.targets) == 1 and type(statement.targets[0].target) is cst.Name:
             name = statement.targets[0].target.value
             found += [(s, t, name, site) for s, t in _accumulations(loop, name)
                       if ctx.index.before(site, s)]
@@ -102,9 +102,9 @@ def _returned_losses(ctx: FileContext, loop: cst.CSTNode,
 
 def _callee_name(call: cst.Call) -> str | None:
     func = call.func
-    if isinstance(func, cst.Name):
+    if type(func) is cst.Name:
         return func.value
-    return func.attr.value if isinstance(func, cst.Attribute) else None
+    return func.attr.value if type(func) is cst.Attribute else None
 
 
 def _returns_as_is(ctx: FileContext, helper: cst.FunctionDef, name: str,
@@ -112,7 +112,7 @@ def _returns_as_is(ctx: FileContext, helper: cst.FunctionDef, name: str,
     """Every ``return`` of ``helper`` returns ``name``, not rebound after ``backward``."""
     order = source_order(ctx)
     returns = [r for r in returns_of(helper) if ctx.index.enclosing_function(r) is helper]
-    if not returns or not all(isinstance(r.value, cst.Name) and r.value.value == name
+    if not returns or not all(type(r.value) is cst.Name and r.value.value == name
                               for r in returns):
         return False
     return not any(bound == name and order[where] > order[backward]
@@ -121,12 +121,12 @@ def _returns_as_is(ctx: FileContext, helper: cst.FunctionDef, name: str,
 
 def _accumulates(statement: cst.CSTNode, value: cst.CSTNode) -> str | None:
     """``total += value`` or ``total = total + value``: ``total``."""
-    if isinstance(statement, cst.AugAssign) and isinstance(statement.operator, cst.AddAssign) \
+    if type(statement) is cst.AugAssign and type(statement.operator) is cst.AddAssign \
             and statement.value is value:
         return _accumulator(statement.target)
-    if isinstance(statement, cst.Assign) and len(statement.targets) == 1 and isinstance(
-            statement.value, cst.BinaryOperation) and isinstance(
-            statement.value.operator, cst.Add):
+    if type(statement) is cst.Assign and len(statement.targets) == 1 and type(
+            statement.value) is cst.BinaryOperation and type(
+            statement.value.operator) is cst.Add:
         total = _accumulator(statement.targets[0].target)
         operands = (statement.value.left, statement.value.right)
         if total is not None and value in operands and any(
@@ -157,7 +157,7 @@ class _Accumulations:
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         total = _accumulator(node.target)
-        if total is not None and isinstance(node.operator, cst.AddAssign) \
+        if total is not None and type(node.operator) is cst.AddAssign \
                 and _tensor_operand(node.value, self.loss):
             self.found.append((node, total))
 
@@ -166,8 +166,8 @@ class _Accumulations:
             return
         total = _accumulator(node.targets[0].target)
         value = node.value
-        if total is not None and isinstance(value, cst.BinaryOperation) \
-                and isinstance(value.operator, cst.Add):
+        if total is not None and type(value) is cst.BinaryOperation \
+                and type(value.operator) is cst.Add:
             operands = (value.left, value.right)
             if any(_accumulator(o) == total for o in operands) and any(
                 _tensor_operand(o, self.loss) for o in operands
@@ -176,7 +176,7 @@ class _Accumulations:
 
     def visit_Expr(self, node: cst.Expr) -> None:
         call = node.value
-        if isinstance(call, cst.Call) and method_name(call) == "append":
+        if type(call) is cst.Call and method_name(call) == "append":
             total = _accumulator(call.func.value)  # type: ignore[attr-defined]
             args = positional(call)
             if total is not None and len(args) == 1 and _tensor_operand(args[0], self.loss):
@@ -185,9 +185,9 @@ class _Accumulations:
 
 def _accumulator(expr: cst.BaseExpression) -> str | None:
     """``total`` or ``self.total``: a name, or an attribute of the method's object."""
-    if isinstance(expr, cst.Name):
+    if type(expr) is cst.Name:
         return expr.value
-    if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) \
+    if type(expr) is cst.Attribute and type(expr.value) is cst.Name \
             and expr.value.value == "self":
         return f"self.{expr.attr.value}"
     return None
@@ -228,7 +228,7 @@ def _branches_between(ctx: FileContext, node: cst.CSTNode,
     found: list[cst.CSTNode] = []
     current = ctx.index.parent(node)
     while current is not None and current is not loop:
-        if isinstance(current, (cst.If, cst.Else, cst.For, cst.While, cst.ExceptHandler)):
+        if type(current) in (cst.If, cst.Else, cst.For, cst.While, cst.ExceptHandler):
             found.append(current)
         current = ctx.index.parent(current)
     return found
@@ -236,16 +236,16 @@ def _branches_between(ctx: FileContext, node: cst.CSTNode,
 
 def _tensor_operand(expr: cst.BaseExpression, loss: str) -> bool:
     """``loss`` itself, or arithmetic on it (``loss * x.size(0)``): still a graph node."""
-    if isinstance(expr, cst.Name):
+    if type(expr) is cst.Name:
         return expr.value == loss
-    if isinstance(expr, cst.BinaryOperation):
+    if type(expr) is cst.BinaryOperation:
         return _tensor_operand(expr.left, loss) or _tensor_operand(expr.right, loss)
     return False
 
 
 def _under_no_grad(ctx: FileContext, node: cst.CSTNode) -> bool:
     for ancestor in ctx.index.ancestors(node):
-        if isinstance(ancestor, cst.With):
+        if type(ancestor) is cst.With:
             for item in ancestor.items:
                 value = ctx.value(item.item)
                 if value is not None and R.NO_GRAD in value.roles:

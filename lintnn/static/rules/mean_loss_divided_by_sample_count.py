@@ -118,10 +118,10 @@ def _divisions(ctx: FileContext) -> list[tuple[cst.CSTNode, cst.BaseExpression,
     """(node, total, divisor) of each ``total / divisor`` and ``total /= divisor``."""
     found: list[tuple[cst.CSTNode, cst.BaseExpression, cst.BaseExpression]] = []
     for node in D.nodes_of(ctx, cst.AugAssign):
-        if isinstance(node.operator, cst.DivideAssign):  # type: ignore[attr-defined]
+        if type(node.operator) is cst.DivideAssign:  # type: ignore[attr-defined]
             found.append((node, node.target, node.value))  # type: ignore[attr-defined]
     for node in D.nodes_of(ctx, cst.BinaryOperation):
-        if isinstance(node.operator, cst.Divide):  # type: ignore[attr-defined]
+        if type(node.operator) is cst.Divide:  # type: ignore[attr-defined]
             found.append((node, node.left, node.right))  # type: ignore[attr-defined]
     return found
 
@@ -130,7 +130,7 @@ def _loader_loop(ctx: FileContext, scope: cst.CSTNode, node: cst.CSTNode,
                  divisor: cst.BaseExpression) -> cst.For | None:
     """The last loop over ``loader`` before ``node`` when ``divisor`` is
     ``len(loader.dataset)`` (or a name assigned it)."""
-    if isinstance(divisor, cst.Name):  # ``size = len(loader.dataset)`` earlier
+    if type(divisor) is cst.Name:  # ``size = len(loader.dataset)`` earlier
         value = ctx.assigned_value(divisor.value, node)
         if value is None:
             return None
@@ -139,7 +139,7 @@ def _loader_loop(ctx: FileContext, scope: cst.CSTNode, node: cst.CSTNode,
     if loader is None:
         return None
     loops = [loop for loop in ctx.index.within(ctx.index.loops, scope)
-             if isinstance(loop, cst.For) and loader in D.iterated_names(loop.iter)
+             if type(loop) is cst.For and loader in D.iterated_names(loop.iter)
              and _ends_before(ctx, scope, loop, node)]
     return loops[-1] if loops else None
 
@@ -155,15 +155,15 @@ def _counting_loop(ctx: FileContext, scope: cst.CSTNode, node: cst.CSTNode,
     """The loop that counts ``divisor``, a number of samples, batch by batch
     (``total_samples += labels.size(0)``): every addition to it adds the size of a batch
     the loop yields, and nothing else changes it in the scope."""
-    name = divisor.value if isinstance(divisor, cst.Name) else None
+    name = divisor.value if type(divisor) is cst.Name else None
     if name is None:
         return None
     added = _additions(ctx, scope, name)
     loop = _adding_loop(ctx, added)
-    if not isinstance(loop, cst.For) or not _ends_before(ctx, scope, loop, node):
+    if type(loop) is not cst.For or not _ends_before(ctx, scope, loop, node):
         return None
     batch = set(target_names(loop.target))
-    whole = loop.target.value if isinstance(loop.target, cst.Name) else None
+    whole = loop.target.value if type(loop.target) is cst.Name else None
     sizes = [_batch_size_of(value) for _, value in added]
     if not all(size is not None and size[0] in batch and not (size[1] and size[0] == whole)
                for size in sizes):
@@ -180,7 +180,7 @@ def _assigns_zero(assign: cst.Assign, name: str) -> bool:
     for target in assign.targets:
         if dotted_name(target.target) == name:
             return float_value(assign.value) == 0
-        if isinstance(target.target, cst.Tuple) and isinstance(assign.value, cst.Tuple) and (
+        if type(target.target) is cst.Tuple and type(assign.value) is cst.Tuple and (
                 len(target.target.elements) == len(assign.value.elements)):
             for element, value in zip(target.target.elements, assign.value.elements, strict=True):
                 if dotted_name(element.value) == name:
@@ -190,22 +190,22 @@ def _assigns_zero(assign: cst.Assign, name: str) -> bool:
 
 def _adds_to(assign: cst.Assign, name: str) -> bool:
     value = assign.value
-    return isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Add) \
+    return type(value) is cst.BinaryOperation and type(value.operator) is cst.Add \
         and name in (dotted_name(value.left), dotted_name(value.right))
 
 
 def _batch_size_of(value: cst.BaseExpression) -> tuple[str | None, bool] | None:
     """``x`` in ``x.size(0)``, ``x.shape[0]``, ``x.size()[0]`` and ``len(x)`` (the number
     of rows of a tensor of the batch), and whether it was ``len``."""
-    if isinstance(value, cst.Subscript) and len(value.slice) == 1 and isinstance(
-            value.slice[0].slice, cst.Index) and int_value(value.slice[0].slice.value) == 0:
+    if type(value) is cst.Subscript and len(value.slice) == 1 and type(
+            value.slice[0].slice) is cst.Index and int_value(value.slice[0].slice.value) == 0:
         inner = value.value
-        if isinstance(inner, cst.Attribute) and inner.attr.value == "shape":
+        if type(inner) is cst.Attribute and inner.attr.value == "shape":
             return dotted_name(inner.value), False
-        if isinstance(inner, cst.Call) and method_name(inner) == "size" and not inner.args:
+        if type(inner) is cst.Call and method_name(inner) == "size" and not inner.args:
             return dotted_name(inner.func.value), False  # type: ignore[attr-defined]
         return None
-    if not isinstance(value, cst.Call):
+    if type(value) is not cst.Call:
         return None
     args = positional(value)
     if method_name(value) == "size" and len(value.args) == 1 and int_value(args[0]) == 0:
@@ -220,7 +220,7 @@ def _dataset_length_of(ctx: FileContext, scope: cst.CSTNode,
     """``loader`` in ``len(loader.dataset)``, or in ``len(data)`` where the scope builds
     ``loader = DataLoader(data, ...)`` (``x.__len__()`` is ``len(x)``)."""
     measured = _length_of(divisor)
-    if isinstance(measured, cst.Attribute) and measured.attr.value == "dataset":
+    if type(measured) is cst.Attribute and measured.attr.value == "dataset":
         return dotted_name(measured.value)
     key = _dataset_key(measured) if measured is not None else None
     if key is None or sum(key in D.target_names(a)
@@ -233,13 +233,13 @@ def _dataset_length_of(ctx: FileContext, scope: cst.CSTNode,
 
 def _length_of(divisor: cst.BaseExpression) -> cst.BaseExpression | None:
     """``x`` in ``len(x)`` and ``x.__len__()``."""
-    if not isinstance(divisor, cst.Call):
+    if type(divisor) is not cst.Call:
         return None
     args = positional(divisor)
     if dotted_name(divisor.func) == "len" and len(divisor.args) == 1 and args:
         return args[0]
-    if method_name(divisor) == "__len__" and not divisor.args and isinstance(
-            divisor.func, cst.Attribute):
+    if method_name(divisor) == "__len__" and not divisor.args and type(
+            divisor.func) is cst.Attribute:
         return divisor.func.value
     return None
 
@@ -249,8 +249,8 @@ def _dataset_key(expr: cst.BaseExpression) -> str | None:
     name = dotted_name(expr)
     if name is not None:
         return name
-    if isinstance(expr, cst.Subscript) and len(expr.slice) == 1 and isinstance(
-            expr.slice[0].slice, cst.Index):
+    if type(expr) is cst.Subscript and len(expr.slice) == 1 and type(
+            expr.slice[0].slice) is cst.Index:
         owner, key = dotted_name(expr.value), text(expr.slice[0].slice.value)
         if owner is not None and key is not None:
             return f"{owner}[{key!r}]"
@@ -260,8 +260,8 @@ def _dataset_key(expr: cst.BaseExpression) -> str | None:
 def _loader_built_from(ctx: FileContext, assign: cst.Assign, key: str) -> str | None:
     """``loader`` of ``loader = DataLoader(data, ...)`` when ``data`` is ``key``."""
     call = assign.value
-    if len(assign.targets) != 1 or not isinstance(assign.targets[0].target, cst.Name) or (
-            not isinstance(call, cst.Call)):
+    if len(assign.targets) != 1 or type(assign.targets[0].target) is not cst.Name or (
+            type(call) is not cst.Call):
         return None
     _, entry = ctx.callee(call)
     if entry is None or R.DATA_LOADER not in entry.roles:
@@ -280,14 +280,14 @@ def _additions(ctx: FileContext, scope: cst.CSTNode,
     found: list[tuple[cst.CSTNode, cst.BaseExpression]] = []
     for node in D.nodes_in_scope(ctx, cst.AugAssign, scope):
         if dotted_name(node.target) == name \
-                and isinstance(node.operator, cst.AddAssign):
+                and type(node.operator) is cst.AddAssign:
             found.append((node, node.value))
     for node in D.nodes_in_scope(ctx, cst.Assign, scope):
         if len(node.targets) != 1 \
                 or dotted_name(node.targets[0].target) != name:
             continue
         value = node.value
-        if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Add):
+        if type(value) is cst.BinaryOperation and type(value.operator) is cst.Add:
             if dotted_name(value.left) == name:
                 found.append((node, value.right))
             elif dotted_name(value.right) == name:
@@ -333,15 +333,15 @@ def _mean_loss(ctx: FileContext, value: cst.BaseExpression, loop: cst.CSTNode,
     value = strip_to_number(value, _REDUCTIONS)
     if depth > _MAX_DEPTH:
         return False
-    if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Add):
+    if type(value) is cst.BinaryOperation and type(value.operator) is cst.Add:
         return _mean_loss(ctx, value.left, loop, depth + 1) is True and _mean_loss(
             ctx, value.right, loop, depth + 1) is True
-    if isinstance(value, cst.Name):
+    if type(value) is cst.Name:
         bound = ctx.assigned_value(value.value, value)
         if bound is None or loop not in ctx.index.enclosing_loops(bound):
             return False
         return _mean_loss(ctx, bound, loop, depth + 1)
-    if not isinstance(value, cst.Call) or not _averages(value):
+    if type(value) is not cst.Call or not _averages(value):
         return False
     if not computes_a_loss(ctx, value):
         return _project_mean_loss(ctx, value)
@@ -383,14 +383,14 @@ def _quotient(total: cst.BaseExpression, divisor: cst.BaseExpression
     """``total`` and the factors it is divided by: ``(t / n) / bs`` and ``t / (n * bs)``
     give ``t`` and ``[n, bs]``."""
     factors = _factors(divisor)
-    while isinstance(total, cst.BinaryOperation) and isinstance(total.operator, cst.Divide):
+    while type(total) is cst.BinaryOperation and type(total.operator) is cst.Divide:
         factors = [*_factors(total.right), *factors]
         total = total.left
     return total, factors
 
 
 def _factors(expr: cst.BaseExpression) -> list[cst.BaseExpression]:
-    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Multiply):
+    if type(expr) is cst.BinaryOperation and type(expr.operator) is cst.Multiply:
         return [*_factors(expr.left), *_factors(expr.right)]
     return [expr]
 
@@ -407,7 +407,7 @@ def _divided_by_batch_size(ctx: FileContext, node: cst.CSTNode, name: str,
     scope = ctx.scope_of(node)
     added = _additions(ctx, scope, name)
     loop = _adding_loop(ctx, added)
-    if not isinstance(loop, cst.For) or ctx.scope_of(loop) is not scope or not (
+    if type(loop) is not cst.For or ctx.scope_of(loop) is not scope or not (
             loop in ctx.index.enclosing_loops(node) or _ends_before(ctx, scope, loop, node)):
         return None
     starts = [a for a in D.nodes_in_scope(ctx, cst.Assign, scope)
@@ -424,9 +424,9 @@ def _is_batch_size(ctx: FileContext, factor: cst.BaseExpression, loop: cst.For,
                    at: cst.CSTNode, beside: bool) -> bool:
     """``factor`` is the batch size of a loader ``loop`` iterates."""
     loaders = D.iterated_names(loop.iter)
-    if isinstance(factor, cst.Name):
+    if type(factor) is cst.Name:
         bound = ctx.assigned_value(factor.value, at)
-        if isinstance(bound, cst.Attribute) and _batch_size_attribute(bound, loaders):
+        if type(bound) is cst.Attribute and _batch_size_attribute(bound, loaders):
             return True
     if _batch_size_attribute(factor, loaders):
         return True
@@ -434,7 +434,7 @@ def _is_batch_size(ctx: FileContext, factor: cst.BaseExpression, loop: cst.For,
         size = _loader_batch_size(ctx, loader, loop)
         if size is None:
             continue
-        if beside and isinstance(factor, cst.Integer) and int_value(factor) is not None \
+        if beside and type(factor) is cst.Integer and int_value(factor) is not None \
                 and int_value(factor) == int_value(size):
             return True
         named = dotted_name(size)
@@ -445,7 +445,7 @@ def _is_batch_size(ctx: FileContext, factor: cst.BaseExpression, loop: cst.For,
 
 def _batch_size_attribute(expr: cst.BaseExpression, loaders: set[str]) -> bool:
     """``loader.batch_size`` of one of ``loaders``."""
-    return isinstance(expr, cst.Attribute) and expr.attr.value == "batch_size" and (
+    return type(expr) is cst.Attribute and expr.attr.value == "batch_size" and (
         dotted_name(expr.value) in loaders)
 
 
@@ -461,7 +461,7 @@ def _loader_batch_size(ctx: FileContext, loader: str, loop: cst.For
                           if loader in D.target_names(a)]
         call = module_assigns[0].value if len(module_assigns) == 1 and len(
             module_assigns[0].targets) == 1 else None
-    if not isinstance(call, cst.Call):
+    if type(call) is not cst.Call:
         return None
     _, entry = ctx.callee(call)
     if entry is None or R.DATA_LOADER not in entry.roles:

@@ -64,7 +64,7 @@ def _over_epochs(ctx: FileContext, loop: cst.For) -> bool:
 def _accumulates(ctx: FileContext, loop: cst.CSTNode) -> bool:
     """``correct += ...`` in the loop itself (not in a loop nested in it): the author
     totals something over the batches."""
-    return any(isinstance(aug.operator, cst.AddAssign)
+    return any(type(aug.operator) is cst.AddAssign
                and ctx.index.innermost_loop(aug) is loop
                for aug in D.descendants(ctx, loop, cst.AugAssign))
 
@@ -73,12 +73,12 @@ def _accumulates(ctx: FileContext, loop: cst.CSTNode) -> bool:
 def _per_batch_loss(ctx: FileContext, assign: cst.Assign, loop: cst.CSTNode) -> str | None:
     """``loss = criterion(out, y)`` (or its ``.item()``) bound on every pass of ``loop``
     and nowhere else in it: the name, else None."""
-    if len(assign.targets) != 1 or not isinstance(assign.targets[0].target, cst.Name):
+    if len(assign.targets) != 1 or type(assign.targets[0].target) is not cst.Name:
         return None
     if ctx.index.innermost_loop(assign) is not loop or conditional_within(ctx, assign, loop):
         return None
     value = strip_to_number(assign.value)
-    if not isinstance(value, cst.Call) or loss_call(ctx, value) is None:
+    if type(value) is not cst.Call or loss_call(ctx, value) is None:
         return None
     name = assign.targets[0].target.value
     if len(binds(ctx, name, loop)) != 1:
@@ -100,24 +100,24 @@ def _into_checkpoint(ctx: FileContext, read: cst.BaseExpression) -> bool:
     resuming, bookkeeping rather than a metric reported."""
     entry = next((a for a in ctx.index.ancestors(read)
                   if isinstance(a, (cst.DictElement, cst.BaseSmallStatement))), None)
-    if not isinstance(entry, cst.DictElement) or not ctx.index.is_inside(read, entry.value):
+    if type(entry) is not cst.DictElement or not ctx.index.is_inside(read, entry.value):
         return False
     mapping = ctx.index.parent(entry)
     user = ctx.index.parent(mapping)
-    if isinstance(user, cst.Arg) and user.value is mapping:
+    if type(user) is cst.Arg and user.value is mapping:
         return _saves(ctx.index.parent(user))
-    if not (isinstance(user, cst.Assign) and user.value is mapping and len(user.targets) == 1
-            and isinstance(user.targets[0].target, cst.Name)):
+    if not (type(user) is cst.Assign and user.value is mapping and len(user.targets) == 1
+            and type(user.targets[0].target) is cst.Name):
         return False
     name = user.targets[0].target.value
-    return any(_saves(call) and any(isinstance(a.value, cst.Name) and a.value.value == name
+    return any(_saves(call) and any(type(a.value) is cst.Name and a.value.value == name
                                     for a in call.args)
                for call in D.nodes_in_scope(ctx, cst.Call, ctx.scope_of(user))
                if ctx.index.before(user, call))
 
 
 def _saves(call: cst.CSTNode | None) -> bool:
-    return isinstance(call, cst.Call) and (
+    return type(call) is cst.Call and (
         dotted_name(call.func) or "").rsplit(".", 1)[-1] in _SAVING_CALLS
 
 
@@ -126,7 +126,7 @@ def _one_batch(ctx: FileContext, loop: cst.For) -> bool:
     for name in D.iterated_names(loop.iter):
         assigned = ctx.last_assignment(name, loop)
         value = assigned.value if assigned is not None else None
-        size = keyword(value, "batch_size") if isinstance(value, cst.Call) else None
-        if isinstance(size, cst.Call) and dotted_name(size.func) == "len":
+        size = keyword(value, "batch_size") if type(value) is cst.Call else None
+        if type(size) is cst.Call and dotted_name(size.func) == "len":
             return True
     return False

@@ -70,7 +70,7 @@ def _over_epochs(ctx: FileContext, loop: cst.CSTNode, passes: list[cst.For]) -> 
     """A loop whose target says epoch (``for epoch in range(n)``), or that holds a pass
     taking optimizer steps itself (not in a loop of its own: a loop over folds holds
     whole trainings): each of its turns is one more epoch."""
-    if isinstance(loop, cst.For) and any(
+    if type(loop) is cst.For and any(
             "epoch" in name.lower() for name in target_names(loop.target)):
         return True
     return any(D.is_training_loop(ctx, inner) and not any(
@@ -85,11 +85,11 @@ def _running_totals(ctx: FileContext, epoch_loop: cst.CSTNode,
     found: dict[str, bool] = {}
     for inner in passes:
         for aug in D.descendants(ctx, inner, cst.AugAssign):
-            if isinstance(aug.operator, cst.AddAssign) and isinstance(aug.target, cst.Name):
+            if type(aug.operator) is cst.AddAssign and type(aug.target) is cst.Name:
                 found.setdefault(aug.target.value, False)
         for call in D.calls_in(ctx, inner):
-            if method_name(call) == "append" and isinstance(call.func, cst.Attribute) and \
-                    isinstance(call.func.value, cst.Name):
+            if method_name(call) == "append" and type(call.func) is cst.Attribute and \
+                    type(call.func.value) is cst.Name:
                 found.setdefault(call.func.value.value, True)
     return {name: is_list for name, is_list in found.items()
             if _set_once_before(ctx, name, epoch_loop)
@@ -100,7 +100,7 @@ def _set_once_before(ctx: FileContext, name: str, epoch_loop: cst.CSTNode) -> bo
     """``name`` is bound (``=``) before the epoch loop in its scope and nowhere in it but
     by ``+=``: one start value for all the epochs."""
     scope = ctx.scope_of(epoch_loop)
-    inside = [n for n in binds(ctx, name, epoch_loop) if not isinstance(n, cst.AugAssign)]
+    inside = [n for n in binds(ctx, name, epoch_loop) if type(n) is not cst.AugAssign]
     if inside:
         return False
     start = D.order(ctx, epoch_loop)
@@ -112,10 +112,10 @@ def _set_once_before(ctx: FileContext, name: str, epoch_loop: cst.CSTNode) -> bo
 def _value_bound(assign: cst.Assign, name: str) -> cst.BaseExpression | None:
     """What ``assign`` binds to ``name``: its value, or its part of a tuple unpacking."""
     for target in assign.targets:
-        if isinstance(target.target, cst.Name) and target.target.value == name:
+        if type(target.target) is cst.Name and target.target.value == name:
             return assign.value
-        if isinstance(target.target, (cst.Tuple, cst.List)) and isinstance(
-                assign.value, (cst.Tuple, cst.List)):
+        if type(target.target) in (cst.Tuple, cst.List) and type(
+                assign.value) in (cst.Tuple, cst.List):
             names = [dotted_name(e.value) for e in target.target.elements]
             values = assign.value.elements
             if name in names and len(names) == len(values):
@@ -126,17 +126,17 @@ def _value_bound(assign: cst.Assign, name: str) -> cst.BaseExpression | None:
 def _starts_empty(value: cst.BaseExpression | None) -> bool:
     """``0``, ``0.0``, ``[]`` or ``list()``: a total that starts from nothing (a bounded
     ``deque(maxlen=k)`` or a value carried in is not one)."""
-    if isinstance(value, (cst.Integer, cst.Float)):
+    if type(value) in (cst.Integer, cst.Float):
         return float(value.evaluated_value) == 0
-    if isinstance(value, cst.List):
+    if type(value) is cst.List:
         return not value.elements
-    return isinstance(value, cst.Call) and dotted_name(value.func) == "list" and not value.args
+    return type(value) is cst.Call and dotted_name(value.func) == "list" and not value.args
 
 
 def _emptied_inside(ctx: FileContext, name: str, epoch_loop: cst.CSTNode) -> bool:
     """``name.clear()``, ``del name[:]`` or ``name[:] = []`` in the epoch loop."""
     for call in D.calls_in(ctx, epoch_loop):
-        if method_name(call) in _EMPTIES and isinstance(call.func, cst.Attribute) and \
+        if method_name(call) in _EMPTIES and type(call.func) is cst.Attribute and \
                 dotted_name(call.func.value) == name:
             return True
     for node in D.descendants(ctx, epoch_loop, cst.Subscript):
@@ -164,10 +164,10 @@ def _per_epoch_read(ctx: FileContext, name: str, is_list: bool, epoch_loop: cst.
 
 
 def _adds_to(ctx: FileContext, name: str, inner: cst.For) -> bool:
-    if any(isinstance(a.target, cst.Name) and a.target.value == name
+    if any(type(a.target) is cst.Name and a.target.value == name
            for a in D.descendants(ctx, inner, cst.AugAssign)):
         return True
-    return any(method_name(c) == "append" and isinstance(c.func, cst.Attribute)
+    return any(method_name(c) == "append" and type(c.func) is cst.Attribute
                and dotted_name(c.func.value) == name for c in D.calls_in(ctx, inner))
 
 
@@ -177,15 +177,15 @@ def _through_conversions(ctx: FileContext, node: cst.CSTNode) -> cst.CSTNode:
     current = node
     while True:
         parent = ctx.index.parent(current)
-        if isinstance(parent, cst.Attribute) and parent.value is current and \
+        if type(parent) is cst.Attribute and parent.value is current and \
                 parent.attr.value in _SAME_NUMBER:
             call = ctx.index.parent(parent)
-            if isinstance(call, cst.Call) and call.func is parent and not call.args:
+            if type(call) is cst.Call and call.func is parent and not call.args:
                 current = call
                 continue
-        if isinstance(parent, cst.Arg):
+        if type(parent) is cst.Arg:
             call = ctx.index.parent(parent)
-            if isinstance(call, cst.Call) and len(call.args) == 1 and \
+            if type(call) is cst.Call and len(call.args) == 1 and \
                     dotted_name(call.func) in _SAME_NUMBER:
                 current = call
                 continue
@@ -198,8 +198,8 @@ def _division_of(ctx: FileContext, node: cst.Name,
     not itself one of the running ``totals``): the division, else None."""
     operand = _through_conversions(ctx, node)
     parent = ctx.index.parent(operand)
-    if not isinstance(parent, cst.BinaryOperation) or not isinstance(
-            parent.operator, (cst.Divide, cst.FloorDivide)):
+    if type(parent) is not cst.BinaryOperation or type(
+            parent.operator) not in (cst.Divide, cst.FloorDivide):
         return None
     other = parent.right if parent.left is operand else parent.left
     if {n.value for n in names_in(other)} & totals.keys():
@@ -213,26 +213,26 @@ def _mean_of_list(ctx: FileContext, node: cst.Name) -> cst.CSTNode | None:
     current: cst.CSTNode = node
     parent = ctx.index.parent(current)
     # Through one array wrapper: np.array(accs), torch.tensor(accs), torch.stack(accs).
-    if isinstance(parent, cst.Arg):
+    if type(parent) is cst.Arg:
         call = ctx.index.parent(parent)
-        if isinstance(call, cst.Call) and positional(call)[:1] == [node] and (
+        if type(call) is cst.Call and positional(call)[:1] == [node] and (
                 (dotted_name(call.func) or "").rsplit(".", 1)[-1] in _ARRAYS):
             current = call
             parent = ctx.index.parent(current)
-    if isinstance(parent, cst.Attribute) and parent.value is current and \
+    if type(parent) is cst.Attribute and parent.value is current and \
             parent.attr.value in _MEANS:
         call = ctx.index.parent(parent)
-        if isinstance(call, cst.Call) and call.func is parent:
+        if type(call) is cst.Call and call.func is parent:
             return call
-    if isinstance(parent, cst.Arg):
+    if type(parent) is cst.Arg:
         call = ctx.index.parent(parent)
-        if isinstance(call, cst.Call) and positional(call)[:1] == [current]:
+        if type(call) is cst.Call and positional(call)[:1] == [current]:
             callee = (dotted_name(call.func) or "").rsplit(".", 1)[-1]
             if callee in _MEANS:
                 return call
             if callee == "sum" and current is node:
                 division = ctx.index.parent(call)
-                if isinstance(division, cst.BinaryOperation) and division.left is call and \
-                        isinstance(division.operator, cst.Divide):
+                if type(division) is cst.BinaryOperation and division.left is call and \
+                        type(division.operator) is cst.Divide:
                     return division
     return None

@@ -54,7 +54,7 @@ def _built_each_iteration(ctx: FileContext, iteration: Iteration, names: set[str
         if entry is None or R.OPTIMIZER not in entry.roles:
             continue
         statement = ctx.index.statement_of(call)
-        if isinstance(statement, cst.Assign) and statement.value is call and any(
+        if type(statement) is cst.Assign and statement.value is call and any(
             dotted_name(t.target) in names for t in statement.targets
         ):
             return True
@@ -72,6 +72,6 @@ def _optimizer_escapes(ctx: FileContext, iteration: Iteration, names: set[str | 
         if method_name(call) == "step":
             continue
         for arg in call.args:
-            if isinstance(arg.value, (cst.Name, cst.Attribute)) and dotted_name(arg.value) in names:
+            if type(arg.value) in (cst.Name, cst.Attribute) and dotted_name(arg.value) in names:
                 return True
     return False

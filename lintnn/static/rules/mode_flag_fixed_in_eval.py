@@ -87,7 +87,7 @@ class ModeFlagFixedInEval(Rule):
         if defined_in_test(ctx, owner):
             return
         for ancestor in ctx.index.ancestors(call):
-            if isinstance(ancestor, cst.FunctionDef) and is_stochastic_name(ancestor.name.value):
+            if type(ancestor) is cst.FunctionDef and is_stochastic_name(ancestor.name.value):
                 return
         ctx.report(flag, (
             f"`{_code(flag)}` is hard-coded in {owner.name.value}: the layer behaves as in "
@@ -155,7 +155,7 @@ def _find_defaulted_flag(ctx: FileContext, fn: cst.FunctionDef) -> cst.Param | N
             continue
         for call in ctx.index.within(ctx.index.calls, fn):
             arg = keyword_arg(call, flag)
-            if arg is not None and isinstance(arg.value, cst.Name) and (
+            if arg is not None and type(arg.value) is cst.Name and (
                     arg.value.value == flag) and _is_layer(ctx, call) and (
                     ctx.index.enclosing_function(call) is fn):
                 return param

@@ -39,7 +39,7 @@ class ModelCarriedAcrossFolds(Rule):
 
     def check(self, ctx: FileContext) -> None:
         for loop in ctx.index.loops:
-            if not isinstance(loop, cst.For) or splits.fold_splitter(ctx, loop) in (
+            if type(loop) is not cst.For or splits.fold_splitter(ctx, loop) in (
                     None, *_ORDERED_SPLITTERS):
                 continue
             for name, first_use in _carried_models(ctx, loop):
@@ -94,9 +94,9 @@ def _trained_in(ctx: FileContext, loop: cst.For) -> list[str]:
 
 def _called_network(call: cst.Call) -> cst.Name | None:
     """``model(x)`` or ``model.forward(x)``: the name called."""
-    if isinstance(call.func, cst.Name):
+    if type(call.func) is cst.Name:
         return call.func
-    if method_name(call) == "forward" and isinstance(call.func.value, cst.Name):  # type: ignore[attr-defined]
+    if method_name(call) == "forward" and type(call.func.value) is cst.Name:  # type: ignore[attr-defined]
         return call.func.value  # type: ignore[attr-defined]
     return None
 
@@ -112,13 +112,13 @@ def _rebuilds_on_fit(ctx: FileContext, name: str, loop: cst.For) -> bool:
     """scikit-learn wrappers of a keras builder (``KerasClassifier(build_fn=...)``) build
     a new network on every ``fit``."""
     value = ctx.assigned_value(name, loop)
-    return isinstance(value, cst.Call) and any(
+    return type(value) is cst.Call and any(
         word in (dotted_name(value.func) or "") for word in ("KerasClassifier", "KerasRegressor"))
 
 
 def _feeds_optimizer(ctx: FileContext, parameters: cst.Call) -> bool:
     for ancestor in ctx.index.ancestors(parameters):
-        if isinstance(ancestor, cst.Call):
+        if type(ancestor) is cst.Call:
             value = ctx.value(ancestor)
             if value is not None and value.has(R.OPTIMIZER):
                 return True
@@ -146,9 +146,9 @@ def _aliases(ctx: FileContext, loop: cst.For) -> dict[str, str | None]:
 def _iterated_name(expr: cst.BaseExpression) -> str | None:
     """``models``, ``enumerate(models)``, ``zip(models, names)``: the list of objects the
     loop walks, when a plain name; None for a list built in place (new objects)."""
-    if isinstance(expr, cst.Name):
+    if type(expr) is cst.Name:
         return expr.value
-    if isinstance(expr, cst.Call) and (dotted_name(expr.func) or "") in ("enumerate", "zip") \
+    if type(expr) is cst.Call and (dotted_name(expr.func) or "") in ("enumerate", "zip") \
             and expr.args:
         return _iterated_name(expr.args[0].value)
     return None
@@ -156,9 +156,9 @@ def _iterated_name(expr: cst.BaseExpression) -> str | None:
 
 def _same_object(value: cst.BaseExpression) -> str | None:
     """``net`` or ``net.to(device)`` / ``net.cuda()``: the name of the object kept."""
-    if isinstance(value, cst.Name):
+    if type(value) is cst.Name:
         return value.value
-    if isinstance(value, cst.Call) and method_name(value) in ("to", "cuda", "cpu"):
+    if type(value) is cst.Call and method_name(value) in ("to", "cuda", "cpu"):
         return _same_object(value.func.value)  # type: ignore[attr-defined]
     return None
 

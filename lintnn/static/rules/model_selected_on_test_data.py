@@ -103,7 +103,7 @@ def _test_metric(ctx: FileContext, expr: cst.BaseExpression, at: cst.CSTNode) ->
     eval_epoch()`` returning ``correct / len(test_loader.dataset)``), or computed in a
     function named as the test pass (``def test(epoch): ... acc = correct / total``).
     Whatever also traces to validation data is left alone."""
-    if isinstance(expr, cst.Subscript):
+    if type(expr) is cst.Subscript:
         expr = expr.value
     name = dotted_name(expr)
     if name is None:
@@ -161,7 +161,7 @@ def _splits_of_total(ctx: FileContext, name: str, at: cst.CSTNode) -> set[str]:
     """The splits of what a total started at a number adds up before ``at`` (``acc = 0``,
     then ``acc += batch_acc`` in a loop over a loader)."""
     assigned = ctx.last_assignment(name, at)
-    if assigned is None or not isinstance(assigned.value, (cst.Integer, cst.Float)):
+    if assigned is None or type(assigned.value) not in (cst.Integer, cst.Float):
         return set()
     found: set[str] = set()
     for update in _accumulated_into(ctx, name, assigned, at):
@@ -175,17 +175,17 @@ def _bound_part(assigned: cst.Assign, name: str
     element at its position; for ``a, name = f(...)`` the value with that position (index,
     count); a starred target or nested tuple leaves the whole value."""
     for target in (t.target for t in assigned.targets):
-        if not isinstance(target, (cst.Tuple, cst.List)):
+        if type(target) not in (cst.Tuple, cst.List):
             continue
         elements = [e.value for e in target.elements]
-        names = [dotted_name(e) if not isinstance(e, cst.StarredElement) else None
+        names = [dotted_name(e) if type(e) is not cst.StarredElement else None
                  for e in elements]
         if name not in names or None in names:
             continue
         position, count = names.index(name), len(names)
         value = assigned.value
-        if isinstance(value, (cst.Tuple, cst.List)) and len(value.elements) == count and not (
-                any(isinstance(e, cst.StarredElement) for e in value.elements)):
+        if type(value) in (cst.Tuple, cst.List) and len(value.elements) == count and not (
+                any(type(e) is cst.StarredElement for e in value.elements)):
             return value.elements[position].value, None
         return value, (position, count)
     return assigned.value, None
@@ -200,7 +200,7 @@ def _splits_of_binding(ctx: FileContext, name: str, assigned: cst.Assign,
     whole call, unless the call is given training data as well as test data
     (``tr, va, te = make_sets(train_x, test_x)``): which part holds which is unknown."""
     value, position = _bound_part(assigned, name)
-    if position is None or not isinstance(value, cst.Call):
+    if position is None or type(value) is not cst.Call:
         return _splits_of(ctx, value, assigned, depth)
     returned = _returned_splits(ctx, value, position, depth)
     if returned:
@@ -222,8 +222,8 @@ def _returned_splits(ctx: FileContext, call: cst.Call, position: tuple[int, int]
     index, count = position
     returns = D.nodes_in_scope(ctx, cst.Return, fn)
     if not returns or any(
-            not isinstance(r.value, cst.Tuple) or len(r.value.elements) != count
-            or any(isinstance(e, cst.StarredElement) for e in r.value.elements)
+            type(r.value) is not cst.Tuple or len(r.value.elements) != count
+            or any(type(e) is cst.StarredElement for e in r.value.elements)
             for r in returns):
         return set()
     params = {p.name.value: p for p in _parameters(fn)}
@@ -251,13 +251,13 @@ def _reads_training_data(expr: cst.BaseExpression,
     todo: list[cst.CSTNode] = [expr]
     while todo:
         node = todo.pop()
-        if isinstance(node, (cst.Name, cst.Attribute)) and dotted_name(node) is not None:
+        if type(node) in (cst.Name, cst.Attribute) and dotted_name(node) is not None:
             name = dotted_name(node) or ""
             if name.split(".")[0] not in skipped and D.clear_split(name) == D.TRAIN:
                 return True
-        elif isinstance(node, cst.Call):
+        elif type(node) is cst.Call:
             todo.extend(arg.value for arg in node.args)
-            if isinstance(node.func, cst.Attribute):
+            if type(node.func) is cst.Attribute:
                 todo.append(node.func.value)
         elif not isinstance(node, (cst.Lambda, cst.BaseComp)):
             todo.extend(iter_children(node))
@@ -267,10 +267,10 @@ def _reads_training_data(expr: cst.BaseExpression,
 def _picks_rows(expr: cst.BaseExpression) -> bool:
     """``data[idx]``, ``data[:n]``: rows picked by an index array or a slice (a part of
     data that may combine splits); not ``scores[-1]`` nor ``results["test"]``."""
-    if not isinstance(expr, cst.Subscript):
+    if type(expr) is not cst.Subscript:
         return False
-    return any(isinstance(e.slice, cst.Slice) or (
-        isinstance(e.slice, cst.Index) and isinstance(e.slice.value, (cst.Name, cst.Attribute)))
+    return any(type(e.slice) is cst.Slice or (
+        type(e.slice) is cst.Index and type(e.slice.value) in (cst.Name, cst.Attribute))
         for e in expr.slice)
 
 
@@ -278,16 +278,16 @@ def _binding_loop(ctx: FileContext, name: str, at: cst.CSTNode,
                   assigned: cst.Assign | None) -> cst.For | None:
     """The loop around ``at`` whose target binds ``name`` after its last assignment."""
     for loop in ctx.index.enclosing_loops(at):
-        if isinstance(loop, cst.For) and name in set(target_names(loop.target)) and (
+        if type(loop) is cst.For and name in set(target_names(loop.target)) and (
                 assigned is None or D.order(ctx, loop) > D.order(ctx, assigned)):
             return loop
     return None
 
 
 def _is_empty_container(expr: cst.BaseExpression) -> bool:
-    if isinstance(expr, (cst.List, cst.Tuple)):
+    if type(expr) in (cst.List, cst.Tuple):
         return not expr.elements
-    return isinstance(expr, cst.Call) and dotted_name(expr.func) == "list" and not expr.args
+    return type(expr) is cst.Call and dotted_name(expr.func) == "list" and not expr.args
 
 
 def _added_to(ctx: FileContext, name: str, start: cst.CSTNode,
@@ -297,7 +297,7 @@ def _added_to(ctx: FileContext, name: str, start: cst.CSTNode,
     first, last = D.order(ctx, start), D.order(ctx, end)
     return [call for call in D.calls_by_scope(ctx).get(ctx.scope_of(start), ())
             if method_name(call) in ("append", "extend") and call.args
-            and isinstance(call.func, cst.Attribute) and dotted_name(call.func.value) == name
+            and type(call.func) is cst.Attribute and dotted_name(call.func.value) == name
             and first < D.order(ctx, call) < last]
 
 
@@ -308,7 +308,7 @@ def _accumulated_into(ctx: FileContext, name: str, start: cst.CSTNode,
     first, last = D.order(ctx, start), D.order(ctx, end)
     scope = ctx.scope_of(start)
     return [node for node in D.nodes_of(ctx, cst.AugAssign)
-            if isinstance(node.target, cst.Name) and node.target.value == name  # type: ignore[attr-defined]
+            if type(node.target) is cst.Name and node.target.value == name  # type: ignore[attr-defined]
             and first < D.order(ctx, node) < last and ctx.scope_of(node) is scope]
 
 
@@ -324,18 +324,18 @@ def _splits_of(ctx: FileContext, expr: cst.CSTNode, at: cst.CSTNode, depth: int,
     todo: list[cst.CSTNode] = [expr]
     while todo:
         node = todo.pop()
-        if isinstance(node, (cst.Name, cst.Attribute)) and dotted_name(node) is not None:
+        if type(node) in (cst.Name, cst.Attribute) and dotted_name(node) is not None:
             if (dotted_name(node) or "").split(".")[0] not in params:
                 found |= _splits_of_reference(ctx, node, at, depth)
-        elif isinstance(node, cst.Call):
+        elif type(node) is cst.Call:
             found |= _splits_of_call(ctx, node, depth)
             todo.extend(arg.value for arg in node.args)
-            if not isinstance(node.func, (cst.Name, cst.Attribute)):
+            if type(node.func) not in (cst.Name, cst.Attribute):
                 todo.append(node.func)
-            elif isinstance(node.func, cst.Attribute) and (
+            elif type(node.func) is cst.Attribute and (
                     node.func.attr.value in _VALUE_METHODS):
                 todo.append(node.func.value)  # ``loss.item()``: the loss's data
-        elif isinstance(node, cst.SimpleString):
+        elif type(node) is cst.SimpleString:
             split = _SPLIT_STRINGS.get(string_value(node) or "")
             found |= {split} if split else set()
         elif not isinstance(node, (cst.Lambda, cst.BaseComp)):
@@ -351,15 +351,15 @@ _VALUE_METHODS = D.PASSTHROUGH_METHODS | {"item", "mean", "sum", "detach", "toli
 def _splits_of_reference(ctx: FileContext, node: cst.BaseExpression, at: cst.CSTNode,
                          depth: int) -> set[str]:
     name = dotted_name(node) or ""
-    if isinstance(node, cst.Name):
+    if type(node) is cst.Name:
         built = _dataset_split_of_name(ctx, name, at)
         if built is not None:
             return {built} - {_TRAIN}
     split = _split_of_data_name(name)
-    if split == _VALIDATION and isinstance(node, cst.Name) and _holds_test_data(
+    if split == _VALIDATION and type(node) is cst.Name and _holds_test_data(
             ctx, name, at, depth):
         return {_TEST}  # ``validation_data = (x_test_scaled, y_test_scaled)``
-    if split == _TEST and isinstance(node, cst.Name) and _holds_validation_data(
+    if split == _TEST and type(node) is cst.Name and _holds_validation_data(
             ctx, name, at, depth):
         return {_VALIDATION}  # ``for x_test, y_test in validation_loader``
     if split is not None:
@@ -462,10 +462,10 @@ def _condition(ctx: FileContext, node: cst.If) -> tuple[cst.BaseExpression, cst.
     """What a branch tests, and where that is computed: ``if is_best:`` tests the
     comparison last assigned to the flag alone (``is_best = acc > best_acc``), else the
     branch's own condition."""
-    if isinstance(node.test, cst.Name):
+    if type(node.test) is cst.Name:
         assigned = ctx.last_assignment(node.test.value, node)
-        if assigned is not None and len(assigned.targets) == 1 and isinstance(
-                assigned.targets[0].target, cst.Name) and _comparisons(assigned.value):
+        if assigned is not None and len(assigned.targets) == 1 and type(
+                assigned.targets[0].target) is cst.Name and _comparisons(assigned.value):
             return assigned.value, assigned
     return node.test, node
 
@@ -500,11 +500,11 @@ def _against_fixed_bound(ctx: FileContext, test: cst.Comparison, at: cst.CSTNode
 
 
 def _fixed(ctx: FileContext, side: cst.BaseExpression, at: cst.CSTNode) -> bool:
-    if isinstance(side, cst.UnaryOperation):
+    if type(side) is cst.UnaryOperation:
         side = side.expression
-    if isinstance(side, (cst.Integer, cst.Float)):
+    if type(side) in (cst.Integer, cst.Float):
         return True
-    if not isinstance(side, cst.Name):
+    if type(side) is not cst.Name:
         return False
     name = side.value
     loops = ctx.index.enclosing_loops(at)
@@ -527,9 +527,9 @@ def _declared(ctx: FileContext, node: cst.CSTNode) -> set[str]:
 
 def _bound_names(node: cst.CSTNode) -> set[str]:
     """The plain names a binding statement binds."""
-    if isinstance(node, cst.Assign):
+    if type(node) is cst.Assign:
         return {n for t in node.targets for n in target_names(t.target)}
-    if isinstance(node, (cst.AugAssign, cst.AnnAssign, cst.NamedExpr, cst.For)):
+    if type(node) in (cst.AugAssign, cst.AnnAssign, cst.NamedExpr, cst.For):
         return set(target_names(node.target))
     return set()
 
@@ -544,10 +544,10 @@ _VALIDATION_STRINGS = frozenset({"val", "valid", "validation", "validate", "dev"
 def _names_validation_phase(test: cst.Comparison) -> bool:
     """``phase == "val"``: the condition itself says the score is a validation score,
     whatever the variable holding it is called."""
-    if not any(isinstance(c.operator, cst.Equal) for c in test.comparisons):
+    if not any(type(c.operator) is cst.Equal for c in test.comparisons):
         return False
     sides = [test.left, *(c.comparator for c in test.comparisons)]
-    return any(isinstance(side, cst.SimpleString)
+    return any(type(side) is cst.SimpleString
                and str(side.evaluated_value).lower() in _VALIDATION_STRINGS for side in sides)
 
 
@@ -564,7 +564,7 @@ def _caps_iterations(ctx: FileContext, test: cst.Comparison, at: cst.CSTNode) ->
     the batches or steps (``for i, batch in enumerate(loader): if i >= n: break``), not a
     score, whatever the loop iterates over."""
     counters = _iteration_counters(ctx, at)
-    return any(isinstance(side, cst.Name) and side.value in counters
+    return any(type(side) is cst.Name and side.value in counters
                for side in (test.left, *(c.comparator for c in test.comparisons)))
 
 
@@ -578,14 +578,14 @@ def _iteration_counters(ctx: FileContext, at: cst.CSTNode) -> set[str]:
     the score improves, is not one)."""
     found: set[str] = set()
     for loop in ctx.index.enclosing_loops(at):
-        if not isinstance(loop, cst.For):
+        if type(loop) is not cst.For:
             continue
         source = _unwrapped(loop.iter)
-        kind = dotted_name(source.func) if isinstance(source, cst.Call) else None
-        if kind in ("range", "trange") and isinstance(loop.target, cst.Name):
+        kind = dotted_name(source.func) if type(source) is cst.Call else None
+        if kind in ("range", "trange") and type(loop.target) is cst.Name:
             found.add(loop.target.value)
-        elif kind == "enumerate" and isinstance(loop.target, (cst.Tuple, cst.List)) and (
-                loop.target.elements and isinstance(loop.target.elements[0].value, cst.Name)):
+        elif kind == "enumerate" and type(loop.target) in (cst.Tuple, cst.List) and (
+                loop.target.elements and type(loop.target.elements[0].value) is cst.Name):
             found.add(loop.target.elements[0].value.value)  # type: ignore[attr-defined]
         found |= _advanced_counters(ctx, loop)
     return found
@@ -593,7 +593,7 @@ def _iteration_counters(ctx: FileContext, at: cst.CSTNode) -> set[str]:
 
 def _unwrapped(expr: cst.BaseExpression) -> cst.BaseExpression:
     """``tqdm(enumerate(loader))``: the iterable a progress bar wraps."""
-    while isinstance(expr, cst.Call) and dotted_name(expr.func) in _INDEXING_WRAPPERS and (
+    while type(expr) is cst.Call and dotted_name(expr.func) in _INDEXING_WRAPPERS and (
             expr.args and expr.args[0].keyword is None):
         expr = expr.args[0].value
     return expr
@@ -603,12 +603,12 @@ def _advanced_counters(ctx: FileContext, loop: cst.For) -> set[str]:
     """Names the loop's body advances by an integer constant and binds nowhere else in
     it (``n_batches += 1``)."""
     advanced = {aug.target.value for aug in D.descendants(ctx, loop.body, cst.AugAssign)
-                if isinstance(aug.target, cst.Name) and isinstance(aug.operator, cst.AddAssign)
-                and isinstance(aug.value, cst.Integer)}
+                if type(aug.target) is cst.Name and type(aug.operator) is cst.AddAssign
+                and type(aug.value) is cst.Integer}
     for kind in (cst.Assign, cst.AugAssign, cst.AnnAssign, cst.For, cst.NamedExpr):
         for node in D.descendants(ctx, loop.body, kind):
-            if not (isinstance(node, cst.AugAssign) and isinstance(node.value, cst.Integer)
-                    and isinstance(node.operator, cst.AddAssign)):
+            if not (type(node) is cst.AugAssign and type(node.value) is cst.Integer
+                    and type(node.operator) is cst.AddAssign):
                 advanced -= _bound_names(node)
     return advanced
 
@@ -616,10 +616,10 @@ def _advanced_counters(ctx: FileContext, loop: cst.For) -> set[str]:
 def _flag_saved_on_test(ctx: FileContext, assign: cst.Assign) -> bool:
     """``is_best = prec1 > best_prec1`` with ``prec1`` a test score, the flag then given to
     a call that saves (``save_checkpoint(state, is_best)``), in a loop that trains."""
-    if not isinstance(assign.value, cst.Comparison) or len(assign.targets) != 1:
+    if type(assign.value) is not cst.Comparison or len(assign.targets) != 1:
         return False
     target = assign.targets[0].target
-    if not isinstance(target, cst.Name):
+    if type(target) is not cst.Name:
         return False
     if not _compares_test_metric(ctx, assign.value, assign) or _against_fixed_bound(
             ctx, assign.value, assign):
@@ -628,7 +628,7 @@ def _flag_saved_on_test(ctx: FileContext, assign: cst.Assign) -> bool:
     if not loops or not _in_training_loop(ctx, assign):
         return False
     return any(_saves(call) and any(
-        isinstance(arg.value, cst.Name) and arg.value.value == target.value
+        type(arg.value) is cst.Name and arg.value.value == target.value
         for arg in call.args) for call in D.calls_in(ctx, loops[0]))
 
 
@@ -746,8 +746,8 @@ def _calls_of(ctx: FileContext, fn: cst.FunctionDef) -> list[cst.Call]:
         return calls
     for call in ctx.index.calls:
         func = call.func
-        if isinstance(func, cst.Attribute) and func.attr.value == name and call not in calls \
-                and not (isinstance(func.value, cst.Name) and func.value.value in (
+        if type(func) is cst.Attribute and func.attr.value == name and call not in calls \
+                and not (type(func.value) is cst.Name and func.value.value in (
                     "self", "super")) and not ctx.index.is_inside(call, fn):
             calls.append(call)
     return calls
@@ -802,14 +802,14 @@ def _callers(ctx: FileContext, fn: cst.FunctionDef) -> list[cst.Call]:
     owner = ctx.index.enclosing_class(fn)
     if fn.name.value != "__call__" or owner is None:
         return calls
-    return calls + [call for call in ctx.index.calls if isinstance(call.func, cst.Name)
+    return calls + [call for call in ctx.index.calls if type(call.func) is cst.Name
                     and _instance_of(ctx, call.func.value, call) is owner]
 
 
 def _instance_of(ctx: FileContext, name: str, at: cst.CSTNode) -> cst.ClassDef | None:
     """The class of this file ``name`` was last assigned an instance of, if certain."""
     value = ctx.assigned_value(name, at)
-    if not isinstance(value, cst.Call) or not isinstance(value.func, cst.Name):
+    if type(value) is not cst.Call or type(value.func) is not cst.Name:
         return None
     classes = [c for c in ctx.index.classes if c.name.value == value.func.value]
     return classes[0] if len(classes) == 1 else None
@@ -832,7 +832,7 @@ def _registered_as_callback(ctx: FileContext, function: cst.FunctionDef) -> bool
             callee = method_name(call) or (dotted_name(call.func) or "").rsplit(".", 1)[-1]
             if callee in _CALLBACK_REGISTRATIONS:
                 registered |= {arg.value.value for arg in call.args
-                               if isinstance(arg.value, cst.Name)}
+                               if type(arg.value) is cst.Name}
         ctx.__dict__["_nn308_callbacks"] = registered
     return function.name.value in registered
 
@@ -856,10 +856,10 @@ def _keras_selects_on_test(ctx: FileContext, call: cst.Call) -> bool:
 
 def _is_tuner(ctx: FileContext, call: cst.Call) -> bool:
     """``tuner.search(...)`` on a keras-tuner tuner (``kt.RandomSearch(...)``)."""
-    if not isinstance(call.func, cst.Attribute) or not isinstance(call.func.value, cst.Name):
+    if type(call.func) is not cst.Attribute or type(call.func.value) is not cst.Name:
         return False
     assigned = ctx.last_assignment(call.func.value.value, call)
-    if assigned is None or not isinstance(assigned.value, cst.Call):
+    if assigned is None or type(assigned.value) is not cst.Call:
         return False
     qualname = ctx.qualname(assigned.value.func) or ""
     return qualname.split(".")[0] in _TUNER_MODULES
@@ -876,14 +876,14 @@ def _callback_calls(ctx: FileContext, expr: cst.BaseExpression, at: cst.CSTNode,
     (``def create_model_checkpoint(name): return ModelCheckpoint(name, save_best_only=True)``)."""
     if depth > _CALLBACK_DEPTH:
         return []
-    if isinstance(expr, cst.Name):
+    if type(expr) is cst.Name:
         assigned = ctx.last_assignment(expr.value, at)
         return [] if assigned is None else _callback_calls(ctx, assigned.value, assigned,
                                                           depth + 1)
-    if isinstance(expr, (cst.List, cst.Tuple)):
-        return [c for e in expr.elements if not isinstance(e, (cst.StarredElement,))
+    if type(expr) in (cst.List, cst.Tuple):
+        return [c for e in expr.elements if type(e) is not cst.StarredElement
                 for c in _callback_calls(ctx, e.value, at, depth)]
-    if not isinstance(expr, cst.Call):
+    if type(expr) is not cst.Call:
         return []
     fn = ctx.call_graph.target(expr)
     if fn is None:
@@ -910,7 +910,7 @@ def _booster_selects_on_test(ctx: FileContext, call: cst.Call) -> bool:
     best iteration on it: CatBoost by default (``use_best_model`` is True when an
     ``eval_set`` is given), XGBoost and LightGBM with early stopping
     (``early_stopping_rounds``, ``callbacks=[lgb.early_stopping(...)]``)."""
-    if method_name(call) != "fit" or not isinstance(call.func, cst.Attribute):
+    if method_name(call) != "fit" or type(call.func) is not cst.Attribute:
         return False
     data = keyword(call, "eval_set")
     if data is None or _splits_of(ctx, data, call, 0) != {_TEST}:
@@ -929,23 +929,23 @@ def _booster_selects_on_test(ctx: FileContext, call: cst.Call) -> bool:
 def _constructor(ctx: FileContext, model: cst.BaseExpression, at: cst.CSTNode
                  ) -> cst.Call | None:
     """The call that built the model a name holds (``clf = CatBoostClassifier(...)``)."""
-    if isinstance(model, cst.Call):
+    if type(model) is cst.Call:
         return model
-    if not isinstance(model, cst.Name):
+    if type(model) is not cst.Name:
         return None
     assigned = ctx.last_assignment(model.value, at)
-    return assigned.value if assigned is not None and isinstance(
-        assigned.value, cst.Call) else None
+    return assigned.value if assigned is not None and type(
+        assigned.value) is cst.Call else None
 
 
 def _stops_early(call: cst.Call) -> bool:
     """``early_stopping_rounds=10`` (not None), or an early-stopping callback."""
     rounds = keyword(call, "early_stopping_rounds")
-    if rounds is not None and not (isinstance(rounds, cst.Name) and rounds.value == "None"):
+    if rounds is not None and not (type(rounds) is cst.Name and rounds.value == "None"):
         return True
     callbacks = keyword(call, "callbacks")
-    elements = callbacks.elements if isinstance(callbacks, (cst.List, cst.Tuple)) else []
-    return any(isinstance(e.value, cst.Call) and (dotted_name(e.value.func) or "").rsplit(
+    elements = callbacks.elements if type(callbacks) in (cst.List, cst.Tuple) else []
+    return any(type(e.value) is cst.Call and (dotted_name(e.value.func) or "").rsplit(
         ".", 1)[-1] in ("early_stopping", "EarlyStopping") for e in elements)
 
 
@@ -961,7 +961,7 @@ def _monitors_validation(callback: cst.Call) -> bool:
 
 def _plateau_on_test(ctx: FileContext, call: cst.Call) -> bool:
     """``scheduler.step(test_loss)``: the test loss drives the learning rate."""
-    if method_name(call) != "step" or not isinstance(call.func, cst.Attribute):
+    if method_name(call) != "step" or type(call.func) is not cst.Attribute:
         return False
     metric = argument(call, 0, "metrics")
     if metric is None or not _test_metric(ctx, metric, call):

@@ -34,7 +34,7 @@ class OptaxResultDiscarded(Rule):
         for call in ctx.index.calls:
             statement = ctx.index.statement_of(call)
             if ctx.qualname(call.func) in _APPLY_UPDATES:
-                if isinstance(statement, cst.Expr) and statement.value is call:
+                if type(statement) is cst.Expr and statement.value is call:
                     ctx.report(call, (
                         "the result of optax.apply_updates is discarded: it returns the "
                         "new parameters and does not change them in place; write "
@@ -45,19 +45,19 @@ class OptaxResultDiscarded(Rule):
     def _check_update(self, ctx: FileContext, call: cst.Call, statement: cst.CSTNode) -> None:
         if not _trains(ctx, call):
             return  # e.g. a test calling update() for its exceptions or its output
-        if isinstance(statement, cst.Expr) and statement.value is call:
+        if type(statement) is cst.Expr and statement.value is call:
             ctx.report(call, (
                 "the result of the optimizer's update() is discarded: it returns the updates "
                 "and the new state and changes nothing in place; write "
                 "updates, opt_state = optimizer.update(grads, opt_state, params)"))
             return
-        if not isinstance(statement, cst.Assign) or statement.value is not call:
+        if type(statement) is not cst.Assign or statement.value is not call:
             return
         target = statement.targets[0].target
         state = argument(call, 1, "state")
-        if isinstance(target, (cst.Tuple, cst.List)) and len(target.elements) == 2:
+        if type(target) in (cst.Tuple, cst.List) and len(target.elements) == 2:
             second = target.elements[1].value
-            if isinstance(second, cst.Name) and second.value == "_" and isinstance(
+            if type(second) is cst.Name and second.value == "_" and isinstance(
                 state, (cst.Name, cst.Attribute)
             ) and _state_reused(ctx, call, state):
                 ctx.report(second, (
@@ -86,7 +86,7 @@ def _is_optax_update(ctx: FileContext, call: cst.Call) -> bool:
 def _passed_something_else(ctx: FileContext, receiver: cst.BaseExpression) -> bool:
     """A parameter to which the file's callers pass a known value that is not an optax
     transformation (``nnx.Optimizer``, whose ``update(model, grads)`` works in place)."""
-    if not isinstance(receiver, cst.Name):
+    if type(receiver) is not cst.Name:
         return False
     fn = ctx.index.enclosing_function(receiver)
     param = next((p for p in _params(fn) if p.name.value == receiver.value), None) \
@@ -124,5 +124,5 @@ def _state_reused(ctx: FileContext, call: cst.Call, state: cst.BaseExpression) -
     index = ctx.index
     _, scope_end = index.span(ctx.scope_of(call))
     _, statement_end = index.span(index.statement_of(call))
-    return any(isinstance(node, (cst.Name, cst.Attribute)) and dotted_name(node) == name
+    return any(type(node) in (cst.Name, cst.Attribute) and dotted_name(node) == name
                for node in index.nodes[statement_end + 1:scope_end + 1])

@@ -34,10 +34,10 @@ class OptimizerOnStaleModel(Rule):
         for call in ctx.index.calls:
             # The syntactic tests first: the dataflow only for ``name = Something(...)``.
             statement = ctx.index.parent(call)
-            if not isinstance(statement, cst.Assign) or statement.value is not call:
+            if type(statement) is not cst.Assign or statement.value is not call:
                 continue
             targets = [t.target for t in statement.targets]
-            if len(targets) != 1 or not isinstance(targets[0], cst.Name):
+            if len(targets) != 1 or type(targets[0]) is not cst.Name:
                 continue
             value = ctx.value(call)
             if value is None or value.kind is not Kind.INSTANCE or R.OPTIMIZER not in value.roles:
@@ -55,7 +55,7 @@ class OptimizerOnStaleModel(Rule):
         for name, where in bindings:
             if order[where] <= order[created] or name != model:
                 continue
-            if not isinstance(where, cst.Assign) or not ctx.index.is_inside(where, block):
+            if type(where) is not cst.Assign or not ctx.index.is_inside(where, block):
                 return
             if not _is_new_model(ctx, where.value, model):
                 return
@@ -71,7 +71,7 @@ class OptimizerOnStaleModel(Rule):
 
 def _is_new_model(ctx: FileContext, value: cst.BaseExpression, model: str) -> bool:
     """A freshly constructed model (not a wrapper of the same one: DDP(model), .to())."""
-    if not isinstance(value, cst.Call) or mentions(value, model):
+    if type(value) is not cst.Call or mentions(value, model):
         return False
     if ctx.qualname(value.func) == "copy.deepcopy":
         return True
@@ -89,9 +89,9 @@ def _used_after(ctx: FileContext, order: SourceOrder, scope: cst.CSTNode,
         if order[call] <= order[where]:
             continue
         func = call.func
-        if isinstance(func, cst.Attribute) and dotted_name(func.value) == optimizer \
+        if type(func) is cst.Attribute and dotted_name(func.value) == optimizer \
                 and func.attr.value == "step":
             return True
-        if any(isinstance(a.value, cst.Name) and a.value.value == optimizer for a in call.args):
+        if any(type(a.value) is cst.Name and a.value.value == optimizer for a in call.args):
             return True
     return False

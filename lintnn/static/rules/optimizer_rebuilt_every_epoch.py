@@ -65,9 +65,9 @@ def _built_optimizer(ctx: FileContext, call: cst.Call) -> tuple[cst.Assign, str,
     """``name = Adam(model.parameters(), ...)`` or ``name = tx.init(params)``: the
     assignment, the name bound and the model (or parameters) whose state it keeps."""
     statement = ctx.index.parent(call)
-    if not isinstance(statement, cst.Assign) or statement.value is not call:
+    if type(statement) is not cst.Assign or statement.value is not call:
         return None
-    if len(statement.targets) != 1 or not isinstance(statement.targets[0].target, cst.Name):
+    if len(statement.targets) != 1 or type(statement.targets[0].target) is not cst.Name:
         return None
     name = statement.targets[0].target.value
     if method_name(call) == "init":
@@ -115,7 +115,7 @@ def _runs_every_turn(ctx: FileContext, statement: cst.Assign, loop: cst.CSTNode,
     for ancestor in ctx.index.ancestors(statement):
         if ancestor is loop:
             return True
-        if isinstance(ancestor, cst.If):
+        if type(ancestor) is cst.If:
             other = ancestor.orelse if child is ancestor.body else ancestor.body
             if other is None or not _binds(ctx, other, name):
                 return False
@@ -136,7 +136,7 @@ def _is_epoch_loop(ctx: FileContext, loop: cst.CSTNode, name: str) -> bool:
     counts (``range``) and holds a pass over batches stepping the optimizer (a loop over
     folds, stages or runs does neither: it holds an epoch loop of its own)."""
     said = _says_epoch(loop)
-    if not said and not (isinstance(loop, cst.For) and _counts(loop.iter)):
+    if not said and not (type(loop) is cst.For and _counts(loop.iter)):
         return False
     if _steps_in_inner_loop(ctx, loop, name):
         return True
@@ -144,9 +144,9 @@ def _is_epoch_loop(ctx: FileContext, loop: cst.CSTNode, name: str) -> bool:
 
 
 def _says_epoch(loop: cst.CSTNode) -> bool:
-    if isinstance(loop, cst.For):
+    if type(loop) is cst.For:
         names = [*target_names(loop.target), *(n.value for n in names_in(loop.iter))]
-    elif isinstance(loop, cst.While):
+    elif type(loop) is cst.While:
         names = [n.value for n in names_in(loop.test)]
     else:
         return False
@@ -155,7 +155,7 @@ def _says_epoch(loop: cst.CSTNode) -> bool:
 
 def _counts(expr: cst.BaseExpression) -> bool:
     """``range(n)``, ``tqdm(range(n))``, ``trange(n)``."""
-    if not isinstance(expr, cst.Call):
+    if type(expr) is not cst.Call:
         return False
     func = (dotted_name(expr.func) or "").rsplit(".", 1)[-1]
     if func in ("range", "trange"):
@@ -172,7 +172,7 @@ def _steps_in_inner_loop(ctx: FileContext, loop: cst.CSTNode, name: str) -> bool
         if len(around) < 2 or around[1] is not loop:  # a pass directly inside ``loop``
             continue
         func = call.func
-        if isinstance(func, cst.Attribute) and dotted_name(func.value) == name \
+        if type(func) is cst.Attribute and dotted_name(func.value) == name \
                 and func.attr.value == "step":
             return True
         stepping = method_name(call) in D.STEP_METHODS | D.STEP_FUNCTIONS or (
@@ -184,7 +184,7 @@ def _steps_in_inner_loop(ctx: FileContext, loop: cst.CSTNode, name: str) -> bool
 
 def _handed_on(ctx: FileContext, loop: cst.CSTNode, name: str) -> bool:
     """The optimizer is passed to a call inside the loop (``train(model, opt, loader)``)."""
-    return any(any(isinstance(a.value, cst.Name) and a.value.value == name for a in c.args)
+    return any(any(type(a.value) is cst.Name and a.value.value == name for a in c.args)
                for c in ctx.index.within(ctx.index.calls, loop))
 
 

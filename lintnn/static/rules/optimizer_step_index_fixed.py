@@ -40,10 +40,10 @@ class OptimizerStepIndexFixed(Rule):
         if not updates:
             return
         for call in ctx.index.calls:
-            if not isinstance(call.func, cst.Name) or call.func.value not in updates:
+            if type(call.func) is not cst.Name or call.func.value not in updates:
                 continue
             args = positional(call)
-            if len(args) == 3 and isinstance(args[0], cst.Integer):
+            if len(args) == 3 and type(args[0]) is cst.Integer:
                 ctx.report(call)
 
 
@@ -65,13 +65,13 @@ def _update_functions(ctx: FileContext) -> set[str]:
 
 
 def _element_names(target: cst.BaseExpression) -> list[str | None]:
-    if not isinstance(target, (cst.Tuple, cst.List)):
+    if type(target) not in (cst.Tuple, cst.List):
         return []
-    return [e.value.value if isinstance(e.value, cst.Name) else None for e in target.elements]
+    return [e.value.value if type(e.value) is cst.Name else None for e in target.elements]
 
 
 def _reads_step(ctx: FileContext, value: cst.BaseExpression) -> bool:
-    if not isinstance(value, cst.Call):
+    if type(value) is not cst.Call:
         return False
     qualname = ctx.qualname(value.func) or ""
     if not qualname.startswith(_MODULES):
@@ -80,9 +80,9 @@ def _reads_step(ctx: FileContext, value: cst.BaseExpression) -> bool:
     if optimizer in _BIAS_CORRECTED:
         return True
     step_size = positional(value)[0] if positional(value) else None
-    if isinstance(step_size, cst.Lambda):
+    if type(step_size) is cst.Lambda:
         return True
-    if isinstance(step_size, cst.Call):
+    if type(step_size) is cst.Call:
         schedule = (ctx.qualname(step_size.func) or dotted_name(step_size.func) or "")
         return schedule.startswith(_MODULES) and schedule.rsplit(".", 1)[-1] in _SCHEDULES \
             and schedule.rsplit(".", 1)[-1] != "constant"

@@ -165,15 +165,15 @@ def _rng_streams(ctx: FileContext) -> list[list[tuple[str, cst.Name]]]:
         is_rngs = qualname.endswith(".Rngs") and qualname.startswith("flax.")
         if is_rngs and not positional(call):
             found.append([(a.keyword.value, a.value) for a in call.args
-                          if a.keyword is not None and isinstance(a.value, cst.Name)])
+                          if a.keyword is not None and type(a.value) is cst.Name])
         given, init = keyword(call, "rngs"), False
         if given is None and (is_rngs or method_name(call) in ("init", "init_with_output")):
             given, init = (positional(call)[0] if positional(call) else None), not is_rngs
-        if isinstance(given, cst.Name):
+        if type(given) is cst.Name:
             assigned = ctx.last_assignment(given.value, call)
             given = assigned.value if assigned is not None and len(assigned.targets) == 1 \
                 else None
-        streams = _dict_streams(given) if isinstance(given, cst.Dict) else []
+        streams = _dict_streams(given) if type(given) is cst.Dict else []
         # ``opt.init(params)`` takes a pytree of arrays: only a dict with a ``params``
         # stream (which flax's init requires) is known to map streams to keys.
         if not init or any(stream == "params" for stream, _ in streams):
@@ -195,9 +195,9 @@ def _made_as_key(ctx: FileContext, name: cst.Name) -> bool:
         params = [p.name.value for p in fn.params.params] if fn is not None else []
         return name.value in params and bool({"key", "rng"} & set(D.words(name.value)))
     value = assigned.value
-    if isinstance(value, cst.Subscript):
+    if type(value) is cst.Subscript:
         value = value.value
-    qualname = ctx.qualname(value.func) or "" if isinstance(value, cst.Call) else ""
+    qualname = ctx.qualname(value.func) or "" if type(value) is cst.Call else ""
     return qualname.startswith("jax.random.") and qualname.rsplit(".", 1)[-1] in _KEY_RESULTS
 
 
@@ -206,7 +206,7 @@ def _dict_streams(mapping: cst.Dict) -> list[tuple[str, cst.Name]]:
     key and a plain name as its value."""
     pairs = []
     for element in mapping.elements:
-        if isinstance(element, cst.DictElement) and isinstance(element.value, cst.Name):
+        if type(element) is cst.DictElement and type(element.value) is cst.Name:
             stream = text(element.key)
             if stream is not None:
                 pairs.append((stream, element.value))
@@ -217,7 +217,7 @@ def _key_uses(ctx: FileContext, call: cst.Call) -> list[tuple[str, cst.CSTNode, 
     """(key name, key node, call, is a split) for each key a call draws from."""
     found = []
     drawn = drawn_key(ctx, call)
-    if isinstance(drawn, cst.Name):
+    if type(drawn) is cst.Name:
         split = (ctx.qualname(call.func) or "").endswith(".split")
         found.append((drawn.value, drawn, call, split))
     for arg in call.args:
@@ -225,7 +225,7 @@ def _key_uses(ctx: FileContext, call: cst.Call) -> list[tuple[str, cst.CSTNode, 
             arg.value, cst.Dict
         ):
             for element in arg.value.elements:
-                if isinstance(element, cst.DictElement) and isinstance(element.value, cst.Name):
+                if type(element) is cst.DictElement and type(element.value) is cst.Name:
                     found.append((element.value.value, element.value, call, False))
     return found
 
@@ -253,11 +253,11 @@ def drawn_key(ctx: FileContext, call: cst.Call) -> cst.BaseExpression | None:
             return None
         return args[0] if args else keyword(call, "key")
     factory = call.func
-    if isinstance(factory, cst.Name):
+    if type(factory) is cst.Name:
         assigned = ctx.last_assignment(factory.value, call)
         factory = assigned.value if assigned is not None and len(assigned.targets) == 1 \
             else None
-    if not isinstance(factory, cst.Call):
+    if type(factory) is not cst.Call:
         return None
     made_by = ctx.qualname(factory.func) or ""
     if made_by.startswith(_INITIALIZER_MODULES) and \
@@ -286,7 +286,7 @@ def _keys_handed_to_drawing_function(
     by_name = {p.name.value for p in [*params, *fn.params.kwonly_params]}
     found = []
     for position, arg in enumerate(call.args):
-        if arg.star or not isinstance(arg.value, cst.Name):
+        if arg.star or type(arg.value) is not cst.Name:
             continue
         if arg.keyword is not None:
             name = arg.keyword.value if arg.keyword.value in by_name else None
@@ -305,7 +305,7 @@ def _drawing_target(ctx: FileContext, call: cst.Call,
     fn = ctx.call_graph.target(call)
     if fn is not None:
         return (fn, 0) if ctx.index.enclosing_class(fn) is None else None
-    if not isinstance(call.func, cst.Name) or depth > 0:
+    if type(call.func) is not cst.Name or depth > 0:
         return None
     value = ctx.assigned_value(call.func.value, call)
     return None if value is None else _unwrap(ctx, value, 0)
@@ -313,12 +313,12 @@ def _drawing_target(ctx: FileContext, call: cst.Call,
 
 def _unwrap(ctx: FileContext, expr: cst.BaseExpression,
             shift: int) -> tuple[cst.FunctionDef, int] | None:
-    if isinstance(expr, cst.Name):
+    if type(expr) is cst.Name:
         found = [fn for fn in ctx.index.functions if fn.name.value == expr.value]
         if len(found) == 1 and ctx.index.enclosing_class(found[0]) is None:
             return found[0], shift
         return None
-    if not isinstance(expr, cst.Call) or ctx.qualname(expr.func) not in _TRANSPARENT_WRAPPERS:
+    if type(expr) is not cst.Call or ctx.qualname(expr.func) not in _TRANSPARENT_WRAPPERS:
         return None
     args = positional(expr)
     if not args:
@@ -362,7 +362,7 @@ def _innermost_loop(ctx: FileContext, call: cst.Call) -> cst.CSTNode | None:
     """The innermost loop that runs ``call`` on every iteration (not its ``for`` header),
     passing over loops that walk items written out in a list, tuple or set."""
     for loop in ctx.index.enclosing_loops(call):
-        if (ctx.index.is_inside(call, loop.body) or isinstance(loop, cst.While)) \
+        if (ctx.index.is_inside(call, loop.body) or type(loop) is cst.While) \
                 and not _over_written_items(loop):
             return loop
     return None
@@ -372,8 +372,8 @@ def _over_written_items(loop: cst.CSTNode) -> bool:
     """``for split in ("train", "test")``: each iteration is a different named case (a
     split, a configuration of a sweep), drawn once; one seed for each is how such cases
     are made alike on purpose, not one step's randomness repeated on every step."""
-    return isinstance(loop, cst.For) and isinstance(loop.iter, (cst.List, cst.Tuple, cst.Set)) \
-        and not any(isinstance(e, cst.StarredElement) for e in loop.iter.elements)
+    return type(loop) is cst.For and type(loop.iter) in (cst.List, cst.Tuple, cst.Set) \
+        and not any(type(e) is cst.StarredElement for e in loop.iter.elements)
 
 
 def _dominates(ctx: FileContext, first: cst.Call, second: cst.Call) -> bool:
@@ -384,7 +384,7 @@ def _dominates(ctx: FileContext, first: cst.Call, second: cst.Call) -> bool:
     for ancestor in ctx.index.ancestors(second):
         if ancestor is block:
             return True
-        if isinstance(ancestor, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+        if type(ancestor) in (cst.FunctionDef, cst.Lambda, cst.ClassDef):
             return False
     return False
 
@@ -394,8 +394,8 @@ _KEY_MAKERS = frozenset({"jax.random.PRNGKey", "jax.random.key"})
 
 def _bound_to(ctx: FileContext, call: cst.Call) -> str | None:
     parent = ctx.index.parent(call)
-    if isinstance(parent, cst.Assign) and parent.value is call and len(parent.targets) == 1 \
-            and isinstance(parent.targets[0].target, cst.Name):
+    if type(parent) is cst.Assign and parent.value is call and len(parent.targets) == 1 \
+            and type(parent.targets[0].target) is cst.Name:
         return parent.targets[0].target.value
     return None
 
@@ -403,8 +403,8 @@ def _bound_to(ctx: FileContext, call: cst.Call) -> str | None:
 def _drawn_directly(ctx: FileContext, call: cst.Call) -> bool:
     """``jax.random.normal(jax.random.PRNGKey(0), shape)``: a key made where it is drawn."""
     arg = ctx.index.parent(call)
-    user = ctx.index.parent(arg) if isinstance(arg, cst.Arg) else None
-    return isinstance(user, cst.Call) and drawn_key(ctx, user) is call
+    user = ctx.index.parent(arg) if type(arg) is cst.Arg else None
+    return type(user) is cst.Call and drawn_key(ctx, user) is call
 
 
 def _apart_at_top(ctx: FileContext, first: cst.Call, second: cst.Call) -> bool:
@@ -418,7 +418,7 @@ def _apart_at_top(ctx: FileContext, first: cst.Call, second: cst.Call) -> bool:
 def _top_statement(ctx: FileContext, node: cst.CSTNode) -> cst.CSTNode:
     top = node
     for ancestor in ctx.index.ancestors(node):
-        if isinstance(ancestor, cst.Module):
+        if type(ancestor) is cst.Module:
             break
         top = ancestor
     return top

@@ -97,7 +97,7 @@ class ProbabilitiesIntoLogitsLoss(Rule):
     def _fix(self, ctx: FileContext, loss: LossCall) -> NodeFix | None:
         """Drop a softmax written inline in the loss call: ``CE(softmax(z), y)`` -> ``CE(z, y)``."""
         node = loss.prediction
-        value = ctx.value(node) if isinstance(node, cst.Call) else None
+        value = ctx.value(node) if type(node) is cst.Call else None
         if value is None or value.node is not node:
             return None
         if method_name(node) in ("softmax", "sigmoid") and not ctx.qualname(node.func):

@@ -83,15 +83,15 @@ def _random_parts(ctx: FileContext, call: cst.Call) -> list[cst.Call]:
         return []
     if _is_random(ctx, call):
         parent = ctx.index.parent(ctx.index.parent(call))  # Element -> List
-        inside_pipeline = isinstance(parent, (cst.List, cst.Tuple))
+        inside_pipeline = type(parent) in (cst.List, cst.Tuple)
         return [] if inside_pipeline else [call]
     if not entry.roles & {R.AUGMENTATION_COMPOSE, R.SEQUENTIAL}:
         return []
     args = positional(call)
-    if len(args) != 1 or not isinstance(args[0], (cst.List, cst.Tuple)):
+    if len(args) != 1 or type(args[0]) not in (cst.List, cst.Tuple):
         return []
     return [el.value for el in args[0].elements
-            if isinstance(el.value, cst.Call) and _is_random(ctx, el.value)]
+            if type(el.value) is cst.Call and _is_random(ctx, el.value)]
 
 
 def _is_random(ctx: FileContext, call: cst.Call) -> bool:
@@ -113,7 +113,7 @@ def _is_eval_transform(ctx: FileContext, call: cst.Call) -> bool:
         return False
     if D.clear_split(names[0]) == D.EVAL or D.clear_split(names[2]) == D.EVAL:
         return True
-    if isinstance(ctx.index.parent(call), cst.Return) and D.clear_split(names[1]) == D.EVAL:
+    if type(ctx.index.parent(call)) is cst.Return and D.clear_split(names[1]) == D.EVAL:
         return True
     if _passed_to_eval_dataset(ctx, call):
         return True
@@ -131,7 +131,7 @@ def _is_eval_transform(ctx: FileContext, call: cst.Call) -> bool:
 def _dict_key(ctx: FileContext, call: cst.Call) -> str | None:
     """``{"val": Compose(...)}`` -> ``"val"``."""
     parent = ctx.index.parent(call)
-    if isinstance(parent, cst.DictElement) and parent.value is call:
+    if type(parent) is cst.DictElement and parent.value is call:
         return text(parent.key)
     return None
 
@@ -139,12 +139,12 @@ def _dict_key(ctx: FileContext, call: cst.Call) -> str | None:
 def _passed_to_eval_dataset(ctx: FileContext, node: cst.CSTNode) -> bool:
     """``Dataset(..., transform=<node>)`` where the dataset is an evaluation one."""
     arg = ctx.index.parent(node)
-    if not isinstance(arg, cst.Arg) or arg.keyword is None or "transform" not in arg.keyword.value:
+    if type(arg) is not cst.Arg or arg.keyword is None or "transform" not in arg.keyword.value:
         return False
     if D.clear_split(arg.keyword.value) is not None:
         return D.clear_split(arg.keyword.value) == D.EVAL
     dataset = ctx.index.parent(arg)
-    if not isinstance(dataset, cst.Call):
+    if type(dataset) is not cst.Call:
         return False
     if bool_value(keyword(dataset, "train")) is False:
         return True
@@ -183,11 +183,11 @@ def _generators_flowing_eval_data(ctx: FileContext) -> list[cst.Call]:
     folder, ``subset="validation"``, or passed as ``validation_data=``."""
     found: list[cst.Call] = []
     for call in ctx.index.calls:
-        if not (isinstance(call.func, cst.Attribute) and call.func.attr.value in _FLOWS):
+        if not (type(call.func) is cst.Attribute and call.func.attr.value in _FLOWS):
             continue
         generator = ctx.value(call.func.value)
         if generator is None or generator.kind is not Kind.INSTANCE or not generator.has(
-                R.AUGMENTING_GENERATOR) or not isinstance(generator.node, cst.Call):
+                R.AUGMENTING_GENERATOR) or type(generator.node) is not cst.Call:
             continue
         if _random_generator(generator.node) and (
                 _flows_eval_data(ctx, call) or _eval_data_from_callers(ctx, call, generator.node)):
@@ -201,7 +201,7 @@ def _eval_data_from_callers(ctx: FileContext, flow: cst.Call, generator: cst.Cal
     fn = ctx.index.enclosing_function(flow)
     data = positional(flow)[0] if positional(flow) else None
     receiver = flow.func.value  # type: ignore[attr-defined]
-    if fn is None or not isinstance(data, cst.Name) or not isinstance(receiver, cst.Name):
+    if fn is None or type(data) is not cst.Name or type(receiver) is not cst.Name:
         return False
     params = {p.name.value: p for p in (*fn.params.params, *fn.params.kwonly_params)}
     data_param, generator_param = params.get(data.value), params.get(receiver.value)
@@ -216,7 +216,7 @@ def _eval_data_from_callers(ctx: FileContext, flow: cst.Call, generator: cst.Cal
         if D.has_word(name, _TTA_WORDS):
             continue
         arg = ctx.index.parent(site)
-        as_validation = isinstance(arg, cst.Arg) and arg.keyword is not None and (
+        as_validation = type(arg) is cst.Arg and arg.keyword is not None and (
             arg.keyword.value == "validation_data")
         if D.clear_split(name) == D.EVAL or as_validation:
             return True
@@ -233,7 +233,7 @@ def _random_generator(built: cst.Call) -> bool:
         number = float_value(value)
         if bool_value(value) is True or (number is not None and number != 0.0):
             return True
-        if isinstance(value, (cst.List, cst.Tuple)):  # brightness_range=[0.8, 1.2]
+        if type(value) in (cst.List, cst.Tuple):  # brightness_range=[0.8, 1.2]
             return True
     return False
 
@@ -248,7 +248,7 @@ def _flows_eval_data(ctx: FileContext, flow: cst.Call) -> bool:
     if any(D.clear_split(n) == D.EVAL for n in names):
         return True
     arg = ctx.index.parent(flow)
-    return isinstance(arg, cst.Arg) and arg.keyword is not None and (
+    return type(arg) is cst.Arg and arg.keyword is not None and (
         arg.keyword.value == "validation_data")
 
 
@@ -281,10 +281,10 @@ def _eval_loaders_of_augmented_data(ctx: FileContext) -> list[tuple[str, list[cs
 def _built_at(ctx: FileContext, expr: cst.BaseExpression | None,
               at: cst.CSTNode) -> cst.Call | None:
     """The call that built ``expr``: the call itself, or the last assignment of its name."""
-    if isinstance(expr, cst.Call):
+    if type(expr) is cst.Call:
         return expr
-    if isinstance(expr, cst.Name):
+    if type(expr) is cst.Name:
         assigned = ctx.last_assignment(expr.value, at)
-        if assigned is not None and isinstance(assigned.value, cst.Call):
+        if assigned is not None and type(assigned.value) is cst.Call:
             return assigned.value
     return None

@@ -48,7 +48,7 @@ class ResampledBeforeSplit(Rule):
                     continue
                 if S.split_later(ctx, call, carried, splits, assigns):
                     ctx.report(call)
-                elif isinstance(scope, cst.FunctionDef):
+                elif type(scope) is cst.FunctionDef:
                     # returned, and split by a caller (``X_bal, y_bal = self.balance(X, y)``
                     # then ``self.train(X_bal, y_bal, kfold)``), in this file or another
                     requirement = S.split_by_a_caller(ctx, scope, carried)
@@ -64,7 +64,7 @@ def _is_oversampling(ctx: FileContext, call: cst.Call) -> bool:
     _, entry = ctx.callee(call)
     if entry is not None and entry.kind == "function" and R.OVERSAMPLER in entry.roles:
         return bool_value(keyword(call, "replace")) is not False
-    if not isinstance(func, cst.Attribute):
+    if type(func) is not cst.Attribute:
         return False
     if func.attr.value == "sample":
         return bool_value(keyword(call, "replace")) is True and ctx.qualname(func.value) is None
@@ -78,6 +78,6 @@ def _is_oversampling(ctx: FileContext, call: cst.Call) -> bool:
 def _resampled_names(ctx: FileContext, call: cst.Call) -> set[str]:
     """The names the resampled data is bound to (``X_res, y_res = ...fit_resample(X, y)``)."""
     statement = ctx.index.statement_of(call)
-    if isinstance(statement, cst.Assign) and statement.value is call:
+    if type(statement) is cst.Assign and statement.value is call:
         return D.target_names(statement)
     return set()

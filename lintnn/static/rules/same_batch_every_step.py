@@ -34,7 +34,7 @@ class SameBatchEveryStep(Rule):
             if not _is_next_of_iter(call) or ctx.index.enclosing_loops(call):
                 continue
             statement = ctx.index.statement_of(call)
-            if not isinstance(statement, cst.Assign) or statement.value is not call:
+            if type(statement) is not cst.Assign or statement.value is not call:
                 continue
             batch = {n for t in statement.targets for n in target_names(t.target)}
             loader = dotted_name(positional(positional(call)[0])[0])  # type: ignore[arg-type]
@@ -56,14 +56,14 @@ class SameBatchEveryStep(Rule):
             if name in ("next", "iter") or (name or "").endswith(("next_batch", "get_batch")):
                 return False
         # A loop over a loader or data draws its batches from there.
-        return not (isinstance(loop, cst.For) and not _is_counter(loop.iter))
+        return not (type(loop) is cst.For and not _is_counter(loop.iter))
 
 
 def _is_next_of_iter(call: cst.Call) -> bool:
     if dotted_name(call.func) != "next" or len(call.args) != 1:
         return False
     inner = call.args[0].value
-    return (isinstance(inner, cst.Call) and dotted_name(inner.func) == "iter"
+    return (type(inner) is cst.Call and dotted_name(inner.func) == "iter"
             and len(inner.args) == 1 and inner.args[0].keyword is None
             and dotted_name(inner.args[0].value) is not None)
 
@@ -79,7 +79,7 @@ def _later_loops(ctx: FileContext, call: cst.Call) -> list[cst.For | cst.While]:
 
 def _is_counter(expr: cst.BaseExpression) -> bool:
     """``range(n)``, ``trange(n)``, ``tqdm(range(n))``, ``itertools.count()``."""
-    if not isinstance(expr, cst.Call):
+    if type(expr) is not cst.Call:
         return False
     name = (dotted_name(expr.func) or "").rsplit(".", 1)[-1]
     if name in ("range", "trange", "count"):

@@ -94,8 +94,8 @@ def _refitted_for_prediction(ctx: FileContext, call: cst.Call,
     scope = ctx.scope_of(call)
     for read in D.reads_of(ctx, made, scope):
         arg = ctx.index.parent(read)
-        user = ctx.index.parent(arg) if isinstance(arg, cst.Arg) else None
-        if (isinstance(user, cst.Call) and isinstance(user.func, cst.Attribute)
+        user = ctx.index.parent(arg) if type(arg) is cst.Arg else None
+        if (type(user) is cst.Call and type(user.func) is cst.Attribute
                 and user.func.attr.value in _PREDICTING and ctx.index.before(call, user)
                 and positional(user)[:1] == [read]):
             return True

@@ -46,9 +46,9 @@ class SchedulerNeverStepped(Rule):
 
 def _scheduler_name(ctx: FileContext, assign: cst.Assign) -> str | None:
     """``name = <scheduler>(...)`` with a plain name as the only target."""
-    if len(assign.targets) != 1 or not isinstance(assign.targets[0].target, cst.Name):
+    if len(assign.targets) != 1 or type(assign.targets[0].target) is not cst.Name:
         return None
-    if not isinstance(assign.value, cst.Call):
+    if type(assign.value) is not cst.Call:
         return None
     value = ctx.value(assign.value)
     if value is None or value.kind not in (Kind.INSTANCE, Kind.RESULT):
@@ -61,7 +61,7 @@ def _is_used(ctx: FileContext, name: str, region: cst.CSTNode) -> bool:
     container, captured in any other way. Reading other attributes is not a use."""
     for node in D.reads_of(ctx, name, region):
         parent = ctx.index.parent(node)
-        if not (isinstance(parent, cst.Attribute) and parent.value is node):
+        if not (type(parent) is cst.Attribute and parent.value is node):
             return True
         if parent.attr.value.startswith("step"):
             return True
@@ -71,7 +71,7 @@ def _is_used(ctx: FileContext, name: str, region: cst.CSTNode) -> bool:
 def _optimizer_stepped(ctx: FileContext, region: cst.CSTNode, optimizer: str | None) -> bool:
     """An optimizer step in the region: on the scheduler's optimizer when that is known."""
     for call in ctx.index.calls:
-        if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "step"):
+        if not (type(call.func) is cst.Attribute and call.func.attr.value == "step"):
             continue
         if not ctx.index.is_inside(call, region):
             continue

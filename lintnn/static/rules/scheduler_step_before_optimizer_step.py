@@ -52,13 +52,13 @@ class SchedulerStepBeforeOptimizerStep(Rule):
 def _scheduled_optimizer(ctx: FileContext, event: Event) -> str | None:
     """The optimizer a scheduler was built on, when its constructor is visible."""
     node = event.node
-    if not isinstance(node, cst.Call) or not isinstance(node.func, cst.Attribute):
+    if type(node) is not cst.Call or type(node.func) is not cst.Attribute:
         return None
     value = ctx.value(node.func.value)
     built = value.node if value is not None else None
-    if not isinstance(built, cst.Call):
+    if type(built) is not cst.Call:
         return None
     optimizer = argument(built, 0, "optimizer")
-    if optimizer is None or isinstance(optimizer, cst.SimpleString):
+    if optimizer is None or type(optimizer) is cst.SimpleString:
         optimizer = argument(built, None, "optimizer")
     return dotted_name(optimizer) if optimizer is not None else None

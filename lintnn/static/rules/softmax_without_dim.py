@@ -54,12 +54,12 @@ class SoftmaxWithoutDim(Rule):
 
     def _check_layer_call(self, ctx: FileContext, call: cst.Call) -> None:
         """``act = nn.Softmax(); act(x)``: the implicit dim is decided by what it is given."""
-        if not isinstance(call.func, (cst.Name, cst.Attribute)):
+        if type(call.func) not in (cst.Name, cst.Attribute):
             return
         layer = ctx.value(call.func)
         if layer is None or layer.kind is not Kind.INSTANCE or layer.entry is None or (
                 layer.entry.framework != "torch" or not layer.roles & _NORMALIZERS
-                or layer.entry.dim is None or not isinstance(layer.node, cst.Call)):
+                or layer.entry.dim is None or type(layer.node) is not cst.Call):
             return
         built = layer.node
         if has_star_args(built) or not _implicit(
@@ -88,35 +88,35 @@ class SoftmaxWithoutDim(Rule):
 
 
 def _implicit(dim: cst.BaseExpression | None) -> bool:
-    return dim is None or (isinstance(dim, cst.Name) and dim.value == "None")
+    return dim is None or (type(dim) is cst.Name and dim.value == "None")
 
 
 def _batched(ctx: FileContext, node: cst.BaseExpression | None) -> bool:
     """True when ``node`` is known to hold a batch: a layer or model output, or the
     ``logits`` attribute of a model's output object (``outputs.logits``)."""
-    if node is None or isinstance(node, cst.Subscript) or (
-            isinstance(node, cst.Call) and method_name(node) in _RESHAPING):
+    if node is None or type(node) is cst.Subscript or (
+            type(node) is cst.Call and method_name(node) in _RESHAPING):
         return False  # ``logits.squeeze()``, ``logits[0]``: the batch axis may be gone
     value = ctx.value(node)
     if value is not None and value.kind is Kind.RESULT and (
             R.LINEAR_OUTPUT in value.roles or value.project_class is not None):
         return True
     # A bare name is not enough: ``for logits in per_sample: softmax(logits, dim=0)``.
-    return isinstance(node, cst.Attribute) and (
+    return type(node) is cst.Attribute and (
         node.attr.value == "logits" or node.attr.value.endswith("_logits"))
 
 
 def _after_layer_in_sequential(ctx: FileContext, layer: cst.Call) -> bool:
     """``nn.Sequential(..., nn.Linear(8, 4), nn.Softmax(dim=0))``: a batch goes through it."""
     arg = ctx.index.parent(layer)
-    sequential = ctx.index.parent(arg) if isinstance(arg, cst.Arg) else None
-    if not isinstance(sequential, cst.Call) or arg.keyword is not None:  # type: ignore[union-attr]
+    sequential = ctx.index.parent(arg) if type(arg) is cst.Arg else None
+    if type(sequential) is not cst.Call or arg.keyword is not None:  # type: ignore[union-attr]
         return False
     _, entry = ctx.callee(sequential)
     if entry is None or R.SEQUENTIAL not in entry.roles:
         return False
     position = sequential.args.index(arg)  # type: ignore[arg-type]
-    if position == 0 or not isinstance(sequential.args[position - 1].value, cst.Call):
+    if position == 0 or type(sequential.args[position - 1].value) is not cst.Call:
         return False
     _, before = ctx.callee(sequential.args[position - 1].value)  # type: ignore[arg-type]
     return before is not None and R.LINEAR_OUTPUT in before.roles

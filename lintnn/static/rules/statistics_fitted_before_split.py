@@ -76,7 +76,7 @@ class StatisticsFittedBeforeSplit(Rule):
     def check(self, ctx: FileContext) -> None:
         for scope, calls in D.calls_by_scope(ctx).items():
             # A function's fits first: the splits of a scope that fits nothing are not read.
-            in_function = isinstance(scope, cst.FunctionDef)
+            in_function = type(scope) is cst.FunctionDef
             fits = _fits(ctx, scope, calls) if in_function else []
             splits = S.splits_in(ctx, scope, calls) if fits or not in_function else []
             if not in_function and splits:
@@ -120,7 +120,7 @@ def _leak(ctx: FileContext, scope: cst.CSTNode, fit: Fit, calls: list[cst.Call],
         return None
     if splits and S.split_later(ctx, fit.call, carried, splits, assigns):
         return fit.requires
-    if isinstance(scope, cst.FunctionDef) and not _given_parts(ctx, scope, fit):
+    if type(scope) is cst.FunctionDef and not _given_parts(ctx, scope, fit):
         requirement = S.split_by_a_caller(ctx, scope, carried)
         if requirement is not None:
             return (*fit.requires, requirement)
@@ -217,18 +217,18 @@ def _rewritten(ctx: FileContext, fit: Fit, columns: list[str],
             continue
         for target in assign.targets:
             written = target.target
-            if (isinstance(written, cst.Subscript) and dotted_name(written.value) == fit.data
+            if (type(written) is cst.Subscript and dotted_name(written.value) == fit.data
                     and _column(written) in columns and not _restandardizes(ctx, assign)):
                 return True
     return any(D.order(ctx, aug) > start and dotted_name(
-        aug.target.value if isinstance(aug.target, cst.Subscript) else aug.target) == fit.data
+        aug.target.value if type(aug.target) is cst.Subscript else aug.target) == fit.data
         for aug in D.nodes_in_scope(ctx, cst.AugAssign, ctx.scope_of(fit.call)))
 
 
 def _restandardizes(ctx: FileContext, assign: cst.Assign) -> bool:
     """``df["b"] = zscore(df["b"])``: the step itself, on the next column."""
     value = assign.value
-    return isinstance(value, cst.Call) and (ctx.callee(value)[0] or "") in _AFFINE_STEPS
+    return type(value) is cst.Call and (ctx.callee(value)[0] or "") in _AFFINE_STEPS
 
 
 def _other_columns(ctx: FileContext, name: str, table: str, columns: list[str],
@@ -243,9 +243,9 @@ def _other_columns(ctx: FileContext, name: str, table: str, columns: list[str],
     if assigned is None or len(assigned.targets) != 1:
         return False
     value = assigned.value
-    while isinstance(value, cst.Attribute) and value.attr.value == "values":
+    while type(value) is cst.Attribute and value.attr.value == "values":
         value = value.value
-    if not isinstance(value, cst.Subscript) or dotted_name(value.value) != table:
+    if type(value) is not cst.Subscript or dotted_name(value.value) != table:
         return False
     picked = _column(value)
     return picked is not None and picked not in columns
@@ -255,18 +255,18 @@ def _refits_part(ctx: FileContext, call: cst.Call, name: str, parts: set[str]) -
     """``call`` fits an affine-invariant scaler, with its defaults, on a training part of
     ``name``: ``x_train`` bound to ``x[train_idx]`` (or ``x[train_idx]`` itself)."""
     data = D.fitted_data(ctx, call)
-    receiver = call.func.value if isinstance(call.func, cst.Attribute) else None
+    receiver = call.func.value if type(call.func) is cst.Attribute else None
     if data is None or receiver is None or _estimator_class(ctx, receiver) not in (
             _AFFINE_INVARIANT):
         return False
     value = ctx.value(receiver)
     built = value.node if value is not None else None
-    if isinstance(built, cst.Call) and any(
+    if type(built) is cst.Call and any(
             a.keyword is not None and a.keyword.value in _PARTIAL_SCALING for a in built.args):
         return False
-    if isinstance(data, cst.Name) and D.clear_split(data.value) == D.TRAIN:
+    if type(data) is cst.Name and D.clear_split(data.value) == D.TRAIN:
         data = _bound_value(ctx, data.value, ctx.index.statement_of(call)) or data
-    return (isinstance(data, cst.Subscript) and dotted_name(data.value) == name
+    return (type(data) is cst.Subscript and dotted_name(data.value) == name
             and _one_part(data, parts) and _training_index(data))
 
 
@@ -278,9 +278,9 @@ def _bound_value(ctx: FileContext, name: str,
     if assign is None or len(assign.targets) != 1:
         return None
     target, value = assign.targets[0].target, assign.value
-    if isinstance(target, cst.Name):
+    if type(target) is cst.Name:
         return value
-    if (isinstance(target, cst.Tuple) and isinstance(value, cst.Tuple)
+    if (type(target) is cst.Tuple and type(value) is cst.Tuple
             and len(target.elements) == len(value.elements)):
         for element, bound in zip(target.elements, value.elements, strict=True):
             if dotted_name(element.value) == name:
@@ -291,7 +291,7 @@ def _bound_value(ctx: FileContext, name: str,
 def _training_index(data: cst.Subscript) -> bool:
     """``x[train_idx]``: the index names the training part."""
     first = data.slice[0].slice
-    return isinstance(first, cst.Index) and D.clear_split(dotted_name(first.value)) == D.TRAIN
+    return type(first) is cst.Index and D.clear_split(dotted_name(first.value)) == D.TRAIN
 
 
 # A mean or a spread taken by hand: on a training part split again, that is NN309's finding.
@@ -300,8 +300,8 @@ _STATISTICS = frozenset({"mean", "std", "var", "nanmean", "nanstd", "nanvar"})
 
 def _is_statistic(call: cst.Call) -> bool:
     func = call.func
-    name = func.attr.value if isinstance(func, cst.Attribute) else (
-        func.value if isinstance(func, cst.Name) else None)
+    name = func.attr.value if type(func) is cst.Attribute else (
+        func.value if type(func) is cst.Name else None)
     return name in _STATISTICS
 
 
@@ -320,8 +320,8 @@ def _superseded(ctx: FileContext, fit: Fit, later: Fit) -> bool:
     """A later statement fits the same data again and rebinds the names this fit's result
     was assigned to (without reading them): only the later fit reaches what follows."""
     first, second = ctx.index.statement_of(fit.call), ctx.index.statement_of(later.call)
-    if (fit.source != later.source or first is second or not isinstance(first, cst.Assign)
-            or not isinstance(second, cst.Assign) or not ctx.index.before(first, second)
+    if (fit.source != later.source or first is second or type(first) is not cst.Assign
+            or type(second) is not cst.Assign or not ctx.index.before(first, second)
             or _exclusive(ctx, fit.call, later.call)):
         return False
     rebound = D.target_names(first) & D.target_names(second)
@@ -360,7 +360,7 @@ def _exclusive(ctx: FileContext, first: cst.CSTNode, second: cst.CSTNode) -> boo
     """``first`` and ``second`` sit in different branches of one ``if`` (``if minmax:
     MinMaxScaler().fit(X) else: StandardScaler().fit(X)``): one runs, not both."""
     for node in ctx.index.ancestors(second):
-        if isinstance(node, cst.If) and node.orelse is not None and (
+        if type(node) is cst.If and node.orelse is not None and (
                 ctx.index.is_inside(first, node)):
             return ctx.index.is_inside(first, node.body) != ctx.index.is_inside(
                 second, node.body)
@@ -410,21 +410,21 @@ def _fits(ctx: FileContext, scope: cst.CSTNode, calls: list[cst.Call]) -> list[F
 def _column(data: cst.BaseExpression) -> str | None:
     """``"age"`` of ``df["age"]``, ``df[["age"]]``, ``df["age"].values``: the one column of a
     table that is fitted; None for anything else."""
-    while isinstance(data, (cst.Attribute, cst.Call)):
-        if isinstance(data, cst.Attribute) and data.attr.value == "values":
+    while type(data) in (cst.Attribute, cst.Call):
+        if type(data) is cst.Attribute and data.attr.value == "values":
             data = data.value
-        elif (isinstance(data, cst.Call) and isinstance(data.func, cst.Attribute)
+        elif (type(data) is cst.Call and type(data.func) is cst.Attribute
               and data.func.attr.value in _RESHAPING):
             data = data.func.value
         else:
             return None
-    if not isinstance(data, cst.Subscript) or len(data.slice) != 1:
+    if type(data) is not cst.Subscript or len(data.slice) != 1:
         return None
     key = data.slice[0].slice
-    value = key.value if isinstance(key, cst.Index) else None
-    if isinstance(value, cst.List) and len(value.elements) == 1:
+    value = key.value if type(key) is cst.Index else None
+    if type(value) is cst.List and len(value.elements) == 1:
         value = value.elements[0].value
-    return value.evaluated_value if isinstance(value, cst.SimpleString) else None  # type: ignore[return-value]
+    return value.evaluated_value if type(value) is cst.SimpleString else None  # type: ignore[return-value]
 
 
 def _estimator_class(ctx: FileContext, receiver: cst.BaseExpression) -> str:
@@ -438,7 +438,7 @@ def _project_fit(ctx: FileContext,
     """``pre.fit_transform(df)`` of an instance of a project class, given the data alone
     (with a target it trains a model): the data, if the class's method learns statistics."""
     func = call.func
-    if not isinstance(func, cst.Attribute) or func.attr.value not in D.FIT_METHODS:
+    if type(func) is not cst.Attribute or func.attr.value not in D.FIT_METHODS:
         return None
     args = positional(call)
     if len(args) != 1 or len(call.args) != 1:
@@ -464,9 +464,9 @@ def _estimator_reused(ctx: FileContext, scope: cst.CSTNode, fit: cst.Call) -> bo
     scope, or one the scope does not bind (a global, ``self.scaler``). Not an estimator
     built in the call (``StandardScaler().fit_transform(X)``)."""
     receiver = fit.func.value  # type: ignore[attr-defined]
-    if isinstance(receiver, cst.Call):
+    if type(receiver) is cst.Call:
         return False
-    if not isinstance(receiver, cst.Name) or ctx.last_assignment(receiver.value, fit) is None:
+    if type(receiver) is not cst.Name or ctx.last_assignment(receiver.value, fit) is None:
         return True
     start = D.order(ctx, ctx.index.statement_of(fit))
     return any(D.order(ctx, read) > start and not ctx.index.is_inside(read, fit)
@@ -486,7 +486,7 @@ def _transformed(ctx: FileContext, call: cst.Call, assigns: list[cst.Assign]) ->
         return frozenset(out)
     for assign in assigns:
         value = assign.value
-        if (isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute)
+        if (type(value) is cst.Call and type(value.func) is cst.Attribute
                 and value.func.attr.value == "transform"
                 and dotted_name(value.func.value) == receiver):
             out |= S.assigned_names(assign)
@@ -497,8 +497,8 @@ def _chained_transform(ctx: FileContext, fit: cst.Call) -> cst.Call | None:
     """``<fit>.transform(...)``: the transform chained on a ``fit`` call's result (the
     fitted estimator)."""
     attribute = ctx.index.parent(fit)
-    call = ctx.index.parent(attribute) if isinstance(attribute, cst.Attribute) else None
-    if (isinstance(call, cst.Call) and call.func is attribute
+    call = ctx.index.parent(attribute) if type(attribute) is cst.Attribute else None
+    if (type(call) is cst.Call and call.func is attribute
             and attribute.attr.value == "transform"):  # type: ignore[union-attr]
         return call
     return None
@@ -509,15 +509,15 @@ def _target_of(ctx: FileContext, node: cst.CSTNode) -> set[str]:
     through reshaping methods (``out[:, i] = scaler.fit_transform(col).ravel()``)."""
     parent = ctx.index.parent(node)
     while True:
-        if isinstance(parent, cst.Attribute) and parent.value is node and (
+        if type(parent) is cst.Attribute and parent.value is node and (
                 parent.attr.value in _RESHAPING):
             call = ctx.index.parent(parent)
         else:
             call = _wrapping(ctx, node, parent)
-        if not isinstance(call, cst.Call):
+        if type(call) is not cst.Call:
             break
         node, parent = call, ctx.index.parent(call)
-    if isinstance(parent, cst.Assign) and parent.value is node:
+    if type(parent) is cst.Assign and parent.value is node:
         return S.assigned_names(parent)
     name = D.assigned_name(ctx, node)
     return {name} if name else set()
@@ -527,8 +527,8 @@ def _wrapping(ctx: FileContext, node: cst.CSTNode,
               parent: cst.CSTNode | None) -> cst.CSTNode | None:
     """The call that wraps ``node`` as its data, unchanged row by row
     (``pd.DataFrame(<node>, columns=cols)``, ``np.asarray(<node>)``, ``torch.tensor(<node>)``)."""
-    call = ctx.index.parent(parent) if isinstance(parent, cst.Arg) else None
-    if not isinstance(call, cst.Call) or not call.args or call.args[0] is not parent or (
+    call = ctx.index.parent(parent) if type(parent) is cst.Arg else None
+    if type(call) is not cst.Call or not call.args or call.args[0] is not parent or (
             parent.keyword is not None or parent.star):  # type: ignore[union-attr]
         return None
     return call if ctx.qualname(call.func) in _WRAPPERS else None
@@ -536,10 +536,10 @@ def _wrapping(ctx: FileContext, node: cst.CSTNode,
 
 def _one_part(data: cst.BaseExpression, parts: set[str]) -> bool:
     """``X[tr]`` / ``df.iloc[tr]`` with ``tr`` an index part of a split."""
-    if not isinstance(data, cst.Subscript) or not data.slice:
+    if type(data) is not cst.Subscript or not data.slice:
         return False
     first = data.slice[0].slice
-    return isinstance(first, cst.Index) and dotted_name(first.value) in parts
+    return type(first) is cst.Index and dotted_name(first.value) in parts
 
 
 def _code(ctx: FileContext, node: cst.CSTNode | None) -> str:
@@ -558,7 +558,7 @@ def _standardized_data(ctx: FileContext, call: cst.Call) -> cst.BaseExpression |
 def _moment_data(ctx: FileContext, call: cst.Call) -> cst.BaseExpression | None:
     """The array a moment is taken of: ``X`` in ``X.mean(0)`` and ``np.mean(X, 0)``."""
     func = call.func
-    if isinstance(func, cst.Attribute) and ctx.qualname(func.value) is None:
+    if type(func) is cst.Attribute and ctx.qualname(func.value) is None:
         return func.value
     args = positional(call)
     return args[0] if args else None
@@ -571,7 +571,7 @@ def _moment_of(ctx: FileContext, call: cst.Call) -> str | None:
         args = positional(call)
         return S.full_data_name(args[0], training=True) if args else None
     func = call.func
-    if isinstance(func, cst.Attribute) and func.attr.value in _MOMENT_METHODS:
+    if type(func) is cst.Attribute and func.attr.value in _MOMENT_METHODS:
         if ctx.qualname(func.value) is not None:
             return None  # a module (``np.mean``, ``torch.max``) rather than data
         return S.full_data_name(func.value, training=True)
@@ -628,7 +628,7 @@ def _filled_with(ctx: FileContext, scope: cst.CSTNode, statistic: str, data: str
     out: set[str] | None = None
     for user in D.calls_by_scope(ctx).get(scope, ()):
         func = user.func
-        if (D.order(ctx, user) <= start or not isinstance(func, cst.Attribute)
+        if (D.order(ctx, user) <= start or type(func) is not cst.Attribute
                 or func.attr.value not in _APPLYING_METHODS
                 or S.full_data_name(func.value) != data
                 or not any(D.mentions(a.value, {statistic}) for a in user.args)):
@@ -644,11 +644,11 @@ def _applied_inline(ctx: FileContext, call: cst.Call, data: str) -> frozenset[st
     Not for a part named training data (``train.fillna(train.mean())``): filling it with
     its own mean is not taken as a leak into a later split of it."""
     arg = ctx.index.parent(call)
-    user = ctx.index.parent(arg) if isinstance(arg, cst.Arg) else None
-    if not isinstance(user, cst.Call):
+    user = ctx.index.parent(arg) if type(arg) is cst.Arg else None
+    if type(user) is not cst.Call:
         return None
     func = user.func
-    receiver = func.value if isinstance(func, cst.Attribute) else None
+    receiver = func.value if type(func) is cst.Attribute else None
     takes_data = (
         (receiver is not None and func.attr.value in _APPLYING_METHODS  # type: ignore[union-attr]
          and S.full_data_name(receiver) == data)
@@ -665,10 +665,10 @@ def _arithmetic_with(
     expr: cst.CSTNode, names: set[str], node: cst.CSTNode | None = None
 ) -> bool:
     """A binary operation (``X - mu``) with one of ``names`` (or ``node``) as an operand."""
-    if isinstance(expr, cst.BinaryOperation):
+    if type(expr) is cst.BinaryOperation:
         for side in (expr.left, expr.right):
             if side is node:
                 return True
-            if isinstance(side, (cst.Name, cst.Attribute)) and dotted_name(side) in names:
+            if type(side) in (cst.Name, cst.Attribute) and dotted_name(side) in names:
                 return True
     return any(_arithmetic_with(child, names, node) for child in iter_children(expr))

@@ -72,7 +72,7 @@ def _training_data(ctx: FileContext, expr: cst.BaseExpression | None,
     """The name of a training part that ``expr`` holds (or a column of): ``X_train``,
     ``np.array(train_features)``, ``hp`` after ``hp = np.array(train_df["hp"])``."""
     name = D.data_name(expr)
-    if name is not None and isinstance(expr, cst.Name) and D.split_of(name) is None:
+    if name is not None and type(expr) is cst.Name and D.split_of(name) is None:
         assigned = ctx.last_assignment(name, at)
         if assigned is not None and len(assigned.targets) == 1:
             name = D.data_name(assigned.value)
@@ -107,7 +107,7 @@ def _fitted(ctx: FileContext, scope: cst.CSTNode, call: cst.Call,
 def _moment_data(ctx: FileContext, call: cst.Call) -> cst.BaseExpression | None:
     """``X`` in ``X.mean(0)`` or ``np.mean(X, 0)``."""
     func = call.func
-    if not isinstance(func, cst.Attribute) or func.attr.value not in _MOMENT_METHODS:
+    if type(func) is not cst.Attribute or func.attr.value not in _MOMENT_METHODS:
         return None
     if ctx.qualname(func.value) is None:
         return func.value
@@ -131,7 +131,7 @@ def _applied(ctx: FileContext, scope: cst.CSTNode, call: cst.Call, data: str,
         inline = statistic is None and ctx.index.is_inside(call, assign)
         later = statistic is not None and D.order(ctx, assign) > start and D.mentions(
             assign.value, {statistic})
-        if (inline or later) and isinstance(assign.value, cst.BinaryOperation) and (
+        if (inline or later) and type(assign.value) is cst.BinaryOperation and (
                 D.mentions(assign.value, {data})):
             out |= D.target_names(assign)
     return out
@@ -151,10 +151,10 @@ def _carried(ctx: FileContext, call: cst.Call, names: set[str],
 
 
 def _scalar(expr: cst.BaseExpression) -> bool:
-    if isinstance(expr, cst.Call) and dotted_name(expr.func) in ("len", "int", "float"):
+    if type(expr) is cst.Call and dotted_name(expr.func) in ("len", "int", "float"):
         return True
-    return isinstance(expr, (cst.Subscript, cst.Attribute)) and "shape" in (
-        dotted_name(expr.value if isinstance(expr, cst.Subscript) else expr) or "")
+    return type(expr) in (cst.Subscript, cst.Attribute) and "shape" in (
+        dotted_name(expr.value if type(expr) is cst.Subscript else expr) or "")
 
 
 def _adapted_model_splits(ctx: FileContext, adapt: cst.Call, layer: str, carried: set[str],
@@ -176,7 +176,7 @@ def _adapted_model_splits(ctx: FileContext, adapt: cst.Call, layer: str, carried
 
 def _validation_split(call: cst.Call) -> bool:
     """``model.fit(x, y, validation_split=0.2)``."""
-    if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "fit"):
+    if not (type(call.func) is cst.Attribute and call.func.attr.value == "fit"):
         return False
     fraction = keyword(call, "validation_split")
     return fraction is not None and float_value(fraction) not in (None, 0.0)

@@ -36,16 +36,16 @@ class TotalDividedByLastBatchIndex(Rule):
 
     def check(self, ctx: FileContext) -> None:
         for node in D.nodes_of(ctx, cst.AugAssign):
-            if isinstance(node.operator, cst.DivideAssign):  # type: ignore[attr-defined]
+            if type(node.operator) is cst.DivideAssign:  # type: ignore[attr-defined]
                 self._check(ctx, node, node.target, node.value)  # type: ignore[attr-defined]
         for node in D.nodes_of(ctx, cst.BinaryOperation):
-            if isinstance(node.operator, cst.Divide):  # type: ignore[attr-defined]
+            if type(node.operator) is cst.Divide:  # type: ignore[attr-defined]
                 self._check(ctx, node, node.left, node.right)  # type: ignore[attr-defined]
 
     def _check(self, ctx: FileContext, node: cst.CSTNode, total: cst.BaseExpression,
                divisor: cst.BaseExpression) -> None:
         name, index = dotted_name(total), divisor
-        if name is None or not isinstance(index, cst.Name):
+        if name is None or type(index) is not cst.Name:
             return
         loop = _counting_loop(ctx, node, index.value)
         if loop is not None and _adds_one_loss_per_pass(ctx, loop, name, node):
@@ -61,7 +61,7 @@ def _counting_loop(ctx: FileContext, node: cst.CSTNode, index: str) -> cst.For |
     if not bindings:
         return None
     loop = max(bindings, key=lambda b: ctx.index.order.get(b, 0))
-    if not isinstance(loop, cst.For) or loop in ctx.index.enclosing_loops(node):
+    if type(loop) is not cst.For or loop in ctx.index.enclosing_loops(node):
         return None
     if _counter(loop) != index or any(
             b is not loop and ctx.index.is_inside(b, loop) for b in _bindings(ctx, scope, index)):
@@ -78,7 +78,7 @@ def _bindings(ctx: FileContext, scope: cst.CSTNode, name: str) -> list[cst.CSTNo
     found += [a for a in D.nodes_in_scope(ctx, cst.AugAssign, scope)
               if dotted_name(a.target) == name]
     found += [loop for loop in ctx.index.within(ctx.index.loops, scope)
-              if isinstance(loop, cst.For) and ctx.scope_of(loop) is scope
+              if type(loop) is cst.For and ctx.scope_of(loop) is scope
               and name in target_names(loop.target)]
     return found
 
@@ -87,19 +87,19 @@ def _counter(loop: cst.For) -> str | None:
     """``i`` of ``for i, batch in enumerate(items)`` (also inside ``tqdm(...)``), when
     enumerate counts from 0."""
     target = loop.target
-    if not isinstance(target, (cst.Tuple, cst.List)) or len(target.elements) != 2:
+    if type(target) not in (cst.Tuple, cst.List) or len(target.elements) != 2:
         return None
     first = target.elements[0].value
     call = loop.iter
-    if isinstance(call, cst.Call) and dotted_name(call.func) in _PROGRESS and positional(call):
+    if type(call) is cst.Call and dotted_name(call.func) in _PROGRESS and positional(call):
         call = positional(call)[0]
-    if not isinstance(call, cst.Call) or dotted_name(call.func) != "enumerate":
+    if type(call) is not cst.Call or dotted_name(call.func) != "enumerate":
         return None
     args = positional(call)
     start = args[1] if len(args) > 1 else keyword(call, "start")
     if start is not None and int_value(start) != 0:
         return None
-    return first.value if isinstance(first, cst.Name) else None
+    return first.value if type(first) is cst.Name else None
 
 
 def _cut_short(ctx: FileContext, loop: cst.For) -> bool:
@@ -119,7 +119,7 @@ def _adds_one_loss_per_pass(ctx: FileContext, loop: cst.For, name: str,
     additions, starts = [], []
     for node in D.nodes_in_scope(ctx, cst.AugAssign, scope):
         if dotted_name(node.target) == name and ctx.index.before(node, division):
-            if not isinstance(node.operator, cst.AddAssign):
+            if type(node.operator) is not cst.AddAssign:
                 return False
             additions.append((node, node.value))
     for node in D.nodes_in_scope(ctx, cst.Assign, scope):
@@ -140,8 +140,8 @@ def _adds_one_loss_per_pass(ctx: FileContext, loop: cst.For, name: str,
 def _added_to(assign: cst.Assign, name: str) -> cst.BaseExpression | None:
     """``value`` of ``name = name + value`` (or ``value + name``)."""
     value = assign.value
-    if len(assign.targets) != 1 or not isinstance(value, cst.BinaryOperation) or not (
-            isinstance(value.operator, cst.Add)):
+    if len(assign.targets) != 1 or type(value) is not cst.BinaryOperation or (
+            type(value.operator) is not cst.Add):
         return None
     if dotted_name(value.left) == name:
         return value.right

@@ -69,9 +69,9 @@ class UnshuffledTrainingData(Rule):
             _, entry = ctx.callee(call)
             if entry is not None and R.DATA_LOADER in entry.roles:
                 self._check_loader(ctx, call)
-            elif isinstance(call.func, cst.Attribute) and call.func.attr.value == "fit":
+            elif type(call.func) is cst.Attribute and call.func.attr.value == "fit":
                 self._check_keras_fit(ctx, call)
-            elif isinstance(call.func, cst.Attribute) and call.func.attr.value in _FLOWS:
+            elif type(call.func) is cst.Attribute and call.func.attr.value in _FLOWS:
                 self._check_keras_flow(ctx, call)
             elif entry is None and _SHUFFLE_KEYWORDS.isdisjoint(
                     a.keyword.value for a in call.args if a.keyword is not None):
@@ -116,11 +116,11 @@ class UnshuffledTrainingData(Rule):
             shuffle = None  # ``if use_cuda: kwargs.update(shuffle=True)``: off on the others
         if any(keywords.get(n) is D.SOME_PATHS for n in ("sampler", "batch_sampler")):
             return  # a sampler on some paths: the others may not want one (iterable data)
-        if isinstance(shuffle, cst.Name) and bool_value(shuffle) is None:
+        if type(shuffle) is cst.Name and bool_value(shuffle) is None:
             if not has_star_args(call):
                 self._check_factory(ctx, call, shuffle.value)
             return
-        if isinstance(shuffle, cst.Attribute) and _constructor_default_off(ctx, call, shuffle):
+        if type(shuffle) is cst.Attribute and _constructor_default_off(ctx, call, shuffle):
             shuffle = cst.Name("False")  # ``shuffle=self.shuffle``, left at its default False
         if shuffle is not None and bool_value(shuffle) is not False:
             return  # shuffle=True, or shuffle=<variable>: not known to be off
@@ -133,7 +133,7 @@ class UnshuffledTrainingData(Rule):
                 ctx, call, dataset, keywords) or _reshuffled_every_epoch(ctx, call, dataset) or (
                 _drawn_at_random(ctx, call, dataset)):
             return
-        in_lambda = any(isinstance(a, cst.Lambda) for a in ctx.index.ancestors(call))
+        in_lambda = any(type(a) is cst.Lambda for a in ctx.index.ancestors(call))
         function = None if in_lambda else D.function_name(ctx, call)
         names = [D.data_name(dataset), D.assigned_name(ctx, call), function]
         if any(D.is_ordered_name(n) or D.is_debug_name(n) or D.is_random_data_name(n)
@@ -158,17 +158,17 @@ class UnshuffledTrainingData(Rule):
         ``train_loader = make_loader(df_train)``: the helper makes the training loader (by
         the caller's name or use) and never shuffles it."""
         fn = ctx.index.enclosing_function(call)
-        if fn is None or not isinstance(ctx.index.parent(call), cst.Return) or (
+        if fn is None or type(ctx.index.parent(call)) is not cst.Return or (
                 ctx.index.enclosing_class(fn) is not None):
             return
         dataset = argument(call, 0, "dataset")
         params = {p.name.value: p for p in (*fn.params.posonly_params, *fn.params.params,
                                             *fn.params.kwonly_params)}
-        if isinstance(dataset, cst.Call) and dotted_name(dataset.func) in params:
+        if type(dataset) is cst.Call and dotted_name(dataset.func) in params:
             return  # ``DataLoader(dataset(), ...)``: the caller picks what data set it is
         for site in ctx.call_graph.callers(fn):
             names = [D.assigned_name(ctx, site), D.function_name(ctx, site)]
-            if isinstance(dataset, cst.Name) and dataset.value in params:
+            if type(dataset) is cst.Name and dataset.value in params:
                 passed = ctx.call_graph.argument_for(fn, params[dataset.value], site)
                 if passed is None or _is_iterable_dataset(ctx, passed):
                     continue  # the data set the caller passes is not known
@@ -214,7 +214,7 @@ class UnshuffledTrainingData(Rule):
         a call of the factory that leaves ``shuffle`` off, and whose loader trains, is
         reported where it is made."""
         fn = ctx.index.enclosing_function(call)
-        if fn is None or not isinstance(ctx.index.parent(call), cst.Return):
+        if fn is None or type(ctx.index.parent(call)) is not cst.Return:
             return
         param = next((p for p in (*fn.params.params, *fn.params.kwonly_params)
                       if p.name.value == flag), None)
@@ -246,7 +246,7 @@ class UnshuffledTrainingData(Rule):
         if "keras" not in ctx.frameworks or bool_value(keyword(call, "shuffle")) is not False:
             return
         data = argument(call, 0, "x")
-        if not isinstance(data, (cst.Name, cst.Attribute, cst.Subscript)):
+        if type(data) not in (cst.Name, cst.Attribute, cst.Subscript):
             return  # a generator or dataset built inline: keras ignores shuffle= there
         name = D.data_name(data)
         if name is None or D.has_word(name, _PIPELINE_WORDS) or D.is_ordered_name(name):
@@ -277,7 +277,7 @@ class UnshuffledTrainingData(Rule):
         permutations = [call for call in ctx.index.calls if D.is_permutation_call(ctx, call)]
         reported: set[cst.CSTNode] = set()
         for loop in ctx.index.loops:
-            if not isinstance(loop, cst.For) or loop in reported:
+            if type(loop) is not cst.For or loop in reported:
                 continue
             targets = set(_names_in(loop.target))
             counters = _counters(ctx, loop) - targets
@@ -386,7 +386,7 @@ def _trains_on_batches_of(ctx: FileContext, fn: cst.FunctionDef, sliced: list[cs
     if loop is None or not D.is_training_loop(ctx, loop):
         return False
     given = [ctx.call_graph.argument_for(fn, param, site) for param in sliced]
-    return all(isinstance(g, (cst.Name, cst.Attribute)) for g in given) and any(
+    return all(type(g) in (cst.Name, cst.Attribute) for g in given) and any(
         _unshuffled_batches_of(ctx, loop, dotted_name(g)) for g in given)  # type: ignore[arg-type]
 
 
@@ -394,13 +394,13 @@ def _iterating_loop(ctx: FileContext, call: cst.Call) -> cst.For | None:
     """The loop that iterates ``call`` (also through ``enumerate`` / ``tqdm``)."""
     node: cst.CSTNode = call
     parent = ctx.index.parent(node)
-    while isinstance(parent, cst.Arg):
+    while type(parent) is cst.Arg:
         outer = ctx.index.parent(parent)
-        if not isinstance(outer, cst.Call) or parent.keyword is not None or (
+        if type(outer) is not cst.Call or parent.keyword is not None or (
                 dotted_name(outer.func) or "").rsplit(".", 1)[-1] not in _ITERATING:
             return None
         node, parent = outer, ctx.index.parent(outer)
-    return parent if isinstance(parent, cst.For) and parent.iter is node else None
+    return parent if type(parent) is cst.For and parent.iter is node else None
 
 
 _ITERATING = frozenset({"enumerate", "tqdm", "trange", "iter"})
@@ -423,12 +423,12 @@ def _constructor_default_off(ctx: FileContext, call: cst.Call,
     if param is None or param.default is None or bool_value(param.default) is not False:
         return False
     stores = [a for a in ctx.index.assignments if any(
-        isinstance(t.target, cst.Attribute) and t.target.attr.value == attr for t in a.targets)]
+        type(t.target) is cst.Attribute and t.target.attr.value == attr for t in a.targets)]
     stored = [a for a in stores if ctx.index.is_inside(a, init) and dotted_name(a.value) == attr]
     if len(stores) != len(stored) or not (stored or any(
             dotted_name(c.func) == "setattr" for c in ctx.index.within(ctx.index.calls, init))):
         return False
-    if any(isinstance(s, cst.SimpleString) and s.evaluated_value == attr
+    if any(type(s) is cst.SimpleString and s.evaluated_value == attr
            for s in D.nodes_of(ctx, cst.SimpleString)):
         return False
     if any(dotted_name(base.value) == class_def.name.value
@@ -451,7 +451,7 @@ def _is_stateful_model(ctx: FileContext, model: cst.BaseExpression) -> bool:
         return False
     for call in ctx.index.calls:
         func = call.func
-        if isinstance(func, cst.Attribute) and dotted_name(func.value) == name and (
+        if type(func) is cst.Attribute and dotted_name(func.value) == name and (
                 func.attr.value in ("reset_states", "reset_state")):
             return True
         if bool_value(keyword(call, "stateful")) is True and _model_of(ctx, call) in (
@@ -466,12 +466,12 @@ def _model_of(ctx: FileContext, layer: cst.Call) -> str | None:
     first)."""
     node: cst.CSTNode = layer
     for ancestor in ctx.index.ancestors(layer):
-        if isinstance(ancestor, cst.Call) and ancestor.func is node:
+        if type(ancestor) is cst.Call and ancestor.func is node:
             return None  # applied to a tensor: the functional API, the model is made later
-        if isinstance(ancestor, cst.Call) and isinstance(ancestor.func, cst.Attribute) and (
+        if type(ancestor) is cst.Call and type(ancestor.func) is cst.Attribute and (
                 ancestor.func.attr.value == "add"):
             return dotted_name(ancestor.func.value)
-        if isinstance(ancestor, cst.Assign):
+        if type(ancestor) is cst.Assign:
             if ancestor.value is layer:
                 return None  # ``lstm = LSTM(..., stateful=True)``: where it goes is later
             names = [dotted_name(t.target) for t in ancestor.targets]
@@ -496,7 +496,7 @@ def _unshuffled_batches_of(ctx: FileContext, loop: cst.For, name: str | None) ->
 def _counters(ctx: FileContext, loop: cst.For) -> set[str]:
     """Names the loop body advances (``start += batch_size``): a batch index kept by hand."""
     return {aug.target.value for aug in D.descendants(ctx, loop.body, cst.AugAssign)
-            if isinstance(aug.target, cst.Name) and isinstance(aug.operator, cst.AddAssign)}
+            if type(aug.target) is cst.Name and type(aug.operator) is cst.AddAssign}
 
 
 def _is_iterable_dataset(ctx: FileContext, dataset: cst.BaseExpression) -> bool:
@@ -528,11 +528,11 @@ def _reshuffled_every_epoch(ctx: FileContext, call: cst.Call,
         return False
     class_def = ctx.local_classes.get(value.project_class.rsplit(".", 1)[-1])
     init = ctx.method(class_def, "__init__") if class_def is not None else None
-    if init is None or not any(isinstance(c, cst.Call) and D.is_permutation_call(ctx, c)
+    if init is None or not any(type(c) is cst.Call and D.is_permutation_call(ctx, c)
                                for c in ctx.index.within(ctx.index.calls, init)):
         return False
     built: cst.CSTNode | None = dataset
-    if isinstance(dataset, cst.Name):
+    if type(dataset) is cst.Name:
         built = ctx.last_assignment(dataset.value, call)
     if built is None:
         return False
@@ -553,15 +553,15 @@ def _drawn_at_random(ctx: FileContext, call: cst.Call, dataset: cst.BaseExpressi
     (``x = torch.rand(n, d)``, ``y = torch.randint(c, (n,))``): i.i.d. samples in random
     order, with no order to shuffle (like data named ``random`` / ``dummy``)."""
     made = dataset
-    if isinstance(dataset, cst.Name):
+    if type(dataset) is cst.Name:
         made = _only_value(ctx, dataset.value, call)
-    if not isinstance(made, cst.Call) or not (ctx.qualname(made.func) or "").endswith(
+    if type(made) is not cst.Call or not (ctx.qualname(made.func) or "").endswith(
             "TensorDataset"):
         return False
     tensors = [a.value for a in made.args]
     if not tensors or any(a.keyword is not None or a.star for a in made.args):
         return False
-    return all(_is_draw(ctx, _only_value(ctx, t.value, call) if isinstance(t, cst.Name)
+    return all(_is_draw(ctx, _only_value(ctx, t.value, call) if type(t) is cst.Name
                         else t) for t in tensors)
 
 
@@ -575,10 +575,10 @@ def _only_value(ctx: FileContext, name: str, at: cst.CSTNode) -> cst.BaseExpress
 
 def _is_draw(ctx: FileContext, expr: cst.BaseExpression | None) -> bool:
     """A call that draws random samples, through ``.float()`` / ``.to(device)``."""
-    while isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and (
+    while type(expr) is cst.Call and type(expr.func) is cst.Attribute and (
             expr.func.attr.value in ("float", "double", "long", "to", "cuda", "astype")):
         expr = expr.func.value
-    if not isinstance(expr, cst.Call):
+    if type(expr) is not cst.Call:
         return False
     qualname = ctx.qualname(expr.func) or ""
     last = qualname.rsplit(".", 1)[-1]
@@ -601,16 +601,16 @@ def _drawn_data(ctx: FileContext, expr: cst.BaseExpression | None, at: cst.CSTNo
         return False
     if _is_draw(ctx, expr):
         return True
-    if isinstance(expr, cst.BinaryOperation):
+    if type(expr) is cst.BinaryOperation:
         sides = (expr.left, expr.right)
         return any(_drawn_data(ctx, side, at, depth + 1) for side in sides) and all(
             _is_constant(ctx, side, at) or _drawn_data(ctx, side, at, depth + 1)
             for side in sides)
-    if isinstance(expr, cst.UnaryOperation):
+    if type(expr) is cst.UnaryOperation:
         return _drawn_data(ctx, expr.expression, at, depth + 1)
-    if isinstance(expr, cst.Call):
+    if type(expr) is cst.Call:
         return _elementwise_of_draws(ctx, expr, at, depth)
-    if isinstance(expr, cst.Name):
+    if type(expr) is cst.Name:
         return _name_drawn(ctx, expr.value, at, depth)
     return False
 
@@ -627,17 +627,17 @@ def _elementwise_of_draws(ctx: FileContext, call: cst.Call, at: cst.CSTNode,
 
 def _is_constant(ctx: FileContext, expr: cst.BaseExpression, at: cst.CSTNode) -> bool:
     """A number, ``np.pi``, or a name bound once to arithmetic of those."""
-    if isinstance(expr, (cst.Integer, cst.Float)):
+    if type(expr) in (cst.Integer, cst.Float):
         return True
-    if isinstance(expr, cst.Attribute):
+    if type(expr) is cst.Attribute:
         return dotted_name(expr) in ("np.pi", "numpy.pi", "math.pi", "jnp.pi", "np.e", "math.e")
-    if isinstance(expr, cst.UnaryOperation):
+    if type(expr) is cst.UnaryOperation:
         return _is_constant(ctx, expr.expression, at)
-    if isinstance(expr, cst.BinaryOperation):
+    if type(expr) is cst.BinaryOperation:
         return _is_constant(ctx, expr.left, at) and _is_constant(ctx, expr.right, at)
-    if isinstance(expr, cst.Name):
+    if type(expr) is cst.Name:
         value = _only_value(ctx, expr.value, at)
-        return value is not None and not isinstance(value, cst.Name) and _is_constant(
+        return value is not None and type(value) is not cst.Name and _is_constant(
             ctx, value, at)
     return False
 
@@ -652,10 +652,10 @@ def _name_drawn(ctx: FileContext, name: str, at: cst.CSTNode, depth: int) -> boo
         if len(assign.targets) != 1:
             return False
         target = assign.targets[0].target
-        if isinstance(target, cst.Name):
+        if type(target) is cst.Name:
             return _drawn_data(ctx, assign.value, assign, depth + 1)
         return _unpacked_draw(ctx, target, name, assign.value, depth)
-    if bindings or not isinstance(scope, cst.FunctionDef):
+    if bindings or type(scope) is not cst.FunctionDef:
         return False
     params = [p for p in (*scope.params.posonly_params, *scope.params.params,
                           *scope.params.kwonly_params) if p.name.value == name]
@@ -671,10 +671,10 @@ def _unpacked_draw(ctx: FileContext, target: cst.BaseExpression, name: str,
                    value: cst.BaseExpression, depth: int) -> bool:
     """``x, y = make_data(key)`` where every ``return`` of ``make_data`` (a function of the
     file) gives draws at ``x``'s position."""
-    if not isinstance(target, (cst.Tuple, cst.List)) or not isinstance(value, cst.Call):
+    if type(target) not in (cst.Tuple, cst.List) or type(value) is not cst.Call:
         return False
-    names = [e.value.value if isinstance(e.value, cst.Name) else None for e in target.elements]
-    if any(isinstance(e, cst.StarredElement) for e in target.elements) or names.count(name) != 1:
+    names = [e.value.value if type(e.value) is cst.Name else None for e in target.elements]
+    if any(type(e) is cst.StarredElement for e in target.elements) or names.count(name) != 1:
         return False
     position = names.index(name)
     fn = ctx.call_graph.target(value)
@@ -683,7 +683,7 @@ def _unpacked_draw(ctx: FileContext, target: cst.BaseExpression, name: str,
         return False
     for ret in returns:
         parts = ret.value
-        if not isinstance(parts, cst.Tuple) or len(parts.elements) != len(names):
+        if type(parts) is not cst.Tuple or len(parts.elements) != len(names):
             return False
         if not _drawn_data(ctx, parts.elements[position].value, ret, depth + 1):
             return False
@@ -700,22 +700,22 @@ def _is_full_batch(ctx: FileContext, call: cst.Call, dataset: cst.BaseExpression
 
 def _length_of(expr: cst.BaseExpression | None) -> str | None:
     """``N`` of ``len(N)``, ``N.shape[0]`` or ``N.size(0)``."""
-    if isinstance(expr, cst.Call) and len(expr.args) == 1:
+    if type(expr) is cst.Call and len(expr.args) == 1:
         if dotted_name(expr.func) == "len":
             return dotted_name(expr.args[0].value)
-        if isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "size" and (
+        if type(expr.func) is cst.Attribute and expr.func.attr.value == "size" and (
                 _is_zero(expr.args[0].value)):
             return dotted_name(expr.func.value)
-    if isinstance(expr, cst.Subscript) and len(expr.slice) == 1 and isinstance(
-            expr.value, cst.Attribute) and expr.value.attr.value == "shape":
+    if type(expr) is cst.Subscript and len(expr.slice) == 1 and type(
+            expr.value) is cst.Attribute and expr.value.attr.value == "shape":
         element = expr.slice[0].slice
-        if isinstance(element, cst.Index) and _is_zero(element.value):
+        if type(element) is cst.Index and _is_zero(element.value):
             return dotted_name(expr.value.value)
     return None
 
 
 def _is_zero(expr: cst.BaseExpression) -> bool:
-    return isinstance(expr, cst.Integer) and expr.value == "0"
+    return type(expr) is cst.Integer and expr.value == "0"
 
 
 def _sources(ctx: FileContext, call: cst.Call, dataset: cst.BaseExpression) -> set[str]:
@@ -723,12 +723,12 @@ def _sources(ctx: FileContext, call: cst.Call, dataset: cst.BaseExpression) -> s
     call that made it: ``TabularDataset(x_train, y_train)``), each as long as it."""
     names = {n for n in (dotted_name(dataset),) if n}
     made = dataset
-    if isinstance(dataset, cst.Name):
+    if type(dataset) is cst.Name:
         assign = ctx.last_assignment(dataset.value, call)
-        if assign is not None and len(assign.targets) == 1 and isinstance(
-                assign.targets[0].target, cst.Name):
+        if assign is not None and len(assign.targets) == 1 and type(
+                assign.targets[0].target) is cst.Name:
             made = assign.value
-    if isinstance(made, cst.Call):
+    if type(made) is cst.Call:
         names.update(n for a in made.args if a.keyword is None and not a.star
                      and (n := dotted_name(a.value)))
     return names
@@ -745,20 +745,20 @@ def _order_matters(ctx: FileContext, dataset: cst.BaseExpression) -> tuple[Requi
 
 
 def _is_none(expr: cst.BaseExpression) -> bool:
-    return isinstance(expr, cst.Name) and expr.value == "None"
+    return type(expr) is cst.Name and expr.value == "None"
 
 
 def _names_in(target: cst.BaseExpression) -> list[str]:
-    if isinstance(target, cst.Name):
+    if type(target) is cst.Name:
         return [target.value]
-    if isinstance(target, (cst.Tuple, cst.List)):
+    if type(target) in (cst.Tuple, cst.List):
         return [n for el in target.elements for n in _names_in(el.value)]
     return []
 
 
 def _is_range(expr: cst.BaseExpression) -> bool:
     """``range(...)``, possibly wrapped in ``tqdm(...)``/``enumerate(...)``."""
-    if not isinstance(expr, cst.Call):
+    if type(expr) is not cst.Call:
         return False
     name = dotted_name(expr.func)
     if name == "range":
@@ -780,11 +780,11 @@ def _chunks_walked(
     found: list[tuple[cst.BaseExpression, cst.BaseExpression, cst.CSTNode]] = []
     for node in D.descendants(ctx, loop.body, cst.Subscript):
         element = node.slice[0].slice if len(node.slice) == 1 else None
-        if not (isinstance(element, cst.Index) and isinstance(element.value, cst.Name)
-                and element.value.value in targets and isinstance(node.value, cst.Name)):
+        if not (type(element) is cst.Index and type(element.value) is cst.Name
+                and element.value.value in targets and type(node.value) is cst.Name):
             continue
         made = _only_value(ctx, node.value.value, loop)
-        if (isinstance(made, cst.Call) and ctx.qualname(made.func) in _CHUNKING
+        if (type(made) is cst.Call and ctx.qualname(made.func) in _CHUNKING
                 and made.args and made.args[0].keyword is None and not made.args[0].star):
             found.append((made.args[0].value, element.value, node))
     return found
@@ -798,13 +798,13 @@ def _batch_slices(
     found: list[tuple[cst.BaseExpression, cst.BaseExpression, cst.CSTNode]] = []
     for node in D.descendants(ctx, loop.body, cst.Subscript):
         element = node.slice[0].slice if len(node.slice) == 1 else None
-        if isinstance(element, cst.Slice) and element.lower is not None and D.mentions(
+        if type(element) is cst.Slice and element.lower is not None and D.mentions(
             element.lower, variables
         ):
             found.append((node.value, element.lower, node))
     for call in D.calls_in(ctx, loop.body):
         start = argument(call, 1, "start")
-        if (isinstance(call.func, cst.Attribute) and call.func.attr.value == "narrow"
+        if (type(call.func) is cst.Attribute and call.func.attr.value == "narrow"
                 and start is not None and D.mentions(start, variables)):
             found.append((call.func.value, start, call))
     return found

@@ -51,7 +51,7 @@ class CallGraph:
 
     def _target(self, call: cst.Call) -> cst.FunctionDef | None:
         func = call.func
-        if isinstance(func, cst.Name):
+        if type(func) is cst.Name:
             found = self._by_name.get(func.value, [])
             if len(found) == 1 and self.index.enclosing_class(found[0]) is None:
                 return found[0]
@@ -61,7 +61,7 @@ class CallGraph:
             if not found and len(classes) == 1:
                 return method_of(classes[0], "__init__")
             return None
-        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and (
+        if type(func) is cst.Attribute and type(func.value) is cst.Name and (
             func.value.value == "self"
         ):
             owner = self.index.enclosing_class(call)
@@ -110,7 +110,7 @@ class CallGraph:
             return argument(call, None, param.name.value)
         position = positional.index(param)
         if self.index.enclosing_class(fn) is not None and (
-                isinstance(call.func, cst.Attribute) or fn.name.value == "__init__"):
+                type(call.func) is cst.Attribute or fn.name.value == "__init__"):
             position -= 1  # self.method(...), Cls(...): the receiver fills the first parameter
             if position < 0:
                 return None
@@ -123,8 +123,8 @@ class CallGraph:
 
 
 def method_of(class_def: cst.ClassDef, name: str) -> cst.FunctionDef | None:
-    body = class_def.body.body if isinstance(class_def.body, cst.IndentedBlock) else ()
+    body = class_def.body.body if type(class_def.body) is cst.IndentedBlock else ()
     for stmt in body:
-        if isinstance(stmt, cst.FunctionDef) and stmt.name.value == name:
+        if type(stmt) is cst.FunctionDef and stmt.name.value == name:
             return stmt
     return None

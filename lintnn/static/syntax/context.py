@@ -59,41 +59,41 @@ def written_activation(expr: cst.BaseExpression,
     """``1 / (1 + exp(-x))`` is a sigmoid, ``exp(x) / exp(x).sum(...)`` (or ``e / e.sum()``
     where ``e = exp(...)``) a softmax, whatever module ``exp`` comes from. ``assigned``
     gives the value last assigned to a name."""
-    if not (isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Divide)):
+    if not (type(expr) is cst.BinaryOperation and type(expr.operator) is cst.Divide):
         return frozenset()
     left, right = expr.left, expr.right
-    if _number(left) == 1 and isinstance(right, cst.BinaryOperation) and isinstance(
-            right.operator, cst.Add) and {_number(right.left), _number(right.right)} & {1} \
+    if _number(left) == 1 and type(right) is cst.BinaryOperation and type(
+            right.operator) is cst.Add and {_number(right.left), _number(right.right)} & {1} \
             and (_is_exp(right.left) or _is_exp(right.right)):
         return frozenset({R.SIGMOID})
     exponential = _is_exp(left) or (
-        isinstance(left, cst.Name) and _is_exp(assigned(left.value) or left))
+        type(left) is cst.Name and _is_exp(assigned(left.value) or left))
     if exponential and _sums(right, left):
         return frozenset({R.SOFTMAX})
     return frozenset()
 
 
 def _number(node: cst.BaseExpression) -> float | None:
-    if isinstance(node, (cst.Integer, cst.Float)):
+    if type(node) in (cst.Integer, cst.Float):
         return float(node.value)
     return None
 
 
 def _is_exp(node: cst.BaseExpression) -> bool:
     """``np.exp(x)``, ``torch.exp(-x)``, ``math.exp(x)``, ``x.exp()``."""
-    return (isinstance(node, cst.Call) and (dotted_name(node.func) or "").endswith("exp")) or (
-        isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute)
+    return (type(node) is cst.Call and (dotted_name(node.func) or "").endswith("exp")) or (
+        type(node) is cst.Call and type(node.func) is cst.Attribute
         and node.func.attr.value == "exp")
 
 
 def _sums(node: cst.BaseExpression, numerator: cst.BaseExpression) -> bool:
     """``numerator.sum(...)`` or ``sum(numerator, ...)`` (any module's ``sum``)."""
-    if not isinstance(node, cst.Call):
+    if type(node) is not cst.Call:
         return False
     code = cst.Module(body=[]).code_for_node
-    if isinstance(node.func, cst.Attribute) and node.func.attr.value == "sum":
+    if type(node.func) is cst.Attribute and node.func.attr.value == "sum":
         inner = node.func.value
-        if code(inner) == code(numerator) or (isinstance(inner, cst.Call) and _is_exp(inner)
+        if code(inner) == code(numerator) or (type(inner) is cst.Call and _is_exp(inner)
                                                and _is_exp(numerator)):
             return True
     if (dotted_name(node.func) or "").endswith("sum") and node.args:
@@ -266,7 +266,7 @@ class FileContext:
         if flow is None:
             with reads.computing(("flow", scope)):
                 attrs = None
-                if isinstance(scope, cst.FunctionDef):
+                if type(scope) is cst.FunctionDef:
                     owner = self.index.enclosing_class(scope)
                     if owner is not None:
                         attrs = self.class_attributes(owner)
@@ -345,11 +345,11 @@ class FileContext:
 
     def _returned_model(self, fn: cst.FunctionDef) -> Value | None:
         returned = returns_of(fn)
-        body = fn.body.body if isinstance(fn.body, cst.IndentedBlock) else ()
-        own = {id(small) for line in body if isinstance(line, cst.SimpleStatementLine)
+        body = fn.body.body if type(fn.body) is cst.IndentedBlock else ()
+        own = {id(small) for line in body if type(line) is cst.SimpleStatementLine
                for small in line.body}
         if len(returned) != 1 or id(returned[0]) not in own \
-                or not isinstance(returned[0].value, cst.Name):
+                or type(returned[0].value) is not cst.Name:
             return None
         name = returned[0].value.value
         mentions = sorted((node for node in names_in(fn.body) if node.value == name and not (
@@ -360,11 +360,11 @@ class FileContext:
         layers: list[Value | None] = []
         for node in mentions:
             parent = self.index.parent(node)
-            if isinstance(parent, cst.Return) and built is not None:
+            if type(parent) is cst.Return and built is not None:
                 continue
-            if isinstance(parent, cst.AssignTarget) and built is None:
+            if type(parent) is cst.AssignTarget and built is None:
                 assign = self.index.parent(parent)
-                if not isinstance(assign, cst.Assign) or id(assign) not in own \
+                if type(assign) is not cst.Assign or id(assign) not in own \
                         or len(assign.targets) != 1:
                     return None
                 built = flow.value_of(assign.value)
@@ -386,15 +386,15 @@ class FileContext:
                      own: set[int]) -> cst.BaseExpression | None:
         """The layer ``node.add(layer)`` adds, as a statement of its own; :func:`_asked` for a
         method that leaves the layers alone (``node.summary()``); None for anything else."""
-        if not (isinstance(parent, cst.Attribute) and parent.value is node):
+        if not (type(parent) is cst.Attribute and parent.value is node):
             return None
         use = self.index.parent(parent)
-        if not (isinstance(use, cst.Call) and use.func is parent):
+        if not (type(use) is cst.Call and use.func is parent):
             return None
         if parent.attr.value not in _GROWING_METHODS:
             return _asked()
         statement = self.index.parent(use)
-        if parent.attr.value != "add" or not isinstance(statement, cst.Expr) \
+        if parent.attr.value != "add" or type(statement) is not cst.Expr \
                 or id(statement) not in own or len(use.args) != 1 or use.args[0].star \
                 or use.args[0].keyword is not None:
             return None
@@ -461,8 +461,8 @@ class FileContext:
         """The value of the last ``name = value`` before ``before`` in its scope, when that
         statement binds ``name`` alone (not ``a, name = ...`` nor ``a = name = ...``)."""
         assigned = self.last_assignment(name, before)
-        if assigned is None or len(assigned.targets) != 1 or not isinstance(
-                assigned.targets[0].target, cst.Name):
+        if assigned is None or len(assigned.targets) != 1 or type(
+                assigned.targets[0].target) is not cst.Name:
             return None
         return assigned.value
 
@@ -522,7 +522,7 @@ class FileContext:
             return None
         outer = self.scope_of(fn)
         flow = self.flow(outer)
-        if isinstance(outer, cst.Module):  # module-level names as the file leaves them
+        if type(outer) is cst.Module:  # module-level names as the file leaves them
             return flow.eval(param.default, flow.final)
         return flow.eval(param.default, flow.before.get(self.index.statement_of(fn), {}))
 
@@ -543,9 +543,9 @@ class FileContext:
             return False
         for call in self.index.within(self.index.calls, fn):
             func = call.func
-            if isinstance(func, cst.Name) and func.value == name:
+            if type(func) is cst.Name and func.value == name:
                 return True
-            if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and (
+            if type(func) is cst.Attribute and type(func.value) is cst.Name and (
                 func.value.value == name and func.attr.value in _MODEL_METHODS
             ):
                 return True
@@ -591,7 +591,7 @@ class FileContext:
         found = []
         for call in self.index.within(self.index.calls, method):
             func = call.func
-            if isinstance(func, cst.Attribute) and func.attr.value == "append" and (
+            if type(func) is cst.Attribute and func.attr.value == "append" and (
                     is_self_attribute(func.value)) and len(call.args) == 1 and (
                     not call.args[0].star and call.args[0].keyword is None) and (
                     self.index.enclosing_function(call) is method):
@@ -603,25 +603,24 @@ class FileContext:
         index or iteration (``self.fcs[i](x)``, ``for fc in self.fcs``) in the class."""
         for node in _self_attributes(class_def, name):
             parent = self.index.parent(node)
-            if isinstance(parent, cst.AssignTarget):
+            if type(parent) is cst.AssignTarget:
                 assign = self.index.parent(parent)
-                if not (isinstance(assign, cst.Assign) and _empty_list(assign.value)):
+                if not (type(assign) is cst.Assign and _empty_list(assign.value)):
                     return False
             elif not self._read_or_appended(node, parent):
                 return False
         return True
 
     def _read_or_appended(self, node: cst.CSTNode, parent: cst.CSTNode | None) -> bool:
-        if isinstance(parent, cst.Attribute):
+        if type(parent) is cst.Attribute:
             return parent.attr.value == "append"
-        if isinstance(parent, cst.Subscript):
-            return not isinstance(self.index.parent(parent), (cst.AssignTarget, cst.Del,
-                                                               cst.AugAssign))
-        return isinstance(parent, cst.For) and parent.iter is node
+        if type(parent) is cst.Subscript:
+            return type(self.index.parent(parent)) not in (cst.AssignTarget, cst.Del, cst.AugAssign)
+        return type(parent) is cst.For and parent.iter is node
 
     def methods(self, class_def: cst.ClassDef) -> list[cst.FunctionDef]:
-        body = class_def.body.body if isinstance(class_def.body, cst.IndentedBlock) else ()
-        return [stmt for stmt in body if isinstance(stmt, cst.FunctionDef)]
+        body = class_def.body.body if type(class_def.body) is cst.IndentedBlock else ()
+        return [stmt for stmt in body if type(stmt) is cst.FunctionDef]
 
     def method(self, class_def: cst.ClassDef, *names: str) -> cst.FunctionDef | None:
         for fn in self.methods(class_def):
@@ -688,15 +687,15 @@ class FileContext:
 
 def _names_an_attribute_or_keyword(parent: cst.CSTNode | None, node: cst.Name) -> bool:
     """``node`` is the ``b`` of ``a.b`` or the keyword of ``f(b=...)``: no variable."""
-    return (isinstance(parent, cst.Attribute) and parent.attr is node) or (
-        isinstance(parent, cst.Arg) and parent.keyword is node)
+    return (type(parent) is cst.Attribute and parent.attr is node) or (
+        type(parent) is cst.Arg and parent.keyword is node)
 
 
 def _tuple_parts(ctx: FileContext, method: cst.FunctionDef) -> tuple[Value | None, ...]:
     """The values every ``return a, b`` of ``method`` agrees on, part by part."""
     returned = [r.value for r in returns_of(method)]
     if not returned or not all(
-            isinstance(v, cst.Tuple) and not any(isinstance(e, cst.StarredElement)
+            type(v) is cst.Tuple and not any(type(e) is cst.StarredElement
                                                  for e in v.elements)
             for v in returned):
         return ()
@@ -723,11 +722,11 @@ def returns_of(node: cst.CSTNode) -> list[cst.Return]:
     """The ``return`` statements of a function (not of the functions inside it), found
     in its own tree: a statement's view of the file indexes only that statement."""
     found: list[cst.Return] = []
-    for child in (node.body,) if isinstance(node, cst.FunctionDef) else iter_children(node):
-        if isinstance(child, cst.Return):
+    for child in (node.body,) if type(node) is cst.FunctionDef else iter_children(node):
+        if type(child) is cst.Return:
             found.append(child)
-        elif isinstance(child, _statement_parts()) and not isinstance(
-                child, (cst.FunctionDef, cst.ClassDef)):
+        elif isinstance(child, _statement_parts()) and type(
+                child) not in (cst.FunctionDef, cst.ClassDef):
             found.extend(returns_of(child))
     return found
 
@@ -738,7 +737,7 @@ def _self_attributes(class_def: cst.ClassDef, name: str) -> list[cst.Attribute]:
     stack: list[cst.CSTNode] = [class_def.body]
     while stack:
         node = stack.pop()
-        if isinstance(node, cst.Attribute) and node.attr.value == name and (
+        if type(node) is cst.Attribute and node.attr.value == name and (
                 is_self_attribute(node)):
             found.append(node)
         stack.extend(iter_children(node))
@@ -747,9 +746,9 @@ def _self_attributes(class_def: cst.ClassDef, name: str) -> list[cst.Attribute]:
 
 def _empty_list(node: cst.BaseExpression) -> bool:
     """``[]`` or ``list()``, ``nn.ModuleList()`` with no argument."""
-    if isinstance(node, cst.List):
+    if type(node) is cst.List:
         return not node.elements
-    return isinstance(node, cst.Call) and not node.args and (
+    return type(node) is cst.Call and not node.args and (
         dotted_name(node.func) or "").rsplit(".", 1)[-1] in ("list", "ModuleList")
 
 
@@ -757,11 +756,11 @@ def _alike(values: list[Value | None]) -> Value | None:
     """The first of ``values`` when all are layers built the same way (one class, the same
     keyword arguments, as many positional ones), else None."""
     first = values[0] if values else None
-    if first is None or first.kind is not Kind.INSTANCE or not isinstance(first.node, cst.Call):
+    if first is None or first.kind is not Kind.INSTANCE or type(first.node) is not cst.Call:
         return None
     shape = _call_shape(first.node)
     for value in values[1:]:
-        if value is None or not first.same_as(value) or not isinstance(value.node, cst.Call) \
+        if value is None or not first.same_as(value) or type(value.node) is not cst.Call \
                 or _call_shape(value.node) != shape:
             return None
     return first

@@ -107,12 +107,12 @@ def merge(a: Env, b: Env) -> dict[str, Value]:
 def _is_main_guard(stmt: cst.If) -> bool:
     """``if __name__ == "__main__":`` with no ``else``."""
     test = stmt.test
-    if stmt.orelse is not None or not isinstance(test, cst.Comparison) or len(
-            test.comparisons) != 1 or not isinstance(test.comparisons[0].operator, cst.Equal):
+    if stmt.orelse is not None or type(test) is not cst.Comparison or len(
+            test.comparisons) != 1 or type(test.comparisons[0].operator) is not cst.Equal:
         return False
     sides = (test.left, test.comparisons[0].comparator)
-    names = [s.value for s in sides if isinstance(s, cst.Name)]
-    texts = [s.evaluated_value for s in sides if isinstance(s, cst.SimpleString)]
+    names = [s.value for s in sides if type(s) is cst.Name]
+    texts = [s.evaluated_value for s in sides if type(s) is cst.SimpleString]
     return names == ["__name__"] and texts == ["__main__"]
 
 
@@ -176,7 +176,7 @@ class Flow:
         self.local_names: set[str] = set()
         self.self_assignments: list[tuple[str, Value | None]] = []
         env: dict[str, Value] = {}
-        if isinstance(scope, cst.FunctionDef):
+        if type(scope) is cst.FunctionDef:
             env = self._parameters(scope)
             self.final = self._block(scope.body.body, env)  # type: ignore[arg-type]
         else:
@@ -192,7 +192,7 @@ class Flow:
             self.local_names.add(name)
             env[name] = self._parameter(fn, param)
         for star in (params.star_arg, params.star_kwarg):
-            if isinstance(star, cst.Param):
+            if type(star) is cst.Param:
                 self.local_names.add(star.name.value)
         return env
 
@@ -221,37 +221,37 @@ class Flow:
 
     def _statement(self, stmt: cst.CSTNode, env: dict[str, Value]) -> dict[str, Value]:
         self.before[stmt] = env
-        if isinstance(stmt, cst.SimpleStatementLine):
+        if type(stmt) is cst.SimpleStatementLine:
             for small in stmt.body:
                 self.before[small] = env
                 env = self._small(small, env)
             return env
-        if isinstance(stmt, cst.If):
+        if type(stmt) is cst.If:
             then = self._suite(stmt.body, env)
             other = self._orelse(stmt.orelse, env)
-            if isinstance(self.scope, cst.Module) and _is_main_guard(stmt):
+            if type(self.scope) is cst.Module and _is_main_guard(stmt):
                 return _script_merge(env, then, self._bound_outside(stmt))
             return merge(then, other)
-        if isinstance(stmt, (cst.For, cst.While)):
+        if type(stmt) in (cst.For, cst.While):
             inner = dict(env)
-            if isinstance(stmt, cst.For):
+            if type(stmt) is cst.For:
                 inner = self._bind_target(stmt.target, None, inner)
             first = self._suite(stmt.body, inner)
             # Second pass: the body's start also sees what the previous iteration left.
             second_start = merge(inner, first)
-            if isinstance(stmt, cst.For):
+            if type(stmt) is cst.For:
                 second_start = self._bind_target(stmt.target, None, second_start)
             end = self._suite(stmt.body, second_start)
             after = merge(env, end)
             if stmt.orelse is not None:
                 after = merge(after, self._suite(stmt.orelse.body, after))
             return after
-        if isinstance(stmt, cst.With):
+        if type(stmt) is cst.With:
             for item in stmt.items:
                 if item.asname is not None:
                     env = self._bind_target(item.asname.name, self.eval(item.item, env), env)
             return self._suite(stmt.body, env)
-        if isinstance(stmt, cst.Try):
+        if type(stmt) is cst.Try:
             body = self._suite(stmt.body, env)
             out = body
             for handler in stmt.handlers:
@@ -264,16 +264,16 @@ class Flow:
             if stmt.finalbody is not None:
                 out = self._suite(stmt.finalbody.body, out)
             return out
-        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+        if type(stmt) in (cst.FunctionDef, cst.ClassDef):
             self.local_names.add(stmt.name.value)
             out = dict(env)
             out.pop(stmt.name.value, None)
-            if isinstance(stmt, cst.ClassDef) and isinstance(self.scope, cst.Module):
+            if type(stmt) is cst.ClassDef and type(self.scope) is cst.Module:
                 reference = self._reference(stmt.name)
                 if reference is not None:
                     out[stmt.name.value] = reference
             return out
-        if isinstance(stmt, cst.Match):
+        if type(stmt) is cst.Match:
             out: dict[str, Value] | None = None
             for case in stmt.cases:
                 branch = self._suite(case.body, env)
@@ -291,7 +291,7 @@ class Flow:
                 for target in assign.targets:
                     names.update(target_names(target.target))
         for loop in index.loops:
-            if isinstance(loop, cst.For) and not index.is_inside(loop, guard):
+            if type(loop) is cst.For and not index.is_inside(loop, guard):
                 names.update(target_names(loop.target))
         for with_ in index.withs:
             if not index.is_inside(with_, guard):
@@ -305,22 +305,22 @@ class Flow:
     def _orelse(self, orelse: cst.If | cst.Else | None, env: dict[str, Value]) -> dict[str, Value]:
         if orelse is None:
             return env
-        if isinstance(orelse, cst.If):
+        if type(orelse) is cst.If:
             return self._statement(orelse, env)
         return self._suite(orelse.body, env)
 
     def _small(self, small: cst.BaseSmallStatement, env: dict[str, Value]) -> dict[str, Value]:
-        if isinstance(small, cst.Assign):
+        if type(small) is cst.Assign:
             value = self.eval(small.value, env)
             for target in small.targets:
                 env = self._bind_target(target.target, value, env, source=small.value)
             return env
-        if isinstance(small, cst.AnnAssign):
+        if type(small) is cst.AnnAssign:
             value = self.eval(small.value, env) if small.value is not None else None
             return self._bind_target(small.target, value, env)
-        if isinstance(small, cst.AugAssign):
+        if type(small) is cst.AugAssign:
             return self._bind_target(small.target, None, env)
-        if isinstance(small, (cst.Global, cst.Nonlocal)):
+        if type(small) in (cst.Global, cst.Nonlocal):
             return env
         return env
 
@@ -332,21 +332,21 @@ class Flow:
         source: cst.BaseExpression | None = None,
     ) -> dict[str, Value]:
         out = dict(env)
-        if isinstance(target, (cst.Tuple, cst.List)):
+        if type(target) in (cst.Tuple, cst.List):
             values: list[Value | None] = [None] * len(target.elements)
-            if isinstance(source, (cst.Tuple, cst.List)) and len(source.elements) == len(
+            if type(source) in (cst.Tuple, cst.List) and len(source.elements) == len(
                 target.elements
             ):
                 values = [self.eval(el.value, env) for el in source.elements]
             elif value is not None and value.kind is Kind.RESULT and not any(
-                    isinstance(el, cst.StarredElement) for el in target.elements):
+                    type(el) is cst.StarredElement for el in target.elements):
                 values = _parts(value, len(target.elements))  # ``out, hidden = self.rnn(x)``
             for element, element_value in zip(target.elements, values, strict=True):
                 out = self._bind_target(element.value, element_value, out)
             return out
-        if isinstance(target, cst.StarredElement):
+        if type(target) is cst.StarredElement:
             return self._bind_target(target.value, None, out)
-        if isinstance(target, cst.Name):
+        if type(target) is cst.Name:
             self.local_names.add(target.value)
             key = target.value
         elif is_self_attribute(target):
@@ -375,16 +375,16 @@ class Flow:
     def eval(self, node: cst.BaseExpression | None, env: Env) -> Value | None:
         if node is None:
             return None
-        if isinstance(node, cst.Name):
+        if type(node) is cst.Name:
             return self._name(node.value, env)
-        if isinstance(node, cst.Attribute):
+        if type(node) is cst.Attribute:
             if is_self_attribute(node):
                 key = f"self.{node.attr.value}"
                 return env.get(key) or self.class_attrs.get(node.attr.value)
             return self._reference(node)
-        if isinstance(node, cst.Call):
+        if type(node) is cst.Call:
             return self._call(node, env)
-        if isinstance(node, cst.Subscript):
+        if type(node) is cst.Subscript:
             sliced = self.eval(node.value, env)
             if sliced is not None and sliced.kind is Kind.RESULT and sliced.items:
                 return _item(sliced, node)  # ``self.rnn(x)[0]``: one part of a tuple
@@ -392,14 +392,14 @@ class Flow:
                 return replace(sliced, node=node)  # ``probs[:, 1]``: still probabilities
             if sliced is not None and sliced.qualname == _SAME_VALUES and sliced.items:
                 return sliced.items[0]  # ``scalers["price"]`` of a dict of scalers
-        if isinstance(node, cst.Dict):
+        if type(node) is cst.Dict:
             return self._same_values(node, env)
         return None
 
     def _same_values(self, node: cst.Dict, env: Env) -> Value | None:
         """``{"a": StandardScaler(), "b": StandardScaler()}``: a container whose every value
         is the same kind of object, so any key gives that object."""
-        values = [self.eval(el.value, env) if isinstance(el, cst.DictElement) else None
+        values = [self.eval(el.value, env) if type(el) is cst.DictElement else None
                   for el in node.elements]
         first = values[0] if values else None
         if first is None or first.kind is not Kind.INSTANCE or any(
@@ -412,7 +412,7 @@ class Flow:
             return env[name]
         if name in self.local_names:
             return None
-        if isinstance(self.scope, cst.FunctionDef):
+        if type(self.scope) is cst.FunctionDef:
             module_value = self.ctx.module_flow().final.get(name)
             if module_value is not None:
                 return module_value
@@ -426,7 +426,7 @@ class Flow:
 
     def _call(self, call: cst.Call, env: Env) -> Value | None:
         func = call.func
-        if isinstance(func, cst.Attribute) and not is_self_attribute(func):
+        if type(func) is cst.Attribute and not is_self_attribute(func):
             receiver = self.eval(func.value, env)
             name = func.attr.value
             if receiver is not None and receiver.kind is not Kind.REF and (
@@ -447,7 +447,7 @@ class Flow:
             return self.output_of(Value(Kind.INSTANCE, qualname=own, node=call,
                                         project_class=own), call)
         if callee is None:
-            if not isinstance(func, cst.Name):
+            if type(func) is not cst.Name:
                 return None
             made = self.ctx.returned_roles(call)
             if made:
@@ -502,15 +502,15 @@ class Flow:
         """The class whose method this is, when ``callee`` is the method's ``self``: a
         top-level class of the file, the method neither static nor a class method."""
         scope = self.scope
-        if callee is None or callee.kind is not Kind.PARAM or not isinstance(
-                scope, cst.FunctionDef) or not scope.params.params:
+        if callee is None or callee.kind is not Kind.PARAM or type(
+                scope) is not cst.FunctionDef or not scope.params.params:
             return None
         if callee.node is not scope.params.params[0] or any(
-                isinstance(d.decorator, cst.Name) and d.decorator.value in (
+                type(d.decorator) is cst.Name and d.decorator.value in (
                     "staticmethod", "classmethod") for d in scope.decorators):
             return None
         owner = self.ctx.index.parent(self.ctx.index.parent(scope) or scope)
-        if not isinstance(owner, cst.ClassDef) or (
+        if type(owner) is not cst.ClassDef or (
                 self.ctx.local_classes.get(owner.name.value) is not owner):
             return None
         return self.ctx.qualname_of_class(owner.name)
@@ -519,8 +519,8 @@ class Flow:
         if R.SEQUENTIAL not in entry.roles:
             return ()
         args = positional(call)
-        if len(args) == 1 and isinstance(args[0], (cst.List, cst.Tuple)):  # keras / flax
-            return tuple(self.eval(el.value, env) if not isinstance(el, cst.StarredElement)
+        if len(args) == 1 and type(args[0]) in (cst.List, cst.Tuple):  # keras / flax
+            return tuple(self.eval(el.value, env) if type(el) is not cst.StarredElement
                          else None for el in args[0].elements)
         if any(arg.star for arg in call.args):
             return (None,)
@@ -547,12 +547,12 @@ class Flow:
 
 def _item(result: Value, node: cst.Subscript) -> Value | None:
     """``result[i]`` of a result made of parts, for a literal ``i``; else unknown."""
-    if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+    if len(node.slice) != 1 or type(node.slice[0].slice) is not cst.Index:
         return None
     index = node.slice[0].slice.value
-    negative = isinstance(index, cst.UnaryOperation) and isinstance(index.operator, cst.Minus)
+    negative = type(index) is cst.UnaryOperation and type(index.operator) is cst.Minus
     literal = index.expression if negative else index  # type: ignore[attr-defined]
-    if not isinstance(literal, cst.Integer):
+    if type(literal) is not cst.Integer:
         return None
     position = -int(literal.value) if negative else int(literal.value)
     if not -len(result.items) <= position < len(result.items):
@@ -585,7 +585,7 @@ def _output_parts(instance: Value, call: cst.Call) -> tuple[Value | None, ...]:
     if not outputs:
         return ()
     unless = entry.options.get("outputs_unless")  # type: ignore[union-attr]
-    if not isinstance(instance.node, cst.Call) or any(arg.star for arg in instance.node.args) \
+    if type(instance.node) is not cst.Call or any(arg.star for arg in instance.node.args) \
             or (unless and any(arg.keyword is not None and arg.keyword.value == unless
                                for arg in instance.node.args)):
         return ()

@@ -44,8 +44,8 @@ class Bindings:
             p.name.value: p for p in (*params.posonly_params, *params.params,
                                       *params.kwonly_params)}
         self.star_params = {star.name.value for star in (params.star_arg, params.star_kwarg)
-                            if isinstance(star, cst.Param)}
-        body = fn.body.body if isinstance(fn.body, cst.IndentedBlock) else ()
+                            if type(star) is cst.Param}
+        body = fn.body.body if type(fn.body) is cst.IndentedBlock else ()
         self.top: dict[int, int] = {id(stmt): i for i, stmt in enumerate(body)}
         counts: dict[str, int] = {}
         for name in _bound_names(fn.body):
@@ -168,11 +168,11 @@ def _top_position(ctx: FileFacts, fn: cst.FunctionDef, node: cst.CSTNode,
 
 def _plain_assignment(stmt: cst.CSTNode) -> tuple[str, cst.BaseExpression] | None:
     """``name = value`` alone on its line: the name and the value."""
-    if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+    if type(stmt) is not cst.SimpleStatementLine or len(stmt.body) != 1:
         return None
     small = stmt.body[0]
-    if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(
-            small.targets[0].target, cst.Name):
+    if type(small) is cst.Assign and len(small.targets) == 1 and type(
+            small.targets[0].target) is cst.Name:
         return small.targets[0].target.value, small.value
     return None
 
@@ -186,23 +186,23 @@ def _bound_names(root: cst.CSTNode) -> Iterator[str]:
     stack = [root]
     while stack:
         node = stack.pop()
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+        if type(node) in (cst.FunctionDef, cst.ClassDef):
             yield node.name.value
             continue
-        if isinstance(node, cst.Assign):
+        if type(node) is cst.Assign:
             for target in node.targets:
                 yield from _target_names(target.target)
             continue
-        if isinstance(node, (cst.Import, cst.ImportFrom)):
-            if not isinstance(node.names, cst.ImportStar):
+        if type(node) in (cst.Import, cst.ImportFrom):
+            if type(node.names) is not cst.ImportStar:
                 for alias in node.names:
                     bound = alias.asname.name if alias.asname is not None else alias.name
-                    while isinstance(bound, cst.Attribute):  # ``import a.b`` binds ``a``
+                    while type(bound) is cst.Attribute:  # ``import a.b`` binds ``a``
                         bound = bound.value
-                    if isinstance(bound, cst.Name):
+                    if type(bound) is cst.Name:
                         yield bound.value
             continue
-        if isinstance(node, (cst.Global, cst.Nonlocal)):
+        if type(node) in (cst.Global, cst.Nonlocal):
             yield from (item.name.value for item in node.names)
             continue
         target = _binding_target(node)
@@ -214,15 +214,15 @@ def _bound_names(root: cst.CSTNode) -> Iterator[str]:
 
 def _binding_target(node: cst.CSTNode) -> cst.CSTNode | None:
     """What the one-target binding construct ``node`` binds, if it is one."""
-    if isinstance(node, (cst.AnnAssign, cst.AugAssign, cst.For, cst.Del)):
+    if type(node) in (cst.AnnAssign, cst.AugAssign, cst.For, cst.Del):
         return node.target
-    if isinstance(node, cst.WithItem) and node.asname is not None:
+    if type(node) is cst.WithItem and node.asname is not None:
         return node.asname.name
-    if isinstance(node, (cst.ExceptHandler, cst.ExceptStarHandler)) and node.name is not None:
+    if type(node) in (cst.ExceptHandler, cst.ExceptStarHandler) and node.name is not None:
         return node.name.name
-    if isinstance(node, (cst.MatchAs, cst.MatchStar)) and node.name is not None:
+    if type(node) in (cst.MatchAs, cst.MatchStar) and node.name is not None:
         return node.name
-    if isinstance(node, cst.MatchMapping) and node.rest is not None:
+    if type(node) is cst.MatchMapping and node.rest is not None:
         return node.rest
     return None
 
@@ -230,10 +230,10 @@ def _binding_target(node: cst.CSTNode) -> cst.CSTNode | None:
 def _target_names(target: cst.CSTNode) -> Iterator[str]:
     """The plain names a target binds (``a``, ``a, (b, *c)``); an attribute or a subscript
     binds none."""
-    if isinstance(target, cst.Name):
+    if type(target) is cst.Name:
         yield target.value
-    elif isinstance(target, (cst.Tuple, cst.List)):
+    elif type(target) in (cst.Tuple, cst.List):
         for element in target.elements:
             yield from _target_names(element.value)
-    elif isinstance(target, cst.StarredElement):
+    elif type(target) is cst.StarredElement:
         yield from _target_names(target.value)

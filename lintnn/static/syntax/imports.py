@@ -50,10 +50,10 @@ def canonical(qualname: str) -> str:
 def dotted_name(node: cst.BaseExpression) -> str | None:
     """``a.b.c`` for a chain of Name/Attribute nodes, else None."""
     parts: list[str] = []
-    while isinstance(node, cst.Attribute):
+    while type(node) is cst.Attribute:
         parts.append(node.attr.value)
         node = node.value
-    if isinstance(node, cst.Name):
+    if type(node) is cst.Name:
         parts.append(node.value)
         return ".".join(reversed(parts))
     return None
@@ -94,9 +94,9 @@ class ImportMap:
 
     def add_import_from(self, node: cst.ImportFrom) -> None:
         base = self._resolve_relative(node)
-        if base and isinstance(node.names, cst.ImportStar):
+        if base and type(node.names) is cst.ImportStar:
             self.star_modules.append(base)
-        if base is None or isinstance(node.names, cst.ImportStar):
+        if base is None or type(node.names) is cst.ImportStar:
             return
         for alias in node.names:
             name = _module_name(alias.name)
@@ -174,7 +174,7 @@ class _ImportCollector:
         return False
 
     def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        if isinstance(node.target, cst.Name):
+        if type(node.target) is cst.Name:
             self.assigned.add(node.target.value)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:

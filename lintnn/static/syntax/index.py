@@ -16,6 +16,24 @@ import libcst as cst
 from lintnn.static.syntax.imports import ImportMap
 
 _UNKNOWN = object()
+# Exact node classes (``type(node) in``): isinstance on libcst's classes, which are ABCs,
+# is slow where it fails, and the walks up the tree fail at most nodes.
+_SCOPES = frozenset({cst.FunctionDef, cst.ClassDef, cst.Lambda})
+
+
+def _concrete(*bases: type) -> frozenset[type]:
+    """Every concrete libcst class below ``bases``."""
+    found: set[type] = set()
+    todo = list(bases)
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if not getattr(cls, "__abstractmethods__", None):
+            found.add(cls)
+    return frozenset(found)
+
+
+_STATEMENTS = _concrete(cst.BaseSmallStatement, cst.BaseCompoundStatement)
 # The node lists of an index (what :meth:`NodeIndex.within` is asked about).
 _LISTS = ("calls", "functions", "classes", "loops", "withs", "returns", "assignments")
 
@@ -239,16 +257,18 @@ class NodeIndex:
         above_first = set(self.ancestors(first))
         for ancestor in self.ancestors(second):
             if ancestor in above_first:
-                return isinstance(ancestor, cst.If)
+                return type(ancestor) is cst.If
         return False
 
     def enclosing(self, node: cst.CSTNode, kinds: type | tuple[type, ...]) -> cst.CSTNode | None:
-        """The nearest ancestor of one of ``kinds``, not crossing a function or class."""
-        scopes = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+        """The nearest ancestor of one of ``kinds`` (concrete node classes), not crossing a
+        function or class."""
+        wanted = set(kinds) if isinstance(kinds, tuple) else {kinds}
         for ancestor in self.ancestors(node):
-            if isinstance(ancestor, kinds):
+            kind = type(ancestor)
+            if kind in wanted:
                 return ancestor
-            if isinstance(ancestor, scopes):
+            if kind in _SCOPES:
                 return None
         return None
 
@@ -257,7 +277,7 @@ class NodeIndex:
         if found is _UNKNOWN:  # remembered: rules ask this of every call, many times
             found = None
             for ancestor in self.ancestors(node):
-                if isinstance(ancestor, cst.FunctionDef):
+                if type(ancestor) is cst.FunctionDef:
                     found = ancestor
                     break
             self._function_of[node] = found
@@ -266,19 +286,19 @@ class NodeIndex:
     def enclosing_class(self, node: cst.CSTNode) -> cst.ClassDef | None:
         """The class whose method (at any depth of nesting in it) contains ``node``."""
         for ancestor in self.ancestors(node):
-            if isinstance(ancestor, cst.ClassDef):
+            if type(ancestor) is cst.ClassDef:
                 return ancestor
         return None
 
     def enclosing_loops(self, node: cst.CSTNode) -> list[cst.For | cst.While]:
         """Loops around ``node`` inside its function, innermost first."""
         loops: list[cst.For | cst.While] = []
-        scopes, kinds = (cst.FunctionDef, cst.ClassDef, cst.Lambda), (cst.For, cst.While)
         for ancestor in self.ancestors(node):
-            if isinstance(ancestor, scopes):
+            kind = type(ancestor)
+            if kind in _SCOPES:
                 break
-            if isinstance(ancestor, kinds):
-                loops.append(ancestor)
+            if kind is cst.For or kind is cst.While:
+                loops.append(ancestor)  # type: ignore[arg-type]
         return loops
 
     def innermost_loop(self, node: cst.CSTNode) -> cst.For | cst.While | None:
@@ -289,7 +309,7 @@ class NodeIndex:
     def statement_of(self, node: cst.CSTNode) -> cst.CSTNode:
         """The simple or compound statement that contains an expression."""
         current: cst.CSTNode = node
-        while not isinstance(current, (cst.BaseSmallStatement, cst.BaseCompoundStatement)):
+        while type(current) not in _STATEMENTS:
             parent = self.parents.get(current)
             if parent is None:
                 return current

@@ -69,40 +69,40 @@ def argument(
 
 def method_name(call: cst.Call) -> str | None:
     """``x.foo(...)`` -> ``"foo"``."""
-    if isinstance(call.func, cst.Attribute):
+    if type(call.func) is cst.Attribute:
         return call.func.attr.value
     return None
 
 
 def bool_value(node: cst.BaseExpression | None) -> bool | None:
-    if isinstance(node, cst.Name) and node.value in ("True", "False"):
+    if type(node) is cst.Name and node.value in ("True", "False"):
         return node.value == "True"
     return None
 
 
 def int_value(node: cst.BaseExpression | None) -> int | None:
-    if isinstance(node, cst.Integer):
+    if type(node) is cst.Integer:
         return int(node.evaluated_value)
     if (
-        isinstance(node, cst.UnaryOperation)
-        and isinstance(node.operator, cst.Minus)
-        and isinstance(node.expression, cst.Integer)
+        type(node) is cst.UnaryOperation
+        and type(node.operator) is cst.Minus
+        and type(node.expression) is cst.Integer
     ):
         return -int(node.expression.evaluated_value)
     return None
 
 
 def float_value(node: cst.BaseExpression | None) -> float | None:
-    if isinstance(node, (cst.Integer, cst.Float)):
+    if type(node) in (cst.Integer, cst.Float):
         return float(node.evaluated_value)
-    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+    if type(node) is cst.UnaryOperation and type(node.operator) is cst.Minus:
         inner = float_value(node.expression)
         return -inner if inner is not None else None
     return None
 
 
 def string_value(node: cst.BaseExpression | None) -> str | None:
-    if isinstance(node, cst.SimpleString):
+    if type(node) is cst.SimpleString:
         value = node.evaluated_value
         return value if isinstance(value, str) else None
     return None
@@ -110,10 +110,10 @@ def string_value(node: cst.BaseExpression | None) -> str | None:
 
 def target_names(target: cst.BaseExpression) -> Iterator[str]:
     """Every plain or dotted name bound by an assignment target (tuples unpacked)."""
-    if isinstance(target, (cst.Tuple, cst.List)):
+    if type(target) in (cst.Tuple, cst.List):
         for element in target.elements:
             yield from target_names(element.value)
-    elif isinstance(target, cst.StarredElement):
+    elif type(target) is cst.StarredElement:
         yield from target_names(target.value)
     else:
         name = dotted_name(target)
@@ -127,7 +127,7 @@ def names_in(node: cst.CSTNode) -> list[cst.Name]:
     todo: list[cst.CSTNode] = [node]
     while todo:
         current = todo.pop()
-        if isinstance(current, cst.Name):
+        if type(current) is cst.Name:
             found.append(current)
         else:
             todo.extend(iter_children(current))
@@ -136,8 +136,8 @@ def names_in(node: cst.CSTNode) -> list[cst.Name]:
 
 def is_self_attribute(node: cst.BaseExpression, attr: str | None = None) -> bool:
     return (
-        isinstance(node, cst.Attribute)
-        and isinstance(node.value, cst.Name)
+        type(node) is cst.Attribute
+        and type(node.value) is cst.Name
         and node.value.value == "self"
         and (attr is None or node.attr.value == attr)
     )

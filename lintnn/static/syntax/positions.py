@@ -75,7 +75,7 @@ def statement_lines(module: cst.Module, body: list[Span]) -> list[int] | None:
         if position >= len(body):
             return None
         lines.append(body[position].lineno)
-        position += len(stmt.body) if isinstance(stmt, cst.SimpleStatementLine) else 1
+        position += len(stmt.body) if type(stmt) is cst.SimpleStatementLine else 1
     return lines if position == len(body) else None
 
 

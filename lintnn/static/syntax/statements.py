@@ -83,14 +83,14 @@ def statements(module: cst.Module, spans: list[Span], text: str) -> list[Stateme
     out: list[Statement] = []
     position = 0
     for node in module.body:
-        count = len(node.body) if isinstance(node, cst.SimpleStatementLine) else 1
+        count = len(node.body) if type(node) is cst.SimpleStatementLine else 1
         if position + count > len(spans):
             return None
         first, last = spans[position], spans[position + count - 1]
         position += count
         end = starts[min(last.end, len(starts) - 1)]
         out.append(Statement(node, first.lineno, text[starts[first.first - 1]:end],
-                             isinstance(node, (cst.FunctionDef, cst.ClassDef))))
+                             type(node) in (cst.FunctionDef, cst.ClassDef)))
     return out if position == len(spans) else None
 
 
