@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import functools
 import itertools
 from collections.abc import Iterator, Sequence
 
@@ -16,24 +17,27 @@ import libcst as cst
 from lintnn.static.syntax.imports import ImportMap
 
 _UNKNOWN = object()
+
+
 # Exact node classes (``type(node) in``): isinstance on libcst's classes, which are ABCs,
-# is slow where it fails, and the walks up the tree fail at most nodes.
-_SCOPES = frozenset({cst.FunctionDef, cst.ClassDef, cst.Lambda})
+# is slow where it fails, and the walks up the tree fail at most nodes. Made on first use
+# (libcst is loaded only when a file is parsed).
+@functools.cache
+def _scopes() -> frozenset[type]:
+    return frozenset({cst.FunctionDef, cst.ClassDef, cst.Lambda})
 
 
-def _concrete(*bases: type) -> frozenset[type]:
-    """Every concrete libcst class below ``bases``."""
+@functools.cache
+def _statements() -> frozenset[type]:
+    """Every concrete libcst statement class (small or compound)."""
     found: set[type] = set()
-    todo = list(bases)
+    todo: list[type] = [cst.BaseSmallStatement, cst.BaseCompoundStatement]
     while todo:
         cls = todo.pop()
         todo.extend(cls.__subclasses__())
         if not getattr(cls, "__abstractmethods__", None):
             found.add(cls)
     return frozenset(found)
-
-
-_STATEMENTS = _concrete(cst.BaseSmallStatement, cst.BaseCompoundStatement)
 # The node lists of an index (what :meth:`NodeIndex.within` is asked about).
 _LISTS = ("calls", "functions", "classes", "loops", "withs", "returns", "assignments")
 
@@ -264,11 +268,12 @@ class NodeIndex:
         """The nearest ancestor of one of ``kinds`` (concrete node classes), not crossing a
         function or class."""
         wanted = set(kinds) if isinstance(kinds, tuple) else {kinds}
+        scopes = _scopes()
         for ancestor in self.ancestors(node):
             kind = type(ancestor)
             if kind in wanted:
                 return ancestor
-            if kind in _SCOPES:
+            if kind in scopes:
                 return None
         return None
 
@@ -293,9 +298,10 @@ class NodeIndex:
     def enclosing_loops(self, node: cst.CSTNode) -> list[cst.For | cst.While]:
         """Loops around ``node`` inside its function, innermost first."""
         loops: list[cst.For | cst.While] = []
+        scopes = _scopes()
         for ancestor in self.ancestors(node):
             kind = type(ancestor)
-            if kind in _SCOPES:
+            if kind in scopes:
                 break
             if kind is cst.For or kind is cst.While:
                 loops.append(ancestor)  # type: ignore[arg-type]
@@ -309,7 +315,8 @@ class NodeIndex:
     def statement_of(self, node: cst.CSTNode) -> cst.CSTNode:
         """The simple or compound statement that contains an expression."""
         current: cst.CSTNode = node
-        while type(current) not in _STATEMENTS:
+        kinds = _statements()
+        while type(current) not in kinds:
             parent = self.parents.get(current)
             if parent is None:
                 return current
