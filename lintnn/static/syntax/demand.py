@@ -25,6 +25,7 @@ import libcst as cst
 
 from lintnn.static.syntax.dataflow import FileFacts, Flow, Value
 from lintnn.static.syntax.index import iter_children
+from lintnn.static.syntax.nodes import target_names
 
 _ABSENT: Value | None = None  # a name the function has not bound at that point
 
@@ -227,13 +228,7 @@ def _binding_target(node: cst.CSTNode) -> cst.CSTNode | None:
     return None
 
 
-def _target_names(target: cst.CSTNode) -> Iterator[str]:
+def _target_names(target: cst.BaseExpression) -> Iterator[str]:
     """The plain names a target binds (``a``, ``a, (b, *c)``); an attribute or a subscript
     binds none."""
-    if type(target) is cst.Name:
-        yield target.value
-    elif type(target) in (cst.Tuple, cst.List):
-        for element in target.elements:
-            yield from _target_names(element.value)
-    elif type(target) is cst.StarredElement:
-        yield from _target_names(target.value)
+    return (name for name in target_names(target) if "." not in name)
