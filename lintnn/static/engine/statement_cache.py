@@ -56,6 +56,7 @@ from lintnn.static.syntax.statements import (
     Statement,
     line_offsets,
     statements,
+    top_path,
     top_statement,
 )
 
@@ -170,17 +171,10 @@ class _Check:
         """The read key of what holds ``node``: the member of a class (a method, a class
         attribute) when it lies inside one, so that a read of one method is not undone by
         an edit of another; else its top-level statement's. None inside ``group``."""
-        parents, module = self.ctx.index.parents, self.ctx.module
-        below: cst.CSTNode | None = None  # the child of ``current`` on the path
-        under: cst.CSTNode | None = None  # the child of ``below`` on the path
-        current = node
-        while True:
-            parent = parents.get(current)
-            if parent is None:
-                return _NEVER
-            if parent is module:
-                break
-            current, below, under = parent, current, below
+        path = top_path(node, self.ctx.index.parents, self.ctx.module)
+        if path is None:
+            return _NEVER
+        current, below, under = path
         position = self.order.get(id(current))
         if position is None:
             return _NEVER

@@ -97,11 +97,20 @@ def statements(module: cst.Module, spans: list[Span], text: str) -> list[Stateme
 def top_statement(node: cst.CSTNode, parents: Mapping[cst.CSTNode, cst.CSTNode],
                   module: cst.Module) -> cst.CSTNode | None:
     """The top-level statement that holds ``node``; None for the module or a stray node."""
-    current = node
+    found = top_path(node, parents, module)
+    return found[0] if found is not None else None
+
+
+def top_path(node: cst.CSTNode, parents: Mapping[cst.CSTNode, cst.CSTNode],
+             module: cst.Module) -> tuple[cst.CSTNode, cst.CSTNode | None,
+                                          cst.CSTNode | None] | None:
+    """The top-level statement that holds ``node``, its child on the way down to ``node``
+    and that child's child (None past ``node``); None for the module or a stray node."""
+    current, below, under = node, None, None
     while True:
         parent = parents.get(current)
         if parent is None:
             return None
         if parent is module:
-            return current
-        current = parent
+            return current, below, under
+        current, below, under = parent, current, below
