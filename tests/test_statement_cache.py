@@ -722,3 +722,27 @@ def test_a_method_read_is_keyed_by_its_class_outline(engines: tuple[Engine, Engi
     assert _rechecked(cache, lambda: _check(full, incremental, path, based)) == 3 * local
     inside = based.replace("self.lr * 2", "self.lr + 2")
     assert _rechecked(cache, lambda: _check(full, incremental, path, inside)) == local
+
+
+def test_an_edit_of_a_class_nested_in_a_factory_rechecks_its_users(
+        engines: tuple[Engine, Engine]) -> None:
+    """``accuracy`` judges the model that ``get_model`` builds from its nested class: the
+    batch norm removed from that class (another statement) removes the finding."""
+    full, incremental = engines
+    path = Path("nested_buffer.py")
+    text = ("import torch\nimport torch.nn as nn\n\n\ndef get_model():\n"
+            "    class Net(nn.Module):\n        def __init__(self):\n"
+            "            super().__init__()\n            self.norm = nn.BatchNorm1d(4)\n\n"
+            "        def forward(self, x):\n            return self.norm(x)\n\n"
+            "    model = Net()\n    return model, nn.CrossEntropyLoss()\n\n\n"
+            "def accuracy(x, model):\n    with torch.no_grad():\n        return model(x)\n\n\n"
+            "model, loss_fn = get_model()\nfor x, y in loader:\n"
+            "    loss_fn(model(x), y).backward()\n    print(accuracy(x, model))\n")
+
+    def flagged(result: RunResult) -> bool:
+        return [d.code for d in result.diagnostics if d.code == "NN201"] == ["NN201"]
+
+    assert flagged(_check(full, incremental, path, text))
+    assert not flagged(_check(full, incremental, path,
+                              text.replace("nn.BatchNorm1d(4)", "nn.Identity()")))
+    assert flagged(_check(full, incremental, path, text))

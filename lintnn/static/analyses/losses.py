@@ -200,8 +200,7 @@ def _project_part_producers(ctx: FileContext, value: Value | None,
     if value is None or value.part is None:
         return None
     class_qualname, position = value.part
-    local = ctx.local_classes.get(class_qualname.rsplit(".", 1)[-1])
-    if local is not None and ctx.class_qualname(local) == class_qualname:
+    if ctx.class_named(class_qualname) is not None:
         return None  # read here (``FileContext.part_value``)
     whole = Value(Kind.RESULT, node=value.node, project_class=class_qualname)
     call = _model_call(ctx, whole)
@@ -246,8 +245,8 @@ def _file_model_output(ctx: FileContext, value: Value, depth: int = 0) -> Value 
     the output of the last layer of the list its instance was built with."""
     if depth > 4 or value.project_class is None or value.candidates:
         return None
-    class_def = ctx.local_classes.get(value.project_class.rsplit(".", 1)[-1])
-    if class_def is None or ctx.class_qualname(class_def) != value.project_class:
+    class_def = ctx.class_named(value.project_class)
+    if class_def is None:
         return None
     ctx.depends_on(class_def)
     method = ctx.method(class_def, "forward", "__call__")

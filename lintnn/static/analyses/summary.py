@@ -31,7 +31,7 @@ _TRAINING_POSITION = 2  # F.dropout(input, p, training), torch.dropout(input, p,
 
 def summarize_classes(ctx: FileContext) -> list[ClassSummary]:
     calls_by_class = calls_by_outer_class(ctx, ctx.index.calls)
-    return [_summarize(ctx, c, calls_by_class) for c in ctx.local_classes.values()]
+    return [_summarize(ctx, c, calls_by_class) for c in ctx.file_classes]
 
 
 def calls_by_outer_class(
@@ -51,7 +51,7 @@ def calls_by_outer_class(
 
 def summarize_class(ctx: FileContext, class_def: cst.ClassDef,
                     calls_by_class: dict[cst.ClassDef, list[cst.Call]]) -> ClassSummary:
-    """The summary of one top-level class; ``calls_by_class`` must hold its calls."""
+    """The summary of one class of the file; ``calls_by_class`` must hold its calls."""
     return _summarize(ctx, class_def, calls_by_class)
 
 

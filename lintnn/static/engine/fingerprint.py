@@ -37,7 +37,7 @@ class Fingerprints:
             tuple(imports.star_modules), tuple(sorted(imports.bound)) if imports.star_modules
             else (),
             tuple(sorted(ctx.frameworks)), tuple(sorted(ctx.local_classes)),
-            ctx.sole_model_class, ctx.call_graph.names_key(),
+            tuple(ctx.nested_classes), ctx.sole_model_class, ctx.call_graph.names_key(),
             self.environment(self._flow.final),
         )
 

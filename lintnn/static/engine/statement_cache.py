@@ -63,9 +63,9 @@ from lintnn.static.syntax.statements import (
 # FileContext attributes a view shares with the file's context; helpers' caches
 # (``_mode_index``, ``_data_calls``...) are left out, as they depend on the node lists.
 _SHARED = frozenset({"path", "source", "module", "module_name", "is_package", "imports",
-                     "frameworks", "local_classes", "_flows", "_class_attrs", "call_graph",
-                     "_param_values", "_bindings", "sole_model_class", "_returned", "_models",
-                     "_callees", "unread", "reads"})
+                     "frameworks", "local_classes", "nested_classes", "_nested_names", "_flows",
+                     "_class_attrs", "call_graph", "_param_values", "_bindings",
+                     "sole_model_class", "_returned", "_models", "_callees", "unread", "reads"})
 
 Conditional = tuple[Diagnostic, tuple[Requirement, ...]]
 _NEVER = object()  # the key of a read node outside every top-level statement
@@ -427,21 +427,25 @@ class StatementCache:
         summaries: list[ClassSummary] = []
         elsewhere: dict[cst.ClassDef, list[cst.Call]] | None = None
         try:
-            for class_def in ctx.local_classes.values():
-                position = check.order.get(id(class_def))
+            for class_def in ctx.file_classes:
+                position = check.position_of(class_def)
                 key = check.keys[position] if position is not None else None
                 if key is None:
                     if elsewhere is None:
                         elsewhere = calls_by_outer_class(ctx, check.view(-1).calls)
                     summaries.append(summarize_class(ctx, class_def, elsewhere))
                     continue
-                kept = self._summaries.get(key)
+                nested = check.statements[position].node is not class_def  # in a function
+                kept_as = (key, ctx.class_qualname(class_def)) if nested else key
+                kept = self._summaries.get(kept_as)
                 if kept is None or not all(check.has(read) for read in kept[1]):
-                    calls = {class_def: check.view(position).calls}
+                    calls = check.view(position).calls
                     with ctx.reads.collecting() as frame:
-                        summary = summarize_class(ctx, class_def, calls)
-                    kept = self._summaries[key] = (summary, _read_keys(check, position, frame))
-                used.add(key)
+                        summary = summarize_class(ctx, class_def, calls_by_outer_class(
+                            ctx, calls) if nested else {class_def: calls})
+                    kept = self._summaries[kept_as] = (
+                        summary, _read_keys(check, position, frame))
+                used.add(kept_as)
                 summaries.append(kept[0])
         except Exception:  # the index is best effort: a class we cannot summarise is unknown
             return []

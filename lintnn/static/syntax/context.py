@@ -158,6 +158,8 @@ class FileContext:
         self.local_classes = {c.name.value: c for c in self.index.classes
                               if self.index.enclosing_class(c) is None
                               and self.index.enclosing_function(c) is None}
+        self.nested_classes = _nested_classes(self)
+        self._nested_names = {id(c): q for q, c in self.nested_classes.items()}
         self._flows: dict[cst.CSTNode, Flow] = {}
         self._class_attrs: dict[cst.ClassDef, dict[str, Value]] = {}
         self._param_values: dict[cst.Param, Value | None] = {}
@@ -210,6 +212,8 @@ class FileContext:
     def may_be_project_class(self, qualname: str) -> bool:
         """True for a class the project may define (so the project index may know it): a
         class of this file, whatever its case, or a capitalized name from elsewhere."""
+        if qualname in self.nested_classes:
+            return True
         last = qualname.rsplit(".", 1)[-1]
         if last in self.local_classes and qualname == self.class_qualname(self.local_classes[last]):
             return True
@@ -421,8 +425,8 @@ class FileContext:
         """What each part of a file's class output is, when every ``return`` of its
         forward (``__call__``, ``call``) is a tuple of one length: ``return validity,
         label``. A part the returns disagree on is None; () when the output is no tuple."""
-        class_def = self.local_classes.get(class_qualname.rsplit(".", 1)[-1])
-        if class_def is None or self.class_qualname(class_def) != class_qualname:
+        class_def = self.class_named(class_qualname)
+        if class_def is None:
             return ()
         self.depends_on(class_def)
         if class_qualname in self._items:
@@ -629,8 +633,28 @@ class FileContext:
         return None
 
     def class_qualname(self, class_def: cst.ClassDef) -> str:
+        """``module.Name``; ``module.function.<locals>.Name`` for a class defined in a
+        function (see :func:`_nested_classes`)."""
+        nested = self._nested_names.get(id(class_def))
+        if nested is not None:
+            return nested
         name = class_def.name.value
         return f"{self.module_name}.{name}" if self.module_name else name
+
+    def class_named(self, qualname: str) -> cst.ClassDef | None:
+        """The class of this file whose :meth:`class_qualname` is ``qualname``."""
+        nested = self.nested_classes.get(qualname)
+        if nested is not None:
+            return nested
+        class_def = self.local_classes.get(qualname.rsplit(".", 1)[-1])
+        return class_def if class_def is not None and (
+            self.class_qualname(class_def) == qualname) else None
+
+    @property
+    def file_classes(self) -> list[cst.ClassDef]:
+        """The classes the project index summarises: top-level ones, then those defined in
+        a function."""
+        return [*self.local_classes.values(), *self.nested_classes.values()]
 
     def is_module_class(self, class_def: cst.ClassDef) -> bool:
         """True when a base class is a framework module or any non-framework class."""
@@ -683,6 +707,33 @@ class FileContext:
     @staticmethod
     def is_result(value: Value | None) -> bool:
         return value is not None and value.kind is Kind.RESULT
+
+
+def _nested_classes(ctx: FileContext) -> dict[str, cst.ClassDef]:
+    """The classes defined in a function (at any depth of its statements, in no class):
+    ``def get_model(): class Net(nn.Module): ...; return Net()``, by a qualified name like
+    Python's ``__qualname__`` (``module.get_model.<locals>.Net``), numbered from the second
+    on where one name is made twice (a notebook that redefines ``get_model``). Values see
+    them only in their function's flow, where their name is bound."""
+    found: dict[str, cst.ClassDef] = {}
+    index = ctx.index
+    for class_def in index.classes:
+        if index.enclosing_class(class_def) is not None:
+            continue
+        functions = [a.name.value for a in index.ancestors(class_def)
+                     if type(a) is cst.FunctionDef]
+        if not functions:
+            continue
+        path = ".<locals>.".join(reversed(functions))
+        qualname = f"{path}.<locals>.{class_def.name.value}"
+        if ctx.module_name:
+            qualname = f"{ctx.module_name}.{qualname}"
+        number, unique = 1, qualname
+        while unique in found:
+            number += 1
+            unique = f"{qualname}#{number}"
+        found[unique] = class_def
+    return found
 
 
 def _names_an_attribute_or_keyword(parent: cst.CSTNode | None, node: cst.Name) -> bool:

@@ -146,6 +146,9 @@ class FileFacts(Protocol):
     index: NodeIndex
     frameworks: frozenset[str]
     local_classes: dict[str, cst.ClassDef]
+    nested_classes: dict[str, cst.ClassDef]
+
+    def class_qualname(self, class_def: cst.ClassDef) -> str: ...
 
     def qualname_of_class(self, node: cst.BaseExpression) -> str | None: ...
 
@@ -272,6 +275,10 @@ class Flow:
                 reference = self._reference(stmt.name)
                 if reference is not None:
                     out[stmt.name.value] = reference
+            elif type(stmt) is cst.ClassDef:  # ``class Net(nn.Module)`` inside ``get_model``
+                qualname = self.ctx.class_qualname(stmt)
+                if qualname in self.ctx.nested_classes:
+                    out[stmt.name.value] = Value(Kind.REF, qualname=qualname, node=stmt.name)
             return out
         if type(stmt) is cst.Match:
             out: dict[str, Value] | None = None
@@ -510,10 +517,12 @@ class Flow:
                     "staticmethod", "classmethod") for d in scope.decorators):
             return None
         owner = self.ctx.index.parent(self.ctx.index.parent(scope) or scope)
-        if type(owner) is not cst.ClassDef or (
-                self.ctx.local_classes.get(owner.name.value) is not owner):
+        if type(owner) is not cst.ClassDef:
             return None
-        return self.ctx.qualname_of_class(owner.name)
+        if self.ctx.local_classes.get(owner.name.value) is owner:
+            return self.ctx.qualname_of_class(owner.name)
+        qualname = self.ctx.class_qualname(owner)
+        return qualname if qualname in self.ctx.nested_classes else None
 
     def _layers(self, call: cst.Call, entry: Entry, env: Env) -> tuple[Value | None, ...]:
         if R.SEQUENTIAL not in entry.roles:
