@@ -466,7 +466,7 @@ def _read_keys(check: _Check, group: int, frame: Frame) -> tuple[Hashable, ...]:
             *((_MENTIONS, name, check.mentions_key(name)) for name in mentioned))
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=256)  # the classes of the open buffers; each holds its texts
 def _member_keys(text: str, environment: int,
                  counts: tuple[int, ...]) -> tuple[Hashable, ...] | None:
     """The read keys of a class's members, given the class statement's text, the number
