@@ -746,3 +746,27 @@ def test_an_edit_of_a_class_nested_in_a_factory_rechecks_its_users(
     assert not flagged(_check(full, incremental, path,
                               text.replace("nn.BatchNorm1d(4)", "nn.Identity()")))
     assert flagged(_check(full, incremental, path, text))
+
+
+@pytest.mark.parametrize("incremental", [False, True])
+def test_a_check_leaves_no_reference_cycle_holding_the_tree(incremental: bool) -> None:
+    """Flows and mode indexes refer back to their context, facts' frames to each other:
+    unless a check breaks those cycles, only the cycle collector frees the context and
+    the parse tree, and the language server's worker, which collects rarely, kept every
+    tree it checked (0.5 MB a 100-line document, 780 MB after 1,500 documents)."""
+    import gc
+
+    engine = Engine(Settings(), use_cache=False, jobs=1, incremental=incremental)
+    path = Path("cycles_buffer.py")
+    engine.check_source(path, DOCUMENT)
+    gc.collect()
+    flags = gc.get_debug()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        assert engine.check_source(path, DOCUMENT.replace("(8, 2)", "(8, 3)")).diagnostics
+        gc.collect()
+        kinds = {type(o).__name__ for o in gc.garbage}
+    finally:
+        gc.set_debug(flags)
+        gc.garbage.clear()
+    assert not kinds & {"Module", "FileContext", "Flow", "NodeIndex", "ModeIndex"}, kinds

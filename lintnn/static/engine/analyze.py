@@ -189,6 +189,7 @@ def _analyze_parsed(result: FileResult, path: Path, text: str, active: list[Rule
         result.skipped = (f"libcst cannot parse it (line {error.raw_line}: {error.message}), "
                           "although Python can: syntax-checked only")
         return result
+    ctx = None
     try:
         ctx = FileContext(path, text, module, module_name, is_package, pieces=pieces,
                           unread=unread)
@@ -197,6 +198,9 @@ def _analyze_parsed(result: FileResult, path: Path, text: str, active: list[Rule
             (run or run_all)(ctx, active, result, wants_summary, wants_calls)
     except Exception as error:  # a bug outside any one rule: this file only
         result.diagnostics.append(internal_error(name, "the analysis", error))
+    finally:
+        if ctx is not None:
+            ctx.release()
     return result
 
 
@@ -219,9 +223,12 @@ def _function_summaries(path: Path, text: str) -> list[FunctionSummary]:
     try:
         module, text = parse_like_python(parse_module, text)
         ctx = FileContext(path, text, module, module_name, is_package)
-        if too_deep_tree(ctx.index.depth) is not None:
-            return []
-        return summarize_functions(ctx)
+        try:
+            if too_deep_tree(ctx.index.depth) is not None:
+                return []
+            return summarize_functions(ctx)
+        finally:
+            ctx.release()
     except Exception:
         return []
 

@@ -97,6 +97,8 @@ class _Check:
     order: dict[int, int]  # id(top-level node) -> its position
     environment: Callable[[cst.CSTNode], int]  # the number of the environment before one
     views: dict[int, NodeIndex] = field(default_factory=dict)  # -1: module-level code
+    # The statement views made (released with the check: a flow a view made refers to it).
+    contexts: list[FileContext] = field(default_factory=list)
     # The keys of the statements each fresh (group, rule) run read, besides its own.
     reads: dict[tuple[int, str], tuple[Hashable, ...]] = field(default_factory=dict)
     # Memoised keys of the statements that call a function (by id) or mention a name.
@@ -216,6 +218,12 @@ class _Check:
             index = self.views[group] = self.ctx.index.restricted_to(tops)
         return index
 
+    def context(self, group: int) -> FileContext:
+        """A new view of the statements of ``group`` (see :meth:`view`)."""
+        view = _view(self.ctx, self.view(group))
+        self.contexts.append(view)
+        return view
+
     def position_of(self, node: cst.CSTNode) -> int | None:
         top = top_statement(node, self.ctx.index.parents, self.ctx.module)
         return self.order.get(id(top)) if top is not None else None
@@ -253,6 +261,15 @@ class StatementCache:
         except Exception:  # e.g. the dataflow fails here: the whole-file run reports it
             run_all(ctx, active, result, wants_summary, wants_calls)
             return
+        try:
+            self._run(check, active, local, result, wants_summary, wants_calls)
+        finally:
+            for view in check.contexts:
+                view.release(shared=False)
+
+    def _run(self, check: _Check, active: list[Rule], local: list[Rule], result: FileResult,
+             wants_summary: bool, wants_calls: tuple[bool, bool]) -> None:
+        ctx = check.ctx
         used: set[Hashable] = set()
         fresh: dict[Rule, list[tuple[int, RawFinding]]] = {}
         for rule in active:
@@ -318,7 +335,7 @@ class StatementCache:
             groups.append(-1)
         out: list[tuple[int, RawFinding]] = []
         for group in groups:
-            view = _view(check.ctx, check.view(group))
+            view = check.context(group)
             view.current_rule = rule
             try:
                 with view.reads.collecting() as frame:
@@ -407,7 +424,7 @@ class StatementCache:
             for position, key in enumerate(check.keys):
                 kept = self._passes.get(key) if key is not None else None
                 if kept is None or not all(check.has(read) for read in kept[1]):
-                    view = _view(ctx, check.view(position))
+                    view = check.context(position)
                     with view.reads.collecting() as frame:
                         found = losses_passed(view)
                     kept = (found, _read_keys(check, position, frame) if key is not None else ())

@@ -170,6 +170,22 @@ class FileContext:
         # What the analyses read beyond a statement (the language server's cache asks).
         self.reads = Reads()
 
+    def release(self, shared: bool = True) -> None:
+        """Break the reference cycles the analysis made, so that the parse tree is freed
+        when the last reference to it goes rather than at the next full collection (a
+        flow and a mode index refer back to their context, facts' frames to each other;
+        the language server's worker collects rarely, ``lsp/worker.py``, and kept every
+        tree it checked until then). ``shared``: also empty the memo containers this
+        context shares with its statement views (:mod:`~lintnn.static.engine.
+        statement_cache`), which a view must not do while the check goes on. The context
+        is unusable afterwards."""
+        if shared:
+            self.reads.release()
+            for value in self.__dict__.values():
+                if type(value) in (dict, list, set):
+                    value.clear()
+        self.__dict__.clear()
+
     @cached_property
     def line_starts(self) -> list[int]:
         """Offsets of the source's lines, as CPython counts them (see ``line_starts``)."""

@@ -63,6 +63,14 @@ class Reads:
         self.frame = []
         self._facts.clear()
 
+    def release(self) -> None:
+        """Empty every fact's frame (a frame nested into itself, by a recursion, is a
+        reference cycle) and stop tracking."""
+        for frame in self._facts.values():
+            frame.clear()
+        self._facts.clear()
+        self.frame = None
+
     def note(self, node: cst.CSTNode) -> None:
         """What is being computed depends on ``node``."""
         frame = self.frame
