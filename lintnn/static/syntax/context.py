@@ -175,15 +175,13 @@ class FileContext:
         when the last reference to it goes rather than at the next full collection (a
         flow and a mode index refer back to their context, facts' frames to each other;
         the language server's worker collects rarely, ``lsp/worker.py``, and kept every
-        tree it checked until then). ``shared``: also empty the memo containers this
-        context shares with its statement views (:mod:`~lintnn.static.engine.
-        statement_cache`), which a view must not do while the check goes on. The context
-        is unusable afterwards."""
+        tree it checked until then). Dropping the attributes is enough for the cycles
+        through a context: a memo dict that a statement view shares (:mod:`~lintnn.
+        static.engine.statement_cache`) goes with the last context holding it. ``shared``:
+        also empty the facts' frames, which the views share (a view must not, while the
+        check goes on). The context is unusable afterwards."""
         if shared:
             self.reads.release()
-            for value in self.__dict__.values():
-                if type(value) in (dict, list, set):
-                    value.clear()
         self.__dict__.clear()
 
     @cached_property
