@@ -11,7 +11,7 @@ import libcst as cst
 import pytest
 
 from lintnn.static.syntax.context import FileContext
-from lintnn.static.syntax.demand import Bindings, NeedsFlow, demand_value
+from lintnn.static.syntax.demand import Bindings, NeedsFlow, _Evaluator, demand_value
 
 SOURCE = '''
 import torch
@@ -110,10 +110,15 @@ def ctx() -> FileContext:
 
 def _arguments(ctx: FileContext) -> list[tuple[cst.FunctionDef, cst.BaseExpression]]:
     """Every argument of every call of ``step`` inside a function, with the function."""
+    return _arguments_of(ctx, "step")
+
+
+def _arguments_of(ctx: FileContext,
+                  callee: str) -> list[tuple[cst.FunctionDef, cst.BaseExpression]]:
     out = []
     for call in ctx.index.calls:
         fn = ctx.index.enclosing_function(call)
-        if fn is not None and isinstance(call.func, cst.Name) and call.func.value == "step":
+        if fn is not None and isinstance(call.func, cst.Name) and call.func.value == callee:
             out += [(fn, arg.value) for arg in call.args]
     return out
 
@@ -199,3 +204,29 @@ def test_an_argument_of_a_method_reads_the_method_not_its_class(ctx: FileContext
     assert value is not None and value.qualname == "torch.nn.CrossEntropyLoss"
     trainer = ctx.local_classes["Trainer"]
     assert trainer not in frame and not ctx._class_attrs
+
+
+def test_a_chain_of_locals_is_valued_once_each() -> None:
+    """``a1 = a0``, ``a2 = a1``, ...: each local is valued once (``name in env`` and then
+    ``env[name]`` ask twice, and each value reads the one before: asked afresh, a chain of
+    20 costs 2**20 evaluations)."""
+    chain = "\n".join(f"    a{i + 1} = a{i}" for i in range(20))
+    text = ("import torch.nn as nn\n\n\ndef fit(model, loss_fn):\n    return model\n\n\n"
+            f"def main():\n    a0 = nn.Linear(4, 2)\n{chain}\n    fit(a20, nn.MSELoss())\n")
+    ctx = FileContext(Path("chain.py"), text, cst.parse_module(text), "chain", False)
+    fn, expr = next((f, e) for f, e in _arguments_of(ctx, "fit") if isinstance(e, cst.Name))
+    calls = 0
+    original = _Evaluator.eval
+
+    def counted(self, node, env):  # type: ignore[no-untyped-def]
+        nonlocal calls
+        calls += 1
+        return original(self, node, env)
+
+    _Evaluator.eval = counted  # type: ignore[method-assign]
+    try:
+        value = _demand(ctx, fn, expr)
+    finally:
+        _Evaluator.eval = original  # type: ignore[method-assign]
+    assert value is not None and value.qualname == "torch.nn.Linear"
+    assert calls <= 3 * 21

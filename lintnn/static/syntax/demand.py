@@ -37,7 +37,7 @@ class NeedsFlow(Exception):
 class Bindings:
     """Where one function's own statements bind each name."""
 
-    __slots__ = ("once", "params", "star_params", "top", "unsure")
+    __slots__ = ("local_names", "once", "params", "star_params", "top", "unsure")
 
     def __init__(self, fn: cst.FunctionDef) -> None:
         params = fn.params
@@ -59,10 +59,7 @@ class Bindings:
                 self.once[target[0]] = (position, target[1])
         self.unsure = {name for name in counts if name not in self.once} | (
             set(self.params) & set(counts)) | (self.star_params & set(counts))
-
-    @property
-    def local_names(self) -> set[str]:
-        return {*self.params, *self.star_params, *self.once, *self.unsure}
+        self.local_names = {*self.params, *self.star_params, *counts}
 
 
 def demand_value(ctx: FileFacts, fn: cst.FunctionDef, expr: cst.BaseExpression,
@@ -103,6 +100,7 @@ class _Evaluator(Flow):
         self.self_assignments = []
         self.bindings = bindings
         self._entry: dict[str, Value] = {}
+        self._locals: dict[str, Value | None] = {}
 
     def entry_value(self, name: str) -> Value:
         """A parameter's value on entry, as the flow binds it."""
@@ -111,6 +109,15 @@ class _Evaluator(Flow):
             value = self._entry[name] = self._parameter(
                 self.scope, self.bindings.params[name])  # type: ignore[arg-type]
         return value
+
+    def local_value(self, name: str) -> Value | None:
+        """A local bound once, by its plain top-level assignment: the same value wherever
+        it is read after it (valued once: ``name in env`` then ``env[name]`` asks twice,
+        and each value may read the locals before it)."""
+        if name not in self._locals:
+            position, value = self.bindings.once[name]
+            self._locals[name] = self.eval(value, _Environment(self, position))
+        return self._locals[name]
 
 
 class _Environment(Mapping[str, Value]):
@@ -130,7 +137,7 @@ class _Environment(Mapping[str, Value]):
         once = bindings.once.get(key)
         if once is None or once[0] >= self.position:
             return _ABSENT  # never bound here (a star parameter is not in a flow's env)
-        return self.evaluator.eval(once[1], _Environment(self.evaluator, once[0]))
+        return self.evaluator.local_value(key)
 
     def __getitem__(self, key: str) -> Value:
         value = self._lookup(key)
