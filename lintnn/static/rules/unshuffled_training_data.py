@@ -509,8 +509,7 @@ def _is_iterable_dataset(ctx: FileContext, dataset: cst.BaseExpression) -> bool:
         return True
     if value.project_class is None:
         return False
-    class_def = ctx.class_named(value.project_class) or ctx.local_classes.get(
-        value.project_class.rsplit(".", 1)[-1])
+    class_def = ctx.class_named(value.project_class)
     if class_def is None:
         return False
     for base in class_def.bases:
@@ -527,8 +526,7 @@ def _reshuffled_every_epoch(ctx: FileContext, call: cst.Call,
     value = ctx.value(dataset)
     if value is None or value.project_class is None:
         return False
-    class_def = ctx.class_named(value.project_class) or ctx.local_classes.get(
-        value.project_class.rsplit(".", 1)[-1])
+    class_def = ctx.class_named(value.project_class)
     init = ctx.method(class_def, "__init__") if class_def is not None else None
     if init is None or not any(type(c) is cst.Call and D.is_permutation_call(ctx, c)
                                for c in ctx.index.within(ctx.index.calls, init)):
