@@ -1,47 +1,130 @@
-"""libcst's parse, without re-validating every node the parser builds.
+"""libcst's parse, without the per-node work its own parser makes redundant.
 
-Each libcst node checks itself when it is built (``CSTNode.__post_init__`` calls
-``_validate``): needed for nodes a program builds by hand, redundant for the ones libcst's
-own parser builds from valid source, and 13-14% of the parse (measured on lightning's
-sources; libcst's comment there says as much). The check is switched off only while the
-parser runs, in the thread that runs it; node constructors in any other thread meanwhile
-still validate. The trees are the same (``tests/test_fast_parse.py``). The switch is put
-in on the first parse, so importing this module does not load libcst (``lintnn.static``).
+libcst's Rust parser builds every node by calling its Python class, and each call runs the
+dataclass ``__init__``, which sets each field through ``object.__setattr__`` (the nodes
+are frozen) and then checks the node (``CSTNode.__post_init__`` calls ``_validate``). The
+check is needed for nodes a program builds by hand and redundant for the ones libcst's own
+parser builds from valid source (13-14% of the parse, measured on lightning's sources;
+libcst's comment there says as much); the generic ``object.__setattr__`` walks the class's
+bases on every call. So, on the first parse, each concrete node class gets an
+``__init__`` with the same signature and effect (:func:`_fast_init`) that stores its
+fields through their slot descriptors, and skips the check only while the parser runs in
+the calling thread: nodes built in any other thread meanwhile, or by hand at any time,
+are still checked. Together about a tenth of the parse. The trees are the same
+(``tests/test_fast_parse.py``). Nothing is changed at import, so importing this module
+does not load libcst (``lintnn.static``).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import sys
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
 if TYPE_CHECKING:
     from libcst._nodes.base import CSTNode
 
-_parsing = threading.local()
+
+class _Parsing(threading.local):
+    active = False  # this thread is inside :func:`parse_module`
+
+
+_parsing = _Parsing()
 _validating_post_init: list[Callable[[CSTNode], None]] = []  # libcst's, once replaced
+# The dataclass ``__init__`` of each class given a fast one (tests compare the two).
+ORIGINAL_INITS: dict[type, Callable[..., None]] = {}
+_FACTORY = object()  # the default of a field that has a default factory
 
 
 def _post_init(self: CSTNode) -> None:
-    if not getattr(_parsing, "active", False):
+    if not _parsing.active:
         _validating_post_init[0](self)
 
 
-def _switch_installed() -> None:
-    """Put :func:`_post_init` in place of libcst's node check (once per process)."""
+def install() -> None:
+    """Put :func:`_post_init` in place of libcst's node check, and the fast ``__init__``
+    in the node classes (once per process)."""
     if _validating_post_init:
         return
     from libcst._nodes.base import CSTNode  # libcst-internal, stable since 0.3
 
+    for kind in node_classes(CSTNode):
+        fast = _fast_init(kind)
+        if fast is not None:
+            ORIGINAL_INITS[kind] = kind.__init__  # type: ignore[misc]
+            kind.__init__ = fast  # type: ignore[misc]
     _validating_post_init.append(CSTNode.__post_init__)
     CSTNode.__post_init__ = _post_init  # type: ignore[method-assign]
 
 
+def node_classes(base: type) -> list[type]:
+    """The classes of libcst's nodes: the subclasses of ``base`` that define their own
+    ``__init__`` and are the class their module exports (libcst's ``add_slots`` rebuilds
+    each class, and the one it replaced lingers among the subclasses)."""
+    found: list[type] = []
+    todo = [base]
+    seen: set[type] = set()
+    while todo:
+        for kind in todo.pop().__subclasses__():
+            if kind in seen:
+                continue
+            seen.add(kind)
+            todo.append(kind)
+            module = sys.modules.get(kind.__module__)
+            if "__init__" in kind.__dict__ and getattr(module, kind.__name__, None) is kind:
+                found.append(kind)
+    return found
+
+
+def _fast_init(kind: type) -> Callable[..., None] | None:
+    """The dataclass ``__init__`` of ``kind``, storing through the slot descriptors and
+    skipping the node check during a parse; None where ``kind`` is not a frozen slotted
+    dataclass whose every field is an ``__init__`` parameter (its own ``__init__`` stays)."""
+    if not dataclasses.is_dataclass(kind) or "__post_init__" in kind.__dict__:
+        return None
+    namespace: dict[str, Any] = {"_FACTORY": _FACTORY, "_parsing": _parsing}
+    parameters, lines = [], []
+    for number, field in enumerate(dataclasses.fields(kind)):
+        slot = _slot(kind, field.name)
+        if slot is None or not field.init or field.kw_only:
+            return None
+        namespace[f"_set{number}"] = slot.__set__
+        if field.default is not dataclasses.MISSING:
+            namespace[f"_default{number}"] = field.default
+            parameters.append(f"{field.name}=_default{number}")
+        elif field.default_factory is not dataclasses.MISSING:
+            namespace[f"_factory{number}"] = field.default_factory
+            parameters.append(f"{field.name}=_FACTORY")
+            lines.append(f"if {field.name} is _FACTORY: {field.name} = _factory{number}()")
+        else:
+            parameters.append(field.name)
+        lines.append(f"_set{number}(self, {field.name})")
+    lines.append("if not _parsing.active: self.__post_init__()")
+    source = "def __init__(self, {}):\n    {}\n".format(", ".join(parameters),
+                                                      "\n    ".join(lines))
+    exec(compile(source, f"<lintnn fast __init__ of {kind.__name__}>", "exec"), namespace)
+    init = namespace["__init__"]
+    init.__qualname__ = f"{kind.__qualname__}.__init__"
+    init.__module__ = kind.__module__
+    return init  # type: ignore[no-any-return]
+
+
+def _slot(kind: type, name: str) -> Any:
+    """The slot descriptor that holds field ``name`` of ``kind``'s instances, or None."""
+    for klass in kind.__mro__:
+        found = klass.__dict__.get(name)
+        if found is not None:
+            return found if type(found).__name__ == "member_descriptor" else None
+    return None
+
+
 def parse_module(text: str) -> cst.Module:
     """``libcst.parse_module(text)``, the nodes unvalidated (the parser made them)."""
-    _switch_installed()
+    install()
     _parsing.active = True
     try:
         return cst.parse_module(text)

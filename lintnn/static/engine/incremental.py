@@ -14,6 +14,7 @@ from collections import OrderedDict
 
 import libcst as cst
 
+from lintnn.static.engine.fast_parse import parse_module
 from lintnn.static.syntax.index import iter_children
 from lintnn.static.syntax.statements import Span, line_starts, spans_of
 
@@ -58,7 +59,7 @@ class IncrementalParser:
                 modules.append(cached[occurrence])
                 self.reused += 1
                 continue
-            parsed = cst.parse_module(piece)
+            parsed = parse_module(piece)
             self.parsed += 1
             self._chunks.setdefault(piece, []).append(parsed)
             modules.append(parsed)
