@@ -96,7 +96,10 @@ def profile_file(path: Path, rules: list, phases: Phases) -> None:
     t = phases.add("decode", t)
     parse_noqa(text)
     t = phases.add("noqa comments", t)
-    active = [rule for rule in rules if rule.applies_to(text)]
+    if hasattr(analyze, "any_triggered"):  # the triggers of the rules the gate keeps
+        active = rules if analyze.any_triggered(tuple(rules), text) else []
+    else:  # a checkout that searched every rule's triggers first
+        active = [rule for rule in rules if rule.applies_to(text)]
     wants_summary = "class " in text and any(w in text for w in analyze._MODEL_WORDS)
     t = phases.add("prefilter (triggers)", t)
     verdict = judge(text)
@@ -111,6 +114,7 @@ def profile_file(path: Path, rules: list, phases: Phases) -> None:
     if _gate is not None:  # one walk: the rules' needs, the class names, the depth
         found = _gate.features(verdict.tree)
         active = _gate.gate(active, found, lambda: module_name_for(path)[0].partition(".")[0])
+        active = [rule for rule in active if rule.applies_to(text)]
         t = phases.add("gate (features walk)", t)
         if not active:
             phases.counts["gated out: ast only" if not (wants_summary and found.classes)

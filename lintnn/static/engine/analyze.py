@@ -5,6 +5,7 @@ This runs in worker processes; everything it returns is plain, picklable data.
 
 from __future__ import annotations
 
+import functools
 import re
 import traceback
 from collections.abc import Callable, Mapping
@@ -109,11 +110,14 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
     result = FileResult(name, noqa=parse_noqa(text), encoding=encoding)
     if path.suffix in (".py", ".pyi"):
         result.functions = module_level_names(text)
-    active = [rule for rule in rules if rule.applies_to(text)]
+    # Which rules' triggers the text holds is asked of the rules the gate keeps only (a
+    # few of them): here, only whether any rule's are there (the same sets in the end).
+    active = rules if any_triggered(tuple(rules), text) else []
     wants_summary = "class " in text and any(word in text for word in _MODEL_WORDS)
     # What this file does with a project function's results, and what it passes to them
     # (other files' findings ask).
-    wants_splits = "split" in text and any(rule.code in _CALL_FACT_RULES for rule in active)
+    wants_splits = "split" in text and any(
+        rule.code in _CALL_FACT_RULES and rule.applies_to(text) for rule in active)
     # (the rules enabled, not only those that fire here: the loss is used in another file)
     wants_passed = any(word in text for word in _LOSS_OBJECT_WORDS) and any(
         rule.code in _PASSED_FACT_RULES for rule in rules)
@@ -141,6 +145,7 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
     if found is not None and gated:
         active = gate(active, found, lambda: _package_root(path, module_name),
                       lambda root: project_module(path, root))
+    active = [rule for rule in active if rule.applies_to(text)]
     if not active and not wants_summary and not wants_calls:
         return result
     result.skipped = skipped
@@ -160,6 +165,22 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
     return on_deep_stack(_analyze_parsed, result, path, text, active, wants_summary,
                          (wants_splits, wants_passed), module_name, is_package, parse, run,
                          pieces, unread)
+
+
+@functools.lru_cache(maxsize=8)
+def _all_triggers(rules: tuple[Rule, ...]) -> tuple[str, ...] | None:
+    """Every trigger of ``rules``, the shortest (likeliest to occur) first; None when a
+    rule has none (it applies to every text)."""
+    if any(not rule.triggers for rule in rules):
+        return None
+    return tuple(sorted({t for rule in rules for t in rule.triggers}, key=lambda t: (len(t), t)))
+
+
+def any_triggered(rules: tuple[Rule, ...], text: str) -> bool:
+    """Whether some rule of ``rules`` applies to ``text`` (``Rule.applies_to``): one
+    search per distinct trigger, stopping at the first found."""
+    triggers = _all_triggers(rules)
+    return triggers is None or any(trigger in text for trigger in triggers)
 
 
 # Rules whose findings in one file can rest on another file's call facts: what it splits
