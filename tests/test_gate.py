@@ -13,7 +13,7 @@ import pytest
 
 from lintnn.config import Settings
 from lintnn.static.engine import run as run_module
-from lintnn.static.engine.analyze import analyze_text
+from lintnn.static.engine.analyze import analyze_text, any_triggered
 from lintnn.static.engine.buffer_features import BufferFeatures
 from lintnn.static.engine.deferred import DeferredIndex
 from lintnn.static.engine.gate import can_fire, features, gate
@@ -219,6 +219,44 @@ def test_the_key_rule_is_kept_by_jax_or_by_a_key_seen_through_rngs_or_init() -> 
                    "    return model.apply(params, x, rngs={'dropout': key})\n",
                    "def start(model, key, x):\n    return model.init(key, x)\n"):
         assert can_fire(rule, found(handed), lambda: ""), handed
+
+
+def test_evaluation_data_keeps_nn201_only_where_the_file_trains_a_model() -> None:
+    """NN201's check on evaluation data (``model(X_val)`` outside any evaluation unit)
+    reports a model the file trains (``ModeIndex.trained_names``): a framework's file that
+    only names ``val_dataloaders`` is not parsed for it; one that trains, or holds an
+    evaluation function, still is, and the finding is the same with the gate."""
+    rule = all_rules()["NN201"]()
+    names_only = ("import torch\n\ndef attach(trainer, val_dataloaders):\n"
+                  "    trainer.val_dataloaders = val_dataloaders\n")
+    assert not can_fire(rule, found(names_only), lambda: "")
+    evaluation = names_only + "\ndef validate(model, batch):\n    return model(batch)\n"
+    assert can_fire(rule, found(evaluation), lambda: "")
+    trains = textwrap.dedent(_MODEL) + textwrap.dedent('''
+        model = Net()
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        for x, y in train_loader:
+            opt.zero_grad()
+            model(x).sum().backward()
+            opt.step()
+        preds = model(X_val)
+    ''')
+    assert can_fire(rule, found(trains), lambda: "")
+    rules = [cls() for cls in all_rules().values()]
+    for gated in (True, False):
+        result = analyze_text(Path("train.py"), trains, rules, gated=gated)
+        found_codes = [d.code for d in result.diagnostics] + [
+            d.code for d, _ in result.conditional]  # Net's summary decides, at the end
+        assert found_codes == ["NN201"], gated
+
+
+def test_the_trigger_search_answers_as_every_rule_s_own() -> None:
+    rules = tuple(cls() for cls in all_rules().values())
+    texts = [textwrap.dedent(_MODEL), "x = 1\n", "print('hello')\n", "# softmax\n",
+             "import os\nos.listdir('.')\n", "validation_split = 0.2\n"]
+    for text in texts:
+        assert any_triggered(rules, text) == any(r.applies_to(text) for r in rules), text
+    assert not any_triggered(rules, "x = 1\n")
 
 
 _MODEL = '''

@@ -36,6 +36,8 @@ _FRAMEWORK_HOOKS = ("validation_step", "test_step", "predict_step", "validation_
                     "on_validation", "on_test", "on_predict")
 _SELF_MANAGING_ROOTS = ("lightning", "pytorch_lightning", "keras", "tensorflow", "ignite")
 _MAX_DEPTH = 4
+# The calls by which ``ModeIndex.trained_names`` knows a model is trained.
+_TRAINING_CALLS = ("train", "zero_grad", "parameters", "named_parameters")
 
 
 @dataclass(frozen=True)
@@ -71,9 +73,15 @@ class EvalWithoutEvalMode(Rule):
     triggers = ("no_grad", "inference_mode", "eval", "val", "test", "predict", "infer",
                 "holdout", "heldout")
     absent = ("eval", "train")
+    # A finding needs an evaluation unit (a no_grad block or function, a function named
+    # as evaluation: ``check``'s first part), or a model call on evaluation data whose
+    # model the file trains (``_check_evaluation_data``: ``ModeIndex.trained_names`` asks
+    # for ``.train()``, ``.zero_grad()`` or parameters given to an optimizer).
     needs = (Needs(frameworks=("torch",)),
              Needs(callee_roles=(R.NO_GRAD,), functions=_evaluation_unit_name,
-                   words=_names_evaluation_data))
+                   words=_names_evaluation_data),
+             Needs(callee_roles=(R.NO_GRAD,), functions=_evaluation_unit_name,
+                   calls=_TRAINING_CALLS))
 
     def check(self, ctx: FileContext) -> None:
         if "torch" not in ctx.frameworks:
