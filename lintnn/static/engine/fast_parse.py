@@ -57,8 +57,21 @@ def install() -> None:
         if fast is not None:
             ORIGINAL_INITS[kind] = kind.__init__  # type: ignore[misc]
             kind.__init__ = fast  # type: ignore[misc]
+        _identity_in_c(kind, CSTNode)
     _validating_post_init.append(CSTNode.__post_init__)
     CSTNode.__post_init__ = _post_init  # type: ignore[method-assign]
+
+
+def _identity_in_c(kind: type, base: type) -> None:
+    """Nodes are equal only to themselves and hash by identity: libcst says so in Python
+    (``CSTNode.__eq__``, ``__hash__``, copied into every class), so every dictionary of
+    nodes (parents, positions, memos) and every ``node in list`` called a Python function
+    per node. ``object``'s own comparison and hash do the same in C (a hash by identity
+    whose value is not ``id(node)``: nothing may rely on that value)."""
+    if kind.__dict__.get("__eq__") is base.__dict__["__eq__"]:
+        kind.__eq__ = object.__eq__  # type: ignore[method-assign, assignment]
+    if kind.__dict__.get("__hash__") is base.__dict__["__hash__"]:
+        kind.__hash__ = object.__hash__  # type: ignore[method-assign, assignment]
 
 
 def node_classes(base: type) -> list[type]:

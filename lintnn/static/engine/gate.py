@@ -95,66 +95,78 @@ class Parts:
         # (node, depth, inside a loop, the innermost function around it)
         stack: list[tuple[ast.AST, int, bool, _Function | None]] = [(tree, 0, False, None)]
         pop, push = stack.pop, stack.append
+        # The node classes as locals: a module attribute read per test would cost more than
+        # the tests (each node meets up to twenty of them).
+        Name, Attribute, Call, Constant = ast.Name, ast.Attribute, ast.Call, ast.Constant
+        Keyword, Arg, FunctionDef, AsyncFunctionDef = ast.keyword, ast.arg, ast.FunctionDef, \
+            ast.AsyncFunctionDef
+        ClassDef, Assign, For, While, AsyncFor = ast.ClassDef, ast.Assign, ast.For, ast.While, \
+            ast.AsyncFor
+        Import, ImportFrom, Alias, Global, Nonlocal = ast.Import, ast.ImportFrom, ast.alias, \
+            ast.Global, ast.Nonlocal
+        ExceptHandler, MatchAs, MatchStar = ast.ExceptHandler, ast.MatchAs, ast.MatchStar
+        MatchMapping, MatchClass, Node = ast.MatchMapping, ast.MatchClass, ast.AST
+        child_fields = _CHILD_FIELDS
         while stack:
             node, depth, in_loop, function = pop()
             if depth > best_depth:
                 best_depth, best_line = depth, getattr(node, "lineno", best_line)
             kind = type(node)
-            fields = _CHILD_FIELDS.get(kind)
+            fields = child_fields.get(kind)
             if fields is None:
                 fields = _child_fields(kind)
             if fields[1] and depth >= best_depth:  # its ``ctx`` (Load, Store), one deeper
                 best_depth = depth + 1
-            if kind is ast.Name:
+            if kind is Name:
                 add(node.id)  # type: ignore[attr-defined]
-            elif kind is ast.Attribute:
+            elif kind is Attribute:
                 add(node.attr)  # type: ignore[attr-defined]
-            elif kind is ast.Call:
+            elif kind is Call:
                 func = node.func  # type: ignore[attr-defined]
-                last = func.attr if type(func) is ast.Attribute else (
-                    func.id if type(func) is ast.Name else None)
+                last = func.attr if type(func) is Attribute else (
+                    func.id if type(func) is Name else None)
                 if last is not None:
                     if not node.args and not node.keywords:  # type: ignore[attr-defined]
                         bare.add(last)
                     self._call(func, last, in_loop, function)
-            elif kind is ast.Constant:
+            elif kind is Constant:
                 value = node.value  # type: ignore[attr-defined]
                 if type(value) is bytes:
                     value = value.decode("latin-1")
                 if type(value) is str and value.isidentifier():
                     add(value)
-            elif kind is ast.keyword or kind is ast.arg:
+            elif kind is Keyword or kind is Arg:
                 if node.arg is not None:  # type: ignore[attr-defined]
                     add(node.arg)  # type: ignore[attr-defined]
-            elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+            elif kind is FunctionDef or kind is AsyncFunctionDef:
                 add(node.name)  # type: ignore[attr-defined]
                 for decorator in node.decorator_list:  # type: ignore[attr-defined]
                     # ``@torch.no_grad`` is resolved like the call ``@torch.no_grad()``.
-                    if type(decorator) is ast.Attribute:
+                    if type(decorator) is Attribute:
                         self._call(decorator, decorator.attr, in_loop, function)
-                    elif type(decorator) is ast.Name:
+                    elif type(decorator) is Name:
                         self._call(decorator, decorator.id, in_loop, function)
                 function = _Function(node.name, function)  # type: ignore[attr-defined]
                 functions.append(function)
-            elif kind is ast.ClassDef:
+            elif kind is ClassDef:
                 add(node.name)  # type: ignore[attr-defined]
                 self.classes.add(node.name)  # type: ignore[attr-defined]
-            elif kind is ast.Assign:
+            elif kind is Assign:
                 for target in node.targets:  # type: ignore[attr-defined]
                     for part in ast.walk(target):
-                        if type(part) is ast.Name:
+                        if type(part) is Name:
                             self.assigned.add(part.id)  # type: ignore[attr-defined]
-                        elif type(part) is ast.Attribute:
+                        elif type(part) is Attribute:
                             self.assigned.add(part.attr)  # type: ignore[attr-defined]
-            elif kind is ast.For or kind is ast.While or kind is ast.AsyncFor:
+            elif kind is For or kind is While or kind is AsyncFor:
                 in_loop = True
-            elif kind is ast.Import:
+            elif kind is Import:
                 for alias in node.names:  # type: ignore[attr-defined]
                     first = alias.name.partition(".")[0]
                     roots.add(first)
                     bound = imported.setdefault(alias.asname or first, set())
                     bound.add(alias.name.rsplit(".", 1)[-1] if alias.asname else first)
-            elif kind is ast.ImportFrom:
+            elif kind is ImportFrom:
                 module = node.module  # type: ignore[attr-defined]
                 if module:
                     words.update(module.split("."))
@@ -164,27 +176,27 @@ class Parts:
                 if node.level:  # type: ignore[attr-defined]
                     self.relative = True
                     roots.update(a.name.partition(".")[0] for a in node.names)  # type: ignore[attr-defined]
-            elif kind is ast.alias:
+            elif kind is Alias:
                 words.update(node.name.split("."))  # type: ignore[attr-defined]
                 if node.asname:  # type: ignore[attr-defined]
                     add(node.asname)  # type: ignore[attr-defined]
-            elif kind is ast.Global or kind is ast.Nonlocal:
+            elif kind is Global or kind is Nonlocal:
                 words.update(node.names)  # type: ignore[attr-defined]
-            elif kind is ast.ExceptHandler or kind is ast.MatchAs or kind is ast.MatchStar:
+            elif kind is ExceptHandler or kind is MatchAs or kind is MatchStar:
                 if node.name:  # type: ignore[attr-defined]
                     add(node.name)  # type: ignore[attr-defined]
-            elif kind is ast.MatchMapping:
+            elif kind is MatchMapping:
                 if node.rest:  # type: ignore[attr-defined]
                     add(node.rest)  # type: ignore[attr-defined]
-            elif kind is ast.MatchClass:
+            elif kind is MatchClass:
                 words.update(node.kwd_attrs)  # type: ignore[attr-defined]
             for name in fields[0]:
                 value = getattr(node, name, None)
                 if type(value) is list:
                     for item in value:
-                        if isinstance(item, ast.AST):
+                        if isinstance(item, Node):
                             push((item, depth + 1, in_loop, function))
-                elif isinstance(value, ast.AST):
+                elif isinstance(value, Node):
                     push((value, depth + 1, in_loop, function))
         return best_depth, best_line
 
