@@ -259,6 +259,42 @@ def test_the_trigger_search_answers_as_every_rule_s_own() -> None:
     assert not any_triggered(rules, "x = 1\n")
 
 
+def test_a_running_total_is_a_name_added_to_in_a_loop_and_divided() -> None:
+    f = found('''
+        total, seen, self.acc = 0.0, 0, 0
+        for x, y in loader:
+            total += criterion(model(x), y).item()
+            seen = seen + len(y)
+            self.acc = (y == 0).sum() + self.acc
+        print(total / len(loader.dataset), (seen / 2) / 3)
+        self.acc /= seen
+        other = 1 + 2
+        ratio = other / 2
+        ok = x / 2 + total
+    ''')
+    assert f.divided_totals == {"total", "seen", "self.acc"}
+    # added to outside any loop, or divided by (not dividing): no running total
+    f = found("total = 0\ntotal += 1\nmean = total / 2\nfor x in xs:\n    n += 1\n"
+              "    y = x / n\n")
+    assert f.divided_totals == frozenset()
+
+
+def test_nn513_is_kept_only_by_a_running_total() -> None:
+    """Every file of a model library has a loss, a ``len`` and a division (attention's
+    ``/ math.sqrt(d)``): NN513's finding needs the divided total to be summed in a loop."""
+    rule = all_rules()["NN513"]()
+    model = ("import math\nimport torch\nfrom torch import nn\n\n"
+             "def attend(q, k, labels):\n    loss_fct = nn.CrossEntropyLoss()\n"
+             "    for layer in range(len(q)):\n        q = q + 1\n"
+             "    return q @ k / math.sqrt(k.size(-1)), loss_fct(q, labels)\n")
+    assert not can_fire(rule, found(model), lambda: "")
+    training = ("import torch\nfrom torch import nn\ncriterion = nn.CrossEntropyLoss()\n"
+                "total = 0.0\nfor x, y in loader:\n"
+                "    total += criterion(model(x), y).item()\n"
+                "print(total / len(loader.dataset))\n")
+    assert can_fire(rule, found(training), lambda: "")
+
+
 _MODEL = '''
     import torch
     from torch import nn

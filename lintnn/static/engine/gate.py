@@ -36,6 +36,9 @@ class Features:
     relative: bool  # it has a relative import (``from . import x``)
     classes: frozenset[str]  # the names of its classes
     deepest: tuple[int, int]  # (depth, line) of its most deeply nested node
+    # Running totals: dotted names added to in a loop (``total += x``, ``total = total +
+    # x``) and divided (``total / n``, ``(total / n) / bs``, ``total /= n``).
+    divided_totals: frozenset[str] = frozenset()
 
 
 class _Function:
@@ -69,8 +72,8 @@ class Parts:
     """What a walk collected from one tree (a file, or one top-level statement of it),
     before the file's imports resolve its calls; :meth:`features` of several."""
 
-    __slots__ = ("aliased", "assigned", "bare", "calls", "classes", "functions", "heads",
-                 "imported", "in_loops", "relative", "roots", "words")
+    __slots__ = ("aliased", "assigned", "bare", "calls", "classes", "divided", "functions",
+                 "heads", "imported", "in_loops", "relative", "roots", "summed", "words")
 
     def __init__(self) -> None:
         self.words: set[str] = set()
@@ -85,6 +88,8 @@ class Parts:
         self.roots: set[str] = set()
         self.imported: dict[str, set[str]] = {}  # a name an import binds -> what it imports
         self.relative = False
+        self.summed: set[str] = set()  # dotted names added to in a loop
+        self.divided: set[str] = set()  # dotted names divided (the left end of a division)
 
     def walk(self, tree: ast.AST) -> tuple[int, int]:
         """Collect ``tree``; (depth, line) of its most deeply nested node."""
@@ -106,6 +111,7 @@ class Parts:
             ast.Global, ast.Nonlocal
         ExceptHandler, MatchAs, MatchStar = ast.ExceptHandler, ast.MatchAs, ast.MatchStar
         MatchMapping, MatchClass, Node = ast.MatchMapping, ast.MatchClass, ast.AST
+        BinOp, AugAssign, Div, Add = ast.BinOp, ast.AugAssign, ast.Div, ast.Add
         child_fields = _CHILD_FIELDS
         while stack:
             node, depth, in_loop, function = pop()
@@ -158,6 +164,19 @@ class Parts:
                             self.assigned.add(part.id)  # type: ignore[attr-defined]
                         elif type(part) is Attribute:
                             self.assigned.add(part.attr)  # type: ignore[attr-defined]
+                if in_loop:
+                    self._sum(node)  # type: ignore[arg-type]
+            elif kind is BinOp:
+                if type(node.op) is Div:  # type: ignore[attr-defined]
+                    self._divide(node.left)  # type: ignore[attr-defined]
+            elif kind is AugAssign:
+                operator = type(node.op)  # type: ignore[attr-defined]
+                if operator is Div:
+                    self._divide(node.target)  # type: ignore[attr-defined]
+                elif operator is Add and in_loop:
+                    name = _dotted(node.target)  # type: ignore[attr-defined]
+                    if name is not None:
+                        self.summed.add(name)
             elif kind is For or kind is While or kind is AsyncFor:
                 in_loop = True
             elif kind is Import:
@@ -200,6 +219,24 @@ class Parts:
                     push((value, depth + 1, in_loop, function))
         return best_depth, best_line
 
+    def _sum(self, node: ast.Assign) -> None:
+        """``total = total + x`` (or ``x + total``): ``total`` is added to."""
+        value = node.value
+        if len(node.targets) != 1 or type(value) is not ast.BinOp or (
+                type(value.op) is not ast.Add):
+            return
+        name = _dotted(node.targets[0])
+        if name is not None and name in (_dotted(value.left), _dotted(value.right)):
+            self.summed.add(name)
+
+    def _divide(self, total: ast.expr) -> None:
+        """``total`` is divided: the dotted name at the left end of its divisions."""
+        while type(total) is ast.BinOp and type(total.op) is ast.Div:
+            total = total.left
+        name = _dotted(total)
+        if name is not None:
+            self.divided.add(name)
+
     def _call(self, func: ast.expr, last: str, in_loop: bool,
               function: _Function | None) -> None:
         self.calls.add(last)
@@ -214,6 +251,18 @@ class Parts:
             self.in_loops.add(last)
         if function is not None:
             function.calls.add(last)
+
+
+def _dotted(node: ast.expr) -> str | None:
+    """``a.b.c`` for a chain of names and attributes (``syntax.nodes.dotted_name``)."""
+    parts: list[str] = []
+    while type(node) is ast.Attribute:
+        parts.append(node.attr)
+        node = node.value
+    if type(node) is not ast.Name:
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
 
 
 def features(tree: ast.AST) -> Features:
@@ -234,7 +283,8 @@ def combine(pieces: list[Parts], deepest: tuple[int, int]) -> Features:
     else:
         whole = Parts()
         for piece in pieces:
-            for name in ("words", "calls", "bare", "in_loops", "classes", "assigned", "roots"):
+            for name in ("words", "calls", "bare", "in_loops", "classes", "assigned", "roots",
+                         "summed", "divided"):
                 getattr(whole, name).update(getattr(piece, name))
             whole.heads += piece.heads
             whole.aliased += piece.aliased
@@ -261,7 +311,8 @@ def combine(pieces: list[Parts], deepest: tuple[int, int]) -> Features:
         frozenset(whole.words), frozenset(calls), frozenset(bare), frozenset(resolved),
         _reached(in_loops, whole.functions, function_calls),
         tuple(f.name for f in whole.functions), frozenset(whole.assigned),
-        frozenset(whole.roots), whole.relative, frozenset(whole.classes), deepest)
+        frozenset(whole.roots), whole.relative, frozenset(whole.classes), deepest,
+        frozenset(whole.summed & whole.divided))
 
 
 def _reached(calls: set[str], functions: list[_Function],
@@ -299,6 +350,7 @@ class _Condition:
     roots: frozenset[str]  # the package roots of the frameworks asked for
     project_imports: bool = False
     called: Callable[[str], bool] | None = None
+    divided_totals: bool = False
 
     @classmethod
     def of(cls, needs: Needs) -> _Condition:
@@ -313,7 +365,7 @@ class _Condition:
                    frozenset((*needs.calls, *methods)), frozenset(needs.bare_calls),
                    frozenset(imported), frozenset(needs.loop_calls), _remembered(needs.functions),
                    _remembered(needs.assigned), _remembered(needs.words), roots,
-                   needs.project_imports, _remembered(needs.called))
+                   needs.project_imports, _remembered(needs.called), needs.divided_totals)
 
     def met(self, found: Features, package_root: Callable[[], str],
             near: Callable[[str], bool]) -> bool:
@@ -329,6 +381,8 @@ class _Condition:
         if self.words is not None and any(map(self.words, found.words)):
             return True
         if self.called is not None and any(map(self.called, found.calls)):
+            return True
+        if self.divided_totals and found.divided_totals:
             return True
         if self.project_imports and (found.relative or any(map(near, found.roots))):
             return True

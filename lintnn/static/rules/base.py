@@ -56,6 +56,9 @@ class Needs:
     project_imports: bool = False
     # A call whose callee's last name passes this test (``loss_fn(out, y)``, ``self.cost(...)``).
     called: Callable[[str], bool] | None = None
+    # A running total: a name (or dotted name) added to in a loop (``total += x``, ``total =
+    # total + x``) and divided in the file (``total / n``, ``(total / n) / bs``, ``total /= n``).
+    divided_totals: bool = False
 
 
 def role_names(*roles: str) -> tuple[str, ...]:

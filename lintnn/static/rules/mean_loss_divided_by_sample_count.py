@@ -66,10 +66,13 @@ class MeanLossDividedBySampleCount(Rule):
     # ``batch_size=``, or a size given by position to the ``DataLoader`` call); a loss
     # named here, or one from another file (imported, or a parameter called under a loss's
     # name that a caller passes).
+    # And the total divided is added to in a loop of its scope (``_additions`` inside a
+    # ``for``: both checks, ``_wrong_division`` and ``_divided_by_batch_size``, ask it).
     needs = (Needs(calls=("len", "size", "__len__"), names=("shape", "batch_size"),
                    callee_roles=(R.DATA_LOADER,)),
              Needs(roles=(*LOSS_ROLES, R.LOSS_REGRESSION), project_imports=True,
-                   called=names_a_loss))
+                   called=names_a_loss),
+             Needs(divided_totals=True))
 
     def check(self, ctx: FileContext) -> None:
         # One finding per total: the same sum divided again (printed, then logged) is the
