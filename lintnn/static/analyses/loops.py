@@ -25,7 +25,7 @@ from lintnn.static.syntax.dataflow import Kind
 from lintnn.static.syntax.index import iter_children
 from lintnn.static.syntax.memo import subtree_memo
 from lintnn.static.syntax.nodes import dotted_name, method_name, positional
-from lintnn.static.syntax.visitor import cst_visitor
+from lintnn.static.syntax.visitor import cst_visitor, walk
 
 _CLIP_FUNCTIONS = frozenset({
     "torch.nn.utils.clip_grad_norm_", "torch.nn.utils.clip_grad_value_",
@@ -398,7 +398,7 @@ def calls_in(node: cst.CSTNode) -> Iterator[cst.Call]:
 @subtree_memo
 def _calls_in(node: cst.CSTNode) -> tuple[cst.Call, ...]:
     collector = _CallCollector()
-    node.visit(collector)
+    walk(node, collector)
     return tuple(collector.calls)
 
 
@@ -458,7 +458,7 @@ class SourceOrder:
 def mentions(node: cst.CSTNode, name: str) -> bool:
     """``node`` contains the plain name ``name`` (outside attribute names)."""
     finder = _NameFinder(name)
-    node.visit(finder)
+    walk(node, finder)
     return finder.found
 
 
@@ -469,7 +469,7 @@ class _NameFinder:
         self.found = False
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
-        node.value.visit(self)
+        walk(node.value, self)
         return False
 
     def visit_Name(self, node: cst.Name) -> None:
@@ -486,7 +486,7 @@ def bound_names(node: cst.CSTNode) -> Iterator[tuple[str, cst.CSTNode]]:
 @subtree_memo
 def _bound_names(node: cst.CSTNode) -> tuple[tuple[str, cst.CSTNode], ...]:
     collector = _BindingCollector(node)
-    node.visit(collector)
+    walk(node, collector)
     return tuple(collector.bound)
 
 

@@ -19,7 +19,7 @@ from lintnn.static.syntax.context import FileContext
 from lintnn.static.syntax.dataflow import Kind
 from lintnn.static.syntax.memo import subtree_memo
 from lintnn.static.syntax.nodes import dotted_name, method_name
-from lintnn.static.syntax.visitor import cst_visitor
+from lintnn.static.syntax.visitor import cst_visitor, walk
 
 _GRADIENT_CALLS = frozenset({"grad", "value_and_grad", "apply_gradients", "closure"})
 _HARMLESS = frozenset({"print", "float", "len", "str", "repr", "format", "isinstance"})
@@ -133,7 +133,7 @@ def _assigns_grad(ctx: FileContext, scope: cst.CSTNode) -> bool:
 @subtree_memo
 def _grad_assigned(scope: cst.CSTNode) -> bool:
     finder = _GradAssignment()
-    scope.visit(finder)
+    walk(scope, finder)
     return finder.found
 
 

@@ -17,7 +17,7 @@ from lintnn.static.rules.base import Needs, Rule
 from lintnn.static.syntax.context import FileContext, returns_of
 from lintnn.static.syntax.memo import subtree_memo
 from lintnn.static.syntax.nodes import method_name, positional
-from lintnn.static.syntax.visitor import cst_visitor
+from lintnn.static.syntax.visitor import cst_visitor, walk
 
 
 class LossAccumulatedAsTensor(Rule):
@@ -139,7 +139,7 @@ def _accumulates(statement: cst.CSTNode, value: cst.CSTNode) -> str | None:
 def _accumulations(loop: cst.CSTNode, loss: str) -> tuple[tuple[cst.CSTNode, str], ...]:
     """``total += loss``, ``total = total + loss``, ``losses.append(loss)`` in ``loop``."""
     finder = _Accumulations(loss)
-    loop.visit(finder)
+    walk(loop, finder)
     return tuple(finder.found)
 
 
@@ -196,7 +196,7 @@ def _accumulator(expr: cst.BaseExpression) -> str | None:
 def _attribute_resets(loop: cst.CSTNode, total: str) -> list[cst.CSTNode]:
     """``self.total = ...`` statements in ``loop``, outside nested definitions."""
     finder = _AttributeAssignments(total)
-    loop.visit(finder)
+    walk(loop, finder)
     return finder.found
 
 

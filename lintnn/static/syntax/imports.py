@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 import libcst as cst
 
-from lintnn.static.syntax.visitor import cst_visitor
+from lintnn.static.syntax.visitor import cst_visitor, walk
 
 # Spellings of one object under several paths, rewritten to the one the knowledge base uses.
 _CANONICAL_PREFIXES: tuple[tuple[str, str], ...] = (
@@ -80,7 +80,7 @@ class ImportMap:
     ) -> ImportMap:
         table = cls(module_name, is_package)
         collector = _ImportCollector(table)
-        module.visit(collector)
+        walk(module, collector)
         return table
 
     def add_import(self, node: cst.Import) -> None:

@@ -7,13 +7,20 @@ traversal per file whatever the number of rules.
 from __future__ import annotations
 
 import bisect
-import dataclasses
 import functools
 import itertools
 from collections.abc import Iterator, Sequence
 
 import libcst as cst
 
+from lintnn.static.syntax.children import (
+    _CHILD_FIELDS,
+    _NODE_TYPES,
+    child_fields,
+    is_node,
+    iter_children,
+    subtree_depth,
+)
 from lintnn.static.syntax.imports import ImportMap
 
 _UNKNOWN = object()
@@ -40,66 +47,6 @@ def _statements() -> frozenset[type]:
     return frozenset(found)
 # The node lists of an index (what :meth:`NodeIndex.within` is asked about).
 _LISTS = ("calls", "functions", "classes", "loops", "withs", "returns", "assignments")
-
-
-# Fields that hold only whitespace, punctuation or formatting: never worth a visit.
-_SKIPPED_FIELDS = frozenset({
-    "lpar", "rpar", "comma", "semicolon", "colon", "dot", "equal", "star", "operator",
-    "leading_lines", "lines_after_decorators", "header", "footer", "newline", "indent",
-    "trailing_whitespace", "empty_lines", "lbrace", "rbrace", "lbracket", "rbracket",
-    "first_colon", "second_colon", "asynchronous", "default_indent", "default_newline",
-    "encoding", "has_trailing_newline", "comment", "posonly_ind", "separator",
-    "trailing_comma", "leading_whitespace", "whitespace",
-})
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def _child_fields(kind: type) -> tuple[str, ...]:
-    fields = _CHILD_FIELDS.get(kind)
-    if fields is None:
-        fields = tuple(
-            f.name for f in dataclasses.fields(kind)
-            if f.name not in _SKIPPED_FIELDS and not f.name.startswith("whitespace")
-        )
-        _CHILD_FIELDS[kind] = fields
-    return fields
-
-
-def iter_children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """The syntactic children of a node, skipping whitespace and punctuation.
-
-    Reads the dataclass fields directly: libcst's own visitor rebuilds every node it
-    passes, which costs about as much as the parse.
-    """
-    for name in _child_fields(type(node)):
-        value = getattr(node, name)
-        kind = type(value)
-        if kind is tuple or kind is list:
-            for item in value:
-                if _is_node(type(item)):
-                    yield item
-        elif _is_node(kind):
-            yield value
-
-
-def subtree_depth(root: cst.CSTNode) -> int:
-    """Levels of the deepest node below ``root``; iterative, as the tree may be deep."""
-    deepest, stack = 0, [(root, 0)]
-    while stack:
-        node, depth = stack.pop()
-        deepest = max(deepest, depth)
-        stack.extend((child, depth + 1) for child in iter_children(node))
-    return deepest
-
-
-_NODE_TYPES: dict[type, bool] = {}
-
-
-def _is_node(kind: type) -> bool:
-    known = _NODE_TYPES.get(kind)
-    if known is None:
-        known = _NODE_TYPES[kind] = issubclass(kind, cst.CSTNode)
-    return known
 
 
 class NodeIndex:
@@ -178,7 +125,7 @@ class NodeIndex:
         deepest = self.depth
         stack: list[tuple[cst.CSTNode, cst.CSTNode | None, int]] = [(root, None, 0)]
         push, pop = stack.append, stack.pop
-        child_fields, node_types = _CHILD_FIELDS, _NODE_TYPES
+        known_fields, node_types = _CHILD_FIELDS, _NODE_TYPES
         while stack:
             node, parent, depth = pop()
             if depth > deepest:
@@ -218,21 +165,21 @@ class NodeIndex:
             # ``iter_children``, inlined (a third of the walk), pushed last child first so
             # that nodes are popped (and lists filled) in source order.
             depth += 1
-            fields = child_fields.get(kind)
+            fields = known_fields.get(kind)
             if fields is None:
-                fields = _child_fields(kind)
+                fields = child_fields(kind)
             for name in reversed(fields):
                 value = getattr(node, name)
                 value_kind = type(value)
                 if value_kind is tuple or value_kind is list:
                     for item in reversed(value):
                         item_kind = type(item)
-                        is_node = node_types.get(item_kind)
-                        if is_node or (is_node is None and _is_node(item_kind)):
+                        known = node_types.get(item_kind)
+                        if known or (known is None and is_node(item_kind)):
                             push((item, node, depth))
                 else:
-                    is_node = node_types.get(value_kind)
-                    if is_node or (is_node is None and _is_node(value_kind)):
+                    known = node_types.get(value_kind)
+                    if known or (known is None and is_node(value_kind)):
                         push((value, node, depth))
         self.depth = deepest
 
