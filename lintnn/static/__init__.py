@@ -50,6 +50,7 @@ def _run_deferred(module: ModuleType) -> None:
     if path is not None:
         module.__path__ = path
     _RUNNING_IN.append(threading.get_ident())
+    spec._initializing = True  # type: ignore[attr-defined]  # as importlib's own load
     try:
         spec.loader.exec_module(module)
     except BaseException:
@@ -57,6 +58,9 @@ def _run_deferred(module: ModuleType) -> None:
         raise
     finally:
         _RUNNING_IN.clear()
+        # Left unset, every later import of the module (libcst's parser imports it once
+        # per node it builds) asks for it, fails, and clears the error: 5-8% of a run.
+        spec._initializing = False  # type: ignore[attr-defined]
     module.__class__ = ModuleType
 
 
