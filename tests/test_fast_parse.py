@@ -131,7 +131,8 @@ def test_nodes_built_by_hand_are_validated_by_the_fast_init() -> None:
 def test_nodes_are_still_equal_only_to_themselves_and_hashed_by_identity() -> None:
     first, second = parse_module("x = 1\n").body[0], parse_module("x = 1\n").body[0]
     assert first.deep_equals(second)
-    assert first == first and first != second and not (first == second)
+    assert first == first and first != second
+    assert (first == second) is False  # ``__eq__`` itself, not ``__ne__``
     assert first not in [second] and first in [second, first]
     assert len({first, second, first}) == 2
     assert {first: 1}.get(second) is None

@@ -24,13 +24,25 @@ def _uses() -> set[tuple[str, str]]:
             header = re.match(r"\s*def (\w+)", line)
             if header:
                 function = header.group(1)
-            if re.search(r"\.children\b(?!\()", line) and not line.lstrip().startswith("#"):
+            if re.search(r"\.children\b(?!\()", line) and not line.lstrip().startswith(
+                    ("#", "from ", "import ")):  # not the module ``syntax.children``
                 found.add((path.relative_to(STATIC).as_posix(), function))
     return found
 
 
 def test_no_analysis_walks_with_libcst_children() -> None:
     assert _uses() <= ALLOWED, sorted(_uses() - ALLOWED)
+
+
+def test_no_analysis_runs_libcst_s_visit() -> None:
+    """``node.visit(visitor)`` rebuilds the subtree (as costly as parsing it): visitors run
+    through ``syntax.visitor.walk``, which falls back to libcst's visit by itself."""
+    found = set()
+    for path in STATIC.rglob("*.py"):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if re.search(r"\.visit\(", line) and not line.lstrip().startswith("#"):
+                found.add((path.relative_to(STATIC).as_posix(), number))
+    assert {where for where, _ in found} <= {"syntax/visitor.py"}, sorted(found)
 
 
 def test_iter_children_sees_every_syntactic_child() -> None:
