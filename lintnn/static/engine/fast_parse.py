@@ -18,12 +18,13 @@ does not load libcst (``lintnn.static``).
 from __future__ import annotations
 
 import dataclasses
-import sys
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import libcst as cst
+
+from lintnn.static.syntax.children import node_classes
 
 if TYPE_CHECKING:
     from libcst._nodes.base import CSTNode
@@ -72,25 +73,6 @@ def _identity_in_c(kind: type, base: type) -> None:
         kind.__eq__ = object.__eq__  # type: ignore[method-assign, assignment]
     if kind.__dict__.get("__hash__") is base.__dict__["__hash__"]:
         kind.__hash__ = object.__hash__  # type: ignore[method-assign, assignment]
-
-
-def node_classes(base: type) -> list[type]:
-    """The classes of libcst's nodes: the subclasses of ``base`` that define their own
-    ``__init__`` and are the class their module exports (libcst's ``add_slots`` rebuilds
-    each class, and the one it replaced lingers among the subclasses)."""
-    found: list[type] = []
-    todo = [base]
-    seen: set[type] = set()
-    while todo:
-        for kind in todo.pop().__subclasses__():
-            if kind in seen:
-                continue
-            seen.add(kind)
-            todo.append(kind)
-            module = sys.modules.get(kind.__module__)
-            if "__init__" in kind.__dict__ and getattr(module, kind.__name__, None) is kind:
-                found.append(kind)
-    return found
 
 
 def _fast_init(kind: type) -> Callable[..., None] | None:

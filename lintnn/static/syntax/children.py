@@ -7,6 +7,7 @@ node they pass), skipping whitespace, punctuation and formatting.
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Iterator
 
 import libcst as cst
@@ -69,3 +70,22 @@ def is_node(kind: type) -> bool:
     if known is None:
         known = _NODE_TYPES[kind] = issubclass(kind, cst.CSTNode)
     return known
+
+
+def node_classes(base: type) -> list[type]:
+    """The classes of libcst's nodes: the subclasses of ``base`` that define their own
+    ``__init__`` and are the class their module exports (libcst's ``add_slots`` rebuilds
+    each class, and the one it replaced lingers among the subclasses)."""
+    found: list[type] = []
+    todo = [base]
+    seen: set[type] = set()
+    while todo:
+        for kind in todo.pop().__subclasses__():
+            if kind in seen:
+                continue
+            seen.add(kind)
+            todo.append(kind)
+            module = sys.modules.get(kind.__module__)
+            if "__init__" in kind.__dict__ and getattr(module, kind.__name__, None) is kind:
+                found.append(kind)
+    return found

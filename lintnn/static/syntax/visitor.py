@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 import libcst as cst
 
-from lintnn.static.syntax.children import child_fields, is_node
+from lintnn.static.syntax.children import child_fields, is_node, node_classes
 
 T = TypeVar("T")
 _SKIPPED = ("__dict__", "__weakref__")
@@ -111,8 +111,6 @@ def _entered_classes() -> frozenset[str]:
     """Names of the node classes :func:`walk` may meet: those some child field it reads
     can hold (not whitespace, punctuation or operators)."""
     from libcst._nodes.base import CSTNode  # libcst-internal, stable since 0.3
-
-    from lintnn.static.engine.fast_parse import node_classes
 
     kinds = node_classes(CSTNode)
     skipped = {"libcst._nodes.whitespace", "libcst._nodes.op"}
