@@ -5,6 +5,7 @@ This runs in worker processes; everything it returns is plain, picklable data.
 
 from __future__ import annotations
 
+import ast
 import functools
 import re
 import traceback
@@ -29,7 +30,7 @@ from lintnn.static.engine.safe_parse import Verdict, judge, on_deep_stack, too_d
 from lintnn.static.rules.base import Rule
 from lintnn.static.syntax.context import FileContext, RawFinding
 from lintnn.static.syntax.index import IndexPieces
-from lintnn.static.syntax.positions import positions_for
+from lintnn.static.syntax.positions import positions_for, statement_lines
 from lintnn.static.syntax.project import (
     CallFact,
     ClassSummary,
@@ -38,6 +39,7 @@ from lintnn.static.syntax.project import (
     module_name_for,
     project_module,
 )
+from lintnn.static.syntax.statements import Span, spans_of
 
 if TYPE_CHECKING:
     from libcst.metadata import CodeRange
@@ -134,6 +136,9 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
                 found = features(verdict.tree)
                 verdict = replace(verdict, deepest=found.deepest)  # the same walk measured it
         skipped = too_large(len(text), max_size) or verdict.too_deep()
+        # Where each top-level statement starts: the positions of findings need it, and
+        # the tree is about to go.
+        spans = spans_of(verdict.tree.body) if isinstance(verdict.tree, ast.Module) else None
     except Exception as failure:
         result.diagnostics.append(internal_error(name, "the syntax check", failure))
         return result
@@ -164,7 +169,7 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
     # tree within the bounds (``safe_parse``).
     return on_deep_stack(_analyze_parsed, result, path, text, active, wants_summary,
                          (wants_splits, wants_passed), module_name, is_package, parse, run,
-                         pieces, unread)
+                         pieces, unread, spans)
 
 
 @functools.lru_cache(maxsize=8)
@@ -201,8 +206,10 @@ def _analyze_parsed(result: FileResult, path: Path, text: str, active: list[Rule
                     wants_summary: bool, wants_calls: tuple[bool, bool], module_name: str,
                     is_package: bool, parse: Callable[[str], cst.Module],
                     run: Runner | None, pieces: IndexPieces | None = None,
-                    unread: tuple[str, ...] = ()) -> FileResult:
-    """Parse with libcst and run the rules; a failure is a finding on this file only."""
+                    unread: tuple[str, ...] = (), spans: list[Span] | None = None,
+                    ) -> FileResult:
+    """Parse with libcst and run the rules; a failure is a finding on this file only.
+    ``spans``: CPython's top-level statements of ``text``, when the judge parsed it."""
     name = result.path
     try:
         module, text = parse_like_python(parse, text)
@@ -213,7 +220,7 @@ def _analyze_parsed(result: FileResult, path: Path, text: str, active: list[Rule
     ctx = None
     try:
         ctx = FileContext(path, text, module, module_name, is_package, pieces=pieces,
-                          unread=unread)
+                          unread=unread, statement_spans=spans)
         result.skipped = too_deep_tree(ctx.index.depth)
         if result.skipped is None:
             (run or run_all)(ctx, active, result, wants_summary, wants_calls)
@@ -375,6 +382,10 @@ def finding_nodes(findings: list[RawFinding]) -> list[cst.CSTNode]:
 
 def finding_positions(ctx: FileContext, findings: list[RawFinding],
                       lines: list[int] | None = None) -> Mapping[cst.CSTNode, CodeRange]:
+    """``lines``: the first line of each top-level statement, when the caller has them;
+    else from the judge's statements, when it kept them (``FileContext.statement_spans``)."""
+    if lines is None and ctx.statement_spans is not None:
+        lines = statement_lines(ctx.module, ctx.statement_spans)
     return positions_for(ctx.module, ctx.source, finding_nodes(findings), ctx.index.parents,
                          lines)
 

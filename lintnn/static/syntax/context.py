@@ -29,7 +29,7 @@ from lintnn.static.syntax.nodes import (
 )
 from lintnn.static.syntax.project import Requirement
 from lintnn.static.syntax.reads import Reads
-from lintnn.static.syntax.statements import line_starts
+from lintnn.static.syntax.statements import Span, line_starts
 
 # A parameter with one of these in its name is no model, whatever the file defines.
 _NOT_MODELS = ("loss", "criterion", "metric", "fn", "func", "act", "optim", "opt", "sched",
@@ -147,6 +147,9 @@ class FileContext:
     # IPython refuses): whatever the analysis finds missing may be there. A rule that
     # reports something missing names, in ``absent``, the words such code would contain.
     unread: tuple[str, ...] = ()
+    # CPython's top-level statements of ``source``, when the caller parsed it with ``ast``
+    # (the positions of findings read their first lines).
+    statement_spans: list[Span] | None = None
 
     def __post_init__(self, pieces: IndexPieces | None) -> None:
         self.imports = ImportMap(self.module_name, self.is_package)
