@@ -89,3 +89,32 @@ def test_a_visitor_of_whitespace_or_of_an_attribute_is_left_to_libcst() -> None:
     walk(tree, commas)
     walk(tree, funcs)
     assert (commas.count, funcs.count) == (3, 2)
+
+
+def test_without_libcst_s_sources_libcst_visits(monkeypatch) -> None:
+    """The order of a node's children is read from libcst's source; an install without it
+    falls back to libcst's own visit rather than guess an order."""
+    from lintnn.static.syntax import visitor
+
+    assert visitor._order_readable()
+    visitor._order_readable.cache_clear()
+    monkeypatch.setattr(visitor, "_visiting_order", lambda kind: [])
+    calls: list[str] = []
+
+    class Visits(cst.CSTVisitor):
+        def visit_Name(self, node: cst.Name) -> None:
+            calls.append(node.value)
+
+    tree = parse_module("@d\ndef f(x):\n    return y\n")
+    rebuilt = cst.Module.visit
+
+    def spy(self, visitor):  # libcst's visit of the module, recorded
+        calls.append("<libcst>")
+        return rebuilt(self, visitor)
+
+    monkeypatch.setattr(cst.Module, "visit", spy)
+    try:
+        walk(tree, Visits())
+    finally:
+        visitor._order_readable.cache_clear()
+    assert calls == ["<libcst>", "d", "f", "x", "y"]

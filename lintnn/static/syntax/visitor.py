@@ -53,7 +53,7 @@ def walk(root: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
     calls in pre-order (a False answer skips the node's children), then ``leave_<Node>``,
     children in libcst's order (source order)."""
     hooks = _hooks(type(visitor))
-    if hooks is None:
+    if hooks is None or not _order_readable():
         root.visit(visitor)
         return
     visits, leaves = hooks
@@ -118,6 +118,13 @@ def _entered_classes() -> frozenset[str]:
               "LeftCurlyBrace", "RightCurlyBrace", "Asynchronous", "ParamStar", "ParamSlash"}
     return frozenset(k.__name__ for k in kinds
                      if k.__module__ not in skipped and k.__name__ not in tokens)
+
+
+@functools.cache
+def _order_readable() -> bool:
+    """Whether libcst's visiting order can be read from its source (an install without
+    its ``.py`` files cannot say it: libcst then visits)."""
+    return _visiting_order(cst.FunctionDef)[:2] == ["leading_lines", "decorators"]
 
 
 @functools.cache
