@@ -44,6 +44,7 @@ from lintnn.static.engine.source import decode  # noqa: E402
 from lintnn.static.syntax import dataflow  # noqa: E402
 from lintnn.static.syntax.context import FileContext  # noqa: E402
 from lintnn.static.syntax.project import module_name_for  # noqa: E402
+from lintnn.static.syntax.statements import spans_of  # noqa: E402
 
 try:  # the gate, where this checkout has one
     from lintnn.static.engine import gate as _gate  # type: ignore[attr-defined]
@@ -129,6 +130,8 @@ def profile_file(path: Path, rules: list, phases: Phases) -> None:
     t = phases.add("libcst parse", t)
     name, is_package = module_name_for(path)
     ctx = FileContext(path, text, module, name, is_package)
+    if hasattr(ctx, "statement_spans"):  # as the check keeps them: the judge's statements
+        ctx.statement_spans = spans_of(verdict.tree.body)
     t = phases.add("context (imports, index walk)", t)
     for rule in active:
         ctx.current_rule = rule
