@@ -40,6 +40,7 @@ _validating_post_init: list[Callable[[CSTNode], None]] = []  # libcst's, once re
 # The dataclass ``__init__`` of each class given a fast one (tests compare the two).
 ORIGINAL_INITS: dict[type, Callable[..., None]] = {}
 _FACTORY = object()  # the default of a field that has a default factory
+_INSTALLING = threading.Lock()
 
 
 def _post_init(self: CSTNode) -> None:
@@ -49,19 +50,22 @@ def _post_init(self: CSTNode) -> None:
 
 def install() -> None:
     """Put :func:`_post_init` in place of libcst's node check, and the fast ``__init__``
-    in the node classes (once per process)."""
+    in the node classes (once per process, whichever thread parses first)."""
     if _validating_post_init:
         return
-    from libcst._nodes.base import CSTNode  # libcst-internal, stable since 0.3
+    with _INSTALLING:
+        if _validating_post_init:
+            return
+        from libcst._nodes.base import CSTNode  # libcst-internal, stable since 0.3
 
-    for kind in node_classes(CSTNode):
-        fast = _fast_init(kind)
-        if fast is not None:
-            ORIGINAL_INITS[kind] = kind.__init__  # type: ignore[misc]
-            kind.__init__ = fast  # type: ignore[misc]
-        _identity_in_c(kind, CSTNode)
-    _validating_post_init.append(CSTNode.__post_init__)
-    CSTNode.__post_init__ = _post_init  # type: ignore[method-assign]
+        for kind in node_classes(CSTNode):
+            fast = _fast_init(kind)
+            if fast is not None:
+                ORIGINAL_INITS[kind] = kind.__init__  # type: ignore[misc]
+                kind.__init__ = fast  # type: ignore[misc]
+            _identity_in_c(kind, CSTNode)
+        _validating_post_init.append(CSTNode.__post_init__)
+        CSTNode.__post_init__ = _post_init  # type: ignore[method-assign]
 
 
 def _identity_in_c(kind: type, base: type) -> None:
