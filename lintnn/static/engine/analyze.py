@@ -136,16 +136,11 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
                 found = features(verdict.tree)
                 verdict = replace(verdict, deepest=found.deepest)  # the same walk measured it
         skipped = too_large(len(text), max_size) or verdict.too_deep()
-        # Where each top-level statement starts: the positions of findings need it, and
-        # the tree is about to go.
-        spans = spans_of(verdict.tree.body) if isinstance(verdict.tree, ast.Module) else None
     except Exception as failure:
         result.diagnostics.append(internal_error(name, "the syntax check", failure))
         return result
-    error = verdict.error
-    del verdict  # the ast tree: libcst's tree is about to take its place
-    if error is not None:
-        result.diagnostics.append(error_diagnostic(name, *error))
+    if verdict.error is not None:
+        result.diagnostics.append(error_diagnostic(name, *verdict.error))
         return result
     if found is not None and gated:
         active = gate(active, found, lambda: _package_root(path, module_name),
@@ -165,6 +160,10 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
         module_name, is_package = module_name_for(path)
     else:
         is_package = path.name == "__init__.py"
+    # Where each top-level statement starts (the positions of findings read it), kept of
+    # the ast tree, which libcst's is about to replace.
+    spans = spans_of(verdict.tree.body) if isinstance(verdict.tree, ast.Module) else None
+    del verdict
     # libcst's parser and every recursive walk of its tree, on a stack deep enough for any
     # tree within the bounds (``safe_parse``).
     return on_deep_stack(_analyze_parsed, result, path, text, active, wants_summary,
