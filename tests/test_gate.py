@@ -434,3 +434,57 @@ def test_statements_sharing_a_line_are_all_read() -> None:
     for known in (tree, None):
         found = BufferFeatures().of(text, spans_of(tree.body), known)
         assert found is not None and {"Sequential", "Dropout", "label"} <= found.words
+
+
+def test_a_call_of_a_bound_name_is_a_call_of_a_parameter_s_possible_value() -> None:
+    """``called_bound``: a callee named like a parameter or a stored-to name or attribute
+    (what the dataflow can value as a parameter: ``PARAM``), not a method of another object
+    or an imported function."""
+    assert found("def f(loss_fn, x):\n    return loss_fn(x)\n").called_bound
+    assert found("def f(c, x):\n    fn = c\n    return fn(x)\n").called_bound
+    assert found("class T:\n    def __init__(self, c):\n        self.crit = c\n"
+                 "    def step(self, p):\n        return self.crit(p)\n").called_bound
+    assert found("def f(cs, x):\n    for c in cs:\n        c(x)\n").called_bound
+    assert found("def f(x):\n    with g() as h:\n        h(x)\n").called_bound
+    assert found("f = lambda c: c(1)\n").called_bound
+    # a config: attributes stored to, none called; imported and builtin calls
+    config = ("import logging\nlogger = logging.getLogger(__name__)\n\n"
+              "class Config:\n    def __init__(self, use_focal_loss=False, **kwargs):\n"
+              "        self.use_focal_loss = use_focal_loss\n"
+              "        super().__init__(**kwargs)\n"
+              "        logger.warning(str(kwargs))\n")
+    assert not found(config).called_bound
+    # read, not stored: ``self.crit`` is called but never assigned in this file
+    assert not found("class T:\n    def step(self, p):\n        return self.crit(p)\n"
+                     ).called_bound
+
+
+def test_nn101_skips_a_file_that_only_names_losses_in_its_settings() -> None:
+    """NN101's loss-method words are read at calls (``get_loss(...)``), its passed losses
+    at calls of what a function received: a configuration file that stores
+    ``use_focal_loss`` is not parsed for it; a trainer calling a passed loss still is, and
+    its finding is the same gated and ungated."""
+    rule = all_rules()["NN101"]()
+    config = ("class Config:\n    def __init__(self, use_focal_loss=False, loss_weight=1.0):\n"
+              "        self.use_focal_loss = use_focal_loss\n"
+              "        self.loss_weight = loss_weight\n")
+    assert not can_fire(rule, found(config), lambda: "")
+    assert can_fire(rule, found("def f(m, x, y):\n    return m.get_loss(x, y)\n"), lambda: "")
+    trainer = textwrap.dedent('''
+        import torch.nn.functional as F
+
+        class Trainer:
+            def __init__(self, model, loss_object):
+                self.model = model
+                self.fn = loss_object  # no call names a loss: only the bound name keeps NN101
+
+            def step(self, x, y):
+                probs = F.softmax(self.model(x), dim=1)
+                return self.fn(probs, y)
+    ''')
+    assert can_fire(rule, found(trainer), lambda: "")
+    rules = [cls() for cls in all_rules().values()]
+    for gated in (True, False):
+        result = analyze_text(Path("trainer.py"), trainer, rules, gated=gated)
+        codes = [d.code for d in result.diagnostics] + [d.code for d, _ in result.conditional]
+        assert "NN101" in codes, gated

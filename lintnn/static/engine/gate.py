@@ -39,6 +39,9 @@ class Features:
     # Running totals: dotted names added to in a loop (``total += x``, ``total = total +
     # x``) and divided (``total / n``, ``(total / n) / bs``, ``total /= n``).
     divided_totals: frozenset[str] = frozenset()
+    # A call whose callee's last name the file binds (a parameter, a target in a store
+    # context: ``Needs.called_bound``).
+    called_bound: bool = False
 
 
 class _Function:
@@ -72,7 +75,7 @@ class Parts:
     """What a walk collected from one tree (a file, or one top-level statement of it),
     before the file's imports resolve its calls; :meth:`features` of several."""
 
-    __slots__ = ("aliased", "assigned", "bare", "calls", "classes", "divided", "functions",
+    __slots__ = ("aliased", "assigned", "bare", "bound", "calls", "classes", "divided", "functions",
                  "heads", "imported", "in_loops", "relative", "roots", "summed", "words")
 
     def __init__(self) -> None:
@@ -90,10 +93,12 @@ class Parts:
         self.relative = False
         self.summed: set[str] = set()  # dotted names added to in a loop
         self.divided: set[str] = set()  # dotted names divided (the left end of a division)
+        self.bound: set[str] = set()  # parameters, names and attributes stored to
 
     def walk(self, tree: ast.AST) -> tuple[int, int]:
         """Collect ``tree``; (depth, line) of its most deeply nested node."""
         words, bare, functions = self.words, self.bare, self.functions
+        bind = self.bound.add
         imported, roots = self.imported, self.roots
         add = words.add
         best_depth, best_line = 0, 1
@@ -112,6 +117,7 @@ class Parts:
         ExceptHandler, MatchAs, MatchStar = ast.ExceptHandler, ast.MatchAs, ast.MatchStar
         MatchMapping, MatchClass, Node = ast.MatchMapping, ast.MatchClass, ast.AST
         BinOp, AugAssign, Div, Add = ast.BinOp, ast.AugAssign, ast.Div, ast.Add
+        Store = ast.Store
         child_fields = _CHILD_FIELDS
         while stack:
             node, depth, in_loop, function = pop()
@@ -125,8 +131,12 @@ class Parts:
                 best_depth = depth + 1
             if kind is Name:
                 add(node.id)  # type: ignore[attr-defined]
+                if type(node.ctx) is Store:  # type: ignore[attr-defined]
+                    bind(node.id)  # type: ignore[attr-defined]
             elif kind is Attribute:
                 add(node.attr)  # type: ignore[attr-defined]
+                if type(node.ctx) is Store:  # type: ignore[attr-defined]
+                    bind(node.attr)  # type: ignore[attr-defined]
             elif kind is Call:
                 func = node.func  # type: ignore[attr-defined]
                 last = func.attr if type(func) is Attribute else (
@@ -141,9 +151,12 @@ class Parts:
                     value = value.decode("latin-1")
                 if type(value) is str and value.isidentifier():
                     add(value)
-            elif kind is Keyword or kind is Arg:
+            elif kind is Keyword:
                 if node.arg is not None:  # type: ignore[attr-defined]
                     add(node.arg)  # type: ignore[attr-defined]
+            elif kind is Arg:
+                add(node.arg)  # type: ignore[attr-defined]
+                bind(node.arg)  # type: ignore[attr-defined]
             elif kind is FunctionDef or kind is AsyncFunctionDef:
                 add(node.name)  # type: ignore[attr-defined]
                 for decorator in node.decorator_list:  # type: ignore[attr-defined]
@@ -204,9 +217,11 @@ class Parts:
             elif kind is ExceptHandler or kind is MatchAs or kind is MatchStar:
                 if node.name:  # type: ignore[attr-defined]
                     add(node.name)  # type: ignore[attr-defined]
+                    bind(node.name)  # type: ignore[attr-defined]
             elif kind is MatchMapping:
                 if node.rest:  # type: ignore[attr-defined]
                     add(node.rest)  # type: ignore[attr-defined]
+                    bind(node.rest)  # type: ignore[attr-defined]
             elif kind is MatchClass:
                 words.update(node.kwd_attrs)  # type: ignore[attr-defined]
             for name in fields[0]:
@@ -284,7 +299,7 @@ def combine(pieces: list[Parts], deepest: tuple[int, int]) -> Features:
         whole = Parts()
         for piece in pieces:
             for name in ("words", "calls", "bare", "in_loops", "classes", "assigned", "roots",
-                         "summed", "divided"):
+                         "summed", "divided", "bound"):
                 getattr(whole, name).update(getattr(piece, name))
             whole.heads += piece.heads
             whole.aliased += piece.aliased
@@ -312,7 +327,7 @@ def combine(pieces: list[Parts], deepest: tuple[int, int]) -> Features:
         _reached(in_loops, whole.functions, function_calls),
         tuple(f.name for f in whole.functions), frozenset(whole.assigned),
         frozenset(whole.roots), whole.relative, frozenset(whole.classes), deepest,
-        frozenset(whole.summed & whole.divided))
+        frozenset(whole.summed & whole.divided), not whole.calls.isdisjoint(whole.bound))
 
 
 def _reached(calls: set[str], functions: list[_Function],
@@ -351,6 +366,7 @@ class _Condition:
     project_imports: bool = False
     called: Callable[[str], bool] | None = None
     divided_totals: bool = False
+    called_bound: bool = False
 
     @classmethod
     def of(cls, needs: Needs) -> _Condition:
@@ -365,7 +381,8 @@ class _Condition:
                    frozenset((*needs.calls, *methods)), frozenset(needs.bare_calls),
                    frozenset(imported), frozenset(needs.loop_calls), _remembered(needs.functions),
                    _remembered(needs.assigned), _remembered(needs.words), roots,
-                   needs.project_imports, _remembered(needs.called), needs.divided_totals)
+                   needs.project_imports, _remembered(needs.called), needs.divided_totals,
+                   needs.called_bound)
 
     def met(self, found: Features, package_root: Callable[[], str],
             near: Callable[[str], bool]) -> bool:
@@ -383,6 +400,8 @@ class _Condition:
         if self.called is not None and any(map(self.called, found.calls)):
             return True
         if self.divided_totals and found.divided_totals:
+            return True
+        if self.called_bound and found.called_bound:
             return True
         if self.project_imports and (found.relative or any(map(near, found.roots))):
             return True

@@ -59,6 +59,13 @@ class Needs:
     # A running total: a name (or dotted name) added to in a loop (``total += x``, ``total =
     # total + x``) and divided in the file (``total / n``, ``(total / n) / bs``, ``total /= n``).
     divided_totals: bool = False
+    # A call of a name the file binds (``loss_fn(out, y)`` with ``loss_fn`` a parameter,
+    # ``fn = criterion; fn(...)``, ``self.criterion(...)`` after ``self.criterion = ...``):
+    # the callee's last name is a parameter's, or a target of a binding (an assignment, a
+    # loop, a ``with``, ``:=``): what the dataflow can value as a parameter. A call of an
+    # imported or builtin name, or a method of another object (``logger.warning``), counts
+    # only where the file also binds that name.
+    called_bound: bool = False
 
 
 def role_names(*roles: str) -> tuple[str, ...]:

@@ -45,8 +45,13 @@ class ProbabilitiesIntoLogitsLoss(Rule):
     # the names of a project class's loss method (``disc.get_loss(...)``).
     triggers = ("cross_entropy", "CrossEntropy", "with_logits", "WithLogits", "from_logits",
                 *LOSS_METHOD_WORDS)
+    # A known loss expecting logits (``report_loss_inputs``, Keras' ``compile``); a call of
+    # a project class's loss method (``disc.get_loss(p)``: ``_check_project_loss_methods``);
+    # or a call of what a function received (``self.criterion(p, y)``: the value of the
+    # callee is a parameter, bound to a name or an attribute: ``_check_passed_losses``).
     needs = (Needs(roles=(R.LOSS_SOFTMAX_LOGITS, R.LOSS_SIGMOID_LOGITS,
-                          R.LOSS_KERAS_FROM_LOGITS), words=names_a_loss_method),)
+                          R.LOSS_KERAS_FROM_LOGITS), called=names_a_loss_method,
+                   called_bound=True),)
     fixable = True
 
     def statement_local(self, ctx: FileContext) -> bool:
