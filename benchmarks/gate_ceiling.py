@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import argparse
 import ast
-import importlib.util
+import functools
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -38,6 +38,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from bench_static import package_tree, python_files  # noqa: E402
 
 from lintnn.static.engine.analyze import _package_root, any_triggered  # noqa: E402
 from lintnn.static.engine.gate import Parts, combine, gate  # noqa: E402
@@ -59,13 +62,6 @@ class Kept:
     rules: frozenset[str]
     # bytes kept by each finer gate (see :func:`finer`)
     finer: dict[str, int] = field(default_factory=dict)
-
-
-def package_tree(name: str) -> Path:
-    spec = importlib.util.find_spec(name)
-    if spec is None or not spec.submodule_search_locations:
-        raise SystemExit(f"{name} is not installed here")
-    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def _start_line(node: ast.stmt) -> int:
@@ -111,7 +107,7 @@ def finer(tree: ast.Module, text: str, active: list[Rule],
 
 def survey(tree: Path, rules: list[Rule]) -> tuple[int, int, list[Kept]]:
     """(files, bytes, the files the gate keeps) of ``tree``."""
-    files = sorted(p for p in tree.rglob("*.py") if "__pycache__" not in p.parts)
+    files = python_files(tree)
     total = 0
     kept: list[Kept] = []
     for path in files:
@@ -123,8 +119,8 @@ def survey(tree: Path, rules: list[Rule]) -> tuple[int, int, list[Kept]]:
             module = ast.parse(text)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
-        root = (lambda p: lambda: _package_root(p, None))(path)
-        near = (lambda p: lambda name: project_module(p, name))(path)
+        root = functools.partial(_package_root, path, None)
+        near = functools.partial(project_module, path)
 
         def can_fire(candidates: list[Rule], own: Parts, module_level: list[Parts],
                      root: Callable[[], str] = root,
