@@ -81,3 +81,36 @@ def test_a_check_reads_statement_lines_from_the_judge_s_tree(monkeypatch) -> Non
 
     monkeypatch.setattr(positions, "_statement_lines", parse_again)
     assert analyze_text(Path("train.py"), source, rules).diagnostics == expected
+
+
+def test_a_statement_s_code_is_made_only_up_to_the_last_node_asked_for(monkeypatch) -> None:
+    """A finding in the first method of a long class: the class's code is regenerated up
+    to that method (the positions libcst records stop there), and the positions are those
+    of a whole-module pass, including for nodes on a decorated, commented first line."""
+    from lintnn.static.syntax import positions
+
+    methods = "".join(f"    def m{k}(self, x):\n        return g{k}(x,\n            {k})\n\n"
+                      for k in range(200))
+    text = (f"import torch\n\n# leading comment\n@decorator(\n    1)\nclass Big:\n"
+            f"    def first(self, x):\n        return softmax(x)\n\n{methods}")
+    module = cst.parse_module(text)
+    index = NodeIndex.build(module, ImportMap())
+    expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    by_name = {call.func.value: call for call in index.calls}
+    first_call, decorator = by_name["softmax"], by_name["decorator"]
+    recorded: list[int] = []
+    original = positions._positions_until
+
+    def counting(*args):
+        local, line = original(*args)
+        recorded.append(len(local))
+        return local, line
+
+    monkeypatch.setattr(positions, "_positions_until", counting)
+    found = positions_for(module, text, [first_call, decorator], index.parents)
+    assert found[first_call] == expected[first_call]
+    assert found[decorator] == expected[decorator]
+    assert recorded[0] < len(expected) // 10  # stopped in the first method of 201
+    last_call = by_name["g199"]
+    assert positions_for(module, text, [last_call], index.parents)[last_call] == \
+        expected[last_call]
