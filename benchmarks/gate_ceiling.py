@@ -17,6 +17,10 @@ This script answers, for one tree, without running any rule:
   rules with ``scope = "statement"`` may be decided per statement, a module-scope rule
   keeps the whole file. "every rule" pretends all rules were local (an upper bound on the
   saving, not something the rules allow today);
+* "function, what rules read": per function, each rule keeping around a function it can
+  fire in what a survey of the checks found it reads (``_READS_*``: its own function, the
+  reach of the dataflow, or the whole file): the ceiling of a per-function gate that the
+  rules as written would allow;
 * with ``--rate N``: libcst's parse cost per megabyte, measured on N of the kept files, to
   turn megabytes into CPU seconds.
 
@@ -52,6 +56,16 @@ _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _DEFINITIONS = (*_FUNCTIONS, ast.ClassDef)
 _NO_DEPTH = (0, 1)  # ``combine`` wants a depth; the gate does not read it
 
+# What each module-scope rule reads beyond the function that holds its finding, from a
+# reading of their checks (eleventh session; ``results-static.md``): nothing (or the
+# class's bases), or the whole file by nature. The others read the reach of
+# ``ctx.value``: the functions a function calls and those calling it (any depth), its
+# class's methods and the module's statements. Statement-scope rules read their
+# top-level statement. Keep in step with the rules: this only feeds an estimate.
+_READS_OWN_FUNCTION = frozenset({"NN203", "NN304", "NN306", "NN512", "NN516", "NN518"})
+_READS_WHOLE_FILE = frozenset({"NN201", "NN202", "NN205", "NN206", "NN301", "NN302",
+                               "NN303", "NN305", "NN307", "NN308", "NN514"})
+
 
 @dataclass
 class Kept:
@@ -81,7 +95,7 @@ def _parts(nodes: Iterable[ast.AST]) -> Parts:
 
 
 def finer(tree: ast.Module, text: str, active: list[Rule],
-          can_fire: Callable[[list[Rule], Parts, list[Parts]], bool]) -> dict[str, int]:
+          firing: Callable[[list[Rule], Parts, list[Parts]], list[Rule]]) -> dict[str, int]:
     """Bytes a finer gate keeps, per kind of finer gate (see the module's docstring)."""
     line_sizes = [len(line) for line in text.splitlines(keepends=True)]
     module_level = [_parts([s]) for s in tree.body if not isinstance(s, _DEFINITIONS)]
@@ -89,20 +103,91 @@ def finer(tree: ast.Module, text: str, active: list[Rule],
     whole_file = len(local) < len(active)  # a module-scope rule: the whole file, today
     dropped = {"statement, declared": 0, "statement, every rule": 0,
                "function, every rule": 0}
+    kept_by_reach = _kept_by_reach(tree, active, firing, module_level)
     for stmt in tree.body:
         if not isinstance(stmt, _DEFINITIONS):
             continue
         own = _parts([stmt])
-        if not whole_file and not can_fire(local, own, module_level):
+        if not whole_file and not firing(local, own, module_level):
             dropped["statement, declared"] += _size(stmt, line_sizes)
-        if not can_fire(active, own, module_level):
+        if not firing(active, own, module_level):
             dropped["statement, every rule"] += _size(stmt, line_sizes)
         units = [stmt] if isinstance(stmt, _FUNCTIONS) else [
             m for m in stmt.body if isinstance(m, _FUNCTIONS)]
         for unit in units:
-            if not can_fire(active, _parts([unit]), module_level):
+            if not firing(active, _parts([unit]), module_level):
                 dropped["function, every rule"] += _size(unit, line_sizes)
-    return {kind: len(text) - saved for kind, saved in dropped.items()}
+    sizes = {kind: len(text) - saved for kind, saved in dropped.items()}
+    sizes["function, what rules read"] = len(text) - (0 if kept_by_reach is None else sum(
+        _size(unit, line_sizes) for unit in _units(tree) if id(unit) not in kept_by_reach))
+    return sizes
+
+
+def _units(tree: ast.Module) -> list[ast.stmt]:
+    """Top-level functions and the methods of top-level classes."""
+    units: list[ast.stmt] = []
+    for stmt in tree.body:
+        if isinstance(stmt, _FUNCTIONS):
+            units.append(stmt)
+        elif isinstance(stmt, ast.ClassDef):
+            units += [m for m in stmt.body if isinstance(m, _FUNCTIONS)]
+    return units
+
+
+def _called_names(node: ast.AST) -> set[str]:
+    names = set()
+    for call in ast.walk(node):
+        if isinstance(call, ast.Call):
+            func = call.func
+            if isinstance(func, ast.Name):
+                names.add(func.id)
+            elif isinstance(func, ast.Attribute):
+                names.add(func.attr)
+    return names
+
+
+def _kept_by_reach(tree: ast.Module, active: list[Rule],
+                   firing: Callable[[list[Rule], Parts, list[Parts]], list[Rule]],
+                   module_level: list[Parts]) -> set[int] | None:
+    """The ids of the units a per-function gate keeps when each rule keeps, around a
+    function it can fire in, what it reads (``_READS_*``); None: the whole file."""
+    if any(rule.code in _READS_WHOLE_FILE for rule in active):
+        return None
+    owner: dict[int, ast.stmt] = {}  # unit -> its top-level statement
+    for stmt in tree.body:
+        for unit in ([stmt] if isinstance(stmt, _FUNCTIONS) else
+                     [m for m in stmt.body if isinstance(m, _FUNCTIONS)]
+                     if isinstance(stmt, ast.ClassDef) else []):
+            owner[id(unit)] = stmt
+    units = _units(tree)
+    calls = {id(u): _called_names(u) for u in units}
+    by_name: dict[str, list[ast.stmt]] = {}
+    for unit in units:
+        by_name.setdefault(unit.name, []).append(unit)  # type: ignore[attr-defined]
+    kept: set[int] = set()
+    reach: list[ast.stmt] = []  # units whose call-graph neighbourhood and class are kept
+    for unit in units:
+        here = firing(active, _parts([unit]), module_level)
+        if not here:
+            continue
+        kept.add(id(unit))
+        if any(r.scope == "statement" for r in here):
+            kept.update(id(u) for u in units if owner[id(u)] is owner[id(unit)])
+        if any(r.scope != "statement" and r.code not in _READS_OWN_FUNCTION for r in here):
+            reach.append(unit)
+    seen: set[int] = set()
+    while reach:  # callers and callees by name, at any depth; the class's methods
+        unit = reach.pop()
+        if id(unit) in seen:
+            continue
+        seen.add(id(unit))
+        kept.add(id(unit))
+        name = unit.name  # type: ignore[attr-defined]
+        neighbours = [u for called in calls[id(unit)] for u in by_name.get(called, ())]
+        neighbours += [u for u in units if name in calls[id(u)]]
+        neighbours += [u for u in units if owner[id(u)] is owner[id(unit)]]
+        reach.extend(u for u in neighbours if id(u) not in seen)
+    return kept
 
 
 def survey(tree: Path, rules: list[Rule]) -> tuple[int, int, list[Kept]]:
@@ -122,18 +207,18 @@ def survey(tree: Path, rules: list[Rule]) -> tuple[int, int, list[Kept]]:
         root = functools.partial(_package_root, path, None)
         near = functools.partial(project_module, path)
 
-        def can_fire(candidates: list[Rule], own: Parts, module_level: list[Parts],
-                     root: Callable[[], str] = root,
-                     near: Callable[[str], bool] = near) -> bool:
-            found = combine([*module_level, own], _NO_DEPTH)
-            return bool(gate(candidates, found, root, near))
+        def firing(candidates: list[Rule], own: Parts, module_level: list[Parts],
+                   root: Callable[[], str] = root,
+                   near: Callable[[str], bool] = near) -> list[Rule]:
+            """The rules among ``candidates`` whose needs a unit meets."""
+            return gate(candidates, combine([*module_level, own], _NO_DEPTH), root, near)
 
         found = combine([_parts([module])], _NO_DEPTH)
         active = [r for r in gate(rules, found, root, near) if r.applies_to(text)]
         if not active:
             continue
         kept.append(Kept(path, len(text), frozenset(r.code for r in active),
-                         finer(module, text, active, can_fire)))
+                         finer(module, text, active, firing)))
     return len(files), total, kept
 
 
@@ -203,7 +288,8 @@ def main() -> None:
     print("\n| gate decides per | MB parsed | share of today |")
     print("|---|---:|---:|")
     print(f"| file (today) | {parsed / mb:.1f} | 100% |")
-    for kind in ("statement, declared", "statement, every rule", "function, every rule"):
+    for kind in ("statement, declared", "statement, every rule", "function, every rule",
+                 "function, what rules read"):
         size = sum(k.finer[kind] for k in kept)
         print(f"| {kind} | {size / mb:.1f} | {size / max(parsed, 1):.0%} |")
     if args.rate:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import sys
 from pathlib import Path
@@ -114,3 +115,50 @@ def test_the_drop_table_removes_the_rule_that_saves_most_first(ceiling: ModuleTy
             ceiling.Kept(Path("b.py"), 50, frozenset({"NN101", "NN302"})),
             ceiling.Kept(Path("c.py"), 70, frozenset({"NN302"}))]
     assert ceiling.drop_table(kept, 5) == [("NN101", 120), ("NN302", 0)]
+
+
+TRAIN = '''\
+import torch
+
+
+def batches(data):
+    return [data[i:i + 2] for i in range(0, len(data), 2)]
+
+
+def train(model, data):
+    for epoch in range(3):
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        for x in batches(data):
+            model(x).sum().backward()
+            opt.step()
+
+
+def plot(values):
+    return sorted(values)
+'''
+
+
+def _firing(candidates, own, module_level):
+    from lintnn.static.engine.gate import combine, gate
+
+    return gate(candidates, combine([*module_level, own], (0, 1)), lambda: "")
+
+
+def test_what_rules_read_keeps_a_dataflow_rule_s_callees_and_callers(
+        ceiling: ModuleType) -> None:
+    """NN519 reads the reach of the dataflow: the function it fires in and the functions
+    that one calls (``batches``) are kept, an unrelated function (``plot``) is not."""
+    rules = all_rules()
+    assert "NN519" not in ceiling._READS_WHOLE_FILE | ceiling._READS_OWN_FUNCTION
+    tree = ast.parse(TRAIN)
+    sizes = ceiling.finer(tree, TRAIN, [rules["NN519"]()], _firing)
+    plot = len("def plot(values):\n    return sorted(values)\n")
+    assert sizes["function, what rules read"] == len(TRAIN) - plot
+    assert sizes["function, every rule"] < sizes["function, what rules read"]  # batches
+
+
+def test_a_whole_file_rule_keeps_the_whole_file(ceiling: ModuleType) -> None:
+    rules = all_rules()
+    assert "NN302" in ceiling._READS_WHOLE_FILE
+    sizes = ceiling.finer(ast.parse(SPLIT), SPLIT, [rules["NN302"]()], _firing)
+    assert sizes["function, what rules read"] == len(SPLIT)
