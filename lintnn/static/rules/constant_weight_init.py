@@ -29,6 +29,11 @@ _HIDDEN_ACTIVATIONS = frozenset({"relu", "relu6", "elu", "selu", "gelu", "tanh",
 _KERAS_INIT_NAMES = {"zeros": 0.0, "ones": 1.0, "Zeros": 0.0, "Ones": 1.0}
 
 
+# The arguments that give a Keras or flax layer its initial weights.
+_INITIALIZER_KEYWORDS = ("kernel_initializer", "embeddings_initializer", "kernel_init",
+                         "embedding_init")
+
+
 class ConstantWeightInit(Rule):
     """Weights of Linear/Conv/Embedding layers set to a constant."""
 
@@ -45,8 +50,7 @@ class ConstantWeightInit(Rule):
     triggers = ("zeros_", "ones_", "constant_", "fill_(", "zero_(", "initializer", "kernel_init",
                 "embedding_init")
     needs = (Needs(calls=(*(q.rsplit(".", 1)[-1] for q in _TORCH_INIT), "fill_", "zero_"),
-                   names=("kernel_initializer", "embeddings_initializer", "kernel_init",
-                          "embedding_init")),)
+                   names=_INITIALIZER_KEYWORDS),)
 
     def check(self, ctx: FileContext) -> None:
         if ctx.is_test_file:
@@ -73,16 +77,17 @@ class ConstantWeightInit(Rule):
 
     def _check_initializer_argument(self, ctx: FileContext, call: cst.Call) -> None:
         """keras ``kernel_initializer="ones"``, flax ``kernel_init=initializers.ones``."""
+        # The keywords first: the value of every call of the file is not asked for.
+        inits = [init for name in _INITIALIZER_KEYWORDS
+                 if (init := keyword(call, name)) is not None]
+        if not inits:
+            return
         built = ctx.value(call)
         if built is None or built.kind is not Kind.INSTANCE or not built.roles & _WEIGHTED:
             return
         if _single_unit(built):
             return
-        for name in ("kernel_initializer", "embeddings_initializer", "kernel_init",
-                     "embedding_init"):
-            init = keyword(call, name)
-            if init is None:
-                continue
+        for init in inits:
             value = _initializer_constant(ctx, _assigned_value(ctx, init, call))
             if value is None:
                 continue
