@@ -112,9 +112,7 @@ def finer(tree: ast.Module, text: str, active: list[Rule],
             dropped["statement, declared"] += _size(stmt, line_sizes)
         if not firing(active, own, module_level):
             dropped["statement, every rule"] += _size(stmt, line_sizes)
-        units = [stmt] if isinstance(stmt, _FUNCTIONS) else [
-            m for m in stmt.body if isinstance(m, _FUNCTIONS)]
-        for unit in units:
+        for unit in _members(stmt):
             if not firing(active, _parts([unit]), module_level):
                 dropped["function, every rule"] += _size(unit, line_sizes)
     sizes = {kind: len(text) - saved for kind, saved in dropped.items()}
@@ -123,15 +121,18 @@ def finer(tree: ast.Module, text: str, active: list[Rule],
     return sizes
 
 
+def _members(stmt: ast.stmt) -> list[ast.stmt]:
+    """The units of a top-level statement: a function itself, a class's methods."""
+    if isinstance(stmt, _FUNCTIONS):
+        return [stmt]
+    if isinstance(stmt, ast.ClassDef):
+        return [m for m in stmt.body if isinstance(m, _FUNCTIONS)]
+    return []
+
+
 def _units(tree: ast.Module) -> list[ast.stmt]:
     """Top-level functions and the methods of top-level classes."""
-    units: list[ast.stmt] = []
-    for stmt in tree.body:
-        if isinstance(stmt, _FUNCTIONS):
-            units.append(stmt)
-        elif isinstance(stmt, ast.ClassDef):
-            units += [m for m in stmt.body if isinstance(m, _FUNCTIONS)]
-    return units
+    return [unit for stmt in tree.body for unit in _members(stmt)]
 
 
 def _called_names(node: ast.AST) -> set[str]:
@@ -153,12 +154,7 @@ def _kept_by_reach(tree: ast.Module, active: list[Rule],
     function it can fire in, what it reads (``_READS_*``); None: the whole file."""
     if any(rule.code in _READS_WHOLE_FILE for rule in active):
         return None
-    owner: dict[int, ast.stmt] = {}  # unit -> its top-level statement
-    for stmt in tree.body:
-        for unit in ([stmt] if isinstance(stmt, _FUNCTIONS) else
-                     [m for m in stmt.body if isinstance(m, _FUNCTIONS)]
-                     if isinstance(stmt, ast.ClassDef) else []):
-            owner[id(unit)] = stmt
+    owner = {id(unit): stmt for stmt in tree.body for unit in _members(stmt)}
     units = _units(tree)
     calls = {id(u): _called_names(u) for u in units}
     by_name: dict[str, list[ast.stmt]] = {}
