@@ -7,9 +7,12 @@
 Each file goes through the same steps as :func:`lintnn.static.engine.analyze.analyze_text`,
 each step timed on its own (CPU time of this process): read, decode, noqa comments, the
 prefilter (rule triggers), CPython's judge (``ast.parse``), the gate (which rules can fire,
-if the engine has one), the nesting check, the libcst parse, the context (imports and the
-index walk), the rules (dataflow timed apart, whichever rule first asks for it), the class
-summaries, positions and diagnostics, and pickling the result for the parent. Then the
+if the engine has one), the nesting check, the first pass on the tree built from CPython's
+(its conversion, context, rules and summaries, where the engine has it; the files it
+settles stop there, the others are counted by the reason libcst's tree is needed), the
+libcst parse, the context (imports and the index walk), the rules (dataflow timed apart,
+whichever rule first asks for it, in either pass), the class summaries, positions and
+diagnostics, and pickling the result for the parent. Then the
 parent's join (project index, noqa) and, in a subprocess, the start-up of ``lintnn check``
 on an empty file. The process pool's cost is what the whole command costs beyond these.
 """
@@ -54,6 +57,11 @@ from lintnn.static.syntax import dataflow  # noqa: E402
 from lintnn.static.syntax.context import FileContext  # noqa: E402
 from lintnn.static.syntax.project import module_name_for  # noqa: E402
 from lintnn.static.syntax.statements import spans_of  # noqa: E402
+
+try:  # the first pass on the tree built from CPython's, where this checkout has one
+    from lintnn.static.engine.from_ast import Unconvertible, module_from_ast
+except ImportError:  # pragma: no cover - the commit before it
+    module_from_ast = None  # type: ignore[assignment]
 
 try:  # the gate, where this checkout has one
     from lintnn.static.engine import gate as _gate  # type: ignore[attr-defined]
@@ -135,9 +143,14 @@ def profile_file(path: Path, rules: list, phases: Phases) -> None:
     else:
         t = phases.add("nesting check", t)
     phases.counts["summary only" if not active else "rules run"] += 1
+    name, is_package = module_name_for(path)
+    if module_from_ast is not None and on_deep_stack(
+            _first_pass, path, text, verdict.tree, name, is_package, active, wants_summary,
+            phases):
+        return
+    t = clock()
     module = on_deep_stack(getattr(analyze, "parse_module", cst.parse_module), text)
     t = phases.add("libcst parse", t)
-    name, is_package = module_name_for(path)
     ctx = FileContext(path, text, module, name, is_package)
     if hasattr(ctx, "statement_spans"):  # as the check keeps them: the judge's statements
         ctx.statement_spans = spans_of(verdict.tree.body)
@@ -167,6 +180,46 @@ def profile_file(path: Path, rules: list, phases: Phases) -> None:
     t = phases.add("positions and diagnostics", t)
     pickle.dumps(result)
     phases.add("pickle result", t)
+
+
+def _first_pass(path: Path, text: str, tree: object, name: str, is_package: bool,
+                rules: list, wants_summary: bool, phases: Phases) -> bool:
+    """The rules on the tree built from CPython's (``analyze._analyze_light``); True when
+    that settles the file, else the reason libcst's tree is needed is counted."""
+    t = clock()
+    try:
+        module = module_from_ast(tree, text)
+    except (Unconvertible, RecursionError):
+        phases.counts["libcst pass: not converted"] += 1
+        return False
+    t = phases.add("tree from CPython's (first pass)", t)
+    ctx = FileContext(path, text, module, name, is_package, light=True)
+    t = phases.add("first pass: context", t)
+    failed = False
+    for rule in rules:
+        ctx.current_rule = rule
+        start = clock()
+        before = phases.seconds["dataflow (Flow walks)"]
+        try:
+            rule.check(ctx)
+        except Exception:
+            failed = True
+        spent = clock() - start - (phases.seconds["dataflow (Flow walks)"] - before)
+        phases.rules[rule.code] += spent
+        phases.seconds["first pass: rules (without dataflow)"] += spent
+        if failed or ctx.findings:
+            break
+    ctx.current_rule = None
+    t = clock()
+    if not (failed or ctx.findings) and wants_summary:
+        with contextlib.suppress(Exception):
+            summarize_classes(ctx)
+    phases.add("first pass: class summaries", t)
+    reason = ("findings" if ctx.findings else "a rule failed" if failed
+              else "code rendered" if ctx.read_formatting else None)
+    ctx.release()
+    phases.counts[f"libcst pass: {reason}" if reason else "first pass settles it"] += 1
+    return reason is None
 
 
 def _collector_as_in_a_run() -> contextlib.AbstractContextManager:

@@ -629,7 +629,7 @@ def _guard_outcome(ctx: FileContext, test: cst.BaseExpression, fn: cst.FunctionD
     if type(test) is not cst.Comparison or len(test.comparisons) != 1:
         return None
     left = _parameter_literal(ctx, test.left, fn, params, site)
-    right = _literal(test.comparisons[0].comparator)
+    right = _literal(ctx, test.comparisons[0].comparator)
     if left is _NO_VALUE or right is _NO_VALUE:
         return None
     return _compare(left, test.comparisons[0].operator, right)
@@ -644,15 +644,15 @@ def _parameter_literal(ctx: FileContext, expr: cst.BaseExpression, fn: cst.Funct
     param = params[expr.value]
     passed = ctx.call_graph.argument_for(fn, param, site)
     value = passed if passed is not None else param.default
-    return _NO_VALUE if value is None else _literal(value)
+    return _NO_VALUE if value is None else _literal(ctx, value)
 
 
-def _literal(expr: cst.BaseExpression) -> object:
+def _literal(ctx: FileContext, expr: cst.BaseExpression) -> object:
     """The value of a constant (``0``, ``-1``, ``"train"``, ``None``, ``(1, 2)``)."""
     if type(expr) in (cst.Integer, cst.Float, cst.SimpleString, cst.Name, cst.Tuple, cst.List,
                       cst.Set, cst.UnaryOperation):
         try:
-            return ast.literal_eval(cst.Module([]).code_for_node(expr))
+            return ast.literal_eval(ctx.code(expr))
         except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
             return _NO_VALUE
     return _NO_VALUE

@@ -112,7 +112,7 @@ def _condition(ctx: FileContext, loop: cst.For | cst.While, node: cst.CSTNode,
     """A guard step as a condition: an ``if`` of the loop whose test is stable in it by its
     test's code, any other branch by its node."""
     if type(node) is cst.If and _stable_test(loop, node.test):
-        return ast.dump(ast.parse(ctx.module.code_for_node(node.test).strip(), mode="eval")), \
+        return ast.dump(ast.parse(ctx.code(node.test).strip(), mode="eval")), \
             branch
     return node, branch
 

@@ -23,6 +23,7 @@ from lintnn.static.analyses.project_losses import passed_losses
 from lintnn.static.analyses.splits import call_facts
 from lintnn.static.analyses.summary import summarize_classes
 from lintnn.static.engine.fast_parse import parse_module
+from lintnn.static.engine.from_ast import Unconvertible, module_from_ast
 from lintnn.static.engine.gate import Features, features, gate
 from lintnn.static.engine.noqa import NoqaMap, parse_noqa
 from lintnn.static.engine.render import code_in_place
@@ -93,7 +94,8 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
                  defer_summary: bool = False,
                  describe: Callable[[Verdict], Features | None] | None = None,
                  pieces: IndexPieces | None = None,
-                 unread: tuple[str, ...] = ()) -> FileResult:
+                 unread: tuple[str, ...] = (),
+                 from_ast: bool = True) -> FileResult:
     """Check ``text``; files over ``max_size`` characters are only syntax-checked.
 
     ``syntax_check`` is CPython's verdict (the language server's re-judges only the
@@ -105,8 +107,12 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
     the gate's features of the text (the language server's come from its statements),
     instead of a walk over the verdict's tree. ``pieces``: the node index's walks of the
     statements an earlier check of this buffer parsed (:class:`IndexPieces`). ``unread``:
-    the text of code of the program left out of ``text`` (``FileContext.unread``). Whatever
-    goes wrong becomes a finding on this file: nothing escapes to stop the run.
+    the text of code of the program left out of ``text`` (``FileContext.unread``).
+    ``from_ast``: first run the rules on the tree built from CPython's
+    (:mod:`~lintnn.static.engine.from_ast`, several times cheaper than libcst's parse), and
+    parse with libcst only a file where that finds something (:func:`_analyze_light`); for
+    the default parser only. Whatever goes wrong becomes a finding on this file: nothing
+    escapes to stop the run.
     """
     name = str(path)
     result = FileResult(name, noqa=parse_noqa(text), encoding=encoding)
@@ -162,13 +168,18 @@ def analyze_text(path: Path, text: str, rules: list[Rule], encoding: str = "utf-
         is_package = path.name == "__init__.py"
     # Where each top-level statement starts (the positions of findings read it), kept of
     # the ast tree, which libcst's is about to replace.
-    spans = spans_of(verdict.tree.body) if isinstance(verdict.tree, ast.Module) else None
-    del verdict
+    tree = verdict.tree if isinstance(verdict.tree, ast.Module) else None
+    spans = spans_of(tree.body) if tree is not None else None
+    # CPython's tree, for the first pass; the list lets that pass drop it before libcst's
+    # tree is built (the two at once would raise the peak memory).
+    trees = [tree] if tree is not None and from_ast and parse is parse_module \
+        and run is None and pieces is None else []
+    del verdict, tree
     # libcst's parser and every recursive walk of its tree, on a stack deep enough for any
     # tree within the bounds (``safe_parse``).
     return on_deep_stack(_analyze_parsed, result, path, text, active, wants_summary,
                          (wants_splits, wants_passed), module_name, is_package, parse, run,
-                         pieces, unread, spans)
+                         pieces, unread, spans, trees)
 
 
 @functools.lru_cache(maxsize=8)
@@ -206,9 +217,15 @@ def _analyze_parsed(result: FileResult, path: Path, text: str, active: list[Rule
                     is_package: bool, parse: Callable[[str], cst.Module],
                     run: Runner | None, pieces: IndexPieces | None = None,
                     unread: tuple[str, ...] = (), spans: list[Span] | None = None,
-                    ) -> FileResult:
+                    trees: list[ast.Module] | None = None) -> FileResult:
     """Parse with libcst and run the rules; a failure is a finding on this file only.
-    ``spans``: CPython's top-level statements of ``text``, when the judge parsed it."""
+    ``spans``: CPython's top-level statements of ``text``, when the judge parsed it;
+    ``trees``: CPython's tree, to try :func:`_analyze_light` with first (taken out)."""
+    if trees:
+        light = _analyze_light(result, path, text, active, wants_summary, wants_calls,
+                               module_name, is_package, spans, trees)
+        if light is not None:
+            return light
     name = result.path
     try:
         module, text = parse_like_python(parse, text)
@@ -231,6 +248,44 @@ def _analyze_parsed(result: FileResult, path: Path, text: str, active: list[Rule
     return result
 
 
+def _analyze_light(result: FileResult, path: Path, text: str, active: list[Rule],
+                   wants_summary: bool, wants_calls: tuple[bool, bool], module_name: str,
+                   is_package: bool, spans: list[Span] | None,
+                   trees: list[ast.Module]) -> FileResult | None:
+    """The result of the rules run on the module built from CPython's ``tree``, when it is
+    the result libcst's tree would give: when no rule finds anything (conditional findings
+    included), no rule fails, and no analysis renders code (``FileContext.read_formatting``).
+    Else None: the caller analyses libcst's tree, whose positions and code the findings
+    need. The class summaries and call facts read the structure only, which the two trees
+    share (``benchmarks/light_tree_check.py``). ``trees`` holds CPython's tree, taken out
+    once converted."""
+    try:
+        module = module_from_ast(trees.pop(), text)
+    except (Unconvertible, RecursionError):
+        return None
+    light = replace(result, diagnostics=[], conditional=[], classes=[], calls=[])
+    ctx = None
+    try:
+        ctx = FileContext(path, text, module, module_name, is_package, statement_spans=spans,
+                          light=True)
+        if too_deep_tree(ctx.index.depth) is not None:
+            return None
+        for rule in active:
+            run_rule(ctx, rule, light)
+            if light.diagnostics or ctx.findings:
+                return None
+        ctx.current_rule = None
+        if wants_summary:
+            light.classes = summarize_classes(ctx)
+        light.calls = file_calls(ctx, wants_calls)
+        return None if ctx.read_formatting else light
+    except Exception:  # whatever it is, libcst's tree will say (and report it)
+        return None
+    finally:
+        if ctx is not None:
+            ctx.release()
+
+
 def function_summaries(path: Path, text: str,
                        max_size: int = DEFAULT_MAX_FILE_SIZE) -> list[FunctionSummary]:
     """The function summaries of one file (asked by a finding of another file); none when
@@ -238,26 +293,44 @@ def function_summaries(path: Path, text: str,
     if too_large(len(text), max_size) is not None:
         return []
     try:
-        if judge(text).error is not None:
+        verdict = judge(text)
+        if verdict.error is not None:
             return []
-        return on_deep_stack(_function_summaries, path, text)
+        return on_deep_stack(_function_summaries, path, text, verdict.tree)
     except Exception:  # the index is best effort: a function we cannot summarise is unknown
         return []
 
 
-def _function_summaries(path: Path, text: str) -> list[FunctionSummary]:
+def _function_summaries(path: Path, text: str,
+                        tree: ast.Module | None = None) -> list[FunctionSummary]:
+    """The summaries, of the module built from CPython's ``tree`` where they do not read
+    its formatting, else of libcst's."""
     module_name, is_package = module_name_for(path)
+    if tree is not None:
+        try:
+            light = FileContext(path, text, module_from_ast(tree, text), module_name,
+                                is_package, light=True)
+            found = _summaries_of(light)
+            if found is not None:
+                return found
+        except Exception:  # libcst's tree will say
+            pass
     try:
         module, text = parse_like_python(parse_module, text)
-        ctx = FileContext(path, text, module, module_name, is_package)
-        try:
-            if too_deep_tree(ctx.index.depth) is not None:
-                return []
-            return summarize_functions(ctx)
-        finally:
-            ctx.release()
+        return _summaries_of(FileContext(path, text, module, module_name, is_package)) or []
     except Exception:
         return []
+
+
+def _summaries_of(ctx: FileContext) -> list[FunctionSummary] | None:
+    """The function summaries of ``ctx``; None when they rendered code of a light module."""
+    try:
+        if too_deep_tree(ctx.index.depth) is not None:
+            return []
+        found = summarize_functions(ctx)
+        return None if ctx.read_formatting else found
+    finally:
+        ctx.release()
 
 
 _FINAL_CONTINUATION = re.compile(r"\\(\r\n|\r|\n)?\Z")

@@ -113,6 +113,38 @@ def _fast_init(kind: type) -> Callable[..., None] | None:
     return init  # type: ignore[no-any-return]
 
 
+def light_constructor(kind: type) -> Callable[..., Any]:
+    """A function that builds a ``kind`` node as its ``__init__`` would, but unchecked and
+    with one shared instance of each default built by a factory (a whitespace, a bracket:
+    libcst builds one per node so that no two nodes share one; a tree made of these is
+    for reading only, :mod:`lintnn.static.engine.from_ast`)."""
+    namespace: dict[str, Any] = {"_new": object.__new__, "_kind": kind}
+    parameters: list[str] = []
+    keywords: list[str] = []
+    lines = ["self = _new(_kind)"]
+    for number, field in enumerate(dataclasses.fields(kind)):
+        slot = _slot(kind, field.name)
+        if slot is None or not field.init:
+            raise TypeError(f"{kind.__name__}.{field.name} is not a slotted init field")
+        namespace[f"_set{number}"] = slot.__set__
+        if field.default is not dataclasses.MISSING:
+            namespace[f"_default{number}"] = field.default
+            parameter = f"{field.name}=_default{number}"
+        elif field.default_factory is not dataclasses.MISSING:
+            namespace[f"_default{number}"] = field.default_factory()
+            parameter = f"{field.name}=_default{number}"
+        else:
+            parameter = field.name
+        (keywords if field.kw_only else parameters).append(parameter)
+        lines.append(f"_set{number}(self, {field.name})")
+    lines.append("return self")
+    if keywords:
+        parameters += ["*", *keywords]
+    source = "def new({}):\n    {}\n".format(", ".join(parameters), "\n    ".join(lines))
+    exec(compile(source, f"<lintnn light {kind.__name__}>", "exec"), namespace)
+    return namespace["new"]  # type: ignore[no-any-return]
+
+
 def _slot(kind: type, name: str) -> Any:
     """The slot descriptor that holds field ``name`` of ``kind``'s instances, or None."""
     for klass in kind.__mro__:

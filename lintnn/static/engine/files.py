@@ -93,7 +93,8 @@ def analyze_bytes(path: Path, data: bytes, rules: list[Rule],
                   max_size: int = DEFAULT_MAX_FILE_SIZE, gated: bool = True,
                   defer_summary: bool = False) -> FileResult:
     """Decode, parse and check one file's bytes (``gated``, ``defer_summary``: as for
-    :func:`~lintnn.static.engine.analyze.analyze_text`; not for notebooks)."""
+    :func:`~lintnn.static.engine.analyze.analyze_text`, ``gated`` also its ``from_ast``;
+    not for notebooks)."""
     if path.suffix == ".ipynb":
         return analyze_notebook(path, data, rules, max_size)
     name = str(path)
@@ -102,4 +103,4 @@ def analyze_bytes(path: Path, data: bytes, rules: list[Rule],
     except SourceError as error:
         return FileResult(name, [error_diagnostic(name, str(error), error.row, error.column)])
     return analyze_text(path, decoded.text, rules, encoding=decoded.encoding, max_size=max_size,
-                        gated=gated, defer_summary=defer_summary)
+                        gated=gated, defer_summary=defer_summary, from_ast=gated)

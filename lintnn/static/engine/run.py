@@ -197,9 +197,10 @@ class Engine:
         """``incremental`` keeps each checked buffer's parsed statements and the findings
         of statement-local rules between calls of :meth:`check_source`, so an editor's
         re-lint re-parses and re-checks only what changed. ``gated=False`` runs every rule
-        whose triggers occur on every file, without the gate on CPython's tree and without
-        deferred class summaries (the same findings, slower: for the tests that prove it;
-        notebooks are gated either way)."""
+        whose triggers occur on every file, without the gate on CPython's tree, without
+        deferred class summaries and on libcst's tree only (no first pass on the tree built
+        from CPython's, ``analyze_text``'s ``from_ast``): the same findings, slower, for the
+        tests that prove it; notebooks are gated either way."""
         self.settings = settings
         self.gated = gated
         self._documents: dict[str, Document] | None = {} if incremental else None
@@ -255,7 +256,8 @@ class Engine:
         if self._documents is not None:
             document = self._documents.setdefault(str(path), Document())
             return document.analyze(path, text, self.rules, max_size)
-        return analyze_text(path, text, self.rules, max_size=max_size, gated=self.gated)
+        return analyze_text(path, text, self.rules, max_size=max_size, gated=self.gated,
+                            from_ast=self.gated)
 
     def forget_source(self, path: Path) -> None:
         """Drop what :meth:`check_source` keeps of ``path`` (an editor closed the buffer),

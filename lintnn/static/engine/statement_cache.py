@@ -66,7 +66,7 @@ _SHARED = frozenset({"path", "source", "module", "module_name", "is_package", "i
                      "frameworks", "local_classes", "nested_classes", "_nested_names", "_flows",
                      "_class_attrs", "call_graph", "_param_values", "_bindings",
                      "sole_model_class", "_returned", "_models", "_callees", "unread", "reads",
-                     "statement_spans"})
+                     "statement_spans", "light", "read_formatting"})
 
 Conditional = tuple[Diagnostic, tuple[Requirement, ...]]
 _NEVER = object()  # the key of a read node outside every top-level statement

@@ -96,11 +96,11 @@ def _identity(ctx: FileContext, call: cst.Call) -> object:
     qualname, _ = ctx.callee(call)
     args = positional(call)
     if qualname is not None and qualname.startswith("jax.random.") and args:
-        return ("seed", ctx.module.code_for_node(args[0]))  # the PRNG key
+        return ("seed", ctx.code(args[0]))  # the PRNG key
     for name in _SEED_KEYWORDS:
         value = keyword(call, name)
         if value is not None:
-            return ("seed", ctx.module.code_for_node(value))
+            return ("seed", ctx.code(value))
     return call
 
 

@@ -88,7 +88,7 @@ class PrngKeyReused(Rule):
                     f"once before the loop and split it inside, or fold in the step "
                     f"(jax.random.fold_in(key, step))"))
                 continue
-            code = ctx.module.code_for_node(seed)
+            code = ctx.code(seed)
             first = seen.get((ctx.scope_of(call), code))
             # ``rng = PRNGKey(0)`` again under the same name starts the stream over (a
             # notebook's next demo cell): the first key is gone, not used beside this one.

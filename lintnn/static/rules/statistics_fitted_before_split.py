@@ -543,7 +543,7 @@ def _one_part(data: cst.BaseExpression, parts: set[str]) -> bool:
 
 
 def _code(ctx: FileContext, node: cst.CSTNode | None) -> str:
-    return ctx.module.code_for_node(node) if node is not None else ""
+    return ctx.code(node) if node is not None else ""
 
 
 def _standardized_data(ctx: FileContext, call: cst.Call) -> cst.BaseExpression | None:

@@ -54,11 +54,12 @@ def _asked() -> cst.Name:
 
 
 def written_activation(expr: cst.BaseExpression,
-                       assigned: Callable[[str], cst.BaseExpression | None]
-                       ) -> frozenset[str]:
+                       assigned: Callable[[str], cst.BaseExpression | None],
+                       code: Callable[[cst.CSTNode], str]) -> frozenset[str]:
     """``1 / (1 + exp(-x))`` is a sigmoid, ``exp(x) / exp(x).sum(...)`` (or ``e / e.sum()``
     where ``e = exp(...)``) a softmax, whatever module ``exp`` comes from. ``assigned``
-    gives the value last assigned to a name."""
+    gives the value last assigned to a name; ``code`` renders a node
+    (:meth:`FileContext.code`)."""
     if not (type(expr) is cst.BinaryOperation and type(expr.operator) is cst.Divide):
         return frozenset()
     left, right = expr.left, expr.right
@@ -68,7 +69,7 @@ def written_activation(expr: cst.BaseExpression,
         return frozenset({R.SIGMOID})
     exponential = _is_exp(left) or (
         type(left) is cst.Name and _is_exp(assigned(left.value) or left))
-    if exponential and _sums(right, left):
+    if exponential and _sums(right, left, code):
         return frozenset({R.SOFTMAX})
     return frozenset()
 
@@ -86,11 +87,11 @@ def _is_exp(node: cst.BaseExpression) -> bool:
         and node.func.attr.value == "exp")
 
 
-def _sums(node: cst.BaseExpression, numerator: cst.BaseExpression) -> bool:
+def _sums(node: cst.BaseExpression, numerator: cst.BaseExpression,
+          code: Callable[[cst.CSTNode], str]) -> bool:
     """``numerator.sum(...)`` or ``sum(numerator, ...)`` (any module's ``sum``)."""
     if type(node) is not cst.Call:
         return False
-    code = cst.Module(body=[]).code_for_node
     if type(node.func) is cst.Attribute and node.func.attr.value == "sum":
         inner = node.func.value
         if code(inner) == code(numerator) or (type(inner) is cst.Call and _is_exp(inner)
@@ -150,8 +151,14 @@ class FileContext:
     # CPython's top-level statements of ``source``, when the caller parsed it with ``ast``
     # (the positions of findings read their first lines).
     statement_spans: list[Span] | None = None
+    # The module was built from CPython's tree (:mod:`~lintnn.static.engine.from_ast`):
+    # its trivia are defaults, so code rendered from it is not the code as written.
+    light: bool = False
 
     def __post_init__(self, pieces: IndexPieces | None) -> None:
+        # Set when the analysis rendered code from a ``light`` module: its answer may
+        # depend on the formatting, and must come from libcst's own tree.
+        self.read_formatting = False
         self.imports = ImportMap(self.module_name, self.is_package)
         self.index = NodeIndex.build(self.module, self.imports, pieces)
         roots = {q.split(".")[0] for q in self.imports.aliases.values()}
@@ -186,6 +193,13 @@ class FileContext:
         if shared:
             self.reads.release()
         self.__dict__.clear()
+
+    def code(self, node: cst.CSTNode) -> str:
+        """The code of ``node`` as written (as libcst renders it). On a ``light`` module,
+        the code with default spacing, and the context marked ``read_formatting``."""
+        if self.light:
+            self.read_formatting = True
+        return self.module.code_for_node(node)
 
     @cached_property
     def line_starts(self) -> list[int]:
@@ -338,7 +352,8 @@ class FileContext:
             if self.index.enclosing_function(node) is not fn or node.value is None:
                 continue
             roles = written_activation(node.value, lambda name, at=node: (
-                a.value if (a := self.last_assignment(name, at)) is not None else None))
+                a.value if (a := self.last_assignment(name, at)) is not None else None),
+                self.code)
             if not roles:
                 value = self.flow(fn).value_of(node.value)
                 roles = frozenset(r for r in value.roles if r.startswith("makes.")) \
@@ -601,7 +616,7 @@ class FileContext:
         # flax dataclass-style fields: ``dense: nn.Module = nn.Dense(4)``
         attrs = {k: v for k, v in seen.items() if v is not None}
         for name, values in appended.items():
-            grown = _alike(values)
+            grown = _alike(values, self.code)
             if grown is not None and name in seen and name not in attrs and (
                     self._only_appended(class_def, name)):
                 attrs[name] = same_values(grown)
@@ -820,22 +835,21 @@ def _empty_list(node: cst.BaseExpression) -> bool:
         dotted_name(node.func) or "").rsplit(".", 1)[-1] in ("list", "ModuleList")
 
 
-def _alike(values: list[Value | None]) -> Value | None:
+def _alike(values: list[Value | None], code: Callable[[cst.CSTNode], str]) -> Value | None:
     """The first of ``values`` when all are layers built the same way (one class, the same
-    keyword arguments, as many positional ones), else None."""
+    keyword arguments, as many positional ones), else None; ``code`` renders a node."""
     first = values[0] if values else None
     if first is None or first.kind is not Kind.INSTANCE or type(first.node) is not cst.Call:
         return None
-    shape = _call_shape(first.node)
+    shape = _call_shape(first.node, code)
     for value in values[1:]:
         if value is None or not first.same_as(value) or type(value.node) is not cst.Call \
-                or _call_shape(value.node) != shape:
+                or _call_shape(value.node, code) != shape:
             return None
     return first
 
 
-def _call_shape(call: cst.Call) -> tuple[object, ...]:
-    code = cst.Module(body=[]).code_for_node
+def _call_shape(call: cst.Call, code: Callable[[cst.CSTNode], str]) -> tuple[object, ...]:
     return (sum(arg.keyword is None for arg in call.args), any(arg.star for arg in call.args),
             tuple(sorted((arg.keyword.value, code(arg.value)) for arg in call.args
                          if arg.keyword is not None)))
