@@ -176,33 +176,10 @@ def _closing(segment: str, opening: int) -> int:
 
 
 class _Builder:
+    """The libcst nodes of one file's CPython nodes."""
+
     def __init__(self, text: str) -> None:
         self.source = _Source(text)
-        self.expressions: dict[type, Callable[[Any], cst.BaseExpression]] = {
-            ast.Name: self.name, ast.Attribute: self.attribute, ast.Call: self.call,
-            ast.Constant: self.constant, ast.BinOp: self.binary, ast.UnaryOp: self.unary,
-            ast.BoolOp: self.boolean, ast.Compare: self.compare, ast.Subscript: self.subscript,
-            ast.Tuple: self.tuple, ast.List: self.list, ast.Set: self.set, ast.Dict: self.dict,
-            ast.Lambda: self.lambda_, ast.IfExp: self.if_expression,
-            ast.NamedExpr: self.named, ast.Await: self.await_, ast.Yield: self.yield_,
-            ast.YieldFrom: self.yield_from, ast.ListComp: self.list_comprehension,
-            ast.SetComp: self.set_comprehension, ast.GeneratorExp: self.generator,
-            ast.DictComp: self.dict_comprehension, ast.JoinedStr: self.formatted,
-            ast.Starred: self.starred_alone,
-        }
-        self.statements: dict[type, Callable[[Any], Any]] = {
-            ast.Expr: self.expression_statement, ast.Assign: self.assign,
-            ast.AugAssign: self.augmented, ast.AnnAssign: self.annotated,
-            ast.Return: self.return_, ast.Raise: self.raise_, ast.Assert: self.assert_,
-            ast.Pass: lambda node: new.Pass(), ast.Break: lambda node: new.Break(),
-            ast.Continue: lambda node: new.Continue(), ast.Delete: self.delete,
-            ast.Global: self.global_, ast.Nonlocal: self.nonlocal_,
-            ast.Import: self.import_, ast.ImportFrom: self.import_from,
-            ast.FunctionDef: self.function, ast.AsyncFunctionDef: self.function,
-            ast.ClassDef: self.class_, ast.If: self.if_, ast.For: self.for_,
-            ast.AsyncFor: self.for_, ast.While: self.while_, ast.With: self.with_,
-            ast.AsyncWith: self.with_, ast.Try: self.try_, ast.TryStar: self.try_,
-        }
 
     # -- statements --------------------------------------------------------------------
 
@@ -229,10 +206,10 @@ class _Builder:
         return out
 
     def statement(self, node: ast.stmt) -> Any:
-        build = self.statements.get(type(node))
+        build = _STATEMENTS.get(type(node))
         if build is None:
             raise Unconvertible(f"a {type(node).__name__} statement")
-        return build(node)
+        return build(self, node)
 
     def suite(self, body: Sequence[ast.stmt]) -> cst.BaseSuite:
         """An indented block, or the statements after the colon on the header's line."""
@@ -399,10 +376,10 @@ class _Builder:
     # -- expressions -------------------------------------------------------------------
 
     def expression(self, node: ast.expr) -> Any:
-        build = self.expressions.get(type(node))
+        build = _EXPRESSIONS.get(type(node))
         if build is None:
             raise Unconvertible(f"a {type(node).__name__} expression")
-        return build(node)
+        return build(self, node)
 
     def optional(self, node: ast.expr | None) -> Any:
         return None if node is None else self.expression(node)
@@ -563,6 +540,37 @@ class _Builder:
     def dict_comprehension(self, node: ast.DictComp) -> cst.DictComp:
         return new.DictComp(key=self.expression(node.key), value=self.expression(node.value),
                             for_in=self.comprehension(node.generators))
+
+
+
+# How each kind of CPython node is built (functions of the builder and the node; kept out
+# of the builder, whose bound methods in its own dictionary would make each one a cycle
+# that only the collector frees, with its file's text).
+_b = _Builder
+_EXPRESSIONS: dict[type, Callable[[_Builder, Any], Any]] = {
+    ast.Name: _b.name, ast.Attribute: _b.attribute, ast.Call: _b.call,
+    ast.Constant: _b.constant, ast.BinOp: _b.binary, ast.UnaryOp: _b.unary,
+    ast.BoolOp: _b.boolean, ast.Compare: _b.compare, ast.Subscript: _b.subscript,
+    ast.Tuple: _b.tuple, ast.List: _b.list, ast.Set: _b.set, ast.Dict: _b.dict,
+    ast.Lambda: _b.lambda_, ast.IfExp: _b.if_expression, ast.NamedExpr: _b.named,
+    ast.Await: _b.await_, ast.Yield: _b.yield_, ast.YieldFrom: _b.yield_from,
+    ast.ListComp: _b.list_comprehension, ast.SetComp: _b.set_comprehension,
+    ast.GeneratorExp: _b.generator, ast.DictComp: _b.dict_comprehension,
+    ast.JoinedStr: _b.formatted, ast.Starred: _b.starred_alone,
+}
+_STATEMENTS: dict[type, Callable[[_Builder, Any], Any]] = {
+    ast.Expr: _b.expression_statement, ast.Assign: _b.assign, ast.AugAssign: _b.augmented,
+    ast.AnnAssign: _b.annotated, ast.Return: _b.return_, ast.Raise: _b.raise_,
+    ast.Assert: _b.assert_, ast.Delete: _b.delete, ast.Global: _b.global_,
+    ast.Nonlocal: _b.nonlocal_, ast.Import: _b.import_, ast.ImportFrom: _b.import_from,
+    ast.Pass: lambda builder, node: new.Pass(), ast.Break: lambda builder, node: new.Break(),
+    ast.Continue: lambda builder, node: new.Continue(),
+    ast.FunctionDef: _b.function, ast.AsyncFunctionDef: _b.function, ast.ClassDef: _b.class_,
+    ast.If: _b.if_, ast.For: _b.for_, ast.AsyncFor: _b.for_, ast.While: _b.while_,
+    ast.With: _b.with_, ast.AsyncWith: _b.with_, ast.Try: _b.try_, ast.TryStar: _b.try_,
+}
+
+del _b
 
 
 def _after(first: ast.AST, second: ast.AST) -> bool:
