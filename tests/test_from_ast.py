@@ -296,3 +296,14 @@ def test_building_leaves_no_garbage_for_the_collector() -> None:
         assert gc.collect() == 0
     finally:
         gc.enable()
+
+
+def test_structure_is_the_code_but_for_its_layout() -> None:
+    """What analyses compare when they ask whether two expressions are the same (the
+    layers of a list built alike, the sum of an exponential): the same on either tree."""
+    same = [cst.parse_expression(code) for code in ("x [0] + (y)", "x[0]+y", "x[0] + y  ")]
+    assert len({structure(node) for node in same}) == 1
+    others = [cst.parse_expression(code) for code in ("x[1] + y", "x[0] - y", "x[0] + 'y'")]
+    assert len({structure(node) for node in [same[0], *others]}) == 4
+    light = module_from_ast(ast.parse("z = x [0] + (y)\n"), "z = x [0] + (y)\n")
+    assert structure(light.body[0].body[0].value) == structure(same[0])

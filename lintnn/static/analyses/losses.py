@@ -253,7 +253,7 @@ def _file_model_output(ctx: FileContext, value: Value, depth: int = 0) -> Value 
     returned = returns_of(method) if method is not None else []
     if method is None or len(returned) != 1 or returned[0].value is None:
         return None
-    roles = written_activation(returned[0].value, lambda name: None, ctx.code)
+    roles = written_activation(returned[0].value, lambda name: None)
     if roles:
         return Value(Kind.RESULT, roles=roles, node=value.node)
     last = _last_chained_layer(ctx, class_def, method, _instance_called(ctx, value))

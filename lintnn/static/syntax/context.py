@@ -30,6 +30,7 @@ from lintnn.static.syntax.nodes import (
 from lintnn.static.syntax.project import Requirement
 from lintnn.static.syntax.reads import Reads
 from lintnn.static.syntax.statements import Span, line_starts
+from lintnn.static.syntax.structure import structure
 
 # A parameter with one of these in its name is no model, whatever the file defines.
 _NOT_MODELS = ("loss", "criterion", "metric", "fn", "func", "act", "optim", "opt", "sched",
@@ -54,12 +55,11 @@ def _asked() -> cst.Name:
 
 
 def written_activation(expr: cst.BaseExpression,
-                       assigned: Callable[[str], cst.BaseExpression | None],
-                       code: Callable[[cst.CSTNode], str]) -> frozenset[str]:
+                       assigned: Callable[[str], cst.BaseExpression | None]
+                       ) -> frozenset[str]:
     """``1 / (1 + exp(-x))`` is a sigmoid, ``exp(x) / exp(x).sum(...)`` (or ``e / e.sum()``
     where ``e = exp(...)``) a softmax, whatever module ``exp`` comes from. ``assigned``
-    gives the value last assigned to a name; ``code`` renders a node
-    (:meth:`FileContext.code`)."""
+    gives the value last assigned to a name."""
     if not (type(expr) is cst.BinaryOperation and type(expr.operator) is cst.Divide):
         return frozenset()
     left, right = expr.left, expr.right
@@ -69,7 +69,7 @@ def written_activation(expr: cst.BaseExpression,
         return frozenset({R.SIGMOID})
     exponential = _is_exp(left) or (
         type(left) is cst.Name and _is_exp(assigned(left.value) or left))
-    if exponential and _sums(right, left, code):
+    if exponential and _sums(right, left):
         return frozenset({R.SOFTMAX})
     return frozenset()
 
@@ -87,19 +87,20 @@ def _is_exp(node: cst.BaseExpression) -> bool:
         and node.func.attr.value == "exp")
 
 
-def _sums(node: cst.BaseExpression, numerator: cst.BaseExpression,
-          code: Callable[[cst.CSTNode], str]) -> bool:
-    """``numerator.sum(...)`` or ``sum(numerator, ...)`` (any module's ``sum``)."""
+def _sums(node: cst.BaseExpression, numerator: cst.BaseExpression) -> bool:
+    """``numerator.sum(...)`` or ``sum(numerator, ...)`` (any module's ``sum``; the same
+    expression but for its layout)."""
     if type(node) is not cst.Call:
         return False
     if type(node.func) is cst.Attribute and node.func.attr.value == "sum":
         inner = node.func.value
-        if code(inner) == code(numerator) or (type(inner) is cst.Call and _is_exp(inner)
-                                               and _is_exp(numerator)):
+        if structure(inner) == structure(numerator) or (
+                type(inner) is cst.Call and _is_exp(inner) and _is_exp(numerator)):
             return True
     if (dotted_name(node.func) or "").endswith("sum") and node.args:
         inner = node.args[0].value
-        return code(inner) == code(numerator) or (_is_exp(inner) and _is_exp(numerator))
+        return structure(inner) == structure(numerator) or (
+            _is_exp(inner) and _is_exp(numerator))
     return False
 
 
@@ -352,8 +353,7 @@ class FileContext:
             if self.index.enclosing_function(node) is not fn or node.value is None:
                 continue
             roles = written_activation(node.value, lambda name, at=node: (
-                a.value if (a := self.last_assignment(name, at)) is not None else None),
-                self.code)
+                a.value if (a := self.last_assignment(name, at)) is not None else None))
             if not roles:
                 value = self.flow(fn).value_of(node.value)
                 roles = frozenset(r for r in value.roles if r.startswith("makes.")) \
@@ -616,7 +616,7 @@ class FileContext:
         # flax dataclass-style fields: ``dense: nn.Module = nn.Dense(4)``
         attrs = {k: v for k, v in seen.items() if v is not None}
         for name, values in appended.items():
-            grown = _alike(values, self.code)
+            grown = _alike(values)
             if grown is not None and name in seen and name not in attrs and (
                     self._only_appended(class_def, name)):
                 attrs[name] = same_values(grown)
@@ -835,21 +835,23 @@ def _empty_list(node: cst.BaseExpression) -> bool:
         dotted_name(node.func) or "").rsplit(".", 1)[-1] in ("list", "ModuleList")
 
 
-def _alike(values: list[Value | None], code: Callable[[cst.CSTNode], str]) -> Value | None:
+def _alike(values: list[Value | None]) -> Value | None:
     """The first of ``values`` when all are layers built the same way (one class, the same
-    keyword arguments, as many positional ones), else None; ``code`` renders a node."""
+    keyword arguments, as many positional ones), else None."""
     first = values[0] if values else None
     if first is None or first.kind is not Kind.INSTANCE or type(first.node) is not cst.Call:
         return None
-    shape = _call_shape(first.node, code)
+    shape = _call_shape(first.node)
     for value in values[1:]:
         if value is None or not first.same_as(value) or type(value.node) is not cst.Call \
-                or _call_shape(value.node, code) != shape:
+                or _call_shape(value.node) != shape:
             return None
     return first
 
 
-def _call_shape(call: cst.Call, code: Callable[[cst.CSTNode], str]) -> tuple[object, ...]:
+def _call_shape(call: cst.Call) -> tuple[object, ...]:
+    """How many positional arguments, whether starred, and the keyword arguments (their
+    values as structures: the same expression whatever its layout)."""
     return (sum(arg.keyword is None for arg in call.args), any(arg.star for arg in call.args),
-            tuple(sorted((arg.keyword.value, code(arg.value)) for arg in call.args
+            tuple(sorted((arg.keyword.value, structure(arg.value)) for arg in call.args
                          if arg.keyword is not None)))
