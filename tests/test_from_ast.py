@@ -11,7 +11,7 @@ import libcst as cst
 import pytest
 
 from lintnn.config import Settings
-from lintnn.static.engine import analyze, fast_parse
+from lintnn.static.engine import analyze
 from lintnn.static.engine.from_ast import (
     Unconvertible,
     first_difference,
@@ -216,13 +216,15 @@ A_FINDING = NO_FINDING.replace("loss_fn(model(x), y)", "loss_fn(torch.softmax(mo
 
 
 def _count_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The texts libcst's parser is given from now on (``fast_parse`` calls it)."""
     parsed: list[str] = []
+    original = cst.parse_module
 
-    def counting(text: str) -> cst.Module:
+    def counting(text: str, *args: object, **kwargs: object) -> cst.Module:
         parsed.append(text)
-        return fast_parse.parse_module(text)
+        return original(text, *args, **kwargs)
 
-    monkeypatch.setattr(analyze, "parse_module", counting)
+    monkeypatch.setattr(cst, "parse_module", counting)
     return parsed
 
 
@@ -230,11 +232,9 @@ def test_a_file_without_finding_is_not_parsed_by_libcst(monkeypatch: pytest.Monk
                                                        ) -> None:
     parsed = _count_parses(monkeypatch)
     rules = enabled_rules(Settings(select=["NN"]))
-    result = analyze.analyze_text(Path("train.py"), NO_FINDING, rules,
-                                  parse=analyze.parse_module)
+    result = analyze.analyze_text(Path("train.py"), NO_FINDING, rules)
     assert parsed == [] and result.diagnostics == [] and result.classes
-    reference = analyze.analyze_text(Path("train.py"), NO_FINDING, rules, from_ast=False,
-                                     parse=analyze.parse_module)
+    reference = analyze.analyze_text(Path("train.py"), NO_FINDING, rules, from_ast=False)
     assert parsed == [NO_FINDING]
     assert result.classes == reference.classes
 
@@ -243,10 +243,8 @@ def test_a_file_with_a_finding_gets_positions_from_libcsts_tree(
         monkeypatch: pytest.MonkeyPatch) -> None:
     parsed = _count_parses(monkeypatch)
     rules = enabled_rules(Settings(select=["NN"]))
-    result = analyze.analyze_text(Path("train.py"), A_FINDING, rules,
-                                  parse=analyze.parse_module)
-    reference = analyze.analyze_text(Path("train.py"), A_FINDING, rules, from_ast=False,
-                                     parse=analyze.parse_module)
+    result = analyze.analyze_text(Path("train.py"), A_FINDING, rules)
+    reference = analyze.analyze_text(Path("train.py"), A_FINDING, rules, from_ast=False)
     assert parsed == [A_FINDING, A_FINDING]  # the first pass found it: libcst's tree
     assert result.diagnostics == reference.diagnostics
     (finding,) = [d for d in result.diagnostics if d.code == "NN101"]
@@ -266,10 +264,9 @@ def test_rendered_code_defers_to_libcsts_tree(monkeypatch: pytest.MonkeyPatch) -
         ''')
     parsed = _count_parses(monkeypatch)
     rules = enabled_rules(Settings(select=["NN"]))
-    result = analyze.analyze_text(Path("shuffle.py"), code, rules, parse=analyze.parse_module)
+    result = analyze.analyze_text(Path("shuffle.py"), code, rules)
     assert len(parsed) == 1
-    reference = analyze.analyze_text(Path("shuffle.py"), code, rules, from_ast=False,
-                                     parse=analyze.parse_module)
+    reference = analyze.analyze_text(Path("shuffle.py"), code, rules, from_ast=False)
     assert result.diagnostics == reference.diagnostics
 
 
@@ -307,3 +304,45 @@ def test_structure_is_the_code_but_for_its_layout() -> None:
     assert len({structure(node) for node in [same[0], *others]}) == 4
     light = module_from_ast(ast.parse("z = x [0] + (y)\n"), "z = x [0] + (y)\n")
     assert structure(light.body[0].body[0].value) == structure(same[0])
+
+
+PASSED_MODEL = textwrap.dedent('''\
+    import torch
+    import torch.nn as nn
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 2)
+
+        def forward(self, x):
+            return self.fc(x)
+
+    def train(model, loader, optimizer):
+        model.train()
+        loss_fn = nn.CrossEntropyLoss()
+        for x, y in loader:
+            optimizer.zero_grad()
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            optimizer.step()
+    ''')
+
+
+@pytest.mark.parametrize("forward,found", [
+    ("return self.fc(x)", []),  # Net ends in no activation: no requirement holds
+    ("return torch.softmax(self.fc(x), dim=1)", [("NN101", 17, 16)]),
+])
+def test_conditional_findings_wait_for_their_requirements(
+        monkeypatch: pytest.MonkeyPatch, forward: str, found: list) -> None:
+    """``loss_fn(model(x), y)`` with ``model`` a ``Net``: a finding only if Net's output is
+    probabilities, which the run knows once every class is summarised. The first pass
+    keeps the requirements only; libcst parses the file only when one holds."""
+    code = PASSED_MODEL.replace("return self.fc(x)", forward)
+    parsed = _count_parses(monkeypatch)
+    fast = Engine(Settings(select=["NN"]), use_cache=False, jobs=1)
+    diagnostics = fast.check_source(Path("train.py"), code).diagnostics
+    assert [(d.code, d.location.row, d.location.column) for d in diagnostics] == found
+    assert len(parsed) == len(found)  # the second pass, where a requirement holds
+    plain = Engine(Settings(select=["NN"]), use_cache=False, jobs=1, gated=False)
+    assert plain.check_source(Path("train.py"), code).diagnostics == diagnostics

@@ -99,7 +99,11 @@ def _check(full: Engine, incremental: Engine, path: Path, text: str) -> RunResul
     assert got.diagnostics == want.diagnostics
     got_file, want_file = got.results[str(path)], want.results[str(path)]
     assert got_file.classes == want_file.classes
-    assert sorted(got_file.conditional, key=repr) == sorted(want_file.conditional, key=repr)
+    if want_file.pending:  # the full check's first pass kept their requirements only
+        assert sorted(((d.code, r) for d, r in got_file.conditional), key=repr) == \
+            sorted(want_file.pending, key=repr)
+    else:
+        assert sorted(got_file.conditional, key=repr) == sorted(want_file.conditional, key=repr)
     assert got_file.calls == want_file.calls
     return got
 

@@ -57,6 +57,10 @@ class FileResult:
     path: str
     diagnostics: list[Diagnostic] = field(default_factory=list)
     conditional: list[tuple[Diagnostic, tuple[Requirement, ...]]] = field(default_factory=list)
+    # The rule and the requirements of each conditional finding of the first pass
+    # (``from_ast``), which has no position for them: where one holds, the run analyses the
+    # file again on libcst's tree (``Engine._finish``), whose findings replace these.
+    pending: list[tuple[str, tuple[Requirement, ...]]] = field(default_factory=list)
     classes: list[ClassSummary] = field(default_factory=list)
     calls: list[CallFact] = field(default_factory=list)  # what it does with project results
     noqa: NoqaMap = field(default_factory=dict)
@@ -253,12 +257,14 @@ def _analyze_light(result: FileResult, path: Path, text: str, active: list[Rule]
                    is_package: bool, spans: list[Span] | None,
                    trees: list[ast.Module]) -> FileResult | None:
     """The result of the rules run on the module built from CPython's ``tree``, when it is
-    the result libcst's tree would give: when no rule finds anything (conditional findings
-    included), no rule fails, and no analysis renders code (``FileContext.read_formatting``).
+    the result libcst's tree would give: when no rule finds anything but conditional
+    findings, no rule fails, and no analysis renders code (``FileContext.read_formatting``).
     Else None: the caller analyses libcst's tree, whose positions and code the findings
-    need. The class summaries and call facts read the structure only, which the two trees
-    share (``benchmarks/light_tree_check.py``). ``trees`` holds CPython's tree, taken out
-    once converted."""
+    need. A conditional finding is kept as its requirements only (``FileResult.pending``):
+    most never hold, and the run analyses the file again where one does. The class
+    summaries and call facts read the structure only, which the two trees share
+    (``benchmarks/light_tree_check.py``). ``trees`` holds CPython's tree, taken out once
+    converted."""
     try:
         module = module_from_ast(trees.pop(), text)
     except (Unconvertible, RecursionError):
@@ -272,12 +278,13 @@ def _analyze_light(result: FileResult, path: Path, text: str, active: list[Rule]
             return None
         for rule in active:
             run_rule(ctx, rule, light)
-            if light.diagnostics or ctx.findings:
+            if light.diagnostics or any(not finding.requires for finding in ctx.findings):
                 return None
         ctx.current_rule = None
         if wants_summary:
             light.classes = summarize_classes(ctx)
         light.calls = file_calls(ctx, wants_calls)
+        light.pending = [(finding.rule.code, finding.requires) for finding in ctx.findings]
         return None if ctx.read_formatting else light
     except Exception:  # whatever it is, libcst's tree will say (and report it)
         return None

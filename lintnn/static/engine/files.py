@@ -77,24 +77,24 @@ def read_error(path: str, error: OSError) -> FileResult:
 
 def analyze_path(path: Path, rules: list[Rule], max_size: int = DEFAULT_MAX_FILE_SIZE,
                  gated: bool = True, defer_summary: bool = False,
-                 ) -> tuple[bytes | None, FileResult]:
+                 from_ast: bool | None = None) -> tuple[bytes | None, FileResult]:
     """(the bytes read, or None, and the result) of the file at ``path`` (``gated``,
-    ``defer_summary``: as for :func:`analyze_bytes`)."""
+    ``defer_summary``, ``from_ast``: as for :func:`analyze_bytes`)."""
     try:
         data = read_source(path, read_limit(max_size))
     except OSError as error:
         return None, read_error(str(path), error)
     except TooLargeToRead as error:
         return None, FileResult(str(path), skipped=str(error))
-    return data, analyze_bytes(path, data, rules, max_size, gated, defer_summary)
+    return data, analyze_bytes(path, data, rules, max_size, gated, defer_summary, from_ast)
 
 
 def analyze_bytes(path: Path, data: bytes, rules: list[Rule],
                   max_size: int = DEFAULT_MAX_FILE_SIZE, gated: bool = True,
-                  defer_summary: bool = False) -> FileResult:
-    """Decode, parse and check one file's bytes (``gated``, ``defer_summary``: as for
-    :func:`~lintnn.static.engine.analyze.analyze_text`, ``gated`` also its ``from_ast``;
-    not for notebooks)."""
+                  defer_summary: bool = False, from_ast: bool | None = None) -> FileResult:
+    """Decode, parse and check one file's bytes (``gated``, ``defer_summary``,
+    ``from_ast``: as for :func:`~lintnn.static.engine.analyze.analyze_text`, ``from_ast``
+    as ``gated`` unless given; not for notebooks)."""
     if path.suffix == ".ipynb":
         return analyze_notebook(path, data, rules, max_size)
     name = str(path)
@@ -103,4 +103,5 @@ def analyze_bytes(path: Path, data: bytes, rules: list[Rule],
     except SourceError as error:
         return FileResult(name, [error_diagnostic(name, str(error), error.row, error.column)])
     return analyze_text(path, decoded.text, rules, encoding=decoded.encoding, max_size=max_size,
-                        gated=gated, defer_summary=defer_summary, from_ast=gated)
+                        gated=gated, defer_summary=defer_summary,
+                        from_ast=gated if from_ast is None else from_ast)

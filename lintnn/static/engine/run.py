@@ -370,6 +370,9 @@ class Engine:
             index.defer_functions(position, key, result.functions)
         out: list[Diagnostic] = []
         for key, result in results.items():
+            if any(all(index.satisfies(req) for req in requirements)
+                   for _, requirements in result.pending):
+                result = self._on_libcsts_tree(key, texts.get(key))
             candidates = list(result.diagnostics)
             for diagnostic, requirements in result.conditional:
                 if all(index.satisfies(req) for req in requirements):
@@ -377,6 +380,17 @@ class Engine:
             out += finish_file(key, candidates, result.noqa, self.settings, texts.get(key))
         out.sort(key=lambda d: d.sort_key)
         return out
+
+
+    def _on_libcsts_tree(self, key: str, text: str | None) -> FileResult:
+        """The file analysed again on libcst's tree (a conditional finding of its first
+        pass holds: its position and message need that tree); ``text``: an unsaved
+        buffer's."""
+        path, max_size = Path(key), self.settings.max_file_size
+        if text is not None:
+            return analyze_text(path, text, self.rules, max_size=max_size, gated=self.gated,
+                                from_ast=False)
+        return analyze_path(path, self.rules, max_size, gated=self.gated, from_ast=False)[1]
 
 
 def summarize_file(path: Path, max_size: int = DEFAULT_MAX_FILE_SIZE) -> list[ClassSummary]:
