@@ -346,3 +346,19 @@ def test_conditional_findings_wait_for_their_requirements(
     assert len(parsed) == len(found)  # the second pass, where a requirement holds
     plain = Engine(Settings(select=["NN"]), use_cache=False, jobs=1, gated=False)
     assert plain.check_source(Path("train.py"), code).diagnostics == diagnostics
+
+
+def test_a_held_requirement_is_settled_once_then_read_from_the_cache(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file analysed again because a conditional finding holds is cached as that
+    result: the next run over the unchanged tree reads the finding, parsing nothing."""
+    (tmp_path / "train.py").write_text(PASSED_MODEL.replace(
+        "return self.fc(x)", "return torch.softmax(self.fc(x), dim=1)"))
+    settings = Settings(select=["NN"], root=tmp_path)
+    parsed = _count_parses(monkeypatch)
+    first = Engine(settings, jobs=1).check_paths([tmp_path])
+    assert [(d.code, d.location.row) for d in first.diagnostics] == [("NN101", 17)]
+    assert len(parsed) == 1
+    second = Engine(settings, jobs=1).check_paths([tmp_path])
+    assert second.diagnostics == first.diagnostics and second.cached == 1
+    assert len(parsed) == 1  # nothing parsed again

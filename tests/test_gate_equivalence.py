@@ -1,4 +1,6 @@
-"""The gate on CPython's tree changes no finding: the same diagnostics with and without it.
+"""The gate on CPython's tree, and the rules' first pass on the tree built from it
+(``engine/from_ast.py``), change no finding: the same diagnostics with and without them
+(``Engine(gated=False)`` runs every rule on libcst's tree).
 
 Compared on the test suite's corpus (every rule page's examples, ``examples/``, the code
 snippets of the tests, and the test files themselves as a project, so that class

@@ -124,6 +124,15 @@ class Cache:
         entry[1] = {**entry[1], "classes": encode(classes), "deferred_classes": None}
         self.dirty = True
 
+    def settled(self, path: str, content_digest: str, result: FileResult) -> None:
+        """The file at ``path`` analysed again on libcst's tree, since a conditional
+        finding its entry kept as requirements holds (``FileResult.pending``): that result
+        replaces the entry's if the content is still the entry's, so a later run reads the
+        findings from the cache rather than analysing the file again."""
+        entry = self.entries.get(path)
+        if type(entry) is list and len(entry) == 2 and entry[0] == content_digest:
+            self.put(path, content_digest, result)
+
     def save(self) -> None:
         """Write the cache; never fails the run (a read-only tree is linted, not cached),
         and never leaves its temporary file behind, whatever goes wrong."""

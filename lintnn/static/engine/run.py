@@ -228,7 +228,8 @@ class Engine:
         for path in discovery.missing:  # reported, and the rest is checked: ruff's E902
             results[str(path)] = read_error(str(path), FileNotFoundError(
                 errno.ENOENT, "no such file or directory"))
-        diagnostics = self._finish(results, summarized=cache.summarized if cache else None)
+        diagnostics = self._finish(results, summarized=cache.summarized if cache else None,
+                                   settled=cache.settled if cache else None)
         if cache is not None:
             cache.save()
         return RunResult(diagnostics, files, results, discovery.skipped + _skipped(results),
@@ -343,11 +344,14 @@ class Engine:
 
     def _finish(self, results: dict[str, FileResult], texts: dict[str, str] | None = None,
                 summarized: Callable[[str, list[ClassSummary]], None] | None = None,
+                settled: Callable[[str, str, FileResult], None] | None = None,
                 ) -> list[Diagnostic]:
         """Resolve cross-file findings, then apply noqa, per-file-ignores and selection.
 
         ``summarized(path, classes)`` is told the summaries of each deferred file that a
-        finding made (the cache keeps them: the next run need not make them again)."""
+        finding made, ``settled(path, content digest, result)`` the result of each file
+        analysed again on libcst's tree because a requirement of its first pass holds (the
+        cache keeps them: the next run need not make them again)."""
         texts = texts or {}
         max_size = self.settings.max_file_size
 
@@ -372,7 +376,10 @@ class Engine:
         for key, result in results.items():
             if any(all(index.satisfies(req) for req in requirements)
                    for _, requirements in result.pending):
-                result = self._on_libcsts_tree(key, texts.get(key))
+                data, result = self._on_libcsts_tree(key, texts.get(key))
+                results[key] = result
+                if settled is not None and data is not None:
+                    settled(str(Path(key).absolute()), digest(data), result)
             candidates = list(result.diagnostics)
             for diagnostic, requirements in result.conditional:
                 if all(index.satisfies(req) for req in requirements):
@@ -382,15 +389,15 @@ class Engine:
         return out
 
 
-    def _on_libcsts_tree(self, key: str, text: str | None) -> FileResult:
-        """The file analysed again on libcst's tree (a conditional finding of its first
-        pass holds: its position and message need that tree); ``text``: an unsaved
-        buffer's."""
+    def _on_libcsts_tree(self, key: str, text: str | None) -> tuple[bytes | None, FileResult]:
+        """(the bytes read, or None, and the result of) the file analysed again on
+        libcst's tree: a conditional finding of its first pass holds, whose position and
+        message need that tree; ``text``: an unsaved buffer's."""
         path, max_size = Path(key), self.settings.max_file_size
         if text is not None:
-            return analyze_text(path, text, self.rules, max_size=max_size, gated=self.gated,
-                                from_ast=False)
-        return analyze_path(path, self.rules, max_size, gated=self.gated, from_ast=False)[1]
+            return None, analyze_text(path, text, self.rules, max_size=max_size,
+                                      gated=self.gated, from_ast=False)
+        return analyze_path(path, self.rules, max_size, gated=self.gated, from_ast=False)
 
 
 def summarize_file(path: Path, max_size: int = DEFAULT_MAX_FILE_SIZE) -> list[ClassSummary]:
