@@ -156,16 +156,8 @@ def profile_file(path: Path, rules: list, phases: Phases) -> None:
         ctx.statement_spans = spans_of(verdict.tree.body)
     t = phases.add("context (imports, index walk)", t)
     for rule in active:
-        ctx.current_rule = rule
-        start = clock()
-        before = phases.seconds["dataflow (Flow walks)"]
-        try:
-            rule.check(ctx)
-        except Exception:
+        if _check_timed(ctx, rule, phases, "rules (without dataflow)"):
             phases.counts["rule errors"] += 1
-        spent = clock() - start - (phases.seconds["dataflow (Flow walks)"] - before)
-        phases.rules[rule.code] += spent
-        phases.seconds["rules (without dataflow)"] += spent
     ctx.current_rule = None
     t = clock()
     result = analyze.FileResult(str(path))
@@ -195,31 +187,41 @@ def _first_pass(path: Path, text: str, tree: object, name: str, is_package: bool
     t = phases.add("tree from CPython's (first pass)", t)
     ctx = FileContext(path, text, module, name, is_package, light=True)
     t = phases.add("first pass: context", t)
-    failed = False
+    failed = found = False
     for rule in rules:
-        ctx.current_rule = rule
-        start = clock()
-        before = phases.seconds["dataflow (Flow walks)"]
-        try:
-            rule.check(ctx)
-        except Exception:
-            failed = True
-        spent = clock() - start - (phases.seconds["dataflow (Flow walks)"] - before)
-        phases.rules[rule.code] += spent
-        phases.seconds["first pass: rules (without dataflow)"] += spent
-        if failed or ctx.findings:
+        failed = _check_timed(ctx, rule, phases, "first pass: rules (without dataflow)")
+        found = any(not finding.requires for finding in ctx.findings)
+        if failed or found:
             break
     ctx.current_rule = None
     t = clock()
-    if not (failed or ctx.findings) and wants_summary:
+    if not (failed or found) and wants_summary:
         with contextlib.suppress(Exception):
             summarize_classes(ctx)
     phases.add("first pass: class summaries", t)
-    reason = ("findings" if ctx.findings else "a rule failed" if failed
+    reason = ("findings" if found else "a rule failed" if failed
               else "code rendered" if ctx.read_formatting else None)
+    kept = "first pass settles it" + (", conditional findings kept" if ctx.findings else "")
     ctx.release()
-    phases.counts[f"libcst pass: {reason}" if reason else "first pass settles it"] += 1
+    phases.counts[f"libcst pass: {reason}" if reason else kept] += 1
     return reason is None
+
+
+def _check_timed(ctx: FileContext, rule: object, phases: Phases, phase: str) -> bool:
+    """``rule.check(ctx)``, its time without the dataflow's added to ``phase`` and to the
+    rule's own; True when it raised."""
+    ctx.current_rule = rule
+    start = clock()
+    before = phases.seconds["dataflow (Flow walks)"]
+    try:
+        rule.check(ctx)  # type: ignore[attr-defined]
+        failed = False
+    except Exception:
+        failed = True
+    spent = clock() - start - (phases.seconds["dataflow (Flow walks)"] - before)
+    phases.rules[rule.code] += spent  # type: ignore[attr-defined]
+    phases.seconds[phase] += spent
+    return failed
 
 
 def _collector_as_in_a_run() -> contextlib.AbstractContextManager:

@@ -35,9 +35,10 @@ def structure(node: cst.CSTNode) -> Structure:
             if name not in _LAYOUT_FIELDS and not name.startswith("whitespace"):
                 texts.append(f"{name}={value}")
             continue
-        items = value if isinstance(value, (list, tuple)) else (value,)
-        for item in items:
-            if isinstance(item, cst.CSTNode) and type(item).__name__ not in _TRIVIA_NODES:
+        items = value if type(value) in (list, tuple) else (value,)
+        for item in items:  # a node (a dataclass: not None, a sentinel or a string)
+            kind = type(item)
+            if hasattr(kind, "__dataclass_fields__") and kind.__name__ not in _TRIVIA_NODES:
                 children.append(structure(item))
     return type(node).__name__, tuple(texts), tuple(children)
 
