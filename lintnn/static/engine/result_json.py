@@ -106,7 +106,11 @@ def _list(value: Any) -> list[Any]:
 
 
 def _sequence(kind: type, item: Decoder, value: Any) -> Any:
-    return kind(item(element) for element in _list(value))
+    elements = _list(value)
+    if not elements:  # most are (a cached run decodes thousands of results)
+        return kind()
+    decoded = [item(element) for element in elements]
+    return decoded if kind is list else kind(decoded)
 
 
 def _fixed_tuple(items: tuple[Decoder, ...], value: Any) -> tuple[Any, ...]:
@@ -127,13 +131,16 @@ def _any(value: Any) -> Any:
 
 
 @functools.cache
-def _fields(kind: type) -> tuple[tuple[str, Decoder], ...]:
+def _fields(kind: type) -> tuple[tuple[tuple[str, Decoder], ...], frozenset[str]]:
+    """The (name, decoder) of each field of ``kind``, and the set of their names."""
     hints = typing.get_type_hints(kind)
-    return tuple((f.name, _decoder(hints[f.name])) for f in dataclasses.fields(kind) if f.init)
+    fields = tuple((f.name, _decoder(hints[f.name]))
+                   for f in dataclasses.fields(kind) if f.init)
+    return fields, frozenset(name for name, _ in fields)
 
 
 def _dataclass(kind: type, value: Any) -> Any:
-    fields = _fields(kind)
-    if type(value) is not dict or set(value) != {name for name, _ in fields}:
+    fields, names = _fields(kind)
+    if type(value) is not dict or value.keys() != names:
         raise BadEntry(f"expected the fields of {kind.__name__}")
     return kind(**{name: decode(value[name]) for name, decode in fields})
