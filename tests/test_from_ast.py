@@ -344,3 +344,26 @@ def test_a_held_requirement_is_settled_once_then_read_from_the_cache(
     second = Engine(settings, jobs=1).check_paths([tmp_path])
     assert second.diagnostics == first.diagnostics and second.cached == 1
     assert len(parsed) == 1  # nothing parsed again
+
+
+def test_the_benchmark_tells_a_converted_file_from_a_match_statement(tmp_path: Path) -> None:
+    """``benchmarks/light_tree_check.py``'s verdict on one file: the same structure, or
+    the construct not converted."""
+    import importlib.util
+    import sys
+
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "light_tree_check.py"
+    spec = importlib.util.spec_from_file_location("light_tree_check", script)
+    assert spec is not None and spec.loader is not None
+    checker = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = checker
+    spec.loader.exec_module(checker)
+    same, match = tmp_path / "same.py", tmp_path / "match.py"
+    same.write_text(EVERY_CONSTRUCT, encoding="utf-8")
+    match.write_text("match x:\n    case 1:\n        pass\n", encoding="utf-8")
+    limit = sys.getrecursionlimit()  # the checker raises it, as the engine's deep stack
+    try:
+        assert checker.check_file(str(same))[1] == "same"
+        assert checker.check_file(str(match))[1] == "unconvertible: a Match statement"
+    finally:
+        sys.setrecursionlimit(limit)
