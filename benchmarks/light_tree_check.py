@@ -31,13 +31,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from lintnn.static.engine.fast_parse import parse_module  # noqa: E402
-from lintnn.static.engine.from_ast import (  # noqa: E402
-    Unconvertible,
-    first_difference,
-    module_from_ast,
-    structure,
-)
+from lintnn.static.engine.from_ast import Unconvertible, module_from_ast  # noqa: E402
 from lintnn.static.engine.safe_parse import RECURSION_LIMIT  # noqa: E402
+from lintnn.static.syntax.structure import first_difference, structure  # noqa: E402
 
 
 def check_file(path: str) -> tuple[str, str, float, float, float, int]:

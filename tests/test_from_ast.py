@@ -12,13 +12,9 @@ import pytest
 
 from lintnn.config import Settings
 from lintnn.static.engine import analyze
-from lintnn.static.engine.from_ast import (
-    Unconvertible,
-    first_difference,
-    module_from_ast,
-    structure,
-)
+from lintnn.static.engine.from_ast import Unconvertible, module_from_ast
 from lintnn.static.engine.run import Engine, enabled_rules
+from lintnn.static.syntax.structure import first_difference, structure
 
 EVERY_CONSTRUCT = '''\
 """A module docstring."""

@@ -30,9 +30,8 @@ from typing import Any
 import libcst as cst
 
 from lintnn.static.engine.fast_parse import install, light_constructor
-from lintnn.static.syntax.structure import Structure, first_difference, structure
 
-__all__ = ["Structure", "Unconvertible", "first_difference", "module_from_ast", "structure"]
+__all__ = ["Unconvertible", "module_from_ast"]
 
 
 class Unconvertible(Exception):
@@ -277,7 +276,7 @@ class _Builder:
         returns = None if node.returns is None else new.Annotation(
             self.expression(node.returns))
         return new.FunctionDef(
-            name=new.Name(node.name), params=self.parameters(node.args, annotated=True),
+            name=new.Name(node.name), params=self.parameters(node.args),
             body=self.suite(node.body), decorators=self.decorators(node.decorator_list),
             returns=returns,
             asynchronous=new.Asynchronous() if type(node) is ast.AsyncFunctionDef else None)
@@ -338,7 +337,7 @@ class _Builder:
 
     # -- parameters and arguments ------------------------------------------------------
 
-    def parameters(self, arguments: ast.arguments, annotated: bool) -> cst.Parameters:
+    def parameters(self, arguments: ast.arguments) -> cst.Parameters:
         positional = [*arguments.posonlyargs, *arguments.args]
         defaults: list[ast.expr | None] = [None] * (len(positional) - len(arguments.defaults))
         defaults.extend(arguments.defaults)
@@ -495,7 +494,7 @@ class _Builder:
             for key, value in zip(node.keys, node.values, strict=True)])
 
     def lambda_(self, node: ast.Lambda) -> cst.Lambda:
-        return new.Lambda(params=self.parameters(node.args, annotated=False),
+        return new.Lambda(params=self.parameters(node.args),
                           body=self.expression(node.body))
 
     def if_expression(self, node: ast.IfExp) -> cst.IfExp:
